@@ -1,0 +1,578 @@
+//! The conversation state machine: `(conversation, input, facts) → (conversation, replies,
+//! actions)`. Every step re-asks its own question after a mistake, every command works in every
+//! step, and nothing here does I/O.
+
+use chrono::NaiveDate;
+use eimza_protocol::{Lang, turkish};
+
+use super::input::{Command, Input, parse_command};
+use super::state::{Conversation, Draft, Field, Step};
+use super::{Action, Button, Facts, Label, Msg, Reply, Settings, StatusView, TicketBrief, Transport};
+use crate::domain::{BirthDate, FullName, KurumEmail, Tckn, TicketNo, Title};
+use crate::ticket::{ActorKind, Refusal};
+
+/// What the engine needs besides the conversation and the input.
+pub struct Ctx<'a> {
+    pub settings: &'a Settings,
+    pub facts: &'a Facts,
+    pub transport: Transport,
+    pub today: NaiveDate,
+    pub now_ms: i64,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub conversation: Conversation,
+    pub replies: Vec<Reply>,
+    pub actions: Vec<Action>,
+}
+
+impl Outcome {
+    fn say(&mut self, reply: Reply) {
+        self.replies.push(reply);
+    }
+    fn say_msg(&mut self, msg: Msg) {
+        self.replies.push(Reply::text(msg));
+    }
+}
+
+pub fn handle(conversation: Conversation, input: &Input, ctx: &Ctx) -> Outcome {
+    let mut out = Outcome { conversation, replies: Vec::new(), actions: Vec::new() };
+    match input {
+        Input::Open => {
+            if out.conversation.step == Step::Idle {
+                start(&mut out, ctx);
+            } else {
+                resume(&mut out, ctx);
+            }
+        }
+        Input::Text(text) => match parse_command(text) {
+            Some(Ok(command)) => on_command(&mut out, command, ctx),
+            Some(Err(name)) => {
+                out.say_msg(Msg::new("unknown-command").with("command", format!("/{name}")));
+                ask_again(&mut out, ctx);
+            }
+            None if looks_like_pin(text) => {
+                out.actions.push(Action::DeleteIncomingMessage);
+                ask_again(&mut out, ctx);
+            }
+            None => on_text(&mut out, text, ctx),
+        },
+        Input::Button(id) => on_button(&mut out, id, ctx),
+    }
+    out
+}
+
+/// Six digits and nothing else: almost certainly an e-İmza PIN typed in the wrong place. None
+/// of our questions has a six-digit answer.
+fn looks_like_pin(text: &str) -> bool {
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Folded, accent-free, punctuation-free form of a short answer ("Okudum, onaylıyorum!" →
+/// "okudum onayliyorum").
+fn normalise(text: &str) -> String {
+    let folded = turkish::deaccent(&turkish::fold(text));
+    folded
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_one_of(text: &str, words: &[&str]) -> bool {
+    let n = normalise(text);
+    words.contains(&n.as_str())
+}
+
+const YES: &[&str] = &["evet", "e", "yes", "y", "tamam", "ok", "olur"];
+const NO: &[&str] = &["hayir", "h", "no", "n", "vazgec", "vazgectim"];
+const CONSENT_YES: &[&str] = &[
+    "evet", "yes", "onayliyorum", "onayla", "okudum onayliyorum", "kabul", "kabul ediyorum", "okudum", "tamam",
+    "i agree", "agree", "ok",
+];
+const CONSENT_NO: &[&str] = &["hayir", "no", "onaylamiyorum", "kabul etmiyorum", "reddediyorum", "i do not agree"];
+const SUMMARY_CONFIRM: &[&str] = &["onayla", "onayliyorum", "evet", "dogru", "confirm", "yes"];
+const SUMMARY_EDIT: &[&str] = &["duzelt", "degistir", "edit", "change"];
+const SUMMARY_CANCEL: &[&str] = &["iptal", "cancel", "vazgec"];
+
+fn field_from_words(text: &str) -> Option<Field> {
+    let n = normalise(text);
+    let table: [(Field, &[&str]); 5] = [
+        (Field::Tckn, &["tc", "tc kimlik no", "tc kimlik", "tckn", "kimlik", "kimlik no", "tc no", "id number"]),
+        (Field::Name, &["ad", "ad soyad", "adsoyad", "isim", "soyad", "name", "full name"]),
+        (Field::Title, &["unvan", "title"]),
+        (Field::Email, &["e posta", "eposta", "email", "e mail", "mail", "kurum e posta"]),
+        (Field::BirthDate, &["dogum", "dogum tarihi", "birth date", "date of birth", "birthday"]),
+    ];
+    table.into_iter().find(|(_, words)| words.contains(&n.as_str())).map(|(f, _)| f)
+}
+
+// ---------------------------------------------------------------------------------------------
+// commands
+
+fn on_command(out: &mut Outcome, command: Command, ctx: &Ctx) {
+    match command {
+        Command::Start => {
+            if out.conversation.step == Step::Idle {
+                start(out, ctx);
+            } else {
+                resume(out, ctx);
+            }
+        }
+        Command::Status => {
+            status(out, ctx);
+            if out.conversation.step != Step::Idle {
+                ask_again(out, ctx);
+            }
+        }
+        Command::Help => {
+            out.say_msg(Msg::new("help"));
+            if out.conversation.step != Step::Idle {
+                ask_again(out, ctx);
+            }
+        }
+        Command::Cancel => match &out.conversation.step {
+            Step::ConfirmCancel { .. } => ask_again(out, ctx),
+            Step::Idle if ctx.facts.open_ticket.is_none() => out.say_msg(Msg::new("nothing-to-cancel")),
+            _ => {
+                let back = confirmable_back(&out.conversation.step);
+                out.conversation.step = Step::ConfirmCancel { back: Box::new(back) };
+                ask_again(out, ctx);
+            }
+        },
+        Command::Delete => {
+            if !matches!(out.conversation.step, Step::ConfirmDelete { .. }) {
+                let back = confirmable_back(&out.conversation.step);
+                out.conversation.step = Step::ConfirmDelete { back: Box::new(back) };
+            }
+            ask_again(out, ctx);
+        }
+        Command::Turkish | Command::English => {
+            let lang = if command == Command::English { Lang::En } else { Lang::Tr };
+            out.conversation.lang = Some(lang);
+            out.say_msg(Msg::new("lang-switched"));
+            ask_again(out, ctx);
+        }
+    }
+}
+
+/// The step to go back to after a confirmation question; never another confirmation.
+fn confirmable_back(step: &Step) -> Step {
+    match step {
+        Step::ConfirmCancel { back } | Step::ConfirmDelete { back } => (**back).clone(),
+        other => other.clone(),
+    }
+}
+
+fn start(out: &mut Outcome, ctx: &Ctx) {
+    if let Some(open) = ctx.facts.open_ticket {
+        out.say(already_open(open));
+        return;
+    }
+    out.conversation.step = Step::Consent;
+    out.say_msg(Msg::new("welcome"));
+    ask_again(out, ctx);
+}
+
+fn resume(out: &mut Outcome, ctx: &Ctx) {
+    out.say_msg(Msg::new("resume"));
+    ask_again(out, ctx);
+}
+
+fn already_open(open: TicketBrief) -> Reply {
+    Reply::text(
+        Msg::new("already-open")
+            .with("ticket", open.number.to_string())
+            .with("state", Msg::new(open.state.message_id())),
+    )
+}
+
+fn status(out: &mut Outcome, ctx: &Ctx) {
+    match &ctx.facts.status {
+        None if out.conversation.step != Step::Idle => out.say_msg(Msg::new("status-collecting")),
+        None => out.say_msg(Msg::new("status-none")),
+        Some(view) => out.say(status_reply(view)),
+    }
+}
+
+fn status_reply(view: &StatusView) -> Reply {
+    let mut parts = vec![Msg::new("status-ticket")
+        .with("ticket", view.number.to_string())
+        .with("state", Msg::new(view.state.message_id()))
+        .with("opened", super::Value::DateTime(view.opened_at))];
+    parts.push(Msg::new("status-next").with("next", Msg::new(next_step_id(view.state))));
+    parts.push(Msg::new("status-history"));
+    for event in &view.history {
+        parts.push(
+            Msg::new("status-event")
+                .with("at", super::Value::DateTime(event.at))
+                .with("state", Msg::new(event.to.message_id()))
+                .with("actor", Msg::new(actor_id(event.actor))),
+        );
+    }
+    Reply { parts, buttons: Vec::new() }
+}
+
+fn next_step_id(state: crate::ticket::TicketState) -> &'static str {
+    use crate::ticket::TicketState as S;
+    match state {
+        S::Collecting | S::Submitted => "next-submitted",
+        S::AgentPaired => "next-agent-paired",
+        S::CardStep => "next-card-step",
+        S::EOnayDone => "next-eonay-done",
+        S::CorporateApplied => "next-corporate-applied",
+        S::FormEmailSent => "next-form-email-sent",
+        S::Completed => "next-completed",
+        S::Cancelled => "next-cancelled",
+        S::Failed => "next-failed",
+    }
+}
+
+fn actor_id(actor: ActorKind) -> &'static str {
+    match actor {
+        ActorKind::Applicant => "actor-applicant",
+        ActorKind::Staff => "actor-staff",
+        ActorKind::Agent => "actor-agent",
+        ActorKind::System => "actor-system",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// questions
+
+/// Repeats the question of the current step (with its buttons).
+fn ask_again(out: &mut Outcome, ctx: &Ctx) {
+    let reply = question(&out.conversation, ctx);
+    out.say(reply);
+}
+
+fn question(conversation: &Conversation, ctx: &Ctx) -> Reply {
+    match &conversation.step {
+        Step::Idle => Reply { parts: vec![Msg::new("idle-hint")], buttons: vec![Button::new("start", "btn-start")] },
+        Step::Consent => Reply {
+            parts: vec![Msg::new("kvkk-notice")
+                .with("institution", ctx.settings.institution.clone())
+                .with("retention_days", ctx.settings.retention_days)],
+            buttons: vec![Button::new("consent:yes", "btn-consent-yes"), Button::new("consent:no", "btn-consent-no")],
+        },
+        Step::Ask(field) | Step::Edit(field) => field_question(*field, ctx),
+        Step::Summary => summary(&conversation.draft),
+        Step::ChooseEdit => Reply {
+            parts: vec![Msg::new("ask-edit-field")],
+            buttons: Field::ORDER
+                .into_iter()
+                .map(|f| Button::new(format!("edit:{}", f.code()), f.label_id()))
+                .chain([Button::new("back", "btn-back")])
+                .collect(),
+        },
+        Step::ConfirmCancel { back } => {
+            let id = match (**back == Step::Idle, ctx.facts.open_ticket) {
+                (true, Some(_)) => "cancel-confirm-ticket",
+                _ => "cancel-confirm-draft",
+            };
+            let mut msg = Msg::new(id);
+            if let Some(open) = ctx.facts.open_ticket {
+                msg = msg.with("ticket", open.number.to_string());
+            }
+            Reply {
+                parts: vec![msg],
+                buttons: vec![Button::new("cancel:yes", "btn-cancel-yes"), Button::new("cancel:no", "btn-cancel-no")],
+            }
+        }
+        Step::ConfirmDelete { .. } => Reply {
+            parts: vec![Msg::new("delete-confirm")],
+            buttons: vec![Button::new("delete:yes", "btn-delete-yes"), Button::new("delete:no", "btn-delete-no")],
+        },
+    }
+}
+
+fn field_question(field: Field, ctx: &Ctx) -> Reply {
+    match field {
+        Field::Title if !ctx.settings.titles.is_empty() => Reply {
+            parts: vec![Msg::new("ask-title")],
+            buttons: ctx
+                .settings
+                .titles
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Button { id: format!("title:{i}"), label: Label::Verbatim(t.clone()) })
+                .collect(),
+        },
+        Field::Title => Reply::text(Msg::new("ask-title-free")),
+        Field::Email => Reply::text(Msg::new("ask-email").with("domains", ctx.settings.domains.display())),
+        other => Reply::text(Msg::new(other.question_id())),
+    }
+}
+
+fn summary(draft: &Draft) -> Reply {
+    let get = |v: &Option<String>| v.clone().unwrap_or_default();
+    Reply {
+        parts: vec![Msg::new("summary")
+            .with("tckn", get(&draft.tckn))
+            .with("name", get(&draft.name))
+            .with("title", get(&draft.title))
+            .with("email", get(&draft.email))
+            .with("birth_date", draft.birth_date.map(|d| BirthDate::from_date(d).dmy()).unwrap_or_default())],
+        buttons: vec![
+            Button::new("confirm", "btn-confirm"),
+            Button::new("edit", "btn-edit"),
+            Button::new("cancel", "btn-cancel"),
+        ],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// answers
+
+fn on_text(out: &mut Outcome, text: &str, ctx: &Ctx) {
+    match out.conversation.step.clone() {
+        Step::Idle => ask_again(out, ctx),
+        Step::Consent => {
+            if is_one_of(text, CONSENT_YES) {
+                consent(out, true, ctx);
+            } else if is_one_of(text, CONSENT_NO) {
+                consent(out, false, ctx);
+            } else {
+                out.say_msg(Msg::new("consent-reask"));
+                ask_again(out, ctx);
+            }
+        }
+        Step::Ask(field) => answer(out, field, text, false, ctx),
+        Step::Edit(field) => answer(out, field, text, true, ctx),
+        Step::Summary => {
+            if is_one_of(text, SUMMARY_CONFIRM) {
+                confirm(out, ctx);
+            } else if is_one_of(text, SUMMARY_EDIT) {
+                out.conversation.step = Step::ChooseEdit;
+                ask_again(out, ctx);
+            } else if is_one_of(text, SUMMARY_CANCEL) {
+                on_command(out, Command::Cancel, ctx);
+            } else {
+                out.say_msg(Msg::new("summary-reask"));
+                ask_again(out, ctx);
+            }
+        }
+        Step::ChooseEdit => match field_from_words(text) {
+            Some(field) => {
+                out.conversation.step = Step::Edit(field);
+                ask_again(out, ctx);
+            }
+            None => {
+                out.say_msg(Msg::new("edit-field-reask"));
+                ask_again(out, ctx);
+            }
+        },
+        Step::ConfirmCancel { .. } | Step::ConfirmDelete { .. } => {
+            if is_one_of(text, YES) {
+                confirm_yes(out, ctx);
+            } else if is_one_of(text, NO) {
+                confirm_no(out, ctx);
+            } else {
+                out.say_msg(Msg::new("yes-no-reask"));
+                ask_again(out, ctx);
+            }
+        }
+    }
+}
+
+fn on_button(out: &mut Outcome, id: &str, ctx: &Ctx) {
+    let step = out.conversation.step.clone();
+    match (id, &step) {
+        ("start", Step::Idle) => start(out, ctx),
+        ("consent:yes", Step::Consent) => consent(out, true, ctx),
+        ("consent:no", Step::Consent) => consent(out, false, ctx),
+        ("confirm", Step::Summary) => confirm(out, ctx),
+        ("edit", Step::Summary) => {
+            out.conversation.step = Step::ChooseEdit;
+            ask_again(out, ctx);
+        }
+        ("cancel", Step::Summary) => on_command(out, Command::Cancel, ctx),
+        ("back", Step::ChooseEdit) => {
+            out.conversation.step = Step::Summary;
+            ask_again(out, ctx);
+        }
+        ("cancel:yes", Step::ConfirmCancel { .. }) | ("delete:yes", Step::ConfirmDelete { .. }) => confirm_yes(out, ctx),
+        ("cancel:no", Step::ConfirmCancel { .. }) | ("delete:no", Step::ConfirmDelete { .. }) => confirm_no(out, ctx),
+        (id, Step::ChooseEdit) if id.starts_with("edit:") => match Field::from_code(&id[5..]) {
+            Some(field) => {
+                out.conversation.step = Step::Edit(field);
+                ask_again(out, ctx);
+            }
+            None => stale_button(out, ctx),
+        },
+        (id, Step::Ask(Field::Title) | Step::Edit(Field::Title)) if id.starts_with("title:") => {
+            match id[6..].parse::<usize>().ok().and_then(|i| ctx.settings.titles.get(i)) {
+                Some(title) => {
+                    let title = title.clone();
+                    let editing = matches!(step, Step::Edit(_));
+                    answer(out, Field::Title, &title, editing, ctx);
+                }
+                None => stale_button(out, ctx),
+            }
+        }
+        _ => stale_button(out, ctx),
+    }
+}
+
+fn stale_button(out: &mut Outcome, ctx: &Ctx) {
+    out.say_msg(Msg::new("stale-button"));
+    ask_again(out, ctx);
+}
+
+fn consent(out: &mut Outcome, given: bool, ctx: &Ctx) {
+    if given {
+        out.conversation.draft = Draft { consent_at: Some(ctx.now_ms), ..Draft::default() };
+        out.conversation.step = Step::Ask(Field::Tckn);
+        out.say_msg(Msg::new("consent-thanks"));
+        ask_again(out, ctx);
+    } else {
+        out.conversation.draft = Draft::default();
+        out.conversation.step = Step::Idle;
+        out.say_msg(Msg::new("consent-declined"));
+    }
+}
+
+/// Validates an answer; on success stores it and moves on, on failure explains and asks again.
+fn answer(out: &mut Outcome, field: Field, text: &str, editing: bool, ctx: &Ctx) {
+    let draft = &mut out.conversation.draft;
+    let result: Result<(), Msg> = match field {
+        Field::Tckn => Tckn::parse(text).map(|v| draft.tckn = Some(v.as_str().to_owned())).map_err(|e| Msg::from_error(&e)),
+        Field::Name => FullName::parse(text).map(|v| draft.name = Some(v.as_str().to_owned())).map_err(|e| Msg::from_error(&e)),
+        Field::Title => Title::parse(text, &ctx.settings.titles)
+            .map(|v| draft.title = Some(v.as_str().to_owned()))
+            .map_err(|e| Msg::from_error(&e)),
+        Field::Email => KurumEmail::parse(text, &ctx.settings.domains)
+            .map(|v| draft.email = Some(v.as_str().to_owned()))
+            .map_err(|e| Msg::from_error(&e)),
+        Field::BirthDate => BirthDate::parse(text, ctx.today)
+            .map(|v| draft.birth_date = Some(v.date()))
+            .map_err(|e| Msg::from_error(&e)),
+    };
+    match result {
+        Err(explanation) => {
+            // The explanation and the question again, in one bubble.
+            let mut reply = question(&out.conversation, ctx);
+            reply.parts.insert(0, explanation);
+            out.say(reply);
+        }
+        Ok(()) => {
+            out.conversation.step = match (editing, out.conversation.draft.next_missing()) {
+                (false, Some(next)) => Step::Ask(next),
+                _ => Step::Summary,
+            };
+            ask_again(out, ctx);
+        }
+    }
+}
+
+fn confirm(out: &mut Outcome, ctx: &Ctx) {
+    if let Some(open) = ctx.facts.open_ticket {
+        out.conversation.step = Step::Idle;
+        out.conversation.draft = Draft::default();
+        out.say(already_open(open));
+        return;
+    }
+    let draft = std::mem::take(&mut out.conversation.draft);
+    if !draft.is_complete() {
+        // Cannot happen through the steps; a stored conversation from an older version might.
+        out.conversation.draft = draft;
+        out.conversation.step = match out.conversation.draft.next_missing() {
+            Some(field) => Step::Ask(field),
+            None => Step::Consent,
+        };
+        ask_again(out, ctx);
+        return;
+    }
+    out.conversation.step = Step::Idle;
+    out.actions.push(Action::OpenTicket(Box::new(draft)));
+}
+
+fn confirm_yes(out: &mut Outcome, ctx: &Ctx) {
+    match out.conversation.step.clone() {
+        Step::ConfirmCancel { back } => {
+            if *back == Step::Idle {
+                match ctx.facts.open_ticket {
+                    Some(open) => out.actions.push(Action::CancelTicket(open.number)),
+                    None => out.say_msg(Msg::new("nothing-to-cancel")),
+                }
+            } else {
+                out.say_msg(Msg::new("cancelled-draft"));
+            }
+            out.conversation.step = Step::Idle;
+            out.conversation.draft = Draft::default();
+        }
+        Step::ConfirmDelete { .. } => {
+            out.conversation.step = Step::Idle;
+            out.conversation.draft = Draft::default();
+            out.actions.push(Action::DeletePersonalData);
+        }
+        _ => ask_again(out, ctx),
+    }
+}
+
+fn confirm_no(out: &mut Outcome, ctx: &Ctx) {
+    let (back, kept) = match out.conversation.step.clone() {
+        Step::ConfirmCancel { back } => (*back, "cancel-kept"),
+        Step::ConfirmDelete { back } => (*back, "delete-kept"),
+        other => (other, "cancel-kept"),
+    };
+    out.conversation.step = back;
+    out.say_msg(Msg::new(kept));
+    if out.conversation.step != Step::Idle {
+        ask_again(out, ctx);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// results of actions
+
+/// How an [`Action`] went, as the service reports it back.
+#[derive(Clone, Debug)]
+pub enum ActionResult {
+    TicketOpened(TicketNo),
+    /// Someone (this person elsewhere, or another chat with the same TC Kimlik No) already has
+    /// an open ticket; the draft goes back to the summary so a mistyped number can be fixed.
+    OpenRefused { existing: TicketBrief, draft: Box<Draft> },
+    TicketCancelled(TicketNo),
+    CancelRefused(Refusal),
+    DataDeleted,
+    MessageDeleted(bool),
+}
+
+/// The replies for an action's result; they come before the engine's own replies.
+pub fn action_result(conversation: &mut Conversation, result: ActionResult, ctx: &Ctx) -> Vec<Reply> {
+    match result {
+        ActionResult::TicketOpened(number) => vec![Reply {
+            parts: vec![Msg::new("ticket-opened").with("ticket", number.to_string()), Msg::new("ticket-next-step")],
+            buttons: Vec::new(),
+        }],
+        ActionResult::OpenRefused { existing, draft } => {
+            conversation.draft = *draft;
+            conversation.step = Step::Summary;
+            let mut reply = summary(&conversation.draft);
+            reply.parts.insert(
+                0,
+                Msg::new("open-refused-tckn")
+                    .with("ticket", existing.number.to_string())
+                    .with("state", Msg::new(existing.state.message_id())),
+            );
+            vec![reply]
+        }
+        ActionResult::TicketCancelled(number) => {
+            vec![Reply::text(Msg::new("cancelled-ticket").with("ticket", number.to_string()))]
+        }
+        ActionResult::CancelRefused(refusal) => vec![Reply::text(Msg::new(refusal.message_id()))],
+        ActionResult::DataDeleted => vec![Reply::text(Msg::new("delete-done"))],
+        ActionResult::MessageDeleted(deleted) => {
+            let id = if deleted && ctx.transport.can_delete_messages() { "pin-warning" } else { "pin-warning-undeletable" };
+            vec![Reply::text(Msg::new(id))]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

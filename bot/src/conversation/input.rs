@@ -1,0 +1,61 @@
+/// What a person sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Text(String),
+    Button(String),
+    /// The conversation's opening on a transport that has no first message of its own (the web
+    /// chat shows its greeting when the page opens).
+    Open,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Start,
+    Status,
+    Cancel,
+    Help,
+    Delete,
+    Turkish,
+    English,
+}
+
+/// `/durum`, `/Durum@eimza_bot`, `/status` … → a command; `None` for plain text; `Some(Err)`
+/// with the typed name for an unknown command.
+pub fn parse_command(text: &str) -> Option<Result<Command, String>> {
+    let rest = text.trim().strip_prefix('/')?;
+    let word = rest.split_whitespace().next().unwrap_or("");
+    let name = word.split('@').next().unwrap_or("");
+    let key = eimza_protocol::turkish::deaccent(&eimza_protocol::turkish::to_lower(name));
+    let command = match key.as_str() {
+        "basla" | "start" | "baslat" => Command::Start,
+        "durum" | "status" => Command::Status,
+        "iptal" | "cancel" => Command::Cancel,
+        "yardim" | "help" => Command::Help,
+        "sil" | "delete" => Command::Delete,
+        "turkce" | "tr" => Command::Turkish,
+        "english" | "en" | "ingilizce" => Command::English,
+        _ => return Some(Err(word.chars().take(32).collect())),
+    };
+    Some(Ok(command))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_in_both_languages() {
+        assert_eq!(parse_command("/basla"), Some(Ok(Command::Start)));
+        assert_eq!(parse_command("/başla"), Some(Ok(Command::Start)));
+        assert_eq!(parse_command("/BAŞLA"), Some(Ok(Command::Start)));
+        assert_eq!(parse_command("/start"), Some(Ok(Command::Start)));
+        assert_eq!(parse_command(" /durum@eimza_bot "), Some(Ok(Command::Status)));
+        assert_eq!(parse_command("/yardım"), Some(Ok(Command::Help)));
+        assert_eq!(parse_command("/İPTAL"), Some(Ok(Command::Cancel)));
+        assert_eq!(parse_command("/sil"), Some(Ok(Command::Delete)));
+        assert_eq!(parse_command("/english"), Some(Ok(Command::English)));
+        assert_eq!(parse_command("/türkçe"), Some(Ok(Command::Turkish)));
+        assert_eq!(parse_command("/foo bar"), Some(Err("foo".into())));
+        assert_eq!(parse_command("merhaba"), None);
+    }
+}

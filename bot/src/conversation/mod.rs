@@ -1,0 +1,186 @@
+//! The renewal conversation, transport-agnostic and pure.
+//!
+//! A transport turns a platform update into an [`Incoming`]; [`engine::handle`] takes the stored
+//! [`Conversation`], the input and a few [`Facts`] and returns the new conversation, the
+//! [`Reply`]s (message ids + variables + buttons, rendered later in the person's language) and
+//! [`Action`]s the service carries out (open a ticket, delete data, delete a misplaced PIN).
+
+pub mod engine;
+mod input;
+mod state;
+
+pub use engine::{ActionResult, Ctx, Outcome, action_result, handle};
+pub use input::{Command, Input, parse_command};
+pub use state::{Conversation, Draft, Field, Step};
+
+use eimza_protocol::{Arg, Lang};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EmailDomains, TicketNo, UserError};
+use crate::ticket::TicketState;
+
+/// Where a message came from. Adapters for Telegram and Discord add their variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Transport {
+    Web,
+    Telegram,
+    Discord,
+}
+
+impl Transport {
+    pub fn code(self) -> &'static str {
+        match self {
+            Transport::Web => "web",
+            Transport::Telegram => "telegram",
+            Transport::Discord => "discord",
+        }
+    }
+
+    /// Whether the bot can remove a message the person sent (a misplaced PIN).
+    pub fn can_delete_messages(self) -> bool {
+        match self {
+            // The web chat never stores or shows such a message again.
+            Transport::Web => true,
+            Transport::Telegram | Transport::Discord => true,
+        }
+    }
+}
+
+/// One message or button press from a person, in our terms.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub transport: Transport,
+    /// The person on that transport (Telegram user id, web chat session, …).
+    pub user_id: String,
+    pub input: Input,
+    /// The language the platform reports for the person, if any.
+    pub lang_hint: Option<Lang>,
+    /// The platform's id for this update, so a re-delivered one has no second effect.
+    pub update_id: Option<String>,
+}
+
+/// A message to show: a Fluent id and its variables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Msg {
+    pub id: &'static str,
+    pub args: Vec<(&'static str, Value)>,
+}
+
+impl Msg {
+    pub fn new(id: &'static str) -> Msg {
+        Msg { id, args: Vec::new() }
+    }
+    pub fn with(mut self, name: &'static str, value: impl Into<Value>) -> Msg {
+        self.args.push((name, value.into()));
+        self
+    }
+    /// A message built from a domain error's id and variables.
+    pub fn from_error(error: &impl UserError) -> Msg {
+        let (id, args) = error.message();
+        Msg { id, args: args.into_iter().map(|(k, v)| (k, Value::Plain(v))).collect() }
+    }
+}
+
+/// A message variable. Dates and nested messages are rendered in the reader's language.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Plain(Arg),
+    /// Milliseconds since the Unix epoch, shown in Europe/Istanbul time.
+    DateTime(i64),
+    Message(Box<Msg>),
+}
+
+impl<T: Into<Arg>> From<T> for Value {
+    fn from(v: T) -> Self {
+        Value::Plain(v.into())
+    }
+}
+
+impl From<Msg> for Value {
+    fn from(m: Msg) -> Self {
+        Value::Message(Box::new(m))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Label {
+    Msg(Msg),
+    /// Institution data, shown as configured (e.g. a title such as "Şube Müdürü").
+    Verbatim(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Button {
+    pub id: String,
+    pub label: Label,
+}
+
+impl Button {
+    pub fn new(id: impl Into<String>, label: &'static str) -> Button {
+        Button { id: id.into(), label: Label::Msg(Msg::new(label)) }
+    }
+}
+
+/// One chat bubble: its paragraphs and buttons.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub parts: Vec<Msg>,
+    pub buttons: Vec<Button>,
+}
+
+impl Reply {
+    pub fn text(msg: Msg) -> Reply {
+        Reply { parts: vec![msg], buttons: Vec::new() }
+    }
+    pub fn ids(&self) -> Vec<&'static str> {
+        self.parts.iter().map(|m| m.id).collect()
+    }
+}
+
+/// What the engine needs to know from the store.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub open_ticket: Option<TicketBrief>,
+    /// Loaded only for `/durum`: the person's most recent ticket and its history.
+    pub status: Option<StatusView>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusView {
+    pub number: TicketNo,
+    pub state: TicketState,
+    pub opened_at: i64,
+    pub history: Vec<StatusEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusEvent {
+    pub at: i64,
+    pub to: TicketState,
+    pub actor: crate::ticket::ActorKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TicketBrief {
+    pub number: TicketNo,
+    pub state: TicketState,
+}
+
+/// The institution's configuration the conversation uses.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub institution: String,
+    pub domains: EmailDomains,
+    pub titles: Vec<String>,
+    pub retention_days: u32,
+}
+
+/// Work the service does for the engine, in the same transaction as saving the conversation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    OpenTicket(Box<Draft>),
+    CancelTicket(TicketNo),
+    DeletePersonalData,
+    /// Remove the person's last message (a misplaced PIN) where the transport allows.
+    DeleteIncomingMessage,
+}

@@ -1,0 +1,113 @@
+use chrono::NaiveDate;
+use eimza_protocol::Lang;
+use serde::{Deserialize, Serialize};
+
+/// The fields of a renewal application, in the order they are asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    Tckn,
+    Name,
+    Title,
+    Email,
+    BirthDate,
+}
+
+impl Field {
+    pub const ORDER: [Field; 5] = [Field::Tckn, Field::Name, Field::Title, Field::Email, Field::BirthDate];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Field::Tckn => "tckn",
+            Field::Name => "name",
+            Field::Title => "title",
+            Field::Email => "email",
+            Field::BirthDate => "birth-date",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Field> {
+        Self::ORDER.into_iter().find(|f| f.code() == code)
+    }
+
+    pub fn question_id(self) -> &'static str {
+        match self {
+            Field::Tckn => "ask-tckn",
+            Field::Name => "ask-name",
+            Field::Title => "ask-title",
+            Field::Email => "ask-email",
+            Field::BirthDate => "ask-birth-date",
+        }
+    }
+
+    pub fn label_id(self) -> &'static str {
+        match self {
+            Field::Tckn => "field-tckn",
+            Field::Name => "field-name",
+            Field::Title => "field-title",
+            Field::Email => "field-email",
+            Field::BirthDate => "field-birth-date",
+        }
+    }
+}
+
+/// Where the conversation stands; each variant is one question waiting for its answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    #[default]
+    Idle,
+    /// KVKK notice shown; waiting for explicit consent.
+    Consent,
+    Ask(Field),
+    Summary,
+    ChooseEdit,
+    /// Editing one field; the answer leads back to the summary.
+    Edit(Field),
+    ConfirmCancel { back: Box<Step> },
+    ConfirmDelete { back: Box<Step> },
+}
+
+/// What has been collected so far. Stored only encrypted (it holds the TC Kimlik No and the
+/// birth date). Values are kept in their validated, normalised form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub consent_at: Option<i64>,
+    pub tckn: Option<String>,
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub email: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+}
+
+impl Draft {
+    pub fn is_complete(&self) -> bool {
+        self.consent_at.is_some()
+            && self.tckn.is_some()
+            && self.name.is_some()
+            && self.title.is_some()
+            && self.email.is_some()
+            && self.birth_date.is_some()
+    }
+
+    pub fn has(&self, field: Field) -> bool {
+        match field {
+            Field::Tckn => self.tckn.is_some(),
+            Field::Name => self.name.is_some(),
+            Field::Title => self.title.is_some(),
+            Field::Email => self.email.is_some(),
+            Field::BirthDate => self.birth_date.is_some(),
+        }
+    }
+
+    /// The first field not answered yet.
+    pub fn next_missing(&self) -> Option<Field> {
+        Field::ORDER.into_iter().find(|f| !self.has(*f))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub step: Step,
+    pub draft: Draft,
+    /// The language the person chose with /english or /türkçe; overrides the platform's hint.
+    pub lang: Option<Lang>,
+}

@@ -1,0 +1,24 @@
+//! Domain values that validate when they are built, so an invalid one cannot exist. Each parse
+//! error names the Fluent message that explains it to the person ([`UserError::message`]).
+//! Pure: no I/O, no clock (today's date is passed in).
+
+mod birth_date;
+mod email;
+mod full_name;
+mod tckn;
+mod ticket_no;
+mod title;
+
+pub use birth_date::{BirthDate, BirthDateError};
+pub use email::{EmailDomains, EmailError, KurumEmail};
+pub use full_name::{FullName, FullNameError};
+pub use tckn::{Tckn, TcknError};
+pub use ticket_no::{TicketNo, TicketNoError};
+pub use title::{Title, TitleError};
+
+use eimza_protocol::Arg;
+
+/// A mistake in what a person typed: which message explains it, with its variables.
+pub trait UserError {
+    fn message(&self) -> (&'static str, Vec<(&'static str, Arg)>);
+}

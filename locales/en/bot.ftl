@@ -1,0 +1,196 @@
+# Chat texts (English). Variable names must match the Turkish file.
+
+## Greeting and privacy notice
+
+welcome =
+    Hello! I am the e-signature renewal assistant.
+    I will collect what is needed to renew your qualified electronic certificate (e-İmza), open your request with the IT desk and guide you through the next steps.
+    I will ask for your Turkish ID number (TC Kimlik No), full name, job title, institutional e-mail address and date of birth; it takes about two minutes.
+kvkk-notice =
+    Privacy notice (Turkish Personal Data Protection Law, KVKK)
+    Data controller: { $institution }.
+    Data processed: TC Kimlik No, full name, job title, institutional e-mail address and date of birth.
+    Purpose: filing the corporate application with the Public Certification Centre (Kamu SM) to renew your e-signature certificate, and tracking your request.
+    Shared with: only your institution's IT desk and, for the renewal, Kamu SM.
+    Retention: your ID number and date of birth are stored encrypted. Your personal data is deleted { $retention_days } days after your request is closed; type /delete to delete it at once, at any time.
+    Please read and accept this notice so that I can continue.
+btn-consent-yes = I have read it and agree
+btn-consent-no = I do not agree
+consent-thanks = Thank you. Let's begin.
+consent-reask = Before I ask for any personal data, please accept the privacy notice. Choose one of the buttons below.
+consent-declined = Understood. Without your consent I will not ask for personal data and cannot open a request. If you change your mind, just type /start.
+
+## Questions
+
+ask-tckn = Please type your TC Kimlik No (Turkish ID number, 11 digits).
+ask-name = Please type your first and last name as in the civil registry (example: Ayşe Yılmaz).
+ask-title = What is your job title? Choose one below or type it.
+ask-title-free = What is your job title? (example: Uzman, Şube Müdürü)
+ask-email = Please type your institutional e-mail address. Accepted domains: { $domains }
+ask-birth-date = Please type your date of birth as day-month-year (example: 05-03-1980 or 5 Mart 1980).
+
+## Wrong input
+
+err-tckn-empty = You did not type your ID number.
+err-tckn-not-digits = A TC Kimlik No consists of digits only; no letters or other signs.
+err-tckn-length = A TC Kimlik No has 11 digits; the number you typed has { $count }.
+err-tckn-leading-zero = A TC Kimlik No cannot start with 0.
+err-tckn-checksum = This is not a valid TC Kimlik No: the last two digits do not match. Please check your ID card and type it again.
+err-name-empty = You did not type your name.
+err-name-one-word = Please type your first and last name together (at least two words).
+err-name-invalid-char = A name may contain only letters, spaces, apostrophes (') and hyphens (-); “{ $char }” cannot be used.
+err-name-too-long = A name can be at most { $max } characters long.
+err-title-too-short = A job title needs at least { $min } characters.
+err-title-too-long = A job title can be at most { $max } characters long; please shorten it.
+err-title-control = The job title contains an unprintable character; please type plain text.
+err-email-empty = You did not type your e-mail address.
+err-email-invalid = This does not look like an e-mail address. Example: name.surname@kurum.gov.tr
+err-email-domain = Only institutional addresses are accepted ({ $domains }). Personal addresses (gmail.com, hotmail.com and so on) cannot be used.
+err-birth-format = I could not read that date. Please type day-month-year with a four-digit year: 05-03-1980, 5.3.1980, 05/03/1980 or 5 Mart 1980.
+err-birth-month = “{ $month }” is not a month name I know. Type the Turkish month name (Ocak, Şubat … Aralık) or the month's number.
+err-birth-no-such-date = There is no such day in the calendar: { $date }. (29 February exists only in leap years.)
+err-birth-future = A date of birth cannot be after today; please check it.
+err-birth-too-young = According to this date you would be younger than { $age }; please check the year.
+err-birth-too-old = According to this date you would be older than { $age }; please check the year.
+
+## Summary and editing
+
+summary =
+    Please check your details:
+    TC Kimlik No: { $tckn }
+    Full name: { $name }
+    Job title: { $title }
+    Institutional e-mail: { $email }
+    Date of birth: { $birth_date }
+    Request type: Renewal (Yenileme)
+    If everything is right, press “Confirm”. To change a detail press “Edit”; to stop, “Cancel”.
+summary-reask = Please choose one of the buttons under the summary, or type “confirm”, “edit” or “cancel”.
+btn-confirm = Confirm
+btn-edit = Edit
+btn-cancel = Cancel
+ask-edit-field = Which detail would you like to change?
+edit-field-reask = I could not tell which detail you mean; please choose one of the buttons.
+field-tckn = TC Kimlik No
+field-name = Full name
+field-title = Job title
+field-email = Institutional e-mail
+field-birth-date = Date of birth
+btn-back = Back to the summary
+
+## The request
+
+ticket-opened = Your request has been received. Your request number: { $ticket }
+ticket-next-step = Next step: install the eimza helper program (eimza-agent) on the computer where your e-signature card is plugged in, and pair it with this chat. Your IT desk provides the program. Type /status at any time to see where your request stands.
+already-open = You already have an open renewal request: { $ticket } ({ $state }). Only one request can be open at a time; type /status for details.
+open-refused-tckn = A request with this TC Kimlik No is already open: { $ticket } ({ $state }). If you mistyped the number, change it with “Edit”; otherwise please contact the IT desk.
+
+## Status
+
+status-none = You have no request on record. Type /start to begin a renewal request.
+status-collecting = We are still collecting your details; your request opens when you confirm the summary.
+status-ticket =
+    Request: { $ticket }
+    Status: { $state }
+    Opened: { $opened }
+status-next = Next step: { $next }
+status-history = History:
+status-event = • { $at } — { $state } ({ $actor })
+next-submitted = install the eimza program on your computer and pair it with this chat.
+next-agent-paired = the card step: plug your e-signature card into the reader and follow the program's instructions.
+next-card-step = complete e-Onay following the program's instructions.
+next-eonay-done = the IT desk files the corporate application with Kamu SM.
+next-corporate-applied = Kamu SM sends the “Yenileme Formu” (renewal form) e-mail.
+next-form-email-sent = approve the “Yenileme Formu” that arrived at your institutional e-mail address.
+next-completed = nothing more; your new card will be sent by post.
+next-cancelled = nothing more. Type /start for a new request.
+next-failed = the IT desk will contact you.
+actor-applicant = you
+actor-staff = IT desk
+actor-agent = the eimza program on your computer
+actor-system = system
+state-collecting = Collecting details
+state-submitted = Request received
+state-agent-paired = Computer paired
+state-card-step = Waiting for the card step
+state-eonay-done = e-Onay completed
+state-corporate-applied = Corporate application filed
+state-form-email-sent = Renewal form e-mail sent
+state-completed = Completed
+state-cancelled = Cancelled
+state-failed = Could not be completed
+
+## Cancelling and deleting
+
+nothing-to-cancel = You have no request or unfinished step to cancel.
+cancel-confirm-draft = The details you have entered so far will be deleted and no request will be made. Are you sure?
+cancel-confirm-ticket = Your request { $ticket } will be cancelled. This cannot be undone. Are you sure?
+btn-cancel-yes = Yes, cancel
+btn-cancel-no = No, continue
+cancel-kept = All right, nothing is cancelled.
+cancelled-draft = No request was made and the details you entered were deleted. Type /start to begin again.
+cancelled-ticket = Your request { $ticket } has been cancelled. Type /start for a new request.
+delete-confirm = All personal data you gave (ID number, name, job title, e-mail, date of birth) will be deleted at once; an open request will be cancelled. Are you sure?
+btn-delete-yes = Yes, delete my data
+btn-delete-no = No, keep it
+delete-kept = Your data was not deleted.
+delete-done = Your personal data has been deleted. The request history keeps only non-personal facts (dates and states).
+yes-no-reask = Please type “yes” or “no”, or choose one of the buttons.
+
+## General
+
+help =
+    Commands you can use:
+    /start — starts a renewal request or continues where you left off
+    /status — the status and history of your request
+    /cancel — cancels the request or the unfinished step
+    /delete — deletes your personal data at once
+    /help — this help
+    /turkce — Türkçeye geç
+    Never type your e-signature PIN in the chat: the PIN is entered only in the eimza program on your own computer.
+idle-hint = How can I help? Type /start for an e-signature renewal request, /status for the status of your request, or /help for help.
+btn-start = Start a renewal request
+resume = Let's continue where we left off.
+unknown-command = I do not know the command “{ $command }”. Type /help to see the commands you can use.
+stale-button = This button is no longer valid.
+pin-warning = You just typed a 6-digit number; it may be your e-signature PIN. For your safety I deleted the message. Never type your PIN in the chat: it is entered only in the eimza program on your own computer.
+pin-warning-undeletable = You just typed a 6-digit number; it may be your e-signature PIN. I cannot delete the message; please delete it yourself right away. Never type your PIN in the chat: it is entered only in the eimza program on your own computer.
+lang-switched = We will continue in English from now on.
+internal-error = Sorry, something unexpected went wrong and I could not process your message. Please send it again in a few minutes; if it keeps happening, tell your IT desk.
+
+## Refusals in the ticket life cycle
+
+refusal-not-allowed = You are not allowed to do this.
+refusal-closed = The request is closed; this can no longer be done.
+refusal-too-early = Another step has to be completed before this one.
+
+## Notifications (to the applicant and to the IT desk)
+
+notice-eonay-done = Your e-Onay has been verified. The IT desk has been told to file the corporate application.
+notice-corporate-applied = Your corporate application has been filed with Kamu SM. A “Yenileme Formu” (renewal form) e-mail will arrive at your institutional address.
+notice-form-email-sent = Kamu SM has sent the “Yenileme Formu” e-mail to your institutional address. Please approve the form in that e-mail, then type “Onayladım” here.
+notice-cancelled-by-staff = Your request was cancelled by the IT desk. Please contact them with any questions.
+notice-failed = The card step could not be completed. The IT desk will contact you.
+staff-new-ticket = New e-signature renewal request
+staff-eonay-done = e-Onay completed; the corporate application is due
+staff-completed = Request completed
+staff-cancelled = The applicant cancelled the request
+staff-failed = The card step failed
+history-personal-data-deleted = Personal data deleted
+history-personal-data-purged = Personal data deleted after the retention period
+
+## Date formats
+
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December
+date-long = { $month } { $day }, { $year }
+datetime-long = { $date }, { $time }

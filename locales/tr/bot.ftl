@@ -1,0 +1,196 @@
+# Sohbet metinleri (Türkçe, varsayılan). Değişken adları İngilizce dosyayla aynı olmalı.
+
+## Karşılama ve KVKK
+
+welcome =
+    Merhaba! Ben e-İmza yenileme asistanıyım.
+    Nitelikli elektronik sertifikanızın (e-İmza) yenilenmesi için gereken bilgileri alacak, bilgi işlem biriminde başvurunuzu açacak ve sonraki adımlarda size yol göstereceğim.
+    Sırasıyla TC Kimlik No, ad soyad, ünvan, kurum e-posta adresi ve doğum tarihi sorulacak; yaklaşık iki dakika sürer.
+kvkk-notice =
+    Kişisel verilerin korunması hakkında aydınlatma metni (KVKK)
+    Veri sorumlusu: { $institution }.
+    İşlenecek veriler: TC Kimlik No, ad soyad, ünvan, kurum e-posta adresi ve doğum tarihi.
+    Amaç: e-İmza sertifikanızın Kamu Sertifikasyon Merkezi (Kamu SM) tarafından yenilenmesi için kurumsal başvurunun yapılması ve başvurunuzun takibi.
+    Aktarım: Yalnızca kurumunuzun bilgi işlem birimine ve yenileme için Kamu SM'ye.
+    Saklama: TC Kimlik No ve doğum tarihi şifreli saklanır. Başvurunuz kapandıktan { $retention_days } gün sonra kişisel verileriniz silinir; /sil yazarak istediğiniz an hemen silebilirsiniz.
+    Devam edebilmem için bu metni okuyup onaylamanız gerekir.
+btn-consent-yes = Okudum, onaylıyorum
+btn-consent-no = Onaylamıyorum
+consent-thanks = Teşekkürler. Başlayalım.
+consent-reask = Kişisel verilerinizi sormadan önce aydınlatma metnini onaylamanız gerekiyor. Lütfen aşağıdaki düğmelerden birini seçin.
+consent-declined = Anlaşıldı. Onayınız olmadan kişisel veri istemiyorum ve başvuru açamıyorum. Fikrinizi değiştirirseniz /basla yazmanız yeterli.
+
+## Sorular
+
+ask-tckn = TC Kimlik Numaranızı yazar mısınız? (11 hane)
+ask-name = Adınızı ve soyadınızı nüfus kaydınızdaki gibi yazar mısınız? (Örnek: Ayşe Yılmaz)
+ask-title = Ünvanınız nedir? Aşağıdan seçebilir ya da kendiniz yazabilirsiniz.
+ask-title-free = Ünvanınız nedir? (Örnek: Uzman, Şube Müdürü)
+ask-email = Kurum e-posta adresinizi yazar mısınız? Kabul edilen uzantılar: { $domains }
+ask-birth-date = Doğum tarihinizi gün-ay-yıl olarak yazar mısınız? (Örnek: 05-03-1980 ya da 5 Mart 1980)
+
+## Hatalı girişler
+
+err-tckn-empty = TC Kimlik Numaranızı yazmadınız.
+err-tckn-not-digits = TC Kimlik No yalnızca rakamlardan oluşur; harf ya da başka bir işaret içeremez.
+err-tckn-length = TC Kimlik No 11 haneli olmalı; yazdığınız numara { $count } haneli.
+err-tckn-leading-zero = TC Kimlik No 0 ile başlayamaz.
+err-tckn-checksum = Bu numara geçerli bir TC Kimlik No değil: son iki hane tutmuyor. Lütfen kimlik kartınıza bakarak yeniden yazın.
+err-name-empty = Adınızı ve soyadınızı yazmadınız.
+err-name-one-word = Lütfen adınızı ve soyadınızı birlikte yazın (en az iki kelime).
+err-name-invalid-char = Ad soyad yalnızca harf, boşluk, kesme işareti (') ve kısa çizgi (-) içerebilir; “{ $char }” kullanılamaz.
+err-name-too-long = Ad soyad en fazla { $max } karakter olabilir.
+err-title-too-short = Ünvan en az { $min } karakter olmalı.
+err-title-too-long = Ünvan en fazla { $max } karakter olabilir; lütfen kısaltarak yazın.
+err-title-control = Ünvanda yazdırılamayan bir karakter var; lütfen düz metin olarak yazın.
+err-email-empty = E-posta adresinizi yazmadınız.
+err-email-invalid = Bu bir e-posta adresine benzemiyor. Örnek: ad.soyad@kurum.gov.tr
+err-email-domain = Yalnızca kurum e-posta adresleri kabul edilir ({ $domains }). Kişisel adresler (gmail.com, hotmail.com gibi) kullanılamaz.
+err-birth-format = Tarihi anlayamadım. Lütfen gün-ay-yıl olarak, yılı dört haneli yazın: 05-03-1980, 5.3.1980, 05/03/1980 ya da 5 Mart 1980.
+err-birth-month = “{ $month }” bir ay adı olarak tanınmadı. Ocak, Şubat, Mart … Aralık yazabilir ya da ayı rakamla belirtebilirsiniz.
+err-birth-no-such-date = Takvimde böyle bir gün yok: { $date }. (29 Şubat yalnızca artık yıllarda vardır.)
+err-birth-future = Doğum tarihi bugünden sonra olamaz; lütfen tarihi kontrol edin.
+err-birth-too-young = Bu tarihe göre { $age } yaşından küçük görünüyorsunuz; lütfen yılı kontrol edin.
+err-birth-too-old = Bu tarihe göre { $age } yaşından büyük görünüyorsunuz; lütfen yılı kontrol edin.
+
+## Özet ve düzeltme
+
+summary =
+    Lütfen bilgilerinizi kontrol edin:
+    TC Kimlik No: { $tckn }
+    Ad Soyad: { $name }
+    Ünvan: { $title }
+    Kurum E-Posta: { $email }
+    Doğum Tarihi: { $birth_date }
+    Başvuru türü: Yenileme
+    Bilgiler doğruysa “Onayla” düğmesine basın. Bir bilgiyi değiştirmek için “Düzelt”, vazgeçmek için “İptal”.
+summary-reask = Lütfen özetin altındaki düğmelerden birini seçin ya da “onayla”, “düzelt” veya “iptal” yazın.
+btn-confirm = Onayla
+btn-edit = Düzelt
+btn-cancel = İptal
+ask-edit-field = Hangi bilgiyi düzeltmek istiyorsunuz?
+edit-field-reask = Hangi bilgiyi kastettiğinizi anlayamadım; lütfen düğmelerden birini seçin.
+field-tckn = TC Kimlik No
+field-name = Ad Soyad
+field-title = Ünvan
+field-email = Kurum E-Posta
+field-birth-date = Doğum Tarihi
+btn-back = Özete dön
+
+## Başvuru
+
+ticket-opened = Başvurunuz alındı. Başvuru numaranız: { $ticket }
+ticket-next-step = Sonraki adım: e-İmza kartınızın takılı olduğu bilgisayara eimza yardımcı programını (eimza-agent) kurup bu sohbetle eşleştirmek. Programı bilgi işlem biriminizden alabilirsiniz. Başvurunuzun durumunu istediğiniz zaman /durum yazarak görebilirsiniz.
+already-open = Zaten açık bir yenileme başvurunuz var: { $ticket } ({ $state }). Aynı anda yalnızca bir başvuru açılabilir; ayrıntılar için /durum yazabilirsiniz.
+open-refused-tckn = Bu TC Kimlik No ile açılmış bir başvuru zaten var: { $ticket } ({ $state }). Numarayı yanlış yazdıysanız “Düzelt” ile değiştirebilirsiniz; değilse bilgi işlem birimiyle görüşün.
+
+## Durum
+
+status-none = Kayıtlı bir başvurunuz yok. Yeni bir yenileme başvurusu için /basla yazabilirsiniz.
+status-collecting = Başvuru bilgilerinizi almaya devam ediyoruz; başvurunuz özet onaylandığında açılacak.
+status-ticket =
+    Başvuru: { $ticket }
+    Durum: { $state }
+    Açılış: { $opened }
+status-next = Sıradaki adım: { $next }
+status-history = Geçmiş:
+status-event = • { $at } — { $state } ({ $actor })
+next-submitted = eimza programını bilgisayarınıza kurup bu sohbetle eşleştirmek.
+next-agent-paired = kart adımı: e-İmza kartınızı okuyucuya takıp programdaki yönergeleri izlemek.
+next-card-step = programdaki yönergelerle e-Onay işlemini tamamlamak.
+next-eonay-done = bilgi işlem biriminin Kamu SM'ye kurumsal başvuruyu yapması.
+next-corporate-applied = Kamu SM'nin “Yenileme Formu” e-postasını göndermesi.
+next-form-email-sent = kurum e-posta adresinize gelen “Yenileme Formu”nu e-posta üzerinden onaylamak.
+next-completed = başka bir adım yok; yeni kartınız postayla gönderilecek.
+next-cancelled = başka bir adım yok. Yeni başvuru için /basla yazabilirsiniz.
+next-failed = bilgi işlem birimi sizinle iletişime geçecek.
+actor-applicant = siz
+actor-staff = bilgi işlem
+actor-agent = bilgisayarınızdaki eimza programı
+actor-system = sistem
+state-collecting = Bilgiler alınıyor
+state-submitted = Başvuru alındı
+state-agent-paired = Bilgisayar eşleştirildi
+state-card-step = Kart adımı bekleniyor
+state-eonay-done = e-Onay tamamlandı
+state-corporate-applied = Kurumsal başvuru yapıldı
+state-form-email-sent = Yenileme formu e-postası gönderildi
+state-completed = Tamamlandı
+state-cancelled = İptal edildi
+state-failed = Tamamlanamadı
+
+## İptal ve silme
+
+nothing-to-cancel = İptal edilecek bir başvurunuz ya da yarım kalmış bir işleminiz yok.
+cancel-confirm-draft = Şimdiye kadar girdiğiniz bilgiler silinecek ve başvuru yapılmayacak. Emin misiniz?
+cancel-confirm-ticket = { $ticket } numaralı başvurunuz iptal edilecek. Bu işlem geri alınamaz. Emin misiniz?
+btn-cancel-yes = Evet, iptal et
+btn-cancel-no = Hayır, devam et
+cancel-kept = Tamam, iptal etmiyorum.
+cancelled-draft = Başvuru yapılmadı ve girdiğiniz bilgiler silindi. Yeniden başlamak için /basla yazabilirsiniz.
+cancelled-ticket = { $ticket } numaralı başvurunuz iptal edildi. Yeni bir başvuru için /basla yazabilirsiniz.
+delete-confirm = Verdiğiniz tüm kişisel veriler (TC Kimlik No, ad soyad, ünvan, e-posta, doğum tarihi) hemen silinecek; açık bir başvurunuz varsa iptal edilecek. Emin misiniz?
+btn-delete-yes = Evet, verilerimi sil
+btn-delete-no = Hayır, silme
+delete-kept = Verileriniz silinmedi.
+delete-done = Kişisel verileriniz silindi. Başvuru geçmişinde yalnızca kişisel olmayan bilgiler (tarihler ve durumlar) kaldı.
+yes-no-reask = Lütfen “evet” ya da “hayır” yazın veya düğmelerden birini seçin.
+
+## Genel
+
+help =
+    Kullanabileceğiniz komutlar:
+    /basla — yenileme başvurusu başlatır ya da kaldığınız yerden devam eder
+    /durum — başvurunuzun durumu ve geçmişi
+    /iptal — başvuruyu ya da yarım kalan işlemi iptal eder
+    /sil — kişisel verilerinizi hemen siler
+    /yardim — bu yardım metni
+    /english — switch to English
+    e-İmza şifrenizi (PIN) asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
+idle-hint = Size nasıl yardımcı olabilirim? e-İmza yenileme başvurusu için /basla, mevcut başvurunuzun durumu için /durum, yardım için /yardim yazabilirsiniz.
+btn-start = Yenileme başvurusu başlat
+resume = Kaldığımız yerden devam edelim.
+unknown-command = “{ $command }” komutunu tanımıyorum. Kullanabileceğiniz komutlar için /yardim yazabilirsiniz.
+stale-button = Bu düğme artık geçerli değil.
+pin-warning = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Güvenliğiniz için mesajınızı sildim. Şifrenizi asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
+pin-warning-undeletable = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Mesajı ben silemiyorum; lütfen hemen kendiniz silin. Şifrenizi asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
+lang-switched = Bundan sonra Türkçe devam ediyoruz.
+internal-error = Üzgünüm, beklenmeyen bir sorun oluştu ve mesajınızı işleyemedim. Lütfen birkaç dakika sonra yeniden gönderin; sorun sürerse bilgi işlem birimine haber verin.
+
+## Başvuru geçmişindeki reddetme gerekçeleri
+
+refusal-not-allowed = Bu işlemi yapma yetkiniz yok.
+refusal-closed = Başvuru kapanmış; bu işlem artık yapılamaz.
+refusal-too-early = Bu adımdan önce tamamlanması gereken bir adım var.
+
+## Bildirimler (başvuru sahibine ve bilgi işleme)
+
+notice-eonay-done = e-Onay işleminiz doğrulandı. Bilgi işlem birimine kurumsal başvuruyu yapması için haber verildi.
+notice-corporate-applied = Kurumsal başvurunuz Kamu SM'ye yapıldı. Kurum e-posta adresinize “Yenileme Formu” e-postası gelecek.
+notice-form-email-sent = Kamu SM, “Yenileme Formu” e-postasını kurum e-posta adresinize gönderdi. Lütfen e-postadaki formu onaylayın ve ardından burada “Onayladım” yazın.
+notice-cancelled-by-staff = Başvurunuz bilgi işlem birimi tarafından iptal edildi. Sorularınız için bilgi işlem birimiyle görüşebilirsiniz.
+notice-failed = Kart adımı tamamlanamadı. Bilgi işlem birimi sizinle iletişime geçecek.
+staff-new-ticket = Yeni e-İmza yenileme başvurusu
+staff-eonay-done = e-Onay tamamlandı; kurumsal başvuru yapılmalı
+staff-completed = Başvuru tamamlandı
+staff-cancelled = Başvuru sahibi başvuruyu iptal etti
+staff-failed = Kart adımı başarısız oldu
+history-personal-data-deleted = Kişisel veriler silindi
+history-personal-data-purged = Saklama süresi dolduğu için kişisel veriler silindi
+
+## Tarih biçimleri
+
+month-1 = Ocak
+month-2 = Şubat
+month-3 = Mart
+month-4 = Nisan
+month-5 = Mayıs
+month-6 = Haziran
+month-7 = Temmuz
+month-8 = Ağustos
+month-9 = Eylül
+month-10 = Ekim
+month-11 = Kasım
+month-12 = Aralık
+date-long = { $day } { $month } { $year }
+datetime-long = { $date } { $time }
