@@ -1,5 +1,3 @@
 # eimza-agent (desktop helper) texts.
 
 agent-about = eimza helper: does the steps that need your e-signature card safely on your own computer and reports your renewal request's progress to the IT desk.
-agent-help-flag = Shows this help
-agent-version-flag = Shows the version

@@ -194,3 +194,10 @@ month-11 = November
 month-12 = December
 date-long = { $month } { $day }, { $year }
 datetime-long = { $date }, { $time }
+
+## Command line
+
+cli-bot-about = eimza support bot: takes e-signature renewal requests in the web chat, opens the ticket and serves the IT desk view (/staff).
+cli-bot-config = Configuration file (TOML). Without it, eimza.toml if present, else the embedded defaults; can also be given with the EIMZA_CONFIG environment variable.
+cli-help = Shows this help
+cli-version = Shows the version

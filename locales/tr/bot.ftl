@@ -194,3 +194,10 @@ month-11 = Kasım
 month-12 = Aralık
 date-long = { $day } { $month } { $year }
 datetime-long = { $date } { $time }
+
+## Komut satırı
+
+cli-bot-about = eimza destek botu: e-İmza yenileme başvurularını web sohbetinden alır, başvuru kaydını açar ve bilgi işlem görünümünü (/staff) sunar.
+cli-bot-config = Yapılandırma dosyası (TOML). Verilmezse varsa eimza.toml, yoksa gömülü varsayılanlar kullanılır; EIMZA_CONFIG ortam değişkeniyle de verilebilir.
+cli-help = Bu yardım metnini gösterir
+cli-version = Sürüm bilgisini gösterir

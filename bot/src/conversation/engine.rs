@@ -290,6 +290,11 @@ fn question(conversation: &Conversation, ctx: &Ctx) -> Reply {
     }
 }
 
+/// The label of a button of the current question, so a transcript can show what was pressed.
+pub fn button_label(conversation: &Conversation, id: &str, ctx: &Ctx) -> Option<Label> {
+    question(conversation, ctx).buttons.into_iter().find(|b| b.id == id).map(|b| b.label)
+}
+
 fn field_question(field: Field, ctx: &Ctx) -> Reply {
     match field {
         Field::Title if !ctx.settings.titles.is_empty() => Reply {

@@ -1,4 +1,5 @@
 use super::*;
+use proptest::strategy::Strategy;
 use crate::conversation::{Facts, StatusEvent, TicketBrief};
 use crate::domain::EmailDomains;
 use crate::ticket::TicketState;

@@ -1,0 +1,123 @@
+//! Configuration: embedded defaults (`eimza.default.toml`), then a TOML file, then `EIMZA_…`
+//! environment variables. Secrets (the data key, staff passwords) are wrapped so they never
+//! print.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::domain::EmailDomains;
+
+const DEFAULTS: &str = include_str!("../eimza.default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Config {
+    pub http_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// 32 bytes in base64; when absent, `<data_dir>/eimza.key` is used (created on first run).
+    #[serde(default)]
+    pub data_key: Option<SecretString>,
+    pub locales_dir: PathBuf,
+    pub retention_days: u32,
+    pub purge_interval_secs: u64,
+    pub institution: InstitutionConfig,
+    pub staff: StaffConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct InstitutionConfig {
+    pub name: String,
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub allow_subdomains: bool,
+    #[serde(default)]
+    pub titles: Vec<String>,
+}
+
+impl InstitutionConfig {
+    pub fn email_domains(&self) -> EmailDomains {
+        EmailDomains { domains: self.domains.clone(), allow_subdomains: self.allow_subdomains }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct StaffConfig {
+    #[serde(default)]
+    pub users: Vec<StaffUser>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct StaffUser {
+    pub name: String,
+    pub password: SecretString,
+}
+
+impl Config {
+    /// Defaults, then `file` (if given, it must exist; otherwise `eimza.toml` if present), then
+    /// the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => {
+                if let Ok(path) = std::env::var("EIMZA_CONFIG") {
+                    figment = figment.merge(Toml::file_exact(path));
+                } else {
+                    figment = figment.merge(Toml::file("eimza.toml"));
+                }
+            }
+        }
+        figment
+            .merge(Env::prefixed("EIMZA_").ignore(&["CONFIG"]).split("__"))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// Only the embedded defaults and the given overrides (tests and benchmarks).
+    pub fn defaults_with(overrides: &[(&str, &str)]) -> Result<Config, Box<figment::Error>> {
+        let mut toml = String::new();
+        for (key, value) in overrides {
+            toml.push_str(&format!("{key} = {value}\n"));
+        }
+        Figment::from(Toml::string(DEFAULTS)).merge(Toml::string(&toml)).extract().map_err(Box::new)
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite:{}", self.data_dir.join("eimza.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_run_out_of_the_box() {
+        let c = Config::defaults_with(&[]).unwrap();
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url(), "sqlite:data/eimza.db");
+        assert_eq!(c.retention_days, 90);
+        assert!(!c.institution.domains.is_empty());
+        assert!(c.staff.users.is_empty());
+    }
+
+    #[test]
+    fn overrides_and_secrets_do_not_print() {
+        let c = Config::defaults_with(&[
+            ("database_url", "\"postgres://u@h/db\""),
+            ("data_key", "\"c2VjcmV0\""),
+        ])
+        .unwrap();
+        assert_eq!(c.database_url(), "postgres://u@h/db");
+        assert!(!format!("{c:?}").contains("c2VjcmV0"));
+    }
+}

@@ -1,0 +1,177 @@
+//! The chat service: one incoming message → load the person's conversation → run the pure
+//! engine → carry out its actions and save the conversation in one transaction → render the
+//! replies. Transports (web chat now; Telegram and Discord next) call only this.
+
+use std::sync::Arc;
+
+use eimza_protocol::Lang;
+
+use crate::clock;
+use crate::conversation::{
+    self, Action, ActionResult, Command, Ctx, Facts, Incoming, Input, Label, Settings, parse_command,
+};
+use crate::i18n::{Rendered, Texts};
+use crate::store::{OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry};
+
+/// How often a message is retried when another one for the same person won the race.
+const MAX_ATTEMPTS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the conversation kept changing under us")]
+    Contention,
+}
+
+/// What happened to one incoming message.
+#[derive(Clone, Debug)]
+pub struct Handled {
+    pub replies: Vec<Rendered>,
+    pub lang: Lang,
+    /// The person's message should be removed (a misplaced PIN).
+    pub delete_incoming: bool,
+    /// The update was processed before; nothing was done.
+    pub duplicate: bool,
+}
+
+pub struct ChatService {
+    store: Store,
+    texts: Arc<Texts>,
+    settings: Settings,
+}
+
+impl ChatService {
+    pub fn new(store: Store, texts: Arc<Texts>, settings: Settings) -> ChatService {
+        ChatService { store, texts, settings }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn texts(&self) -> &Texts {
+        &self.texts
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Handles a message from a transport that keeps its own history (Telegram, Discord).
+    #[tracing::instrument(skip_all, fields(transport = incoming.transport.code()))]
+    pub async fn handle(&self, incoming: &Incoming) -> Result<Handled, ServiceError> {
+        let person_id = self.store.person(incoming.transport.code(), &incoming.user_id, clock::now_ms()).await?;
+        self.handle_for(person_id, incoming, false).await
+    }
+
+    /// Handles a web chat message and keeps the transcript (encrypted) for the page.
+    pub async fn handle_web(&self, person_id: i64, incoming: &Incoming) -> Result<Handled, ServiceError> {
+        self.handle_for(person_id, incoming, true).await
+    }
+
+    async fn handle_for(&self, person_id: i64, incoming: &Incoming, transcript: bool) -> Result<Handled, ServiceError> {
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(handled) = self.attempt(person_id, incoming, transcript).await? {
+                return Ok(handled);
+            }
+            tracing::debug!(person_id, "conversation changed concurrently; handling the message again");
+        }
+        Err(ServiceError::Contention)
+    }
+
+    /// One try; `None` when another message for the same person was saved in between.
+    async fn attempt(&self, person_id: i64, incoming: &Incoming, transcript: bool) -> Result<Option<Handled>, ServiceError> {
+        let state = self.store.chat_state(person_id).await?;
+        let wants_status = matches!(&incoming.input, Input::Text(t) if parse_command(t) == Some(Ok(Command::Status)));
+        let facts = Facts {
+            open_ticket: state.open_ticket,
+            status: if wants_status { self.store.status_view(person_id).await? } else { None },
+        };
+        let now = clock::now_ms();
+        let ctx = Ctx {
+            settings: &self.settings,
+            facts: &facts,
+            transport: incoming.transport,
+            today: clock::istanbul_today(now),
+            now_ms: now,
+        };
+        let button_label = match &incoming.input {
+            Input::Button(id) => conversation::engine::button_label(&state.conversation, id, &ctx),
+            _ => None,
+        };
+        let outcome = conversation::handle(state.conversation.clone(), &incoming.input, &ctx);
+        let mut conversation = outcome.conversation;
+        let lang = conversation.lang.or(incoming.lang_hint).unwrap_or_default();
+
+        let mut tx = self.store.begin().await?;
+        if let Some(update_id) = &incoming.update_id {
+            if !tx.mark_update(incoming.transport.code(), update_id, now).await? {
+                return Ok(Some(Handled { replies: vec![], lang, delete_incoming: false, duplicate: true }));
+            }
+        }
+        let mut replies = Vec::new();
+        let mut delete_incoming = false;
+        for action in outcome.actions {
+            let result = match action {
+                Action::OpenTicket(draft) => match tx.open_ticket(person_id, &draft, lang, now).await? {
+                    OpenOutcome::Opened(number) => {
+                        tracing::info!(ticket = %number, person_id, "ticket opened");
+                        ActionResult::TicketOpened(number)
+                    }
+                    OpenOutcome::AlreadyOpen(existing) => ActionResult::OpenRefused { existing, draft },
+                },
+                Action::CancelTicket(number) => match tx.cancel_own_ticket(person_id, number, now).await? {
+                    Ok(_) => ActionResult::TicketCancelled(number),
+                    Err(refusal) => ActionResult::CancelRefused(refusal),
+                },
+                Action::DeletePersonalData => {
+                    tx.delete_personal_data(person_id, now).await?;
+                    tracing::info!(person_id, "personal data deleted on request");
+                    ActionResult::DataDeleted
+                }
+                Action::DeleteIncomingMessage => {
+                    delete_incoming = true;
+                    ActionResult::MessageDeleted(incoming.transport.can_delete_messages())
+                }
+            };
+            replies.extend(conversation::action_result(&mut conversation, result, &ctx));
+        }
+        replies.extend(outcome.replies);
+        if !tx.save_conversation(person_id, state.version, &conversation, now).await? {
+            return Ok(None); // dropping `tx` rolls back
+        }
+        let rendered: Vec<Rendered> = replies.iter().map(|r| self.texts.reply(lang, r)).collect();
+        if transcript {
+            let said = match &incoming.input {
+                Input::Text(text) if !delete_incoming => Some(text.clone()),
+                Input::Button(id) => Some(match button_label {
+                    Some(Label::Msg(m)) => self.texts.msg(lang, &m),
+                    Some(Label::Verbatim(s)) => s,
+                    None => id.clone(),
+                }),
+                _ => None,
+            };
+            if let Some(text) = said {
+                tx.append_transcript(person_id, &TranscriptEntry { at: now, direction: "in".into(), text, buttons: vec![] })
+                    .await?;
+            }
+            for r in &rendered {
+                let entry = TranscriptEntry {
+                    at: now,
+                    direction: "out".into(),
+                    text: r.text.clone(),
+                    buttons: r.buttons.iter().map(|b| TranscriptButton { id: b.id.clone(), label: b.label.clone() }).collect(),
+                };
+                tx.append_transcript(person_id, &entry).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(Handled { replies: rendered, lang, delete_incoming, duplicate: false }))
+    }
+
+    /// The generic apology, for when handling failed.
+    pub fn apology(&self, lang: Lang) -> Rendered {
+        Rendered { text: self.texts.get(lang, "internal-error"), buttons: vec![] }
+    }
+}

@@ -1,0 +1,112 @@
+//! Building and running the bot: `Application::build(config)` wires the store, texts, chat
+//! service, HTTP server and background jobs; `run_until_stopped(shutdown)` serves until the
+//! shutdown future completes, then drains and stops.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine as _;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::conversation::Settings;
+use crate::i18n::Texts;
+use crate::service::ChatService;
+use crate::store::Store;
+use crate::vault::{self, Vault};
+use crate::web::{self, AppState, StaffAccounts};
+use crate::{clock, jobs};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    store: Store,
+    config: Config,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
+        let vault = match &config.data_key {
+            Some(key) => Vault::from_base64(key.expose_secret()).context("EIMZA_DATA_KEY")?,
+            None => Vault::load_or_create(&config.data_dir.join("eimza.key"))?,
+        };
+        let store = Store::connect(&config.database_url(), vault).await.context("opening the database")?;
+        let institution = &config.institution;
+        let institution_json = serde_json::json!({
+            "domains": institution.domains,
+            "allow_subdomains": institution.allow_subdomains,
+            "titles": institution.titles,
+        });
+        store.save_institution(&institution.name, &institution_json.to_string(), clock::now_ms()).await?;
+        let texts = Arc::new(Texts::load(&config.locales_dir));
+        let settings = Settings {
+            institution: institution.name.clone(),
+            domains: institution.email_domains(),
+            titles: institution.titles.clone(),
+            retention_days: config.retention_days,
+        };
+        let staff = Arc::new(StaffAccounts::new(staff_accounts(&config)?));
+        let service = Arc::new(ChatService::new(store.clone(), texts, settings));
+        let listener = TcpListener::bind(config.http_addr)
+            .await
+            .with_context(|| format!("listening on {}", config.http_addr))?;
+        Ok(Application { listener, state: AppState { service, staff }, store, config })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(url = %format!("http://{}", self.local_addr()), "eimza-bot is serving the web chat and /staff");
+        let purge = tokio::spawn(jobs::purge_loop(
+            self.store.clone(),
+            Duration::from_secs(self.config.purge_interval_secs.max(1)),
+            self.config.retention_days,
+        ));
+        let app = web::router(self.state);
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        purge.abort();
+        self.store.close().await;
+        tracing::info!("eimza-bot stopped");
+        served.context("HTTP server")
+    }
+}
+
+/// The configured staff accounts; with none, one "admin" account whose random password is kept
+/// in `<data_dir>/staff-password` (mode 0600), so a fresh install is usable and still closed.
+fn staff_accounts(config: &Config) -> anyhow::Result<Vec<(String, SecretString)>> {
+    if !config.staff.users.is_empty() {
+        return Ok(config.staff.users.iter().map(|u| (u.name.clone(), u.password.clone())).collect());
+    }
+    let path = config.data_dir.join("staff-password");
+    let password = read_or_create_password(&path)?;
+    tracing::info!(file = %path.display(), "no staff accounts configured: user \"admin\", password in this file");
+    Ok(vec![("admin".to_owned(), password)])
+}
+
+fn read_or_create_password(path: &Path) -> anyhow::Result<SecretString> {
+    match std::fs::read_to_string(path) {
+        Ok(p) => Ok(SecretString::from(p.trim().to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 15];
+            rand::rng().fill_bytes(&mut bytes);
+            let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            vault::write_private(path, password.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+            Ok(SecretString::from(password))
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}

@@ -1,0 +1,125 @@
+//! People and their conversation state.
+
+use sqlx::Row;
+
+use super::{Result, Store, Tx, corrupt};
+use crate::conversation::{Conversation, TicketBrief};
+use crate::domain::TicketNo;
+use crate::ticket::TicketState;
+
+const CONVERSATION: &str = "conversation";
+
+/// What one incoming message needs to know about its person.
+#[derive(Clone, Debug, Default)]
+pub struct ChatState {
+    pub conversation: Conversation,
+    /// 0 when no conversation is stored yet; used for optimistic concurrency.
+    pub version: i64,
+    pub open_ticket: Option<TicketBrief>,
+}
+
+pub(super) fn ticket_brief(number: &str, state: &str) -> Result<TicketBrief> {
+    Ok(TicketBrief {
+        number: number.parse::<TicketNo>().map_err(corrupt)?,
+        state: TicketState::from_code(state).ok_or_else(|| corrupt(format!("unknown state {state}")))?,
+    })
+}
+
+impl Store {
+    /// The person's id on a transport, created on first contact.
+    pub async fn person(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
+        if let Some(row) = sqlx::query("SELECT id FROM persons WHERE transport = $1 AND user_id = $2")
+            .bind(transport.to_owned())
+            .bind(user_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            return Ok(row.try_get("id")?);
+        }
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO persons (transport, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(transport.to_owned())
+        .bind(user_id.to_owned())
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        let row = sqlx::query("SELECT id FROM persons WHERE transport = $1 AND user_id = $2")
+            .bind(transport.to_owned())
+            .bind(user_id.to_owned())
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// The conversation and the open ticket of a person, in one round trip.
+    pub async fn chat_state(&self, person_id: i64) -> Result<ChatState> {
+        let row = sqlx::query(
+            "SELECT c.version, c.state_enc,
+                    (SELECT number FROM tickets t WHERE t.person_id = $1 AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_number,
+                    (SELECT state FROM tickets t WHERE t.person_id = $1 AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_state
+             FROM (SELECT CAST($1 AS BIGINT) AS pid) p LEFT JOIN conversations c ON c.person_id = p.pid",
+        )
+        .bind(person_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let version: Option<i64> = row.try_get("version")?;
+        let conversation = match row.try_get::<Option<Vec<u8>>, _>("state_enc")? {
+            Some(sealed) => {
+                let json = self.vault.decrypt(CONVERSATION, &sealed).map_err(corrupt)?;
+                serde_json::from_slice(&json).map_err(corrupt)?
+            }
+            None => Conversation::default(),
+        };
+        let open_ticket = match (
+            row.try_get::<Option<String>, _>("open_number")?,
+            row.try_get::<Option<String>, _>("open_state")?,
+        ) {
+            (Some(number), Some(state)) => Some(ticket_brief(&number, &state)?),
+            _ => None,
+        };
+        Ok(ChatState { conversation, version: version.unwrap_or(0), open_ticket })
+    }
+}
+
+impl Tx<'_> {
+    /// Saves the conversation if nobody else changed it since `version` was read; false on a
+    /// conflict (the caller reloads and handles the message again).
+    pub async fn save_conversation(
+        &mut self,
+        person_id: i64,
+        version: i64,
+        conversation: &Conversation,
+        now: i64,
+    ) -> Result<bool> {
+        let json = serde_json::to_vec(conversation).map_err(corrupt)?;
+        let sealed = self.store.vault.encrypt(CONVERSATION, &json);
+        let done = if version == 0 {
+            sqlx::query(
+                "INSERT INTO conversations (person_id, version, state_enc, updated_at) VALUES ($1, 1, $2, $3)
+                 ON CONFLICT (person_id) DO NOTHING",
+            )
+            .bind(person_id)
+            .bind(sealed)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3
+                 WHERE person_id = $1 AND version = $4",
+            )
+            .bind(person_id)
+            .bind(sealed)
+            .bind(now)
+            .bind(version)
+            .execute(&mut *self.tx)
+            .await?
+        };
+        Ok(done.rows_affected() == 1)
+    }
+}

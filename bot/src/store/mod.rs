@@ -1,0 +1,236 @@
+//! Persistence: SQLite (the default, one file) or PostgreSQL (several bot instances), through
+//! sqlx's `Any` driver so both run the same code; the few statements whose dialects differ
+//! choose by [`Backend`]. Migrations under `migrations/{sqlite,postgres}` are embedded and
+//! applied at connect.
+//!
+//! The store owns the [`Vault`]: personal data is encrypted on the way in and decrypted on the
+//! way out here, so no caller can forget it.
+//!
+//! Every write that belongs to one message happens in one [`Tx`]; with SQLite, write
+//! transactions are serialised by a process-wide lock (SQLite has one writer anyway, and this
+//! avoids `SQLITE_BUSY` on lock upgrades); with PostgreSQL, rows are locked `FOR UPDATE`.
+
+mod chat;
+mod staff;
+mod tickets;
+mod webchat;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
+
+pub use chat::ChatState;
+pub use staff::{EventRow, TicketFilter, TicketRow};
+pub use tickets::{OpenOutcome, TicketApplication};
+pub use webchat::{TranscriptButton, TranscriptEntry, WebSession};
+
+use crate::vault::Vault;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data could not be decrypted or decoded: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL (use sqlite:… or postgres://…)")]
+    UnsupportedUrl,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    vault: Vault,
+    /// SQLite only: one write transaction at a time in this process.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+fn migrator(backend: Backend) -> Migrator {
+    let sql: &'static str = match backend {
+        Backend::Sqlite => include_str!("../../../migrations/sqlite/0001_init.sql"),
+        Backend::Postgres => include_str!("../../../migrations/postgres/0001_init.sql"),
+    };
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "init".into(),
+        MigrationType::Simple,
+        sqlx::SqlSafeStr::into_sql_str(sql),
+        false,
+    )])
+}
+
+impl Store {
+    /// Connects, creating a SQLite file (and its folder) if needed, and applies migrations.
+    pub async fn connect(url: &str, vault: Vault) -> Result<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url),
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(Duration::from_secs(10));
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL: readers never wait for the writer. NORMAL: durable at checkpoints,
+                    // which WAL makes safe against corruption; fsync per commit would cap us
+                    // at a few hundred messages a second.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
+        migrator(backend).run(&pool).await?;
+        Ok(Store {
+            pool,
+            backend,
+            vault,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts the write transaction for one unit of work.
+    pub async fn begin(&self) -> Result<Tx<'_>> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(Tx { tx, store: self, _guard: guard })
+    }
+
+    /// Saves the institution's configuration (name and the JSON of its settings) as row 1.
+    pub async fn save_institution(&self, name: &str, config_json: &str, now: i64) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO institutions (id, name, config, updated_at) VALUES (1, $1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config,
+                                            updated_at = excluded.updated_at",
+        )
+        .bind(name.to_owned())
+        .bind(config_json.to_owned())
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await?;
+        Ok(1)
+    }
+
+    /// Forgets processed-update ids older than `before` (they only guard against re-delivery,
+    /// which platforms stop after a day).
+    pub async fn forget_updates_before(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("DELETE FROM processed_updates WHERE at < $1").bind(before).execute(&mut *tx.tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// `sqlite:data/eimza.db` → make sure the folder exists and the file is created if missing.
+fn sqlite_url(url: &str) -> String {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (file, query) = path.split_once('?').unwrap_or((path, ""));
+    if !file.is_empty() && file != ":memory:" {
+        if let Some(dir) = std::path::Path::new(file).parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+    }
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    format!("sqlite://{file}?{}", params.join("&"))
+}
+
+/// One write transaction (see the module docs).
+pub struct Tx<'s> {
+    tx: Transaction<'static, Any>,
+    store: &'s Store,
+    _guard: Option<MutexGuard<'s, ()>>,
+}
+
+impl Tx<'_> {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a platform update id; false if it was processed before (a re-delivery).
+    pub async fn mark_update(&mut self, transport: &str, update_id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO processed_updates (transport, update_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(transport.to_owned())
+        .bind(update_id.to_owned())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// Reads an optional column that may be NULL.
+fn opt<T>(row: &sqlx::any::AnyRow, col: &str) -> Result<Option<T>>
+where
+    T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    Ok(row.try_get::<Option<T>, _>(col)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_url;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(sqlite_url("sqlite:/tmp/x/e.db"), "sqlite:///tmp/x/e.db?mode=rwc");
+        assert_eq!(sqlite_url("sqlite://e.db?mode=ro"), "sqlite://e.db?mode=ro");
+    }
+}

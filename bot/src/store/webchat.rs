@@ -1,0 +1,108 @@
+//! Web chat sessions and their transcript. The transcript holds what the person typed (their
+//! TC Kimlik No among it), so every entry is encrypted.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use subtle::ConstantTimeEq;
+
+use super::{Result, Store, Tx, corrupt};
+
+const TRANSCRIPT: &str = "webchat-message";
+const SESSION_TOKEN: &str = "webchat-token";
+
+#[derive(Clone, Debug)]
+pub struct WebSession {
+    pub id: String,
+    pub person_id: i64,
+}
+
+/// One transcript line as the page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptEntry {
+    pub at: i64,
+    /// "in" (the person) or "out" (the bot).
+    pub direction: String,
+    pub text: String,
+    #[serde(default)]
+    pub buttons: Vec<TranscriptButton>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptButton {
+    pub id: String,
+    pub label: String,
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    B64.encode(buf)
+}
+
+impl Store {
+    /// A new web chat session: a public id for URLs and a secret bearer token, stored hashed.
+    pub async fn create_web_session(&self, now: i64) -> Result<(WebSession, String)> {
+        let id = random_token(12);
+        let token = random_token(32);
+        let person_id = self.person("web", &id, now).await?;
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO webchat_sessions (id, token_hash, person_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.clone())
+            .bind(self.vault.lookup_hash(SESSION_TOKEN, &token))
+            .bind(person_id)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok((WebSession { id, person_id }, token))
+    }
+
+    /// The session if it exists: `Ok(None)` for an unknown id, `Ok(Some(Err(())))` for a wrong
+    /// token. The token is compared in constant time.
+    pub async fn web_session(&self, id: &str, token: &str) -> Result<Option<Result<WebSession, ()>>> {
+        let Some(row) = sqlx::query("SELECT token_hash, person_id FROM webchat_sessions WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let stored: String = row.try_get("token_hash")?;
+        let given = self.vault.lookup_hash(SESSION_TOKEN, token);
+        if !bool::from(stored.as_bytes().ct_eq(given.as_bytes())) {
+            return Ok(Some(Err(())));
+        }
+        Ok(Some(Ok(WebSession { id: id.to_owned(), person_id: row.try_get("person_id")? })))
+    }
+
+    pub async fn transcript(&self, person_id: i64) -> Result<Vec<TranscriptEntry>> {
+        let rows = sqlx::query("SELECT body_enc FROM webchat_messages WHERE person_id = $1 ORDER BY id")
+            .bind(person_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let sealed: Vec<u8> = row.try_get("body_enc")?;
+                let json = self.vault.decrypt(TRANSCRIPT, &sealed).map_err(corrupt)?;
+                serde_json::from_slice(&json).map_err(corrupt)
+            })
+            .collect()
+    }
+}
+
+impl Tx<'_> {
+    pub async fn append_transcript(&mut self, person_id: i64, entry: &TranscriptEntry) -> Result<()> {
+        let json = serde_json::to_vec(entry).map_err(corrupt)?;
+        sqlx::query("INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES ($1, $2, $3, $4)")
+            .bind(person_id)
+            .bind(entry.at)
+            .bind(entry.direction.clone())
+            .bind(self.store.vault.encrypt(TRANSCRIPT, &json))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+//! Encryption of personal data at rest and keyed hashes for looking it up.
+//!
+//! One 32-byte master key, kept outside the database: from `EIMZA_DATA_KEY` (base64) or a file
+//! created on first run with mode 0600. Two keys are derived from it (HMAC-SHA256 with a label),
+//! one for XChaCha20-Poly1305 and one for the lookup hashes, so a leaked hash key does not
+//! decrypt anything. Each ciphertext is bound to what it is (the `purpose` as associated data),
+//! so a TC Kimlik No ciphertext cannot be passed off as a birth date.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+const NONCE_LEN: usize = 24;
+const VERSION: u8 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("the data key must be 32 bytes in base64")]
+    BadKey,
+    #[error("reading or creating the key file {path}: {source}")]
+    KeyFile { path: String, source: std::io::Error },
+    #[error("ciphertext could not be decrypted (wrong key or damaged data)")]
+    Decrypt,
+}
+
+#[derive(Clone)]
+pub struct Vault {
+    aead: XChaCha20Poly1305,
+    lookup: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault(..)")
+    }
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("HMAC takes any key length");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+impl Vault {
+    pub fn from_master_key(master: &[u8; 32]) -> Vault {
+        let enc = derive(master, b"eimza/v1/encryption");
+        let lookup = derive(master, b"eimza/v1/lookup");
+        Vault {
+            aead: XChaCha20Poly1305::new(&enc.into()),
+            lookup: <Hmac<Sha256> as Mac>::new_from_slice(&lookup).expect("HMAC takes any key length"),
+        }
+    }
+
+    pub fn from_base64(key: &str) -> Result<Vault, VaultError> {
+        let bytes = B64.decode(key.trim()).map_err(|_| VaultError::BadKey)?;
+        let master: [u8; 32] = bytes.try_into().map_err(|_| VaultError::BadKey)?;
+        Ok(Vault::from_master_key(&master))
+    }
+
+    /// Loads the key file, creating it (mode 0600) with a fresh random key if it is missing.
+    pub fn load_or_create(path: &Path) -> Result<Vault, VaultError> {
+        let io = |source| VaultError::KeyFile { path: path.display().to_string(), source };
+        match std::fs::read_to_string(path) {
+            Ok(text) => Vault::from_base64(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(io)?;
+                }
+                let mut master = [0u8; 32];
+                rand::rng().fill_bytes(&mut master);
+                write_private(path, B64.encode(master).as_bytes()).map_err(io)?;
+                Ok(Vault::from_master_key(&master))
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    pub fn encrypt(&self, purpose: &str, plaintext: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let ciphertext = self
+            .aead
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: purpose.as_bytes() })
+            .expect("XChaCha20-Poly1305 encryption does not fail for in-memory buffers");
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
+        out.push(VERSION);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        out
+    }
+
+    pub fn decrypt(&self, purpose: &str, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if sealed.len() < 1 + NONCE_LEN || sealed[0] != VERSION {
+            return Err(VaultError::Decrypt);
+        }
+        let (nonce, ciphertext) = sealed[1..].split_at(NONCE_LEN);
+        self.aead
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: purpose.as_bytes() })
+            .map_err(|_| VaultError::Decrypt)
+    }
+
+    pub fn encrypt_str(&self, purpose: &str, plaintext: &str) -> Vec<u8> {
+        self.encrypt(purpose, plaintext.as_bytes())
+    }
+
+    pub fn decrypt_str(&self, purpose: &str, sealed: &[u8]) -> Result<String, VaultError> {
+        String::from_utf8(self.decrypt(purpose, sealed)?).map_err(|_| VaultError::Decrypt)
+    }
+
+    /// Keyed hash for equality lookups (e.g. "is there an open ticket for this TC Kimlik No?").
+    pub fn lookup_hash(&self, purpose: &str, value: &str) -> String {
+        let mut mac = self.lookup.clone();
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_purpose_binding() {
+        let v = Vault::from_master_key(&[7; 32]);
+        let sealed = v.encrypt_str("tckn", "10000000146");
+        assert_eq!(v.decrypt_str("tckn", &sealed).unwrap(), "10000000146");
+        assert!(v.decrypt_str("birth", &sealed).is_err());
+        assert!(Vault::from_master_key(&[8; 32]).decrypt_str("tckn", &sealed).is_err());
+        assert!(v.decrypt_str("tckn", &sealed[..10]).is_err());
+        assert_ne!(v.encrypt_str("tckn", "x"), v.encrypt_str("tckn", "x"), "nonces differ");
+    }
+
+    #[test]
+    fn lookup_hashes_are_keyed_and_stable() {
+        let a = Vault::from_master_key(&[1; 32]);
+        let b = Vault::from_master_key(&[2; 32]);
+        assert_eq!(a.lookup_hash("tckn", "10000000146"), a.lookup_hash("tckn", "10000000146"));
+        assert_ne!(a.lookup_hash("tckn", "10000000146"), b.lookup_hash("tckn", "10000000146"));
+        assert_ne!(a.lookup_hash("tckn", "1"), a.lookup_hash("email", "1"));
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/eimza.key");
+        let v1 = Vault::load_or_create(&path).unwrap();
+        let v2 = Vault::load_or_create(&path).unwrap();
+        let sealed = v1.encrypt_str("x", "secret");
+        assert_eq!(v2.decrypt_str("x", &sealed).unwrap(), "secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert!(matches!(Vault::from_base64("short"), Err(VaultError::BadKey)));
+    }
+}

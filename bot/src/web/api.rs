@@ -1,0 +1,161 @@
+//! The web chat JSON API (used by the page, open to other clients):
+//!
+//! - `POST /api/webchat/sessions` → `201 {"session", "token", "replies"}` (the greeting)
+//! - `POST /api/webchat/sessions/{session}/messages` with `{"text": …}` or `{"button": …}` and
+//!   `Authorization: Bearer <token>` → `{"replies": [{"text", "buttons": [{"id", "label"}]}],
+//!   "deleted_message": bool}`
+//! - `GET` of the same path → `{"messages": [{"at", "direction", "text", "buttons"}]}`
+//!
+//! `Accept-Language: en` gives English. Errors are JSON (`{"error": {"code", "message"}}`):
+//! 401 wrong token, 404 unknown session, 400 malformed body or text over 4 KiB.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::{AppState, request_lang};
+use crate::clock;
+use crate::conversation::{Incoming, Input, Transport};
+use crate::store::WebSession;
+
+/// Longest text a person may send, in bytes.
+pub const MAX_TEXT: usize = 4096;
+/// Bodies larger than this are refused before parsing.
+const MAX_BODY: usize = 64 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/webchat/sessions", post(create_session))
+        .route("/api/webchat/sessions/{session}/messages", post(send_message).get(transcript))
+        // Let our handler answer oversized bodies with a JSON 400 instead of a bare 413.
+        .layer(DefaultBodyLimit::max(MAX_BODY * 16))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessageBody {
+    text: Option<String>,
+    button: Option<String>,
+}
+
+async fn create_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = request_lang(&headers);
+    let texts = state.service.texts();
+    let result = async {
+        let (session, token) = state.service.store().create_web_session(clock::now_ms()).await?;
+        let incoming = Incoming {
+            transport: Transport::Web,
+            user_id: session.id.clone(),
+            input: Input::Open,
+            lang_hint: Some(lang),
+            update_id: None,
+        };
+        let handled = state.service.handle_web(session.person_id, &incoming).await?;
+        Ok::<_, ApiError>((session, token, handled))
+    }
+    .await;
+    match result {
+        Ok((session, token, handled)) => (
+            StatusCode::CREATED,
+            Json(json!({ "session": session.id, "token": token, "replies": handled.replies })),
+        )
+            .into_response(),
+        Err(e) => e.render(texts, lang),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn authorise(state: &AppState, headers: &HeaderMap, session: &str) -> Result<WebSession, ApiError> {
+    if session.len() > 64 {
+        return Err(ApiError::NotFound);
+    }
+    match state.service.store().web_session(session, bearer(headers).unwrap_or("")).await? {
+        None => Err(ApiError::NotFound),
+        Some(Err(())) => Err(ApiError::Unauthorized),
+        Some(Ok(s)) => Ok(s),
+    }
+}
+
+fn parse_input(body: &[u8]) -> Result<Input, ApiError> {
+    if body.len() > MAX_BODY {
+        return Err(ApiError::TooLong(MAX_TEXT));
+    }
+    let parsed: MessageBody = serde_json::from_slice(body).map_err(|_| ApiError::BadRequest)?;
+    match (parsed.text, parsed.button) {
+        (Some(text), None) => {
+            if text.len() > MAX_TEXT {
+                Err(ApiError::TooLong(MAX_TEXT))
+            } else if text.trim().is_empty() {
+                Err(ApiError::Empty)
+            } else {
+                Ok(Input::Text(text))
+            }
+        }
+        (None, Some(button)) if !button.is_empty() && button.len() <= 64 => Ok(Input::Button(button)),
+        _ => Err(ApiError::BadRequest),
+    }
+}
+
+async fn send_message(
+    State(state): State<AppState>,
+    Path(session): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = request_lang(&headers);
+    let result = async {
+        let web = authorise(&state, &headers, &session).await?;
+        let input = parse_input(&body)?;
+        let incoming = Incoming { transport: Transport::Web, user_id: web.id, input, lang_hint: Some(lang), update_id: None };
+        Ok::<_, ApiError>(state.service.handle_web(web.person_id, &incoming).await?)
+    }
+    .await;
+    match result {
+        Ok(handled) => Json(json!({ "replies": handled.replies, "deleted_message": handled.delete_incoming })).into_response(),
+        Err(e) => e.render(state.service.texts(), lang),
+    }
+}
+
+async fn transcript(State(state): State<AppState>, Path(session): Path<String>, headers: HeaderMap) -> Response {
+    let lang = request_lang(&headers);
+    let result = async {
+        let web = authorise(&state, &headers, &session).await?;
+        Ok::<_, ApiError>(state.service.store().transcript(web.person_id).await?)
+    }
+    .await;
+    match result {
+        Ok(messages) => Json(json!({ "messages": messages })).into_response(),
+        Err(e) => e.render(state.service.texts(), lang),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_checked_before_anything_else() {
+        assert!(matches!(parse_input(br#"{"text":"merhaba"}"#), Ok(Input::Text(t)) if t == "merhaba"));
+        assert!(matches!(parse_input(br#"{"button":"confirm"}"#), Ok(Input::Button(b)) if b == "confirm"));
+        assert!(matches!(parse_input(b"{"), Err(ApiError::BadRequest)));
+        assert!(matches!(parse_input(b"[]"), Err(ApiError::BadRequest)));
+        assert!(matches!(parse_input(br#"{"text":"a","button":"b"}"#), Err(ApiError::BadRequest)));
+        assert!(matches!(parse_input(br#"{"txt":"a"}"#), Err(ApiError::BadRequest)));
+        assert!(matches!(parse_input(br#"{"text":5}"#), Err(ApiError::BadRequest)));
+        assert!(matches!(parse_input(br#"{"text":"   "}"#), Err(ApiError::Empty)));
+        let long = format!(r#"{{"text":"{}"}}"#, "ş".repeat(2100));
+        assert!(matches!(parse_input(long.as_bytes()), Err(ApiError::TooLong(4096))));
+        assert!(matches!(parse_input(&vec![b' '; 70_000]), Err(ApiError::TooLong(_))));
+    }
+}

@@ -1,0 +1,58 @@
+//! API errors: a status and a localized message in a JSON body, never a stack trace; the
+//! details of unexpected errors go to the log only.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use eimza_protocol::{Arg, Lang};
+use serde_json::json;
+
+use crate::i18n::Texts;
+use crate::service::ServiceError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    NotFound,
+    BadRequest,
+    TooLong(usize),
+    Empty,
+    Internal(String),
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl ApiError {
+    pub fn render(self, texts: &Texts, lang: Lang) -> Response {
+        let (status, code, message) = match &self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", texts.get(lang, "api-error-unauthorized")),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", texts.get(lang, "api-error-not-found")),
+            ApiError::BadRequest => (StatusCode::BAD_REQUEST, "bad_request", texts.get(lang, "api-error-bad-request")),
+            ApiError::TooLong(max) => (
+                StatusCode::BAD_REQUEST,
+                "too_long",
+                texts.with(lang, "api-error-too-long", &[("max", Arg::Str(crate::i18n::number(lang, *max as i64)))]),
+            ),
+            ApiError::Empty => (StatusCode::BAD_REQUEST, "empty", texts.get(lang, "api-error-empty")),
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", texts.get(lang, "api-error-internal"))
+            }
+        };
+        let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,68 @@
+//! HTTP: the web chat page and its JSON API, and the staff view. `router(state)` is separate
+//! from serving so tests can drive it in-process as well as over a real socket.
+
+mod api;
+mod error;
+mod page;
+mod staff;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use eimza_protocol::Lang;
+
+pub use staff::StaffAccounts;
+
+use crate::service::ChatService;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<ChatService>,
+    pub staff: Arc<StaffAccounts>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(page::chat_page))
+        .route("/assets/chat.js", get(page::chat_js))
+        .route("/assets/chat.css", get(page::chat_css))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(api::routes())
+        .merge(staff::routes())
+        .with_state(state)
+}
+
+/// The language a browser or API client asks for; `?lang=` on pages wins.
+fn request_lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// Minimal HTML escaping for text and attribute values.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_html() {
+        assert_eq!(super::escape("<a href=\"x\">Ö'z & z</a>"), "&lt;a href=&quot;x&quot;&gt;Ö&#39;z &amp; z&lt;/a&gt;");
+    }
+}

@@ -1,0 +1,221 @@
+//! The staff view (`/staff`): tickets by state, search, and each ticket's timeline, behind HTTP
+//! basic auth. Read-only for now; the full dashboard with actions builds on it.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use eimza_protocol::{Arg, Lang};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::{AppState, escape, request_lang};
+use crate::i18n::Texts;
+use crate::store::{TicketFilter, TicketRow};
+use crate::ticket::TicketState;
+
+/// The configured staff accounts.
+pub struct StaffAccounts {
+    users: Vec<(String, SecretString)>,
+}
+
+impl StaffAccounts {
+    pub fn new(users: Vec<(String, SecretString)>) -> StaffAccounts {
+        StaffAccounts { users }
+    }
+
+    /// The staff member named in a valid `Authorization: Basic …` header.
+    pub fn check(&self, headers: &HeaderMap) -> Option<String> {
+        let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, encoded) = value.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let (name, password) = decoded.split_once(':')?;
+        let mut found = None;
+        // Compare with every account, in constant time, so timing tells nothing.
+        for (user, secret) in &self.users {
+            let ok = user.as_bytes().ct_eq(name.as_bytes()) & secret.expose_secret().as_bytes().ct_eq(password.as_bytes());
+            if bool::from(ok) {
+                found = Some(user.clone());
+            }
+        }
+        found
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/staff", get(list)).route("/staff/tickets/{number}", get(detail))
+}
+
+fn unauthorized(texts: &Texts, lang: Lang) -> Response {
+    let mut response = (StatusCode::UNAUTHORIZED, Html(page(texts, lang, &escape(&texts.get(lang, "staff-unauthorized"))))).into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"eimza staff\", charset=\"UTF-8\""));
+    response
+}
+
+fn page(texts: &Texts, lang: Lang, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head><body><main><h1>{title}</h1>{body}</main></body></html>",
+        lang = lang.code(),
+        title = escape(&texts.get(lang, "staff-page-title")),
+    )
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1d2733}\
+main{max-width:80rem;margin:0 auto;padding:1rem 1.5rem}h1{color:#b3122e}table{border-collapse:collapse;width:100%;background:#fff}\
+th,td{border:1px solid #d5dbe2;padding:.4rem .6rem;text-align:left;vertical-align:top}th{background:#eef1f5}\
+nav a{margin-right:.8rem}form{margin:1rem 0}.deleted{color:#5a6776;font-style:italic}";
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+    q: Option<String>,
+}
+
+fn text_or_deleted(texts: &Texts, lang: Lang, value: &Option<String>) -> String {
+    match value {
+        Some(v) => escape(v),
+        None => format!("<span class=\"deleted\">{}</span>", escape(&texts.get(lang, "staff-personal-data-deleted"))),
+    }
+}
+
+fn ticket_cells(texts: &Texts, lang: Lang, t: &TicketRow, link: bool) -> String {
+    let number = if link {
+        format!("<a href=\"/staff/tickets/{n}\">{n}</a>", n = escape(&t.number))
+    } else {
+        escape(&t.number)
+    };
+    format!(
+        "<td>{number}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+        escape(&texts.get(lang, t.state.message_id())),
+        text_or_deleted(texts, lang, &t.name),
+        text_or_deleted(texts, lang, &t.tckn_masked),
+        text_or_deleted(texts, lang, &t.title),
+        text_or_deleted(texts, lang, &t.email),
+        escape(&texts.datetime(lang, t.created_at)),
+        escape(&texts.datetime(lang, t.updated_at)),
+    )
+}
+
+fn header_cells(texts: &Texts, lang: Lang, ids: &[&str]) -> String {
+    ids.iter().map(|id| format!("<th scope=\"col\">{}</th>", escape(&texts.get(lang, id)))).collect()
+}
+
+const TICKET_COLUMNS: [&str; 8] = [
+    "staff-col-number",
+    "staff-col-state",
+    "staff-col-name",
+    "staff-col-tckn",
+    "staff-col-title",
+    "staff-col-email",
+    "staff-col-opened",
+    "staff-col-updated",
+];
+
+async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers: HeaderMap) -> Response {
+    let texts = state.service.texts();
+    let lang = request_lang(&headers);
+    let Some(staff) = state.staff.check(&headers) else {
+        return unauthorized(texts, lang);
+    };
+    let filter = TicketFilter {
+        state: q.state.as_deref().and_then(TicketState::from_code),
+        search: q.q.clone().filter(|s| !s.trim().is_empty()),
+        limit: 200,
+    };
+    let tickets = match state.service.store().list_tickets(&filter).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "staff list failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, Html(page(texts, lang, &escape(&texts.get(lang, "api-error-internal")))))
+                .into_response();
+        }
+    };
+    tracing::info!(staff = %staff, count = tickets.len(), "staff viewed tickets");
+    let mut body = String::from("<nav>");
+    body.push_str(&format!("<a href=\"/staff\">{}</a>", escape(&texts.get(lang, "staff-filter-all"))));
+    for s in TicketState::ALL.iter().filter(|s| **s != TicketState::Collecting) {
+        body.push_str(&format!("<a href=\"/staff?state={}\">{}</a>", s.code(), escape(&texts.get(lang, s.message_id()))));
+    }
+    body.push_str("</nav>");
+    body.push_str(&format!(
+        "<form method=\"get\" action=\"/staff\"><label for=\"q\">{}</label> <input id=\"q\" name=\"q\" value=\"{}\"> <button>{}</button></form>",
+        escape(&texts.get(lang, "staff-search-label")),
+        escape(q.q.as_deref().unwrap_or("")),
+        escape(&texts.get(lang, "staff-search-button")),
+    ));
+    body.push_str(&format!(
+        "<p>{}</p>",
+        escape(&texts.with(lang, "staff-count", &[("count", Arg::Str(crate::i18n::number(lang, tickets.len() as i64)))]))
+    ));
+    if tickets.is_empty() {
+        body.push_str(&format!("<p>{}</p>", escape(&texts.get(lang, "staff-empty"))));
+    } else {
+        body.push_str(&format!("<table><thead><tr>{}</tr></thead><tbody>", header_cells(texts, lang, &TICKET_COLUMNS)));
+        for t in &tickets {
+            body.push_str(&format!("<tr>{}</tr>", ticket_cells(texts, lang, t, true)));
+        }
+        body.push_str("</tbody></table>");
+    }
+    Html(page(texts, lang, &body)).into_response()
+}
+
+async fn detail(State(state): State<AppState>, Path(number): Path<String>, headers: HeaderMap) -> Response {
+    let texts = state.service.texts();
+    let lang = request_lang(&headers);
+    if state.staff.check(&headers).is_none() {
+        return unauthorized(texts, lang);
+    }
+    let found = match state.service.store().ticket_detail(&number).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "staff detail failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, Html(page(texts, lang, &escape(&texts.get(lang, "api-error-internal")))))
+                .into_response();
+        }
+    };
+    let back = format!("<nav><a href=\"/staff\">{}</a></nav>", escape(&texts.get(lang, "staff-back")));
+    let Some((ticket, events)) = found else {
+        return (StatusCode::NOT_FOUND, Html(page(texts, lang, &format!("{back}<p>{}</p>", escape(&texts.get(lang, "staff-not-found"))))))
+            .into_response();
+    };
+    let state_name = |code: &str| TicketState::from_code(code).map(|s| texts.get(lang, s.message_id())).unwrap_or_default();
+    let mut body = back;
+    body.push_str(&format!(
+        "<table><thead><tr>{}</tr></thead><tbody><tr>{}</tr></tbody></table>",
+        header_cells(texts, lang, &TICKET_COLUMNS),
+        ticket_cells(texts, lang, &ticket, false)
+    ));
+    body.push_str(&format!("<h2>{}</h2>", escape(&texts.get(lang, "staff-timeline"))));
+    body.push_str(&format!(
+        "<table><thead><tr>{}</tr></thead><tbody>",
+        header_cells(texts, lang, &["staff-col-when", "staff-col-actor", "staff-col-from", "staff-col-to", "staff-col-note"])
+    ));
+    for e in &events {
+        let actor = texts.get(lang, &format!("actor-{}", e.actor_kind));
+        let who = match &e.actor_id {
+            Some(id) if e.actor_kind == "staff" => format!("{actor} ({id})"),
+            _ => actor,
+        };
+        let note = e.note.as_deref().map(|n| texts.get(lang, n)).unwrap_or_default();
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&texts.datetime(lang, e.at)),
+            escape(&who),
+            escape(&state_name(&e.from_state)),
+            escape(&state_name(&e.to_state)),
+            escape(&note),
+        ));
+    }
+    body.push_str("</tbody></table>");
+    Html(page(texts, lang, &body)).into_response()
+}

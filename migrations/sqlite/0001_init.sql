@@ -1,0 +1,111 @@
+-- eimza schema, SQLite flavour. Keep in step with ../postgres/0001_init.sql: the same tables,
+-- columns and indexes; only types and identity columns differ.
+-- Times are milliseconds since the Unix epoch (UTC). Personal data columns: *_enc are
+-- XChaCha20-Poly1305 ciphertexts, *_hash keyed HMAC-SHA256 lookups (see bot/src/vault.rs).
+
+CREATE TABLE institutions (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    config      TEXT    NOT NULL,
+    updated_at  BIGINT  NOT NULL
+);
+
+CREATE TABLE persons (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    transport   TEXT    NOT NULL,
+    user_id     TEXT    NOT NULL,
+    created_at  BIGINT  NOT NULL,
+    UNIQUE (transport, user_id)
+);
+
+CREATE TABLE conversations (
+    person_id   BIGINT  PRIMARY KEY REFERENCES persons (id),
+    version     BIGINT  NOT NULL,
+    state_enc   BLOB    NOT NULL,
+    updated_at  BIGINT  NOT NULL
+);
+
+CREATE TABLE ticket_counters (
+    year        BIGINT  PRIMARY KEY,
+    last        BIGINT  NOT NULL
+);
+
+CREATE TABLE tickets (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    number          TEXT    NOT NULL UNIQUE,
+    person_id       BIGINT  NOT NULL REFERENCES persons (id),
+    institution_id  BIGINT  NOT NULL REFERENCES institutions (id),
+    state           TEXT    NOT NULL,
+    -- the TC Kimlik No's lookup hash while the ticket is open, NULL once closed:
+    -- at most one open ticket per TC Kimlik No.
+    open_key        TEXT    UNIQUE,
+    tckn_hash       TEXT,
+    tckn_enc        BLOB,
+    birth_enc       BLOB,
+    name            TEXT,
+    name_fold       TEXT,
+    title           TEXT,
+    email           TEXT,
+    consent_at      BIGINT,
+    lang            TEXT    NOT NULL,
+    created_at      BIGINT  NOT NULL,
+    updated_at      BIGINT  NOT NULL,
+    closed_at       BIGINT,
+    purged_at       BIGINT
+);
+CREATE INDEX tickets_by_person ON tickets (person_id, id);
+CREATE INDEX tickets_by_state ON tickets (state, updated_at);
+CREATE INDEX tickets_by_tckn ON tickets (tckn_hash);
+CREATE INDEX tickets_to_purge ON tickets (closed_at) WHERE purged_at IS NULL;
+
+CREATE TABLE ticket_events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id   BIGINT  NOT NULL REFERENCES tickets (id),
+    at          BIGINT  NOT NULL,
+    actor_kind  TEXT    NOT NULL,
+    actor_id    TEXT,
+    event       TEXT    NOT NULL,
+    from_state  TEXT    NOT NULL,
+    to_state    TEXT    NOT NULL,
+    note        TEXT
+);
+CREATE INDEX ticket_events_by_ticket ON ticket_events (ticket_id, id);
+
+CREATE TABLE processed_updates (
+    transport   TEXT    NOT NULL,
+    update_id   TEXT    NOT NULL,
+    at          BIGINT  NOT NULL,
+    PRIMARY KEY (transport, update_id)
+);
+
+CREATE TABLE webchat_sessions (
+    id          TEXT    PRIMARY KEY,
+    token_hash  TEXT    NOT NULL,
+    person_id   BIGINT  NOT NULL REFERENCES persons (id),
+    created_at  BIGINT  NOT NULL
+);
+
+CREATE TABLE webchat_messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    person_id   BIGINT  NOT NULL REFERENCES persons (id),
+    at          BIGINT  NOT NULL,
+    direction   TEXT    NOT NULL,
+    body_enc    BLOB    NOT NULL
+);
+CREATE INDEX webchat_messages_by_person ON webchat_messages (person_id, id);
+
+-- Notifications caused by ticket transitions, written in the same transaction as the
+-- transition; delivery workers (staff chat, e-mail) claim and send them.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    idem_key        TEXT    NOT NULL UNIQUE,
+    kind            TEXT    NOT NULL,
+    ticket_id       BIGINT  REFERENCES tickets (id),
+    message_id      TEXT    NOT NULL,
+    created_at      BIGINT  NOT NULL,
+    attempts        BIGINT  NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT  NOT NULL,
+    sent_at         BIGINT,
+    last_error      TEXT
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;
