@@ -82,6 +82,7 @@ impl Texts {
                     Value::Plain(a) => a.clone(),
                     Value::DateTime(ms) => Arg::Str(self.datetime(lang, *ms)),
                     Value::Message(inner) => Arg::Str(self.msg(lang, inner)),
+                    Value::Lines(lines) => Arg::Str(lines.iter().map(|m| self.msg(lang, m)).collect::<Vec<_>>().join("\n")),
                 };
                 (*name, arg)
             })

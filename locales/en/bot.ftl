@@ -93,7 +93,9 @@ status-ticket =
     Status: { $state }
     Opened: { $opened }
 status-next = Next step: { $next }
-status-history = History:
+status-history =
+    History:
+    { $events }
 status-event = • { $at } — { $state } ({ $actor })
 next-submitted = install the eimza program on your computer and pair it with this chat.
 next-agent-paired = the card step: plug your e-signature card into the reader and follow the program's instructions.

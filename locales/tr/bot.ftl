@@ -93,7 +93,9 @@ status-ticket =
     Durum: { $state }
     Açılış: { $opened }
 status-next = Sıradaki adım: { $next }
-status-history = Geçmiş:
+status-history =
+    Geçmiş:
+    { $events }
 status-event = • { $at } — { $state } ({ $actor })
 next-submitted = eimza programını bilgisayarınıza kurup bu sohbetle eşleştirmek.
 next-agent-paired = kart adımı: e-İmza kartınızı okuyucuya takıp programdaki yönergeleri izlemek.

@@ -1,1 +1,264 @@
+//! # eimza-tests
+//!
+//! Helpers for the end-to-end tests: they start the real `eimza-bot` binary on a free port with
+//! its own data folder ([`TestBot`]), talk to it over real HTTP ([`WebChat`]), give each test a
+//! fresh PostgreSQL database on the cluster `scripts/test` started ([`fresh_postgres`]), and
+//! drive Debian's Chromium through chromedriver ([`browser`]).
+//!
+//! Set `TEST_LOG=1` to see the bot's log.
 
+pub mod browser;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A binary of the workspace, built by `cargo build --workspace --bins` (scripts/test does).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let path = exe.parent().and_then(Path::parent).expect("target folder").join(name);
+    assert!(path.exists(), "{} is not built; run `cargo build --workspace --bins` (scripts/test does it)", path.display());
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The PostgreSQL cluster scripts/test started. Tests that need it fail loudly without it, so a
+/// missing database can never pass as a green run.
+pub fn postgres_admin_url() -> String {
+    std::env::var("EIMZA_TEST_PG_URL")
+        .expect("EIMZA_TEST_PG_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+}
+
+/// A new empty database on the test cluster; returns its URL.
+pub async fn fresh_postgres() -> String {
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let admin = postgres_admin_url();
+    let name = format!("eimza_t_{}", rand::random::<u64>());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("connect to the test cluster");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
+/// A running `eimza-bot` process with its own data folder.
+pub struct TestBot {
+    child: Option<Child>,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    env: Vec<(String, String)>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl TestBot {
+    /// Starts the bot on SQLite in a fresh temporary folder.
+    pub async fn start() -> TestBot {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(env: &[(&str, &str)]) -> TestBot {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut bot = TestBot {
+            child: None,
+            port: free_port(),
+            data_dir: tmp.path().join("data"),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            _tmp: Some(tmp),
+        };
+        bot.spawn().await;
+        bot
+    }
+
+    async fn spawn(&mut self) {
+        let log = std::env::var("TEST_LOG").is_ok();
+        let mut cmd = Command::new(binary("eimza-bot"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("EIMZA_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
+            .env("EIMZA_DATA_DIR", &self.data_dir)
+            .env("EIMZA_LOCALES_DIR", root().join("locales"))
+            .env("RUST_LOG", if log { "info,eimza_bot=debug" } else { "warn" })
+            .current_dir(self.data_dir.parent().unwrap())
+            .stdin(Stdio::null())
+            .stdout(if log { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if log { Stdio::inherit() } else { Stdio::piped() });
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start eimza-bot");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = reqwest::Client::new();
+        loop {
+            if let Ok(r) = client.get(format!("{}/healthz", self.url())).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    use std::io::Read;
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("eimza-bot exited with {status} before it served: {err}");
+            }
+            assert!(Instant::now() < deadline, "eimza-bot did not answer /healthz within 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.child = Some(child);
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// kill -9, as a crash or power cut would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// kill -9 and start again on the same data folder and port.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.spawn().await;
+    }
+
+    pub fn staff_password(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("staff-password")).expect("staff password file").trim().to_owned()
+    }
+}
+
+impl Drop for TestBot {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A web chat session over the JSON API.
+pub struct WebChat {
+    client: reqwest::Client,
+    base: String,
+    pub session: String,
+    pub token: String,
+    pub lang: &'static str,
+    /// The replies to session creation (the greeting).
+    pub greeting: Vec<Value>,
+}
+
+/// What one message got back.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    /// All reply texts joined, for `contains` checks.
+    pub fn text(&self) -> String {
+        self.body["replies"]
+            .as_array()
+            .map(|rs| rs.iter().map(|r| r["text"].as_str().unwrap_or("")).collect::<Vec<_>>().join("\n---\n"))
+            .unwrap_or_default()
+    }
+    pub fn buttons(&self) -> Vec<String> {
+        self.body["replies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["buttons"].as_array().cloned().unwrap_or_default())
+            .map(|b| b["id"].as_str().unwrap_or("").to_owned())
+            .collect()
+    }
+    pub fn error_message(&self) -> String {
+        self.body["error"]["message"].as_str().unwrap_or("").to_owned()
+    }
+}
+
+impl WebChat {
+    pub async fn open(base: &str) -> WebChat {
+        Self::open_in(base, "tr").await
+    }
+
+    pub async fn open_in(base: &str, lang: &'static str) -> WebChat {
+        let client = reqwest::Client::new();
+        let r = client
+            .post(format!("{base}/api/webchat/sessions"))
+            .header("Accept-Language", lang)
+            .send()
+            .await
+            .expect("create session");
+        assert_eq!(r.status().as_u16(), 201);
+        let body: Value = r.json().await.unwrap();
+        WebChat {
+            client,
+            base: base.to_owned(),
+            session: body["session"].as_str().unwrap().to_owned(),
+            token: body["token"].as_str().unwrap().to_owned(),
+            lang,
+            greeting: body["replies"].as_array().cloned().unwrap_or_default(),
+        }
+    }
+
+    fn messages_url(&self) -> String {
+        format!("{}/api/webchat/sessions/{}/messages", self.base, self.session)
+    }
+
+    pub async fn post_raw(&self, body: Vec<u8>, token: &str) -> Answer {
+        let r = self
+            .client
+            .post(self.messages_url())
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Accept-Language", self.lang)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("send message");
+        let status = r.status().as_u16();
+        let body = r.json().await.unwrap_or(Value::Null);
+        Answer { status, body }
+    }
+
+    pub async fn say(&self, text: &str) -> Answer {
+        let a = self.post_raw(serde_json::to_vec(&json!({ "text": text })).unwrap(), &self.token).await;
+        assert_eq!(a.status, 200, "{text:?} → {:?}", a.body);
+        a
+    }
+
+    pub async fn press(&self, button: &str) -> Answer {
+        let a = self.post_raw(serde_json::to_vec(&json!({ "button": button })).unwrap(), &self.token).await;
+        assert_eq!(a.status, 200, "button {button:?} → {:?}", a.body);
+        a
+    }
+
+    pub async fn transcript(&self) -> Answer {
+        let r = self
+            .client
+            .get(self.messages_url())
+            .header("Authorization", format!("Bearer {}", self.token))
+            .send()
+            .await
+            .unwrap();
+        Answer { status: r.status().as_u16(), body: r.json().await.unwrap_or(Value::Null) }
+    }
+
+    /// Moves this session to another bot URL (same data, e.g. after a restart on a new port).
+    pub fn rebase(&mut self, base: &str) {
+        self.base = base.to_owned();
+    }
+}

@@ -205,15 +205,17 @@ fn status_reply(view: &StatusView) -> Reply {
         .with("state", Msg::new(view.state.message_id()))
         .with("opened", super::Value::DateTime(view.opened_at))];
     parts.push(Msg::new("status-next").with("next", Msg::new(next_step_id(view.state))));
-    parts.push(Msg::new("status-history"));
-    for event in &view.history {
-        parts.push(
+    let events = view
+        .history
+        .iter()
+        .map(|event| {
             Msg::new("status-event")
                 .with("at", super::Value::DateTime(event.at))
                 .with("state", Msg::new(event.to.message_id()))
-                .with("actor", Msg::new(actor_id(event.actor))),
-        );
-    }
+                .with("actor", Msg::new(actor_id(event.actor)))
+        })
+        .collect();
+    parts.push(Msg::new("status-history").with("events", super::Value::Lines(events)));
     Reply { parts, buttons: Vec::new() }
 }
 

@@ -88,6 +88,8 @@ pub enum Value {
     /// Milliseconds since the Unix epoch, shown in Europe/Istanbul time.
     DateTime(i64),
     Message(Box<Msg>),
+    /// Several messages, one per line (a timeline).
+    Lines(Vec<Msg>),
 }
 
 impl<T: Into<Arg>> From<T> for Value {

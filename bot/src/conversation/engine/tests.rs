@@ -247,7 +247,7 @@ fn idle_text_and_status() {
         history: vec![StatusEvent { at: 1, to: TicketState::Submitted, actor: ActorKind::Applicant }],
     });
     let out = chat.text("/durum");
-    assert_eq!(ids(&out), ["status-ticket", "status-next", "status-history", "status-event"]);
+    assert_eq!(ids(&out), ["status-ticket", "status-next", "status-history"]);
     assert_eq!(ids(&chat.button("start")), ["welcome", "kvkk-notice"]);
 }
 

@@ -1,0 +1,270 @@
+//! The store's behaviour, identical on SQLite and PostgreSQL: every test runs on both.
+
+use chrono::NaiveDate;
+use eimza_bot::conversation::{Conversation, Draft, Field, Step};
+use eimza_bot::store::{OpenOutcome, Store, TicketFilter};
+use eimza_bot::ticket::{ActorKind, Applied, Refusal, TicketEvent, TicketState};
+use eimza_bot::vault::Vault;
+use eimza_protocol::Lang;
+use eimza_tests::fresh_postgres;
+
+const NOW: i64 = 1_795_604_700_000; // 2026-11-25 14:05 in Istanbul
+
+async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    (Store::connect(&url, Vault::from_master_key(&[9; 32])).await.unwrap(), dir)
+}
+
+async fn postgres() -> Store {
+    Store::connect(&fresh_postgres().await, Vault::from_master_key(&[9; 32])).await.unwrap()
+}
+
+/// Runs the body once on SQLite and once on PostgreSQL.
+macro_rules! on_both {
+    ($name:ident, |$store:ident| $body:block) => {
+        mod $name {
+            use super::*;
+            async fn run($store: Store) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let (store, _dir) = super::sqlite().await;
+                run(store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(super::postgres().await).await;
+            }
+        }
+    };
+}
+
+fn draft(tckn: &str, name: &str) -> Draft {
+    Draft {
+        consent_at: Some(NOW - 1000),
+        tckn: Some(tckn.into()),
+        name: Some(name.into()),
+        title: Some("Uzman".into()),
+        email: Some("ilgaz@kurum.gov.tr".into()),
+        birth_date: NaiveDate::from_ymd_opt(1980, 3, 5),
+    }
+}
+
+async fn open(store: &Store, person: i64, tckn: &str, name: &str) -> OpenOutcome {
+    let mut tx = store.begin().await.unwrap();
+    let outcome = tx.open_ticket(person, &draft(tckn, name), Lang::Tr, NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    outcome
+}
+
+async fn ticket_id(store: &Store, number: &str) -> i64 {
+    store.ticket_detail(number).await.unwrap().unwrap().0.id
+}
+
+on_both!(ticket_numbers_are_sequential_and_one_open_ticket_per_tckn, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let a = store.person("web", "a", NOW).await.unwrap();
+    let b = store.person("web", "b", NOW).await.unwrap();
+    let c = store.person("telegram", "c", NOW).await.unwrap();
+    assert_eq!(store.person("web", "a", NOW).await.unwrap(), a, "person ids are stable");
+    let first = open(&store, a, "10000000146", "Ilgaz Işık").await;
+    assert_eq!(first, OpenOutcome::Opened("EIMZA-2026-000001".parse().unwrap()));
+    // same TC Kimlik No from another chat: refused with the existing ticket
+    match open(&store, b, "10000000146", "Ilgaz Işık").await {
+        OpenOutcome::AlreadyOpen(brief) => {
+            assert_eq!(brief.number.to_string(), "EIMZA-2026-000001");
+            assert_eq!(brief.state, TicketState::Submitted);
+        }
+        other => panic!("{other:?}"),
+    }
+    // same person, other number: refused too
+    assert!(matches!(open(&store, a, "12345678950", "Ilgaz Işık").await, OpenOutcome::AlreadyOpen(_)));
+    assert_eq!(open(&store, c, "12345678950", "Ayşe Yılmaz").await, OpenOutcome::Opened("EIMZA-2026-000002".parse().unwrap()));
+    // once closed, the same TC Kimlik No may open a new one, and numbers are never reused
+    let mut tx = store.begin().await.unwrap();
+    let r = tx.cancel_own_ticket(a, "EIMZA-2026-000001".parse().unwrap(), NOW).await.unwrap();
+    assert!(matches!(r, Ok(Applied::Moved { to: TicketState::Cancelled, .. })));
+    tx.commit().await.unwrap();
+    assert_eq!(open(&store, b, "10000000146", "Ilgaz Işık").await, OpenOutcome::Opened("EIMZA-2026-000003".parse().unwrap()));
+    let state = store.chat_state(b).await.unwrap();
+    assert_eq!(state.open_ticket.unwrap().number.to_string(), "EIMZA-2026-000003");
+    assert!(store.chat_state(a).await.unwrap().open_ticket.is_none());
+});
+
+on_both!(concurrent_openings_never_share_a_number, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let tckns = ["10000000146", "12345678950", "10000000078", "10000000214", "10000000382", "10000000450"];
+    let mut tasks = Vec::new();
+    for (i, tckn) in tckns.iter().enumerate() {
+        let store = store.clone();
+        let tckn = tckn.to_string();
+        tasks.push(tokio::spawn(async move {
+            let person = store.person("web", &format!("p{i}"), NOW).await.unwrap();
+            open(&store, person, &tckn, "Ayşe Yılmaz").await
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            OpenOutcome::Opened(n) => numbers.push(n.seq()),
+            other => panic!("{other:?}"),
+        }
+    }
+    numbers.sort();
+    assert_eq!(numbers, vec![1, 2, 3, 4, 5, 6]);
+});
+
+on_both!(history_records_every_change_and_duplicates_are_no_ops, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    let id = ticket_id(&store, "EIMZA-2026-000001").await;
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        tx.apply_event(id, TicketEvent::Confirm, ActorKind::Applicant, None, None, NOW + 1).await.unwrap(),
+        Ok(Applied::Duplicate)
+    ));
+    assert_eq!(
+        tx.apply_event(id, TicketEvent::CorporateApplied, ActorKind::Staff, Some("ayse"), None, NOW + 2).await.unwrap(),
+        Err(Refusal::TooEarly(TicketState::Submitted))
+    );
+    assert_eq!(
+        tx.apply_event(id, TicketEvent::EOnayAttested, ActorKind::Applicant, None, None, NOW + 3).await.unwrap(),
+        Err(Refusal::NotAllowed)
+    );
+    assert!(tx.apply_event(id, TicketEvent::Cancel, ActorKind::Staff, Some("ayse"), None, NOW + 4).await.unwrap().is_ok());
+    assert!(matches!(
+        tx.apply_event(id, TicketEvent::Cancel, ActorKind::Staff, Some("ayse"), None, NOW + 5).await.unwrap(),
+        Ok(Applied::Duplicate)
+    ));
+    tx.commit().await.unwrap();
+    let (ticket, events) = store.ticket_detail("eimza-2026-000001").await.unwrap().unwrap();
+    assert_eq!(ticket.state, TicketState::Cancelled);
+    let moves: Vec<(String, String, String, Option<String>)> =
+        events.iter().map(|e| (e.actor_kind.clone(), e.from_state.clone(), e.to_state.clone(), e.actor_id.clone())).collect();
+    assert_eq!(
+        moves,
+        vec![
+            ("applicant".into(), "collecting".into(), "submitted".into(), Some(format!("person:{p}"))),
+            ("staff".into(), "submitted".into(), "cancelled".into(), Some("ayse".into())),
+        ]
+    );
+    let status = store.status_view(p).await.unwrap().unwrap();
+    assert_eq!(status.state, TicketState::Cancelled);
+    assert_eq!(status.history.len(), 2);
+});
+
+on_both!(conversations_save_with_optimistic_concurrency, |store| {
+    let p = store.person("web", "p", NOW).await.unwrap();
+    let fresh = store.chat_state(p).await.unwrap();
+    assert_eq!(fresh.version, 0);
+    let conv = Conversation {
+        step: Step::Ask(Field::Name),
+        draft: Draft { tckn: Some("10000000146".into()), ..Draft::default() },
+        lang: Some(Lang::En),
+    };
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.save_conversation(p, 0, &conv, NOW).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.save_conversation(p, 0, &conv, NOW).await.unwrap(), "a stale insert loses");
+    assert!(!tx.save_conversation(p, 7, &conv, NOW).await.unwrap(), "a stale update loses");
+    assert!(tx.save_conversation(p, 1, &Conversation::default(), NOW).await.unwrap());
+    tx.commit().await.unwrap();
+    let back = store.chat_state(p).await.unwrap();
+    assert_eq!(back.version, 2);
+    assert_eq!(back.conversation, Conversation::default());
+});
+
+on_both!(processed_updates_are_remembered, |store| {
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.mark_update("telegram", "42", NOW).await.unwrap());
+    assert!(!tx.mark_update("telegram", "42", NOW).await.unwrap());
+    assert!(tx.mark_update("discord", "42", NOW).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.mark_update("telegram", "42", NOW).await.unwrap(), "remembered across transactions");
+    tx.commit().await.unwrap();
+    assert_eq!(store.forget_updates_before(NOW + 1).await.unwrap(), 2);
+});
+
+on_both!(deleting_and_purging_personal_data_keeps_the_history, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let a = store.person("web", "a", NOW).await.unwrap();
+    let b = store.person("web", "b", NOW).await.unwrap();
+    open(&store, a, "10000000146", "Ilgaz Işık").await;
+    open(&store, b, "12345678950", "Ayşe Yılmaz").await;
+    // /sil for a: open ticket cancelled, data erased at once
+    let mut tx = store.begin().await.unwrap();
+    tx.delete_personal_data(a, NOW + 10).await.unwrap();
+    tx.commit().await.unwrap();
+    let (t, events) = store.ticket_detail("EIMZA-2026-000001").await.unwrap().unwrap();
+    assert_eq!(t.state, TicketState::Cancelled);
+    assert_eq!((t.name, t.tckn_masked, t.email, t.title), (None, None, None, None));
+    assert_eq!(events.last().unwrap().note.as_deref(), Some("history-personal-data-deleted"));
+    assert_eq!(events.len(), 3, "confirm, cancel, erase");
+    // retention: b's ticket is purged only once closed and old enough
+    assert_eq!(store.purge_closed(NOW + 100, NOW + 100).await.unwrap(), 0);
+    let mut tx = store.begin().await.unwrap();
+    tx.cancel_own_ticket(b, "EIMZA-2026-000002".parse().unwrap(), NOW + 20).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.purge_closed(NOW + 20, NOW + 100).await.unwrap(), 0, "closed at the cut-off: kept");
+    assert_eq!(store.purge_closed(NOW + 21, NOW + 100).await.unwrap(), 1);
+    let (t, events) = store.ticket_detail("EIMZA-2026-000002").await.unwrap().unwrap();
+    assert_eq!(t.name, None);
+    assert_eq!(events.last().unwrap().note.as_deref(), Some("history-personal-data-purged"));
+    assert_eq!(store.purge_closed(NOW + 1000, NOW + 1000).await.unwrap(), 0, "purged once");
+});
+
+on_both!(staff_search_by_number_tckn_and_turkish_name, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let a = store.person("web", "a", NOW).await.unwrap();
+    let b = store.person("web", "b", NOW).await.unwrap();
+    open(&store, a, "10000000146", "Ilgaz Işık").await;
+    open(&store, b, "12345678950", "İpek Çiçek").await;
+    let search = |s: &str| TicketFilter { search: Some(s.into()), limit: 50, ..TicketFilter::default() };
+    let all = store.list_tickets(&TicketFilter { limit: 50, ..TicketFilter::default() }).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].tckn_masked.as_deref(), Some("123******50"));
+    let names = |rows: Vec<eimza_bot::store::TicketRow>| rows.into_iter().map(|r| r.number).collect::<Vec<_>>();
+    assert_eq!(names(store.list_tickets(&search("ILGAZ")).await.unwrap()), ["EIMZA-2026-000001"]);
+    assert_eq!(names(store.list_tickets(&search("ipek")).await.unwrap()), ["EIMZA-2026-000002"]);
+    assert_eq!(names(store.list_tickets(&search("İPEK ÇİÇEK")).await.unwrap()), ["EIMZA-2026-000002"]);
+    assert!(store.list_tickets(&search("ilgaz işik")).await.unwrap().is_empty(), "I/ı and İ/i are different letters");
+    assert_eq!(names(store.list_tickets(&search("123 456 789 50")).await.unwrap()), ["EIMZA-2026-000002"]);
+    assert_eq!(names(store.list_tickets(&search("eimza-2026-000001")).await.unwrap()), ["EIMZA-2026-000001"]);
+    assert_eq!(names(store.list_tickets(&search("%")).await.unwrap()).len(), 2, "wildcards are not special");
+    let submitted = TicketFilter { state: Some(TicketState::Cancelled), limit: 50, ..TicketFilter::default() };
+    assert!(store.list_tickets(&submitted).await.unwrap().is_empty());
+});
+
+on_both!(web_sessions_check_their_token_and_keep_an_encrypted_transcript, |store| {
+    let (session, token) = store.create_web_session(NOW).await.unwrap();
+    assert!(matches!(store.web_session(&session.id, &token).await.unwrap(), Some(Ok(_))));
+    assert!(matches!(store.web_session(&session.id, "wrong").await.unwrap(), Some(Err(()))));
+    assert!(store.web_session("unknown", &token).await.unwrap().is_none());
+    let entry = eimza_bot::store::TranscriptEntry { at: NOW, direction: "in".into(), text: "10000000146".into(), buttons: vec![] };
+    let mut tx = store.begin().await.unwrap();
+    tx.append_transcript(session.person_id, &entry).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.transcript(session.person_id).await.unwrap(), vec![entry]);
+});
+
+#[tokio::test]
+async fn a_wrong_key_cannot_read_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    let store = Store::connect(&url, Vault::from_master_key(&[1; 32])).await.unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.save_conversation(p, 0, &Conversation::default(), NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+    let other = Store::connect(&url, Vault::from_master_key(&[2; 32])).await.unwrap();
+    assert!(other.chat_state(p).await.is_err());
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    assert!(Store::connect("mysql://x", Vault::from_master_key(&[1; 32])).await.is_err());
+}
