@@ -73,7 +73,8 @@ fn page(texts: &Texts, lang: Lang, body: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1d2733}\
 main{max-width:80rem;margin:0 auto;padding:1rem 1.5rem}h1{color:#b3122e}table{border-collapse:collapse;width:100%;background:#fff}\
 th,td{border:1px solid #d5dbe2;padding:.4rem .6rem;text-align:left;vertical-align:top}th{background:#eef1f5}\
-nav a{margin-right:.8rem}form{margin:1rem 0}.deleted{color:#5a6776;font-style:italic}";
+nav a{margin-right:.8rem}form{margin:1rem 0}.deleted{color:#5a6776;font-style:italic}\
+td:first-child,td:nth-child(7),td:nth-child(8){white-space:nowrap}";
 
 #[derive(Deserialize)]
 pub struct ListQuery {

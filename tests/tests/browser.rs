@@ -1,0 +1,116 @@
+//! The web chat page in Debian's headless Chromium: a person types the whole renewal, sees the
+//! Turkish text, reloads the page and finds the conversation again. Saves screenshots under
+//! target/screenshots/ (the one in docs/ is a copy of such a run).
+
+use std::time::{Duration, Instant};
+
+use eimza_tests::TestBot;
+use eimza_tests::browser::Browser;
+use fantoccini::{Client, Locator};
+
+async fn bot_texts(c: &Client) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in c.find_all(Locator::Css(".msg.out")).await.unwrap() {
+        out.push(e.text().await.unwrap_or_default());
+    }
+    out
+}
+
+/// Waits until the newest bot message contains `needle`.
+async fn wait_for(c: &Client, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let texts = bot_texts(c).await;
+        if texts.last().is_some_and(|t| t.contains(needle)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "waited for {needle:?}; the page shows {texts:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn type_and_send(c: &Client, text: &str) {
+    let input = c.find(Locator::Css("#text")).await.unwrap();
+    input.send_keys(text).await.unwrap();
+    c.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
+}
+
+async fn press(c: &Client, id: &str) {
+    c.find(Locator::Css(&format!("button[data-id='{id}']:not([disabled])"))).await.unwrap().click().await.unwrap();
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = eimza_tests::root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_renews_in_the_browser() {
+    let bot = TestBot::start().await;
+    let browser = Browser::start("tr-TR").await;
+    let c = &browser.client;
+    c.goto(&bot.url()).await.unwrap();
+    wait_for(c, "aydınlatma metni (KVKK)").await;
+    assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "e-İmza Yenileme Asistanı");
+    assert!(bot_texts(c).await[0].contains("Merhaba! Ben e-İmza yenileme asistanıyım."));
+
+    press(c, "consent:yes").await;
+    wait_for(c, "TC Kimlik Numaranızı yazar mısınız?").await;
+    type_and_send(c, "12345678901").await;
+    wait_for(c, "son iki hane tutmuyor").await;
+    type_and_send(c, "10000000146").await;
+    wait_for(c, "Adınızı ve soyadınızı").await;
+    type_and_send(c, "654321").await;
+    wait_for(c, "Adınızı ve soyadınızı").await;
+    let removed = c.find(Locator::Css(".msg.in.removed")).await.unwrap().text().await.unwrap();
+    assert_eq!(removed, "Bu mesaj güvenliğiniz için silindi.");
+    let page = c.source().await.unwrap();
+    assert!(!page.contains("654321"), "the misplaced PIN is gone from the page");
+    type_and_send(c, "Ilgaz Işık").await;
+    wait_for(c, "Ünvanınız nedir?").await;
+    press(c, "title:2").await;
+    wait_for(c, "Kurum e-posta adresinizi").await;
+    type_and_send(c, "ilgaz@gmail.com").await;
+    wait_for(c, "Yalnızca kurum e-posta adresleri kabul edilir").await;
+    type_and_send(c, "ilgaz.isik@kurum.gov.tr").await;
+    wait_for(c, "Doğum tarihinizi").await;
+    type_and_send(c, "5 Mart 1980").await;
+    wait_for(c, "Başvuru türü: Yenileme").await;
+    screenshot(c, "webchat-summary.png").await;
+
+    // the page survives a reload: the conversation is restored from the server
+    c.refresh().await.unwrap();
+    wait_for(c, "Başvuru türü: Yenileme").await;
+    press(c, "confirm").await;
+    wait_for(c, "eimza-agent").await;
+    let texts = bot_texts(c).await;
+    assert!(texts.last().unwrap().contains("Başvurunuz alındı. Başvuru numaranız: EIMZA-"), "{texts:?}");
+    // old buttons cannot be pressed twice
+    let enabled = c.find_all(Locator::Css(".buttons button:not([disabled])")).await.unwrap();
+    assert!(enabled.is_empty(), "buttons of answered questions are disabled");
+    screenshot(c, "webchat.png").await;
+
+    // the staff view in the same browser
+    let password = bot.staff_password();
+    let staff_url = bot.url().replace("http://", &format!("http://admin:{password}@"));
+    c.goto(&format!("{staff_url}/staff")).await.unwrap();
+    let table = c.find(Locator::Css("table")).await.unwrap().text().await.unwrap();
+    assert!(table.contains("100******46") && table.contains("Ilgaz Işık") && table.contains("Başvuru alındı"), "{table}");
+    screenshot(c, "staff.png").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_speaks_english_to_an_english_browser() {
+    let bot = TestBot::start().await;
+    let browser = Browser::start("en-US").await;
+    let c = &browser.client;
+    c.goto(&bot.url()).await.unwrap();
+    wait_for(c, "Privacy notice").await;
+    assert_eq!(c.find(Locator::Css("#send")).await.unwrap().text().await.unwrap(), "Send");
+    press(c, "consent:yes").await;
+    wait_for(c, "Please type your TC Kimlik No").await;
+    browser.close().await;
+}
