@@ -2,7 +2,8 @@
 //! engine → carry out its actions and save the conversation in one transaction → render the
 //! replies. Transports (web chat now; Telegram and Discord next) call only this.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use eimza_protocol::Lang;
 
@@ -13,7 +14,8 @@ use crate::conversation::{
 use crate::i18n::{Rendered, Texts};
 use crate::store::{OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry};
 
-/// How often a message is retried when another one for the same person won the race.
+/// How often a message is retried when another bot instance saved the same person's
+/// conversation in between (within one process, `PersonLocks` keeps that from happening).
 const MAX_ATTEMPTS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,11 +41,50 @@ pub struct ChatService {
     store: Store,
     texts: Arc<Texts>,
     settings: Settings,
+    locks: PersonLocks,
+}
+
+/// One async lock per person with a message in flight: a person's messages are handled one at a
+/// time and in order within this process. (Across processes the conversation's version check
+/// keeps them consistent.)
+#[derive(Default)]
+struct PersonLocks {
+    // A std mutex: held only to look up or drop an entry, never across an await.
+    map: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+struct PersonGuard<'a> {
+    locks: &'a PersonLocks,
+    person_id: i64,
+    mutex: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl PersonLocks {
+    async fn lock(&self, person_id: i64) -> PersonGuard<'_> {
+        let mutex = {
+            let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(person_id).or_default().clone()
+        };
+        let guard = mutex.clone().lock_owned().await;
+        PersonGuard { locks: self, person_id, mutex, guard: Some(guard) }
+    }
+}
+
+impl Drop for PersonGuard<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut map = self.locks.map.lock().unwrap_or_else(|p| p.into_inner());
+        // Only the map and this guard hold it: nobody is waiting, forget the entry.
+        if Arc::strong_count(&self.mutex) == 2 {
+            map.remove(&self.person_id);
+        }
+    }
 }
 
 impl ChatService {
     pub fn new(store: Store, texts: Arc<Texts>, settings: Settings) -> ChatService {
-        ChatService { store, texts, settings }
+        ChatService { store, texts, settings, locks: PersonLocks::default() }
     }
 
     pub fn store(&self) -> &Store {
@@ -71,6 +112,7 @@ impl ChatService {
     }
 
     async fn handle_for(&self, person_id: i64, incoming: &Incoming, transcript: bool) -> Result<Handled, ServiceError> {
+        let _turn = self.locks.lock(person_id).await;
         for _ in 0..MAX_ATTEMPTS {
             if let Some(handled) = self.attempt(person_id, incoming, transcript).await? {
                 return Ok(handled);
@@ -135,7 +177,7 @@ impl ChatService {
                     ActionResult::MessageDeleted(incoming.transport.can_delete_messages())
                 }
             };
-            replies.extend(conversation::action_result(&mut conversation, result, &ctx));
+            replies.extend(conversation::action_result(&mut conversation, result));
         }
         replies.extend(outcome.replies);
         if !tx.save_conversation(person_id, state.version, &conversation, now).await? {
@@ -173,5 +215,27 @@ impl ChatService {
     /// The generic apology, for when handling failed.
     pub fn apology(&self, lang: Lang) -> Rendered {
         Rendered { text: self.texts.get(lang, "internal-error"), buttons: vec![] }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn person_locks_serialise_and_forget_idle_people() {
+        let locks = Arc::new(PersonLocks::default());
+        let first = locks.lock(1).await;
+        let l2 = locks.clone();
+        let waiter = tokio::spawn(async move {
+            let _g = l2.lock(1).await;
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished(), "the second message waits for the first");
+        let other = locks.lock(2).await;
+        drop(first);
+        waiter.await.unwrap();
+        drop(other);
+        assert!(locks.map.lock().unwrap().is_empty(), "no entry is kept for idle people");
     }
 }

@@ -33,3 +33,21 @@ fn bot_help_is_turkish_by_default() {
     assert!(text.contains("eimza destek botu"), "{text}");
     assert!(text.contains("Yapılandırma dosyası"));
 }
+
+#[test]
+fn bot_refuses_a_bad_configuration_with_a_message_not_a_panic() {
+    for (key, value) in [("EIMZA_HTTP_ADDR", "not-an-address"), ("EIMZA_RETENTION_DAYS", "-3"), ("EIMZA_DATABASE_URL", "mysql://x")] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(binary("eimza-bot"))
+            .env(key, value)
+            .env("EIMZA_DATA_DIR", dir.path())
+            .env("EIMZA_HTTP_ADDR", if key == "EIMZA_HTTP_ADDR" { value.to_owned() } else { format!("127.0.0.1:{}", eimza_tests::free_port()) })
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{key}={value} must not start");
+        assert!(!err.contains("panicked"), "{key}: {err}");
+        assert!(err.contains("Error:"), "{key}: {err}");
+    }
+}

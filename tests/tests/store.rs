@@ -209,7 +209,9 @@ on_both!(deleting_and_purging_personal_data_keeps_the_history, |store| {
     tx.cancel_own_ticket(b, "EIMZA-2026-000002".parse().unwrap(), NOW + 20).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.purge_closed(NOW + 20, NOW + 100).await.unwrap(), 0, "closed at the cut-off: kept");
-    assert_eq!(store.purge_closed(NOW + 21, NOW + 100).await.unwrap(), 1);
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    assert_eq!(eimza_bot::jobs::purge_once(&store, 90, NOW + 20 + 90 * DAY).await.unwrap(), 0, "90 days: kept");
+    assert_eq!(eimza_bot::jobs::purge_once(&store, 90, NOW + 21 + 90 * DAY).await.unwrap(), 1);
     let (t, events) = store.ticket_detail("EIMZA-2026-000002").await.unwrap().unwrap();
     assert_eq!(t.name, None);
     assert_eq!(events.last().unwrap().note.as_deref(), Some("history-personal-data-purged"));

@@ -316,3 +316,27 @@ async fn the_page_is_served_in_the_readers_language() {
     }
     assert_eq!(client.get(format!("{}/nothing-here", bot.url())).send().await.unwrap().status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_staff_view_takes_odd_queries_and_sends_safe_headers() {
+    let bot = TestBot::start().await;
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        client.get(format!("{}{path}", bot.url())).basic_auth("admin", Some(bot.staff_password())).send()
+    };
+    for path in ["/staff?state=bilinmeyen", "/staff?q=%25%27%22%3Cscript%3E", "/staff?q=" , "/staff?state=&q=ş"] {
+        let r = get(path).await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("<script>"), "{path}: input is escaped");
+        assert!(body.contains("Gösterilecek başvuru yok."), "{path}");
+    }
+    let r = get("/staff/tickets/EIMZA-2026-999999").await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("Böyle bir başvuru bulunamadı."));
+    let r = get("/staff/tickets/%3Cb%3E").await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = client.get(bot.url()).send().await.unwrap();
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+}

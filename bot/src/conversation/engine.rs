@@ -551,7 +551,7 @@ pub enum ActionResult {
 }
 
 /// The replies for an action's result; they come before the engine's own replies.
-pub fn action_result(conversation: &mut Conversation, result: ActionResult, ctx: &Ctx) -> Vec<Reply> {
+pub fn action_result(conversation: &mut Conversation, result: ActionResult) -> Vec<Reply> {
     match result {
         ActionResult::TicketOpened(number) => vec![Reply {
             parts: vec![Msg::new("ticket-opened").with("ticket", number.to_string()), Msg::new("ticket-next-step")],
@@ -575,7 +575,7 @@ pub fn action_result(conversation: &mut Conversation, result: ActionResult, ctx:
         ActionResult::CancelRefused(refusal) => vec![Reply::text(Msg::new(refusal.message_id()))],
         ActionResult::DataDeleted => vec![Reply::text(Msg::new("delete-done"))],
         ActionResult::MessageDeleted(deleted) => {
-            let id = if deleted && ctx.transport.can_delete_messages() { "pin-warning" } else { "pin-warning-undeletable" };
+            let id = if deleted { "pin-warning" } else { "pin-warning-undeletable" };
             vec![Reply::text(Msg::new(id))]
         }
     }

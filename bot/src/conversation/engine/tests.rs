@@ -32,7 +32,7 @@ impl Chat {
             today: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
             now_ms: 1_764_000_000_000,
         };
-        let out = handle(self.conversation.clone(), &input, &ctx);
+        let out = handle(self.conversation.clone(), &input);
         self.conversation = out.conversation.clone();
         out
     }
@@ -253,17 +253,8 @@ fn idle_text_and_status() {
 
 #[test]
 fn action_results_speak() {
-    let settings = settings();
-    let facts = Facts::default();
-    let ctx = Ctx {
-        settings: &settings,
-        facts: &facts,
-        transport: Transport::Web,
-        today: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
-        now_ms: 0,
-    };
     let mut c = Conversation::default();
-    let r = action_result(&mut c, ActionResult::TicketOpened(TicketNo::new(2026, 5)), &ctx);
+    let r = action_result(&mut c, ActionResult::TicketOpened(TicketNo::new(2026, 5)));
     assert_eq!(r[0].parts[0].args, [("ticket", "EIMZA-2026-000005".into())]);
     let draft = Draft { tckn: Some("10000000146".into()), ..Draft::default() };
     let r = action_result(
@@ -272,7 +263,6 @@ fn action_results_speak() {
             existing: TicketBrief { number: TicketNo::new(2026, 1), state: TicketState::Submitted },
             draft: Box::new(draft.clone()),
         },
-        &ctx,
     );
     assert_eq!(r[0].ids(), ["open-refused-tckn", "summary"]);
     assert_eq!(c.step, Step::Summary);

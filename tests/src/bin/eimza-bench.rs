@@ -1,0 +1,209 @@
+//! `scripts/bench`: throughput and latency of the renewal conversation on SQLite.
+//!
+//! 1. in-process: N simulated people each go through the whole renewal (12 messages: start,
+//!    consent, five answers, a mistake, confirm, status, cancel, yes) through `ChatService`
+//!    and a real SQLite file — the path a Telegram message takes;
+//! 2. over the JSON API: the same conversations as web chat sessions over real HTTP to the
+//!    bot served in this process.
+//!
+//! Prints messages/s, p50/p99/max latency and the ratio to the targets (≥ 5,000 messages/s
+//! in-process with p99 < 20 ms).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eimza_bot::conversation::{Incoming, Input, Settings, Transport};
+use eimza_bot::i18n::Texts;
+use eimza_bot::service::ChatService;
+use eimza_bot::store::Store;
+use eimza_bot::vault::Vault;
+use eimza_bot::{Application, Config};
+use serde_json::json;
+
+/// A valid TC Kimlik No for each n (check digits computed).
+fn tckn(n: u64) -> String {
+    let mut d: Vec<u32> = format!("{:09}", 100_000_000 + n).chars().map(|c| c.to_digit(10).unwrap()).collect();
+    let odd = d[0] + d[2] + d[4] + d[6] + d[8];
+    let even = d[1] + d[3] + d[5] + d[7];
+    d.push(((odd * 7) as i64 - even as i64).rem_euclid(10) as u32);
+    let sum: u32 = d.iter().sum();
+    d.push(sum % 10);
+    d.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect()
+}
+
+fn script(n: u64) -> Vec<Input> {
+    let t = |s: &str| Input::Text(s.to_owned());
+    let b = |s: &str| Input::Button(s.to_owned());
+    vec![
+        t("/basla"),
+        b("consent:yes"),
+        t("12345678901"), // a mistake: wrong check digits
+        t(&tckn(n)),
+        t("Ayşe Yılmaz"),
+        b("title:0"),
+        t(&format!("ayse.{n}@kurum.gov.tr")),
+        t("5 Mart 1980"),
+        b("confirm"),
+        t("/durum"),
+        t("/iptal"),
+        b("cancel:yes"),
+    ]
+}
+
+struct Stats {
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Stats {
+    fn print(&mut self, label: &str, target_rate: Option<f64>, target_p99_ms: Option<f64>) {
+        self.latencies.sort();
+        let n = self.latencies.len();
+        let pct = |p: f64| self.latencies[((n as f64 * p) as usize).min(n - 1)].as_secs_f64() * 1000.0;
+        let rate = n as f64 / self.elapsed.as_secs_f64();
+        println!("{label}");
+        println!("  messages            {n}");
+        println!("  elapsed             {:.2} s", self.elapsed.as_secs_f64());
+        println!("  throughput          {rate:.0} messages/s");
+        println!("  latency p50         {:.2} ms", pct(0.50));
+        println!("  latency p99         {:.2} ms", pct(0.99));
+        println!("  latency max         {:.2} ms", self.latencies[n - 1].as_secs_f64() * 1000.0);
+        if let Some(target) = target_rate {
+            println!("  throughput / target {:.2}x (target ≥ {target:.0} messages/s)", rate / target);
+        }
+        if let Some(target) = target_p99_ms {
+            println!("  target p99 / p99    {:.2}x (target < {target:.0} ms)", target / pct(0.99));
+        }
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_owned()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+async fn in_process(people: u64, concurrency: u64) -> Stats {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let store = Store::connect(&url, Vault::from_master_key(&[3; 32])).await.unwrap();
+    store.save_institution("Bench", "{}", 0).await.unwrap();
+    let config = Config::defaults_with(&[]).unwrap();
+    let settings = Settings {
+        institution: config.institution.name.clone(),
+        domains: config.institution.email_domains(),
+        titles: config.institution.titles.clone(),
+        retention_days: 90,
+    };
+    let service = Arc::new(ChatService::new(store, Arc::new(Texts::embedded()), settings));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let service = service.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = worker;
+            while n < people {
+                for input in script(n) {
+                    let incoming = Incoming {
+                        transport: Transport::Telegram,
+                        user_id: format!("user-{n}"),
+                        input,
+                        lang_hint: None,
+                        update_id: None,
+                    };
+                    let t = Instant::now();
+                    let handled = service.handle(&incoming).await.expect("handled");
+                    latencies.push(t.elapsed());
+                    assert!(!handled.replies.is_empty());
+                }
+                n += concurrency;
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    Stats { latencies, elapsed: start.elapsed() }
+}
+
+async fn over_http(people: u64, concurrency: u64) -> Stats {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = Config::defaults_with(&[
+        ("http_addr", "\"127.0.0.1:0\""),
+        ("data_dir", &format!("\"{}\"", data.display())),
+        ("locales_dir", "\"/nonexistent\""),
+    ])
+    .unwrap();
+    let app = Application::build(config).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stop_rx.await;
+    }));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build().unwrap();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let client = client.clone();
+        let base = base.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = worker;
+            while n < people {
+                let t = Instant::now();
+                let created: serde_json::Value =
+                    client.post(format!("{base}/api/webchat/sessions")).send().await.unwrap().json().await.unwrap();
+                latencies.push(t.elapsed());
+                let session = created["session"].as_str().unwrap().to_owned();
+                let token = created["token"].as_str().unwrap().to_owned();
+                for input in script(n).into_iter().skip(1) {
+                    let body = match input {
+                        Input::Text(text) => json!({ "text": text }),
+                        Input::Button(id) => json!({ "button": id }),
+                        Input::Open => unreachable!(),
+                    };
+                    let t = Instant::now();
+                    let r = client
+                        .post(format!("{base}/api/webchat/sessions/{session}/messages"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                    let _: serde_json::Value = r.json().await.unwrap();
+                    latencies.push(t.elapsed());
+                }
+                n += concurrency;
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    Stats { latencies, elapsed }
+}
+
+#[tokio::main]
+async fn main() {
+    let people: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2_000);
+    let concurrency: u64 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(32);
+    println!("eimza benchmark: {people} people × 12 messages, {concurrency} at a time, SQLite (WAL), {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let mut stats = in_process(people, concurrency).await;
+    stats.print("engine + store, in-process (Telegram path)", Some(5_000.0), Some(20.0));
+    let mut stats = over_http(people / 2, concurrency).await;
+    stats.print("web chat JSON API over HTTP (transcript kept, encrypted)", None, None);
+    println!("peak RSS of this process: {:.1} MiB", peak_rss_mib());
+}

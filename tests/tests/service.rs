@@ -1,0 +1,81 @@
+//! The chat service as a transport sees it (Telegram-style updates with ids), on both databases:
+//! a re-delivered update has no second effect, and concurrent messages of one person are each
+//! applied exactly once.
+
+use std::sync::Arc;
+
+use eimza_bot::conversation::{Incoming, Input, Settings, Step, Transport};
+use eimza_bot::domain::EmailDomains;
+use eimza_bot::i18n::Texts;
+use eimza_bot::service::ChatService;
+use eimza_bot::store::Store;
+use eimza_bot::vault::Vault;
+use eimza_protocol::Lang;
+
+fn settings() -> Settings {
+    Settings {
+        institution: "Örnek Kurumu".into(),
+        domains: EmailDomains { domains: vec!["kurum.gov.tr".into()], allow_subdomains: false },
+        titles: vec![],
+        retention_days: 90,
+    }
+}
+
+async fn service(url: &str) -> Arc<ChatService> {
+    let store = Store::connect(url, Vault::from_master_key(&[5; 32])).await.unwrap();
+    store.save_institution("Örnek Kurumu", "{}", 0).await.unwrap();
+    Arc::new(ChatService::new(store, Arc::new(Texts::embedded()), settings()))
+}
+
+fn update(user: &str, id: u64, input: Input) -> Incoming {
+    Incoming {
+        transport: Transport::Telegram,
+        user_id: user.into(),
+        input,
+        lang_hint: Some(Lang::Tr),
+        update_id: Some(id.to_string()),
+    }
+}
+
+async fn redelivery_and_races(service: Arc<ChatService>) {
+    let first = service.handle(&update("u1", 1, Input::Text("/basla".into()))).await.unwrap();
+    assert!(!first.duplicate);
+    assert!(first.replies[0].text.starts_with("Merhaba!"));
+    let again = service.handle(&update("u1", 1, Input::Text("/basla".into()))).await.unwrap();
+    assert!(again.duplicate && again.replies.is_empty(), "a re-delivered update is a no-op");
+    service.handle(&update("u1", 2, Input::Button("consent:yes".into()))).await.unwrap();
+    let tckn = service.handle(&update("u1", 3, Input::Text("10000000146".into()))).await.unwrap();
+    assert!(tckn.replies[0].text.contains("Adınızı ve soyadınızı"));
+    // the same update again must not be taken as the answer to the next question
+    let replay = service.handle(&update("u1", 3, Input::Text("10000000146".into()))).await.unwrap();
+    assert!(replay.duplicate);
+    let person = service.store().person("telegram", "u1", 0).await.unwrap();
+    let state = service.store().chat_state(person).await.unwrap();
+    assert_eq!(state.conversation.step, Step::Ask(eimza_bot::conversation::Field::Name));
+    let version_before = state.version;
+
+    // 24 messages of one person at once: each applied once, none lost
+    let mut tasks = Vec::new();
+    for i in 0..24u64 {
+        let service = service.clone();
+        tasks.push(tokio::spawn(async move { service.handle(&update("u1", 100 + i, Input::Text("/yardim".into()))).await }));
+    }
+    for t in tasks {
+        let handled = t.await.unwrap().expect("handled despite the race");
+        assert!(handled.replies[0].text.contains("Kullanabileceğiniz komutlar"));
+    }
+    let state = service.store().chat_state(person).await.unwrap();
+    assert_eq!(state.version, version_before + 24, "every message saved exactly once");
+    assert_eq!(state.conversation.step, Step::Ask(eimza_bot::conversation::Field::Name), "and the question is still the same");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redelivery_and_races_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    redelivery_and_races(service(&format!("sqlite:{}", dir.path().join("s.db").display())).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redelivery_and_races_on_postgresql() {
+    redelivery_and_races(service(&eimza_tests::fresh_postgres().await).await).await;
+}
