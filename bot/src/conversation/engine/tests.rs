@@ -32,7 +32,7 @@ impl Chat {
             today: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
             now_ms: 1_764_000_000_000,
         };
-        let out = handle(self.conversation.clone(), &input);
+        let out = handle(self.conversation.clone(), &input, &ctx);
         self.conversation = out.conversation.clone();
         out
     }
@@ -267,8 +267,8 @@ fn action_results_speak() {
     assert_eq!(r[0].ids(), ["open-refused-tckn", "summary"]);
     assert_eq!(c.step, Step::Summary);
     assert_eq!(c.draft, draft);
-    assert_eq!(action_result(&mut c, ActionResult::MessageDeleted(false), &ctx)[0].ids(), ["pin-warning-undeletable"]);
-    assert_eq!(action_result(&mut c, ActionResult::MessageDeleted(true), &ctx)[0].ids(), ["pin-warning"]);
+    assert_eq!(action_result(&mut c, ActionResult::MessageDeleted(false))[0].ids(), ["pin-warning-undeletable"]);
+    assert_eq!(action_result(&mut c, ActionResult::MessageDeleted(true))[0].ids(), ["pin-warning"]);
 }
 
 proptest::proptest! {
