@@ -12,7 +12,7 @@ use crate::conversation::{
     self, Action, ActionResult, Command, Ctx, Facts, Incoming, Input, Label, Settings, parse_command,
 };
 use crate::i18n::{Rendered, Texts};
-use crate::store::{OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry};
+use crate::store::{ChatState, OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry};
 
 /// How often a message is retried when another bot instance saved the same person's
 /// conversation in between (within one process, `PersonLocks` keeps that from happening).
@@ -50,24 +50,25 @@ pub struct ChatService {
 #[derive(Default)]
 struct PersonLocks {
     // A std mutex: held only to look up or drop an entry, never across an await.
-    map: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    map: Mutex<HashMap<(&'static str, String), Arc<tokio::sync::Mutex<()>>>>,
 }
 
 struct PersonGuard<'a> {
     locks: &'a PersonLocks,
-    person_id: i64,
+    key: (&'static str, String),
     mutex: Arc<tokio::sync::Mutex<()>>,
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl PersonLocks {
-    async fn lock(&self, person_id: i64) -> PersonGuard<'_> {
+    async fn lock(&self, transport: &'static str, user_id: &str) -> PersonGuard<'_> {
+        let key = (transport, user_id.to_owned());
         let mutex = {
             let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(person_id).or_default().clone()
+            map.entry(key.clone()).or_default().clone()
         };
         let guard = mutex.clone().lock_owned().await;
-        PersonGuard { locks: self, person_id, mutex, guard: Some(guard) }
+        PersonGuard { locks: self, key, mutex, guard: Some(guard) }
     }
 }
 
@@ -77,7 +78,7 @@ impl Drop for PersonGuard<'_> {
         let mut map = self.locks.map.lock().unwrap_or_else(|p| p.into_inner());
         // Only the map and this guard hold it: nobody is waiting, forget the entry.
         if Arc::strong_count(&self.mutex) == 2 {
-            map.remove(&self.person_id);
+            map.remove(&self.key);
         }
     }
 }
@@ -102,29 +103,55 @@ impl ChatService {
     /// Handles a message from a transport that keeps its own history (Telegram, Discord).
     #[tracing::instrument(skip_all, fields(transport = incoming.transport.code()))]
     pub async fn handle(&self, incoming: &Incoming) -> Result<Handled, ServiceError> {
-        let person_id = self.store.person(incoming.transport.code(), &incoming.user_id, clock::now_ms()).await?;
-        self.handle_for(person_id, incoming, false).await
+        let _turn = self.locks.lock(incoming.transport.code(), &incoming.user_id).await;
+        let (person_id, state) = match self.store.chat_state_of(incoming.transport.code(), &incoming.user_id).await? {
+            Some(found) => found,
+            None => {
+                let person_id = self.store.person(incoming.transport.code(), &incoming.user_id, clock::now_ms()).await?;
+                (person_id, ChatState::default())
+            }
+        };
+        self.handle_for(person_id, state, incoming, false).await
     }
 
     /// Handles a web chat message and keeps the transcript (encrypted) for the page.
     pub async fn handle_web(&self, person_id: i64, incoming: &Incoming) -> Result<Handled, ServiceError> {
-        self.handle_for(person_id, incoming, true).await
+        let _turn = self.locks.lock(incoming.transport.code(), &incoming.user_id).await;
+        let state = self.store.chat_state(person_id).await?;
+        self.handle_for(person_id, state, incoming, true).await
     }
 
-    async fn handle_for(&self, person_id: i64, incoming: &Incoming, transcript: bool) -> Result<Handled, ServiceError> {
-        let _turn = self.locks.lock(person_id).await;
+    async fn handle_for(
+        &self,
+        person_id: i64,
+        mut state: ChatState,
+        incoming: &Incoming,
+        transcript: bool,
+    ) -> Result<Handled, ServiceError> {
         for _ in 0..MAX_ATTEMPTS {
-            if let Some(handled) = self.attempt(person_id, incoming, transcript).await? {
+            if let Some(handled) = self.attempt(person_id, &state, incoming, transcript).await? {
                 return Ok(handled);
             }
             tracing::debug!(person_id, "conversation changed concurrently; handling the message again");
+            state = self.store.chat_state(person_id).await?;
         }
         Err(ServiceError::Contention)
     }
 
-    /// One try; `None` when another message for the same person was saved in between.
-    async fn attempt(&self, person_id: i64, incoming: &Incoming, transcript: bool) -> Result<Option<Handled>, ServiceError> {
-        let state = self.store.chat_state(person_id).await?;
+    /// One try; `None` when another instance saved the same conversation in between.
+    async fn attempt(
+        &self,
+        person_id: i64,
+        state: &ChatState,
+        incoming: &Incoming,
+        transcript: bool,
+    ) -> Result<Option<Handled>, ServiceError> {
+        let hinted_lang = state.conversation.lang.or(incoming.lang_hint).unwrap_or_default();
+        if let Some(update_id) = &incoming.update_id {
+            if state.conversation.has_seen(update_id) {
+                return Ok(Some(Handled { replies: vec![], lang: hinted_lang, delete_incoming: false, duplicate: true }));
+            }
+        }
         let wants_status = matches!(&incoming.input, Input::Text(t) if parse_command(t) == Some(Ok(Command::Status)));
         let facts = Facts {
             open_ticket: state.open_ticket,
@@ -138,20 +165,23 @@ impl ChatService {
             today: clock::istanbul_today(now),
             now_ms: now,
         };
-        let button_label = match &incoming.input {
-            Input::Button(id) => conversation::engine::button_label(&state.conversation, id, &ctx),
-            _ => None,
-        };
         let outcome = conversation::handle(state.conversation.clone(), &incoming.input, &ctx);
         let mut conversation = outcome.conversation;
+        if let Some(update_id) = &incoming.update_id {
+            conversation.remember(update_id);
+        }
         let lang = conversation.lang.or(incoming.lang_hint).unwrap_or_default();
 
-        let mut tx = self.store.begin().await?;
-        if let Some(update_id) = &incoming.update_id {
-            if !tx.mark_update(incoming.transport.code(), update_id, now).await? {
-                return Ok(Some(Handled { replies: vec![], lang, delete_incoming: false, duplicate: true }));
+        // Most messages change nothing but the conversation: one statement, no transaction.
+        if outcome.actions.is_empty() && !transcript {
+            if !self.store.save_conversation(person_id, state.version, &conversation, now).await? {
+                return Ok(None);
             }
+            let replies = outcome.replies.iter().map(|r| self.texts.reply(lang, r)).collect();
+            return Ok(Some(Handled { replies, lang, delete_incoming: false, duplicate: false }));
         }
+
+        let mut tx = self.store.begin().await?;
         let mut replies = Vec::new();
         let mut delete_incoming = false;
         for action in outcome.actions {
@@ -187,26 +217,27 @@ impl ChatService {
         if transcript {
             let said = match &incoming.input {
                 Input::Text(text) if !delete_incoming => Some(text.clone()),
-                Input::Button(id) => Some(match button_label {
-                    Some(Label::Msg(m)) => self.texts.msg(lang, &m),
-                    Some(Label::Verbatim(s)) => s,
-                    None => id.clone(),
-                }),
+                Input::Button(id) => Some(
+                    match conversation::engine::button_label(&state.conversation, id, &ctx) {
+                        Some(Label::Msg(m)) => self.texts.msg(lang, &m),
+                        Some(Label::Verbatim(s)) => s,
+                        None => id.clone(),
+                    },
+                ),
                 _ => None,
             };
-            if let Some(text) = said {
-                tx.append_transcript(person_id, &TranscriptEntry { at: now, direction: "in".into(), text, buttons: vec![] })
-                    .await?;
-            }
-            for r in &rendered {
-                let entry = TranscriptEntry {
+            let incoming_line =
+                said.map(|text| TranscriptEntry { at: now, direction: "in".into(), text, buttons: vec![] });
+            let lines: Vec<TranscriptEntry> = incoming_line
+                .into_iter()
+                .chain(rendered.iter().map(|r| TranscriptEntry {
                     at: now,
                     direction: "out".into(),
                     text: r.text.clone(),
                     buttons: r.buttons.iter().map(|b| TranscriptButton { id: b.id.clone(), label: b.label.clone() }).collect(),
-                };
-                tx.append_transcript(person_id, &entry).await?;
-            }
+                }))
+                .collect();
+            tx.append_transcript(person_id, &lines).await?;
         }
         tx.commit().await?;
         Ok(Some(Handled { replies: rendered, lang, delete_incoming, duplicate: false }))
@@ -225,14 +256,14 @@ mod tests {
     #[tokio::test]
     async fn person_locks_serialise_and_forget_idle_people() {
         let locks = Arc::new(PersonLocks::default());
-        let first = locks.lock(1).await;
+        let first = locks.lock("web", "a").await;
         let l2 = locks.clone();
         let waiter = tokio::spawn(async move {
-            let _g = l2.lock(1).await;
+            let _g = l2.lock("web", "a").await;
         });
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         assert!(!waiter.is_finished(), "the second message waits for the first");
-        let other = locks.lock(2).await;
+        let other = locks.lock("telegram", "a").await;
         drop(first);
         waiter.await.unwrap();
         drop(other);

@@ -162,6 +162,7 @@ on_both!(conversations_save_with_optimistic_concurrency, |store| {
         step: Step::Ask(Field::Name),
         draft: Draft { tckn: Some("10000000146".into()), ..Draft::default() },
         lang: Some(Lang::En),
+        recent_updates: vec!["7".into()],
     };
     let mut tx = store.begin().await.unwrap();
     assert!(tx.save_conversation(p, 0, &conv, NOW).await.unwrap());
@@ -174,6 +175,12 @@ on_both!(conversations_save_with_optimistic_concurrency, |store| {
     let back = store.chat_state(p).await.unwrap();
     assert_eq!(back.version, 2);
     assert_eq!(back.conversation, Conversation::default());
+    // the transaction-free save follows the same rule
+    assert!(!store.save_conversation(p, 1, &conv, NOW).await.unwrap());
+    assert!(store.save_conversation(p, 2, &conv, NOW).await.unwrap());
+    let (found, state) = store.chat_state_of("web", "p").await.unwrap().unwrap();
+    assert_eq!((found, state.version, state.conversation), (p, 3, conv));
+    assert!(store.chat_state_of("web", "nobody").await.unwrap().is_none());
 });
 
 on_both!(processed_updates_are_remembered, |store| {
@@ -247,7 +254,7 @@ on_both!(web_sessions_check_their_token_and_keep_an_encrypted_transcript, |store
     assert!(store.web_session("unknown", &token).await.unwrap().is_none());
     let entry = eimza_bot::store::TranscriptEntry { at: NOW, direction: "in".into(), text: "10000000146".into(), buttons: vec![] };
     let mut tx = store.begin().await.unwrap();
-    tx.append_transcript(session.person_id, &entry).await.unwrap();
+    tx.append_transcript(session.person_id, std::slice::from_ref(&entry)).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.transcript(session.person_id).await.unwrap(), vec![entry]);
 });

@@ -110,4 +110,43 @@ pub struct Conversation {
     pub draft: Draft,
     /// The language the person chose with /english or /türkçe; overrides the platform's hint.
     pub lang: Option<Lang>,
+    /// Ids of the platform updates handled last, newest at the end: a re-delivered update is
+    /// recognised here, saved atomically with the state it changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_updates: Vec<String>,
+}
+
+impl Conversation {
+    /// How many update ids are remembered per person; platforms re-deliver within minutes.
+    pub const RECENT_UPDATES: usize = 32;
+
+    pub fn has_seen(&self, update_id: &str) -> bool {
+        self.recent_updates.iter().any(|u| u == update_id)
+    }
+
+    pub fn remember(&mut self, update_id: &str) {
+        if self.recent_updates.len() >= Self::RECENT_UPDATES {
+            self.recent_updates.remove(0);
+        }
+        self.recent_updates.push(update_id.to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_the_most_recent_updates_only() {
+        let mut c = Conversation::default();
+        for i in 0..40 {
+            c.remember(&i.to_string());
+        }
+        assert_eq!(c.recent_updates.len(), Conversation::RECENT_UPDATES);
+        assert!(c.has_seen("39") && c.has_seen("8"));
+        assert!(!c.has_seen("7"));
+        // older stored conversations without the field still load
+        let old: Conversation = serde_json::from_str(r#"{"step":"Idle","draft":{},"lang":null}"#).unwrap();
+        assert!(old.recent_updates.is_empty());
+    }
 }

@@ -57,16 +57,42 @@ impl Store {
     /// The conversation and the open ticket of a person, in one round trip.
     pub async fn chat_state(&self, person_id: i64) -> Result<ChatState> {
         let row = sqlx::query(
-            "SELECT c.version, c.state_enc,
-                    (SELECT number FROM tickets t WHERE t.person_id = $1 AND t.closed_at IS NULL
+            "SELECT p.id AS person_id, c.version, c.state_enc,
+                    (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
                       ORDER BY t.id DESC LIMIT 1) AS open_number,
-                    (SELECT state FROM tickets t WHERE t.person_id = $1 AND t.closed_at IS NULL
+                    (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
                       ORDER BY t.id DESC LIMIT 1) AS open_state
-             FROM (SELECT CAST($1 AS BIGINT) AS pid) p LEFT JOIN conversations c ON c.person_id = p.pid",
+             FROM persons p LEFT JOIN conversations c ON c.person_id = p.id WHERE p.id = $1",
         )
         .bind(person_id)
         .fetch_one(&self.pool)
         .await?;
+        self.decode_chat_state(&row)
+    }
+
+    /// Like [`Store::chat_state`], found by the person's transport and id there; `None` for
+    /// someone we have never seen. The hot path of every message: one round trip.
+    pub async fn chat_state_of(&self, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
+        let Some(row) = sqlx::query(
+            "SELECT p.id AS person_id, c.version, c.state_enc,
+                    (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_number,
+                    (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_state
+             FROM persons p LEFT JOIN conversations c ON c.person_id = p.id
+             WHERE p.transport = $1 AND p.user_id = $2",
+        )
+        .bind(transport.to_owned())
+        .bind(user_id.to_owned())
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((row.try_get("person_id")?, self.decode_chat_state(&row)?)))
+    }
+
+    fn decode_chat_state(&self, row: &sqlx::any::AnyRow) -> Result<ChatState> {
         let version: Option<i64> = row.try_get("version")?;
         let conversation = match row.try_get::<Option<Vec<u8>>, _>("state_enc")? {
             Some(sealed) => {
@@ -84,6 +110,54 @@ impl Store {
         };
         Ok(ChatState { conversation, version: version.unwrap_or(0), open_ticket })
     }
+
+    /// Saves the conversation alone, without a transaction of its own: for a message whose only
+    /// effect is the conversation's new state (most messages). Same contract as
+    /// [`Tx::save_conversation`].
+    pub async fn save_conversation(&self, person_id: i64, version: i64, conversation: &Conversation, now: i64) -> Result<bool> {
+        let _guard = match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        let mut conn = self.pool.acquire().await?;
+        save_conversation(self, &mut conn, person_id, version, conversation, now).await
+    }
+}
+
+/// The one statement that saves a conversation if its version is still `version`.
+async fn save_conversation(
+    store: &Store,
+    conn: &mut sqlx::AnyConnection,
+    person_id: i64,
+    version: i64,
+    conversation: &Conversation,
+    now: i64,
+) -> Result<bool> {
+    let json = serde_json::to_vec(conversation).map_err(corrupt)?;
+    let sealed = store.vault.encrypt(CONVERSATION, &json);
+    let done = if version == 0 {
+        sqlx::query(
+            "INSERT INTO conversations (person_id, version, state_enc, updated_at) VALUES ($1, 1, $2, $3)
+             ON CONFLICT (person_id) DO NOTHING",
+        )
+        .bind(person_id)
+        .bind(sealed)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+    } else {
+        sqlx::query(
+            "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3
+             WHERE person_id = $1 AND version = $4",
+        )
+        .bind(person_id)
+        .bind(sealed)
+        .bind(now)
+        .bind(version)
+        .execute(&mut *conn)
+        .await?
+    };
+    Ok(done.rows_affected() == 1)
 }
 
 impl Tx<'_> {
@@ -96,30 +170,6 @@ impl Tx<'_> {
         conversation: &Conversation,
         now: i64,
     ) -> Result<bool> {
-        let json = serde_json::to_vec(conversation).map_err(corrupt)?;
-        let sealed = self.store.vault.encrypt(CONVERSATION, &json);
-        let done = if version == 0 {
-            sqlx::query(
-                "INSERT INTO conversations (person_id, version, state_enc, updated_at) VALUES ($1, 1, $2, $3)
-                 ON CONFLICT (person_id) DO NOTHING",
-            )
-            .bind(person_id)
-            .bind(sealed)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?
-        } else {
-            sqlx::query(
-                "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3
-                 WHERE person_id = $1 AND version = $4",
-            )
-            .bind(person_id)
-            .bind(sealed)
-            .bind(now)
-            .bind(version)
-            .execute(&mut *self.tx)
-            .await?
-        };
-        Ok(done.rows_affected() == 1)
+        save_conversation(self.store, &mut *self.tx, person_id, version, conversation, now).await
     }
 }

@@ -94,15 +94,30 @@ impl Store {
 }
 
 impl Tx<'_> {
-    pub async fn append_transcript(&mut self, person_id: i64, entry: &TranscriptEntry) -> Result<()> {
-        let json = serde_json::to_vec(entry).map_err(corrupt)?;
-        sqlx::query("INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES ($1, $2, $3, $4)")
-            .bind(person_id)
-            .bind(entry.at)
-            .bind(entry.direction.clone())
-            .bind(self.store.vault.encrypt(TRANSCRIPT, &json))
-            .execute(&mut *self.tx)
-            .await?;
+    /// Appends transcript lines in one statement.
+    pub async fn append_transcript(&mut self, person_id: i64, entries: &[TranscriptEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut sql = String::from("INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES ");
+        for i in 0..entries.len() {
+            let b = i * 4;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+        }
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for entry in entries {
+            let json = serde_json::to_vec(entry).map_err(corrupt)?;
+            query = query
+                .bind(person_id)
+                .bind(entry.at)
+                .bind(entry.direction.clone())
+                .bind(self.store.vault.encrypt(TRANSCRIPT, &json));
+        }
+        query.execute(&mut *self.tx).await?;
         Ok(())
     }
 }

@@ -107,13 +107,14 @@ async fn in_process(people: u64, concurrency: u64) -> Stats {
             let mut latencies = Vec::new();
             let mut n = worker;
             while n < people {
-                for input in script(n) {
+                for (i, input) in script(n).into_iter().enumerate() {
                     let incoming = Incoming {
                         transport: Transport::Telegram,
                         user_id: format!("user-{n}"),
                         input,
                         lang_hint: None,
-                        update_id: None,
+                        // as Telegram sends them: every update has its id
+                        update_id: Some(format!("{n}-{i}")),
                     };
                     let t = Instant::now();
                     let handled = service.handle(&incoming).await.expect("handled");
