@@ -26,31 +26,22 @@ pub(super) fn ticket_brief(number: &str, state: &str) -> Result<TicketBrief> {
 }
 
 impl Store {
-    /// The person's id on a transport, created on first contact.
+    /// The person's id on a transport, created on first contact; one statement either way
+    /// (the no-op update makes `RETURNING` answer for an existing row too).
     pub async fn person(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
-        if let Some(row) = sqlx::query("SELECT id FROM persons WHERE transport = $1 AND user_id = $2")
-            .bind(transport.to_owned())
-            .bind(user_id.to_owned())
-            .fetch_optional(&self.pool)
-            .await?
-        {
-            return Ok(row.try_get("id")?);
-        }
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO persons (transport, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        let _guard = match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        let row = sqlx::query(
+            "INSERT INTO persons (transport, user_id, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id",
         )
         .bind(transport.to_owned())
         .bind(user_id.to_owned())
         .bind(now)
-        .execute(&mut *tx.tx)
+        .fetch_one(&self.pool)
         .await?;
-        let row = sqlx::query("SELECT id FROM persons WHERE transport = $1 AND user_id = $2")
-            .bind(transport.to_owned())
-            .bind(user_id.to_owned())
-            .fetch_one(&mut *tx.tx)
-            .await?;
-        tx.commit().await?;
         Ok(row.try_get("id")?)
     }
 

@@ -107,6 +107,12 @@ impl Store {
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    // Checkpoints run in the background (see `checkpoint_loop`); this only
+                    // bounds the WAL should that task ever stop.
+                    conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
+                    // Pages another connection changed are read back through the map, not
+                    // with a system call each.
+                    conn.execute("PRAGMA mmap_size = 268435456").await?;
                     Ok(())
                 })
             })
@@ -115,6 +121,9 @@ impl Store {
         };
         let pool = options.connect(&url).await?;
         migrator(backend).run(&pool).await?;
+        if backend == Backend::Sqlite {
+            tokio::spawn(checkpoint_loop(pool.clone()));
+        }
         Ok(Store {
             pool,
             backend,
@@ -169,6 +178,26 @@ impl Store {
         let done = sqlx::query("DELETE FROM processed_updates WHERE at < $1").bind(before).execute(&mut *tx.tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// Copies the SQLite write-ahead log into the database file every second, off the request path:
+/// left to SQLite, a checkpoint (and its fsync) lands inside whichever commit crosses the
+/// threshold, and that message waits tens of milliseconds. PASSIVE never blocks writers.
+async fn checkpoint_loop(pool: AnyPool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
     }
 }
 

@@ -78,6 +78,13 @@ impl Tx<'_> {
         .await?
         .try_get("last")?;
         let number = TicketNo::new(year, u32::try_from(seq).map_err(corrupt)?);
+        // The new ticket's first transition is decided before the row exists, so the row is
+        // written once, in its resulting state; the history still shows Collecting → Submitted.
+        let (from, event, actor) = (TicketState::Collecting, TicketEvent::Confirm, ActorKind::Applicant);
+        let applied = ticket::transition(from, event, actor).map_err(|r| corrupt(format!("a new ticket refused Confirm: {r}")))?;
+        let Applied::Moved { to, .. } = &applied else {
+            return Err(corrupt("a new ticket's Confirm was a duplicate"));
+        };
         let id: i64 = sqlx::query(
             "INSERT INTO tickets (number, person_id, institution_id, state, open_key, tckn_hash, tckn_enc,
                                   birth_enc, name, name_fold, title, email, consent_at, lang, created_at, updated_at)
@@ -85,7 +92,7 @@ impl Tx<'_> {
         )
         .bind(number.to_string())
         .bind(person_id)
-        .bind(TicketState::Collecting.code())
+        .bind(to.code())
         .bind(tckn_hash)
         .bind(vault.encrypt_str(TCKN, tckn))
         .bind(vault.encrypt_str(BIRTH, &birth.format("%Y-%m-%d").to_string()))
@@ -99,11 +106,9 @@ impl Tx<'_> {
         .fetch_one(&mut *self.tx)
         .await?
         .try_get("id")?;
-        let actor = format!("person:{person_id}");
-        match self.apply_event(id, TicketEvent::Confirm, ActorKind::Applicant, Some(&actor), None, now).await? {
-            Ok(_) => Ok(OpenOutcome::Opened(number)),
-            Err(refusal) => Err(corrupt(format!("a new ticket refused Confirm: {refusal}"))),
-        }
+        let actor_id = format!("person:{person_id}");
+        self.record(id, from, event, actor, Some(&actor_id), None, &applied, now).await?;
+        Ok(OpenOutcome::Opened(number))
     }
 
     /// Applies one event to a ticket: the single path by which ticket state changes.
@@ -121,12 +126,28 @@ impl Tx<'_> {
             super::Backend::Sqlite => "SELECT state FROM tickets WHERE id = $1",
         };
         let state: String = sqlx::query(select).bind(ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
-        let from = TicketState::from_code(&state).ok_or_else(|| corrupt(format!("unknown state {state}")))?;
+        self.apply_to(ticket_id, &state, event, actor, actor_id, note, now).await
+    }
+
+    /// [`Tx::apply_event`] for a ticket whose state the caller read (and, on PostgreSQL,
+    /// locked `FOR UPDATE`) in this transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_to(
+        &mut self,
+        ticket_id: i64,
+        state: &str,
+        event: TicketEvent,
+        actor: ActorKind,
+        actor_id: Option<&str>,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<Result<Applied, Refusal>> {
+        let from = TicketState::from_code(state).ok_or_else(|| corrupt(format!("unknown state {state}")))?;
         let applied = match ticket::transition(from, event, actor) {
             Err(refusal) => return Ok(Err(refusal)),
             Ok(applied) => applied,
         };
-        let Applied::Moved { to, effects } = &applied else {
+        let Applied::Moved { to, .. } = &applied else {
             return Ok(Ok(applied));
         };
         let closed = !to.is_open();
@@ -142,6 +163,26 @@ impl Tx<'_> {
         .bind(i64::from(closed))
         .execute(&mut *self.tx)
         .await?;
+        self.record(ticket_id, from, event, actor, actor_id, note, &applied, now).await?;
+        Ok(Ok(applied))
+    }
+
+    /// Writes a move's history row and queues its effects in the outbox.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &mut self,
+        ticket_id: i64,
+        from: TicketState,
+        event: TicketEvent,
+        actor: ActorKind,
+        actor_id: Option<&str>,
+        note: Option<&str>,
+        applied: &Applied,
+        now: i64,
+    ) -> Result<()> {
+        let Applied::Moved { to, effects } = applied else {
+            return Ok(());
+        };
         self.history(ticket_id, now, actor, actor_id, event.code(), from, *to, note).await?;
         for effect in effects {
             let (kind, message) = match effect {
@@ -160,7 +201,7 @@ impl Tx<'_> {
             .execute(&mut *self.tx)
             .await?;
         }
-        Ok(Ok(applied))
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -199,16 +240,17 @@ impl Tx<'_> {
         number: TicketNo,
         now: i64,
     ) -> Result<Result<Applied, Refusal>> {
-        let Some(row) = sqlx::query("SELECT id FROM tickets WHERE number = $1 AND person_id = $2")
-            .bind(number.to_string())
-            .bind(person_id)
-            .fetch_optional(&mut *self.tx)
-            .await?
+        let select = match self.store.backend {
+            super::Backend::Postgres => "SELECT id, state FROM tickets WHERE number = $1 AND person_id = $2 FOR UPDATE",
+            super::Backend::Sqlite => "SELECT id, state FROM tickets WHERE number = $1 AND person_id = $2",
+        };
+        let Some(row) = sqlx::query(select).bind(number.to_string()).bind(person_id).fetch_optional(&mut *self.tx).await?
         else {
             return Ok(Err(Refusal::NotAllowed));
         };
         let actor = format!("person:{person_id}");
-        self.apply_event(row.try_get("id")?, TicketEvent::Cancel, ActorKind::Applicant, Some(&actor), None, now).await
+        let state: String = row.try_get("state")?;
+        self.apply_to(row.try_get("id")?, &state, TicketEvent::Cancel, ActorKind::Applicant, Some(&actor), None, now).await
     }
 
     /// `/sil`: cancels the person's open ticket, erases the personal data of all their tickets
@@ -283,35 +325,37 @@ impl Store {
         }
     }
 
-    /// The person's most recent ticket with its history, for `/durum`.
+    /// The person's most recent ticket with its history, for `/durum`, in one round trip.
     pub async fn status_view(&self, person_id: i64) -> Result<Option<StatusView>> {
-        let Some(row) = sqlx::query(
-            "SELECT id, number, state, created_at FROM tickets WHERE person_id = $1 ORDER BY id DESC LIMIT 1",
+        let rows = sqlx::query(
+            "SELECT t.number, t.state, t.created_at, e.at, e.actor_kind, e.to_state
+             FROM tickets t LEFT JOIN ticket_events e ON e.ticket_id = t.id AND e.from_state <> e.to_state
+             WHERE t.id = (SELECT MAX(id) FROM tickets WHERE person_id = $1)
+             ORDER BY e.id",
         )
         .bind(person_id)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let brief = ticket_brief(&row.try_get::<String, _>("number")?, &row.try_get::<String, _>("state")?)?;
-        let events = sqlx::query(
-            "SELECT at, actor_kind, to_state FROM ticket_events WHERE ticket_id = $1 AND from_state <> to_state ORDER BY id",
-        )
-        .bind(row.try_get::<i64, _>("id")?)
         .fetch_all(&self.pool)
         .await?;
-        let mut history = Vec::with_capacity(events.len());
-        for e in events {
-            let actor: String = e.try_get("actor_kind")?;
-            let to: String = e.try_get("to_state")?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let brief = ticket_brief(&first.try_get::<String, _>("number")?, &first.try_get::<String, _>("state")?)?;
+        let mut history = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (Some(at), Some(actor), Some(to)) = (
+                super::opt::<i64>(row, "at")?,
+                super::opt::<String>(row, "actor_kind")?,
+                super::opt::<String>(row, "to_state")?,
+            ) else {
+                continue;
+            };
             history.push(StatusEvent {
-                at: e.try_get("at")?,
+                at,
                 actor: ActorKind::from_code(&actor).ok_or_else(|| corrupt("unknown actor"))?,
                 to: TicketState::from_code(&to).ok_or_else(|| corrupt("unknown state"))?,
             });
         }
-        Ok(Some(StatusView { number: brief.number, state: brief.state, opened_at: row.try_get("created_at")?, history }))
+        Ok(Some(StatusView { number: brief.number, state: brief.state, opened_at: first.try_get("created_at")?, history }))
     }
 }
 
