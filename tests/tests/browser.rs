@@ -39,6 +39,13 @@ async fn press(c: &Client, id: &str) {
     c.find(Locator::Css(&format!("button[data-id='{id}']:not([disabled])"))).await.unwrap().click().await.unwrap();
 }
 
+/// The computed CSS property of the first element matching `selector`: proves the style sheet
+/// loaded (the Content-Security-Policy allows only files from the bot itself).
+async fn style(c: &Client, selector: &str, property: &str) -> String {
+    let script = "return getComputedStyle(document.querySelector(arguments[0])).getPropertyValue(arguments[1]);";
+    c.execute(script, vec![selector.into(), property.into()]).await.unwrap().as_str().unwrap_or("").to_owned()
+}
+
 async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     let dir = eimza_tests::root().join("target/screenshots");
@@ -54,6 +61,7 @@ async fn a_person_renews_in_the_browser() {
     c.goto(&bot.url()).await.unwrap();
     wait_for(c, "aydınlatma metni (KVKK)").await;
     assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "e-İmza Yenileme Asistanı");
+    assert_eq!(style(c, ".chat-header", "background-color").await, "rgb(179, 18, 46)", "chat.css is applied");
     assert!(bot_texts(c).await[0].contains("Merhaba! Ben e-İmza yenileme asistanıyım."));
 
     press(c, "consent:yes").await;
@@ -95,9 +103,11 @@ async fn a_person_renews_in_the_browser() {
     // the staff view in the same browser
     let password = bot.staff_password();
     let staff_url = bot.url().replace("http://", &format!("http://admin:{password}@"));
+    c.set_window_size(1280, 700).await.unwrap();
     c.goto(&format!("{staff_url}/staff")).await.unwrap();
     let table = c.find(Locator::Css("table")).await.unwrap().text().await.unwrap();
     assert!(table.contains("100******46") && table.contains("Ilgaz Işık") && table.contains("Başvuru alındı"), "{table}");
+    assert_eq!(style(c, "h1", "color").await, "rgb(179, 18, 46)", "staff.css is applied");
     screenshot(c, "staff.png").await;
     browser.close().await;
 }

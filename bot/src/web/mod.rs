@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(page::chat_page))
         .route("/assets/chat.js", get(page::chat_js))
         .route("/assets/chat.css", get(page::chat_css))
+        .route("/assets/staff.css", get(page::staff_css))
         .route("/healthz", get(|| async { "ok" }))
         .merge(api::routes())
         .merge(staff::routes())

@@ -13,6 +13,7 @@ use crate::i18n::Texts;
 const CHAT_HTML: &str = include_str!("../../assets/chat.html");
 const CHAT_JS: &str = include_str!("../../assets/chat.js");
 const CHAT_CSS: &str = include_str!("../../assets/chat.css");
+const STAFF_CSS: &str = include_str!("../../assets/staff.css");
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -53,6 +54,10 @@ pub async fn chat_js() -> impl IntoResponse {
 
 pub async fn chat_css() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CHAT_CSS)
+}
+
+pub async fn staff_css() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STAFF_CSS)
 }
 
 #[cfg(test)]

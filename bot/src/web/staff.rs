@@ -64,17 +64,13 @@ fn unauthorized(texts: &Texts, lang: Lang) -> Response {
 fn page(texts: &Texts, lang: Lang, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head><body><main><h1>{title}</h1>{body}</main></body></html>",
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/assets/staff.css\"></head><body><main><h1>{title}</h1>{body}</main></body></html>",
         lang = lang.code(),
         title = escape(&texts.get(lang, "staff-page-title")),
     )
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1d2733}\
-main{max-width:80rem;margin:0 auto;padding:1rem 1.5rem}h1{color:#b3122e}table{border-collapse:collapse;width:100%;background:#fff}\
-th,td{border:1px solid #d5dbe2;padding:.4rem .6rem;text-align:left;vertical-align:top}th{background:#eef1f5}\
-nav a{margin-right:.8rem}form{margin:1rem 0}.deleted{color:#5a6776;font-style:italic}\
-td:first-child,td:nth-child(7),td:nth-child(8){white-space:nowrap}";
+
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -161,11 +157,11 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers
     if tickets.is_empty() {
         body.push_str(&format!("<p>{}</p>", escape(&texts.get(lang, "staff-empty"))));
     } else {
-        body.push_str(&format!("<table><thead><tr>{}</tr></thead><tbody>", header_cells(texts, lang, &TICKET_COLUMNS)));
+        body.push_str(&format!("<div class=\"table-wrap\"><table><thead><tr>{}</tr></thead><tbody>", header_cells(texts, lang, &TICKET_COLUMNS)));
         for t in &tickets {
             body.push_str(&format!("<tr>{}</tr>", ticket_cells(texts, lang, t, true)));
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     }
     Html(page(texts, lang, &body)).into_response()
 }
