@@ -257,6 +257,16 @@ impl WebChat {
         Answer { status: r.status().as_u16(), body: r.json().await.unwrap_or(Value::Null) }
     }
 
+    /// Consent and the five answers, up to the summary (not confirmed).
+    pub async fn fill_intake(&self, tckn: &str, name: &str, title: &str, email: &str, birth: &str) -> Answer {
+        self.press("consent:yes").await;
+        self.say(tckn).await;
+        self.say(name).await;
+        self.say(title).await;
+        self.say(email).await;
+        self.say(birth).await
+    }
+
     /// Moves this session to another bot URL (same data, e.g. after a restart on a new port).
     pub fn rebase(&mut self, base: &str) {
         self.base = base.to_owned();

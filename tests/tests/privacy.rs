@@ -6,12 +6,7 @@ use eimza_tests::{TestBot, WebChat, fresh_postgres};
 const TCKN: &str = "12345678950";
 
 async fn renewal(chat: &WebChat) -> String {
-    chat.press("consent:yes").await;
-    chat.say(TCKN).await;
-    chat.say("Zeynep Doğan").await;
-    chat.say("Mühendis").await;
-    chat.say("zeynep.dogan@kurum.gov.tr").await;
-    chat.say("17 Ağustos 1979").await;
+    chat.fill_intake(TCKN, "Zeynep Doğan", "Mühendis", "zeynep.dogan@kurum.gov.tr", "17 Ağustos 1979").await;
     chat.press("confirm").await.text()
 }
 

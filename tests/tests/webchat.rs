@@ -171,12 +171,7 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
 async fn cancel_and_delete_my_data() {
     let bot = TestBot::start().await;
     let chat = WebChat::open(&bot.url()).await;
-    chat.press("consent:yes").await;
-    chat.say("10000000146").await;
-    chat.say("Ayşe Yılmaz").await;
-    chat.say("Uzman").await;
-    chat.say("ayse@kurum.gov.tr").await;
-    chat.say("05.03.1980").await;
+    chat.fill_intake("10000000146", "Ayşe Yılmaz", "Uzman", "ayse@kurum.gov.tr", "05.03.1980").await;
     let number = ticket_number(&chat.press("confirm").await.text());
 
     let a = chat.say("/iptal").await;
@@ -214,12 +209,8 @@ async fn one_open_ticket_per_tc_kimlik_no_across_chats() {
     let bot = TestBot::start().await;
     for (i, expect_open) in [(0, true), (1, false)] {
         let chat = WebChat::open(&bot.url()).await;
-        chat.press("consent:yes").await;
-        chat.say("10000000146").await;
-        chat.say(if i == 0 { "Ayşe Yılmaz" } else { "Ayşe Kaya" }).await;
-        chat.say("Uzman").await;
-        chat.say("ayse@kurum.gov.tr").await;
-        chat.say("05.03.1980").await;
+        let name = if i == 0 { "Ayşe Yılmaz" } else { "Ayşe Kaya" };
+        chat.fill_intake("10000000146", name, "Uzman", "ayse@kurum.gov.tr", "05.03.1980").await;
         let a = chat.press("confirm").await;
         if expect_open {
             assert!(a.text().contains("Başvurunuz alındı"));

@@ -29,10 +29,7 @@ impl Store {
     /// The person's id on a transport, created on first contact; one statement either way
     /// (the no-op update makes `RETURNING` answer for an existing row too).
     pub async fn person(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
-        let _guard = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        };
+        let _turn = self.write_turn().await;
         let row = sqlx::query(
             "INSERT INTO persons (transport, user_id, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id",
@@ -47,40 +44,37 @@ impl Store {
 
     /// The conversation and the open ticket of a person, in one round trip.
     pub async fn chat_state(&self, person_id: i64) -> Result<ChatState> {
+        match self.find_chat_state(person_id, "", "").await? {
+            Some((_, state)) => Ok(state),
+            None => Err(corrupt(format!("no person {person_id}"))),
+        }
+    }
+
+    /// Like [`Store::chat_state`], found by the person's transport and id there; `None` for
+    /// someone we have never seen. The hot path of every message: one round trip.
+    pub async fn chat_state_of(&self, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
+        self.find_chat_state(-1, transport, user_id).await
+    }
+
+    async fn find_chat_state(&self, person_id: i64, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
         let row = sqlx::query(
             "SELECT p.id AS person_id, c.version, c.state_enc,
                     (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
                       ORDER BY t.id DESC LIMIT 1) AS open_number,
                     (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
                       ORDER BY t.id DESC LIMIT 1) AS open_state
-             FROM persons p LEFT JOIN conversations c ON c.person_id = p.id WHERE p.id = $1",
+             FROM persons p LEFT JOIN conversations c ON c.person_id = p.id
+             WHERE p.id = $1 OR (p.transport = $2 AND p.user_id = $3)",
         )
         .bind(person_id)
-        .fetch_one(&self.pool)
-        .await?;
-        self.decode_chat_state(&row)
-    }
-
-    /// Like [`Store::chat_state`], found by the person's transport and id there; `None` for
-    /// someone we have never seen. The hot path of every message: one round trip.
-    pub async fn chat_state_of(&self, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
-        let Some(row) = sqlx::query(
-            "SELECT p.id AS person_id, c.version, c.state_enc,
-                    (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
-                      ORDER BY t.id DESC LIMIT 1) AS open_number,
-                    (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
-                      ORDER BY t.id DESC LIMIT 1) AS open_state
-             FROM persons p LEFT JOIN conversations c ON c.person_id = p.id
-             WHERE p.transport = $1 AND p.user_id = $2",
-        )
         .bind(transport.to_owned())
         .bind(user_id.to_owned())
         .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some((row.try_get("person_id")?, self.decode_chat_state(&row)?)))
+        .await?;
+        match row {
+            Some(row) => Ok(Some((row.try_get("person_id")?, self.decode_chat_state(&row)?))),
+            None => Ok(None),
+        }
     }
 
     fn decode_chat_state(&self, row: &sqlx::any::AnyRow) -> Result<ChatState> {
@@ -106,10 +100,7 @@ impl Store {
     /// effect is the conversation's new state (most messages). Same contract as
     /// [`Tx::save_conversation`].
     pub async fn save_conversation(&self, person_id: i64, version: i64, conversation: &Conversation, now: i64) -> Result<bool> {
-        let _guard = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        };
+        let _turn = self.write_turn().await;
         let mut conn = self.pool.acquire().await?;
         save_conversation(self, &mut conn, person_id, version, conversation, now).await
     }

@@ -144,12 +144,17 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Starts the write transaction for one unit of work.
-    pub async fn begin(&self) -> Result<Tx<'_>> {
-        let guard = match &self.write_lock {
+    /// SQLite: waits for this process's turn to write. PostgreSQL: no wait (rows are locked).
+    async fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.write_lock {
             Some(lock) => Some(lock.lock().await),
             None => None,
-        };
+        }
+    }
+
+    /// Starts the write transaction for one unit of work.
+    pub async fn begin(&self) -> Result<Tx<'_>> {
+        let guard = self.write_turn().await;
         let tx = self.pool.begin().await?;
         Ok(Tx { tx, store: self, _guard: guard })
     }

@@ -61,6 +61,12 @@ fn unauthorized(texts: &Texts, lang: Lang) -> Response {
     response
 }
 
+/// An unexpected failure: a polite page for the reader, the details in the log.
+fn failed(texts: &Texts, lang: Lang, error: crate::store::StoreError) -> Response {
+    tracing::error!(error = %error, "staff view failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, Html(page(texts, lang, &escape(&texts.get(lang, "api-error-internal"))))).into_response()
+}
+
 fn page(texts: &Texts, lang: Lang, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -131,11 +137,7 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers
     };
     let tickets = match state.service.store().list_tickets(&filter).await {
         Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "staff list failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, Html(page(texts, lang, &escape(&texts.get(lang, "api-error-internal")))))
-                .into_response();
-        }
+        Err(e) => return failed(texts, lang, e),
     };
     tracing::info!(staff = %staff, count = tickets.len(), "staff viewed tickets");
     let mut body = String::from("<nav>");
@@ -174,11 +176,7 @@ async fn detail(State(state): State<AppState>, Path(number): Path<String>, heade
     }
     let found = match state.service.store().ticket_detail(&number).await {
         Ok(f) => f,
-        Err(e) => {
-            tracing::error!(error = %e, "staff detail failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, Html(page(texts, lang, &escape(&texts.get(lang, "api-error-internal")))))
-                .into_response();
-        }
+        Err(e) => return failed(texts, lang, e),
     };
     let back = format!("<nav><a href=\"/staff\">{}</a></nav>", escape(&texts.get(lang, "staff-back")));
     let Some((ticket, events)) = found else {
