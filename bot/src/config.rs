@@ -27,6 +27,46 @@ pub struct Config {
     pub purge_interval_secs: u64,
     pub institution: InstitutionConfig,
     pub staff: StaffConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct MailConfig {
+    pub transport: MailTransport,
+    pub from: String,
+    #[serde(default)]
+    pub staff_to: Vec<String>,
+    pub retry_base_secs: u64,
+    pub max_attempts: u32,
+    pub poll_interval_ms: u64,
+    pub smtp: SmtpConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    pub timeout_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -11,6 +11,7 @@
 //! - [`store`]: SQLite / PostgreSQL persistence; owns encryption of personal data ([`vault`]).
 //! - [`i18n`]: rendering messages in the person's language (catalogue from `eimza-protocol`).
 //! - [`web`]: the web chat page, its JSON API and the staff view.
+//! - [`mail`]: the e-mail delivery worker over the outbox (SMTP or .eml files).
 //! - [`startup`], [`config`], [`jobs`]: wiring, configuration, background jobs.
 
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod conversation;
 pub mod domain;
 pub mod i18n;
 pub mod jobs;
+pub mod mail;
 pub mod service;
 pub mod startup;
 pub mod store;

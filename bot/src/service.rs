@@ -9,10 +9,11 @@ use eimza_protocol::Lang;
 
 use crate::clock;
 use crate::conversation::{
-    self, Action, ActionResult, Command, Ctx, Facts, Incoming, Input, Label, Settings, parse_command,
+    self, Action, ActionResult, Command, Ctx, Facts, Incoming, Input, Label, PendingCode, Settings, parse_command,
 };
 use crate::i18n::{Rendered, Texts};
-use crate::store::{ChatState, OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry};
+use crate::domain::EmailCode;
+use crate::store::{ChatState, NewMessage, OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry, outbox_kinds};
 
 /// How often a message is retried when another bot instance saved the same person's
 /// conversation in between (within one process, `PersonLocks` keeps that from happening).
@@ -205,6 +206,21 @@ impl ChatService {
                 Action::DeleteIncomingMessage => {
                     delete_incoming = true;
                     ActionResult::MessageDeleted(incoming.transport.can_delete_messages())
+                }
+                Action::SendEmailCode { email } => {
+                    let code = EmailCode::generate(&mut rand::rng());
+                    let sent = conversation.draft.codes_sent;
+                    let message = NewMessage {
+                        idem_key: format!("email-code:{person_id}:{now}:{sent}"),
+                        channel: outbox_kinds::EMAIL,
+                        kind: outbox_kinds::EMAIL_CODE,
+                        ticket_id: None,
+                        message_id: "mail-code-body",
+                        payload: Some(serde_json::json!({ "to": email, "code": code.display(), "lang": lang })),
+                    };
+                    tx.enqueue(message, now).await?;
+                    tracing::info!(person_id, "e-mail ownership code queued");
+                    ActionResult::EmailCodeSent { hash: code.hash(), expires_at: now + PendingCode::VALID_MS }
                 }
             };
             replies.extend(conversation::action_result(&mut conversation, result));

@@ -21,12 +21,14 @@ use crate::service::ChatService;
 use crate::store::Store;
 use crate::vault::{self, Vault};
 use crate::web::{self, AppState, StaffAccounts};
+use crate::mail::Mailer;
 use crate::{clock, jobs};
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     store: Store,
+    mailer: Mailer,
     config: Config,
 }
 
@@ -54,11 +56,13 @@ impl Application {
             retention_days: config.retention_days,
         };
         let staff = Arc::new(StaffAccounts::new(staff_accounts(&config)?));
+        let mailer = Mailer::new(store.clone(), texts.clone(), config.mail.clone(), &config.data_dir)
+            .context("e-mail configuration")?;
         let service = Arc::new(ChatService::new(store.clone(), texts, settings));
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("listening on {}", config.http_addr))?;
-        Ok(Application { listener, state: AppState { service, staff }, store, config })
+        Ok(Application { listener, state: AppState { service, staff }, store, mailer, config })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -76,9 +80,11 @@ impl Application {
             Duration::from_secs(self.config.purge_interval_secs.max(1)),
             self.config.retention_days,
         ));
+        let mail = tokio::spawn(self.mailer.run());
         let app = web::router(self.state);
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         purge.abort();
+        mail.abort();
         self.store.close().await;
         tracing::info!("eimza-bot stopped");
         served.context("HTTP server")

@@ -197,6 +197,47 @@ month-12 = December
 date-long = { $month } { $day }, { $year }
 datetime-long = { $date }, { $time }
 
+## E-mail verification
+
+email-code-sent = We sent a verification code to { $email } (it looks like E-7K4Q2). The code is valid for { $minutes } minutes.
+ask-email-code = Please type the code that arrived at your institutional address ({ $email }). If no e-mail arrives within a few minutes, check the spam folder or ask for a new code.
+btn-code-resend = Send the code again
+btn-code-change = Change the e-mail address
+email-verified = Thank you, your e-mail address is verified.
+err-code-wrong = The code is wrong. You have { $tries } tries left.
+err-code-format = This does not look like a verification code; codes look like E-7K4Q2. You have { $tries } tries left.
+err-code-expired = The code has expired. Please ask for a new one with “Send the code again”.
+err-code-no-tries = Too many wrong tries. Please ask for a new code with “Send the code again”.
+err-code-none = No valid code was sent to this address. Please ask for a new one with “Send the code again”.
+err-code-send-limit = The number of codes for this request has been reached. Please contact the IT desk, or type /cancel and start again later.
+
+## E-mails
+
+mail-code-subject = e-signature renewal: your e-mail verification code
+mail-code-body =
+    Hello,
+    your code to verify your institutional e-mail address for your e-signature renewal request: { $code }
+    Type the code in the chat window. It is valid for { $minutes } minutes.
+    If you did not ask for this, ignore this e-mail; your address will not be used.
+mail-applicant-subject = Your e-signature renewal request: { $ticket }
+mail-applicant-body =
+    Hello { $name },
+    { $notice }
+    Your request number: { $ticket }
+    Status: { $state }
+mail-staff-subject = [{ $ticket }] { $what }
+mail-staff-body =
+    { $what }
+    Request: { $ticket }
+    Status: { $state }
+    Full name: { $name }
+    TC Kimlik No: { $tckn }
+    Job title: { $title }
+    Institutional e-mail: { $email }
+mail-footer = This e-mail was sent automatically by the e-signature renewal assistant (eimza); please do not reply.
+mail-no-staff-address = no IT desk e-mail address is configured
+mail-personal-data-gone = the request's personal data has been deleted
+
 ## Command line
 
 cli-bot-about = eimza support bot: takes e-signature renewal requests in the web chat, opens the ticket and serves the IT desk view (/staff).

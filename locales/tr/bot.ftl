@@ -197,6 +197,47 @@ month-12 = Aralık
 date-long = { $day } { $month } { $year }
 datetime-long = { $date } { $time }
 
+## E-posta doğrulama
+
+email-code-sent = { $email } adresine bir doğrulama kodu gönderdik (örnek biçim: E-7K4Q2). Kod { $minutes } dakika geçerlidir.
+ask-email-code = Kurum e-posta adresinize ({ $email }) gelen kodu yazar mısınız? E-posta birkaç dakika içinde gelmezse istenmeyen (spam) klasörüne bakın ya da kodu yeniden isteyin.
+btn-code-resend = Kodu yeniden gönder
+btn-code-change = E-posta adresini değiştir
+email-verified = Teşekkürler, e-posta adresiniz doğrulandı.
+err-code-wrong = Kod yanlış. { $tries } deneme hakkınız kaldı.
+err-code-format = Bu bir doğrulama koduna benzemiyor; kod E-7K4Q2 biçimindedir. { $tries } deneme hakkınız kaldı.
+err-code-expired = Kodun süresi doldu. Lütfen “Kodu yeniden gönder” düğmesiyle yeni bir kod isteyin.
+err-code-no-tries = Çok fazla yanlış deneme yapıldı. Lütfen “Kodu yeniden gönder” düğmesiyle yeni bir kod isteyin.
+err-code-none = Bu adres için gönderilmiş geçerli bir kod yok. Lütfen “Kodu yeniden gönder” düğmesiyle yeni bir kod isteyin.
+err-code-send-limit = Bu başvuru için gönderilebilecek kod sayısına ulaşıldı. Lütfen bilgi işlem birimiyle görüşün ya da /iptal yazıp daha sonra yeniden başlayın.
+
+## E-postalar
+
+mail-code-subject = e-İmza yenileme: e-posta doğrulama kodunuz
+mail-code-body =
+    Merhaba,
+    e-İmza yenileme başvurunuz için kurum e-posta adresinizi doğrulama kodunuz: { $code }
+    Kodu sohbet penceresine yazın. Kod { $minutes } dakika geçerlidir.
+    Bu isteği siz yapmadıysanız bu e-postayı dikkate almayın; adresiniz kullanılmayacaktır.
+mail-applicant-subject = e-İmza yenileme başvurunuz: { $ticket }
+mail-applicant-body =
+    Merhaba { $name },
+    { $notice }
+    Başvuru numaranız: { $ticket }
+    Durum: { $state }
+mail-staff-subject = [{ $ticket }] { $what }
+mail-staff-body =
+    { $what }
+    Başvuru: { $ticket }
+    Durum: { $state }
+    Ad Soyad: { $name }
+    TC Kimlik No: { $tckn }
+    Ünvan: { $title }
+    Kurum E-Posta: { $email }
+mail-footer = Bu e-posta e-İmza yenileme asistanı (eimza) tarafından otomatik olarak gönderildi; lütfen yanıtlamayın.
+mail-no-staff-address = bilgi işlem için e-posta adresi yapılandırılmamış
+mail-personal-data-gone = başvurunun kişisel verileri silinmiş
+
 ## Komut satırı
 
 cli-bot-about = eimza destek botu: e-İmza yenileme başvurularını web sohbetinden alır, başvuru kaydını açar ve bilgi işlem görünümünü (/staff) sunar.

@@ -94,18 +94,23 @@ CREATE TABLE webchat_messages (
 );
 CREATE INDEX webchat_messages_by_person ON webchat_messages (person_id, id);
 
--- Notifications caused by ticket transitions, written in the same transaction as the
--- transition; delivery workers (staff chat, e-mail) claim and send them.
+-- Messages to deliver (e-mail now; staff chat next): written in the same transaction as the
+-- state change that causes them, claimed and delivered by a worker, retried with backoff.
+-- `kind` names what to say (a ticket notice, an e-mail code), `payload_enc` holds its details.
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     idem_key        TEXT    NOT NULL UNIQUE,
+    channel         TEXT    NOT NULL,
     kind            TEXT    NOT NULL,
     ticket_id       BIGINT  REFERENCES tickets (id),
     message_id      TEXT    NOT NULL,
+    payload_enc     BLOB,
     created_at      BIGINT  NOT NULL,
     attempts        BIGINT  NOT NULL DEFAULT 0,
     next_attempt_at BIGINT  NOT NULL,
+    claimed_until   BIGINT,
     sent_at         BIGINT,
+    failed_at       BIGINT,
     last_error      TEXT
 );
-CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;

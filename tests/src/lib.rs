@@ -8,6 +8,7 @@
 //! Set `TEST_LOG=1` to see the bot's log.
 
 pub mod browser;
+pub mod mail;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,11 @@ pub fn binary(name: &str) -> PathBuf {
     let path = exe.parent().and_then(Path::parent).expect("target folder").join(name);
     assert!(path.exists(), "{} is not built; run `cargo build --workspace --bins` (scripts/test does it)", path.display());
     path
+}
+
+/// An institutional address no other test uses (the SMTP sink's Maildir is shared).
+pub fn unique_email(local: &str) -> String {
+    format!("{local}.{}@kurum.gov.tr", rand::random::<u32>())
 }
 
 pub fn free_port() -> u16 {
@@ -63,20 +69,33 @@ pub struct TestBot {
 }
 
 impl TestBot {
-    /// Starts the bot on SQLite in a fresh temporary folder.
+    /// Starts the bot on SQLite in a fresh temporary folder, sending e-mail to the shared SMTP
+    /// sink.
     pub async fn start() -> TestBot {
         Self::start_with(&[]).await
     }
 
+    /// Like [`TestBot::start`] with extra `EIMZA_…` settings (they win over the defaults here).
     pub async fn start_with(env: &[(&str, &str)]) -> TestBot {
         let tmp = tempfile::tempdir().unwrap();
-        let mut bot = TestBot {
-            child: None,
-            port: free_port(),
-            data_dir: tmp.path().join("data"),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            _tmp: Some(tmp),
-        };
+        let smtp_port = env
+            .iter()
+            .find(|(k, _)| *k == "EIMZA_MAIL__SMTP__PORT")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_else(|| mail::shared_port().to_string());
+        let mut all: Vec<(String, String)> = vec![
+            ("EIMZA_MAIL__TRANSPORT".into(), "smtp".into()),
+            ("EIMZA_MAIL__SMTP__HOST".into(), "127.0.0.1".into()),
+            ("EIMZA_MAIL__SMTP__PORT".into(), smtp_port),
+            ("EIMZA_MAIL__SMTP__SECURITY".into(), "none".into()),
+            ("EIMZA_MAIL__SMTP__TIMEOUT_SECS".into(), "5".into()),
+            ("EIMZA_MAIL__RETRY_BASE_SECS".into(), "1".into()),
+            ("EIMZA_MAIL__POLL_INTERVAL_MS".into(), "200".into()),
+            ("EIMZA_MAIL__STAFF_TO".into(), "[\"bilgiislem@kurum.gov.tr\"]".into()),
+        ];
+        all.retain(|(k, _)| !env.iter().any(|(e, _)| e == k));
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut bot = TestBot { child: None, port: free_port(), data_dir: tmp.path().join("data"), env: all, _tmp: Some(tmp) };
         bot.spawn().await;
         bot
     }
@@ -257,14 +276,24 @@ impl WebChat {
         Answer { status: r.status().as_u16(), body: r.json().await.unwrap_or(Value::Null) }
     }
 
-    /// Consent and the five answers, up to the summary (not confirmed).
+    /// Consent and the five answers with the e-mailed code read from the shared SMTP sink, up
+    /// to the summary (not confirmed).
     pub async fn fill_intake(&self, tckn: &str, name: &str, title: &str, email: &str, birth: &str) -> Answer {
         self.press("consent:yes").await;
         self.say(tckn).await;
         self.say(name).await;
         self.say(title).await;
-        self.say(email).await;
+        self.verify_email(email).await;
         self.say(birth).await
+    }
+
+    /// Types the address, reads the code the bot mailed to it, types the code.
+    pub async fn verify_email(&self, email: &str) -> Answer {
+        let before = mail::Maildir::shared().to(email).len();
+        let a = self.say(email).await;
+        assert!(a.text().contains("doğrulama kodu gönderdik") || a.text().contains("sent a verification code"), "{}", a.text());
+        let code = mail::Maildir::shared().code_for(email, before + 1).await;
+        self.say(&code).await
     }
 
     /// Moves this session to another bot URL (same data, e.g. after a restart on a new port).

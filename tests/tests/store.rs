@@ -47,6 +47,7 @@ fn draft(tckn: &str, name: &str) -> Draft {
         title: Some("Uzman".into()),
         email: Some("ilgaz@kurum.gov.tr".into()),
         birth_date: NaiveDate::from_ymd_opt(1980, 3, 5),
+        ..Draft::default()
     }
 }
 

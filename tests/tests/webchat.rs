@@ -2,7 +2,8 @@
 //! bad input at every step, a crash (kill -9) in the middle, resume, `/durum` after a restart,
 //! the staff view, and every error a client can provoke.
 
-use eimza_tests::{TestBot, WebChat};
+use eimza_tests::mail::Maildir;
+use eimza_tests::{TestBot, WebChat, unique_email};
 use serde_json::json;
 
 fn ticket_number(text: &str) -> String {
@@ -70,7 +71,26 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     assert!(a.text().contains("Yalnızca kurum e-posta adresleri kabul edilir"));
     let a = chat.say("ilgaz.isik").await;
     assert!(a.text().contains("e-posta adresine benzemiyor"));
-    let a = chat.say("Ilgaz.Isik@KURUM.GOV.TR").await;
+    // the address is proven with a code mailed to it over real SMTP
+    let email = unique_email("Ilgaz.Isik");
+    let a = chat.say(&email.replace("@kurum.gov.tr", "@KURUM.GOV.TR")).await;
+    assert!(a.text().contains(&format!("{email} adresine bir doğrulama kodu gönderdik")), "{}", a.text());
+    assert!(a.text().contains("gelen kodu yazar mısınız?"));
+    assert_eq!(a.buttons(), ["code:resend", "code:change"]);
+    let mails = Maildir::shared().wait_for(&email, 1).await;
+    let mail = &mails[0];
+    assert_eq!(mail.subject, "e-İmza yenileme: e-posta doğrulama kodunuz");
+    assert!(mail.header("Subject").unwrap().starts_with("=?utf-8?"), "RFC 2047 subject: {:?}", mail.header("Subject"));
+    assert!(mail.header("Date").unwrap().ends_with("+0300"), "Istanbul time: {:?}", mail.header("Date"));
+    assert!(mail.header("Message-ID").unwrap().ends_with("@kurum.gov.tr>"));
+    assert!(mail.text.contains("kurum e-posta adresinizi doğrulama kodunuz"), "{}", mail.text);
+    assert!(mail.html.contains("<p>"), "an HTML part too");
+    let code = mail.code().expect("a code");
+    assert!(!code.chars().all(|c| c.is_ascii_digit()), "a code never looks like a PIN");
+    let a = chat.say("E-BBBBB").await;
+    assert!(a.text().contains("Kod yanlış. 4 deneme hakkınız kaldı."), "{}", a.text());
+    let a = chat.say(&code.to_lowercase()).await;
+    assert!(a.text().contains("e-posta adresiniz doğrulandı"), "{}", a.text());
     assert!(a.text().contains("Doğum tarihinizi gün-ay-yıl"));
 
     for (input, expected) in [
@@ -87,11 +107,12 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     }
     let a = chat.say("5 mart 1980").await;
     let summary = a.text();
+    let email_line = format!("Kurum E-Posta: {email}");
     for line in [
         "TC Kimlik No: 12345678950",
         "Ad Soyad: ILGAZ IŞIK",
         "Ünvan: Şube Müdürü",
-        "Kurum E-Posta: Ilgaz.Isik@kurum.gov.tr",
+        email_line.as_str(),
         "Doğum Tarihi: 05-03-1980",
         "Başvuru türü: Yenileme",
     ] {
@@ -171,7 +192,7 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
 async fn cancel_and_delete_my_data() {
     let bot = TestBot::start().await;
     let chat = WebChat::open(&bot.url()).await;
-    chat.fill_intake("10000000146", "Ayşe Yılmaz", "Uzman", "ayse@kurum.gov.tr", "05.03.1980").await;
+    chat.fill_intake("10000000146", "Ayşe Yılmaz", "Uzman", &unique_email("ayse"), "05.03.1980").await;
     let number = ticket_number(&chat.press("confirm").await.text());
 
     let a = chat.say("/iptal").await;
@@ -210,7 +231,7 @@ async fn one_open_ticket_per_tc_kimlik_no_across_chats() {
     for (i, expect_open) in [(0, true), (1, false)] {
         let chat = WebChat::open(&bot.url()).await;
         let name = if i == 0 { "Ayşe Yılmaz" } else { "Ayşe Kaya" };
-        chat.fill_intake("10000000146", name, "Uzman", "ayse@kurum.gov.tr", "05.03.1980").await;
+        chat.fill_intake("10000000146", name, "Uzman", &unique_email("ayse"), "05.03.1980").await;
         let a = chat.press("confirm").await;
         if expect_open {
             assert!(a.text().contains("Başvurunuz alındı"));

@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use eimza_protocol::{Lang, turkish};
 
 use super::input::{Command, Input, parse_command};
-use super::state::{Conversation, Draft, Field, Step};
+use super::state::{Conversation, Draft, Field, PendingCode, Step};
 use super::{Action, Button, Facts, Label, Msg, Reply, Settings, StatusView, TicketBrief, Transport};
-use crate::domain::{BirthDate, FullName, KurumEmail, Tckn, TicketNo, Title};
+use crate::domain::{BirthDate, EmailCode, FullName, KurumEmail, Tckn, TicketNo, Title};
 use crate::ticket::{ActorKind, Refusal};
 
 /// What the engine needs besides the conversation and the input.
@@ -263,6 +263,12 @@ fn question(conversation: &Conversation, ctx: &Ctx) -> Reply {
         },
         Step::Ask(field) | Step::Edit(field) => field_question(*field, ctx),
         Step::Summary => summary(&conversation.draft),
+        Step::VerifyEmail { .. } => Reply {
+            parts: vec![
+                Msg::new("ask-email-code").with("email", conversation.draft.pending_email.clone().unwrap_or_default()),
+            ],
+            buttons: vec![Button::new("code:resend", "btn-code-resend"), Button::new("code:change", "btn-code-change")],
+        },
         Step::ChooseEdit => Reply {
             parts: vec![Msg::new("ask-edit-field")],
             buttons: Field::ORDER
@@ -350,6 +356,7 @@ fn on_text(out: &mut Outcome, text: &str, ctx: &Ctx) {
         }
         Step::Ask(field) => answer(out, field, text, false, ctx),
         Step::Edit(field) => answer(out, field, text, true, ctx),
+        Step::VerifyEmail { editing } => verify_code(out, text, editing, ctx),
         Step::Summary => {
             if is_one_of(text, SUMMARY_CONFIRM) {
                 confirm(out, ctx);
@@ -398,6 +405,20 @@ fn on_button(out: &mut Outcome, id: &str, ctx: &Ctx) {
             ask_again(out, ctx);
         }
         ("cancel", Step::Summary) => on_command(out, Command::Cancel, ctx),
+        ("code:resend", Step::VerifyEmail { editing }) => {
+            let editing = *editing;
+            match out.conversation.draft.pending_email.clone() {
+                Some(email) => request_code(out, email, editing, ctx),
+                None => stale_button(out, ctx),
+            }
+        }
+        ("code:change", Step::VerifyEmail { editing }) => {
+            let field_step = if *editing { Step::Edit(Field::Email) } else { Step::Ask(Field::Email) };
+            out.conversation.draft.pending_email = None;
+            out.conversation.draft.email_code = None;
+            out.conversation.step = field_step;
+            ask_again(out, ctx);
+        }
         ("back", Step::ChooseEdit) => {
             out.conversation.step = Step::Summary;
             ask_again(out, ctx);
@@ -452,9 +473,14 @@ fn answer(out: &mut Outcome, field: Field, text: &str, editing: bool, ctx: &Ctx)
         Field::Title => Title::parse(text, &ctx.settings.titles)
             .map(|v| draft.title = Some(v.as_str().to_owned()))
             .map_err(|e| Msg::from_error(&e)),
-        Field::Email => KurumEmail::parse(text, &ctx.settings.domains)
-            .map(|v| draft.email = Some(v.as_str().to_owned()))
-            .map_err(|e| Msg::from_error(&e)),
+        Field::Email => match KurumEmail::parse(text, &ctx.settings.domains) {
+            Ok(email) => {
+                // Proven before it counts: mail a code and wait for it.
+                request_code(out, email.as_str().to_owned(), editing, ctx);
+                return;
+            }
+            Err(e) => Err(Msg::from_error(&e)),
+        },
         Field::BirthDate => BirthDate::parse(text, ctx.today)
             .map(|v| draft.birth_date = Some(v.date()))
             .map_err(|e| Msg::from_error(&e)),
@@ -474,6 +500,60 @@ fn answer(out: &mut Outcome, field: Field, text: &str, editing: bool, ctx: &Ctx)
             ask_again(out, ctx);
         }
     }
+}
+
+/// Asks the service to mail a code to `email` (unless the limit is reached).
+fn request_code(out: &mut Outcome, email: String, editing: bool, ctx: &Ctx) {
+    let draft = &mut out.conversation.draft;
+    draft.pending_email = Some(email.clone());
+    out.conversation.step = Step::VerifyEmail { editing };
+    if draft.codes_sent >= PendingCode::MAX_SENT {
+        draft.email_code = None;
+        out.say_msg(Msg::new("err-code-send-limit"));
+        return;
+    }
+    draft.codes_sent += 1;
+    out.actions.push(Action::SendEmailCode { email });
+    ask_again(out, ctx);
+}
+
+/// The typed code: right → the address counts and the next question comes; wrong → tries left.
+fn verify_code(out: &mut Outcome, text: &str, editing: bool, ctx: &Ctx) {
+    // Someone who types another address wants to use that one instead.
+    if let Ok(email) = KurumEmail::parse(text, &ctx.settings.domains) {
+        request_code(out, email.as_str().to_owned(), editing, ctx);
+        return;
+    }
+    let draft = &mut out.conversation.draft;
+    let explanation = match draft.email_code.as_mut() {
+        None => Msg::new("err-code-none"),
+        Some(code) if ctx.now_ms > code.expires_at => Msg::new("err-code-expired"),
+        Some(code) if code.tries_left == 0 => Msg::new("err-code-no-tries"),
+        Some(code) if EmailCode::matches(&code.hash, text) => {
+            draft.email = draft.pending_email.take();
+            draft.email_code = None;
+            out.say_msg(Msg::new("email-verified"));
+            out.conversation.step = match (editing, out.conversation.draft.next_missing()) {
+                (false, Some(next)) => Step::Ask(next),
+                _ => Step::Summary,
+            };
+            ask_again(out, ctx);
+            return;
+        }
+        Some(code) => {
+            code.tries_left -= 1;
+            if code.tries_left == 0 {
+                Msg::new("err-code-no-tries")
+            } else if EmailCode::normalise(text).is_none() {
+                Msg::new("err-code-format").with("tries", u32::from(code.tries_left))
+            } else {
+                Msg::new("err-code-wrong").with("tries", u32::from(code.tries_left))
+            }
+        }
+    };
+    let mut reply = question(&out.conversation, ctx);
+    reply.parts.insert(0, explanation);
+    out.say(reply);
 }
 
 fn confirm(out: &mut Outcome, ctx: &Ctx) {
@@ -548,6 +628,8 @@ pub enum ActionResult {
     CancelRefused(Refusal),
     DataDeleted,
     MessageDeleted(bool),
+    /// The code is queued for mailing; only its hash comes back.
+    EmailCodeSent { hash: String, expires_at: i64 },
 }
 
 /// The replies for an action's result; they come before the engine's own replies.
@@ -574,6 +656,11 @@ pub fn action_result(conversation: &mut Conversation, result: ActionResult) -> V
         }
         ActionResult::CancelRefused(refusal) => vec![Reply::text(Msg::new(refusal.message_id()))],
         ActionResult::DataDeleted => vec![Reply::text(Msg::new("delete-done"))],
+        ActionResult::EmailCodeSent { hash, expires_at } => {
+            conversation.draft.email_code = Some(PendingCode { hash, expires_at, tries_left: PendingCode::TRIES });
+            let email = conversation.draft.pending_email.clone().unwrap_or_default();
+            vec![Reply::text(Msg::new("email-code-sent").with("email", email).with("minutes", PendingCode::VALID_MS / 60_000))]
+        }
         ActionResult::MessageDeleted(deleted) => {
             let id = if deleted { "pin-warning" } else { "pin-warning-undeletable" };
             vec![Reply::text(Msg::new(id))]

@@ -11,7 +11,7 @@ mod state;
 
 pub use engine::{ActionResult, Ctx, Outcome, action_result, handle};
 pub use input::{Command, Input, parse_command};
-pub use state::{Conversation, Draft, Field, Step};
+pub use state::{Conversation, Draft, Field, PendingCode, Step};
 
 use eimza_protocol::{Arg, Lang};
 use serde::{Deserialize, Serialize};
@@ -183,4 +183,6 @@ pub enum Action {
     DeletePersonalData,
     /// Remove the person's last message (a misplaced PIN) where the transport allows.
     DeleteIncomingMessage,
+    /// Mail a one-time code to the address, to prove the person reads it.
+    SendEmailCode { email: String },
 }

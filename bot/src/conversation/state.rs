@@ -62,6 +62,9 @@ pub enum Step {
     ChooseEdit,
     /// Editing one field; the answer leads back to the summary.
     Edit(Field),
+    /// A code was mailed to the institutional address; waiting for it. `editing` leads back
+    /// to the summary afterwards.
+    VerifyEmail { editing: bool },
     ConfirmCancel { back: Box<Step> },
     ConfirmDelete { back: Box<Step> },
 }
@@ -74,8 +77,32 @@ pub struct Draft {
     pub tckn: Option<String>,
     pub name: Option<String>,
     pub title: Option<String>,
+    /// Set only once the address is proven with the mailed code.
     pub email: Option<String>,
     pub birth_date: Option<NaiveDate>,
+    /// The address waiting for its code, and the code's state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_code: Option<PendingCode>,
+    /// Codes mailed during this application (a limit keeps anyone from mail-bombing an address).
+    #[serde(default)]
+    pub codes_sent: u8,
+}
+
+/// A mailed code: only its hash is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCode {
+    pub hash: String,
+    pub expires_at: i64,
+    pub tries_left: u8,
+}
+
+impl PendingCode {
+    pub const VALID_MS: i64 = 15 * 60 * 1000;
+    pub const TRIES: u8 = 5;
+    /// At most this many codes per application.
+    pub const MAX_SENT: u8 = 4;
 }
 
 impl Draft {

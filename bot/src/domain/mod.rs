@@ -4,6 +4,7 @@
 
 mod birth_date;
 mod email;
+mod email_code;
 mod full_name;
 mod tckn;
 mod ticket_no;
@@ -11,6 +12,7 @@ mod title;
 
 pub use birth_date::{BirthDate, BirthDateError};
 pub use email::{EmailDomains, EmailError, KurumEmail};
+pub use email_code::EmailCode;
 pub use full_name::{FullName, FullNameError};
 pub use tckn::{Tckn, TcknError};
 pub use ticket_no::{TicketNo, TicketNoError};

@@ -11,6 +11,7 @@
 //! avoids `SQLITE_BUSY` on lock upgrades); with PostgreSQL, rows are locked `FOR UPDATE`.
 
 mod chat;
+mod outbox;
 mod staff;
 mod tickets;
 mod webchat;
@@ -24,11 +25,23 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use chat::ChatState;
+pub use outbox::{Claimed, FailedMessage, NewMessage};
 pub use staff::{EventRow, TicketFilter, TicketRow};
 pub use tickets::{OpenOutcome, TicketApplication};
 pub use webchat::{TranscriptButton, TranscriptEntry, WebSession};
 
 use crate::vault::Vault;
+
+/// Outbox channels and kinds, shared by the writers (ticket transitions, the conversation) and
+/// the delivery workers.
+pub mod outbox_kinds {
+    pub const EMAIL: &str = "email";
+    /// The channels every ticket notice goes to; the staff chat joins with Telegram/Discord.
+    pub const TICKET_CHANNELS: [&str; 1] = [EMAIL];
+    pub const NOTIFY_APPLICANT: &str = "notify-applicant";
+    pub const NOTIFY_STAFF: &str = "notify-staff";
+    pub const EMAIL_CODE: &str = "email-code";
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -57,6 +70,8 @@ pub struct Store {
     vault: Vault,
     /// SQLite only: one write transaction at a time in this process.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Rung when a transaction that queued outbox messages commits, so delivery starts at once.
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 fn migrator(backend: Backend) -> Migrator {
@@ -129,6 +144,7 @@ impl Store {
             backend,
             vault,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -138,6 +154,11 @@ impl Store {
 
     pub fn vault(&self) -> &Vault {
         &self.vault
+    }
+
+    /// Completes when outbox messages were queued (a permit is kept if nobody was waiting).
+    pub async fn outbox_queued(&self) {
+        self.outbox_signal.notified().await;
     }
 
     pub async fn close(&self) {
@@ -156,7 +177,7 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx<'_>> {
         let guard = self.write_turn().await;
         let tx = self.pool.begin().await?;
-        Ok(Tx { tx, store: self, _guard: guard })
+        Ok(Tx { tx, store: self, _guard: guard, queued: false })
     }
 
     /// Saves the institution's configuration (name and the JSON of its settings) as row 1.
@@ -227,11 +248,16 @@ pub struct Tx<'s> {
     tx: Transaction<'static, Any>,
     store: &'s Store,
     _guard: Option<MutexGuard<'s, ()>>,
+    /// Whether this transaction queued outbox messages.
+    queued: bool,
 }
 
 impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        if self.queued {
+            self.store.outbox_signal.notify_one();
+        }
         Ok(())
     }
 

@@ -28,6 +28,8 @@ pub struct TicketRow {
     pub email: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The applicant's language, for what is sent to them.
+    pub lang: eimza_protocol::Lang,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +63,7 @@ impl Store {
             email: opt(row, "email")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            lang: eimza_protocol::Lang::from_tag(&row.try_get::<String, _>("lang")?).unwrap_or_default(),
         })
     }
 
@@ -72,7 +75,7 @@ impl Store {
         let like = format!("%{}%", eimza_protocol::turkish::fold(search).replace(['%', '_'], ""));
         // One statement for every filter: empty parameters switch their condition off.
         let rows = sqlx::query(
-            "SELECT id, number, state, name, tckn_enc, title, email, created_at, updated_at FROM tickets
+            "SELECT id, number, state, name, tckn_enc, title, email, created_at, updated_at, lang FROM tickets
              WHERE ($1 = '' OR state = $1)
                AND ($2 = 1 OR number = $3 OR tckn_hash = $4 OR name_fold LIKE $5 OR LOWER(email) LIKE $5)
              ORDER BY id DESC LIMIT $6",
@@ -88,9 +91,20 @@ impl Store {
         rows.iter().map(|r| self.ticket_row(r)).collect()
     }
 
+    /// One ticket by its id (for composing its notices).
+    pub async fn ticket_by_id(&self, id: i64) -> Result<Option<TicketRow>> {
+        let row = sqlx::query(
+            "SELECT id, number, state, name, tckn_enc, title, email, created_at, updated_at, lang FROM tickets WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| self.ticket_row(&r)).transpose()
+    }
+
     pub async fn ticket_detail(&self, number: &str) -> Result<Option<(TicketRow, Vec<EventRow>)>> {
         let Some(row) = sqlx::query(
-            "SELECT id, number, state, name, tckn_enc, title, email, created_at, updated_at FROM tickets WHERE number = $1",
+            "SELECT id, number, state, name, tckn_enc, title, email, created_at, updated_at, lang FROM tickets WHERE number = $1",
         )
         .bind(number.trim().to_ascii_uppercase())
         .fetch_optional(&self.pool)

@@ -185,21 +185,15 @@ impl Tx<'_> {
         };
         self.history(ticket_id, now, actor, actor_id, event.code(), from, *to, note).await?;
         for effect in effects {
-            let (kind, message) = match effect {
-                Effect::NotifyApplicant(m) => ("notify-applicant", *m),
-                Effect::NotifyStaff(m) => ("notify-staff", *m),
+            let (kind, message_id) = match effect {
+                Effect::NotifyApplicant(m) => (super::outbox_kinds::NOTIFY_APPLICANT, *m),
+                Effect::NotifyStaff(m) => (super::outbox_kinds::NOTIFY_STAFF, *m),
             };
-            sqlx::query(
-                "INSERT INTO outbox (idem_key, kind, ticket_id, message_id, created_at, next_attempt_at)
-                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idem_key) DO NOTHING",
-            )
-            .bind(format!("ticket:{ticket_id}:{}:{kind}:{message}", to.code()))
-            .bind(kind)
-            .bind(ticket_id)
-            .bind(message)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
+            for channel in super::outbox_kinds::TICKET_CHANNELS {
+                let idem_key = format!("ticket:{ticket_id}:{}:{channel}:{kind}:{message_id}", to.code());
+                let message = super::NewMessage { idem_key, channel, kind, ticket_id: Some(ticket_id), message_id, payload: None };
+                self.enqueue(message, now).await?;
+            }
         }
         Ok(())
     }

@@ -57,7 +57,7 @@ fn request_lang(headers: &HeaderMap) -> Lang {
 }
 
 /// Minimal HTML escaping for text and attribute values.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

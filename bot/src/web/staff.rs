@@ -165,6 +165,25 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers
         }
         body.push_str("</tbody></table></div>");
     }
+    match state.service.store().failed_messages(20).await {
+        Ok(failed) if !failed.is_empty() => {
+            body.push_str(&format!("<h2>{}</h2><div class=\"table-wrap\"><table><thead><tr>{}</tr></thead><tbody>",
+                escape(&texts.get(lang, "staff-failed-mail")),
+                header_cells(texts, lang, &["staff-col-when", "staff-col-number", "staff-col-kind", "staff-col-error"])));
+            for f in &failed {
+                body.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&texts.datetime(lang, f.failed_at)),
+                    escape(f.ticket_number.as_deref().unwrap_or("")),
+                    escape(&texts.get(lang, &format!("staff-mail-kind-{}", f.kind))),
+                    escape(&f.error),
+                ));
+            }
+            body.push_str("</tbody></table></div>");
+        }
+        Ok(_) => {}
+        Err(e) => return failed(texts, lang, e),
+    }
     Html(page(texts, lang, &body)).into_response()
 }
 

@@ -1,5 +1,6 @@
 use super::*;
 use proptest::strategy::Strategy;
+use crate::conversation::{PendingCode, Value};
 use crate::conversation::{Facts, StatusEvent, TicketBrief};
 use crate::domain::EmailDomains;
 use crate::ticket::TicketState;
@@ -13,15 +14,18 @@ fn settings() -> Settings {
     }
 }
 
+const CODE: &str = "E-7K4Q2";
+
 struct Chat {
     conversation: Conversation,
     settings: Settings,
     facts: Facts,
+    now: i64,
 }
 
 impl Chat {
     fn new() -> Chat {
-        Chat { conversation: Conversation::default(), settings: settings(), facts: Facts::default() }
+        Chat { conversation: Conversation::default(), settings: settings(), facts: Facts::default(), now: 1_764_000_000_000 }
     }
 
     fn send(&mut self, input: Input) -> Outcome {
@@ -30,9 +34,24 @@ impl Chat {
             facts: &self.facts,
             transport: Transport::Web,
             today: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
-            now_ms: 1_764_000_000_000,
+            now_ms: self.now,
         };
-        let out = handle(self.conversation.clone(), &input, &ctx);
+        let mut out = handle(self.conversation.clone(), &input, &ctx);
+        // Play the service's part for mailed codes: the code is always E-7K4Q2 here.
+        let mut conversation = out.conversation.clone();
+        let mut first = Vec::new();
+        out.actions.retain(|a| match a {
+            Action::SendEmailCode { .. } => {
+                let hash = crate::domain::EmailCode::parse(CODE).unwrap().hash();
+                let sent = ActionResult::EmailCodeSent { hash, expires_at: self.now + PendingCode::VALID_MS };
+                first.extend(action_result(&mut conversation, sent));
+                false
+            }
+            _ => true,
+        });
+        first.append(&mut out.replies);
+        out.replies = first;
+        out.conversation = conversation;
         self.conversation = out.conversation.clone();
         out
     }
@@ -56,6 +75,7 @@ fn fill(chat: &mut Chat) {
     chat.text("Ilgaz Işık");
     chat.button("title:1");
     chat.text("ilgaz.isik@kurum.gov.tr");
+    chat.text(CODE);
     chat.text("5 Mart 1980");
 }
 
@@ -69,7 +89,9 @@ fn whole_intake_by_text_and_buttons() {
     assert_eq!(ids(&chat.text("123 456 789 50")), ["ask-name"]);
     assert_eq!(ids(&chat.text("Ilgaz Işık")), ["ask-title"]);
     assert_eq!(ids(&chat.text("şube müdürü")), ["ask-email"]);
-    assert_eq!(ids(&chat.text("Ilgaz.Isik@KURUM.gov.tr")), ["ask-birth-date"]);
+    assert_eq!(ids(&chat.text("Ilgaz.Isik@KURUM.gov.tr")), ["email-code-sent", "ask-email-code"]);
+    assert_eq!(chat.conversation.draft.email, None, "not counted before it is proven");
+    assert_eq!(ids(&chat.text("e 7k4q2")), ["email-verified", "ask-birth-date"]);
     let out = chat.text("05/03/1980");
     assert_eq!(ids(&out), ["summary"]);
     let summary = &out.replies[0].parts[0];
@@ -110,6 +132,9 @@ fn bad_input_at_every_step_explains_and_asks_again() {
     assert_eq!(ids(&chat.text("ilgaz@gmail.com")), ["err-email-domain", "ask-email"]);
     assert_eq!(ids(&chat.text("ilgaz")), ["err-email-invalid", "ask-email"]);
     chat.text("ilgaz@kurum.gov.tr");
+    assert_eq!(ids(&chat.text("E-2222B")), ["err-code-wrong", "ask-email-code"]);
+    assert_eq!(ids(&chat.text("bilmiyorum")), ["err-code-format", "ask-email-code"]);
+    assert_eq!(ids(&chat.text(CODE)), ["email-verified", "ask-birth-date"]);
     assert_eq!(ids(&chat.text("31-02-1980")), ["err-birth-no-such-date", "ask-birth-date"]);
     assert_eq!(ids(&chat.text("1 Mrt 1980")), ["err-birth-month", "ask-birth-date"]);
     assert_eq!(ids(&chat.text("01-01-2027")), ["err-birth-future", "ask-birth-date"]);
@@ -129,15 +154,54 @@ fn edit_one_field_then_back_to_the_summary() {
     assert_eq!(ids(&chat.text("hmm")), ["edit-field-reask", "ask-edit-field"]);
     assert_eq!(ids(&chat.text("E-posta")), ["ask-email"]);
     assert_eq!(ids(&chat.text("yanlis@baska.com")), ["err-email-domain", "ask-email"]);
-    let out = chat.text("ilgaz.isik2@kurum.gov.tr");
-    assert_eq!(ids(&out), ["summary"]);
-    assert!(out.replies[0].parts[0].args.contains(&("email", "ilgaz.isik2@kurum.gov.tr".into())));
+    assert_eq!(ids(&chat.text("ilgaz.isik2@kurum.gov.tr")), ["email-code-sent", "ask-email-code"]);
+    let out = chat.text(CODE);
+    assert_eq!(ids(&out), ["email-verified", "summary"]);
+    assert!(out.replies[1].parts[0].args.contains(&("email", "ilgaz.isik2@kurum.gov.tr".into())));
     chat.button("edit");
     assert_eq!(ids(&chat.button("edit:title")), ["ask-title"]);
     let out = chat.button("title:0");
     assert!(out.replies[0].parts[0].args.contains(&("title", "Uzman".into())));
     chat.button("edit");
     assert_eq!(ids(&chat.button("back")), ["summary"]);
+}
+
+#[test]
+fn the_institutional_address_is_proven_with_a_mailed_code() {
+    let mut chat = Chat::new();
+    chat.text("/basla");
+    chat.button("consent:yes");
+    chat.text("10000000146");
+    chat.text("Ilgaz Işık");
+    chat.button("title:0");
+    let out = chat.text("ilgaz@kurum.gov.tr");
+    assert_eq!(out.replies[1].buttons.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["code:resend", "code:change"]);
+    // a PIN-like number is never taken for the code
+    assert_eq!(chat.text("123456").actions, [Action::DeleteIncomingMessage]);
+    // five wrong tries use the code up
+    for left in (1..5).rev() {
+        let out = chat.text("E-BBBBB");
+        assert_eq!(ids(&out), ["err-code-wrong", "ask-email-code"]);
+        assert!(out.replies[0].parts[0].args.contains(&("tries", Value::from(left as u32))));
+    }
+    assert_eq!(ids(&chat.text("E-BBBBB")), ["err-code-no-tries", "ask-email-code"]);
+    assert_eq!(ids(&chat.text(CODE)), ["err-code-no-tries", "ask-email-code"], "not even the right one now");
+    // a new code, then it expires
+    assert_eq!(ids(&chat.button("code:resend")), ["email-code-sent", "ask-email-code"]);
+    chat.now += PendingCode::VALID_MS + 1;
+    assert_eq!(ids(&chat.text(CODE)), ["err-code-expired", "ask-email-code"]);
+    // typing another address sends a code there
+    let out = chat.text("ilgaz.isik@kurum.gov.tr");
+    assert_eq!(ids(&out), ["email-code-sent", "ask-email-code"]);
+    assert_eq!(chat.conversation.draft.pending_email.as_deref(), Some("ilgaz.isik@kurum.gov.tr"));
+    // at most four codes per application
+    assert_eq!(ids(&chat.button("code:resend")), ["email-code-sent", "ask-email-code"]);
+    let out = chat.button("code:resend");
+    assert_eq!(ids(&out), ["err-code-send-limit"]);
+    assert!(out.actions.is_empty());
+    // changing the address goes back to that question
+    assert_eq!(ids(&chat.button("code:change")), ["ask-email"]);
+    assert_eq!(chat.conversation.draft.email, None);
 }
 
 #[test]

@@ -1,0 +1,303 @@
+//! E-mail delivery: the worker that takes due `email` messages from the outbox, writes them in
+//! the reader's language (plain text + simple HTML, RFC 2047 subject, Istanbul `Date`, a
+//! `Message-ID` derived from the outbox key so a retry is recognisable as the same mail) and
+//! sends them over SMTP or into `.eml` files. Temporary failures (4xx, connection refused,
+//! time-outs) are retried with exponential backoff; permanent ones (5xx) are marked failed and
+//! shown on /staff.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeZone;
+use eimza_protocol::{Arg, Lang};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rand::Rng;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+
+use crate::clock;
+use crate::config::{MailConfig, MailTransport, SmtpSecurity};
+use crate::i18n::Texts;
+use crate::store::{Claimed, Store, StoreError, TicketRow, outbox_kinds};
+
+/// How long a claimed message is ours before another worker may take it.
+const LEASE_MS: i64 = 5 * 60 * 1000;
+const BATCH: i64 = 20;
+const MAX_BACKOFF_SECS: u64 = 3600;
+
+enum Sender {
+    File(AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Why a message was not sent.
+#[derive(Debug)]
+enum SendError {
+    /// Worth trying again later.
+    Temporary(String),
+    /// Will never work (a 5xx, an impossible address).
+    Permanent(String),
+}
+
+/// What to do with one outbox message.
+enum Composed {
+    Mail(Box<Message>),
+    /// Nothing to send (no staff address configured, the personal data is gone): done, with
+    /// the reason in the row.
+    Skip(String),
+}
+
+pub struct Mailer {
+    store: Store,
+    texts: Arc<Texts>,
+    config: MailConfig,
+    sender: Sender,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn new(store: Store, texts: Arc<Texts>, config: MailConfig, data_dir: &Path) -> anyhow::Result<Mailer> {
+        let from: Mailbox = config.from.parse().map_err(|e| anyhow::anyhow!("mail.from {:?}: {e}", config.from))?;
+        let sender = match config.transport {
+            MailTransport::File => {
+                let dir = data_dir.join("outbox");
+                std::fs::create_dir_all(&dir)?;
+                Sender::File(AsyncFileTransport::new(dir))
+            }
+            MailTransport::Smtp => {
+                let smtp = &config.smtp;
+                let tls = || TlsParameters::new(smtp.host.clone());
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+                    .port(smtp.port)
+                    .timeout(Some(Duration::from_secs(smtp.timeout_secs)))
+                    .tls(match smtp.security {
+                        SmtpSecurity::None => Tls::None,
+                        SmtpSecurity::Starttls => Tls::Required(tls()?),
+                        SmtpSecurity::Tls => Tls::Wrapper(tls()?),
+                    });
+                if !smtp.username.is_empty() {
+                    let password = smtp.password.as_ref().map(|p| p.expose_secret().to_owned()).unwrap_or_default();
+                    builder = builder.credentials(Credentials::new(smtp.username.clone(), password));
+                }
+                Sender::Smtp(builder.build())
+            }
+        };
+        Ok(Mailer { store, texts, config, sender, from })
+    }
+
+    /// Delivers until the task is dropped: at once when something is queued, and every
+    /// `poll_interval_ms` for retries that became due.
+    pub async fn run(self) {
+        let poll = Duration::from_millis(self.config.poll_interval_ms.max(50));
+        loop {
+            if let Err(e) = self.deliver_due().await {
+                tracing::error!(error = %e, "e-mail delivery failed; will retry");
+            }
+            tokio::select! {
+                _ = self.store.outbox_queued() => {}
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    /// Sends every due message; returns how many were handled.
+    pub async fn deliver_due(&self) -> Result<usize, StoreError> {
+        let mut handled = 0;
+        loop {
+            let batch = self.store.claim_due(outbox_kinds::EMAIL, clock::now_ms(), LEASE_MS, BATCH).await?;
+            if batch.is_empty() {
+                return Ok(handled);
+            }
+            for item in batch {
+                self.deliver(&item).await?;
+                handled += 1;
+            }
+        }
+    }
+
+    async fn deliver(&self, item: &Claimed) -> Result<(), StoreError> {
+        let composed = match self.compose(item).await? {
+            Ok(c) => c,
+            Err(e) => return self.settle(item, Err(e)).await,
+        };
+        let result = match composed {
+            Composed::Skip(reason) => {
+                tracing::info!(id = item.id, kind = %item.kind, reason = %reason, "nothing to send");
+                return self.store.mark_sent(item.id, clock::now_ms(), Some(&reason)).await;
+            }
+            Composed::Mail(message) => self.send(*message).await,
+        };
+        self.settle(item, result).await
+    }
+
+    async fn settle(&self, item: &Claimed, result: Result<(), SendError>) -> Result<(), StoreError> {
+        let now = clock::now_ms();
+        match result {
+            Ok(()) => {
+                tracing::info!(id = item.id, kind = %item.kind, "e-mail sent");
+                self.store.mark_sent(item.id, now, None).await
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::warn!(id = item.id, kind = %item.kind, error = %e, "e-mail refused for good");
+                self.store.mark_failed(item.id, now, &e).await
+            }
+            Err(SendError::Temporary(e)) if item.attempts >= i64::from(self.config.max_attempts) => {
+                tracing::warn!(id = item.id, attempts = item.attempts, error = %e, "e-mail given up after retries");
+                self.store.mark_failed(item.id, now, &e).await
+            }
+            Err(SendError::Temporary(e)) => {
+                let delay = backoff_secs(self.config.retry_base_secs, item.attempts);
+                tracing::info!(id = item.id, attempts = item.attempts, retry_in_secs = delay, error = %e, "e-mail will be retried");
+                self.store.mark_retry(item.id, now + (delay * 1000) as i64, &e).await
+            }
+        }
+    }
+
+    async fn send(&self, message: Message) -> Result<(), SendError> {
+        match &self.sender {
+            Sender::File(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError::Temporary(e.to_string())),
+            Sender::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Temporary(e.to_string())
+                }
+            }),
+        }
+    }
+
+    /// Writes the e-mail an outbox message stands for. The outer error is the store's; the
+    /// inner one a message that can never be sent as it is.
+    async fn compose(&self, item: &Claimed) -> Result<Result<Composed, SendError>, StoreError> {
+        let payload = item.payload.clone().unwrap_or_default();
+        let (to, lang, subject, body): (Vec<String>, Lang, String, String) = match item.kind.as_str() {
+            outbox_kinds::EMAIL_CODE => {
+                let lang = payload["lang"].as_str().and_then(Lang::from_tag).unwrap_or_default();
+                let code = payload["code"].as_str().unwrap_or_default().to_owned();
+                let minutes = crate::conversation::PendingCode::VALID_MS / 60_000;
+                let to = payload["to"].as_str().unwrap_or_default().to_owned();
+                let body = self.texts.with(lang, "mail-code-body", &[("code", Arg::Str(code)), ("minutes", Arg::Num(minutes))]);
+                (vec![to], lang, self.texts.get(lang, "mail-code-subject"), body)
+            }
+            outbox_kinds::NOTIFY_APPLICANT | outbox_kinds::NOTIFY_STAFF => {
+                let Some(ticket) = (match item.ticket_id {
+                    Some(id) => self.store.ticket_by_id(id).await?,
+                    None => None,
+                }) else {
+                    return Ok(Err(SendError::Permanent("the ticket of this notice does not exist".into())));
+                };
+                if item.kind == outbox_kinds::NOTIFY_STAFF {
+                    if self.config.staff_to.is_empty() {
+                        return Ok(Ok(Composed::Skip(self.texts.get(Lang::Tr, "mail-no-staff-address"))));
+                    }
+                    let (subject, body) = self.staff_notice(&ticket, &item.message_id);
+                    (self.config.staff_to.clone(), Lang::Tr, subject, body)
+                } else {
+                    let (Some(email), Some(name)) = (&ticket.email, &ticket.name) else {
+                        return Ok(Ok(Composed::Skip(self.texts.get(Lang::Tr, "mail-personal-data-gone"))));
+                    };
+                    let lang = ticket.lang;
+                    let args = [
+                        ("name", Arg::Str(name.clone())),
+                        ("notice", Arg::Str(self.texts.get(lang, &item.message_id))),
+                        ("ticket", Arg::Str(ticket.number.clone())),
+                        ("state", Arg::Str(self.texts.get(lang, ticket.state.message_id()))),
+                    ];
+                    let subject =
+                        self.texts.with(lang, "mail-applicant-subject", &[("ticket", Arg::Str(ticket.number.clone()))]);
+                    (vec![email.clone()], lang, subject, self.texts.with(lang, "mail-applicant-body", &args))
+                }
+            }
+            other => return Ok(Err(SendError::Permanent(format!("unknown outbox kind {other}")))),
+        };
+        Ok(self.message(&item.idem_key, &to, lang, &subject, &body).map(|m| Composed::Mail(Box::new(m))))
+    }
+
+    fn staff_notice(&self, ticket: &TicketRow, what_id: &str) -> (String, String) {
+        let lang = Lang::Tr;
+        let gone = || self.texts.get(lang, "staff-personal-data-deleted");
+        let what = self.texts.get(lang, what_id);
+        let args = [
+            ("what", Arg::Str(what.clone())),
+            ("ticket", Arg::Str(ticket.number.clone())),
+            ("state", Arg::Str(self.texts.get(lang, ticket.state.message_id()))),
+            ("name", Arg::Str(ticket.name.clone().unwrap_or_else(gone))),
+            ("tckn", Arg::Str(ticket.tckn_masked.clone().unwrap_or_else(gone))),
+            ("title", Arg::Str(ticket.title.clone().unwrap_or_else(gone))),
+            ("email", Arg::Str(ticket.email.clone().unwrap_or_else(gone))),
+        ];
+        let subject =
+            self.texts.with(lang, "mail-staff-subject", &[("ticket", Arg::Str(ticket.number.clone())), ("what", Arg::Str(what))]);
+        (subject, self.texts.with(lang, "mail-staff-body", &args))
+    }
+
+    fn message(&self, idem_key: &str, to: &[String], lang: Lang, subject: &str, body: &str) -> Result<Message, SendError> {
+        let footer = self.texts.get(lang, "mail-footer");
+        let text = format!("{body}\n\n-- \n{footer}\n");
+        let html = html_body(lang, body, &footer);
+        let domain = self.from.email.domain().to_owned();
+        let digest = Sha256::digest(idem_key.as_bytes());
+        let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject).message_id(Some(format!("<{id}@{domain}>")));
+        for address in to {
+            let mailbox: Mailbox = address.parse().map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
+            builder = builder.to(mailbox);
+        }
+        let mut message = builder
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
+            )
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        // lettre writes the Date in UTC; people in Türkiye read their own time.
+        let date = chrono_tz::Europe::Istanbul.timestamp_millis_opt(clock::now_ms()).single().map(|d| d.to_rfc2822());
+        if let Some(date) = date {
+            message.headers_mut().insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("Date"), date));
+        }
+        Ok(message)
+    }
+}
+
+fn html_body(lang: Lang, body: &str, footer: &str) -> String {
+    let mut html = format!(
+        "<!doctype html><html lang=\"{}\"><body style=\"font-family:Arial,Helvetica,sans-serif;color:#1d2733;line-height:1.5\">",
+        lang.code()
+    );
+    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+        html.push_str(&format!("<p>{}</p>", crate::web::escape(line)));
+    }
+    html.push_str(&format!("<p style=\"color:#5a6776;font-size:12px\">{}</p></body></html>", crate::web::escape(footer)));
+    html
+}
+
+/// base · 2^(attempt−1), at most an hour, plus up to 20 % jitter so retries do not march in step.
+fn backoff_secs(base: u64, attempts: i64) -> u64 {
+    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    let delay = base.max(1).saturating_mul(1u64 << exp).min(MAX_BACKOFF_SECS);
+    delay + rand::rng().random_range(0..=delay / 5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        for (attempt, low) in [(1, 30), (2, 60), (3, 120), (10, 3600), (40, 3600)] {
+            let d = backoff_secs(30, attempt);
+            assert!(d >= low && d <= low + low / 5, "attempt {attempt}: {d}");
+        }
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let html = html_body(Lang::Tr, "<b>Ayşe</b>\n\nsatır", "alt");
+        assert!(html.contains("<p>&lt;b&gt;Ayşe&lt;/b&gt;</p><p>satır</p>"));
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+"""A real SMTP server for the tests (Debian's python3-aiosmtpd): accepts mail on 127.0.0.1,
+stores every message in a Maildir, and refuses recipients whose address contains
+--reject (default "reddet") with a permanent 550, as a mailbox that does not exist would."""
+import argparse
+import mailbox
+import signal
+import sys
+import time
+
+from aiosmtpd.controller import Controller
+
+
+class Handler:
+    def __init__(self, maildir, reject):
+        self.box = mailbox.Maildir(maildir, create=True)
+        self.reject = reject
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.reject and self.reject in address:
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.box.add(envelope.original_content)
+        return "250 Message accepted for delivery"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--maildir", required=True)
+    parser.add_argument("--reject", default="reddet")
+    args = parser.parse_args()
+    controller = Controller(Handler(args.maildir, args.reject), hostname="127.0.0.1", port=args.port)
+    controller.start()
+    signal.signal(signal.SIGTERM, lambda *_: (controller.stop(), sys.exit(0)))
+    print("ready", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
