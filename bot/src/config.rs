@@ -28,6 +28,19 @@ pub struct Config {
     pub institution: InstitutionConfig,
     pub staff: StaffConfig,
     pub mail: MailConfig,
+    pub reminders: RemindersConfig,
+    /// Where people reach the web chat; used in links in e-mails.
+    pub public_url: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RemindersConfig {
+    /// Days before expiry a reminder goes out.
+    pub offsets: Vec<u32>,
+    pub office_start_hour: u32,
+    pub office_end_hour: u32,
+    pub weekdays_only: bool,
+    pub interval_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

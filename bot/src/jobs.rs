@@ -1,9 +1,13 @@
 //! Background jobs. The retention job erases the personal data of tickets closed longer ago
-//! than the retention period, and forgets old processed-update ids.
+//! than the retention period, and forgets old processed-update ids. The reminder job queues the
+//! certificate-expiry e-mails, in office hours only.
 
 use std::time::Duration;
 
+use chrono::{Datelike, TimeZone, Timelike, Weekday};
+
 use crate::clock;
+use crate::config::RemindersConfig;
 use crate::store::Store;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -25,4 +29,54 @@ pub async fn purge_once(store: &Store, retention_days: u32, now: i64) -> Result<
     }
     store.forget_updates_before(now - 7 * DAY_MS).await?;
     Ok(purged)
+}
+
+pub async fn reminder_loop(store: Store, config: RemindersConfig) {
+    let mut tick = tokio::time::interval(Duration::from_secs(config.interval_secs.max(1)));
+    loop {
+        tick.tick().await;
+        if let Err(e) = reminders_once(&store, &config, clock::now_ms()).await {
+            tracing::error!(error = %e, "reminder job failed; will retry");
+        }
+    }
+}
+
+/// Whether `now` is in office hours in Türkiye: reminders are never sent at night or, if so
+/// configured, at weekends.
+pub fn in_office_hours(config: &RemindersConfig, now: i64) -> bool {
+    let Some(t) = chrono_tz::Europe::Istanbul.timestamp_millis_opt(now).single() else { return false };
+    let weekend = matches!(t.weekday(), Weekday::Sat | Weekday::Sun);
+    (!config.weekdays_only || !weekend) && t.hour() >= config.office_start_hour && t.hour() < config.office_end_hour
+}
+
+/// Queues today's due reminders if it is office time; returns how many.
+pub async fn reminders_once(store: &Store, config: &RemindersConfig, now: i64) -> Result<usize, crate::store::StoreError> {
+    if !in_office_hours(config, now) {
+        return Ok(0);
+    }
+    let queued = store.queue_due_reminders(clock::istanbul_today(now), &config.offsets, now).await?;
+    if queued > 0 {
+        tracing::info!(queued, "certificate-expiry reminders queued");
+    }
+    Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> RemindersConfig {
+        RemindersConfig { offsets: vec![40, 30, 14, 7, 3, 1], office_start_hour: 9, office_end_hour: 17, weekdays_only: true, interval_secs: 600 }
+    }
+
+    #[test]
+    fn office_hours_are_istanbul_working_hours() {
+        let at = |y, m, d, h| chrono_tz::Europe::Istanbul.with_ymd_and_hms(y, m, d, h, 30, 0).unwrap().timestamp_millis();
+        assert!(in_office_hours(&config(), at(2026, 11, 25, 9)), "Wednesday 09:30");
+        assert!(in_office_hours(&config(), at(2026, 11, 25, 16)));
+        assert!(!in_office_hours(&config(), at(2026, 11, 25, 17)), "17:30 is after hours");
+        assert!(!in_office_hours(&config(), at(2026, 11, 25, 3)), "never at night");
+        assert!(!in_office_hours(&config(), at(2026, 11, 28, 11)), "Saturday");
+        assert!(in_office_hours(&RemindersConfig { weekdays_only: false, ..config() }, at(2026, 11, 28, 11)));
+    }
 }

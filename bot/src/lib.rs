@@ -12,6 +12,7 @@
 //! - [`i18n`]: rendering messages in the person's language (catalogue from `eimza-protocol`).
 //! - [`web`]: the web chat page, its JSON API and the staff view.
 //! - [`mail`]: the e-mail delivery worker over the outbox (SMTP or .eml files).
+//! - [`roster`]: reading the support desk's roster CSV; reminders are queued from it.
 //! - [`startup`], [`config`], [`jobs`]: wiring, configuration, background jobs.
 
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod domain;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod roster;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -58,10 +58,18 @@ pub struct Mailer {
     config: MailConfig,
     sender: Sender,
     from: Mailbox,
+    /// Where people open the web chat (links in reminders).
+    public_url: String,
 }
 
 impl Mailer {
-    pub fn new(store: Store, texts: Arc<Texts>, config: MailConfig, data_dir: &Path) -> anyhow::Result<Mailer> {
+    pub fn new(
+        store: Store,
+        texts: Arc<Texts>,
+        config: MailConfig,
+        data_dir: &Path,
+        public_url: &str,
+    ) -> anyhow::Result<Mailer> {
         let from: Mailbox = config.from.parse().map_err(|e| anyhow::anyhow!("mail.from {:?}: {e}", config.from))?;
         let sender = match config.transport {
             MailTransport::File => {
@@ -87,7 +95,7 @@ impl Mailer {
                 Sender::Smtp(builder.build())
             }
         };
-        Ok(Mailer { store, texts, config, sender, from })
+        Ok(Mailer { store, texts, config, sender, from, public_url: public_url.trim_end_matches('/').to_owned() + "/" })
     }
 
     /// Delivers until the task is dropped: at once when something is queued, and every
@@ -183,6 +191,20 @@ impl Mailer {
                 let to = payload["to"].as_str().unwrap_or_default().to_owned();
                 let body = self.texts.with(lang, "mail-code-body", &[("code", Arg::Str(code)), ("minutes", Arg::Num(minutes))]);
                 (vec![to], lang, self.texts.get(lang, "mail-code-subject"), body)
+            }
+            outbox_kinds::REMINDER => {
+                let lang = payload["lang"].as_str().and_then(Lang::from_tag).unwrap_or_default();
+                let days = payload["days"].as_i64().unwrap_or_default();
+                let expires = crate::store::day_from_number(payload["expires_day"].as_i64().unwrap_or_default());
+                let noon = expires.and_hms_opt(12, 0, 0).map(|t| t.and_utc().timestamp_millis()).unwrap_or_default();
+                let args = [
+                    ("name", Arg::Str(payload["name"].as_str().unwrap_or_default().to_owned())),
+                    ("days", Arg::Num(days)),
+                    ("date", Arg::Str(self.texts.date(lang, noon))),
+                    ("url", Arg::Str(self.public_url.clone())),
+                ];
+                let to = payload["to"].as_str().unwrap_or_default().to_owned();
+                (vec![to], lang, self.texts.with(lang, "mail-reminder-subject", &args), self.texts.with(lang, "mail-reminder-body", &args))
             }
             outbox_kinds::NOTIFY_APPLICANT | outbox_kinds::NOTIFY_STAFF => {
                 let Some(ticket) = (match item.ticket_id {

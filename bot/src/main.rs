@@ -12,12 +12,28 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser)]
 #[command(version, disable_help_flag = true, disable_version_flag = true)]
 struct Args {
-    #[arg(long)]
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
-    #[arg(short = 'h', long, action = clap::ArgAction::Help)]
+    #[arg(short = 'h', long, action = clap::ArgAction::Help, global = true)]
     help: Option<bool>,
     #[arg(short = 'V', long, action = clap::ArgAction::Version)]
     version: Option<bool>,
+    #[command(subcommand)]
+    command: Option<Tool>,
+}
+
+#[derive(clap::Subcommand)]
+enum Tool {
+    /// Roster of certificate holders.
+    Roster {
+        #[command(subcommand)]
+        action: RosterAction,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum RosterAction {
+    Import { file: PathBuf },
 }
 
 /// The command line, with its help texts in the user's language (from `LANG`).
@@ -28,7 +44,12 @@ fn parse_args() -> Args {
         .about(texts.get(lang, "cli-bot-about"))
         .mut_arg("config", |a| a.help(texts.get(lang, "cli-bot-config")))
         .mut_arg("help", |a| a.help(texts.get(lang, "cli-help")))
-        .mut_arg("version", |a| a.help(texts.get(lang, "cli-version")));
+        .mut_arg("version", |a| a.help(texts.get(lang, "cli-version")))
+        .mut_subcommand("roster", |c| {
+            c.about(texts.get(lang, "cli-roster-about")).mut_subcommand("import", |i| {
+                i.about(texts.get(lang, "cli-roster-about")).mut_arg("file", |a| a.help(texts.get(lang, "cli-roster-file")))
+            })
+        });
     let matches = command.get_matches();
     Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
@@ -40,8 +61,48 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = parse_args();
     let config = Config::load(args.config.as_deref()).context("reading the configuration")?;
-    let app = Application::build(config).await?;
-    app.run_until_stopped(shutdown_signal()).await
+    match args.command {
+        None => {
+            let app = Application::build(config).await?;
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Some(Tool::Roster { action: RosterAction::Import { file } }) => import_roster(&config, &file).await,
+    }
+}
+
+/// `eimza-bot roster import FILE`: all or nothing; the problems of a refused file, line by line.
+async fn import_roster(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let lang = std::env::var("LANG").ok().as_deref().and_then(Lang::from_tag).unwrap_or_default();
+    let texts = Texts::load(&config.locales_dir);
+    let Ok(bytes) = std::fs::read(file) else {
+        eprintln!("{}", texts.with(lang, "roster-err-file", &[("path", file.display().to_string().into())]));
+        std::process::exit(2);
+    };
+    let entries = match eimza_bot::roster::parse(&bytes, &config.institution.email_domains(), &config.institution.titles) {
+        Ok(entries) => entries,
+        Err(error) => {
+            for line in eimza_bot::roster::report(&texts, lang, &error) {
+                eprintln!("{line}");
+            }
+            std::process::exit(1);
+        }
+    };
+    let store = eimza_bot::startup::open_store(config).await?;
+    let summary = store.import_roster(&entries, "import", eimza_bot::clock::now_ms()).await?;
+    store.close().await;
+    println!(
+        "{}",
+        texts.with(
+            lang,
+            "roster-imported",
+            &[
+                ("count", entries.len().into()),
+                ("added", summary.added.into()),
+                ("updated", summary.updated.into()),
+            ]
+        )
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {

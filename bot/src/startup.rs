@@ -34,13 +34,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
-        let vault = match &config.data_key {
-            Some(key) => Vault::from_base64(key.expose_secret()).context("EIMZA_DATA_KEY")?,
-            None => Vault::load_or_create(&config.data_dir.join("eimza.key"))?,
-        };
-        let store = Store::connect(&config.database_url(), vault).await.context("opening the database")?;
+        let store = open_store(&config).await?;
         let institution = &config.institution;
         let institution_json = serde_json::json!({
             "domains": institution.domains,
@@ -56,7 +50,7 @@ impl Application {
             retention_days: config.retention_days,
         };
         let staff = Arc::new(StaffAccounts::new(staff_accounts(&config)?));
-        let mailer = Mailer::new(store.clone(), texts.clone(), config.mail.clone(), &config.data_dir)
+        let mailer = Mailer::new(store.clone(), texts.clone(), config.mail.clone(), &config.data_dir, &config.public_url)
             .context("e-mail configuration")?;
         let service = Arc::new(ChatService::new(store.clone(), texts, settings));
         let listener = TcpListener::bind(config.http_addr)
@@ -81,14 +75,27 @@ impl Application {
             self.config.retention_days,
         ));
         let mail = tokio::spawn(self.mailer.run());
+        let reminders = tokio::spawn(jobs::reminder_loop(self.store.clone(), self.config.reminders.clone()));
         let app = web::router(self.state);
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         purge.abort();
         mail.abort();
+        reminders.abort();
         self.store.close().await;
         tracing::info!("eimza-bot stopped");
         served.context("HTTP server")
     }
+}
+
+/// The database with its key, as configured (the bot and its command-line tools share it).
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
+    let vault = match &config.data_key {
+        Some(key) => Vault::from_base64(key.expose_secret()).context("EIMZA_DATA_KEY")?,
+        None => Vault::load_or_create(&config.data_dir.join("eimza.key"))?,
+    };
+    Store::connect(&config.database_url(), vault).await.context("opening the database")
 }
 
 /// The configured staff accounts; with none, one "admin" account whose random password is kept

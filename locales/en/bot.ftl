@@ -238,9 +238,34 @@ mail-footer = This e-mail was sent automatically by the e-signature renewal assi
 mail-no-staff-address = no IT desk e-mail address is configured
 mail-personal-data-gone = the request's personal data has been deleted
 
+## Roster and reminders
+
+roster-col-expires = Certificate expiry date
+roster-imported = { $count } people imported: { $added } new, { $updated } updated.
+roster-err-empty = The file has no people to import.
+roster-err-missing = The header row lacks these columns: { $columns }. Expected columns: TC Kimlik No, Ad Soyad, Ünvan, Kurum E-Posta, Sertifika Bitiş Tarihi.
+roster-err-line = Line { $line }, { $column }: { $problem }
+roster-err-line-plain = Line { $line }: { $problem }
+roster-err-unreadable = the line could not be read (check the quotation marks).
+roster-err-duplicate = the same TC Kimlik No is also on line { $line }.
+roster-err-nothing-taken = Because of these errors nothing was imported; fix the file and upload it again.
+roster-err-file = The file could not be read: { $path }
+mail-reminder-subject = Your e-signature certificate expires { $days ->
+        [0] today
+        [1] tomorrow
+       *[other] in { $days } days
+    }
+mail-reminder-body =
+    Hello { $name },
+    your e-signature (qualified electronic) certificate expires on { $date }.
+    To start the renewal, open the renewal assistant at { $url } and type /start; it collects what is needed and passes your request to the IT desk.
+    Renewal is possible at most 3 months before expiry; we recommend doing it before the certificate runs out.
+
 ## Command line
 
 cli-bot-about = eimza support bot: takes e-signature renewal requests in the web chat, opens the ticket and serves the IT desk view (/staff).
 cli-bot-config = Configuration file (TOML). Without it, eimza.toml if present, else the embedded defaults; can also be given with the EIMZA_CONFIG environment variable.
 cli-help = Shows this help
 cli-version = Shows the version
+cli-roster-about = Imports the roster (with certificate expiry dates) from a CSV file
+cli-roster-file = The CSV file to import (UTF-8 or Windows-1254; separated by ; or ,)

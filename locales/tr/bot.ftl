@@ -238,9 +238,34 @@ mail-footer = Bu e-posta e-İmza yenileme asistanı (eimza) tarafından otomatik
 mail-no-staff-address = bilgi işlem için e-posta adresi yapılandırılmamış
 mail-personal-data-gone = başvurunun kişisel verileri silinmiş
 
+## Kişi listesi (roster) ve hatırlatmalar
+
+roster-col-expires = Sertifika Bitiş Tarihi
+roster-imported = { $count } kişi içe aktarıldı: { $added } yeni, { $updated } güncellendi.
+roster-err-empty = Dosyada içe aktarılacak kişi bulunamadı.
+roster-err-missing = Dosyanın başlık satırında şu sütunlar bulunamadı: { $columns }. Beklenen sütunlar: TC Kimlik No, Ad Soyad, Ünvan, Kurum E-Posta, Sertifika Bitiş Tarihi.
+roster-err-line = { $line }. satır, { $column }: { $problem }
+roster-err-line-plain = { $line }. satır: { $problem }
+roster-err-unreadable = satır okunamadı (tırnak işaretlerini kontrol edin).
+roster-err-duplicate = aynı TC Kimlik No { $line }. satırda da var.
+roster-err-nothing-taken = Dosyada hata olduğu için hiçbir kayıt alınmadı; düzeltip yeniden yükleyin.
+roster-err-file = Dosya okunamadı: { $path }
+mail-reminder-subject = e-İmza sertifikanızın süresi { $days ->
+        [0] bugün
+        [1] yarın
+       *[other] { $days } gün sonra
+    } doluyor
+mail-reminder-body =
+    Merhaba { $name },
+    e-İmza (nitelikli elektronik) sertifikanızın geçerlilik süresi { $date } tarihinde sona eriyor.
+    Yenilemeyi başlatmak için { $url } adresindeki yenileme asistanını açın ve /basla yazın; asistan gereken bilgileri alıp başvurunuzu bilgi işlem birimine iletecek.
+    Yenileme, sertifikanın bitişinden en fazla 3 ay önce yapılabilir; süre dolmadan yapmanızı öneririz.
+
 ## Komut satırı
 
 cli-bot-about = eimza destek botu: e-İmza yenileme başvurularını web sohbetinden alır, başvuru kaydını açar ve bilgi işlem görünümünü (/staff) sunar.
 cli-bot-config = Yapılandırma dosyası (TOML). Verilmezse varsa eimza.toml, yoksa gömülü varsayılanlar kullanılır; EIMZA_CONFIG ortam değişkeniyle de verilebilir.
 cli-help = Bu yardım metnini gösterir
 cli-version = Sürüm bilgisini gösterir
+cli-roster-about = Kişi listesini (sertifika bitiş tarihleriyle) CSV dosyasından içe aktarır
+cli-roster-file = İçe aktarılacak CSV dosyası (UTF-8 ya da Windows-1254; ; ya da , ile ayrılmış)

@@ -114,3 +114,26 @@ CREATE TABLE outbox (
     last_error      TEXT
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+
+-- The roster the support desk imports (and, later, certificates the agent reads): who holds a
+-- certificate and the Istanbul calendar day it expires (days since 1970-01-01).
+CREATE TABLE roster (
+    tckn_hash   TEXT    PRIMARY KEY,
+    tckn_enc    BYTEA   NOT NULL,
+    name        TEXT    NOT NULL,
+    title       TEXT    NOT NULL,
+    email       TEXT    NOT NULL,
+    expires_day BIGINT  NOT NULL,
+    source      TEXT    NOT NULL,
+    updated_at  BIGINT  NOT NULL
+);
+CREATE INDEX roster_by_expiry ON roster (expires_day);
+
+-- Each expiry reminder (person, certificate, days before) is sent at most once, ever.
+CREATE TABLE reminders_sent (
+    tckn_hash   TEXT    NOT NULL,
+    expires_day BIGINT  NOT NULL,
+    offset_days BIGINT  NOT NULL,
+    sent_at     BIGINT  NOT NULL,
+    PRIMARY KEY (tckn_hash, expires_day, offset_days)
+);

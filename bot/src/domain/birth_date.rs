@@ -52,6 +52,38 @@ fn month_from_name(word: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
+/// A calendar day as people in Türkiye write it: day-month-year with `-`, `.`, `/` or spaces,
+/// the month as a number or a Turkish name; the year with four digits (two-digit years are
+/// ambiguous). Also the ISO form `1980-03-05` that spreadsheets export.
+pub fn parse_day(input: &str) -> Result<NaiveDate, BirthDateError> {
+    let s = input.trim();
+    let parts: Vec<&str> = s.split(['-', '.', '/', ' ']).filter(|p| !p.is_empty()).collect();
+    if parts.len() != 3 {
+        return Err(BirthDateError::Format);
+    }
+    let number = |p: &str| -> Option<u32> {
+        (p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit())).then(|| p.parse().ok()).flatten()
+    };
+    // ISO: year first.
+    let (day_part, year_part) = if parts[0].len() == 4 && parts[2].len() <= 2 { (parts[2], parts[0]) } else { (parts[0], parts[2]) };
+    let day = number(day_part).ok_or(BirthDateError::Format)?;
+    let month = match number(parts[1]) {
+        Some(m) => m,
+        None if parts[1].chars().all(char::is_alphabetic) => {
+            month_from_name(parts[1]).ok_or_else(|| BirthDateError::UnknownMonth(parts[1].to_owned()))?
+        }
+        None => return Err(BirthDateError::Format),
+    };
+    if year_part.len() != 4 {
+        return Err(BirthDateError::Format);
+    }
+    let year = number(year_part).ok_or(BirthDateError::Format)? as i32;
+    if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
+        return Err(BirthDateError::NoSuchDate(s.to_owned()));
+    }
+    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| BirthDateError::NoSuchDate(s.to_owned()))
+}
+
 fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
     let mut age = today.year() - birth.year();
     if (today.month(), today.day()) < (birth.month(), birth.day()) {
@@ -63,31 +95,7 @@ fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
 impl BirthDate {
     /// Parses `05-03-1980`, `5.3.1980`, `05/03/1980` or `5 Mart 1980` relative to `today`.
     pub fn parse(input: &str, today: NaiveDate) -> Result<BirthDate, BirthDateError> {
-        let s = input.trim();
-        let parts: Vec<&str> = s.split(['-', '.', '/', ' ']).filter(|p| !p.is_empty()).collect();
-        if parts.len() != 3 {
-            return Err(BirthDateError::Format);
-        }
-        let number = |p: &str| -> Option<u32> {
-            (p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit())).then(|| p.parse().ok()).flatten()
-        };
-        let day = number(parts[0]).ok_or(BirthDateError::Format)?;
-        let month = match number(parts[1]) {
-            Some(m) => m,
-            None if parts[1].chars().all(char::is_alphabetic) => {
-                month_from_name(parts[1]).ok_or_else(|| BirthDateError::UnknownMonth(parts[1].to_owned()))?
-            }
-            None => return Err(BirthDateError::Format),
-        };
-        // Two-digit years are ambiguous for birth dates (05-03-80: 1980 or 2080?); ask for four.
-        if parts[2].len() != 4 {
-            return Err(BirthDateError::Format);
-        }
-        let year = number(parts[2]).ok_or(BirthDateError::Format)? as i32;
-        if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
-            return Err(BirthDateError::NoSuchDate(s.to_owned()));
-        }
-        let date = NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| BirthDateError::NoSuchDate(s.to_owned()))?;
+        let date = parse_day(input)?;
         if date >= today {
             return Err(BirthDateError::InFuture);
         }
@@ -148,6 +156,7 @@ mod tests {
         assert_eq!(BirthDate::parse("12 ARALIK 1970", today()).unwrap().date(), ymd(1970, 12, 12));
         assert_eq!(BirthDate::parse("29-02-1980", today()).unwrap().date(), ymd(1980, 2, 29));
         assert_eq!(BirthDate::parse("5 Mart 1980", today()).unwrap().dmy(), "05-03-1980");
+        assert_eq!(BirthDate::parse("1980-03-05", today()).unwrap().date(), ymd(1980, 3, 5), "ISO from spreadsheets");
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod tckn;
 mod ticket_no;
 mod title;
 
-pub use birth_date::{BirthDate, BirthDateError};
+pub use birth_date::{BirthDate, BirthDateError, parse_day};
 pub use email::{EmailDomains, EmailError, KurumEmail};
 pub use email_code::EmailCode;
 pub use full_name::{FullName, FullNameError};

@@ -12,6 +12,7 @@
 
 mod chat;
 mod outbox;
+mod roster;
 mod staff;
 mod tickets;
 mod webchat;
@@ -26,6 +27,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use chat::ChatState;
 pub use outbox::{Claimed, FailedMessage, NewMessage};
+pub use roster::{ImportSummary, day_from_number, day_number};
 pub use staff::{EventRow, TicketFilter, TicketRow};
 pub use tickets::{OpenOutcome, TicketApplication};
 pub use webchat::{TranscriptButton, TranscriptEntry, WebSession};
@@ -41,6 +43,7 @@ pub mod outbox_kinds {
     pub const NOTIFY_APPLICANT: &str = "notify-applicant";
     pub const NOTIFY_STAFF: &str = "notify-staff";
     pub const EMAIL_CODE: &str = "email-code";
+    pub const REMINDER: &str = "reminder";
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -71,6 +71,45 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Queues many messages in one statement (e.g. a day's reminders); duplicates are dropped.
+    pub async fn enqueue_many(&mut self, messages: &[NewMessage<'_>], now: i64) -> Result<()> {
+        for chunk in messages.chunks(500) {
+            let mut sql = String::from(
+                "INSERT INTO outbox (idem_key, channel, kind, ticket_id, message_id, payload_enc, created_at, next_attempt_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 8;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8));
+            }
+            sql.push_str(" ON CONFLICT (idem_key) DO NOTHING");
+            // Only placeholders are generated; every value is bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for m in chunk {
+                let payload = match &m.payload {
+                    Some(p) => Some(self.store.vault.encrypt(PAYLOAD, &serde_json::to_vec(p).map_err(corrupt)?)),
+                    None => None,
+                };
+                query = query
+                    .bind(m.idem_key.clone())
+                    .bind(m.channel.to_owned())
+                    .bind(m.kind.to_owned())
+                    .bind(m.ticket_id)
+                    .bind(m.message_id.to_owned())
+                    .bind(payload)
+                    .bind(now)
+                    .bind(now);
+            }
+            let done = query.execute(&mut *self.tx).await?;
+            self.queued |= done.rows_affected() > 0;
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     /// Takes up to `limit` due messages of a channel for `lease_ms`.
     pub async fn claim_due(&self, channel: &str, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>> {

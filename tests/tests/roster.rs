@@ -1,0 +1,193 @@
+//! The roster and the certificate-expiry reminders: import through the command line (Excel's
+//! Turkish CSV, all or nothing, per-line Turkish errors), reminders queued once per threshold,
+//! catching up with one reminder after a pause, never twice — also with two instances at once —
+//! and delivered as a Turkish e-mail.
+
+use std::process::Command;
+
+use chrono::{Days, NaiveDate};
+use eimza_bot::roster::RosterEntry;
+use eimza_bot::store::Store;
+use eimza_bot::vault::Vault;
+use eimza_bot::domain::{FullName, KurumEmail, EmailDomains, Tckn, Title};
+use eimza_tests::{binary, fresh_postgres, root};
+
+fn import(data: &std::path::Path, file: &std::path::Path) -> (i32, String, String) {
+    let out = Command::new(binary("eimza-bot"))
+        .args(["roster", "import"])
+        .arg(file)
+        .env("EIMZA_DATA_DIR", data)
+        .env("LANG", "tr_TR.UTF-8")
+        .env("RUST_LOG", "warn")
+        .current_dir(data.parent().unwrap())
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test]
+async fn the_command_line_imports_excels_turkish_csv_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // the sample from docs/, as Excel in Turkish saves it: Windows-1254
+    let sample = std::fs::read_to_string(root().join("docs/roster-ornek.csv")).unwrap();
+    let (bytes, _, _) = encoding_rs::WINDOWS_1254.encode(&sample);
+    let file = dir.path().join("liste.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    let (code, out, err) = import(&data, &file);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "3 kişi içe aktarıldı: 3 yeni, 0 güncellendi.");
+    // again, with one date moved: an update, not a copy
+    std::fs::write(&file, sample.replace("31.03.2027", "30.04.2027")).unwrap();
+    let (code, out, _) = import(&data, &file);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "3 kişi içe aktarıldı: 0 yeni, 3 güncellendi.");
+    // a file with mistakes: every one reported, nothing taken
+    std::fs::write(
+        &file,
+        "TC Kimlik No;Ad Soyad;Ünvan;Kurum E-Posta;Sertifika Bitiş Tarihi\n\
+         10000000214;Yeni Kişi;Uzman;yeni@kurum.gov.tr;01.06.2027\n\
+         12345678901;Ayşe;Uzman;ayse@gmail.com;31.02.2027\n",
+    )
+    .unwrap();
+    let (code, out, err) = import(&data, &file);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("3. satır, TC Kimlik No: Bu numara geçerli bir TC Kimlik No değil"), "{err}");
+    assert!(err.contains("3. satır, Ad Soyad: Lütfen adınızı ve soyadınızı birlikte yazın"));
+    assert!(err.contains("3. satır, Kurum E-Posta: Yalnızca kurum e-posta adresleri kabul edilir"));
+    assert!(err.contains("3. satır, Sertifika Bitiş Tarihi: Takvimde böyle bir gün yok: 31.02.2027"));
+    assert!(err.contains("hiçbir kayıt alınmadı"));
+    let (code, _, err) = import(&data, &dir.path().join("yok.csv"));
+    assert_eq!(code, 2);
+    assert!(err.contains("Dosya okunamadı"), "{err}");
+    std::fs::write(&file, "Ad;Soyad;Görev\nx;y;z\n").unwrap();
+    let (code, _, err) = import(&data, &file);
+    assert_eq!(code, 1);
+    assert!(err.contains("başlık satırında şu sütunlar bulunamadı: TC Kimlik No, Ad Soyad, Ünvan"), "{err}");
+    // the store holds the three from before, unchanged by the refused files
+    let key = std::fs::read_to_string(data.join("eimza.key")).unwrap();
+    let store = Store::connect(&format!("sqlite:{}", data.join("eimza.db").display()), Vault::from_base64(&key).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.roster_count().await.unwrap(), 3);
+}
+
+const TODAY: (i32, u32, u32) = (2026, 11, 25);
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).unwrap()
+}
+
+fn person(tckn: &str, email: &str, expires_in: i64) -> RosterEntry {
+    let domains = EmailDomains { domains: vec!["kurum.gov.tr".into()], allow_subdomains: false };
+    let expires = if expires_in >= 0 {
+        today().checked_add_days(Days::new(expires_in as u64)).unwrap()
+    } else {
+        today().checked_sub_days(Days::new((-expires_in) as u64)).unwrap()
+    };
+    RosterEntry {
+        tckn: Tckn::parse(tckn).unwrap(),
+        name: FullName::parse("Ayşe Yılmaz").unwrap(),
+        title: Title::parse("Uzman", &[]).unwrap(),
+        email: KurumEmail::parse(email, &domains).unwrap(),
+        expires,
+    }
+}
+
+const OFFSETS: [u32; 6] = [40, 30, 14, 7, 3, 1];
+
+fn day(offset: u64) -> NaiveDate {
+    today().checked_add_days(Days::new(offset)).unwrap()
+}
+
+async fn reminders_once_per_threshold_with_catch_up(store: Store) {
+    let roster = vec![
+        person("10000000146", "a@kurum.gov.tr", 40),
+        person("12345678950", "b@kurum.gov.tr", 35),
+        person("10000000078", "c@kurum.gov.tr", 13),
+        person("10000000214", "d@kurum.gov.tr", 1),
+        person("10000000382", "e@kurum.gov.tr", 0),
+        person("10000000450", "f@kurum.gov.tr", 50),
+        person("10000000528", "g@kurum.gov.tr", -1),
+    ];
+    store.import_roster(&roster, "import", 0).await.unwrap();
+    assert_eq!(store.queue_due_reminders(today(), &OFFSETS, 1).await.unwrap(), 5, "a, b (40), c (14), d and e (1)");
+    assert_eq!(store.queue_due_reminders(today(), &OFFSETS, 2).await.unwrap(), 0, "never twice");
+    assert_eq!(store.queue_due_reminders(day(1), &OFFSETS, 3).await.unwrap(), 0, "tomorrow: nothing new");
+    // five days on, b is at 30: its 30-day reminder
+    assert_eq!(store.queue_due_reminders(day(5), &OFFSETS, 4).await.unwrap(), 1);
+    // the bot was down for nine days: a is at 26 → one 30-day reminder (its 40 was sent; no
+    // flood), f at 36 → its 40, c expired → nothing
+    assert_eq!(store.queue_due_reminders(day(14), &OFFSETS, 5).await.unwrap(), 2, "catch up with the most recent only");
+    // a new certificate (re-import with a later date) starts over
+    store.import_roster(&[person("10000000146", "a@kurum.gov.tr", 400)], "import", 6).await.unwrap();
+    assert_eq!(store.queue_due_reminders(day(365), &OFFSETS, 7).await.unwrap(), 1, "a's new certificate, 35 days left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite:{}", dir.path().join("r.db").display()), Vault::from_master_key(&[6; 32])).await.unwrap();
+    reminders_once_per_threshold_with_catch_up(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_on_postgresql() {
+    let store = Store::connect(&fresh_postgres().await, Vault::from_master_key(&[6; 32])).await.unwrap();
+    reminders_once_per_threshold_with_catch_up(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_never_send_the_same_reminder() {
+    let url = fresh_postgres().await;
+    let a = Store::connect(&url, Vault::from_master_key(&[6; 32])).await.unwrap();
+    let b = Store::connect(&url, Vault::from_master_key(&[6; 32])).await.unwrap();
+    let roster: Vec<RosterEntry> = (0..300u64)
+        .map(|i| {
+            let mut d: Vec<u32> = format!("{:09}", 200_000_000 + i).chars().map(|c| c.to_digit(10).unwrap()).collect();
+            let odd = d[0] + d[2] + d[4] + d[6] + d[8];
+            let even = d[1] + d[3] + d[5] + d[7];
+            d.push(((odd * 7) as i64 - even as i64).rem_euclid(10) as u32);
+            let sum: u32 = d.iter().sum();
+            d.push(sum % 10);
+            let tckn: String = d.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect();
+            person(&tckn, &format!("p{i}@kurum.gov.tr"), (i % 45) as i64)
+        })
+        .collect();
+    a.import_roster(&roster, "import", 0).await.unwrap();
+    let (x, y) = tokio::join!(a.queue_due_reminders(today(), &OFFSETS, 1), b.queue_due_reminders(today(), &OFFSETS, 1));
+    let due = roster.iter().filter(|e| (e.expires - today()).num_days() <= 40).count();
+    assert_eq!(x.unwrap() + y.unwrap(), due, "every due reminder queued by exactly one instance");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reminder_e_mail_says_when_and_how() {
+    use eimza_bot::Config;
+    use eimza_bot::i18n::Texts;
+    use eimza_bot::mail::Mailer;
+    use eimza_tests::mail::SmtpSink;
+
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite:{}", dir.path().join("r.db").display()), Vault::from_master_key(&[6; 32])).await.unwrap();
+    let config = Config::defaults_with(&[
+        ("mail.transport", "\"smtp\""),
+        ("mail.smtp.host", "\"127.0.0.1\""),
+        ("mail.smtp.port", &sink.port.to_string()),
+        ("mail.smtp.security", "\"none\""),
+        ("public_url", "\"https://eimza.kurum.gov.tr\""),
+    ])
+    .unwrap();
+    let mailer = Mailer::new(store.clone(), std::sync::Arc::new(Texts::embedded()), config.mail, dir.path(), &config.public_url).unwrap();
+    store.import_roster(&[person("10000000146", "hatirlat@kurum.gov.tr", 14), person("12345678950", "yarin@kurum.gov.tr", 1)], "import", 0).await.unwrap();
+    assert_eq!(store.queue_due_reminders(today(), &OFFSETS, 1).await.unwrap(), 2);
+    assert_eq!(mailer.deliver_due().await.unwrap(), 2);
+    let mail = &sink.maildir.wait_for("hatirlat@kurum.gov.tr", 1).await[0];
+    assert_eq!(mail.subject, "e-İmza sertifikanızın süresi 14 gün sonra doluyor");
+    assert!(mail.text.starts_with("Merhaba Ayşe Yılmaz,"), "{}", mail.text);
+    assert!(mail.text.contains("9 Aralık 2026 tarihinde sona eriyor"), "{}", mail.text);
+    assert!(mail.text.contains("https://eimza.kurum.gov.tr/ adresindeki yenileme asistanını açın ve /basla yazın"));
+    let tomorrow = &sink.maildir.wait_for("yarin@kurum.gov.tr", 1).await[0];
+    assert_eq!(tomorrow.subject, "e-İmza sertifikanızın süresi yarın doluyor");
+}
