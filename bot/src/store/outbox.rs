@@ -6,7 +6,7 @@
 use serde_json::Value;
 use sqlx::Row;
 
-use super::{Backend, Result, Store, Tx, corrupt, opt};
+use super::{Backend, Result, Store, Tx, corrupt, opt, row_placeholders};
 
 const PAYLOAD: &str = "outbox-payload";
 
@@ -75,17 +75,11 @@ impl Tx<'_> {
     /// Queues many messages in one statement (e.g. a day's reminders); duplicates are dropped.
     pub async fn enqueue_many(&mut self, messages: &[NewMessage<'_>], now: i64) -> Result<()> {
         for chunk in messages.chunks(500) {
-            let mut sql = String::from(
-                "INSERT INTO outbox (idem_key, channel, kind, ticket_id, message_id, payload_enc, created_at, next_attempt_at) VALUES ",
+            let sql = format!(
+                "INSERT INTO outbox (idem_key, channel, kind, ticket_id, message_id, payload_enc, created_at, next_attempt_at)
+                 VALUES {} ON CONFLICT (idem_key) DO NOTHING",
+                row_placeholders(self.store.backend, chunk.len(), 8)
             );
-            for i in 0..chunk.len() {
-                let b = i * 8;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8));
-            }
-            sql.push_str(" ON CONFLICT (idem_key) DO NOTHING");
             // Only placeholders are generated; every value is bound.
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for m in chunk {

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::tickets::TCKN;
-use super::{NewMessage, Result, Store, Tx, outbox_kinds};
+use super::{NewMessage, Result, Store, Tx, outbox_kinds, row_placeholders};
 use crate::roster::RosterEntry;
 
 /// Days since 1970-01-01 for a calendar day.
@@ -27,25 +27,6 @@ pub struct ImportSummary {
 /// How many rows one multi-row statement carries (SQLite allows 32,766 parameters).
 const CHUNK: usize = 500;
 
-/// `($1, $2, …), ($k+1, …)` for `rows` rows of `columns` values.
-fn placeholders(rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 5);
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..columns {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * columns + c + 1));
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 impl Store {
     /// Saves a whole roster file: every row or none. Re-importing a person updates them.
     pub async fn import_roster(&self, entries: &[RosterEntry], source: &str, now: i64) -> Result<ImportSummary> {
@@ -54,10 +35,8 @@ impl Store {
         for chunk in entries.chunks(CHUNK) {
             let hashes: Vec<String> = chunk.iter().map(|e| self.vault.lookup_hash(TCKN, e.tckn.as_str())).collect();
             // Only placeholders are generated; every value is bound.
-            let existing_sql = format!(
-                "SELECT COUNT(*) AS n FROM roster WHERE tckn_hash IN ({})",
-                (1..=hashes.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-            );
+            let list = row_placeholders(self.backend, 1, hashes.len());
+            let existing_sql = format!("SELECT COUNT(*) AS n FROM roster WHERE tckn_hash IN {list}");
             let mut query = sqlx::query(sqlx::AssertSqlSafe(existing_sql));
             for h in &hashes {
                 query = query.bind(h.clone());
@@ -68,7 +47,7 @@ impl Store {
                  ON CONFLICT (tckn_hash) DO UPDATE SET tckn_enc = excluded.tckn_enc, name = excluded.name,
                      title = excluded.title, email = excluded.email, expires_day = excluded.expires_day,
                      source = excluded.source, updated_at = excluded.updated_at",
-                placeholders(chunk.len(), 8)
+                row_placeholders(self.backend, chunk.len(), 8)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (entry, hash) in chunk.iter().zip(hashes) {
@@ -133,12 +112,14 @@ impl Store {
             }
             due.push((hash, expires, offset, days_left, row.try_get::<String, _>("name")?, row.try_get::<String, _>("email")?));
         }
+        // One transaction for the day's batch: all of it is queued, or none and the next run
+        // tries again.
         let mut queued = 0;
+        let mut tx = self.begin().await?;
         for chunk in due.chunks(CHUNK) {
-            let mut tx = self.begin().await?;
             queued += tx.record_reminders(chunk, now).await?;
-            tx.commit().await?;
         }
+        tx.commit().await?;
         Ok(queued)
     }
 }
@@ -152,7 +133,7 @@ impl Tx<'_> {
         let sql = format!(
             "INSERT INTO reminders_sent (tckn_hash, expires_day, offset_days, sent_at) VALUES {}
              ON CONFLICT DO NOTHING RETURNING tckn_hash, expires_day, offset_days",
-            placeholders(due.len(), 4)
+            row_placeholders(self.store.backend, due.len(), 4)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (hash, expires, offset, ..) in due {
@@ -192,6 +173,5 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         assert_eq!(day_from_number(day_number(d)), d);
         assert_eq!(day_number(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()), 1);
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
-use super::{Result, Store, Tx, corrupt};
+use super::{Result, Store, Tx, corrupt, row_placeholders};
 
 const TRANSCRIPT: &str = "webchat-message";
 const SESSION_TOKEN: &str = "webchat-token";
@@ -99,14 +99,10 @@ impl Tx<'_> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut sql = String::from("INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES ");
-        for i in 0..entries.len() {
-            let b = i * 4;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-        }
+        let sql = format!(
+            "INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES {}",
+            row_placeholders(self.store.backend, entries.len(), 4)
+        );
         // Only placeholders are generated; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for entry in entries {

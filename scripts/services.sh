@@ -1,0 +1,62 @@
+# Shared by scripts/test and scripts/bench: starts throw-away services by PID and stops them on
+# exit. Source it after setting ROOT; call start_postgres / start_smtp_sink.
+# Debian's python3 (the one on PATH may be another).
+PY=/usr/bin/python3
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+WORK=$(mktemp -d /tmp/eimza-test.XXXXXX)
+chmod 755 "$WORK"
+PG_STARTED=""
+SMTP_STARTED=""
+PGBIN=""
+AS_PG=()
+
+cleanup() {
+  local status=$?
+  if [ -n "$SMTP_STARTED" ]; then
+    kill "$SMTP_STARTED" 2>/dev/null || true
+  fi
+  if [ -n "$PG_STARTED" ]; then
+    "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate -w stop >/dev/null 2>&1 || kill -9 "$PG_STARTED" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit $status
+}
+trap cleanup EXIT INT TERM
+
+start_postgres() {
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  mkdir -p "$WORK/pg" "$WORK/pgsock"
+  if [ "$(id -u)" -eq 0 ]; then
+    # initdb refuses to run as root.
+    chown postgres:postgres "$WORK/pg" "$WORK/pgsock"
+    AS_PG=(runuser -u postgres --)
+  fi
+  "${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 --no-sync >"$WORK/initdb.log" 2>&1 \
+    || { cat "$WORK/initdb.log"; return 1; }
+  local port
+  port=$(free_port)
+  "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pgsock/postgres.log" -w -t 60 \
+    -o "-p $port -k $WORK/pgsock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null || { cat "$WORK/pgsock/postgres.log"; return 1; }
+  PG_STARTED=$(head -n 1 "$WORK/pg/postmaster.pid")
+  export EIMZA_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "eimza: PostgreSQL (pid $PG_STARTED) on port $port"
+}
+
+# A real SMTP server that keeps every message in a Maildir the tests read.
+start_smtp_sink() {
+  local port
+  port=$(free_port)
+  "$PY" "$ROOT/tests/smtp_sink.py" --port "$port" --maildir "$WORK/mail" >"$WORK/smtp.log" 2>&1 &
+  SMTP_STARTED=$!
+  for _ in $(seq 1 100); do
+    grep -q ready "$WORK/smtp.log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q ready "$WORK/smtp.log" || { cat "$WORK/smtp.log"; return 1; }
+  export EIMZA_TEST_SMTP_PORT=$port EIMZA_TEST_MAILDIR="$WORK/mail"
+  echo "eimza: SMTP sink (pid $SMTP_STARTED) on port $port"
+}
+
