@@ -13,6 +13,7 @@ use chrono::TimeZone;
 use eimza_protocol::{Arg, Lang};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -27,7 +28,9 @@ use crate::store::{Claimed, Store, StoreError, TicketRow, outbox_kinds};
 
 /// How long a claimed message is ours before another worker may take it.
 const LEASE_MS: i64 = 5 * 60 * 1000;
-const BATCH: i64 = 20;
+/// Messages claimed and sent at once, and the SMTP connections kept open for them.
+const BATCH: i64 = 32;
+const POOL_SIZE: u32 = 8;
 const MAX_BACKOFF_SECS: u64 = 3600;
 
 enum Sender {
@@ -92,7 +95,7 @@ impl Mailer {
                     let password = smtp.password.as_ref().map(|p| p.expose_secret().to_owned()).unwrap_or_default();
                     builder = builder.credentials(Credentials::new(smtp.username.clone(), password));
                 }
-                Sender::Smtp(builder.build())
+                Sender::Smtp(builder.pool_config(PoolConfig::new().max_size(POOL_SIZE)).build())
             }
         };
         Ok(Mailer { store, texts, config, sender, from, public_url: public_url.trim_end_matches('/').to_owned() + "/" })
@@ -121,9 +124,26 @@ impl Mailer {
             if batch.is_empty() {
                 return Ok(handled);
             }
-            for item in batch {
-                self.deliver(&item).await?;
-                handled += 1;
+            // Concurrently across tickets and recipients (lettre's pool keeps several
+            // connections open; a server's round trips would otherwise add up message by
+            // message), in order within one: nobody reads the second step before the first.
+            let mut lanes: Vec<(String, Vec<&Claimed>)> = Vec::new();
+            for item in &batch {
+                let lane = lane_of(item);
+                match lanes.iter_mut().find(|(l, _)| *l == lane) {
+                    Some((_, items)) => items.push(item),
+                    None => lanes.push((lane, vec![item])),
+                }
+            }
+            let results = futures_util::future::join_all(lanes.iter().map(|(_, items)| async move {
+                for item in items {
+                    self.deliver(item).await?;
+                }
+                Ok::<usize, StoreError>(items.len())
+            }))
+            .await;
+            for result in results {
+                handled += result?;
             }
         }
     }
@@ -286,6 +306,15 @@ impl Mailer {
     }
 }
 
+/// Messages in one lane go out in order: those of one ticket, or to one address.
+fn lane_of(item: &Claimed) -> String {
+    match (item.ticket_id, item.payload.as_ref().and_then(|p| p["to"].as_str())) {
+        (Some(ticket), _) => format!("ticket:{ticket}"),
+        (None, Some(to)) => format!("to:{}", to.to_ascii_lowercase()),
+        (None, None) => format!("id:{}", item.id),
+    }
+}
+
 fn html_body(lang: Lang, body: &str, footer: &str) -> String {
     let mut html = format!(
         "<!doctype html><html lang=\"{}\"><body style=\"font-family:Arial,Helvetica,sans-serif;color:#1d2733;line-height:1.5\">",
@@ -315,6 +344,22 @@ mod tests {
             let d = backoff_secs(30, attempt);
             assert!(d >= low && d <= low + low / 5, "attempt {attempt}: {d}");
         }
+    }
+
+    #[test]
+    fn one_ticket_or_one_address_is_one_lane() {
+        let item = |id, ticket: Option<i64>, to: Option<&str>| Claimed {
+            id,
+            idem_key: String::new(),
+            kind: String::new(),
+            ticket_id: ticket,
+            message_id: String::new(),
+            payload: to.map(|t| serde_json::json!({ "to": t })),
+            attempts: 1,
+        };
+        assert_eq!(lane_of(&item(1, Some(7), None)), lane_of(&item(2, Some(7), Some("x@y.z"))));
+        assert_eq!(lane_of(&item(1, None, Some("A@kurum.gov.tr"))), lane_of(&item(2, None, Some("a@kurum.gov.tr"))));
+        assert_ne!(lane_of(&item(1, None, None)), lane_of(&item(2, None, None)));
     }
 
     #[test]
