@@ -50,3 +50,7 @@ staff-col-error = Error
 staff-mail-kind-email-code = E-mail verification code
 staff-mail-kind-notify-applicant = Notice to the applicant
 staff-mail-kind-notify-staff = Notice to the IT desk
+staff-roster-title = Roster
+staff-roster-label = Roster (CSV: TC Kimlik No, Ad Soyad, Ünvan, Kurum E-Posta, Sertifika Bitiş Tarihi)
+staff-roster-upload = Upload
+staff-forbidden-origin = This request came from another site and was refused.

@@ -50,3 +50,7 @@ staff-col-error = Hata
 staff-mail-kind-email-code = E-posta doğrulama kodu
 staff-mail-kind-notify-applicant = Başvuru sahibine bildirim
 staff-mail-kind-notify-staff = Bilgi işleme bildirim
+staff-roster-title = Kişi listesi
+staff-roster-label = Kişi listesi (CSV: TC Kimlik No, Ad Soyad, Ünvan, Kurum E-Posta, Sertifika Bitiş Tarihi)
+staff-roster-upload = Yükle
+staff-forbidden-origin = Bu istek başka bir siteden geldiği için reddedildi.

@@ -191,3 +191,36 @@ async fn the_reminder_e_mail_says_when_and_how() {
     let tomorrow = &sink.maildir.wait_for("yarin@kurum.gov.tr", 1).await[0];
     assert_eq!(tomorrow.subject, "e-İmza sertifikanızın süresi yarın doluyor");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_upload_the_roster_on_the_dashboard() {
+    use reqwest::multipart::{Form, Part};
+    let bot = eimza_tests::TestBot::start().await;
+    let client = reqwest::Client::new();
+    let upload = |bytes: Vec<u8>, origin: Option<String>, auth: bool| {
+        let mut request = client
+            .post(format!("{}/staff/roster", bot.url()))
+            .multipart(Form::new().part("file", Part::bytes(bytes).file_name("liste.csv")));
+        if auth {
+            request = request.basic_auth("admin", Some(bot.staff_password()));
+        }
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        request.send()
+    };
+    let page = client.get(format!("{}/staff", bot.url())).basic_auth("admin", Some(bot.staff_password())).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("enctype=\"multipart/form-data\""), "the form is on /staff");
+
+    let sample = std::fs::read(root().join("docs/roster-ornek.csv")).unwrap();
+    let r = upload(sample.clone(), Some(bot.url()), true).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("3 kişi içe aktarıldı: 3 yeni, 0 güncellendi."));
+    let bad = b"TC Kimlik No;Ad Soyad;\xDCnvan;Kurum E-Posta;Sertifika Biti\xFE Tarihi\n12345678901;A B;Uzman;a@kurum.gov.tr;01.01.2027\n".to_vec();
+    let text = upload(bad, None, true).await.unwrap().text().await.unwrap();
+    assert!(text.contains("2. satır, TC Kimlik No: Bu numara geçerli bir TC Kimlik No değil"), "{text}");
+    assert!(text.contains("hiçbir kayıt alınmadı"));
+    let r = upload(sample.clone(), Some("https://kotu.example".into()), true).await.unwrap();
+    assert_eq!(r.status(), 403, "a form posted from another site is refused");
+    assert_eq!(upload(sample, None, false).await.unwrap().status(), 401);
+}

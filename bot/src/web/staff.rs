@@ -50,7 +50,59 @@ impl StaffAccounts {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/staff", get(list)).route("/staff/tickets/{number}", get(detail))
+    Router::new()
+        .route("/staff", get(list))
+        .route("/staff/tickets/{number}", get(detail))
+        // Roster files of a large institution run to megabytes.
+        .route("/staff/roster", axum::routing::post(upload_roster).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)))
+}
+
+/// Browsers send basic-auth credentials with any request, also one another site makes them
+/// send; a form post must come from our own page.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()), host) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) == Some(host),
+        (Some(_), None) => false,
+    }
+}
+
+/// `POST /staff/roster`: a CSV file from the form on /staff; all of it or nothing.
+async fn upload_roster(State(state): State<AppState>, headers: HeaderMap, mut form: axum::extract::Multipart) -> Response {
+    let texts = state.service.texts();
+    let lang = request_lang(&headers);
+    let Some(staff) = state.staff.check(&headers) else {
+        return unauthorized(texts, lang);
+    };
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, Html(page(texts, lang, &escape(&texts.get(lang, "staff-forbidden-origin"))))).into_response();
+    }
+    let mut bytes = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            bytes = field.bytes().await.ok();
+        }
+    }
+    let back = format!("<nav><a href=\"/staff\">{}</a></nav>", escape(&texts.get(lang, "staff-back")));
+    let settings = state.service.settings();
+    let lines = match bytes.as_deref().map(|b| crate::roster::parse(b, &settings.domains, &settings.titles)) {
+        None => vec![texts.get(lang, "roster-err-empty")],
+        Some(Err(error)) => crate::roster::report(texts, lang, &error),
+        Some(Ok(entries)) => match state.service.store().import_roster(&entries, "import", crate::clock::now_ms()).await {
+            Ok(summary) => {
+                tracing::info!(staff = %staff, added = summary.added, updated = summary.updated, "roster imported");
+                vec![texts.with(
+                    lang,
+                    "roster-imported",
+                    &[("count", entries.len().into()), ("added", summary.added.into()), ("updated", summary.updated.into())],
+                )]
+            }
+            Err(e) => return failed(texts, lang, e),
+        },
+    };
+    let body: String = lines.iter().map(|l| format!("<p>{}</p>", escape(l))).collect();
+    Html(page(texts, lang, &format!("{back}<h2>{}</h2>{body}", escape(&texts.get(lang, "staff-roster-title"))))).into_response()
 }
 
 fn unauthorized(texts: &Texts, lang: Lang) -> Response {
@@ -151,6 +203,12 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers
         escape(&texts.get(lang, "staff-search-label")),
         escape(q.q.as_deref().unwrap_or("")),
         escape(&texts.get(lang, "staff-search-button")),
+    ));
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"/staff/roster\" enctype=\"multipart/form-data\"><label for=\"roster\">{}</label> \
+         <input id=\"roster\" name=\"file\" type=\"file\" accept=\".csv,text/csv\"> <button>{}</button></form>",
+        escape(&texts.get(lang, "staff-roster-label")),
+        escape(&texts.get(lang, "staff-roster-upload")),
     ));
     body.push_str(&format!(
         "<p>{}</p>",
