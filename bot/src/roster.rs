@@ -61,7 +61,7 @@ impl Column {
         }
     }
 
-    /// Header spellings, normalised (see [`key`]).
+    /// Header spellings, as `turkish::words_key` writes them.
     fn names(self) -> &'static [&'static str] {
         match self {
             Column::Tckn => &["tc kimlik no", "tckn", "tc kimlik", "tc no", "kimlik no", "tc kimlik numarasi"],
@@ -78,17 +78,6 @@ impl Column {
             ],
         }
     }
-}
-
-/// The comparison key of a header cell: Turkish lower case, no accents, words only.
-fn key(cell: &str) -> String {
-    turkish::deaccent(&turkish::fold(cell))
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// UTF-8 (a BOM is dropped) or, failing that, Windows-1254 (Excel's Turkish "CSV").
@@ -116,7 +105,7 @@ pub fn parse(bytes: &[u8], domains: &EmailDomains, titles: &[String]) -> Result<
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let header = reader.headers().map_err(|_| RosterError::Empty)?.clone();
-    let keys: Vec<String> = header.iter().map(key).collect();
+    let keys: Vec<String> = header.iter().map(turkish::words_key).collect();
     let position = |c: Column| keys.iter().position(|k| c.names().contains(&k.as_str()));
     let missing: Vec<Column> = Column::ALL.into_iter().filter(|c| position(*c).is_none()).collect();
     if !missing.is_empty() {

@@ -56,6 +56,19 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// A loose comparison key for short answers and column names: Turkish-folded, without Turkish
+/// letters, punctuation turned into spaces ("Okudum, onaylıyorum!" → "okudum onayliyorum",
+/// "Adı Soyadı" → "adi soyadi").
+pub fn words_key(s: &str) -> String {
+    deaccent(&fold(s))
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Replaces the six Turkish-only letters by their closest ASCII letter; used where a person may
 /// have typed without a Turkish keyboard ("Subat", "Agustos").
 pub fn deaccent(s: &str) -> String {
@@ -94,6 +107,13 @@ mod tests {
         assert_ne!(fold("ILGAZ IŞIK"), fold("ilgaz işik"));
         assert_eq!(fold("İpek  Öztürk"), fold("ipek öztürk"));
         assert_eq!(fold("Hâlide"), fold("Halide"));
+    }
+
+    #[test]
+    fn words_keys_ignore_case_accents_and_punctuation() {
+        assert_eq!(words_key("Okudum, onaylıyorum!"), "okudum onayliyorum");
+        assert_eq!(words_key("  Adı   Soyadı "), "adi soyadi");
+        assert_eq!(words_key("KURUM E-POSTA"), "kurum e posta");
     }
 
     #[test]

@@ -31,6 +31,17 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// A valid TC Kimlik No for each `n` (check digits computed), for bulk test data.
+pub fn valid_tckn(n: u64) -> String {
+    let mut d: Vec<u32> = format!("{:09}", 100_000_000 + n).chars().map(|c| c.to_digit(10).unwrap()).collect();
+    let odd = d[0] + d[2] + d[4] + d[6] + d[8];
+    let even = d[1] + d[3] + d[5] + d[7];
+    d.push(((odd * 7) as i64 - even as i64).rem_euclid(10) as u32);
+    let sum: u32 = d.iter().sum();
+    d.push(sum % 10);
+    d.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect()
+}
+
 /// An institutional address no other test uses (the SMTP sink's Maildir is shared).
 pub fn unique_email(local: &str) -> String {
     format!("{local}.{}@kurum.gov.tr", rand::random::<u32>())
@@ -159,6 +170,17 @@ impl TestBot {
 
     pub fn staff_password(&self) -> String {
         std::fs::read_to_string(self.data_dir.join("staff-password")).expect("staff password file").trim().to_owned()
+    }
+
+    /// A staff page as the default "admin" sees it: (status, HTML).
+    pub async fn staff_page(&self, path: &str) -> (u16, String) {
+        let r = reqwest::Client::new()
+            .get(format!("{}{path}", self.url()))
+            .basic_auth("admin", Some(self.staff_password()))
+            .send()
+            .await
+            .expect("staff page");
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
     }
 }
 

@@ -112,18 +112,9 @@ async fn a_refused_address_is_marked_failed_and_the_others_still_go() {
     fine.say(&email).await;
     verify(&fine, &sink.maildir, &email).await;
 
-    let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let page = client
-            .get(format!("{}/staff", bot.url()))
-            .basic_auth("admin", Some(bot.staff_password()))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let (_, page) = bot.staff_page("/staff").await;
         if page.contains("Gönderilemeyen e-postalar") {
             assert!(page.contains("E-posta doğrulama kodu"), "{page}");
             assert!(page.contains("550"), "the server's answer is shown");

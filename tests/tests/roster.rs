@@ -144,16 +144,7 @@ async fn two_instances_never_send_the_same_reminder() {
     let a = Store::connect(&url, Vault::from_master_key(&[6; 32])).await.unwrap();
     let b = Store::connect(&url, Vault::from_master_key(&[6; 32])).await.unwrap();
     let roster: Vec<RosterEntry> = (0..300u64)
-        .map(|i| {
-            let mut d: Vec<u32> = format!("{:09}", 200_000_000 + i).chars().map(|c| c.to_digit(10).unwrap()).collect();
-            let odd = d[0] + d[2] + d[4] + d[6] + d[8];
-            let even = d[1] + d[3] + d[5] + d[7];
-            d.push(((odd * 7) as i64 - even as i64).rem_euclid(10) as u32);
-            let sum: u32 = d.iter().sum();
-            d.push(sum % 10);
-            let tckn: String = d.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect();
-            person(&tckn, &format!("p{i}@kurum.gov.tr"), (i % 45) as i64)
-        })
+        .map(|i| person(&eimza_tests::valid_tckn(100_000_000 + i), &format!("p{i}@kurum.gov.tr"), (i % 45) as i64))
         .collect();
     a.import_roster(&roster, "import", 0).await.unwrap();
     let (x, y) = tokio::join!(a.queue_due_reminders(today(), &OFFSETS, 1), b.queue_due_reminders(today(), &OFFSETS, 1));

@@ -162,29 +162,13 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     assert!(r.text().await.unwrap().contains("yalnızca bilgi işlem personeli"));
     let r = client.get(format!("{}/staff", bot.url())).basic_auth("admin", Some("wrong")).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    let page = client
-        .get(format!("{}/staff", bot.url()))
-        .basic_auth("admin", Some(bot.staff_password()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = bot.staff_page("/staff").await;
     assert!(page.contains(&number));
     assert!(page.contains("123******50"));
     assert!(!page.contains("12345678950"), "staff sees the TC Kimlik No masked");
     assert!(page.contains("Ilgaz Işık"));
     assert!(page.contains("Toplam 1 başvuru"));
-    let detail = client
-        .get(format!("{}/staff/tickets/{number}", bot.url()))
-        .basic_auth("admin", Some(bot.staff_password()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, detail) = bot.staff_page(&format!("/staff/tickets/{number}")).await;
     assert!(detail.contains("Bilgiler alınıyor") && detail.contains("Başvuru alındı"), "timeline from → to");
 }
 
@@ -211,15 +195,7 @@ async fn cancel_and_delete_my_data() {
     assert!(a.text().contains("Kişisel verileriniz silindi."));
     let t = serde_json::to_string(&chat.transcript().await.body).unwrap();
     assert!(!t.contains("10000000146") && !t.contains("Ayşe Yılmaz"), "the transcript lost the personal data: {t}");
-    let page = reqwest::Client::new()
-        .get(format!("{}/staff/tickets/{number}", bot.url()))
-        .basic_auth("admin", Some(bot.staff_password()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = bot.staff_page(&format!("/staff/tickets/{number}")).await;
     assert!(page.contains("(silindi)"));
     assert!(page.contains("Kişisel veriler silindi"));
     assert!(!page.contains("Ayşe"));

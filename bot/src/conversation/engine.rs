@@ -70,21 +70,8 @@ fn looks_like_pin(text: &str) -> bool {
     digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Folded, accent-free, punctuation-free form of a short answer ("Okudum, onaylıyorum!" →
-/// "okudum onayliyorum").
-fn normalise(text: &str) -> String {
-    let folded = turkish::deaccent(&turkish::fold(text));
-    folded
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn is_one_of(text: &str, words: &[&str]) -> bool {
-    let n = normalise(text);
+    let n = turkish::words_key(text);
     words.contains(&n.as_str())
 }
 
@@ -100,7 +87,7 @@ const SUMMARY_EDIT: &[&str] = &["duzelt", "degistir", "edit", "change"];
 const SUMMARY_CANCEL: &[&str] = &["iptal", "cancel", "vazgec"];
 
 fn field_from_words(text: &str) -> Option<Field> {
-    let n = normalise(text);
+    let n = turkish::words_key(text);
     let table: [(Field, &[&str]); 5] = [
         (Field::Tckn, &["tc", "tc kimlik no", "tc kimlik", "tckn", "kimlik", "kimlik no", "tc no", "id number"]),
         (Field::Name, &["ad", "ad soyad", "adsoyad", "isim", "soyad", "name", "full name"]),

@@ -21,16 +21,7 @@ use eimza_bot::vault::Vault;
 use eimza_bot::{Application, Config};
 use serde_json::json;
 
-/// A valid TC Kimlik No for each n (check digits computed).
-fn tckn(n: u64) -> String {
-    let mut d: Vec<u32> = format!("{:09}", 100_000_000 + n).chars().map(|c| c.to_digit(10).unwrap()).collect();
-    let odd = d[0] + d[2] + d[4] + d[6] + d[8];
-    let even = d[1] + d[3] + d[5] + d[7];
-    d.push(((odd * 7) as i64 - even as i64).rem_euclid(10) as u32);
-    let sum: u32 = d.iter().sum();
-    d.push(sum % 10);
-    d.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect()
-}
+use eimza_tests::valid_tckn as tckn;
 
 fn script(n: u64) -> Vec<Input> {
     let t = |s: &str| Input::Text(s.to_owned());
