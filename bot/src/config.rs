@@ -29,8 +29,37 @@ pub struct Config {
     pub staff: StaffConfig,
     pub mail: MailConfig,
     pub reminders: RemindersConfig,
+    pub helpdesk: HelpdeskConfig,
     /// Where people reach the web chat; used in links in e-mails.
     pub public_url: String,
+}
+
+/// Forwarding of every new ticket and every change to the institution's existing help-desk.
+#[derive(Clone, Debug, Deserialize)]
+pub struct HelpdeskConfig {
+    /// E-mail-to-ticket address; empty = off.
+    #[serde(default)]
+    pub email: String,
+    /// JSON webhook; empty = off.
+    #[serde(default)]
+    pub webhook_url: String,
+    /// Key of the HMAC-SHA256 signature of each webhook call.
+    #[serde(default)]
+    pub webhook_secret: Option<SecretString>,
+}
+
+impl HelpdeskConfig {
+    /// The outbox channels a ticket change is forwarded on.
+    pub fn channels(&self) -> Vec<&'static str> {
+        let mut channels = Vec::new();
+        if !self.email.trim().is_empty() {
+            channels.push(crate::store::outbox_kinds::EMAIL);
+        }
+        if !self.webhook_url.trim().is_empty() {
+            channels.push(crate::store::outbox_kinds::WEBHOOK);
+        }
+        channels
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

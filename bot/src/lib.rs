@@ -11,12 +11,14 @@
 //! - [`store`]: SQLite / PostgreSQL persistence; owns encryption of personal data ([`vault`]).
 //! - [`i18n`]: rendering messages in the person's language (catalogue from `eimza-protocol`).
 //! - [`web`]: the web chat page, its JSON API and the staff view.
-//! - [`mail`]: the e-mail delivery worker over the outbox (SMTP or .eml files).
+//! - [`mail`]: the e-mail delivery worker over the outbox (SMTP or .eml files); [`webhook`]:
+//!   the help-desk webhook worker; [`delivery`]: what both share (retries, settling).
 //! - [`roster`]: reading the support desk's roster CSV; reminders are queued from it.
 //! - [`startup`], [`config`], [`jobs`]: wiring, configuration, background jobs.
 
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod conversation;
 pub mod domain;
 pub mod i18n;
@@ -29,6 +31,7 @@ pub mod store;
 pub mod ticket;
 pub mod vault;
 pub mod web;
+pub mod webhook;
 
 pub use config::Config;
 pub use startup::Application;

@@ -17,12 +17,12 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use rand::Rng;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
+use crate::config::{Config, MailConfig, MailTransport, SmtpSecurity};
+use crate::delivery::{self, Retry, SendError};
 use crate::clock;
-use crate::config::{MailConfig, MailTransport, SmtpSecurity};
 use crate::i18n::Texts;
 use crate::store::{Claimed, Store, StoreError, TicketRow, outbox_kinds};
 
@@ -31,20 +31,10 @@ const LEASE_MS: i64 = 5 * 60 * 1000;
 /// Messages claimed and sent at once, and the SMTP connections kept open for them.
 const BATCH: i64 = 32;
 const POOL_SIZE: u32 = 8;
-const MAX_BACKOFF_SECS: u64 = 3600;
 
 enum Sender {
     File(AsyncFileTransport<Tokio1Executor>),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-}
-
-/// Why a message was not sent.
-#[derive(Debug)]
-enum SendError {
-    /// Worth trying again later.
-    Temporary(String),
-    /// Will never work (a 5xx, an impossible address).
-    Permanent(String),
 }
 
 /// What to do with one outbox message.
@@ -63,16 +53,14 @@ pub struct Mailer {
     from: Mailbox,
     /// Where people open the web chat (links in reminders).
     public_url: String,
+    /// The institution's help-desk address for e-mail-to-ticket forwarding.
+    helpdesk: Option<String>,
 }
 
 impl Mailer {
-    pub fn new(
-        store: Store,
-        texts: Arc<Texts>,
-        config: MailConfig,
-        data_dir: &Path,
-        public_url: &str,
-    ) -> anyhow::Result<Mailer> {
+    pub fn new(store: Store, texts: Arc<Texts>, all: &Config) -> anyhow::Result<Mailer> {
+        let config = all.mail.clone();
+        let data_dir: &Path = &all.data_dir;
         let from: Mailbox = config.from.parse().map_err(|e| anyhow::anyhow!("mail.from {:?}: {e}", config.from))?;
         let sender = match config.transport {
             MailTransport::File => {
@@ -98,7 +86,9 @@ impl Mailer {
                 Sender::Smtp(builder.pool_config(PoolConfig::new().max_size(POOL_SIZE)).build())
             }
         };
-        Ok(Mailer { store, texts, config, sender, from, public_url: public_url.trim_end_matches('/').to_owned() + "/" })
+        let public_url = all.public_url.trim_end_matches('/').to_owned() + "/";
+        let helpdesk = Some(all.helpdesk.email.trim().to_owned()).filter(|e| !e.is_empty());
+        Ok(Mailer { store, texts, config, sender, from, public_url, helpdesk })
     }
 
     /// Delivers until the task is dropped: at once when something is queued, and every
@@ -164,26 +154,8 @@ impl Mailer {
     }
 
     async fn settle(&self, item: &Claimed, result: Result<(), SendError>) -> Result<(), StoreError> {
-        let now = clock::now_ms();
-        match result {
-            Ok(()) => {
-                tracing::info!(id = item.id, kind = %item.kind, "e-mail sent");
-                self.store.mark_sent(item.id, now, None).await
-            }
-            Err(SendError::Permanent(e)) => {
-                tracing::warn!(id = item.id, kind = %item.kind, error = %e, "e-mail refused for good");
-                self.store.mark_failed(item.id, now, &e).await
-            }
-            Err(SendError::Temporary(e)) if item.attempts >= i64::from(self.config.max_attempts) => {
-                tracing::warn!(id = item.id, attempts = item.attempts, error = %e, "e-mail given up after retries");
-                self.store.mark_failed(item.id, now, &e).await
-            }
-            Err(SendError::Temporary(e)) => {
-                let delay = backoff_secs(self.config.retry_base_secs, item.attempts);
-                tracing::info!(id = item.id, attempts = item.attempts, retry_in_secs = delay, error = %e, "e-mail will be retried");
-                self.store.mark_retry(item.id, now + (delay * 1000) as i64, &e).await
-            }
-        }
+        let retry = Retry { base_secs: self.config.retry_base_secs, max_attempts: self.config.max_attempts };
+        delivery::settle(&self.store, item, result, retry).await
     }
 
     async fn send(&self, message: Message) -> Result<(), SendError> {
@@ -225,6 +197,19 @@ impl Mailer {
                 ];
                 let to = payload["to"].as_str().unwrap_or_default().to_owned();
                 (vec![to], lang, self.texts.with(lang, "mail-reminder-subject", &args), self.texts.with(lang, "mail-reminder-body", &args))
+            }
+            outbox_kinds::FORWARD => {
+                let Some(helpdesk) = &self.helpdesk else {
+                    return Ok(Ok(Composed::Skip(self.texts.get(Lang::Tr, "mail-no-helpdesk-address"))));
+                };
+                let Some(ticket) = (match item.ticket_id {
+                    Some(id) => self.store.ticket_by_id(id).await?,
+                    None => None,
+                }) else {
+                    return Ok(Err(SendError::Permanent("the ticket of this notice does not exist".into())));
+                };
+                let (subject, body) = self.staff_notice(&ticket, "helpdesk-ticket-changed");
+                (vec![helpdesk.clone()], Lang::Tr, subject, body)
             }
             outbox_kinds::NOTIFY_APPLICANT | outbox_kinds::NOTIFY_STAFF => {
                 let Some(ticket) = (match item.ticket_id {
@@ -327,24 +312,9 @@ fn html_body(lang: Lang, body: &str, footer: &str) -> String {
     html
 }
 
-/// base · 2^(attempt−1), at most an hour, plus up to 20 % jitter so retries do not march in step.
-fn backoff_secs(base: u64, attempts: i64) -> u64 {
-    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
-    let delay = base.max(1).saturating_mul(1u64 << exp).min(MAX_BACKOFF_SECS);
-    delay + rand::rng().random_range(0..=delay / 5)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        for (attempt, low) in [(1, 30), (2, 60), (3, 120), (10, 3600), (40, 3600)] {
-            let d = backoff_secs(30, attempt);
-            assert!(d >= low && d <= low + low / 5, "attempt {attempt}: {d}");
-        }
-    }
 
     #[test]
     fn one_ticket_or_one_address_is_one_lane() {

@@ -22,6 +22,7 @@ use crate::store::Store;
 use crate::vault::{self, Vault};
 use crate::web::{self, AppState, StaffAccounts};
 use crate::mail::Mailer;
+use crate::webhook::Webhook;
 use crate::{clock, jobs};
 
 pub struct Application {
@@ -29,12 +30,13 @@ pub struct Application {
     state: AppState,
     store: Store,
     mailer: Mailer,
+    webhook: Option<Webhook>,
     config: Config,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let store = open_store(&config).await?;
+        let store = open_store(&config).await?.with_forwarding(config.helpdesk.channels());
         let institution = &config.institution;
         let institution_json = serde_json::json!({
             "domains": institution.domains,
@@ -50,13 +52,17 @@ impl Application {
             retention_days: config.retention_days,
         };
         let staff = Arc::new(StaffAccounts::new(staff_accounts(&config)?));
-        let mailer = Mailer::new(store.clone(), texts.clone(), config.mail.clone(), &config.data_dir, &config.public_url)
-            .context("e-mail configuration")?;
+        let mailer = Mailer::new(store.clone(), texts.clone(), &config).context("e-mail configuration")?;
+        let webhook = if config.helpdesk.webhook_url.trim().is_empty() {
+            None
+        } else {
+            Some(Webhook::new(store.clone(), &config).context("help-desk webhook configuration")?)
+        };
         let service = Arc::new(ChatService::new(store.clone(), texts, settings));
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("listening on {}", config.http_addr))?;
-        Ok(Application { listener, state: AppState { service, staff }, store, mailer, config })
+        Ok(Application { listener, state: AppState { service, staff }, store, mailer, webhook, config })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -75,11 +81,15 @@ impl Application {
             self.config.retention_days,
         ));
         let mail = tokio::spawn(self.mailer.run());
+        let webhook = self.webhook.map(|w| tokio::spawn(w.run()));
         let reminders = tokio::spawn(jobs::reminder_loop(self.store.clone(), self.config.reminders.clone()));
         let app = web::router(self.state);
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         purge.abort();
         mail.abort();
+        if let Some(w) = webhook {
+            w.abort();
+        }
         reminders.abort();
         self.store.close().await;
         tracing::info!("eimza-bot stopped");

@@ -237,6 +237,8 @@ mail-staff-body =
 mail-footer = This e-mail was sent automatically by the e-signature renewal assistant (eimza); please do not reply.
 mail-no-staff-address = no IT desk e-mail address is configured
 mail-personal-data-gone = the request's personal data has been deleted
+mail-no-helpdesk-address = no help-desk e-mail address is configured
+helpdesk-ticket-changed = Change in an e-signature renewal request
 
 ## Roster and reminders
 

@@ -237,6 +237,8 @@ mail-staff-body =
 mail-footer = Bu e-posta e-İmza yenileme asistanı (eimza) tarafından otomatik olarak gönderildi; lütfen yanıtlamayın.
 mail-no-staff-address = bilgi işlem için e-posta adresi yapılandırılmamış
 mail-personal-data-gone = başvurunun kişisel verileri silinmiş
+mail-no-helpdesk-address = yardım masası e-posta adresi yapılandırılmamış
+helpdesk-ticket-changed = e-İmza yenileme başvurusunda değişiklik
 
 ## Kişi listesi (roster) ve hatırlatmalar
 

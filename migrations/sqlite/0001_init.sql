@@ -114,6 +114,7 @@ CREATE TABLE outbox (
     last_error      TEXT
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+CREATE INDEX outbox_pending_by_ticket ON outbox (ticket_id, channel, id) WHERE sent_at IS NULL AND failed_at IS NULL;
 
 -- The roster the support desk imports (and, later, certificates the agent reads): who holds a
 -- certificate and the Istanbul calendar day it expires (days since 1970-01-01).

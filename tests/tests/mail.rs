@@ -172,7 +172,7 @@ async fn the_applicant_is_told_of_each_step_in_their_language() {
         ("mail.smtp.security", "\"none\""),
     ])
     .unwrap();
-    let mailer = Mailer::new(store.clone(), std::sync::Arc::new(Texts::embedded()), config.mail, dir.path(), &config.public_url).unwrap();
+    let mailer = Mailer::new(store.clone(), std::sync::Arc::new(Texts::embedded()), &config).unwrap();
     let email = unique_email("applicant");
     let person = store.person("telegram", "42", 0).await.unwrap();
     let draft = Draft {

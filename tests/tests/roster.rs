@@ -170,7 +170,7 @@ async fn the_reminder_e_mail_says_when_and_how() {
         ("public_url", "\"https://eimza.kurum.gov.tr\""),
     ])
     .unwrap();
-    let mailer = Mailer::new(store.clone(), std::sync::Arc::new(Texts::embedded()), config.mail, dir.path(), &config.public_url).unwrap();
+    let mailer = Mailer::new(store.clone(), std::sync::Arc::new(Texts::embedded()), &config).unwrap();
     store.import_roster(&[person("10000000146", "hatirlat@kurum.gov.tr", 14), person("12345678950", "yarin@kurum.gov.tr", 1)], "import", 0).await.unwrap();
     assert_eq!(store.queue_due_reminders(today(), &OFFSETS, 1).await.unwrap(), 2);
     assert_eq!(mailer.deliver_due().await.unwrap(), 2);

@@ -278,3 +278,37 @@ async fn a_wrong_key_cannot_read_the_data() {
 async fn unsupported_urls_are_refused() {
     assert!(Store::connect("mysql://x", Vault::from_master_key(&[1; 32])).await.is_err());
 }
+
+on_both!(a_tickets_messages_are_claimed_in_order_across_retries, |store| {
+    use eimza_bot::store::NewMessage;
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    let id = ticket_id(&store, "EIMZA-2026-000001").await;
+    let mut tx = store.begin().await.unwrap();
+    for (key, ticket) in [("first", Some(id)), ("second", Some(id)), ("other", None)] {
+        let message = NewMessage {
+            idem_key: key.into(),
+            channel: "webhook",
+            kind: "helpdesk-forward",
+            ticket_id: ticket,
+            message_id: "x",
+            payload: Some(serde_json::json!({ "to": key })),
+        };
+        assert!(tx.enqueue(message.clone(), NOW).await.unwrap());
+        assert!(!tx.enqueue(message, NOW).await.unwrap(), "a second enqueue with the same key is dropped");
+    }
+    tx.commit().await.unwrap();
+    let keys = |c: Vec<eimza_bot::store::Claimed>| c.into_iter().map(|m| m.idem_key).collect::<Vec<_>>();
+    let first = store.claim_due("webhook", NOW, 60_000, 10).await.unwrap();
+    assert_eq!(keys(first.clone()), ["first", "other"], "the second waits for the first");
+    assert!(store.claim_due("webhook", NOW, 60_000, 10).await.unwrap().is_empty(), "claimed rows are leased");
+    store.mark_retry(first[0].id, NOW + 1000, "503").await.unwrap();
+    assert!(store.claim_due("webhook", NOW + 10, 60_000, 10).await.unwrap().is_empty(), "still waiting for the retry");
+    let again = store.claim_due("webhook", NOW + 1000, 60_000, 10).await.unwrap();
+    assert_eq!(keys(again.clone()), ["first"]);
+    assert_eq!(again[0].attempts, 2);
+    store.mark_sent(again[0].id, NOW + 1001, None).await.unwrap();
+    assert_eq!(keys(store.claim_due("webhook", NOW + 1002, 60_000, 10).await.unwrap()), ["second"]);
+    assert!(store.claim_due("email", NOW + 1002, 60_000, 10).await.unwrap().len() >= 1, "channels are separate");
+});

@@ -44,6 +44,9 @@ pub mod outbox_kinds {
     pub const NOTIFY_STAFF: &str = "notify-staff";
     pub const EMAIL_CODE: &str = "email-code";
     pub const REMINDER: &str = "reminder";
+    pub const WEBHOOK: &str = "webhook";
+    /// A ticket change forwarded to the institution's help-desk (e-mail or webhook channel).
+    pub const FORWARD: &str = "helpdesk-forward";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +78,8 @@ pub struct Store {
     write_lock: Option<Arc<Mutex<()>>>,
     /// Rung when a transaction that queued outbox messages commits, so delivery starts at once.
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// Channels every ticket change is forwarded on to the institution's help-desk.
+    forward_channels: Vec<&'static str>,
 }
 
 fn migrator(backend: Backend) -> Migrator {
@@ -151,7 +156,14 @@ impl Store {
             vault,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            forward_channels: Vec::new(),
         })
+    }
+
+    /// Forward every ticket change on these outbox channels (see `HelpdeskConfig`).
+    pub fn with_forwarding(mut self, channels: Vec<&'static str>) -> Store {
+        self.forward_channels = channels;
+        self
     }
 
     pub fn backend(&self) -> Backend {

@@ -105,22 +105,30 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Takes up to `limit` due messages of a channel for `lease_ms`.
+    /// Takes up to `limit` due messages of a channel for `lease_ms`. A ticket's messages on a
+    /// channel go out in order: one waits while an earlier one is pending (retrying), so a
+    /// reader never sees the second step before the first.
     pub async fn claim_due(&self, channel: &str, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>> {
         let sql = match self.backend {
             Backend::Postgres => {
                 "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1
-                 WHERE id IN (SELECT id FROM outbox
+                 WHERE id IN (SELECT id FROM outbox o
                               WHERE channel = $2 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
                                 AND (claimed_until IS NULL OR claimed_until < $3)
+                                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.ticket_id = o.ticket_id
+                                                AND e.channel = o.channel AND e.id < o.id
+                                                AND e.sent_at IS NULL AND e.failed_at IS NULL)
                               ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
                  RETURNING id, idem_key, kind, ticket_id, message_id, payload_enc, attempts"
             }
             Backend::Sqlite => {
                 "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1
-                 WHERE id IN (SELECT id FROM outbox
+                 WHERE id IN (SELECT id FROM outbox o
                               WHERE channel = $2 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
                                 AND (claimed_until IS NULL OR claimed_until < $3)
+                                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.ticket_id = o.ticket_id
+                                                AND e.channel = o.channel AND e.id < o.id
+                                                AND e.sent_at IS NULL AND e.failed_at IS NULL)
                               ORDER BY id LIMIT $4)
                  RETURNING id, idem_key, kind, ticket_id, message_id, payload_enc, attempts"
             }

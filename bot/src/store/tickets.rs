@@ -195,6 +195,22 @@ impl Tx<'_> {
                 self.enqueue(message, now).await?;
             }
         }
+        // The institution's help-desk hears of every change (what changed is kept non-personal;
+        // the rest is read from the ticket when it is sent).
+        for channel in self.store.forward_channels.clone() {
+            let kind = super::outbox_kinds::FORWARD;
+            let message = super::NewMessage {
+                idem_key: format!("ticket:{ticket_id}:{}:{channel}:{kind}", to.code()),
+                channel,
+                kind,
+                ticket_id: Some(ticket_id),
+                message_id: "helpdesk-ticket-changed",
+                payload: Some(serde_json::json!({
+                    "event": event.code(), "from": from.code(), "to": to.code(), "actor": actor.code(), "at": now,
+                })),
+            };
+            self.enqueue(message, now).await?;
+        }
         Ok(())
     }
 

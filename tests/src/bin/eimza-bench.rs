@@ -304,7 +304,7 @@ mod roster {
             ("mail.smtp.security", "\"none\""),
         ])
         .unwrap();
-        let mailer = Mailer::new(store, std::sync::Arc::new(Texts::embedded()), config.mail, dir.path(), &config.public_url).unwrap();
+        let mailer = Mailer::new(store, std::sync::Arc::new(Texts::embedded()), &config).unwrap();
         let start = Instant::now();
         let sent = mailer.deliver_due().await.unwrap();
         let secs = start.elapsed().as_secs_f64();
