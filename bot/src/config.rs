@@ -30,8 +30,18 @@ pub struct Config {
     pub mail: MailConfig,
     pub reminders: RemindersConfig,
     pub helpdesk: HelpdeskConfig,
+    pub web: WebConfig,
     /// Where people reach the web chat; used in links in e-mails.
     pub public_url: String,
+}
+
+/// Limits of the public web chat API (per client address, per session).
+#[derive(Clone, Debug, Deserialize)]
+pub struct WebConfig {
+    pub sessions_burst: u32,
+    pub sessions_per_minute: u32,
+    pub messages_burst: u32,
+    pub messages_per_minute: u32,
 }
 
 /// Forwarding of every new ticket and every change to the institution's existing help-desk.

@@ -62,7 +62,8 @@ impl Application {
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("listening on {}", config.http_addr))?;
-        Ok(Application { listener, state: AppState { service, staff }, store, mailer, webhook, config })
+        let limits = Arc::new(web::Limits::new(&config.web));
+        Ok(Application { listener, state: AppState { service, staff, limits }, store, mailer, webhook, config })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -84,7 +85,9 @@ impl Application {
         let webhook = self.webhook.map(|w| tokio::spawn(w.run()));
         let reminders = tokio::spawn(jobs::reminder_loop(self.store.clone(), self.config.reminders.clone()));
         let app = web::router(self.state);
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
         purge.abort();
         mail.abort();
         if let Some(w) = webhook {

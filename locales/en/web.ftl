@@ -17,7 +17,7 @@ api-error-not-found = There is no such chat session.
 api-error-bad-request = The request could not be read: a JSON object with a “text” or “button” field is expected.
 api-error-too-long = The message is too long; at most { $max } bytes can be sent.
 api-error-empty = An empty message cannot be sent.
-api-error-rate-limited = You are sending messages too fast; please wait a moment.
+api-error-rate-limited = Too many requests in a short time; please wait a moment and try again.
 api-error-internal = Something unexpected went wrong; please try again shortly.
 
 staff-page-title = e-Signature renewal requests

@@ -17,7 +17,7 @@ api-error-not-found = Böyle bir sohbet oturumu yok.
 api-error-bad-request = İstek okunamadı: “text” ya da “button” alanı olan bir JSON nesnesi bekleniyor.
 api-error-too-long = Mesaj çok uzun; en fazla { $max } bayt gönderebilirsiniz.
 api-error-empty = Boş mesaj gönderilemez.
-api-error-rate-limited = Çok hızlı mesaj gönderiyorsunuz; lütfen biraz bekleyin.
+api-error-rate-limited = Kısa sürede çok fazla istek geldi; lütfen biraz bekleyip yeniden deneyin.
 api-error-internal = Beklenmeyen bir sorun oluştu; lütfen biraz sonra yeniden deneyin.
 
 staff-page-title = e-İmza yenileme başvuruları

@@ -328,3 +328,28 @@ async fn the_staff_view_takes_odd_queries_and_sends_safe_headers() {
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_are_slowed_down_politely() {
+    let bot = TestBot::start_with(&[
+        ("EIMZA_WEB__SESSIONS_BURST", "3"),
+        ("EIMZA_WEB__SESSIONS_PER_MINUTE", "1"),
+        ("EIMZA_WEB__MESSAGES_BURST", "5"),
+        ("EIMZA_WEB__MESSAGES_PER_MINUTE", "1"),
+    ])
+    .await;
+    let chat = WebChat::open(&bot.url()).await;
+    WebChat::open(&bot.url()).await;
+    WebChat::open(&bot.url()).await;
+    let r = reqwest::Client::new().post(format!("{}/api/webchat/sessions", bot.url())).send().await.unwrap();
+    assert_eq!(r.status(), 429, "a fourth session from the same address at once");
+    assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 0);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Kısa sürede çok fazla istek geldi; lütfen biraz bekleyip yeniden deneyin.");
+    for _ in 0..5 {
+        chat.say("/yardim").await;
+    }
+    let a = chat.post_raw(serde_json::to_vec(&json!({"text": "/yardim"})).unwrap(), &chat.token).await;
+    assert_eq!(a.status, 429);
+    assert_eq!(a.error_message(), "Kısa sürede çok fazla istek geldi; lütfen biraz bekleyip yeniden deneyin.");
+}

@@ -11,7 +11,9 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -44,10 +46,15 @@ struct MessageBody {
     button: Option<String>,
 }
 
-async fn create_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn create_session(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     let lang = request_lang(&headers);
     let texts = state.service.texts();
     let result = async {
+        state.limits.sessions.take(&peer.ip()).map_err(ApiError::RateLimited)?;
         let (session, token) = state.service.store().create_web_session(clock::now_ms()).await?;
         let incoming = Incoming {
             transport: Transport::Web,
@@ -113,6 +120,7 @@ async fn send_message(
     let lang = request_lang(&headers);
     let result = async {
         let web = authorise(&state, &headers, &session).await?;
+        state.limits.messages.take(&web.id).map_err(ApiError::RateLimited)?;
         // A body over the limit is a message that is too long, not a transport failure.
         let body = body.map_err(|_| ApiError::TooLong(MAX_TEXT))?;
         let input = parse_input(&body)?;

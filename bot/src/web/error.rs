@@ -17,6 +17,8 @@ pub enum ApiError {
     BadRequest,
     TooLong(usize),
     Empty,
+    /// Too many requests; try again after this many seconds.
+    RateLimited(u64),
     Internal(String),
 }
 
@@ -44,12 +46,20 @@ impl ApiError {
                 texts.with(lang, "api-error-too-long", &[("max", Arg::Str(crate::i18n::number(lang, *max as i64)))]),
             ),
             ApiError::Empty => (StatusCode::BAD_REQUEST, "empty", texts.get(lang, "api-error-empty")),
+            ApiError::RateLimited(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited", texts.get(lang, "api-error-rate-limited"))
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", texts.get(lang, "api-error-internal"))
             }
         };
         let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
+        if let ApiError::RateLimited(seconds) = self {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
         if matches!(self, ApiError::Unauthorized) {
             response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }

@@ -3,6 +3,7 @@
 
 mod api;
 mod error;
+mod limits;
 mod page;
 mod staff;
 
@@ -21,6 +22,22 @@ use crate::service::ChatService;
 pub struct AppState {
     pub service: Arc<ChatService>,
     pub staff: Arc<StaffAccounts>,
+    pub limits: Arc<Limits>,
+}
+
+/// Rate limits of the public web chat API.
+pub struct Limits {
+    sessions: limits::RateLimiter<std::net::IpAddr>,
+    messages: limits::RateLimiter<String>,
+}
+
+impl Limits {
+    pub fn new(config: &crate::config::WebConfig) -> Limits {
+        Limits {
+            sessions: limits::RateLimiter::new(config.sessions_burst, config.sessions_per_minute),
+            messages: limits::RateLimiter::new(config.messages_burst, config.messages_per_minute),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -132,6 +132,9 @@ async fn over_http(people: u64, concurrency: u64) -> Stats {
         ("http_addr", "\"127.0.0.1:0\""),
         ("data_dir", &format!("\"{}\"", data.display())),
         ("locales_dir", "\"/nonexistent\""),
+        // one client address opens every session here
+        ("web.sessions_burst", "1000000"),
+        ("web.sessions_per_minute", "1000000"),
     ])
     .unwrap();
     let app = Application::build(config).await.unwrap();
