@@ -141,27 +141,43 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in rows {
-            let payload = match opt::<Vec<u8>>(&row, "payload_enc")? {
-                Some(sealed) => {
-                    let json = self.vault.decrypt(PAYLOAD, &sealed).map_err(corrupt)?;
-                    Some(serde_json::from_slice(&json).map_err(corrupt)?)
-                }
-                None => None,
-            };
-            claimed.push(Claimed {
-                id: row.try_get("id")?,
-                idem_key: row.try_get("idem_key")?,
-                kind: row.try_get("kind")?,
-                ticket_id: opt(&row, "ticket_id")?,
-                message_id: row.try_get("message_id")?,
-                payload,
-                attempts: row.try_get("attempts")?,
-            });
-        }
+        let mut claimed = rows.iter().map(|row| self.decode_message(row)).collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|c| c.id);
         Ok(claimed)
+    }
+
+    fn decode_message(&self, row: &sqlx::any::AnyRow) -> Result<Claimed> {
+        let payload = match opt::<Vec<u8>>(row, "payload_enc")? {
+            Some(sealed) => {
+                let json = self.vault.decrypt(PAYLOAD, &sealed).map_err(corrupt)?;
+                Some(serde_json::from_slice(&json).map_err(corrupt)?)
+            }
+            None => None,
+        };
+        Ok(Claimed {
+            id: row.try_get("id")?,
+            idem_key: row.try_get("idem_key")?,
+            kind: row.try_get("kind")?,
+            ticket_id: opt(row, "ticket_id")?,
+            message_id: row.try_get("message_id")?,
+            payload,
+            attempts: row.try_get("attempts")?,
+        })
+    }
+
+    /// Messages of a channel not yet sent, after `after_id`, without claiming them: a read-only
+    /// look at what is queued.
+    pub async fn peek_outbox(&self, channel: &str, after_id: i64, limit: i64) -> Result<Vec<Claimed>> {
+        let rows = sqlx::query(
+            "SELECT id, idem_key, kind, ticket_id, message_id, payload_enc, attempts FROM outbox
+             WHERE channel = $1 AND id > $2 AND sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT $3",
+        )
+        .bind(channel.to_owned())
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| self.decode_message(row)).collect()
     }
 
     pub async fn mark_sent(&self, id: i64, now: i64, note: Option<&str>) -> Result<()> {

@@ -1,9 +1,10 @@
 //! `scripts/bench`: throughput and latency of the renewal conversation on SQLite.
 //!
-//! 1. in-process: N simulated people each go through a whole renewal as people do it (12
-//!    messages: start, consent, the five answers with two mistakes, help, confirm — which opens
-//!    the ticket — and a status check) through `ChatService` and a real SQLite file, every
-//!    message with its platform update id: the path a Telegram message takes;
+//! 1. in-process: N simulated people each go through a whole renewal as people do it (13
+//!    messages: start, consent, the five answers with two mistakes, help, the code mailed to
+//!    their address, confirm — which opens the ticket — and a status check) through
+//!    `ChatService` and a real SQLite file, every message with its platform update id: the path
+//!    a Telegram message takes;
 //! 2. over the JSON API: the same conversations as web chat sessions over real HTTP to the
 //!    bot served in this process.
 //!
@@ -23,6 +24,76 @@ use serde_json::json;
 
 use eimza_tests::valid_tckn as tckn;
 
+/// Stands in the script for the code the person reads in their mailbox.
+const CODE: &str = "{code}";
+
+fn email_of(n: u64) -> String {
+    format!("ayse.{n}@kurum.gov.tr")
+}
+
+/// The simulated people's mailboxes: codes read from the outbox without touching the write path
+/// (the mail worker's own cost is measured in the mail benchmark).
+struct OutboxMailbox {
+    store: Store,
+    codes: std::sync::Mutex<(i64, std::collections::HashMap<String, String>)>,
+}
+
+impl OutboxMailbox {
+    async fn code_for(&self, email: &str) -> String {
+        loop {
+            let after = {
+                let mut codes = self.codes.lock().unwrap();
+                if let Some(code) = codes.1.remove(email) {
+                    return code;
+                }
+                codes.0
+            };
+            let queued = self.store.peek_outbox("email", after, 512).await.unwrap();
+            let mut codes = self.codes.lock().unwrap();
+            for m in queued {
+                codes.0 = codes.0.max(m.id);
+                if let Some(p) = m.payload {
+                    codes.1.insert(p["to"].as_str().unwrap_or_default().to_owned(), p["code"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+    }
+}
+
+/// The same for the HTTP run, where the bot's mail worker writes .eml files.
+struct FileMailbox {
+    dir: std::path::PathBuf,
+    seen: std::sync::Mutex<(std::collections::HashSet<std::path::PathBuf>, std::collections::HashMap<String, String>)>,
+}
+
+impl FileMailbox {
+    async fn code_for(&self, email: &str) -> String {
+        loop {
+            {
+                let mut seen = self.seen.lock().unwrap();
+                if let Some(code) = seen.1.remove(email) {
+                    return code;
+                }
+                for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+                    let path = entry.path();
+                    if seen.0.contains(&path) {
+                        continue;
+                    }
+                    let Ok(bytes) = std::fs::read(&path) else { continue };
+                    let Some(message) = mail_parser::MessageParser::default().parse(&bytes) else { continue };
+                    let to = message.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
+                    let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+                    if let Some(at) = text.find("E-") {
+                        seen.1.insert(to, text[at..at + 7].to_owned());
+                        seen.0.insert(path);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
+
 fn script(n: u64) -> Vec<Input> {
     let t = |s: &str| Input::Text(s.to_owned());
     let b = |s: &str| Input::Button(s.to_owned());
@@ -36,6 +107,7 @@ fn script(n: u64) -> Vec<Input> {
         b("title:0"),
         t(&format!("ayse.{n}@gmail.com")), // a mistake: not an institution address
         t(&format!("ayse.{n}@kurum.gov.tr")),
+        t(CODE),
         t("5 Mart 1980"),
         b("confirm"),
         t("/durum"),
@@ -90,16 +162,21 @@ async fn in_process(people: u64, concurrency: u64) -> Stats {
         titles: config.institution.titles.clone(),
         retention_days: 90,
     };
+    let mailbox = Arc::new(OutboxMailbox { store: store.clone(), codes: Default::default() });
     let service = Arc::new(ChatService::new(store, Arc::new(Texts::embedded()), settings));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let service = service.clone();
+        let mailbox = mailbox.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut n = worker;
             while n < people {
-                for (i, input) in script(n).into_iter().enumerate() {
+                for (i, mut input) in script(n).into_iter().enumerate() {
+                    if input == Input::Text(CODE.into()) {
+                        input = Input::Text(mailbox.code_for(&email_of(n)).await);
+                    }
                     let incoming = Incoming {
                         transport: Transport::Telegram,
                         user_id: format!("user-{n}"),
@@ -112,6 +189,9 @@ async fn in_process(people: u64, concurrency: u64) -> Stats {
                     let handled = service.handle(&incoming).await.expect("handled");
                     latencies.push(t.elapsed());
                     assert!(!handled.replies.is_empty());
+                    if i == 11 {
+                        assert!(handled.replies[0].text.contains("EIMZA-"), "the ticket opened: {:?}", handled.replies);
+                    }
                 }
                 n += concurrency;
             }
@@ -138,6 +218,7 @@ async fn over_http(people: u64, concurrency: u64) -> Stats {
     ])
     .unwrap();
     let app = Application::build(config).await.unwrap();
+    let mailbox = Arc::new(FileMailbox { dir: data.join("outbox"), seen: Default::default() });
     let base = format!("http://{}", app.local_addr());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
@@ -149,6 +230,7 @@ async fn over_http(people: u64, concurrency: u64) -> Stats {
     for worker in 0..concurrency {
         let client = client.clone();
         let base = base.clone();
+        let mailbox = mailbox.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut n = worker;
@@ -160,6 +242,10 @@ async fn over_http(people: u64, concurrency: u64) -> Stats {
                 let session = created["session"].as_str().unwrap().to_owned();
                 let token = created["token"].as_str().unwrap().to_owned();
                 for input in script(n).into_iter().skip(1) {
+                    let input = match input {
+                        Input::Text(t) if t == CODE => Input::Text(mailbox.code_for(&email_of(n)).await),
+                        other => other,
+                    };
                     let body = match input {
                         Input::Text(text) => json!({ "text": text }),
                         Input::Button(id) => json!({ "button": id }),
@@ -198,7 +284,7 @@ async fn main() {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     if suite == "chat" || suite == "all" {
         let (people, concurrency) = (2_000, 32);
-        println!("== conversation: {people} people × 12 messages, {concurrency} at a time, SQLite (WAL), {cores} cores");
+        println!("== conversation: {people} people × 13 messages, {concurrency} at a time, SQLite (WAL), {cores} cores");
         for c in [16, concurrency] {
             let mut stats = in_process(people, c).await;
             stats.print(&format!("engine + store, in-process (Telegram path), {c} conversations at a time"), Some(5_000.0), Some(20.0));
