@@ -196,7 +196,22 @@ impl Mailer {
                     ("url", Arg::Str(self.public_url.clone())),
                 ];
                 let to = payload["to"].as_str().unwrap_or_default().to_owned();
-                (vec![to], lang, self.texts.with(lang, "mail-reminder-subject", &args), self.texts.with(lang, "mail-reminder-body", &args))
+                let subject = self.texts.with(lang, "mail-reminder-subject", &args);
+                let body = self.texts.with(lang, "mail-reminder-body", &args);
+                let mut message = match self.message(&item.idem_key, &[to], lang, &subject, &body) {
+                    Ok(m) => m,
+                    Err(e) => return Ok(Err(e)),
+                };
+                // RFC 2369 / 8058: mail programs offer "unsubscribe" and post to this link.
+                let token = self.store.unsubscribe_token(payload["person"].as_str().unwrap_or_default());
+                let link = format!("<{}abonelik/iptal/{token}>", self.public_url);
+                let headers = message.headers_mut();
+                headers.insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), link));
+                headers.insert_raw(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+                return Ok(Ok(Composed::Mail(Box::new(message))));
             }
             outbox_kinds::FORWARD => {
                 let Some(helpdesk) = &self.helpdesk else {

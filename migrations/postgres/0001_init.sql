@@ -138,3 +138,9 @@ CREATE TABLE reminders_sent (
     sent_at     BIGINT  NOT NULL,
     PRIMARY KEY (tckn_hash, expires_day, offset_days)
 );
+
+-- People who asked (List-Unsubscribe) not to get expiry reminders.
+CREATE TABLE reminder_optouts (
+    tckn_hash   TEXT    PRIMARY KEY,
+    at          BIGINT  NOT NULL
+);

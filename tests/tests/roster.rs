@@ -181,6 +181,38 @@ async fn the_reminder_e_mail_says_when_and_how() {
     assert!(mail.text.contains("https://eimza.kurum.gov.tr/ adresindeki yenileme asistanını açın ve /basla yazın"));
     let tomorrow = &sink.maildir.wait_for("yarin@kurum.gov.tr", 1).await[0];
     assert_eq!(tomorrow.subject, "e-İmza sertifikanızın süresi yarın doluyor");
+
+    // one-click unsubscribe (RFC 8058): the link names the person, unforgeably
+    let link = mail.header("List-Unsubscribe").unwrap();
+    assert_eq!(mail.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    let token = link.trim_matches(['<', '>']).strip_prefix("https://eimza.kurum.gov.tr/abonelik/iptal/").unwrap().to_owned();
+    assert!(!store.unsubscribe(&token.replace('.', ".x"), 3).await.unwrap(), "a forged token does nothing");
+    assert!(store.unsubscribe(&token, 3).await.unwrap());
+    // a week on, the opted-out person gets no 7-day reminder; the other one's certificate expired
+    store.import_roster(&[person("10000000214", "baska@kurum.gov.tr", 14)], "import", 4).await.unwrap();
+    assert_eq!(store.queue_due_reminders(day(7), &OFFSETS, 5).await.unwrap(), 1, "only the person who did not opt out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unsubscribe_link_asks_first_and_refuses_forgeries() {
+    let bot = eimza_tests::TestBot::start().await;
+    let key = std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap();
+    let store = Store::connect(&format!("sqlite:{}", bot.data_dir.join("eimza.db").display()), Vault::from_base64(&key).unwrap())
+        .await
+        .unwrap();
+    let token = store.unsubscribe_token(&store.vault().lookup_hash("tckn", "10000000146"));
+    let url = format!("{}/abonelik/iptal/{token}", bot.url());
+    let client = reqwest::Client::new();
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Hatırlatmaları durdur"), "a mail scanner's GET only shows a button: {page}");
+    let r = client.post(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Hatırlatma e-postaları durduruldu."));
+    let r = client.post(format!("{}/abonelik/iptal/{}x", bot.url(), token)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("Bu bağlantı geçerli değil."));
+    let r = client.post(format!("{}/abonelik/iptal/nokta-yok", bot.url())).send().await.unwrap();
+    assert_eq!(r.status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

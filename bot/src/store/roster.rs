@@ -84,7 +84,8 @@ impl Store {
         offsets.sort_unstable();
         let first = day_number(today);
         let candidates = sqlx::query(
-            "SELECT tckn_hash, name, email, expires_day FROM roster WHERE expires_day >= $1 AND expires_day <= $2",
+            "SELECT tckn_hash, name, email, expires_day FROM roster WHERE expires_day >= $1 AND expires_day <= $2
+               AND tckn_hash NOT IN (SELECT tckn_hash FROM reminder_optouts)",
         )
         .bind(first)
         .bind(first + max)
@@ -126,6 +127,32 @@ impl Store {
 
 type DueReminder = (String, i64, i64, i64, String, String);
 
+const UNSUBSCRIBE: &str = "reminder-unsubscribe";
+
+impl Store {
+    /// The token in a reminder's unsubscribe link: the person's lookup hash and a MAC of it,
+    /// so nobody can stop someone else's reminders.
+    pub fn unsubscribe_token(&self, person: &str) -> String {
+        format!("{person}.{}", self.vault.lookup_hash(UNSUBSCRIBE, person))
+    }
+
+    /// Stops reminders for the person a valid token names; false for a token we did not make.
+    pub async fn unsubscribe(&self, token: &str, now: i64) -> Result<bool> {
+        let Some((person, mac)) = token.split_once('.') else { return Ok(false) };
+        let expected = self.vault.lookup_hash(UNSUBSCRIBE, person);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), mac.as_bytes())) {
+            return Ok(false);
+        }
+        let _turn = self.write_turn().await;
+        sqlx::query("INSERT INTO reminder_optouts (tckn_hash, at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(person.to_owned())
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+}
+
 impl Tx<'_> {
     /// Marks reminders sent and queues their e-mails; a reminder another instance marked first
     /// is skipped (the primary key decides).
@@ -155,7 +182,7 @@ impl Tx<'_> {
                 ticket_id: None,
                 message_id: "mail-reminder-body",
                 payload: Some(serde_json::json!({
-                    "to": email, "name": name, "days": days_left, "expires_day": expires, "lang": "tr",
+                    "to": email, "name": name, "days": days_left, "expires_day": expires, "lang": "tr", "person": hash,
                 })),
             })
             .collect();

@@ -6,6 +6,7 @@ mod error;
 mod limits;
 mod page;
 mod staff;
+mod unsubscribe;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(api::routes())
         .merge(staff::routes())
+        .merge(unsubscribe::routes())
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
