@@ -14,8 +14,10 @@ pub fn day_number(day: NaiveDate) -> i64 {
     (day - NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")).num_days()
 }
 
+/// The day `n` days after 1970-01-01; the epoch itself for a number no calendar holds.
 pub fn day_from_number(n: i64) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date") + chrono::Days::new(u64::try_from(n).unwrap_or(0))
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+    u64::try_from(n).ok().and_then(|n| epoch.checked_add_days(chrono::Days::new(n))).unwrap_or(epoch)
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -200,5 +202,7 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         assert_eq!(day_from_number(day_number(d)), d);
         assert_eq!(day_number(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()), 1);
+        assert_eq!(day_from_number(i64::MAX), day_from_number(0), "no panic on nonsense");
+        assert_eq!(day_from_number(-5), day_from_number(0));
     }
 }

@@ -120,12 +120,7 @@ fn failed(texts: &Texts, lang: Lang, error: crate::store::StoreError) -> Respons
 }
 
 fn page(texts: &Texts, lang: Lang, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/assets/staff.css\"></head><body><main><h1>{title}</h1>{body}</main></body></html>",
-        lang = lang.code(),
-        title = escape(&texts.get(lang, "staff-page-title")),
-    )
+    super::html_page(texts, lang, "staff-page-title", body)
 }
 
 

@@ -17,12 +17,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn page(texts: &Texts, lang: Lang, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/assets/staff.css\"></head><body><main><h1>{title}</h1>{body}</main></body></html>",
-        lang = lang.code(),
-        title = escape(&texts.get(lang, "unsubscribe-title")),
-    )
+    super::html_page(texts, lang, "unsubscribe-title", body)
 }
 
 async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
