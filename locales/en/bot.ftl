@@ -199,13 +199,13 @@ datetime-long = { $date }, { $time }
 
 ## E-mail verification
 
-email-code-sent = We sent a verification code to { $email } (it looks like E-7K4Q2). The code is valid for { $minutes } minutes.
+email-code-sent = We sent a verification code to { $email }. It starts with “E-” and is valid for { $minutes } minutes.
 ask-email-code = Please type the code that arrived at your institutional address ({ $email }). If no e-mail arrives within a few minutes, check the spam folder or ask for a new code.
 btn-code-resend = Send the code again
 btn-code-change = Change the e-mail address
 email-verified = Thank you, your e-mail address is verified.
 err-code-wrong = The code is wrong. You have { $tries } tries left.
-err-code-format = This does not look like a verification code; codes look like E-7K4Q2. You have { $tries } tries left.
+err-code-format = This does not look like a verification code: it starts with “E-” followed by five letters or digits. You have { $tries } tries left.
 err-code-expired = The code has expired. Please ask for a new one with “Send the code again”.
 err-code-no-tries = Too many wrong tries. Please ask for a new code with “Send the code again”.
 err-code-none = No valid code was sent to this address. Please ask for a new one with “Send the code again”.

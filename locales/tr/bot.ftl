@@ -199,13 +199,13 @@ datetime-long = { $date } { $time }
 
 ## E-posta doğrulama
 
-email-code-sent = { $email } adresine bir doğrulama kodu gönderdik (örnek biçim: E-7K4Q2). Kod { $minutes } dakika geçerlidir.
+email-code-sent = { $email } adresine bir doğrulama kodu gönderdik. Kod “E-” ile başlar ve { $minutes } dakika geçerlidir.
 ask-email-code = Kurum e-posta adresinize ({ $email }) gelen kodu yazar mısınız? E-posta birkaç dakika içinde gelmezse istenmeyen (spam) klasörüne bakın ya da kodu yeniden isteyin.
 btn-code-resend = Kodu yeniden gönder
 btn-code-change = E-posta adresini değiştir
 email-verified = Teşekkürler, e-posta adresiniz doğrulandı.
 err-code-wrong = Kod yanlış. { $tries } deneme hakkınız kaldı.
-err-code-format = Bu bir doğrulama koduna benzemiyor; kod E-7K4Q2 biçimindedir. { $tries } deneme hakkınız kaldı.
+err-code-format = Bu bir doğrulama koduna benzemiyor: kod “E-” ile başlar, ardından beş harf ya da rakam gelir. { $tries } deneme hakkınız kaldı.
 err-code-expired = Kodun süresi doldu. Lütfen “Kodu yeniden gönder” düğmesiyle yeni bir kod isteyin.
 err-code-no-tries = Çok fazla yanlış deneme yapıldı. Lütfen “Kodu yeniden gönder” düğmesiyle yeni bir kod isteyin.
 err-code-none = Bu adres için gönderilmiş geçerli bir kod yok. Lütfen “Kodu yeniden gönder” düğmesiyle yeni bir kod isteyin.
