@@ -180,36 +180,43 @@ impl Store {
         rows.iter().map(|row| self.decode_message(row)).collect()
     }
 
+    /// Delivered (`note`: why nothing had to be sent, if so).
     pub async fn mark_sent(&self, id: i64, now: i64, note: Option<&str>) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("UPDATE outbox SET sent_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .bind(note.map(str::to_owned))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.release(
+            "UPDATE outbox SET sent_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1",
+            id,
+            now,
+            note,
+        )
+        .await
     }
 
+    /// Failed for now; due again at `next_attempt_at`.
     pub async fn mark_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("UPDATE outbox SET next_attempt_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1")
-            .bind(id)
-            .bind(next_attempt_at)
-            .bind(error.to_owned())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.release(
+            "UPDATE outbox SET next_attempt_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1",
+            id,
+            next_attempt_at,
+            Some(error),
+        )
+        .await
     }
 
+    /// Failed for good (shown on /staff).
     pub async fn mark_failed(&self, id: i64, now: i64, error: &str) -> Result<()> {
+        self.release(
+            "UPDATE outbox SET failed_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1",
+            id,
+            now,
+            Some(error),
+        )
+        .await
+    }
+
+    /// Ends a claim: one of the three statements above, with the message's id, a time and a text.
+    async fn release(&self, sql: &'static str, id: i64, at: i64, text: Option<&str>) -> Result<()> {
         let _turn = self.write_turn().await;
-        sqlx::query("UPDATE outbox SET failed_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .bind(error.to_owned())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(sql).bind(id).bind(at).bind(text.map(str::to_owned)).execute(&self.pool).await?;
         Ok(())
     }
 
