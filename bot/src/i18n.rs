@@ -110,12 +110,7 @@ impl Texts {
     /// "25 Kasım 2026" / "November 25, 2026", in Istanbul time.
     pub fn date(&self, lang: Lang, ms: i64) -> String {
         let t = istanbul(ms);
-        let month = self.get(lang, &format!("month-{}", t.month()));
-        self.with(
-            lang,
-            "date-long",
-            &[("day", Arg::Str(t.day().to_string())), ("month", Arg::Str(month)), ("year", Arg::Str(t.year().to_string()))],
-        )
+        self.catalog.date(lang, t.year(), t.month(), t.day())
     }
 
     /// "25 Kasım 2026 14:05" / "November 25, 2026, 14:05", in Istanbul time.

@@ -1,3 +1,106 @@
 # eimza-agent (desktop helper) texts.
 
 agent-about = eimza helper: does the steps that need your e-signature card safely on your own computer and reports your renewal request's progress to the IT desk.
+
+## Command line
+
+cli-card-about = Checks the card reader and the e-signature card; prints a diagnosis the IT desk can read over the phone
+cli-card-json = Prints the diagnosis as JSON for machines
+cli-card-sign-test = Asks for your PIN, signs a random text with the card and verifies the signature with the certificate
+cli-card-watch = Prints readers and cards as they are plugged in and removed (Ctrl+C stops)
+cli-card-reader = Uses only the reader with this name
+cli-card-pkcs11 = Path of the PKCS#11 module to use (by default Kamu SM's akisp11 module is looked for in its usual places)
+cli-card-backend = How to reach the card: otomatik (auto), apdu or pkcs11
+cli-card-tckn = The TC Kimlik No of the person the card must belong to
+cli-card-issuer = An accepted certificate issuer name (may be given several times; default Kamu SM)
+cli-bad-tckn = The TC Kimlik No given is not valid: it has 11 digits and correct check digits.
+cli-bad-backend = “{ $value }” is not a known way to reach the card. Use otomatik (auto), apdu or pkcs11.
+
+## Card diagnosis (eimza-agent card)
+
+diag-title = e-signature card diagnosis
+diag-service-ok = Smart-card service (PC/SC): running
+diag-service-down = Smart-card service (PC/SC): not running
+diag-readers = Card readers ({ $count }):
+diag-no-readers = Card reader: none found
+diag-reader-empty = { $name }: no card
+diag-reader-card = { $name }: card inserted, ATR { $atr }, { $family }
+diag-not-akis = not an AKİS card
+diag-reader-used = Reader used: { $name }
+diag-backend-apdu = Access: direct commands (APDU)
+diag-backend-pkcs11 = Access: PKCS#11 module ({ $path })
+diag-holder = Certificate holder: { $name } (TC Kimlik No { $tckn })
+diag-holder-no-tckn = Certificate holder: { $name } (no TC Kimlik No in the certificate)
+diag-issuer = Issued by: { $issuer }
+diag-validity = Valid: { $from } – { $to }
+diag-window-open = Renewal: possible since { $date }
+diag-window-later = Renewal: opens on { $date }
+diag-tries-known = PIN tries left: { $tries }
+diag-tries-final = PIN tries left: 1 — the last one; a wrong PIN locks the card
+diag-tries-locked = PIN locked
+diag-tries-not-low = PIN tries: full (the card does not tell the number)
+diag-tries-low = PIN tries: reduced (a wrong PIN was entered since the last correct one)
+diag-usable = Result: the card can be used for the e-signature renewal.
+diag-unusable = Result: the card cannot be used right now.
+
+akis-family-uekae = AKİS (UEKAE, 2011–2019)
+akis-family-tc = AKİS (TC, 2020 onwards)
+akis-family-v1 = AKİS (first version, v1.0)
+
+## Certificate checks
+
+cert-no-tckn = The certificate on the card carries no TC Kimlik No; it is not a personal qualified e-signature certificate.
+cert-wrong-person = This card belongs to someone else: it holds the certificate of { $card }, the request is for { $expected }. Please insert your own card.
+cert-not-kamusm = This certificate was not issued by Kamu SM (issuer: { $issuer }). The institutional renewal is only for Kamu SM certificates.
+cert-not-yet-valid = The certificate is not valid yet; it becomes valid on { $date }.
+cert-expired = The certificate expired on { $date }. An expired certificate cannot be renewed; a new application to Kamu SM is needed.
+cert-window-not-open = Too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate ends. The renewal opens on { $date }.
+
+## Card errors
+
+card-err-no-service = The smart-card service on this computer is not running. Start the “Smart Card” service on Windows, pcscd on Linux, or restart the computer.
+card-err-no-reader = No card reader found. Plug in the reader's USB cable; if it is plugged in, try another USB port.
+card-err-reader-gone = The card reader was not found or was removed. Plug it in again and retry.
+card-err-no-card = There is no card in the reader. Insert your e-signature card with the chip facing the reader.
+card-err-card-removed = The card was removed during the operation. Insert it again and start over; your PIN tries are not affected.
+card-err-card-reset = Another program reset the card. Close other e-signature programs and retry.
+card-err-card-busy = Another program is using the card right now. Close other e-signature programs and retry.
+card-err-not-akis = This is not an AKİS e-signature card (ATR { $atr }). Insert the e-signature card from Kamu SM; a bank card or ID card cannot be used for this.
+card-err-no-certificate = No signing certificate was found on the card. The card may be empty or prepared for another purpose; contact the IT desk.
+card-err-bad-certificate = The certificate on the card cannot be read or is damaged. Remove and reinsert the card; if it persists, contact the IT desk.
+card-err-pin-locked = Your PIN is locked: the card locked after 3 wrong entries. You can unlock it with “Kilit Çözme” on Kamu SM's online operations site (with your security word and SMS or e-Devlet). The renewal cannot go on until it is unlocked.
+card-err-wrong-pin = Wrong PIN. Tries left: { $tries }. { $tries ->
+        [1] One more wrong entry locks the card; if you are not sure of your PIN, stop and ask the IT desk.
+       *[other] You may enter your PIN again, carefully.
+    }
+card-err-wrong-pin-unknown = Wrong PIN. The card does not tell how many tries are left; 3 wrong entries lock it, so be careful.
+card-err-last-try = You have one PIN try left. A wrong PIN locks the card, and only Kamu SM's “Kilit Çözme” can unlock it. A separate confirmation is needed to go on.
+card-err-not-verified = The card does not do this without a verified PIN.
+card-err-refused = The card refused the operation (status { $sw }). Remove and reinsert the card; if it persists, give this code to the IT desk.
+card-err-unexpected = Something unexpected happened while talking to the card. Remove and reinsert it and retry; if it persists, contact the IT desk.
+card-err-pkcs11-module = Kamu SM's card module cannot be used ({ $path }). Install Kamu SM's AKİS card driver or give the right module path.
+card-err-no-token = The card module does not see an inserted card. Make sure the card is in the reader.
+card-err-signature-invalid = The signature the card made does not verify with the certificate. The card may be faulty; contact the IT desk.
+
+pin-format-empty = No PIN entered. Your e-signature PIN is a 6-digit number.
+pin-format-not-digits = A PIN is digits only (6 digits). Do not type letters, spaces or signs.
+pin-format-length = The PIN must have 6 digits. This attempt was not sent to your card and did not cost a try.
+
+## Sign test
+
+sign-pin-prompt = Your e-signature PIN (not shown on screen):
+sign-last-try-confirm = You have one PIN try left. A wrong PIN locks the card. If you still want to try, type YES:
+sign-last-try-word = YES
+sign-last-try-declined = All right, the PIN was not tried; your tries are unchanged.
+sign-format-give-up = The PIN was entered in an invalid format three times; nothing was sent to the card.
+sign-ok = Sign test passed: the card signed a random text and the signature verified with the certificate.
+sign-not-possible = The sign test cannot be done; the problem above must be solved first.
+
+## Card watching
+
+watch-started = Watching readers and cards. Ctrl+C stops.
+watch-reader-added = Reader plugged in: { $name }
+watch-reader-removed = Reader removed: { $name }
+watch-card-inserted = Card inserted ({ $name }): { $family }
+watch-card-removed = Card removed ({ $name })
+watch-service-stopped = The smart-card service stopped; waiting for it to come back.

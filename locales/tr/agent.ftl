@@ -1,3 +1,106 @@
 # eimza-agent (masaüstü yardımcı program) metinleri.
 
 agent-about = eimza yardımcı programı: e-İmza kartınızla ilgili adımları kendi bilgisayarınızda güvenle yapar ve yenileme başvurunuzu bilgi işlem birimine bildirir.
+
+## Komut satırı
+
+cli-card-about = Kart okuyucuyu ve e-İmza kartını denetler; bilgi işlem biriminin telefonda okuyabileceği bir tanı yazar
+cli-card-json = Tanıyı makineler için JSON olarak yazar
+cli-card-sign-test = PIN'inizi sorar, kartla rastgele bir metni imzalar ve imzayı sertifikayla doğrular
+cli-card-watch = Okuyucu ve kart takılıp çıkarıldıkça bunu yazar (durdurmak için Ctrl+C)
+cli-card-reader = Yalnızca bu adlı okuyucuyu kullanır
+cli-card-pkcs11 = Kullanılacak PKCS#11 modülünün yolu (verilmezse Kamu SM'nin akisp11 modülü olağan yerlerinde aranır)
+cli-card-backend = Karta erişim yolu: otomatik, apdu ya da pkcs11
+cli-card-tckn = Kartın sahibi olması gereken kişinin TC Kimlik No'su
+cli-card-issuer = Kabul edilen sertifika sağlayıcı adı (birden çok kez verilebilir; varsayılan Kamu SM)
+cli-bad-tckn = Verilen TC Kimlik No geçerli değil: 11 haneli ve kontrol haneleri doğru olmalı.
+cli-bad-backend = Erişim yolu “{ $value }” tanınmadı. otomatik, apdu ya da pkcs11 yazabilirsiniz.
+
+## Kart tanısı (eimza-agent kart)
+
+diag-title = e-İmza kart tanısı
+diag-service-ok = Akıllı kart hizmeti (PC/SC): çalışıyor
+diag-service-down = Akıllı kart hizmeti (PC/SC): çalışmıyor
+diag-readers = Kart okuyucular ({ $count }):
+diag-no-readers = Kart okuyucu: bulunamadı
+diag-reader-empty = { $name }: kart yok
+diag-reader-card = { $name }: kart takılı, ATR { $atr }, { $family }
+diag-not-akis = AKİS kartı değil
+diag-reader-used = Kullanılan okuyucu: { $name }
+diag-backend-apdu = Erişim yolu: doğrudan komutlar (APDU)
+diag-backend-pkcs11 = Erişim yolu: PKCS#11 modülü ({ $path })
+diag-holder = Sertifika sahibi: { $name } (TC Kimlik No { $tckn })
+diag-holder-no-tckn = Sertifika sahibi: { $name } (sertifikada TC Kimlik No yok)
+diag-issuer = Sertifikayı veren: { $issuer }
+diag-validity = Geçerlilik: { $from } – { $to }
+diag-window-open = Yenileme: { $date } tarihinden beri yapılabilir
+diag-window-later = Yenileme: { $date } tarihinde açılır
+diag-tries-known = Kalan PIN deneme hakkı: { $tries }
+diag-tries-final = Kalan PIN deneme hakkı: 1 — son hak; yanlış girilirse kart kilitlenir
+diag-tries-locked = PIN kilitli
+diag-tries-not-low = PIN deneme hakkı: tam (kart sayıyı bildirmiyor)
+diag-tries-low = PIN deneme hakkı: azalmış (son doğru girişten beri yanlış PIN girildi)
+diag-usable = Sonuç: kart e-İmza yenilemesi için kullanılabilir.
+diag-unusable = Sonuç: kart şu anda kullanılamıyor.
+
+akis-family-uekae = AKİS (UEKAE, 2011–2019)
+akis-family-tc = AKİS (TC, 2020 ve sonrası)
+akis-family-v1 = AKİS (ilk sürüm, v1.0)
+
+## Sertifika denetimleri
+
+cert-no-tckn = Karttaki sertifikada TC Kimlik No bulunmuyor; bu bir kişisel nitelikli e-İmza sertifikası değil.
+cert-wrong-person = Bu kart başka birine ait: kartta { $card } numaralı kişinin sertifikası var, başvuru { $expected } numaralı kişi için. Lütfen kendi kartınızı takın.
+cert-not-kamusm = Bu sertifikayı Kamu SM vermemiş (veren: { $issuer }). Kurumsal yenileme yalnızca Kamu SM sertifikaları için yapılır.
+cert-not-yet-valid = Sertifika henüz geçerli değil; { $date } tarihinde geçerli olacak.
+cert-expired = Sertifikanın süresi { $date } tarihinde dolmuş. Süresi dolan sertifika yenilenemez; yeni sertifika için Kamu SM'ye yeni başvuru yapılması gerekir.
+cert-window-not-open = Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder. Yenileme { $date } tarihinde açılır.
+
+## Kart hataları
+
+card-err-no-service = Bilgisayardaki akıllı kart hizmeti çalışmıyor. Windows'ta “Akıllı Kart” hizmetini, Linux'ta pcscd'yi başlatın ya da bilgisayarı yeniden başlatın.
+card-err-no-reader = Kart okuyucu bulunamadı. Okuyucunun USB kablosunu takın; takılıysa başka bir USB girişini deneyin.
+card-err-reader-gone = Kart okuyucu bulunamadı ya da çıkarıldı. Okuyucuyu yeniden takıp tekrar deneyin.
+card-err-no-card = Okuyucuda kart yok. e-İmza kartınızı, çipi okuyucuya dönük olacak biçimde takın.
+card-err-card-removed = Kart işlem sırasında çıkarıldı. Kartı yeniden takıp işlemi baştan başlatın; PIN hakkınız bundan etkilenmez.
+card-err-card-reset = Kart başka bir program tarafından sıfırlandı. Diğer e-İmza programlarını kapatıp tekrar deneyin.
+card-err-card-busy = Kartı şu anda başka bir program kullanıyor. e-İmza ile çalışan diğer programları kapatıp tekrar deneyin.
+card-err-not-akis = Bu bir AKİS e-İmza kartı değil (ATR { $atr }). Kamu SM'nin verdiği e-İmza kartını takın; banka kartı ya da kimlik kartı bu işlem için kullanılamaz.
+card-err-no-certificate = Kartta imza sertifikası bulunamadı. Kart boş ya da başka bir amaçla hazırlanmış olabilir; bilgi işlem birimine başvurun.
+card-err-bad-certificate = Karttaki sertifika okunamadı ya da bozuk. Kartı çıkarıp yeniden takın; sorun sürerse bilgi işlem birimine başvurun.
+card-err-pin-locked = PIN'iniz kilitli: 3 kez yanlış girildiği için kart kilitlendi. Kilidi Kamu SM'nin çevrim içi işlemler sayfasındaki “Kilit Çözme” ile (güvenlik sözcüğünüz ve SMS ya da e-Devlet ile) açabilirsiniz. Kilit açılmadan yenileme yapılamaz.
+card-err-wrong-pin = PIN yanlış. Kalan deneme hakkınız: { $tries }. { $tries ->
+        [1] Bir yanlış giriş daha kartı kilitler; PIN'inizden emin değilseniz durup bilgi işlem birimine danışın.
+       *[other] PIN'inizi dikkatle yeniden girebilirsiniz.
+    }
+card-err-wrong-pin-unknown = PIN yanlış. Kart kalan hakkı bildirmiyor; 3 yanlış giriş kartı kilitler, dikkatli olun.
+card-err-last-try = Son PIN deneme hakkınız kaldı. Yanlış girilirse kart kilitlenir ve kilidi yalnızca Kamu SM'de “Kilit Çözme” ile açılabilir. Devam etmek için ayrıca onay vermeniz gerekiyor.
+card-err-not-verified = Kart, PIN doğrulanmadan bu işlemi yapmıyor.
+card-err-refused = Kart işlemi reddetti (durum kodu { $sw }). Kartı çıkarıp yeniden takın; sorun sürerse bilgi işlem birimine bu kodu iletin.
+card-err-unexpected = Kartla konuşurken beklenmeyen bir sorun oldu. Kartı çıkarıp yeniden takın ve tekrar deneyin; sorun sürerse bilgi işlem birimine başvurun.
+card-err-pkcs11-module = Kamu SM'nin kart modülü kullanılamıyor ({ $path }). Kamu SM'nin AKİS kart sürücüsünü kurun ya da doğru modül yolunu verin.
+card-err-no-token = Kart modülü takılı bir kart görmüyor. Kartın okuyucuda olduğundan emin olun.
+card-err-signature-invalid = Kartın ürettiği imza sertifikayla doğrulanamadı. Kart arızalı olabilir; bilgi işlem birimine başvurun.
+
+pin-format-empty = PIN girilmedi. e-İmza PIN'iniz 6 haneli bir sayıdır.
+pin-format-not-digits = PIN yalnızca rakamlardan oluşur (6 rakam). Harf, boşluk ya da işaret yazmayın.
+pin-format-length = PIN 6 haneli olmalı. Bu deneme kartınıza gönderilmedi ve hakkınızdan düşmedi.
+
+## İmza testi
+
+sign-pin-prompt = e-İmza PIN'iniz (ekranda görünmez):
+sign-last-try-confirm = Son PIN deneme hakkınız kaldı. Yanlış girilirse kart kilitlenir. Yine de denemek istiyorsanız EVET yazın:
+sign-last-try-word = EVET
+sign-last-try-declined = Tamam, PIN denenmedi; hakkınız olduğu gibi duruyor.
+sign-format-give-up = PIN üç kez geçersiz biçimde girildi; karta hiçbir şey gönderilmedi.
+sign-ok = İmza testi başarılı: kart rastgele bir metni imzaladı ve imza sertifikayla doğrulandı.
+sign-not-possible = İmza testi yapılamıyor; önce yukarıdaki sorun giderilmeli.
+
+## Kart izleme
+
+watch-started = Okuyucular ve kartlar izleniyor. Durdurmak için Ctrl+C.
+watch-reader-added = Okuyucu takıldı: { $name }
+watch-reader-removed = Okuyucu çıkarıldı: { $name }
+watch-card-inserted = Kart takıldı ({ $name }): { $family }
+watch-card-removed = Kart çıkarıldı ({ $name })
+watch-service-stopped = Akıllı kart hizmeti durdu; yeniden başlaması bekleniyor.

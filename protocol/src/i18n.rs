@@ -203,6 +203,17 @@ impl Catalog {
         self.bundle(lang).has_message(id)
     }
 
+    /// A calendar date written out: "25 Kasım 2026" / "November 25, 2026" (month names and the
+    /// order of the parts come from the catalogue).
+    pub fn date(&self, lang: Lang, year: i32, month: u32, day: u32) -> String {
+        let month = self.text(lang, &format!("month-{month}"), &[]);
+        self.text(
+            lang,
+            "date-long",
+            &[("day", Arg::Str(day.to_string())), ("month", Arg::Str(month)), ("year", Arg::Str(year.to_string()))],
+        )
+    }
+
     /// The text of message `id` in `lang`, falling back to Turkish, and to the id itself if the
     /// message is missing everywhere (the parity and coverage tests keep that from happening).
     pub fn text(&self, lang: Lang, id: &str, args: &[(&str, Arg)]) -> String {

@@ -1,0 +1,63 @@
+//! The command line, in the user's language: `eimza-agent kart` (English alias `card`) with its
+//! options. Turkish names first, English ones as visible aliases.
+
+use clap::{Arg, ArgAction, Command};
+use eimza_protocol::{Catalog, Lang};
+
+pub fn command(catalog: &Catalog, lang: Lang) -> Command {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    Command::new("eimza-agent")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(t("agent-about"))
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .disable_help_subcommand(true)
+        .arg(help_arg(catalog, lang))
+        .arg(Arg::new("version").short('V').long("version").action(ArgAction::Version).help(t("cli-version")))
+        .subcommand(
+            Command::new("kart")
+                .visible_alias("card")
+                .about(t("cli-card-about"))
+                .disable_help_flag(true)
+                .arg(help_arg(catalog, lang))
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help(t("cli-card-json")))
+                .arg(
+                    Arg::new("sign-test")
+                        .long("imza-testi")
+                        .visible_alias("sign-test")
+                        .action(ArgAction::SetTrue)
+                        .conflicts_with_all(["json", "watch"])
+                        .help(t("cli-card-sign-test")),
+                )
+                .arg(Arg::new("watch").long("izle").visible_alias("watch").action(ArgAction::SetTrue).conflicts_with("json").help(t("cli-card-watch")))
+                .arg(Arg::new("reader").long("okuyucu").visible_alias("reader").value_name("AD").help(t("cli-card-reader")))
+                .arg(Arg::new("pkcs11").long("pkcs11").value_name("YOL").env("EIMZA_PKCS11_MODULE").help(t("cli-card-pkcs11")))
+                .arg(Arg::new("backend").long("erisim").visible_alias("backend").value_name("YOL").help(t("cli-card-backend")))
+                .arg(Arg::new("tckn").long("tckn").value_name("TCKN").help(t("cli-card-tckn")))
+                .arg(Arg::new("issuer").long("saglayici").visible_alias("issuer").value_name("AD").action(ArgAction::Append).help(t("cli-card-issuer"))),
+        )
+}
+
+fn help_arg(catalog: &Catalog, lang: Lang) -> Arg {
+    Arg::new("help").short('h').long("help").action(ArgAction::Help).help(catalog.text(lang, "cli-help", &[]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_is_in_turkish_by_default_and_english_on_request() {
+        let catalog = Catalog::embedded();
+        let tr = command(&catalog, Lang::Tr).render_help().to_string();
+        assert!(tr.contains("e-İmza kartınızla"), "{tr}");
+        assert!(tr.contains("Sürüm bilgisini gösterir"));
+        let en = command(&catalog, Lang::En).render_help().to_string();
+        assert!(en.contains("e-signature card"), "{en}");
+        let card = command(&catalog, Lang::Tr).find_subcommand_mut("kart").unwrap().render_help().to_string();
+        assert!(card.contains("--imza-testi"), "{card}");
+        assert!(card.contains("PIN'inizi sorar"), "{card}");
+        command(&catalog, Lang::Tr).debug_assert();
+        command(&catalog, Lang::En).debug_assert();
+    }
+}
