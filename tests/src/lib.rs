@@ -3,12 +3,15 @@
 //! Helpers for the end-to-end tests: they start the real `eimza-bot` binary on a free port with
 //! its own data folder ([`TestBot`]), talk to it over real HTTP ([`WebChat`]), give each test a
 //! fresh PostgreSQL database on the cluster `scripts/test` started ([`fresh_postgres`]), and
-//! drive Debian's Chromium through chromedriver ([`browser`]).
+//! drive Debian's Chromium through chromedriver ([`browser`]), put a virtual AKİS card into a
+//! vpcd reader of the real pcscd ([`vcard`], certificates from [`pki`]).
 //!
 //! Set `TEST_LOG=1` to see the bot's log.
 
 pub mod browser;
 pub mod mail;
+pub mod pki;
+pub mod vcard;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -101,12 +101,25 @@ impl Transport for InTransaction<'_> {
     fn transmit_raw(&mut self, command: &[u8]) -> Result<Vec<u8>, CardError> {
         let mut buffer = vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED];
         let answer = self.card.transmit(command, &mut buffer).map_err(map_err)?;
+        if answer.len() < 2 {
+            // Some drivers (vpcd among them) answer nothing when the card vanished mid-command;
+            // the reader state says what happened.
+            self.card.status2_owned().map_err(map_err)?;
+            return Err(CardError::CardRemoved);
+        }
         Ok(answer.to_vec())
     }
 }
 
 impl Channel for PcscCard {
     fn transact<R>(&mut self, f: impl FnOnce(&mut dyn Transport) -> Result<R, CardError>) -> Result<R, CardError> {
+        // Another program (or our own earlier process, which resets the card when it lets go, so
+        // a verified PIN never outlives it) may have reset the card since we connected. Nothing
+        // was sent yet, so reconnecting and starting the transaction again is safe; a reset in
+        // the middle of an operation is reported instead.
+        if let Err(pcsc::Error::ResetCard) = self.card.status2_owned() {
+            self.card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_err)?;
+        }
         let transaction = self.card.transaction().map_err(map_err)?;
         let result = f(&mut InTransaction { card: &transaction });
         // Ending can fail only when the card is already gone; the operation's own error says more.

@@ -31,6 +31,12 @@ impl std::fmt::Debug for Refused {
     }
 }
 
+impl<S> std::fmt::Debug for Card<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Card").field("backend", &self.backend.kind()).field("certificate", &self.certificate).finish()
+    }
+}
+
 impl<S> Card<S> {
     pub fn certificate(&self) -> &SigningCertificate {
         &self.certificate
