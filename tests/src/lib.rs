@@ -4,13 +4,15 @@
 //! its own data folder ([`TestBot`]), talk to it over real HTTP ([`WebChat`]), give each test a
 //! fresh PostgreSQL database on the cluster `scripts/test` started ([`fresh_postgres`]), and
 //! drive Debian's Chromium through chromedriver ([`browser`]), put a virtual AKİS card into a
-//! vpcd reader of the real pcscd ([`vcard`], certificates from [`pki`]).
+//! vpcd reader of the real pcscd ([`vcard`], certificates from [`pki`]), and make PKCS#11 tokens
+//! in SoftHSM2 ([`softhsm`]).
 //!
 //! Set `TEST_LOG=1` to see the bot's log.
 
 pub mod browser;
 pub mod mail;
 pub mod pki;
+pub mod softhsm;
 pub mod vcard;
 
 use std::net::TcpListener;

@@ -109,6 +109,29 @@ impl Diagnosis {
     }
 }
 
+/// With several cards in the module's readers: the one that belongs to the ticket's person, else
+/// the one in the PC/SC reader we picked, else the first.
+fn choose_token(
+    module: &Pkcs11Module,
+    tokens: &[super::pkcs11::TokenInfo],
+    reader: Option<&str>,
+    expected: Option<&Tckn>,
+) -> Option<Result<super::pkcs11::Pkcs11Backend, CardError>> {
+    if tokens.len() > 1
+        && let Some(expected) = expected
+    {
+        for token in tokens {
+            let Ok(mut backend) = module.open(token.slot) else { continue };
+            let owner = backend.read_certificate().ok().and_then(|der| SigningCertificate::parse(&der).ok()).and_then(|c| c.tckn);
+            if owner.as_ref() == Some(expected) {
+                return Some(Ok(backend));
+            }
+        }
+    }
+    let by_reader = reader.and_then(|name| tokens.iter().find(|t| t.slot_description.contains(name)));
+    by_reader.or(tokens.first()).map(|token| module.open(token.slot))
+}
+
 /// Runs the pre-flight. Never asks for the PIN and never uses a try.
 pub fn run(options: &Options) -> (Diagnosis, Option<Card<Unverified>>) {
     let mut d = Diagnosis::empty();
@@ -161,9 +184,8 @@ pub fn run(options: &Options) -> (Diagnosis, Option<Card<Unverified>>) {
                         Ok(t) => t,
                         Err(e) => break 'choose Err(e),
                     };
-                    let by_reader = d.reader.as_ref().and_then(|name| tokens.iter().find(|t| t.slot_description.contains(name.as_str())));
-                    match by_reader.or(tokens.first()) {
-                        Some(token) => break 'choose module.open(token.slot).map(|b| Box::new(b) as Box<dyn Backend>),
+                    match choose_token(&module, &tokens, d.reader.as_deref(), options.expected_tckn.as_ref()) {
+                        Some(backend) => break 'choose backend.map(|b| Box::new(b) as Box<dyn Backend>),
                         None if options.backend == BackendChoice::Pkcs11 => break 'choose Err(CardError::NoToken),
                         None => {}
                     }
