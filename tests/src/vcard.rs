@@ -269,9 +269,16 @@ impl Drop for VirtualCard {
 }
 
 fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    // vpcd writes the length and the payload separately without TCP_NODELAY: with Linux's
+    // delayed ACK every command would wait ~40 ms for Nagle. Acknowledging at once keeps the
+    // virtual card as quick as a reader on USB (quick-ack mode has to be renewed per read).
+    #[cfg(target_os = "linux")]
+    let _ = socket2::SockRef::from(&*stream).set_tcp_quickack(true);
     let mut len = [0u8; 2];
     stream.read_exact(&mut len).ok()?;
     let mut payload = vec![0; usize::from(u16::from_be_bytes(len))];
+    #[cfg(target_os = "linux")]
+    let _ = socket2::SockRef::from(&*stream).set_tcp_quickack(true);
     stream.read_exact(&mut payload).ok()?;
     Some(payload)
 }

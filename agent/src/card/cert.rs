@@ -195,3 +195,108 @@ impl SigningCertificate {
 pub fn issuers_or_default(configured: &[String]) -> Vec<String> {
     if configured.is_empty() { DEFAULT_ISSUERS.iter().map(|s| (*s).to_owned()).collect() } else { configured.to_vec() }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
+
+    use super::*;
+
+    const TCKN: &str = "10000000146";
+
+    /// A self-made certificate: `issuer_cn` signs, the subject has `serial` as serialNumber.
+    fn cert(serial: Option<&str>, issuer_cn: &str, not_before: DateTime<Utc>, not_after: DateTime<Utc>) -> (SigningCertificate, KeyPair) {
+        let issuer_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, issuer_cn);
+        ca.distinguished_name = dn;
+        let issuer = rcgen::Issuer::new(ca, issuer_key);
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "ZEYNEP ĞÜLŞEN");
+        if let Some(serial) = serial {
+            dn.push(DnType::CustomDnType(vec![2, 5, 4, 5]), DnValue::PrintableString(serial.try_into().unwrap()));
+        }
+        params.distinguished_name = dn;
+        params.not_before = time::OffsetDateTime::from_unix_timestamp(not_before.timestamp()).unwrap();
+        params.not_after = time::OffsetDateTime::from_unix_timestamp(not_after.timestamp()).unwrap();
+        let der = params.signed_by(&key, &issuer).unwrap().der().to_vec();
+        (SigningCertificate::parse(&der).unwrap(), key)
+    }
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap()
+    }
+
+    fn issuers() -> Vec<String> {
+        issuers_or_default(&[])
+    }
+
+    #[test]
+    fn a_kamu_sm_certificate_in_its_window_has_no_problem() {
+        let (c, _) = cert(Some(TCKN), "Kamu SM Nitelikli Elektronik Sertifika Hizmet Sağlayıcısı - Sürüm 6", at(2024, 1, 10), at(2027, 1, 10));
+        assert_eq!(c.holder, "ZEYNEP ĞÜLŞEN");
+        assert_eq!(c.tckn.as_ref().map(Tckn::as_str), Some(TCKN));
+        assert_eq!(c.key, KeyKind::EcP256);
+        let expected = Tckn::parse(TCKN).unwrap();
+        assert_eq!(c.problems(Some(&expected), &issuers(), at(2026, 11, 25)), vec![]);
+        assert_eq!(c.renewal_opens(), at(2026, 10, 10));
+        // Debug output shows neither the name nor the full number.
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("ZEYNEP") && !debug.contains(TCKN), "{debug}");
+    }
+
+    #[test]
+    fn each_problem_in_checking_order() {
+        let kamu = "Kamu SM Nitelikli Elektronik Sertifika Hizmet Sağlayıcısı - Sürüm 6";
+        let (c, _) = cert(Some(TCKN), kamu, at(2024, 1, 10), at(2027, 1, 10));
+        let other = Tckn::parse("12345678950").unwrap();
+        assert_eq!(
+            c.problems(Some(&other), &issuers(), at(2026, 11, 25)),
+            vec![CertProblem::WrongPerson { on_card: "100******46".into(), expected: "123******50".into() }]
+        );
+        // Without a ticket (a plain diagnosis) the person is not checked.
+        assert_eq!(c.problems(None, &issuers(), at(2026, 11, 25)), vec![]);
+        // Too early: the window opens three calendar months before the end.
+        assert_eq!(c.problems(None, &issuers(), at(2026, 10, 9)), vec![CertProblem::WindowNotOpen { opens: at(2026, 10, 10) }]);
+        assert_eq!(c.problems(None, &issuers(), at(2027, 1, 10)), vec![CertProblem::Expired { on: at(2027, 1, 10) }]);
+        assert_eq!(c.problems(None, &issuers(), at(2023, 12, 31)), vec![CertProblem::NotYetValid { from: at(2024, 1, 10) }]);
+
+        let (foreign, _) = cert(Some(TCKN), "Örnek Ticari Sertifika Hizmet Sağlayıcısı", at(2024, 1, 10), at(2027, 1, 10));
+        assert_eq!(foreign.problems(None, &issuers(), at(2026, 11, 25)), vec![CertProblem::NotKamuSm { issuer: "Örnek Ticari Sertifika Hizmet Sağlayıcısı".into() }]);
+        // A configured list replaces the default.
+        assert_eq!(foreign.problems(None, &["örnek ticari".to_owned()], at(2026, 11, 25)), vec![]);
+
+        let (anonymous, _) = cert(None, kamu, at(2024, 1, 10), at(2027, 1, 10));
+        assert_eq!(anonymous.problems(None, &issuers(), at(2026, 11, 25)), vec![CertProblem::NoIdentityNumber]);
+        // A prefixed number is still found; a wrong check digit is not an identity number.
+        let (prefixed, _) = cert(Some("TCKN10000000146"), kamu, at(2024, 1, 10), at(2027, 1, 10));
+        assert_eq!(prefixed.tckn.as_ref().map(Tckn::as_str), Some(TCKN));
+        let (broken, _) = cert(Some("10000000147"), kamu, at(2024, 1, 10), at(2027, 1, 10));
+        assert_eq!(broken.tckn, None);
+    }
+
+    #[test]
+    fn the_window_on_the_last_day_of_a_long_month() {
+        let (c, _) = cert(Some(TCKN), "Kamu SM", at(2024, 5, 31), at(2027, 5, 31));
+        // 31 May − 3 months = 28 February (chrono clamps to the month's last day).
+        assert_eq!(c.renewal_opens(), at(2027, 2, 28));
+        let _ = Duration::days(1);
+    }
+
+    #[test]
+    fn signatures_are_checked_against_the_certificate_key() {
+        let (c, key) = cert(Some(TCKN), "Kamu SM", at(2024, 1, 10), at(2027, 1, 10));
+        let pkcs8 = key.serialize_der();
+        let rng = ring::rand::SystemRandom::new();
+        let signer = ring::signature::EcdsaKeyPair::from_pkcs8(&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng).unwrap();
+        let signature = signer.sign(&rng, b"mesaj").unwrap();
+        assert!(c.verifies(b"mesaj", signature.as_ref()));
+        assert!(!c.verifies(b"baska mesaj", signature.as_ref()));
+        assert!(!c.verifies(b"mesaj", &[0u8; 64]));
+        assert!(SigningCertificate::parse(b"not a certificate").is_err());
+    }
+}

@@ -239,3 +239,26 @@ impl Backend for Pkcs11Backend {
         self.session.sign(&mechanism, handle, &data).map_err(|e| ck("C_Sign", e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use cryptoki::context::Function;
+
+    use super::*;
+
+    #[test]
+    fn return_values_map_to_the_same_words_as_the_apdu_path() {
+        assert_eq!(ck("C_Login", CkError::Pkcs11(RvError::PinLocked, Function::Login)), CardError::PinLocked);
+        assert_eq!(ck("C_Sign", CkError::Pkcs11(RvError::DeviceRemoved, Function::Sign)), CardError::CardRemoved);
+        assert_eq!(ck("C_Sign", CkError::Pkcs11(RvError::TokenNotPresent, Function::Sign)), CardError::CardRemoved);
+        assert_eq!(ck("C_Sign", CkError::Pkcs11(RvError::UserNotLoggedIn, Function::Sign)), CardError::NotVerified);
+        assert!(matches!(ck("C_Sign", CkError::Pkcs11(RvError::GeneralError, Function::Sign)), CardError::Pkcs11 { .. }));
+    }
+
+    #[test]
+    fn a_missing_or_foreign_file_is_not_a_module() {
+        assert!(matches!(Pkcs11Module::load(Path::new("/yok/libakisp11.so")), Err(CardError::Pkcs11Module { .. })));
+        assert!(matches!(Pkcs11Module::load(Path::new("/etc/hostname")), Err(CardError::Pkcs11Module { .. })));
+        assert!(!default_module_paths().is_empty());
+    }
+}
