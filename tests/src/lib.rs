@@ -36,6 +36,24 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Runs the real `eimza-agent` with `args` in `lang`, with extra environment `env`, feeding
+/// `stdin` (the sign test reads the PIN from a pipe); returns the exit code and what it printed.
+/// Asserts it never panicked.
+pub fn run_agent(args: &[&str], lang: &str, env: &[(&str, &std::ffi::OsStr)], stdin: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut command = Command::new(binary("eimza-agent"));
+    command.args(args).env("LANG", lang).env_remove("EIMZA_PKCS11_MODULE");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start eimza-agent");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    let out = child.wait_with_output().expect("eimza-agent output");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("panicked"), "{text}");
+    (out.status.code().unwrap_or(-1), text)
+}
+
 /// A valid TC Kimlik No for each `n` (check digits computed), for bulk test data.
 pub fn valid_tckn(n: u64) -> String {
     let mut d: Vec<u32> = format!("{:09}", 100_000_000 + n).chars().map(|c| c.to_digit(10).unwrap()).collect();

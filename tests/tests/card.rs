@@ -51,23 +51,8 @@ fn pin(s: &str) -> Pin {
     Pin::parse(Zeroizing::new(s.to_owned())).unwrap()
 }
 
-/// Runs `eimza-agent` with `args`, feeding `stdin`; returns (exit code, stdout).
 fn agent(args: &[&str], lang: &str, stdin: &str) -> (i32, String) {
-    let mut child = Command::new(binary("eimza-agent"))
-        .args(args)
-        .env("LANG", lang)
-        .env_remove("EIMZA_PKCS11_MODULE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(!text.contains("panicked"), "{text}");
-    (out.status.code().unwrap_or(-1), text)
+    eimza_tests::run_agent(args, lang, &[], stdin)
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! words as the APDU path. SoftHSM never locks a PIN, so locking is tested on the APDU path.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use chrono::Utc;
 use eimza_agent::card::cert::{KeyKind, issuers_or_default};
@@ -12,7 +11,7 @@ use eimza_agent::card::{BackendKind, CardError, LastTry, Pin, PinTries};
 use eimza_protocol::Tckn;
 use eimza_tests::pki::CertSpec;
 use eimza_tests::softhsm::{KeyAlg, MODULE, SoftHsm, USER_PIN};
-use eimza_tests::{binary, valid_tckn};
+use eimza_tests::valid_tckn;
 use zeroize::Zeroizing;
 
 /// A token for a new person; returns their TC Kimlik No.
@@ -38,22 +37,7 @@ fn pin(s: &str) -> Pin {
 }
 
 fn agent(args: &[&str], lang: &str, stdin: &str) -> (i32, String) {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = Command::new(binary("eimza-agent"))
-        .args(args)
-        .env("LANG", lang)
-        .env("SOFTHSM2_CONF", &SoftHsm::shared().conf)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(!text.contains("panicked"), "{text}");
-    (out.status.code().unwrap_or(-1), text)
+    eimza_tests::run_agent(args, lang, &[("SOFTHSM2_CONF", SoftHsm::shared().conf.as_os_str())], stdin)
 }
 
 #[test]
