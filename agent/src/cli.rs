@@ -36,6 +36,26 @@ pub fn command(catalog: &Catalog, lang: Lang) -> Command {
                 .arg(Arg::new("tckn").long("tckn").value_name("TCKN").help(t("cli-card-tckn")))
                 .arg(Arg::new("issuer").long("saglayici").visible_alias("issuer").value_name("AD").action(ArgAction::Append).help(t("cli-card-issuer"))),
         )
+        .subcommand(
+            Command::new("eslestir")
+                .visible_alias("pair")
+                .about(t("cli-pair-about"))
+                .disable_help_flag(true)
+                .arg(help_arg(catalog, lang))
+                .arg(Arg::new("server").long("sunucu").visible_alias("server").value_name("URL").required(true).help(t("cli-pair-server")))
+                .arg(Arg::new("name").long("ad").visible_alias("name").value_name("AD").help(t("cli-pair-name")))
+                .arg(Arg::new("code").value_name("KOD").required(true).num_args(1..).help(t("cli-pair-code"))),
+        )
+        .subcommand(
+            Command::new("calis")
+                .visible_alias("run")
+                .about(t("cli-run-about"))
+                .disable_help_flag(true)
+                .arg(help_arg(catalog, lang))
+                .arg(Arg::new("reader").long("okuyucu").visible_alias("reader").value_name("AD").help(t("cli-card-reader")))
+                .arg(Arg::new("pkcs11").long("pkcs11").value_name("YOL").env("EIMZA_PKCS11_MODULE").help(t("cli-card-pkcs11"))),
+        )
+        .subcommand(Command::new("durum").visible_alias("status").about(t("cli-status-about")).disable_help_flag(true).arg(help_arg(catalog, lang)))
 }
 
 fn help_arg(catalog: &Catalog, lang: Lang) -> Arg {

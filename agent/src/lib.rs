@@ -7,9 +7,12 @@
 //! - [`card`]: PC/SC, AKİS recognition, the APDU and PKCS#11 back-ends, certificate checks,
 //!   the PIN guard (typestate), the pre-flight and its diagnosis.
 //! - [`cli`]: the command line in Turkish (English aliases); [`card_command`]: `kart`.
+//! - [`link`]: pairing (`eslestir`), the WebSocket link to the bot (`calis`), `durum`, the
+//!   desktop notification.
 //! - [`report`]: the diagnosis as Turkish/English text for a person, and as JSON for machines.
 
 pub mod card;
 pub mod card_command;
 pub mod cli;
+pub mod link;
 pub mod report;

@@ -1,6 +1,10 @@
 //! `eimza-agent`: the desktop helper on the applicant's PC. `main` only picks the language,
 //! parses the command line and hands over to the command.
 
+use eimza_agent::card::cert::issuers_or_default;
+use eimza_agent::card::preflight::{BackendChoice, Options};
+use eimza_agent::link::home::Home;
+use eimza_agent::link::{notify, pair, run, status};
 use eimza_agent::{card_command, cli};
 use eimza_protocol::{Catalog, Lang};
 
@@ -10,10 +14,46 @@ fn main() {
     let matches = cli::command(&catalog, lang).get_matches();
     let code = match matches.subcommand() {
         Some(("kart", m)) => card_command::run(&catalog, lang, m),
+        Some(("eslestir", m)) => {
+            let server = m.get_one::<String>("server").cloned().unwrap_or_default();
+            // The code may come in pieces ("KQFM DXZT"): the parser ignores the spaces.
+            let code = m.get_many::<String>("code").map(|v| v.cloned().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+            let name = m.get_one::<String>("name").cloned();
+            runtime().block_on(pair::run(&catalog, lang, &Home::locate(), &server, &code, name.as_deref()))
+        }
+        Some(("calis", m)) => {
+            let runner = run::Runner {
+                catalog: &catalog,
+                lang,
+                home: Home::locate(),
+                notifier: notify::from_env(),
+                card: Options {
+                    reader: m.get_one::<String>("reader").cloned(),
+                    backend: BackendChoice::Auto,
+                    pkcs11_module: m.get_one::<String>("pkcs11").filter(|s| !s.is_empty()).map(Into::into),
+                    expected_tckn: None,
+                    issuers: issuers_or_default(&[]),
+                    now: chrono::Utc::now(),
+                },
+            };
+            runtime().block_on(runner.run())
+        }
+        Some(("durum", _)) => status::run(&catalog, lang, &Home::locate()),
         _ => {
             let _ = cli::command(&catalog, lang).print_help();
             0
         }
     };
     std::process::exit(code);
+}
+
+/// One thread is plenty for one WebSocket; the card work runs on the blocking pool.
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
 }

@@ -17,6 +17,8 @@
   const storageKey = "eimza-webchat";
   let session = null;
   let busy = false;
+  // How many transcript entries the server holds for this page (to fetch only new ones).
+  let serverCount = 0;
 
   function headers(withAuth) {
     const h = { "Content-Type": "application/json", "Accept-Language": lang };
@@ -72,6 +74,7 @@
     localStorage.setItem(storageKey, JSON.stringify(session));
     list.textContent = "";
     showReplies(data.replies);
+    serverCount = data.replies.length;
   }
 
   async function restore() {
@@ -81,6 +84,7 @@
     const data = await res.json();
     list.textContent = "";
     data.messages.forEach(function (m) { addMessage(m.direction, m.text, m.buttons); });
+    serverCount = data.messages.length;
     const all = list.querySelectorAll(".buttons");
     all.forEach(function (row, i) {
       if (i < all.length - 1) row.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
@@ -109,6 +113,7 @@
         mine.textContent = words.pinRemoved;
       }
       showReplies(data.replies);
+      serverCount += (data.deleted_message ? 0 : 1) + data.replies.length;
     } catch (e) {
       mine.remove();
       showError(words.connectionError);
@@ -130,6 +135,23 @@
     localStorage.removeItem(storageKey);
     try { await createSession(); } catch (e) { showError(words.connectionError); }
   });
+
+  // Messages the bot sends on its own (a PC asks to pair, the card step reached the PC) are
+  // fetched every few seconds while the page is visible.
+  async function poll() {
+    if (busy || !session || document.hidden) return;
+    try {
+      const res = await fetch("/api/webchat/sessions/" + encodeURIComponent(session.id) + "/messages", { headers: headers(true) });
+      if (!res.ok || busy) return;
+      const data = await res.json();
+      if (data.messages.length <= serverCount) return;
+      const fresh = data.messages.slice(serverCount);
+      serverCount = data.messages.length;
+      if (fresh.some(function (m) { return m.buttons && m.buttons.length; })) disableOldButtons();
+      fresh.forEach(function (m) { addMessage(m.direction, m.text, m.buttons); });
+    } catch (e) { /* the next poll tries again */ }
+  }
+  setInterval(poll, 3000);
 
   (async function start() {
     try {

@@ -23,6 +23,7 @@ pub mod conversation;
 pub mod domain;
 pub mod i18n;
 pub mod jobs;
+pub mod link;
 pub mod mail;
 pub mod roster;
 pub mod service;

@@ -9,11 +9,17 @@ use eimza_protocol::Lang;
 
 use crate::clock;
 use crate::conversation::{
-    self, Action, ActionResult, Command, Ctx, Facts, Incoming, Input, Label, PendingCode, Settings, parse_command,
+    self, Action, ActionResult, Button, Command, Ctx, DeviceView, Facts, Incoming, Input, Label, Msg, PairingDecision, PendingCode, Reply,
+    Settings, parse_command,
 };
+use crate::link::Links;
 use crate::i18n::{Rendered, Texts};
 use crate::domain::EmailCode;
-use crate::store::{ChatState, NewMessage, OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry, outbox_kinds};
+use crate::store::{ChatState, Decided, NewMessage, OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry, outbox_kinds};
+
+/// A pairing code is valid this long (RFC 8628's `expires_in`), and so is a claimed request
+/// waiting for the person's answer.
+pub const PAIRING_TTL_MS: i64 = 10 * 60 * 1000;
 
 /// How often a message is retried when another bot instance saved the same person's
 /// conversation in between (within one process, `PersonLocks` keeps that from happening).
@@ -43,6 +49,7 @@ pub struct ChatService {
     texts: Arc<Texts>,
     settings: Settings,
     locks: PersonLocks,
+    links: Arc<Links>,
 }
 
 /// One async lock per person with a message in flight: a person's messages are handled one at a
@@ -86,7 +93,12 @@ impl Drop for PersonGuard<'_> {
 
 impl ChatService {
     pub fn new(store: Store, texts: Arc<Texts>, settings: Settings) -> ChatService {
-        ChatService { store, texts, settings, locks: PersonLocks::default() }
+        ChatService { store, texts, settings, locks: PersonLocks::default(), links: Arc::new(Links::default()) }
+    }
+
+    /// The live agent connections of this process.
+    pub fn links(&self) -> &Arc<Links> {
+        &self.links
     }
 
     pub fn store(&self) -> &Store {
@@ -185,6 +197,9 @@ impl ChatService {
         let mut tx = self.store.begin().await?;
         let mut replies = Vec::new();
         let mut delete_incoming = false;
+        // Connections to close and agents to wake once the transaction is committed.
+        let mut close_agents: Vec<String> = Vec::new();
+        let mut wake_agents: Vec<String> = Vec::new();
         for action in outcome.actions {
             let result = match action {
                 Action::OpenTicket(draft) => match tx.open_ticket(person_id, &draft, lang, now).await? {
@@ -200,6 +215,7 @@ impl ChatService {
                 },
                 Action::DeletePersonalData => {
                     tx.delete_personal_data(person_id, now).await?;
+                    close_agents.extend(tx.forget_agents(person_id, now).await?);
                     tracing::info!(person_id, "personal data deleted on request");
                     ActionResult::DataDeleted
                 }
@@ -221,6 +237,49 @@ impl ChatService {
                     tx.enqueue(message, now).await?;
                     tracing::info!(person_id, "e-mail ownership code queued");
                     ActionResult::EmailCodeSent { hash: code.hash(), expires_at: now + PendingCode::VALID_MS }
+                }
+                Action::IssuePairingCode => {
+                    let code = eimza_protocol::pairing::PairingCode::generate(|n| rand::random_range(0..n));
+                    tx.issue_pairing_code(person_id, code.as_str(), now, PAIRING_TTL_MS).await?;
+                    tracing::info!(person_id, "pairing code issued");
+                    ActionResult::PairingCode {
+                        code: code.display(),
+                        minutes: PAIRING_TTL_MS / 60_000,
+                        server: self.settings.public_url.clone(),
+                    }
+                }
+                Action::DecidePairing { request_id, approve } => {
+                    let agent_id = random_id("a");
+                    let token = random_secret();
+                    match tx.decide_pairing(person_id, &request_id, approve, &agent_id, &token, now, PAIRING_TTL_MS).await? {
+                        Decided::Approved { agent_id, pc_name, pc_os } => {
+                            tracing::info!(person_id, agent = %agent_id, "agent paired");
+                            let ticket = tx.request_card_step(person_id, &agent_id, &random_id("w"), &random_secret(), now).await?;
+                            wake_agents.push(agent_id);
+                            ActionResult::PairingDecided(PairingDecision::Approved { name: pc_name, os: pc_os, ticket })
+                        }
+                        Decided::Rejected { pc_name } => ActionResult::PairingDecided(PairingDecision::Rejected { name: pc_name }),
+                        Decided::Stale => ActionResult::PairingDecided(PairingDecision::Stale),
+                    }
+                }
+                Action::ListDevices => ActionResult::Devices(
+                    self.store
+                        .agents_of(person_id)
+                        .await?
+                        .into_iter()
+                        .map(|a| DeviceView { agent_id: a.id, name: a.pc_name, os: a.pc_os, last_seen_ms: a.last_seen_at })
+                        .collect(),
+                ),
+                Action::UnlinkDevice { agent_id } => {
+                    let name = self.store.agent(&agent_id).await?.filter(|a| a.person_id == person_id).map(|a| a.pc_name);
+                    match name {
+                        Some(name) if tx.revoke_agent(&agent_id, Some(person_id), &format!("person:{person_id}"), now).await? => {
+                            tracing::info!(person_id, agent = %agent_id, "agent unlinked by its person");
+                            close_agents.push(agent_id);
+                            ActionResult::Unlinked { name }
+                        }
+                        _ => ActionResult::UnlinkStale,
+                    }
                 }
             };
             replies.extend(conversation::action_result(&mut conversation, result));
@@ -256,13 +315,69 @@ impl ChatService {
             tx.append_transcript(person_id, &lines).await?;
         }
         tx.commit().await?;
+        for agent in close_agents {
+            self.links.close(&agent);
+        }
+        for agent in wake_agents {
+            self.links.wake(&agent);
+        }
         Ok(Some(Handled { replies: rendered, lang, delete_incoming, duplicate: false }))
+    }
+
+    /// Tells a person something outside a reply to their message (a PC asks to pair, the card
+    /// step reached their PC), in their language. The web chat shows it on its next poll.
+    pub async fn notify(&self, person_id: i64, reply: Reply) -> Result<(), ServiceError> {
+        let Some((transport, user_id)) = self.store.person_address(person_id).await? else { return Ok(()) };
+        let state = self.store.chat_state(person_id).await?;
+        let lang = state.conversation.lang.unwrap_or_default();
+        let rendered = self.texts.reply(lang, &reply);
+        match transport.as_str() {
+            "web" => {
+                let _turn = self.locks.lock("web", &user_id).await;
+                let mut tx = self.store.begin().await?;
+                tx.append_transcript(
+                    person_id,
+                    &[TranscriptEntry {
+                        at: clock::now_ms(),
+                        direction: "out".into(),
+                        text: rendered.text,
+                        buttons: rendered.buttons.into_iter().map(|b| TranscriptButton { id: b.id, label: b.label }).collect(),
+                    }],
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            // Telegram and Discord adapters deliver these through their outbox channel (their issue).
+            other => tracing::warn!(person_id, transport = other, "no way to reach this transport outside a reply yet"),
+        }
+        Ok(())
+    }
+
+    /// "PC (OS) wants to pair with this account": Onayla / Reddet.
+    pub async fn ask_pairing_approval(&self, person_id: i64, request_id: &str, pc_name: &str, pc_os: &str) -> Result<(), ServiceError> {
+        let reply = Reply {
+            parts: vec![Msg::new("pair-request").with("name", pc_name.to_owned()).with("os", pc_os.to_owned())],
+            buttons: vec![Button::new(format!("pair-approve:{request_id}"), "btn-pair-approve"), Button::new(format!("pair-reject:{request_id}"), "btn-pair-reject")],
+        };
+        self.notify(person_id, reply).await
     }
 
     /// The generic apology, for when handling failed.
     pub fn apology(&self, lang: Lang) -> Rendered {
         Rendered { text: self.texts.get(lang, "internal-error"), buttons: vec![] }
     }
+}
+
+/// A random identifier with a readable prefix (`a-…` agents, `w-…` work items).
+pub fn random_id(prefix: &str) -> String {
+    format!("{prefix}-{}", &random_secret()[..22])
+}
+
+/// 256 random bits, URL-safe base64: tokens, poll secrets, nonces.
+pub fn random_secret() -> String {
+    use base64::Engine as _;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ impl Application {
             domains: institution.email_domains(),
             titles: institution.titles.clone(),
             retention_days: config.retention_days,
+            public_url: config.public_url.clone(),
         };
         let staff = Arc::new(StaffAccounts::new(staff_accounts(&config)?));
         let mailer = Mailer::new(store.clone(), texts.clone(), &config).context("e-mail configuration")?;
@@ -84,10 +85,21 @@ impl Application {
         let mail = tokio::spawn(self.mailer.run());
         let webhook = self.webhook.map(|w| tokio::spawn(w.run()));
         let reminders = tokio::spawn(jobs::reminder_loop(self.store.clone(), self.config.reminders.clone()));
+        let links = self.state.service.links().clone();
+        let agent_work = tokio::spawn(crate::link::poll_loop(self.store.clone(), links.clone()));
+        let idle_agents = tokio::spawn(crate::link::idle_loop(self.store.clone(), links.clone()));
         let app = web::router(self.state);
+        // Agent WebSockets never end by themselves: close them when stopping, or the graceful
+        // shutdown would wait for them forever.
+        let shutdown = async move {
+            shutdown.await;
+            links.close_all();
+        };
         let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
+        agent_work.abort();
+        idle_agents.abort();
         purge.abort();
         mail.abort();
         if let Some(w) = webhook {

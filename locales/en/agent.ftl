@@ -104,3 +104,49 @@ watch-reader-removed = Reader removed: { $name }
 watch-card-inserted = Card inserted ({ $name }): { $family }
 watch-card-removed = Card removed ({ $name })
 watch-service-stopped = The smart-card service stopped; waiting for it to come back.
+
+## Pairing (eimza-agent pair)
+
+cli-pair-about = Pairs this computer with your request in the chat (get the code by typing /pair in the chat)
+cli-pair-server = The bot's address (e.g. https://eimza.kurum.gov.tr)
+cli-pair-code = The pairing code from the chat (e.g. KQFM-DXZT)
+cli-pair-name = The computer name shown in the chat (default: this computer's name)
+cli-run-about = Runs in the background: stays connected to the bot, shows a notification when the card step arrives and checks the card
+cli-status-about = Prints the pairing and connection status
+pair-code-empty = No pairing code given. Get one by typing /pair in the chat.
+pair-code-length = A pairing code has 8 letters (e.g. KQFM-DXZT); the code given has { $count }.
+pair-code-character = “{ $char }” never appears in a pairing code: codes are consonants only (no digits, vowels or signs).
+pair-bad-server = The server address “{ $server }” cannot be used. Type the full address starting with https:// (http:// only for a bot on this computer).
+pair-err-unknown = This pairing code was not recognised. Make sure you typed it as shown in the chat, or get a new one with /pair.
+pair-err-expired = This pairing code has expired. Type /pair in the chat for a new one.
+pair-err-used = This pairing code was already used. Type /pair in the chat for a new one.
+pair-err-too-many = Too many wrong codes were entered from this computer. For your safety you need to wait a while.
+pair-err-rejected = The pairing was rejected in the chat. To pair this computer, get a new code with /pair in the chat.
+pair-wait-minutes = You can try again in { $minutes } minutes.
+pair-unreachable = The bot could not be reached ({ $server }). Check your internet connection and the address, then retry.
+pair-server-error = The bot gave an unexpected answer. Retry a little later; if it persists, contact the IT desk.
+pair-waiting = Code accepted. Now go back to the chat and approve the pairing of “{ $name }”. Waiting for approval…
+pair-done = Pairing complete. This computer will now receive the steps of your request. To run the program: eimza-agent run
+pair-timeout = The approval did not come in time; nothing was paired. Get a new code with /pair in the chat and retry.
+pair-save-failed = The pairing could not be saved ({ $path }). Check that the folder is writable.
+
+## Link (eimza-agent run / status)
+
+run-not-paired = This computer is not paired yet. First type /pair in the chat and run “eimza-agent pair” with the code you get.
+run-connected = Connected to the bot ({ $server }).
+run-reconnecting = The connection dropped; reconnecting in { $seconds } seconds.
+run-card-step = Card step received: { $ticket }.
+notify-card-step-title = e-signature renewal: the card step is waiting for you
+notify-card-step-body = Insert your e-signature card into the reader for your request { $ticket }.
+link-err-version = This eimza program does not match the bot's version: please update the agent (get the new version from the IT desk).
+link-err-protocol = A communication error happened between the bot and the program; the connection will be set up again.
+link-err-unauthorized = The bot does not recognise this computer's pairing. Pair again with /pair in the chat.
+link-err-revoked = This computer was unlinked; the program will no longer connect to the bot. To pair again, type /pair in the chat.
+link-err-internal = Something unexpected happened at the bot; the connection will be set up again.
+status-not-paired = Pairing: none. Type /pair in the chat and pair with “eimza-agent pair”.
+status-paired = Pairing: { $server } (this computer: { $agent }), paired on { $date }
+status-connected = Connection: connected (since { $since })
+status-connecting = Connection: trying to connect (last attempt { $since })
+status-offline = Connection: the program is not running. To start it: eimza-agent run
+status-revoked = Connection: unlinked. To pair again, type /pair in the chat.
+status-outdated = Connection: the program is out of date; please update the agent.

@@ -80,7 +80,38 @@ btn-back = Back to the summary
 ## The request
 
 ticket-opened = Your request has been received. Your request number: { $ticket }
-ticket-next-step = Next step: install the eimza helper program (eimza-agent) on the computer where your e-signature card is plugged in, and pair it with this chat. Your IT desk provides the program. Type /status at any time to see where your request stands.
+ticket-next-step = Next step: install the eimza helper program (eimza-agent) on the computer where your e-signature card is plugged in, and pair it with this chat. Your IT desk provides the program. When you are ready, press the button below or type /pair. Type /status at any time to see where your request stands.
+
+## Pairing a computer
+
+btn-pair = Pair my computer
+pair-code =
+    Your pairing code: { $code }
+    The code is valid for { $minutes } minutes and can be used once. On the computer where your e-signature card is plugged in, run:
+    eimza-agent pair --server { $server } { $command_code }
+    You will then see your computer's name here and approve the pairing. Do not share this code with anyone; the IT desk will never ask you for it.
+pair-request = The computer “{ $name }” ({ $os }) wants to pair with this account. Approve if you typed the code into your own computer; reject if you do not recognise it.
+btn-pair-approve = Approve
+btn-pair-reject = Reject
+pair-approved = Pairing complete: { $name } ({ $os }). The eimza program on this computer will now receive the steps of your request.
+pair-card-step-queued = The card step of your request { $ticket } was sent to your computer. If the eimza program is running you will see a notification there within seconds; if your computer is offline, it will get it when it is back.
+pair-rejected = Pairing rejected: “{ $name }” was not linked to this account. If you did not type the code, do not worry; type /pair for a new code.
+pair-stale = This pairing request is no longer valid (it expired or was already answered). Type /pair for a new code.
+devices-none = You have no paired computers.
+devices-list =
+    Your paired computers:
+    { $devices }
+    You can unlink a computer you no longer use below.
+device-line = • { $name } ({ $os }), last seen: { $seen }
+btn-unlink = Unlink { $name }
+device-unlinked = The computer “{ $name }” was unlinked; the program on it can no longer connect to this account.
+device-unlink-stale = This computer was already unlinked.
+card-step-delivered = A notification was sent to your computer: { $name } received the card step of your request { $ticket }.
+card-check-ok = Your computer checked your e-signature card: the card and certificate are fine for renewing request { $ticket }.
+card-check-problem = The card check on your computer found { $count ->
+        [one] a problem
+       *[other] { $count } problems
+    } ({ $ticket }). Run “eimza-agent card” on your computer for the details; contact the IT desk if needed.
 already-open = You already have an open renewal request: { $ticket } ({ $state }). Only one request can be open at a time; type /status for details.
 open-refused-tckn = A request with this TC Kimlik No is already open: { $ticket } ({ $state }). If you mistyped the number, change it with “Edit”; otherwise please contact the IT desk.
 
@@ -146,6 +177,8 @@ help =
     /status — the status and history of your request
     /cancel — cancels the request or the unfinished step
     /delete — deletes your personal data at once
+    /pair — gives a code to pair the eimza program on your computer with this chat
+    /devices — your paired computers; you can unlink them here
     /help — this help
     /turkce — Türkçeye geç
     Never type your e-signature PIN in the chat: the PIN is entered only in the eimza program on your own computer.

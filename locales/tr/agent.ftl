@@ -104,3 +104,49 @@ watch-reader-removed = Okuyucu çıkarıldı: { $name }
 watch-card-inserted = Kart takıldı ({ $name }): { $family }
 watch-card-removed = Kart çıkarıldı ({ $name })
 watch-service-stopped = Akıllı kart hizmeti durdu; yeniden başlaması bekleniyor.
+
+## Eşleştirme (eimza-agent eslestir)
+
+cli-pair-about = Bu bilgisayarı sohbetteki başvurunuzla eşleştirir (kodu sohbette /eslestir yazarak alırsınız)
+cli-pair-server = Botun adresi (ör. https://eimza.kurum.gov.tr)
+cli-pair-code = Sohbetteki eşleştirme kodu (ör. KQFM-DXZT)
+cli-pair-name = Sohbette gösterilecek bilgisayar adı (verilmezse bilgisayarın adı)
+cli-run-about = Arka planda çalışır: bota bağlı kalır, kart adımı geldiğinde bildirim gösterir ve kartı denetler
+cli-status-about = Eşleştirme ve bağlantı durumunu yazar
+pair-code-empty = Eşleştirme kodu girilmedi. Kodu sohbette /eslestir yazarak alabilirsiniz.
+pair-code-length = Eşleştirme kodu 8 harften oluşur (ör. KQFM-DXZT); girilen kodda { $count } harf var.
+pair-code-character = Eşleştirme kodunda “{ $char }” bulunmaz: kodlar yalnızca sessiz harflerden oluşur (rakam, sesli harf ya da işaret yok).
+pair-bad-server = Sunucu adresi “{ $server }” kullanılamıyor. https:// ile başlayan tam adresi yazın (yalnızca bu bilgisayardaki bir bot için http:// olabilir).
+pair-err-unknown = Bu eşleştirme kodu tanınmadı. Kodu sohbette göründüğü gibi yazdığınızdan emin olun ya da /eslestir ile yeni bir kod alın.
+pair-err-expired = Bu eşleştirme kodunun süresi dolmuş. Sohbette /eslestir yazarak yeni bir kod alın.
+pair-err-used = Bu eşleştirme kodu daha önce kullanılmış. Sohbette /eslestir yazarak yeni bir kod alın.
+pair-err-too-many = Bu bilgisayardan çok sayıda yanlış kod girildi. Güvenliğiniz için bir süre beklemeniz gerekiyor.
+pair-err-rejected = Eşleştirme sohbette reddedildi. Bilgisayarı eşleştirmek istiyorsanız sohbette /eslestir ile yeni bir kod alın.
+pair-wait-minutes = { $minutes } dakika sonra yeniden deneyebilirsiniz.
+pair-unreachable = Bota ulaşılamadı ({ $server }). İnternet bağlantınızı ve adresi denetleyip yeniden deneyin.
+pair-server-error = Bot beklenmeyen bir yanıt verdi. Biraz sonra yeniden deneyin; sorun sürerse bilgi işlem birimine başvurun.
+pair-waiting = Kod kabul edildi. Şimdi sohbete dönün ve “{ $name }” bilgisayarının eşleşmesini onaylayın. Onay bekleniyor…
+pair-done = Eşleştirme tamamlandı. Bu bilgisayar artık başvurunuzun adımlarını alacak. Programı çalıştırmak için: eimza-agent calis
+pair-timeout = Onay zamanında gelmedi; eşleştirme yapılmadı. Sohbette /eslestir ile yeni bir kod alıp yeniden deneyin.
+pair-save-failed = Eşleştirme bilgisi kaydedilemedi ({ $path }). Klasörün yazılabilir olduğunu denetleyin.
+
+## Bağlantı (eimza-agent calis / durum)
+
+run-not-paired = Bu bilgisayar henüz eşleştirilmemiş. Önce sohbette /eslestir yazıp aldığınız kodla “eimza-agent eslestir” komutunu çalıştırın.
+run-connected = Bota bağlanıldı ({ $server }).
+run-reconnecting = Bağlantı koptu; { $seconds } saniye sonra yeniden bağlanılacak.
+run-card-step = Kart adımı geldi: { $ticket }.
+notify-card-step-title = e-İmza yenileme: kart adımı sizi bekliyor
+notify-card-step-body = { $ticket } numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.
+link-err-version = Bu eimza programı botun sürümüyle uyumlu değil: lütfen agent'ı güncelleyin (bilgi işlem biriminden yeni sürümü alın).
+link-err-protocol = Bot ile program arasında bir iletişim hatası oldu; bağlantı yeniden kurulacak.
+link-err-unauthorized = Bot bu bilgisayarın eşleştirmesini tanımıyor. Sohbette /eslestir ile yeniden eşleştirin.
+link-err-revoked = Bu bilgisayarın eşleştirmesi kaldırıldı; program bota artık bağlanmayacak. Yeniden eşleştirmek için sohbette /eslestir yazın.
+link-err-internal = Botta beklenmeyen bir sorun oldu; bağlantı yeniden kurulacak.
+status-not-paired = Eşleştirme: yok. Sohbette /eslestir yazıp “eimza-agent eslestir” ile eşleştirebilirsiniz.
+status-paired = Eşleştirme: { $server } (bu bilgisayar: { $agent }), eşleştirme tarihi { $date }
+status-connected = Bağlantı: bağlı ({ $since } tarihinden beri)
+status-connecting = Bağlantı: bağlanmaya çalışıyor (son deneme { $since })
+status-offline = Bağlantı: program çalışmıyor. Başlatmak için: eimza-agent calis
+status-revoked = Bağlantı: eşleştirme kaldırıldı. Yeniden eşleştirmek için sohbette /eslestir yazın.
+status-outdated = Bağlantı: program güncel değil; lütfen agent'ı güncelleyin.

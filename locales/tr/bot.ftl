@@ -80,7 +80,38 @@ btn-back = Özete dön
 ## Başvuru
 
 ticket-opened = Başvurunuz alındı. Başvuru numaranız: { $ticket }
-ticket-next-step = Sonraki adım: e-İmza kartınızın takılı olduğu bilgisayara eimza yardımcı programını (eimza-agent) kurup bu sohbetle eşleştirmek. Programı bilgi işlem biriminizden alabilirsiniz. Başvurunuzun durumunu istediğiniz zaman /durum yazarak görebilirsiniz.
+ticket-next-step = Sonraki adım: e-İmza kartınızın takılı olduğu bilgisayara eimza yardımcı programını (eimza-agent) kurup bu sohbetle eşleştirmek. Programı bilgi işlem biriminizden alabilirsiniz. Hazır olduğunuzda aşağıdaki düğmeye basın ya da /eslestir yazın. Başvurunuzun durumunu istediğiniz zaman /durum yazarak görebilirsiniz.
+
+## Bilgisayar eşleştirme
+
+btn-pair = Bilgisayarımı eşleştir
+pair-code =
+    Eşleştirme kodunuz: { $code }
+    Kod { $minutes } dakika geçerlidir ve bir kez kullanılabilir. e-İmza kartınızın takılı olduğu bilgisayarda şunu çalıştırın:
+    eimza-agent eslestir --sunucu { $server } { $command_code }
+    Ardından burada bilgisayarınızın adını görecek ve eşleştirmeyi onaylayacaksınız. Bu kodu kimseyle paylaşmayın; bilgi işlem personeli de sizden istemez.
+pair-request = “{ $name }” ({ $os }) adlı bilgisayar bu hesapla eşleşmek istiyor. Kodu siz kendi bilgisayarınıza girdiyseniz onaylayın; tanımıyorsanız reddedin.
+btn-pair-approve = Onayla
+btn-pair-reject = Reddet
+pair-approved = Eşleştirme tamamlandı: { $name } ({ $os }). Bu bilgisayardaki eimza programı artık başvurunuzla ilgili adımları alacak.
+pair-card-step-queued = { $ticket } numaralı başvurunuzun kart adımı bilgisayarınıza gönderildi. eimza programı çalışıyorsa birkaç saniye içinde bilgisayarınızda bir bildirim görürsünüz; bilgisayarınız çevrim dışıysa açıldığında iletilecek.
+pair-rejected = Eşleştirme reddedildi: “{ $name }” bu hesaba bağlanmadı. Kodu siz girmediyseniz endişelenmeyin; yeni bir kod almak için /eslestir yazabilirsiniz.
+pair-stale = Bu eşleştirme isteği artık geçerli değil (süresi dolmuş ya da daha önce yanıtlanmış). Yeni bir kod için /eslestir yazabilirsiniz.
+devices-none = Eşleştirilmiş bilgisayarınız yok.
+devices-list =
+    Eşleştirilmiş bilgisayarlarınız:
+    { $devices }
+    Artık kullanmadığınız bir bilgisayarın eşleştirmesini aşağıdan kaldırabilirsiniz.
+device-line = • { $name } ({ $os }), son görülme: { $seen }
+btn-unlink = { $name } eşleştirmesini kaldır
+device-unlinked = “{ $name }” bilgisayarının eşleştirmesi kaldırıldı; o bilgisayardaki program artık bu hesaba bağlanamaz.
+device-unlink-stale = Bu bilgisayarın eşleştirmesi zaten kaldırılmış.
+card-step-delivered = Bilgisayarınıza bildirim gönderildi: { $name } bilgisayarı { $ticket } numaralı başvurunuzun kart adımını aldı.
+card-check-ok = Bilgisayarınız e-İmza kartınızı denetledi: kart ve sertifika { $ticket } numaralı başvurunuzun yenilemesi için uygun.
+card-check-problem = Bilgisayarınızdaki kart denetiminde { $count ->
+        [one] bir sorun
+       *[other] { $count } sorun
+    } bulundu ({ $ticket }). Ayrıntıyı bilgisayarınızda “eimza-agent kart” komutuyla görebilirsiniz; gerekirse bilgi işlem birimine başvurun.
 already-open = Zaten açık bir yenileme başvurunuz var: { $ticket } ({ $state }). Aynı anda yalnızca bir başvuru açılabilir; ayrıntılar için /durum yazabilirsiniz.
 open-refused-tckn = Bu TC Kimlik No ile açılmış bir başvuru zaten var: { $ticket } ({ $state }). Numarayı yanlış yazdıysanız “Düzelt” ile değiştirebilirsiniz; değilse bilgi işlem birimiyle görüşün.
 
@@ -146,6 +177,8 @@ help =
     /durum — başvurunuzun durumu ve geçmişi
     /iptal — başvuruyu ya da yarım kalan işlemi iptal eder
     /sil — kişisel verilerinizi hemen siler
+    /eslestir — bilgisayarınızdaki eimza programını bu sohbetle eşleştirmek için kod verir
+    /cihazlar — eşleştirilmiş bilgisayarlarınız; buradan eşleştirmeyi kaldırabilirsiniz
     /yardim — bu yardım metni
     /english — switch to English
     e-İmza şifrenizi (PIN) asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.

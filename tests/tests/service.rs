@@ -18,6 +18,7 @@ fn settings() -> Settings {
         domains: EmailDomains { domains: vec!["kurum.gov.tr".into()], allow_subdomains: false },
         titles: vec![],
         retention_days: 90,
+        public_url: "http://127.0.0.1:8080".into(),
     }
 }
 

@@ -7,7 +7,7 @@ use eimza_protocol::{Lang, turkish};
 
 use super::input::{Command, Input, parse_command};
 use super::state::{Conversation, Draft, Field, PendingCode, Step};
-use super::{Action, Button, Facts, Label, Msg, Reply, Settings, StatusView, TicketBrief, Transport};
+use super::{Action, Button, DeviceView, Facts, Label, Msg, Reply, Settings, StatusView, TicketBrief, Transport, Value};
 use crate::domain::{BirthDate, EmailCode, FullName, KurumEmail, Tckn, TicketNo, Title};
 use crate::ticket::{ActorKind, Refusal};
 
@@ -137,6 +137,14 @@ fn on_command(out: &mut Outcome, command: Command, ctx: &Ctx) {
                 out.conversation.step = Step::ConfirmDelete { back: Box::new(back) };
             }
             ask_again(out, ctx);
+        }
+        Command::Pair => {
+            out.actions.push(Action::IssuePairingCode);
+            ask_again_unless_idle(out, ctx);
+        }
+        Command::Devices => {
+            out.actions.push(Action::ListDevices);
+            ask_again_unless_idle(out, ctx);
         }
         Command::Turkish | Command::English => {
             let lang = if command == Command::English { Lang::En } else { Lang::Tr };
@@ -380,7 +388,36 @@ fn on_text(out: &mut Outcome, text: &str, ctx: &Ctx) {
     }
 }
 
+/// The current question again, except when nothing is being asked (no noise after a side trip).
+fn ask_again_unless_idle(out: &mut Outcome, ctx: &Ctx) {
+    if out.conversation.step != Step::Idle {
+        ask_again(out, ctx);
+    }
+}
+
+/// Buttons that work whatever the conversation is doing: pairing and devices arrive in the
+/// middle of anything (an agent asks to pair while the person is editing, say).
+fn on_device_button(out: &mut Outcome, id: &str, ctx: &Ctx) -> bool {
+    let action = if id == "pair" {
+        Action::IssuePairingCode
+    } else if let Some(request_id) = id.strip_prefix("pair-approve:") {
+        Action::DecidePairing { request_id: request_id.to_owned(), approve: true }
+    } else if let Some(request_id) = id.strip_prefix("pair-reject:") {
+        Action::DecidePairing { request_id: request_id.to_owned(), approve: false }
+    } else if let Some(agent_id) = id.strip_prefix("unlink:") {
+        Action::UnlinkDevice { agent_id: agent_id.to_owned() }
+    } else {
+        return false;
+    };
+    out.actions.push(action);
+    ask_again_unless_idle(out, ctx);
+    true
+}
+
 fn on_button(out: &mut Outcome, id: &str, ctx: &Ctx) {
+    if on_device_button(out, id, ctx) {
+        return;
+    }
     let step = out.conversation.step.clone();
     match (id, &step) {
         ("start", Step::Idle) => start(out, ctx),
@@ -617,6 +654,19 @@ pub enum ActionResult {
     MessageDeleted(bool),
     /// The code is queued for mailing; only its hash comes back.
     EmailCodeSent { hash: String, expires_at: i64 },
+    PairingCode { code: String, minutes: i64, server: String },
+    PairingDecided(PairingDecision),
+    Devices(Vec<DeviceView>),
+    Unlinked { name: String },
+    UnlinkStale,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PairingDecision {
+    Approved { name: String, os: String, ticket: Option<String> },
+    Rejected { name: String },
+    /// Not (or no longer) a pending request of this person.
+    Stale,
 }
 
 /// The replies for an action's result; they come before the engine's own replies.
@@ -624,8 +674,37 @@ pub fn action_result(conversation: &mut Conversation, result: ActionResult) -> V
     match result {
         ActionResult::TicketOpened(number) => vec![Reply {
             parts: vec![Msg::new("ticket-opened").with("ticket", number.to_string()), Msg::new("ticket-next-step")],
-            buttons: Vec::new(),
+            buttons: vec![Button::new("pair", "btn-pair")],
         }],
+        ActionResult::PairingCode { code, minutes, server } => vec![Reply::text(
+            Msg::new("pair-code").with("code", code.clone()).with("minutes", minutes).with("server", server).with("command_code", code),
+        )],
+        ActionResult::PairingDecided(PairingDecision::Approved { name, os, ticket }) => {
+            let mut parts = vec![Msg::new("pair-approved").with("name", name).with("os", os)];
+            if let Some(ticket) = ticket {
+                parts.push(Msg::new("pair-card-step-queued").with("ticket", ticket));
+            }
+            vec![Reply { parts, buttons: Vec::new() }]
+        }
+        ActionResult::PairingDecided(PairingDecision::Rejected { name }) => vec![Reply::text(Msg::new("pair-rejected").with("name", name))],
+        ActionResult::PairingDecided(PairingDecision::Stale) => vec![Reply::text(Msg::new("pair-stale"))],
+        ActionResult::Devices(devices) if devices.is_empty() => vec![Reply {
+            parts: vec![Msg::new("devices-none")],
+            buttons: vec![Button::new("pair", "btn-pair")],
+        }],
+        ActionResult::Devices(devices) => {
+            let lines = devices
+                .iter()
+                .map(|d| Msg::new("device-line").with("name", d.name.clone()).with("os", d.os.clone()).with("seen", Value::DateTime(d.last_seen_ms)))
+                .collect();
+            let buttons = devices
+                .iter()
+                .map(|d| Button { id: format!("unlink:{}", d.agent_id), label: Label::Msg(Msg::new("btn-unlink").with("name", d.name.clone())) })
+                .collect();
+            vec![Reply { parts: vec![Msg::new("devices-list").with("devices", Value::Lines(lines))], buttons }]
+        }
+        ActionResult::Unlinked { name } => vec![Reply::text(Msg::new("device-unlinked").with("name", name))],
+        ActionResult::UnlinkStale => vec![Reply::text(Msg::new("device-unlink-stale"))],
         ActionResult::OpenRefused { existing, draft } => {
             conversation.draft = *draft;
             conversation.step = Step::Summary;

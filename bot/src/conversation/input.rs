@@ -17,6 +17,10 @@ pub enum Command {
     Delete,
     Turkish,
     English,
+    /// A pairing code for the desktop agent.
+    Pair,
+    /// The paired PCs, each with an unlink button.
+    Devices,
 }
 
 /// `/durum`, `/Durum@eimza_bot`, `/status` … → a command; `None` for plain text; `Some(Err)`
@@ -34,6 +38,8 @@ pub fn parse_command(text: &str) -> Option<Result<Command, String>> {
         "sil" | "delete" => Command::Delete,
         "turkce" | "tr" => Command::Turkish,
         "english" | "en" | "ingilizce" => Command::English,
+        "eslestir" | "esle" | "pair" => Command::Pair,
+        "cihazlar" | "cihaz" | "devices" => Command::Devices,
         _ => return Some(Err(word.chars().take(32).collect())),
     };
     Some(Ok(command))
@@ -55,6 +61,11 @@ mod tests {
         assert_eq!(parse_command("/sil"), Some(Ok(Command::Delete)));
         assert_eq!(parse_command("/english"), Some(Ok(Command::English)));
         assert_eq!(parse_command("/türkçe"), Some(Ok(Command::Turkish)));
+        assert_eq!(parse_command("/eşleştir"), Some(Ok(Command::Pair)));
+        assert_eq!(parse_command("/ESLESTIR"), Some(Ok(Command::Pair)));
+        assert_eq!(parse_command("/pair"), Some(Ok(Command::Pair)));
+        assert_eq!(parse_command("/cihazlar"), Some(Ok(Command::Devices)));
+        assert_eq!(parse_command("/devices"), Some(Ok(Command::Devices)));
         assert_eq!(parse_command("/foo bar"), Some(Err("foo".into())));
         assert_eq!(parse_command("merhaba"), None);
     }

@@ -9,7 +9,7 @@ pub mod engine;
 mod input;
 mod state;
 
-pub use engine::{ActionResult, Ctx, Outcome, action_result, handle};
+pub use engine::{ActionResult, Ctx, Outcome, PairingDecision, action_result, handle};
 pub use input::{Command, Input, parse_command};
 pub use state::{Conversation, Draft, Field, PendingCode, Step};
 
@@ -173,6 +173,8 @@ pub struct Settings {
     pub domains: EmailDomains,
     pub titles: Vec<String>,
     pub retention_days: u32,
+    /// The bot's address as people reach it, for the agent's pairing command.
+    pub public_url: String,
 }
 
 /// Work the service does for the engine, in the same transaction as saving the conversation.
@@ -185,4 +187,19 @@ pub enum Action {
     DeleteIncomingMessage,
     /// Mail a one-time code to the address, to prove the person reads it.
     SendEmailCode { email: String },
+    /// A one-time code to type into the desktop agent.
+    IssuePairingCode,
+    /// The person's answer to "this PC wants to pair".
+    DecidePairing { request_id: String, approve: bool },
+    ListDevices,
+    UnlinkDevice { agent_id: String },
+}
+
+/// A paired PC as `/cihazlar` shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceView {
+    pub agent_id: String,
+    pub name: String,
+    pub os: String,
+    pub last_seen_ms: i64,
 }

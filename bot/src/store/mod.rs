@@ -10,6 +10,7 @@
 //! transactions are serialised by a process-wide lock (SQLite has one writer anyway, and this
 //! avoids `SQLITE_BUSY` on lock upgrades); with PostgreSQL, rows are locked `FOR UPDATE`.
 
+mod agents;
 mod chat;
 mod outbox;
 mod roster;
@@ -25,6 +26,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use agents::{AgentRow, Claim, Decided, PairingStatus};
 pub use chat::ChatState;
 pub use outbox::{Claimed, FailedMessage, NewMessage};
 pub use roster::{ImportSummary, day_from_number, day_number};
@@ -83,17 +85,24 @@ pub struct Store {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let sql: &'static str = match backend {
-        Backend::Sqlite => include_str!("../../../migrations/sqlite/0001_init.sql"),
-        Backend::Postgres => include_str!("../../../migrations/postgres/0001_init.sql"),
+    let files: [(i64, &str, &'static str); 2] = match backend {
+        Backend::Sqlite => [
+            (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
+            (2, "agents", include_str!("../../../migrations/sqlite/0002_agents.sql")),
+        ],
+        Backend::Postgres => [
+            (1, "init", include_str!("../../../migrations/postgres/0001_init.sql")),
+            (2, "agents", include_str!("../../../migrations/postgres/0002_agents.sql")),
+        ],
     };
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        sqlx::SqlSafeStr::into_sql_str(sql),
-        false,
-    )])
+    Migrator::with_migrations(
+        files
+            .into_iter()
+            .map(|(version, name, sql)| {
+                Migration::new(version, name.into(), MigrationType::Simple, sqlx::SqlSafeStr::into_sql_str(sql), false)
+            })
+            .collect(),
+    )
 }
 
 impl Store {

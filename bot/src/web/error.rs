@@ -19,6 +19,8 @@ pub enum ApiError {
     Empty,
     /// Too many requests; try again after this many seconds.
     RateLimited(u64),
+    /// A refusal with its own status, code and message (the agent's pairing calls).
+    Refused { status: StatusCode, code: &'static str, message_id: &'static str, args: Vec<(&'static str, Arg)>, retry_after: Option<u64> },
     Internal(String),
 }
 
@@ -49,13 +51,14 @@ impl ApiError {
             ApiError::RateLimited(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", texts.get(lang, "api-error-rate-limited"))
             }
+            ApiError::Refused { status, code, message_id, args, .. } => (*status, *code, texts.with(lang, message_id, args)),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", texts.get(lang, "api-error-internal"))
             }
         };
         let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
-        if let ApiError::RateLimited(seconds) = self {
+        if let ApiError::RateLimited(seconds) | ApiError::Refused { retry_after: Some(seconds), .. } = self {
             if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
             }

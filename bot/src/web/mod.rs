@@ -1,6 +1,8 @@
-//! HTTP: the web chat page and its JSON API, and the staff view. `router(state)` is separate
+//! HTTP: the web chat page and its JSON API, the agent's pairing API and WebSocket link, and
+//! the staff view. `router(state)` is separate
 //! from serving so tests can drive it in-process as well as over a real socket.
 
+mod agent;
 mod api;
 mod error;
 mod limits;
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/staff.css", get(page::staff_css))
         .route("/healthz", get(|| async { "ok" }))
         .merge(api::routes())
+        .merge(agent::routes())
         .merge(staff::routes())
         .merge(unsubscribe::routes())
         .layer(axum::middleware::map_response(security_headers))

@@ -161,6 +161,7 @@ async fn in_process(people: u64, concurrency: u64) -> Stats {
         domains: config.institution.email_domains(),
         titles: config.institution.titles.clone(),
         retention_days: 90,
+        public_url: "http://127.0.0.1:8080".into(),
     };
     let mailbox = Arc::new(OutboxMailbox { store: store.clone(), codes: Default::default() });
     let service = Arc::new(ChatService::new(store, Arc::new(Texts::embedded()), settings));

@@ -1,0 +1,476 @@
+//! Pairing codes, paired agents, their work queue and their reports. Codes, poll secrets and
+//! agent tokens are kept only as keyed hashes; a new agent's token waits encrypted until the
+//! agent fetches it, once.
+
+use sqlx::Row;
+
+use super::{Result, Store, Tx, corrupt, opt};
+use crate::ticket::{ActorKind, TicketEvent};
+
+const CODE: &str = "pairing-code";
+const POLL: &str = "pairing-poll";
+const TOKEN: &str = "agent-token";
+
+/// Wrong codes allowed per source address in [`FAILURE_WINDOW_MS`].
+pub const MAX_FAILURES: i64 = 5;
+pub const FAILURE_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+/// What presenting a code led to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The code was valid: the person is asked in chat; the agent polls with these.
+    Claimed { request_id: String, person_id: i64 },
+    Unknown,
+    Expired,
+    Used,
+    /// Too many wrong codes from this address: try again in this many milliseconds.
+    TooManyTries { retry_after_ms: i64 },
+}
+
+/// Where a pairing request stands, as the agent polling it sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PairingStatus {
+    Pending,
+    /// Approved: the token, handed out this once.
+    Approved { agent_id: String, token: String },
+    /// Approved and already fetched.
+    Fetched,
+    Rejected,
+    Expired,
+    NotFound,
+}
+
+/// What the person's decision did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decided {
+    Approved { agent_id: String, pc_name: String, pc_os: String },
+    Rejected { pc_name: String },
+    /// Not this person's request, or already decided, or expired.
+    Stale,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentRow {
+    pub id: String,
+    pub person_id: i64,
+    pub pc_name: String,
+    pub pc_os: String,
+    pub last_seen_at: i64,
+    pub revoked: bool,
+}
+
+fn agent_row(row: &sqlx::any::AnyRow) -> Result<AgentRow> {
+    Ok(AgentRow {
+        id: row.try_get("id")?,
+        person_id: row.try_get("person_id")?,
+        pc_name: row.try_get("pc_name")?,
+        pc_os: row.try_get("pc_os")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        revoked: opt::<i64>(row, "revoked_at")?.is_some(),
+    })
+}
+
+impl Store {
+    /// An agent presents a code. Wrong codes count against `source` (the client address);
+    /// past [`MAX_FAILURES`] in the window nothing is looked up at all.
+    pub async fn claim_pairing_code(
+        &self,
+        code: &str,
+        source: &str,
+        pc_name: &str,
+        pc_os: &str,
+        request_id: &str,
+        poll_secret: &str,
+        now: i64,
+    ) -> Result<Claim> {
+        let mut tx = self.begin().await?;
+        let since = now - FAILURE_WINDOW_MS;
+        let failures = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM pairing_failures WHERE source = $1 AND at > $2")
+            .bind(source.to_owned())
+            .bind(since)
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        let count: i64 = failures.try_get("n")?;
+        if count >= MAX_FAILURES {
+            let first = opt::<i64>(&failures, "first")?.unwrap_or(now);
+            return Ok(Claim::TooManyTries { retry_after_ms: (first + FAILURE_WINDOW_MS - now).max(1_000) });
+        }
+        let row = sqlx::query("SELECT id, person_id, expires_at, request_id FROM pairings WHERE code_hash = $1")
+            .bind(self.vault.lookup_hash(CODE, code))
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+        let outcome = match row {
+            None => Claim::Unknown,
+            Some(row) if opt::<String>(&row, "request_id")?.is_some() => Claim::Used,
+            Some(row) if row.try_get::<i64, _>("expires_at")? <= now => Claim::Expired,
+            Some(row) => {
+                let id: i64 = row.try_get("id")?;
+                sqlx::query(
+                    "UPDATE pairings SET request_id = $2, poll_hash = $3, pc_name = $4, pc_os = $5, claimed_at = $6
+                     WHERE id = $1 AND request_id IS NULL",
+                )
+                .bind(id)
+                .bind(request_id.to_owned())
+                .bind(self.vault.lookup_hash(POLL, poll_secret))
+                .bind(pc_name.to_owned())
+                .bind(pc_os.to_owned())
+                .bind(now)
+                .execute(&mut *tx.tx)
+                .await?;
+                Claim::Claimed { request_id: request_id.to_owned(), person_id: row.try_get("person_id")? }
+            }
+        };
+        if matches!(outcome, Claim::Unknown | Claim::Expired | Claim::Used) {
+            sqlx::query("INSERT INTO pairing_failures (source, at) VALUES ($1, $2)")
+                .bind(source.to_owned())
+                .bind(now)
+                .execute(&mut *tx.tx)
+                .await?;
+            sqlx::query("DELETE FROM pairing_failures WHERE at <= $1").bind(since).execute(&mut *tx.tx).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// The agent's poll. An approved request hands out the token once, then forgets it.
+    pub async fn pairing_status(&self, request_id: &str, poll_secret: &str, now: i64, ttl_ms: i64) -> Result<PairingStatus> {
+        let mut tx = self.begin().await?;
+        let Some(row) = sqlx::query("SELECT id, poll_hash, claimed_at, decision, agent_id, token_enc FROM pairings WHERE request_id = $1")
+            .bind(request_id.to_owned())
+            .fetch_optional(&mut *tx.tx)
+            .await?
+        else {
+            return Ok(PairingStatus::NotFound);
+        };
+        let stored: Option<String> = opt(&row, "poll_hash")?;
+        if stored.as_deref() != Some(self.vault.lookup_hash(POLL, poll_secret).as_str()) {
+            return Ok(PairingStatus::NotFound);
+        }
+        let status = match opt::<String>(&row, "decision")?.as_deref() {
+            Some("rejected") => PairingStatus::Rejected,
+            Some("approved") => match opt::<Vec<u8>>(&row, "token_enc")? {
+                Some(sealed) => {
+                    let token = self.vault.decrypt_str(TOKEN, &sealed).map_err(corrupt)?;
+                    sqlx::query("UPDATE pairings SET token_enc = NULL WHERE id = $1")
+                        .bind(row.try_get::<i64, _>("id")?)
+                        .execute(&mut *tx.tx)
+                        .await?;
+                    PairingStatus::Approved { agent_id: opt(&row, "agent_id")?.unwrap_or_default(), token }
+                }
+                None => PairingStatus::Fetched,
+            },
+            _ if opt::<i64>(&row, "claimed_at")?.unwrap_or(0) + ttl_ms <= now => PairingStatus::Expired,
+            _ => PairingStatus::Pending,
+        };
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    pub async fn agent_by_token(&self, token: &str) -> Result<Option<AgentRow>> {
+        let row = sqlx::query("SELECT id, person_id, pc_name, pc_os, last_seen_at, revoked_at FROM agents WHERE token_hash = $1")
+            .bind(self.vault.lookup_hash(TOKEN, token))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(agent_row).transpose()
+    }
+
+    pub async fn agent(&self, id: &str) -> Result<Option<AgentRow>> {
+        let row = sqlx::query("SELECT id, person_id, pc_name, pc_os, last_seen_at, revoked_at FROM agents WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(agent_row).transpose()
+    }
+
+    /// The person's paired PCs that are not revoked, newest first.
+    pub async fn agents_of(&self, person_id: i64) -> Result<Vec<AgentRow>> {
+        let rows = sqlx::query(
+            "SELECT id, person_id, pc_name, pc_os, last_seen_at, revoked_at FROM agents
+             WHERE person_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(agent_row).collect()
+    }
+
+    pub async fn touch_agent(&self, id: &str, version: Option<&str>, now: i64) -> Result<()> {
+        sqlx::query("UPDATE agents SET last_seen_at = $2, agent_version = COALESCE($3, agent_version) WHERE id = $1")
+            .bind(id.to_owned())
+            .bind(now)
+            .bind(version.map(str::to_owned))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes one agent; `person_id` limits it to that person's own (None: staff). True when
+    /// something was revoked.
+    pub async fn revoke_agent(&self, id: &str, person_id: Option<i64>, by: &str, now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = tx.revoke_agent(id, person_id, by, now).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+}
+
+impl Tx<'_> {
+    /// Stores a new code for the person (only its hash).
+    pub async fn issue_pairing_code(&mut self, person_id: i64, code: &str, now: i64, ttl_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO pairings (code_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(self.store.vault.lookup_hash(CODE, code))
+            .bind(person_id)
+            .bind(now)
+            .bind(now + ttl_ms)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn revoke_agent(&mut self, id: &str, person_id: Option<i64>, by: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE agents SET revoked_at = $2, revoked_by = $3
+             WHERE id = $1 AND revoked_at IS NULL AND ($4 < 0 OR person_id = $4)",
+        )
+        .bind(id.to_owned())
+        .bind(now)
+        .bind(by.to_owned())
+        .bind(person_id.unwrap_or(-1))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+impl Store {
+
+    /// Unlinks agents silent since `before`; returns their ids (to close live connections).
+    pub async fn revoke_idle_agents(&self, before: i64, now: i64) -> Result<Vec<String>> {
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query("SELECT id FROM agents WHERE revoked_at IS NULL AND last_seen_at < $1")
+            .bind(before)
+            .fetch_all(&mut *tx.tx)
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
+        sqlx::query("UPDATE agents SET revoked_at = $2, revoked_by = 'system:idle' WHERE revoked_at IS NULL AND last_seen_at < $1")
+            .bind(before)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Work not yet acknowledged by the agent, oldest first.
+    pub async fn pending_work(&self, agent_id: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT work_id, body FROM agent_work WHERE agent_id = $1 AND acked_at IS NULL ORDER BY seq")
+            .bind(agent_id.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("work_id")?, r.try_get("body")?))).collect()
+    }
+
+    pub async fn mark_work_sent(&self, work_id: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE agent_work SET sent_at = COALESCE(sent_at, $2) WHERE work_id = $1")
+            .bind(work_id.to_owned())
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The agent has the item. Returns the ticket it belongs to the first time, `None` after.
+    pub async fn ack_work(&self, agent_id: &str, work_id: &str, now: i64) -> Result<Option<Option<i64>>> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("SELECT ticket_id, acked_at FROM agent_work WHERE work_id = $1 AND agent_id = $2")
+            .bind(work_id.to_owned())
+            .bind(agent_id.to_owned())
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        if opt::<i64>(&row, "acked_at")?.is_some() {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE agent_work SET acked_at = $3 WHERE work_id = $1 AND agent_id = $2")
+            .bind(work_id.to_owned())
+            .bind(agent_id.to_owned())
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(opt(&row, "ticket_id")?))
+    }
+
+    /// Stores a report once; `false` for a repeated id (no second effect).
+    pub async fn store_report(&self, agent_id: &str, report_id: &str, work_id: &str, body: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO agent_reports (report_id, agent_id, work_id, body, received_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (report_id) DO NOTHING",
+        )
+        .bind(report_id.to_owned())
+        .bind(agent_id.to_owned())
+        .bind(work_id.to_owned())
+        .bind(body.to_owned())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn report_count(&self, agent_id: &str) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM agent_reports WHERE agent_id = $1")
+            .bind(agent_id.to_owned())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    /// Agents with work queued after `seq` (for waking their connections on any instance), and
+    /// the highest sequence seen.
+    pub async fn work_since(&self, seq: i64) -> Result<(Vec<String>, i64)> {
+        let rows = sqlx::query("SELECT seq, agent_id FROM agent_work WHERE seq > $1 ORDER BY seq")
+            .bind(seq)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut last = seq;
+        let mut agents = Vec::new();
+        for row in rows {
+            last = last.max(row.try_get("seq")?);
+            let agent: String = row.try_get("agent_id")?;
+            if !agents.contains(&agent) {
+                agents.push(agent);
+            }
+        }
+        Ok((agents, last))
+    }
+
+    /// Agents revoked at or after `since` (by any instance).
+    pub async fn revoked_since(&self, since: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM agents WHERE revoked_at >= $1").bind(since).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    /// Which transport and user a person is, to reach them outside a reply.
+    pub async fn person_address(&self, person_id: i64) -> Result<Option<(String, String)>> {
+        let row = sqlx::query("SELECT transport, user_id FROM persons WHERE id = $1").bind(person_id).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok((r.try_get("transport")?, r.try_get("user_id")?))).transpose()
+    }
+
+    pub async fn last_work_seq(&self) -> Result<i64> {
+        Ok(opt::<i64>(&sqlx::query("SELECT MAX(seq) AS s FROM agent_work").fetch_one(&self.pool).await?, "s")?.unwrap_or(0))
+    }
+}
+
+impl Tx<'_> {
+    /// The person approves or rejects a claimed request. On approval the agent row is created
+    /// with the token's hash, and the token waits (encrypted) for the agent's next poll.
+    pub async fn decide_pairing(
+        &mut self,
+        person_id: i64,
+        request_id: &str,
+        approve: bool,
+        agent_id: &str,
+        token: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<Decided> {
+        let row = sqlx::query("SELECT id, pc_name, pc_os, claimed_at, decision FROM pairings WHERE request_id = $1 AND person_id = $2")
+            .bind(request_id.to_owned())
+            .bind(person_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = row else { return Ok(Decided::Stale) };
+        if opt::<String>(&row, "decision")?.is_some() || opt::<i64>(&row, "claimed_at")?.unwrap_or(0) + ttl_ms <= now {
+            return Ok(Decided::Stale);
+        }
+        let id: i64 = row.try_get("id")?;
+        let pc_name: String = opt(&row, "pc_name")?.unwrap_or_default();
+        let pc_os: String = opt(&row, "pc_os")?.unwrap_or_default();
+        if !approve {
+            sqlx::query("UPDATE pairings SET decision = 'rejected', decided_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+            return Ok(Decided::Rejected { pc_name });
+        }
+        sqlx::query(
+            "INSERT INTO agents (id, person_id, token_hash, pc_name, pc_os, created_at, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(agent_id.to_owned())
+        .bind(person_id)
+        .bind(self.store.vault.lookup_hash(TOKEN, token))
+        .bind(pc_name.clone())
+        .bind(pc_os.clone())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE pairings SET decision = 'approved', decided_at = $2, agent_id = $3, token_enc = $4 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .bind(agent_id.to_owned())
+            .bind(self.store.vault.encrypt_str(TOKEN, token))
+            .execute(&mut *self.tx)
+            .await?;
+        // The ticket moves on: the person's PC is paired.
+        if let Some(ticket) = sqlx::query("SELECT id FROM tickets WHERE person_id = $1 AND closed_at IS NULL AND state = 'submitted'")
+            .bind(person_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+        {
+            let ticket_id: i64 = ticket.try_get("id")?;
+            let _ = self.apply_event(ticket_id, TicketEvent::AgentPaired, ActorKind::Applicant, Some(&format!("agent:{agent_id}")), None, now).await?;
+        }
+        Ok(Decided::Approved { agent_id: agent_id.to_owned(), pc_name, pc_os })
+    }
+
+    /// Asks the person's newly paired agent for the card step of their open ticket: the ticket
+    /// moves to CardStep and the work is queued, together. Returns the ticket number.
+    pub async fn request_card_step(&mut self, person_id: i64, agent_id: &str, work_id: &str, nonce: &str, now: i64) -> Result<Option<String>> {
+        let Some(ticket) = sqlx::query("SELECT id, number FROM tickets WHERE person_id = $1 AND closed_at IS NULL AND state = 'agent-paired'")
+            .bind(person_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let ticket_id: i64 = ticket.try_get("id")?;
+        let number: String = ticket.try_get("number")?;
+        if self.apply_event(ticket_id, TicketEvent::CardStepRequested, ActorKind::System, None, None, now).await?.is_err() {
+            return Ok(None);
+        }
+        let body = eimza_protocol::wire::encode(&eimza_protocol::wire::WorkBody::CardStep { ticket_no: number.clone(), nonce: nonce.to_owned() });
+        self.queue_work(work_id, agent_id, Some(ticket_id), &body, now).await?;
+        Ok(Some(number))
+    }
+
+    /// Queues work for an agent, in this transaction (with the state change that causes it).
+    pub async fn queue_work(&mut self, work_id: &str, agent_id: &str, ticket_id: Option<i64>, body: &str, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO agent_work (work_id, agent_id, ticket_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(work_id.to_owned())
+            .bind(agent_id.to_owned())
+            .bind(ticket_id)
+            .bind(body.to_owned())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// On `/sil`: the person's PCs are unlinked and their pairing rows (PC names) removed.
+    pub async fn forget_agents(&mut self, person_id: i64, now: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM agents WHERE person_id = $1 AND revoked_at IS NULL")
+            .bind(person_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
+        sqlx::query("UPDATE agents SET revoked_at = $2, revoked_by = 'person:deleted', pc_name = '', pc_os = '' WHERE person_id = $1")
+            .bind(person_id)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DELETE FROM pairings WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
+        Ok(ids)
+    }
+}
