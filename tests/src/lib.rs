@@ -142,6 +142,7 @@ impl TestBot {
             .env("EIMZA_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
             .env("EIMZA_DATA_DIR", &self.data_dir)
             .env("EIMZA_LOCALES_DIR", root().join("locales"))
+            .env("EIMZA_PUBLIC_URL", self.url())
             .env("RUST_LOG", if log { "info,eimza_bot=debug" } else { "warn" })
             .current_dir(self.data_dir.parent().unwrap())
             .stdin(Stdio::null())

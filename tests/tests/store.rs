@@ -312,3 +312,97 @@ on_both!(a_tickets_messages_are_claimed_in_order_across_retries, |store| {
     assert_eq!(keys(store.claim_due("webhook", NOW + 1002, 60_000, 10).await.unwrap()), ["second"]);
     assert!(store.claim_due("email", NOW + 1002, 60_000, 10).await.unwrap().len() >= 1, "channels are separate");
 });
+
+// ---------------------------------------------------------------------------------------------
+// pairing and the agent queue
+
+const TEN_MINUTES: i64 = 10 * 60 * 1000;
+
+async fn issue(store: &Store, person: i64, code: &str, now: i64) {
+    let mut tx = store.begin().await.unwrap();
+    tx.issue_pairing_code(person, code, now, TEN_MINUTES).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn claim(store: &Store, code: &str, source: &str, now: i64) -> eimza_bot::store::Claim {
+    store.claim_pairing_code(code, source, "EIMZA-PC-12", "Windows 11", &format!("p-{code}-{now}"), "poll-secret", now).await.unwrap()
+}
+
+on_both!(pairing_codes_are_single_use_expire_and_are_rate_limited, |store| {
+    use eimza_bot::store::{Claim, PairingStatus};
+    let person = store.person("web", "pairing", NOW).await.unwrap();
+    issue(&store, person, "KQFMDXZT", NOW).await;
+    issue(&store, person, "BCDFGHJK", NOW).await;
+    // Expired after ten minutes.
+    assert_eq!(claim(&store, "BCDFGHJK", "10.0.0.9", NOW + TEN_MINUTES + 1).await, Claim::Expired);
+    // Valid once, then used.
+    let request = match claim(&store, "KQFMDXZT", "10.0.0.1", NOW + 1000).await {
+        Claim::Claimed { request_id, person_id } => {
+            assert_eq!(person_id, person);
+            request_id
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(claim(&store, "KQFMDXZT", "10.0.0.2", NOW + 2000).await, Claim::Used);
+    assert_eq!(store.pairing_status(&request, "poll-secret", NOW + 3000, TEN_MINUTES).await.unwrap(), PairingStatus::Pending);
+    assert_eq!(store.pairing_status(&request, "wrong-secret", NOW + 3000, TEN_MINUTES).await.unwrap(), PairingStatus::NotFound);
+
+    // Wrong codes: five per source address in ten minutes, then refused without a look-up.
+    for i in 0..5 {
+        assert_eq!(claim(&store, "ZZZZZZZZ", "10.0.0.3", NOW + i).await, Claim::Unknown);
+    }
+    match claim(&store, "ZZZZZZZZ", "10.0.0.3", NOW + 10).await {
+        Claim::TooManyTries { retry_after_ms } => assert!(retry_after_ms > 9 * 60 * 1000 && retry_after_ms <= TEN_MINUTES, "{retry_after_ms}"),
+        other => panic!("{other:?}"),
+    }
+    // Another address is not affected; the first one may try again after the window.
+    assert_eq!(claim(&store, "ZZZZZZZZ", "10.0.0.4", NOW + 10).await, Claim::Unknown);
+    assert_eq!(claim(&store, "ZZZZZZZZ", "10.0.0.3", NOW + TEN_MINUTES + 1).await, Claim::Unknown);
+
+    // Approval: the agent row holds only the token's hash; the token is handed out once.
+    let mut tx = store.begin().await.unwrap();
+    let decided = tx.decide_pairing(person, &request, true, "a-test", "the-long-random-token", NOW + 4000, TEN_MINUTES).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(matches!(decided, eimza_bot::store::Decided::Approved { ref pc_name, .. } if pc_name == "EIMZA-PC-12"), "{decided:?}");
+    assert_eq!(
+        store.pairing_status(&request, "poll-secret", NOW + 5000, TEN_MINUTES).await.unwrap(),
+        PairingStatus::Approved { agent_id: "a-test".into(), token: "the-long-random-token".into() }
+    );
+    assert_eq!(store.pairing_status(&request, "poll-secret", NOW + 6000, TEN_MINUTES).await.unwrap(), PairingStatus::Fetched);
+    let agent = store.agent_by_token("the-long-random-token").await.unwrap().unwrap();
+    assert_eq!((agent.id.as_str(), agent.person_id, agent.revoked), ("a-test", person, false));
+    assert!(store.agent_by_token("another-token").await.unwrap().is_none());
+    // Deciding again is stale.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.decide_pairing(person, &request, false, "a-x", "t", NOW + 7000, TEN_MINUTES).await.unwrap(), eimza_bot::store::Decided::Stale);
+    tx.commit().await.unwrap();
+});
+
+on_both!(agent_work_is_acknowledged_once_and_reports_stored_once, |store| {
+    let person = store.person("web", "agent-work", NOW).await.unwrap();
+    issue(&store, person, "MNPQRSTV", NOW).await;
+    let eimza_bot::store::Claim::Claimed { request_id, .. } = claim(&store, "MNPQRSTV", "10.1.0.1", NOW).await else { panic!() };
+    let mut tx = store.begin().await.unwrap();
+    tx.decide_pairing(person, &request_id, true, "a-work", "token-work", NOW, TEN_MINUTES).await.unwrap();
+    tx.queue_work("w-1", "a-work", None, r#"{"kind":"card-step","ticket_no":"EIMZA-2026-000001","nonce":"n"}"#, NOW).await.unwrap();
+    tx.queue_work("w-2", "a-work", None, r#"{"kind":"card-step","ticket_no":"EIMZA-2026-000002","nonce":"n"}"#, NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    let (agents, seq) = store.work_since(0).await.unwrap();
+    assert_eq!(agents, vec!["a-work".to_owned()]);
+    assert_eq!(store.work_since(seq).await.unwrap().0, Vec::<String>::new());
+    let pending: Vec<String> = store.pending_work("a-work").await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(pending, ["w-1", "w-2"], "in order");
+    assert!(store.ack_work("a-work", "w-1", NOW).await.unwrap().is_some());
+    assert!(store.ack_work("a-work", "w-1", NOW).await.unwrap().is_none(), "a repeated ack has no second effect");
+    assert!(store.ack_work("someone-else", "w-2", NOW).await.unwrap().is_none(), "only the agent the work is for");
+    assert_eq!(store.pending_work("a-work").await.unwrap().len(), 1);
+    assert!(store.store_report("a-work", "r-1", "w-1", "{}", NOW).await.unwrap());
+    assert!(!store.store_report("a-work", "r-1", "w-1", "{}", NOW).await.unwrap(), "a replayed report");
+    assert_eq!(store.report_count("a-work").await.unwrap(), 1);
+    // Revocation: by the person only for their own; idle ones by the job.
+    assert!(!store.revoke_agent("a-work", Some(person + 1), "person:x", NOW).await.unwrap());
+    assert!(store.revoke_agent("a-work", Some(person), "person:me", NOW).await.unwrap());
+    assert!(store.agent_by_token("token-work").await.unwrap().unwrap().revoked);
+    assert_eq!(store.revoked_since(NOW).await.unwrap(), vec!["a-work".to_owned()]);
+    assert!(store.revoke_idle_agents(NOW + 1, NOW + 1).await.unwrap().is_empty(), "already revoked");
+});
