@@ -31,8 +31,16 @@ pub struct Config {
     pub reminders: RemindersConfig,
     pub helpdesk: HelpdeskConfig,
     pub web: WebConfig,
+    pub agents: AgentsConfig,
     /// Where people reach the web chat; used in links in e-mails.
     pub public_url: String,
+}
+
+/// The desktop agents' link.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AgentsConfig {
+    /// When work for a PC is not acknowledged this long, the person is told the PC is offline.
+    pub offline_notice_secs: u64,
 }
 
 /// Limits of the public web chat API (per client address, per session).

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
+use crate::conversation::{Msg, Reply};
+use crate::service::ChatService;
 use crate::store::Store;
 
 /// How often the queue is checked for work other instances queued.
@@ -124,9 +126,11 @@ pub async fn idle_loop(store: Store, links: Arc<Links>) {
     }
 }
 
-/// Wakes local connections for work any instance queued, and closes local connections of
-/// agents any instance revoked.
-pub async fn poll_loop(store: Store, links: Arc<Links>) {
+/// Wakes local connections for work any instance queued, closes local connections of agents
+/// any instance revoked, and tells people whose PC has not picked up its work that it is offline.
+pub async fn poll_loop(service: Arc<ChatService>, offline_after: Duration) {
+    let store = service.store().clone();
+    let links = service.links().clone();
     let mut seq = store.last_work_seq().await.unwrap_or(0);
     let mut revoked_since = crate::clock::now_ms();
     loop {
@@ -149,6 +153,21 @@ pub async fn poll_loop(store: Store, links: Arc<Links>) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "agent revocation poll failed"),
+        }
+        match store.claim_offline_notices(now - offline_after.as_millis() as i64, now).await {
+            Ok(notices) => {
+                for (person, body) in notices {
+                    let ticket = match serde_json::from_str::<eimza_protocol::wire::WorkBody>(&body) {
+                        Ok(eimza_protocol::wire::WorkBody::CardStep { ticket_no, .. }) => ticket_no,
+                        Err(_) => String::new(),
+                    };
+                    let reply = Reply::text(Msg::new("card-step-offline").with("ticket", ticket));
+                    if let Err(e) = service.notify(person, reply).await {
+                        tracing::warn!(error = %e, "telling a person their PC is offline failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "offline notice poll failed"),
         }
     }
 }

@@ -86,7 +86,10 @@ impl Application {
         let webhook = self.webhook.map(|w| tokio::spawn(w.run()));
         let reminders = tokio::spawn(jobs::reminder_loop(self.store.clone(), self.config.reminders.clone()));
         let links = self.state.service.links().clone();
-        let agent_work = tokio::spawn(crate::link::poll_loop(self.store.clone(), links.clone()));
+        let agent_work = tokio::spawn(crate::link::poll_loop(
+            self.state.service.clone(),
+            Duration::from_secs(self.config.agents.offline_notice_secs.max(1)),
+        ));
         let idle_agents = tokio::spawn(crate::link::idle_loop(self.store.clone(), links.clone()));
         let app = web::router(self.state);
         // Agent WebSockets never end by themselves: close them when stopping, or the graceful

@@ -51,7 +51,9 @@ CREATE TABLE agent_work (
     body            TEXT    NOT NULL,
     created_at      BIGINT  NOT NULL,
     sent_at         BIGINT,
-    acked_at        BIGINT
+    acked_at        BIGINT,
+    -- set when the person was told the PC is offline (once per item)
+    offline_told_at BIGINT
 );
 CREATE INDEX agent_work_pending ON agent_work (agent_id, seq) WHERE acked_at IS NULL;
 

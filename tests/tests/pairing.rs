@@ -255,11 +255,13 @@ impl Agent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_work_survives_a_bot_crash_and_arrives_once() {
-    let mut bot = TestBot::start().await;
+    let mut bot = TestBot::start_with(&[("EIMZA_AGENTS__OFFLINE_NOTICE_SECS", "2")]).await;
     let (chat, ticket) = with_ticket(&bot, 503).await;
     let mut agent = Agent::new();
     pair(&bot, &chat, &agent).await;
-    // The PC is off while the bot crashes and comes back: the work waits in the store.
+    // The PC is off: the person is told, once.
+    pushed(&chat, &format!("Bilgisayarınız çevrim dışı: {ticket} numaralı")).await;
+    // The bot crashes and comes back: the work waits in the store.
     bot.restart().await;
     agent.run();
     wait_for("the notification", async || Some(agent.notifications()).filter(|n| n.len() == 1)).await;
@@ -275,6 +277,8 @@ async fn queued_work_survives_a_bot_crash_and_arrives_once() {
     assert_eq!(reports, 1);
     let delivered = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains(&format!("{ticket} numaralı başvurunuzun kart adımını aldı"))).count();
     assert_eq!(delivered, 1);
+    let offline = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("Bilgisayarınız çevrim dışı:")).count();
+    assert_eq!(offline, 1, "told once, also across the restart");
 }
 
 /// A raw WebSocket client speaking the protocol by hand.

@@ -344,6 +344,34 @@ impl Store {
         Ok((agents, last))
     }
 
+    /// Work queued before `before` that no agent acknowledged and about which nobody was told
+    /// yet: marked told (once, whichever instance gets there first); returns (person, work body).
+    pub async fn claim_offline_notices(&self, before: i64, now: i64) -> Result<Vec<(i64, String)>> {
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "UPDATE agent_work SET offline_told_at = $1
+             WHERE acked_at IS NULL AND offline_told_at IS NULL AND created_at < $2
+             RETURNING agent_id, body",
+        )
+        .bind(now)
+        .bind(before)
+        .fetch_all(&mut *tx.tx)
+        .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let agent: String = row.try_get("agent_id")?;
+            if let Some(person) = sqlx::query("SELECT person_id FROM agents WHERE id = $1 AND revoked_at IS NULL")
+                .bind(agent)
+                .fetch_optional(&mut *tx.tx)
+                .await?
+            {
+                out.push((person.try_get("person_id")?, row.try_get("body")?));
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Agents revoked at or after `since` (by any instance).
     pub async fn revoked_since(&self, since: i64) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT id FROM agents WHERE revoked_at >= $1").bind(since).fetch_all(&self.pool).await?;
