@@ -211,6 +211,11 @@ staff-eonay-done = e-Onay completed; the corporate application is due
 staff-completed = Request completed
 staff-cancelled = The applicant cancelled the request
 staff-failed = The card step failed
+history-agent-unlinked = Computer unlinked
+staff-agents = Paired computers
+staff-agents-none = This person has no paired computer.
+staff-agent-seen = last seen { $seen }
+staff-agent-revoke = Unlink
 history-personal-data-deleted = Personal data deleted
 history-personal-data-purged = Personal data deleted after the retention period
 

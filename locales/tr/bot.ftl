@@ -212,6 +212,11 @@ staff-completed = Başvuru tamamlandı
 staff-cancelled = Başvuru sahibi başvuruyu iptal etti
 staff-failed = Kart adımı başarısız oldu
 history-personal-data-deleted = Kişisel veriler silindi
+history-agent-unlinked = Bilgisayar eşleştirmesi kaldırıldı
+staff-agents = Eşleştirilmiş bilgisayarlar
+staff-agents-none = Bu kişinin eşleştirilmiş bilgisayarı yok.
+staff-agent-seen = son görülme { $seen }
+staff-agent-revoke = Eşleştirmeyi kaldır
 history-personal-data-purged = Saklama süresi dolduğu için kişisel veriler silindi
 
 ## Tarih biçimleri

@@ -379,3 +379,34 @@ async fn two_bots_on_one_postgresql_reach_an_agent_connected_to_either() {
     let (code, out) = finish(agent.running.take().unwrap());
     assert_eq!(code, 3, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_can_unlink_a_pc_and_it_lands_in_the_history() {
+    let bot = TestBot::start().await;
+    let (chat, ticket) = with_ticket(&bot, 506).await;
+    let mut agent = Agent::new();
+    pair(&bot, &chat, &agent).await;
+    agent.run();
+    wait_for("connected", async || Some(agent.status()).filter(|s| s.contains("Bağlantı: bağlı"))).await;
+    let (status, page) = bot.staff_page(&format!("/staff/tickets/{ticket}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Eşleştirilmiş bilgisayarlar"), "{page}");
+    assert!(page.contains("EIMZA-PC-12 ("), "{page}");
+    let agent_id = agent.pairing()["agent_id"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let url = format!("{}/staff/agents/{agent_id}/revoke", bot.url());
+    // Another site cannot make a staff member's browser do it.
+    let r = client.post(&url).basic_auth("admin", Some(bot.staff_password())).header("Origin", "https://evil.example").form(&[("ticket", &ticket)]).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = client.post(&url).form(&[("ticket", &ticket)]).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = client.post(&url).basic_auth("admin", Some(bot.staff_password())).form(&[("ticket", &ticket)]).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], format!("/staff/tickets/{ticket}").as_str());
+    let (code, out) = finish(agent.running.take().unwrap());
+    assert_eq!(code, 3, "the live connection closed at once: {out}");
+    let (_, page) = bot.staff_page(&format!("/staff/tickets/{ticket}")).await;
+    assert!(page.contains("Bilgisayar eşleştirmesi kaldırıldı"), "{page}");
+    assert!(page.contains("Bilgi işlem (admin)") || page.contains("(admin)"), "{page}");
+    assert!(page.contains("Bu kişinin eşleştirilmiş bilgisayarı yok."), "{page}");
+}

@@ -182,6 +182,19 @@ impl Store {
         row.as_ref().map(agent_row).transpose()
     }
 
+    /// The PCs paired by the person of ticket `number` (for staff), newest first.
+    pub async fn agents_of_ticket(&self, number: &str) -> Result<Vec<AgentRow>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.person_id, a.pc_name, a.pc_os, a.last_seen_at, a.revoked_at FROM agents a
+             JOIN tickets t ON t.person_id = a.person_id
+             WHERE t.number = $1 AND a.revoked_at IS NULL ORDER BY a.created_at DESC",
+        )
+        .bind(number.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(agent_row).collect()
+    }
+
     /// The person's paired PCs that are not revoked, newest first.
     pub async fn agents_of(&self, person_id: i64) -> Result<Vec<AgentRow>> {
         let rows = sqlx::query(
@@ -209,6 +222,11 @@ impl Store {
     pub async fn revoke_agent(&self, id: &str, person_id: Option<i64>, by: &str, now: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let done = tx.revoke_agent(id, person_id, by, now).await?;
+        if done && person_id.is_none() {
+            let agent = sqlx::query("SELECT person_id FROM agents WHERE id = $1").bind(id.to_owned()).fetch_one(&mut *tx.tx).await?;
+            let staff = by.strip_prefix("staff:").unwrap_or(by);
+            tx.note_on_open_ticket(agent.try_get("person_id")?, ActorKind::Staff, Some(staff), "agent-unlinked", "history-agent-unlinked", now).await?;
+        }
         tx.commit().await?;
         Ok(done)
     }
@@ -227,6 +245,8 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Revokes in this transaction; with `person_id` the person's own unlinking is noted on
+    /// their open ticket too.
     pub async fn revoke_agent(&mut self, id: &str, person_id: Option<i64>, by: &str, now: i64) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE agents SET revoked_at = $2, revoked_by = $3
@@ -238,7 +258,11 @@ impl Tx<'_> {
         .bind(person_id.unwrap_or(-1))
         .execute(&mut *self.tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        let done = done.rows_affected() > 0;
+        if let (true, Some(person)) = (done, person_id) {
+            self.note_on_open_ticket(person, ActorKind::Applicant, Some(by), "agent-unlinked", "history-agent-unlinked", now).await?;
+        }
+        Ok(done)
     }
 }
 

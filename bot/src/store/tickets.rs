@@ -214,6 +214,21 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// A fact about the person's open ticket that does not move it (a PC unlinked): a history
+    /// row with the state unchanged. Nothing when the person has no open ticket.
+    pub async fn note_on_open_ticket(&mut self, person_id: i64, actor: ActorKind, actor_id: Option<&str>, event: &str, note: &str, now: i64) -> Result<()> {
+        let Some(row) = sqlx::query("SELECT id, state FROM tickets WHERE person_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
+            .bind(person_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+        else {
+            return Ok(());
+        };
+        let state: String = row.try_get("state")?;
+        let state = TicketState::from_code(&state).ok_or_else(|| corrupt("unknown state"))?;
+        self.history(row.try_get("id")?, now, actor, actor_id, event, state, state, Some(note)).await
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn history(
         &mut self,

@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/staff", get(list))
         .route("/staff/tickets/{number}", get(detail))
+        .route("/staff/agents/{agent}/revoke", axum::routing::post(revoke_agent))
         // Roster files of a large institution run to megabytes.
         .route("/staff/roster", axum::routing::post(upload_roster).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)))
 }
@@ -284,5 +285,55 @@ async fn detail(State(state): State<AppState>, Path(number): Path<String>, heade
         ));
     }
     body.push_str("</tbody></table>");
+    let agents = match state.service.store().agents_of_ticket(&ticket.number).await {
+        Ok(a) => a,
+        Err(e) => return failed(texts, lang, e),
+    };
+    body.push_str(&format!("<h2>{}</h2>", escape(&texts.get(lang, "staff-agents"))));
+    if agents.is_empty() {
+        body.push_str(&format!("<p>{}</p>", escape(&texts.get(lang, "staff-agents-none"))));
+    }
+    for agent in &agents {
+        body.push_str(&format!(
+            "<form method=\"post\" action=\"/staff/agents/{}/revoke\"><input type=\"hidden\" name=\"ticket\" value=\"{}\"><p>{} ({}), {} <button type=\"submit\">{}</button></p></form>",
+            escape(&agent.id),
+            escape(&ticket.number),
+            escape(&agent.pc_name),
+            escape(&agent.pc_os),
+            escape(&texts.with(lang, "staff-agent-seen", &[("seen", eimza_protocol::Arg::from(texts.datetime(lang, agent.last_seen_at)))])),
+            escape(&texts.get(lang, "staff-agent-revoke")),
+        ));
+    }
     Html(page(texts, lang, &body)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct RevokeForm {
+    ticket: String,
+}
+
+/// `POST /staff/agents/{agent}/revoke`: staff unlink a PC; its live connection closes at once.
+async fn revoke_agent(State(state): State<AppState>, Path(agent): Path<String>, headers: HeaderMap, form: Result<axum::Form<RevokeForm>, axum::extract::rejection::FormRejection>) -> Response {
+    let texts = state.service.texts();
+    let lang = request_lang(&headers);
+    let Some(staff) = state.staff.check(&headers) else {
+        return unauthorized(texts, lang);
+    };
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, Html(page(texts, lang, &escape(&texts.get(lang, "staff-forbidden-origin"))))).into_response();
+    }
+    if agent.len() > 64 {
+        return (StatusCode::NOT_FOUND, Html(page(texts, lang, &escape(&texts.get(lang, "staff-not-found"))))).into_response();
+    }
+    match state.service.store().revoke_agent(&agent, None, &format!("staff:{staff}"), crate::clock::now_ms()).await {
+        Ok(_) => {
+            state.service.links().close(&agent);
+            tracing::info!(staff = %staff, agent = %agent, "agent unlinked by staff");
+        }
+        Err(e) => return failed(texts, lang, e),
+    }
+    let back = form.ok().map(|f| f.0.ticket).filter(|t| t.len() <= 32 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let to = back.map(|t| format!("/staff/tickets/{t}")).unwrap_or_else(|| "/staff".to_owned());
+    // 303 See Other: the browser shows the ticket again with a GET.
+    axum::response::Redirect::to(&to).into_response()
 }
