@@ -410,3 +410,46 @@ async fn staff_can_unlink_a_pc_and_it_lands_in_the_history() {
     assert!(page.contains("Bilgi işlem (admin)") || page.contains("(admin)"), "{page}");
     assert!(page.contains("Bu kişinin eşleştirilmiş bilgisayarı yok."), "{page}");
 }
+
+/// Once for real: the agent's desktop notification reaches a notification daemon (dunst) on a
+/// virtual X display, inside its own D-Bus session — what a person sees on their desktop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_card_step_notification_shows_on_a_real_desktop() {
+    let bot = TestBot::start().await;
+    let (chat, ticket) = with_ticket(&bot, 507).await;
+    let agent = Agent::new();
+    pair(&bot, &chat, &agent).await;
+    let display = 100 + rand::random::<u16>() % 30_000;
+    let out = agent.home.path().join("dunst-history.txt");
+    let script = format!(
+        r#"Xvfb :{display} -nolisten tcp >/dev/null 2>&1 & XPID=$!
+export DISPLAY=:{display}
+for i in $(seq 50); do [ -e /tmp/.X11-unix/X{display} ] && break; sleep 0.1; done
+dunst >/dev/null 2>&1 & DPID=$!
+for i in $(seq 50); do dunstctl count displayed >/dev/null 2>&1 && break; sleep 0.1; done
+"$AGENT" calis >/dev/null 2>&1 & APID=$!
+for i in $(seq 200); do [ "$(dunstctl count displayed 2>/dev/null)" -ge 1 ] 2>/dev/null && break; sleep 0.1; done
+dunstctl close-all; sleep 0.3
+dunstctl history > "$OUT"
+kill $APID $DPID $XPID 2>/dev/null; wait 2>/dev/null; true"#
+    );
+    let mut command = agent.command(&[]);
+    command
+        .env_remove("EIMZA_AGENT_NOTIFY_FILE")
+        .env("AGENT", binary("eimza-agent"))
+        .env("OUT", &out);
+    let command = std::process::Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", &script])
+        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .env_remove("EIMZA_AGENT_NOTIFY_FILE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("dbus-run-session (scripts/test installs dbus-daemon, xvfb, dunst and libnotify-bin)");
+    assert!(command.success() || out.exists());
+    let history = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(history.contains("e-İmza yenileme: kart adımı sizi bekliyor"), "{history}");
+    assert!(history.contains(&format!("{ticket} numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.")), "{history}");
+    // And the bot heard that the PC showed it.
+    pushed(&chat, "kart denetiminde").await;
+}
