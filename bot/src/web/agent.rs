@@ -130,7 +130,13 @@ async fn link(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSoc
     };
     // Frames up to twice the protocol's limit are read and refused politely; bigger ones end
     // the connection (the agent reconnects).
-    upgrade.max_message_size(2 * MAX_FRAME_BYTES).on_upgrade(move |socket| serve(state, agent, socket))
+    // Small buffers: thousands of agents idle on this process, and their frames are small (a
+    // buffer grows for the rare big one).
+    upgrade
+        .max_message_size(2 * MAX_FRAME_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| serve(state, agent, socket))
 }
 
 async fn send(socket: &mut futures_util::stream::SplitSink<WebSocket, Message>, message: &BotMessage) -> bool {

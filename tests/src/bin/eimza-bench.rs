@@ -302,6 +302,11 @@ async fn main() {
     if suite == "card" || suite == "all" {
         card::run();
     }
+    if suite == "agents" || suite == "all" {
+        for n in [1_000, 10_000] {
+            agents::run(n).await;
+        }
+    }
     println!("peak RSS of this process: {:.1} MiB", peak_rss_mib());
 }
 
@@ -486,5 +491,221 @@ mod card {
         println!("agent idle RSS while watching readers and cards (`eimza-agent kart --izle`): {idle:.1} MiB (target < 20 MB: {:.1}x)", 20.0 / idle);
         let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0) as f64 / (1024.0 * 1024.0);
         println!("release binary size of eimza-agent: {size:.1} MiB");
+    }
+}
+
+/// N agents connected to one real bot (release binary): its memory, one work item broadcast to
+/// all, and the reconnect storm after a kill -9 and restart.
+mod agents {
+    use std::process::{Child, Command, Stdio};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    use eimza_bot::store::Store;
+    use eimza_bot::vault::Vault;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    const KEY: [u8; 32] = [5; 32];
+
+    fn bot_binary() -> std::path::PathBuf {
+        std::env::current_exe().unwrap().parent().unwrap().join("eimza-bot")
+    }
+
+    fn start_bot(dir: &std::path::Path, port: u16) -> Child {
+        use base64::Engine as _;
+        Command::new(bot_binary())
+            .env("EIMZA_DATA_DIR", dir)
+            .env("EIMZA_DATA_KEY", base64::engine::general_purpose::STANDARD.encode(KEY))
+            .env("EIMZA_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "error")
+            .env("EIMZA_AGENTS__OFFLINE_NOTICE_SECS", "3600")
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    async fn wait_healthy(port: u16) {
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            if client.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the bot did not start");
+    }
+
+    fn rss_mib(pid: u32) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    }
+
+    struct Counters {
+        welcomed: AtomicUsize,
+        work: AtomicUsize,
+    }
+
+    /// One simulated agent: connects, says hello, acknowledges work, heartbeats, reconnects with
+    /// the real agent's backoff.
+    async fn agent(port: u16, token: String, counters: Arc<Counters>, gate: Arc<tokio::sync::Semaphore>) {
+        let mut attempt = 0;
+        loop {
+            // The permit covers only the handshake.
+            let mut permit = Some(gate.acquire().await.unwrap());
+            let mut request = format!("ws://127.0.0.1:{port}/api/agent/ws").into_client_request().unwrap();
+            request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+            let Ok((ws, _)) = tokio_tungstenite::connect_async(request).await else {
+                drop(permit);
+                tokio::time::sleep(eimza_agent::link::run::backoff(attempt)).await;
+                attempt += 1;
+                continue;
+            };
+            let (mut out, mut inp) = ws.split();
+            let _ = out.send(Message::text(r#"{"type":"hello","protocol":1,"agent_version":"bench"}"#)).await;
+            let mut heartbeat = tokio::time::interval(Duration::from_secs(20));
+            heartbeat.tick().await;
+            loop {
+                tokio::select! {
+                    _ = heartbeat.tick() => {
+                        if out.send(Message::text(r#"{"type":"heartbeat","seq":1}"#)).await.is_err() { break; }
+                    }
+                    frame = inp.next() => {
+                        let Some(Ok(Message::Text(text))) = frame else { break };
+                        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                        match v["type"].as_str() {
+                            Some("welcome") => {
+                                permit.take();
+                                attempt = 0;
+                                counters.welcomed.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Some("work") => {
+                                counters.work.fetch_add(1, Ordering::Relaxed);
+                                let ack = format!(r#"{{"type":"ack","work_id":"{}"}}"#, v["work_id"].as_str().unwrap_or(""));
+                                if out.send(Message::text(ack)).await.is_err() { break; }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            drop(permit);
+            tokio::time::sleep(eimza_agent::link::run::backoff(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn wait_until(counter: &AtomicUsize, target: usize, limit: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while counter.load(Ordering::Relaxed) < target {
+            if start.elapsed() > limit {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Some(start.elapsed())
+    }
+
+    pub async fn run(n: usize) {
+        println!("== {n} agents on one bot (SQLite, release binary, WebSocket over loopback)");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite:{}", dir.path().join("eimza.db").display()), Vault::from_master_key(&KEY)).await.unwrap();
+        // The agents' tokens, made the real way: code issued, claimed, approved.
+        let person = store.person("bench", "agents", 0).await.unwrap();
+        let mut tokens = Vec::with_capacity(n);
+        let mut agent_ids = Vec::with_capacity(n);
+        let start = Instant::now();
+        for i in 0..n {
+            let code = format!("CODE{i:06}");
+            let mut tx = store.begin().await.unwrap();
+            tx.issue_pairing_code(person, &code, 0, i64::MAX / 4).await.unwrap();
+            tx.commit().await.unwrap();
+            let eimza_bot::store::Claim::Claimed { request_id, .. } =
+                store.claim_pairing_code(&code, "bench", "PC", "Linux", &format!("p-{i}"), "poll", 1).await.unwrap()
+            else {
+                panic!("claim")
+            };
+            let token = eimza_bot::service::random_secret();
+            let id = format!("a-{i}");
+            let mut tx = store.begin().await.unwrap();
+            tx.decide_pairing(person, &request_id, true, &id, &token, 2, i64::MAX / 4).await.unwrap();
+            tx.commit().await.unwrap();
+            tokens.push(token);
+            agent_ids.push(id);
+        }
+        println!("{n} agents paired in {:.1} s", start.elapsed().as_secs_f64());
+
+        let port = eimza_tests::free_port();
+        let mut bot = start_bot(dir.path(), port);
+        wait_healthy(port).await;
+        let idle = rss_mib(bot.id());
+        let counters = Arc::new(Counters { welcomed: AtomicUsize::new(0), work: AtomicUsize::new(0) });
+        // At most 256 handshakes in flight, as a real fleet's connects are spread out anyway.
+        let gate = Arc::new(tokio::sync::Semaphore::new(256));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for token in tokens {
+            tasks.push(tokio::spawn(agent(port, token, counters.clone(), gate.clone())));
+        }
+        let connected = loop {
+            let w = counters.welcomed.load(Ordering::Relaxed);
+            if w >= n {
+                break start.elapsed();
+            }
+            if start.elapsed() > Duration::from_secs(300) {
+                println!("only {w} of {n} connected in 300 s");
+                break start.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        println!("{n} agents connected in {:.1} s", connected.as_secs_f64());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let rss = rss_mib(bot.id());
+        println!(
+            "bot RSS with {n} agents connected: {rss:.1} MiB ({:.1} MiB idle before, {:.1} KiB per agent){}",
+            idle,
+            (rss - idle) * 1024.0 / n as f64,
+            if n == 10_000 { format!(" (target < 300 MB: {:.1}x)", 300.0 / rss) } else { String::new() }
+        );
+
+        // Broadcast: one card-step item for every agent, queued in one transaction.
+        let start = Instant::now();
+        let mut tx = store.begin().await.unwrap();
+        for (i, id) in agent_ids.iter().enumerate() {
+            tx.queue_work(&format!("w-{i}"), id, None, r#"{"kind":"card-step","ticket_no":"EIMZA-2026-000001","nonce":"bench"}"#, 3).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let queued = start.elapsed();
+        match wait_until(&counters.work, n, Duration::from_secs(120)).await {
+            Some(t) => println!("broadcast of one work item to all {n}: queued in {:.2} s, received by all {:.2} s later", queued.as_secs_f64(), t.as_secs_f64()),
+            None => println!("broadcast: only {} of {n} received in 120 s", counters.work.load(Ordering::Relaxed)),
+        }
+
+        // Reconnect storm: kill -9, start again, every agent comes back on its own backoff.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let _ = bot.kill();
+        let _ = bot.wait();
+        counters.welcomed.store(0, Ordering::Relaxed);
+        let start = Instant::now();
+        let mut bot = start_bot(dir.path(), port);
+        wait_healthy(port).await;
+        match wait_until(&counters.welcomed, n, Duration::from_secs(120)).await {
+            Some(_) => {
+                let t = start.elapsed().as_secs_f64();
+                println!("reconnect storm after kill -9 and restart: all {n} back in {t:.1} s (target < 60 s: {:.1}x)", 60.0 / t);
+            }
+            None => println!("reconnect storm: only {} of {n} back in 120 s", counters.welcomed.load(Ordering::Relaxed)),
+        }
+        println!("bot RSS after the storm: {:.1} MiB", rss_mib(bot.id()));
+        for t in tasks {
+            t.abort();
+        }
+        let _ = bot.kill();
+        let _ = bot.wait();
     }
 }
