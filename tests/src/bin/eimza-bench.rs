@@ -518,14 +518,15 @@ mod agents {
         use base64::Engine as _;
         Command::new(bot_binary())
             .env("EIMZA_DATA_DIR", dir)
+            .env("EIMZA_DATABASE_URL", format!("sqlite:{}", dir.join("eimza.db").display()))
             .env("EIMZA_DATA_KEY", base64::engine::general_purpose::STANDARD.encode(KEY))
             .env("EIMZA_HTTP_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "error")
+            .env("RUST_LOG", std::env::var("EIMZA_BENCH_BOT_LOG").unwrap_or_else(|_| "error".into()))
             .env("EIMZA_AGENTS__OFFLINE_NOTICE_SECS", "3600")
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(if std::env::var("EIMZA_BENCH_BOT_LOG").is_ok() { Stdio::inherit() } else { Stdio::null() })
             .spawn()
             .unwrap()
     }
@@ -560,7 +561,13 @@ mod agents {
             let mut permit = Some(gate.acquire().await.unwrap());
             let mut request = format!("ws://127.0.0.1:{port}/api/agent/ws").into_client_request().unwrap();
             request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
-            let Ok((ws, _)) = tokio_tungstenite::connect_async(request).await else {
+            let connected = tokio_tungstenite::connect_async(request).await;
+            if let Err(e) = &connected {
+                if std::env::var("EIMZA_BENCH_BOT_LOG").is_ok() {
+                    eprintln!("connect: {e}");
+                }
+            }
+            let Ok((ws, _)) = connected else {
                 drop(permit);
                 tokio::time::sleep(eimza_agent::link::run::backoff(attempt)).await;
                 attempt += 1;
@@ -616,24 +623,25 @@ mod agents {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&format!("sqlite:{}", dir.path().join("eimza.db").display()), Vault::from_master_key(&KEY)).await.unwrap();
         // The agents' tokens, made the real way: code issued, claimed, approved.
-        let person = store.person("bench", "agents", 0).await.unwrap();
+        let now = eimza_bot::clock::now_ms();
+        let person = store.person("bench", "agents", now).await.unwrap();
         let mut tokens = Vec::with_capacity(n);
         let mut agent_ids = Vec::with_capacity(n);
         let start = Instant::now();
         for i in 0..n {
             let code = format!("CODE{i:06}");
             let mut tx = store.begin().await.unwrap();
-            tx.issue_pairing_code(person, &code, 0, i64::MAX / 4).await.unwrap();
+            tx.issue_pairing_code(person, &code, now, 3_600_000).await.unwrap();
             tx.commit().await.unwrap();
             let eimza_bot::store::Claim::Claimed { request_id, .. } =
-                store.claim_pairing_code(&code, "bench", "PC", "Linux", &format!("p-{i}"), "poll", 1).await.unwrap()
+                store.claim_pairing_code(&code, "bench", "PC", "Linux", &format!("p-{i}"), "poll", now).await.unwrap()
             else {
                 panic!("claim")
             };
             let token = eimza_bot::service::random_secret();
             let id = format!("a-{i}");
             let mut tx = store.begin().await.unwrap();
-            tx.decide_pairing(person, &request_id, true, &id, &token, 2, i64::MAX / 4).await.unwrap();
+            tx.decide_pairing(person, &request_id, true, &id, &token, now, 3_600_000).await.unwrap();
             tx.commit().await.unwrap();
             tokens.push(token);
             agent_ids.push(id);
@@ -677,7 +685,7 @@ mod agents {
         let start = Instant::now();
         let mut tx = store.begin().await.unwrap();
         for (i, id) in agent_ids.iter().enumerate() {
-            tx.queue_work(&format!("w-{i}"), id, None, r#"{"kind":"card-step","ticket_no":"EIMZA-2026-000001","nonce":"bench"}"#, 3).await.unwrap();
+            tx.queue_work(&format!("w-{i}"), id, None, r#"{"kind":"card-step","ticket_no":"EIMZA-2026-000001","nonce":"bench"}"#, eimza_bot::clock::now_ms()).await.unwrap();
         }
         tx.commit().await.unwrap();
         let queued = start.elapsed();
