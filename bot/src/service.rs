@@ -245,7 +245,7 @@ impl ChatService {
                     ActionResult::PairingCode {
                         code: code.display(),
                         minutes: PAIRING_TTL_MS / 60_000,
-                        server: self.settings.public_url.clone(),
+                        server: self.settings.public_url.trim_end_matches('/').to_owned(),
                     }
                 }
                 Action::DecidePairing { request_id, approve } => {

@@ -99,10 +99,35 @@ async fn a_person_renews_in_the_browser() {
     wait_for(c, "eimza-agent").await;
     let texts = bot_texts(c).await;
     assert!(texts.last().unwrap().contains("Başvurunuz alındı. Başvuru numaranız: EIMZA-"), "{texts:?}");
-    // old buttons cannot be pressed twice
+    // old buttons cannot be pressed twice; only the new "pair my computer" is live
     let enabled = c.find_all(Locator::Css(".buttons button:not([disabled])")).await.unwrap();
-    assert!(enabled.is_empty(), "buttons of answered questions are disabled");
+    let mut live = Vec::new();
+    for button in &enabled {
+        live.push(button.attr("data-id").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(live, ["pair"], "buttons of answered questions are disabled");
     screenshot(c, "webchat.png").await;
+
+    // Pairing: the code in the page; the PC asks; the question appears by itself (the page
+    // polls for messages the bot sends on its own); approving pairs the PC.
+    press(c, "pair").await;
+    wait_for(c, "Eşleştirme kodunuz: ").await;
+    let shown = bot_texts(c).await.last().cloned().unwrap_or_default();
+    let code = shown.split("Eşleştirme kodunuz: ").nth(1).map(|rest| rest.chars().take(9).collect::<String>()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let agent = std::process::Command::new(eimza_tests::binary("eimza-agent"))
+        .args(["eslestir", "--sunucu", &bot.url(), "--ad", "EIMZA-PC-12", &code])
+        .env("LANG", "tr_TR.UTF-8")
+        .env("EIMZA_AGENT_HOME", home.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(c, "“EIMZA-PC-12” (").await;
+    screenshot(c, "webchat-pairing.png").await;
+    c.find(Locator::Css("button[data-id^='pair-approve:']:not([disabled])")).await.unwrap().click().await.unwrap();
+    wait_for(c, "Eşleştirme tamamlandı: EIMZA-PC-12").await;
+    assert!(agent.wait_with_output().unwrap().status.success());
 
     // the staff view in the same browser
     let password = bot.staff_password();
@@ -110,7 +135,7 @@ async fn a_person_renews_in_the_browser() {
     c.set_window_size(1280, 700).await.unwrap();
     c.goto(&format!("{staff_url}/staff")).await.unwrap();
     let table = c.find(Locator::Css("table")).await.unwrap().text().await.unwrap();
-    assert!(table.contains("100******46") && table.contains("Ilgaz Işık") && table.contains("Başvuru alındı"), "{table}");
+    assert!(table.contains("100******46") && table.contains("Ilgaz Işık") && table.contains("Kart adımı bekleniyor"), "{table}");
     assert_eq!(style(c, "h1", "color").await, "rgb(179, 18, 46)", "staff.css is applied");
     screenshot(c, "staff.png").await;
     browser.close().await;

@@ -316,6 +316,7 @@ async fn the_link_refuses_bad_frames_politely_and_a_replayed_report_lands_once()
     let mut ws = raw_link(&bot, &token).await.unwrap();
     ws.send(Message::text(r#"{"type":"hello","protocol":0,"agent_version":"0.0.1"}"#)).await.unwrap();
     assert_eq!(next_json(&mut ws).await, serde_json::json!({"type": "error", "code": "version-mismatch", "protocol": 1}));
+    pushed(&chat, "“EIMZA-PC-12” bilgisayarındaki eimza programı güncel değil").await;
 
     let mut ws = raw_link(&bot, &token).await.unwrap();
     ws.send(Message::text(r#"{"type":"hello","protocol":1,"agent_version":"test"}"#)).await.unwrap();

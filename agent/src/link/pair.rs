@@ -25,12 +25,15 @@ pub fn os_name() -> String {
     if cfg!(target_os = "macos") {
         return "macOS".to_owned();
     }
+    // "Debian GNU/Linux 12" reads better in a sentence than PRETTY_NAME's "… 12 (bookworm)".
     std::fs::read_to_string("/etc/os-release")
         .ok()
         .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-                .map(|v| v.trim_matches('"').to_owned())
+            let field = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim_matches('"').to_owned());
+            match (field("NAME="), field("VERSION_ID=")) {
+                (Some(name), Some(version)) => Some(format!("{name} {version}")),
+                (name, _) => name.or_else(|| field("PRETTY_NAME=")),
+            }
         })
         .unwrap_or_else(|| std::env::consts::OS.to_owned())
 }

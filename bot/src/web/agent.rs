@@ -159,6 +159,11 @@ async fn serve(state: AppState, agent: AgentRow, socket: WebSocket) {
             tracing::info!(agent = %agent.id, protocol, "agent speaks another protocol version");
             send(&mut out, &BotMessage::Error { code: ErrorCode::VersionMismatch, protocol: Some(PROTOCOL_VERSION) }).await;
             let _ = out.close().await;
+            // The agent stops and says so on the PC; the person hears it here too.
+            let reply = Reply::text(Msg::new("agent-outdated").with("name", agent.pc_name.clone()));
+            if let Err(e) = state.service.notify(agent.person_id, reply).await {
+                tracing::warn!(error = %e, "telling the person about the outdated agent failed");
+            }
             return;
         }
         _ => {
