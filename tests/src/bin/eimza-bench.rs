@@ -647,6 +647,23 @@ mod agents {
             agent_ids.push(id);
         }
         println!("{n} agents paired in {:.1} s", start.elapsed().as_secs_f64());
+        // One more, for a real `eimza-agent calis` whose memory we read.
+        let real_agent_token = {
+            let code = "CODE-REAL";
+            let mut tx = store.begin().await.unwrap();
+            tx.issue_pairing_code(person, code, now, 3_600_000).await.unwrap();
+            tx.commit().await.unwrap();
+            let eimza_bot::store::Claim::Claimed { request_id, .. } =
+                store.claim_pairing_code(code, "bench", "PC", "Linux", "p-real", "poll", now).await.unwrap()
+            else {
+                panic!("claim")
+            };
+            let token = eimza_bot::service::random_secret();
+            let mut tx = store.begin().await.unwrap();
+            tx.decide_pairing(person, &request_id, true, "a-real", &token, now, 3_600_000).await.unwrap();
+            tx.commit().await.unwrap();
+            token
+        };
 
         let port = eimza_tests::free_port();
         let mut bot = start_bot(dir.path(), port);
@@ -710,6 +727,34 @@ mod agents {
             None => println!("reconnect storm: only {} of {n} back in 120 s", counters.welcomed.load(Ordering::Relaxed)),
         }
         println!("bot RSS after the storm: {:.1} MiB", rss_mib(bot.id()));
+        if n == 1_000 {
+            // The real agent, paired and connected, watching for work: its idle memory.
+            let home = tempfile::tempdir().unwrap();
+            let pairing = serde_json::json!({
+                "server": format!("http://127.0.0.1:{port}"), "agent_id": "a-real", "token": real_agent_token,
+                "paired_at": chrono::Utc::now().to_rfc3339(),
+            });
+            std::fs::write(home.path().join("pairing.json"), pairing.to_string()).unwrap();
+            let agent_bin = std::env::current_exe().unwrap().parent().unwrap().join("eimza-agent");
+            let mut agent = Command::new(agent_bin)
+                .arg("calis")
+                .env("EIMZA_AGENT_HOME", home.path())
+                .env("EIMZA_AGENT_NOTIFY_FILE", home.path().join("n.txt"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let log = std::fs::read_to_string(home.path().join("agent.log")).unwrap_or_default();
+            println!(
+                "agent idle RSS (`eimza-agent calis`, paired, {}): {:.1} MiB (target < 20 MB: {:.1}x)",
+                if log.contains(" connected") { "connected" } else { "NOT connected" },
+                rss_mib(agent.id()),
+                20.0 / rss_mib(agent.id()).max(0.1)
+            );
+            let _ = agent.kill();
+            let _ = agent.wait();
+        }
         for t in tasks {
             t.abort();
         }
