@@ -69,16 +69,26 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// Who posts a staff form: a staff member, from our own page. Otherwise the refusal page.
+fn staff_form_post(state: &AppState, headers: &HeaderMap, lang: Lang) -> Result<String, Response> {
+    let texts = state.service.texts();
+    let Some(staff) = state.staff.check(headers) else {
+        return Err(unauthorized(texts, lang));
+    };
+    if !same_origin(headers) {
+        return Err((StatusCode::FORBIDDEN, Html(page(texts, lang, &escape(&texts.get(lang, "staff-forbidden-origin"))))).into_response());
+    }
+    Ok(staff)
+}
+
 /// `POST /staff/roster`: a CSV file from the form on /staff; all of it or nothing.
 async fn upload_roster(State(state): State<AppState>, headers: HeaderMap, mut form: axum::extract::Multipart) -> Response {
     let texts = state.service.texts();
     let lang = request_lang(&headers);
-    let Some(staff) = state.staff.check(&headers) else {
-        return unauthorized(texts, lang);
+    let staff = match staff_form_post(&state, &headers, lang) {
+        Ok(staff) => staff,
+        Err(refusal) => return refusal,
     };
-    if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, Html(page(texts, lang, &escape(&texts.get(lang, "staff-forbidden-origin"))))).into_response();
-    }
     let mut bytes = None;
     while let Ok(Some(field)) = form.next_field().await {
         if field.name() == Some("file") {
@@ -316,12 +326,10 @@ struct RevokeForm {
 async fn revoke_agent(State(state): State<AppState>, Path(agent): Path<String>, headers: HeaderMap, form: Result<axum::Form<RevokeForm>, axum::extract::rejection::FormRejection>) -> Response {
     let texts = state.service.texts();
     let lang = request_lang(&headers);
-    let Some(staff) = state.staff.check(&headers) else {
-        return unauthorized(texts, lang);
+    let staff = match staff_form_post(&state, &headers, lang) {
+        Ok(staff) => staff,
+        Err(refusal) => return refusal,
     };
-    if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, Html(page(texts, lang, &escape(&texts.get(lang, "staff-forbidden-origin"))))).into_response();
-    }
     if agent.len() > 64 {
         return (StatusCode::NOT_FOUND, Html(page(texts, lang, &escape(&texts.get(lang, "staff-not-found"))))).into_response();
     }
