@@ -65,8 +65,14 @@ pub enum BotMessage {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WorkBody {
     /// The card step of a renewal: check the card for this ticket. `nonce` is the bot's one-time
-    /// value the card-signed attestation will carry.
-    CardStep { ticket_no: String, nonce: String },
+    /// value the card-signed attestation will carry; `tckn` the ticket holder's number, so the PC
+    /// refuses someone else's card before any PIN is asked (sent only to the holder's own PC).
+    CardStep {
+        ticket_no: String,
+        nonce: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tckn: Option<String>,
+    },
 }
 
 /// What the agent reports back.

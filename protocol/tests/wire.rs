@@ -36,7 +36,11 @@ fn bot_messages() -> Vec<(&'static str, BotMessage)> {
             "bot-work-card-step",
             BotMessage::Work {
                 work_id: "w-01JD5Q8Y".into(),
-                body: WorkBody::CardStep { ticket_no: "EIMZA-2026-000123".into(), nonce: "kX3v0uVtq8d5mC1n2b7rWQyZsJ4eH6fA9gL0pT3oRk8".into() },
+                body: WorkBody::CardStep {
+                    ticket_no: "EIMZA-2026-000123".into(),
+                    nonce: "kX3v0uVtq8d5mC1n2b7rWQyZsJ4eH6fA9gL0pT3oRk8".into(),
+                    tckn: Some("10000000146".into()),
+                },
             },
         ),
         ("bot-ack", BotMessage::Ack { report_id: "r-01JD5QA1".into() }),
@@ -69,6 +73,9 @@ fn older_and_newer_peers_frames_still_parse() {
             body: ReportBody::CardCheck { notified: false, usable: true, problems: vec![], certificate_not_after: None }
         })
     );
+    // A bot from before the holder's number was sent.
+    let work = r#"{"type":"work","work_id":"w","body":{"kind":"card-step","ticket_no":"EIMZA-2026-000001","nonce":"n"}}"#;
+    assert!(matches!(wire::decode::<BotMessage>(work), Ok(BotMessage::Work { body: WorkBody::CardStep { tckn: None, .. }, .. })));
     // A newer bot adds a field we do not know yet: ignored.
     let newer = r#"{"type":"welcome","protocol":1,"heartbeat_secs":20,"server_time":"2026-11-25T12:00:00Z"}"#;
     assert_eq!(wire::decode::<BotMessage>(newer), Ok(BotMessage::Welcome { protocol: 1, heartbeat_secs: 20 }));

@@ -454,3 +454,50 @@ kill $APID $DPID $XPID 2>/dev/null; wait 2>/dev/null; true"#
     // And the bot heard that the PC showed it.
     pushed(&chat, "kart denetiminde").await;
 }
+
+/// The whole card step on a real PC/SC stack: the agent checks the holder's own card (the bot
+/// sends the ticket's number), reports it fit, and the roster learns the certificate's expiry
+/// from the card — the reminders follow the card, not only the imported list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_card_check_reads_the_holders_card_and_the_roster_learns_its_expiry() {
+    use eimza_tests::pki::{self, CertSpec, PublicKey};
+    use eimza_tests::vcard::{self, CardState, Reader, VirtualCard};
+
+    let bot = TestBot::start().await;
+    let (chat, ticket) = with_ticket(&bot, 508).await;
+    let tckn = valid_tckn(508);
+    let mut agent = Agent::new();
+    pair(&bot, &chat, &agent).await;
+    let reader = Reader::acquire();
+    let spec = CertSpec::kamu_sm("AYŞE YILMAZ", &tckn, 45);
+    let key = pki::rsa_key().clone();
+    let der = spec.der(&PublicKey::rsa(&key));
+    let _card = VirtualCard::insert(&reader, std::sync::Arc::new(std::sync::Mutex::new(CardState::new(vcard::ATR_TC, der, key))));
+    let mut command = agent.command(&["calis", "--okuyucu", reader.name()]);
+    command.env_remove("PCSCLITE_CSOCK_NAME");
+    agent.running = Some(command.spawn().unwrap());
+    pushed(&chat, &format!("kart ve sertifika {ticket} numaralı başvurunuzun yenilemesi için uygun")).await;
+
+    let key = std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap();
+    let store = eimza_bot::store::Store::connect(
+        &format!("sqlite:{}", bot.data_dir.join("eimza.db").display()),
+        eimza_bot::vault::Vault::from_base64(&key).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.roster_count().await.unwrap(), 1, "the holder is in the roster now");
+    let expires = spec.not_after.with_timezone(&chrono_tz::Europe::Istanbul).date_naive();
+    let thirty_before = expires - chrono::Days::new(30);
+    assert_eq!(store.queue_due_reminders(thirty_before, &[30], 1).await.unwrap(), 1, "the 30-day reminder falls on the card's date");
+
+    // Someone else's PC check with this card: refused as the wrong person, and the roster learns
+    // nothing from a card that is not theirs.
+    let (other_chat, other_ticket) = with_ticket(&bot, 509).await;
+    let mut other = Agent::new();
+    pair(&bot, &other_chat, &other).await;
+    let mut command = other.command(&["calis", "--okuyucu", reader.name()]);
+    command.env_remove("PCSCLITE_CSOCK_NAME");
+    other.running = Some(command.spawn().unwrap());
+    pushed(&other_chat, &format!("kart denetiminde bir sorun bulundu ({other_ticket})")).await;
+    assert_eq!(store.roster_count().await.unwrap(), 1);
+}

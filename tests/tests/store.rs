@@ -390,7 +390,7 @@ on_both!(agent_work_is_acknowledged_once_and_reports_stored_once, |store| {
     let (agents, seq) = store.work_since(0).await.unwrap();
     assert_eq!(agents, vec!["a-work".to_owned()]);
     assert_eq!(store.work_since(seq).await.unwrap().0, Vec::<String>::new());
-    let pending: Vec<String> = store.pending_work("a-work").await.unwrap().into_iter().map(|(id, _)| id).collect();
+    let pending: Vec<String> = store.pending_work("a-work").await.unwrap().into_iter().map(|(id, _, _)| id).collect();
     assert_eq!(pending, ["w-1", "w-2"], "in order");
     assert!(store.ack_work("a-work", "w-1", NOW).await.unwrap().is_some());
     assert!(store.ack_work("a-work", "w-1", NOW).await.unwrap().is_none(), "a repeated ack has no second effect");

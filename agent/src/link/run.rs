@@ -204,20 +204,26 @@ impl Runner<'_> {
         if inbox.items.contains_key(work_id) {
             return false;
         }
-        inbox.items.insert(work_id.to_owned(), InboxItem { body: body.clone(), done: false });
+        // The holder's number is needed for this one check, not kept on disk.
+        let mut kept = body.clone();
+        let WorkBody::CardStep { tckn, .. } = &mut kept;
+        *tckn = None;
+        inbox.items.insert(work_id.to_owned(), InboxItem { body: kept, done: false });
         let _ = self.home.store(INBOX, &inbox);
         true
     }
 
     /// Notifies the person, runs the card pre-flight, and files the report in the outbox.
     async fn handle_work(&self, work_id: &str, body: &WorkBody) -> AgentMessage {
-        let WorkBody::CardStep { ticket_no, .. } = body;
+        let WorkBody::CardStep { ticket_no, tckn, .. } = body;
         self.home.log(&format!("work {work_id}: card step for {ticket_no}"));
         self.say("run-card-step", &[("ticket", Arg::from(ticket_no.as_str()))]);
         let title = self.catalog.text(self.lang, "notify-card-step-title", &[]);
         let text = self.catalog.text(self.lang, "notify-card-step-body", &[("ticket", Arg::from(ticket_no.as_str()))]);
         let notified = self.notifier.notify(&title, &text);
-        let options = Options { now: chrono::Utc::now(), ..self.card.clone() };
+        // The ticket holder's number: someone else's card is refused before any PIN is asked.
+        let expected_tckn = tckn.as_deref().and_then(|t| eimza_protocol::Tckn::parse(t).ok());
+        let options = Options { now: chrono::Utc::now(), expected_tckn, ..self.card.clone() };
         let diagnosis = tokio::task::spawn_blocking(move || preflight::run(&options).0).await.ok();
         let report_body = match diagnosis {
             Some(d) => ReportBody::CardCheck {

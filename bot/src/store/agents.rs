@@ -285,13 +285,25 @@ impl Store {
         Ok(ids)
     }
 
-    /// Work not yet acknowledged by the agent, oldest first.
-    pub async fn pending_work(&self, agent_id: &str) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT work_id, body FROM agent_work WHERE agent_id = $1 AND acked_at IS NULL ORDER BY seq")
-            .bind(agent_id.to_owned())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("work_id")?, r.try_get("body")?))).collect()
+    /// Work not yet acknowledged by the agent, oldest first, with the ticket holder's number
+    /// (decrypted for sending to the holder's own PC; `None` once erased).
+    pub async fn pending_work(&self, agent_id: &str) -> Result<Vec<(String, String, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT w.work_id, w.body, t.tckn_enc FROM agent_work w LEFT JOIN tickets t ON t.id = w.ticket_id
+             WHERE w.agent_id = $1 AND w.acked_at IS NULL ORDER BY w.seq",
+        )
+        .bind(agent_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let tckn = match opt::<Vec<u8>>(r, "tckn_enc")? {
+                    Some(sealed) => Some(self.vault.decrypt_str(super::tickets::TCKN, &sealed).map_err(corrupt)?),
+                    None => None,
+                };
+                Ok((r.try_get("work_id")?, r.try_get("body")?, tckn))
+            })
+            .collect()
     }
 
     pub async fn mark_work_sent(&self, work_id: &str, now: i64) -> Result<()> {
@@ -396,6 +408,39 @@ impl Store {
         Ok(out)
     }
 
+    /// The certificate the holder's own card showed for the ticket of `work_id` expires on `day`:
+    /// the roster learns it (added, or its date updated), so the reminders follow the card.
+    /// False when the work has no ticket with personal data left.
+    pub async fn roster_expiry_from_card(&self, work_id: &str, day: chrono::NaiveDate, now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let Some(row) = sqlx::query(
+            "SELECT t.tckn_hash, t.tckn_enc, t.name, t.title, t.email FROM agent_work w JOIN tickets t ON t.id = w.ticket_id
+             WHERE w.work_id = $1 AND t.tckn_hash IS NOT NULL AND t.name IS NOT NULL",
+        )
+        .bind(work_id.to_owned())
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "INSERT INTO roster (tckn_hash, tckn_enc, name, title, email, expires_day, source, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'agent', $7)
+             ON CONFLICT (tckn_hash) DO UPDATE SET expires_day = excluded.expires_day, source = 'agent', updated_at = excluded.updated_at",
+        )
+        .bind(row.try_get::<String, _>("tckn_hash")?)
+        .bind(row.try_get::<Vec<u8>, _>("tckn_enc")?)
+        .bind(row.try_get::<String, _>("name")?)
+        .bind(opt::<String>(&row, "title")?.unwrap_or_default())
+        .bind(opt::<String>(&row, "email")?.unwrap_or_default())
+        .bind(super::day_number(day))
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Agents revoked at or after `since` (by any instance).
     pub async fn revoked_since(&self, since: i64) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT id FROM agents WHERE revoked_at >= $1").bind(since).fetch_all(&self.pool).await?;
@@ -492,7 +537,9 @@ impl Tx<'_> {
         if self.apply_event(ticket_id, TicketEvent::CardStepRequested, ActorKind::System, None, None, now).await?.is_err() {
             return Ok(None);
         }
-        let body = eimza_protocol::wire::encode(&eimza_protocol::wire::WorkBody::CardStep { ticket_no: number.clone(), nonce: nonce.to_owned() });
+        // The holder's number is not stored with the work (the queue is not encrypted); it is
+        // added from the ticket when the work is sent.
+        let body = eimza_protocol::wire::encode(&eimza_protocol::wire::WorkBody::CardStep { ticket_no: number.clone(), nonce: nonce.to_owned(), tckn: None });
         self.queue_work(work_id, agent_id, Some(ticket_id), &body, now).await?;
         Ok(Some(number))
     }

@@ -186,15 +186,16 @@ async fn serve(state: AppState, agent: AgentRow, socket: WebSocket) {
             deliver = false;
             match state.service.store().pending_work(&agent.id).await {
                 Ok(items) => {
-                    for (work_id, body) in items {
+                    for (work_id, body, tckn) in items {
                         if sent.contains(&work_id) {
                             continue;
                         }
-                        let Ok(body) = serde_json::from_str::<WorkBody>(&body) else {
+                        let Ok(mut body) = serde_json::from_str::<WorkBody>(&body) else {
                             tracing::error!(work = %work_id, "stored work item does not parse");
                             continue;
                         };
-                        let WorkBody::CardStep { ticket_no, .. } = &body;
+                        let WorkBody::CardStep { ticket_no, tckn: holder, .. } = &mut body;
+                        *holder = tckn;
                         tickets.insert(work_id.clone(), ticket_no.clone());
                         if !send(&mut out, &BotMessage::Work { work_id: work_id.clone(), body }).await {
                             return;
@@ -279,7 +280,18 @@ async fn on_report(state: &AppState, agent: &AgentRow, report_id: &str, work_id:
     if !stored {
         return Ok(()); // a replay: no second effect
     }
-    let ReportBody::CardCheck { usable, problems, .. } = body;
+    let ReportBody::CardCheck { usable, problems, certificate_not_after, .. } = body;
+    // The card's certificate is the holder's own (the PC checked the number the bot sent) and
+    // Kamu SM's: its expiry feeds the reminders.
+    let trusted = !problems.iter().any(|p| matches!(p.as_str(), "wrong-person" | "no-identity-number" | "not-kamu-sm" | "bad-certificate"));
+    if let (true, Some(not_after)) = (trusted, certificate_not_after.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())) {
+        let day = not_after.with_timezone(&chrono_tz::Europe::Istanbul).date_naive();
+        match state.service.store().roster_expiry_from_card(work_id, day, clock::now_ms()).await {
+            Ok(true) => tracing::info!(agent = %agent.id, "certificate expiry learned from the card"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "storing the card's expiry failed"),
+        }
+    }
     let ticket = ticket.cloned().unwrap_or_default();
     let reply = if *usable {
         Reply::text(Msg::new("card-check-ok").with("ticket", ticket))
