@@ -81,6 +81,7 @@ impl Texts {
                 let arg = match value {
                     Value::Plain(a) => a.clone(),
                     Value::DateTime(ms) => Arg::Str(self.datetime(lang, *ms)),
+                    Value::Day(day) => Arg::Str(self.catalog.date(lang, day.year(), day.month(), day.day())),
                     Value::Message(inner) => Arg::Str(self.msg(lang, inner)),
                     Value::Lines(lines) => Arg::Str(lines.iter().map(|m| self.msg(lang, m)).collect::<Vec<_>>().join("\n")),
                 };

@@ -31,6 +31,16 @@ pub async fn purge_once(store: &Store, retention_days: u32, now: i64) -> Result<
     Ok(purged)
 }
 
+/// Delivers messages queued for people's chats (reminders), checking every second.
+pub async fn chat_outbox_loop(service: std::sync::Arc<crate::service::ChatService>) {
+    loop {
+        if let Err(e) = service.deliver_chat_outbox().await {
+            tracing::error!(error = %e, "chat outbox delivery failed; will retry");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 pub async fn reminder_loop(store: Store, config: RemindersConfig) {
     let mut tick = tokio::time::interval(Duration::from_secs(config.interval_secs.max(1)));
     loop {

@@ -353,6 +353,32 @@ impl ChatService {
         Ok(())
     }
 
+    /// Delivers the chat outbox (reminders for people linked to a chat), in order.
+    pub async fn deliver_chat_outbox(&self) -> Result<usize, StoreError> {
+        let retry = crate::delivery::Retry { base_secs: 5, max_attempts: 10 };
+        let mut handled = 0;
+        loop {
+            let batch = self.store.claim_due(outbox_kinds::CHAT, clock::now_ms(), 60_000, 32).await?;
+            if batch.is_empty() {
+                return Ok(handled);
+            }
+            for item in &batch {
+                let payload = item.payload.clone().unwrap_or_default();
+                let result = match (payload["person_id"].as_i64(), payload["days"].as_i64(), payload["expires_day"].as_i64()) {
+                    (Some(person), Some(days), Some(expires)) => {
+                        let reply = Reply::text(
+                            Msg::new("chat-reminder").with("days", days).with("date", conversation::Value::Day(crate::store::day_from_number(expires))),
+                        );
+                        self.notify(person, reply).await.map_err(|e| crate::delivery::SendError::Temporary(e.to_string()))
+                    }
+                    _ => Err(crate::delivery::SendError::Permanent("malformed chat payload".into())),
+                };
+                crate::delivery::settle(&self.store, item, result, retry).await?;
+                handled += 1;
+            }
+        }
+    }
+
     /// "PC (OS) wants to pair with this account": Onayla / Reddet.
     pub async fn ask_pairing_approval(&self, person_id: i64, request_id: &str, pc_name: &str, pc_os: &str) -> Result<(), ServiceError> {
         let reply = Reply {

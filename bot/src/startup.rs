@@ -91,6 +91,7 @@ impl Application {
             Duration::from_secs(self.config.agents.offline_notice_secs.max(1)),
         ));
         let idle_agents = tokio::spawn(crate::link::idle_loop(self.store.clone(), links.clone()));
+        let chat_outbox = tokio::spawn(jobs::chat_outbox_loop(self.state.service.clone()));
         let app = web::router(self.state);
         // Agent WebSockets never end by themselves: close them when stopping, or the graceful
         // shutdown would wait for them forever.
@@ -102,6 +103,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         agent_work.abort();
+        chat_outbox.abort();
         idle_agents.abort();
         purge.abort();
         mail.abort();

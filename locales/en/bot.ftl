@@ -106,6 +106,7 @@ device-line = • { $name } ({ $os }), last seen: { $seen }
 btn-unlink = Unlink { $name }
 device-unlinked = The computer “{ $name }” was unlinked; the program on it can no longer connect to this account.
 device-unlink-stale = This computer was already unlinked.
+chat-reminder = Reminder: your e-signature certificate expires in { $days } days, on { $date }. Type /start if you want to begin a renewal request.
 agent-outdated = The eimza program on “{ $name }” is out of date and cannot talk to the bot. Please update the agent: the IT desk has the new version.
 card-step-offline = Your computer is offline: the card step of your request { $ticket } has not reached it yet. It will be delivered by itself when you turn your computer on and run the eimza program (eimza-agent run).
 card-step-delivered = A notification was sent to your computer: { $name } received the card step of your request { $ticket }.

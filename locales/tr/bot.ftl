@@ -106,6 +106,7 @@ device-line = • { $name } ({ $os }), son görülme: { $seen }
 btn-unlink = { $name } eşleştirmesini kaldır
 device-unlinked = “{ $name }” bilgisayarının eşleştirmesi kaldırıldı; o bilgisayardaki program artık bu hesaba bağlanamaz.
 device-unlink-stale = Bu bilgisayarın eşleştirmesi zaten kaldırılmış.
+chat-reminder = Hatırlatma: e-İmza sertifikanızın süresi { $days } gün sonra, { $date } tarihinde doluyor. Yenileme için yeni bir başvuru başlatmak isterseniz /basla yazabilirsiniz.
 agent-outdated = “{ $name }” bilgisayarındaki eimza programı güncel değil; bot ile konuşamıyor. Lütfen agent'ı güncelleyin: yeni sürümü bilgi işlem biriminden alabilirsiniz.
 card-step-offline = Bilgisayarınız çevrim dışı: { $ticket } numaralı başvurunuzun kart adımı henüz bilgisayarınıza ulaşmadı. Bilgisayarınızı açıp eimza programını çalıştırdığınızda (eimza-agent calis) kendiliğinden iletilecek.
 card-step-delivered = Bilgisayarınıza bildirim gönderildi: { $name } bilgisayarı { $ticket } numaralı başvurunuzun kart adımını aldı.

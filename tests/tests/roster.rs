@@ -247,3 +247,55 @@ async fn staff_upload_the_roster_on_the_dashboard() {
     assert_eq!(r.status(), 403, "a form posted from another site is refused");
     assert_eq!(upload(sample, None, false).await.unwrap().status(), 401);
 }
+
+/// A person linked to a chat (a ticket of theirs holds their number) gets the reminder in the
+/// chat too, once, besides the e-mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_with_a_chat_gets_the_reminder_there_too() {
+    let bot = eimza_tests::TestBot::start_with(&[
+        ("EIMZA_REMINDERS__OFFICE_START_HOUR", "0"),
+        ("EIMZA_REMINDERS__OFFICE_END_HOUR", "24"),
+        ("EIMZA_REMINDERS__WEEKDAYS_ONLY", "false"),
+        ("EIMZA_REMINDERS__INTERVAL_SECS", "1"),
+    ])
+    .await;
+    let tckn = eimza_tests::valid_tckn(701);
+    let email = eimza_tests::unique_email("hatirlatma");
+    let chat = eimza_tests::WebChat::open(&bot.url()).await;
+    chat.fill_intake(&tckn, "Ayşe Yılmaz", "Uzman", &email, "05.03.1980").await;
+    chat.press("confirm").await;
+    let key = std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap();
+    let store = Store::connect(&format!("sqlite:{}", bot.data_dir.join("eimza.db").display()), Vault::from_base64(&key).unwrap())
+        .await
+        .unwrap();
+    let istanbul_today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Istanbul).date_naive();
+    let expires = istanbul_today.checked_add_days(Days::new(30)).unwrap();
+    let mut entry = person(&tckn, &email, 30);
+    entry.expires = expires;
+    store.import_roster(&[entry], "import", 1).await.unwrap();
+    let months = ["Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim", "Kasım", "Aralık"];
+    use chrono::Datelike;
+    let wanted = format!("Hatırlatma: e-İmza sertifikanızın süresi 30 gün sonra, {} {} {} tarihinde doluyor.", expires.day(), months[expires.month0() as usize], expires.year());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let lines = chat.transcript().await.body["messages"].as_array().cloned().unwrap_or_default();
+        let found = lines.iter().filter(|m| m["text"].as_str().unwrap_or("").contains(&wanted)).count();
+        if found > 0 {
+            assert_eq!(found, 1);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no chat reminder; the chat shows {lines:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // And the e-mail went as well.
+    let mails = eimza_tests::mail::Maildir::shared();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while mails.to(&email).len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the reminder e-mail (after the code mail)");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Still once after more runs of the job.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let lines = chat.transcript().await.body["messages"].as_array().cloned().unwrap_or_default();
+    assert_eq!(lines.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("Hatırlatma:")).count(), 1);
+}

@@ -85,6 +85,8 @@ pub enum Value {
     Plain(Arg),
     /// Milliseconds since the Unix epoch, shown in Europe/Istanbul time.
     DateTime(i64),
+    /// A calendar day ("25 Kasım 2026").
+    Day(chrono::NaiveDate),
     Message(Box<Msg>),
     /// Several messages, one per line (a timeline).
     Lines(Vec<Msg>),

@@ -47,6 +47,8 @@ pub mod outbox_kinds {
     pub const EMAIL_CODE: &str = "email-code";
     pub const REMINDER: &str = "reminder";
     pub const WEBHOOK: &str = "webhook";
+    /// A message into a person's chat (reminders where the person is linked to a chat).
+    pub const CHAT: &str = "chat";
     /// A ticket change forwarded to the institution's help-desk (e-mail or webhook channel).
     pub const FORWARD: &str = "helpdesk-forward";
 }

@@ -188,8 +188,30 @@ impl Tx<'_> {
                 })),
             })
             .collect();
+        let sent = messages.len();
         self.enqueue_many(&messages, now).await?;
-        Ok(messages.len())
+        // Where the person is linked to a chat (a ticket of theirs still holds their number), the
+        // reminder is said there too.
+        let mut chat = Vec::new();
+        for (hash, expires, offset, days_left, _, _) in due.iter().filter(|(h, e, o, ..)| inserted.contains(&(h.clone(), *e, *o))) {
+            let persons = sqlx::query("SELECT DISTINCT person_id FROM tickets WHERE tckn_hash = $1")
+                .bind(hash.clone())
+                .fetch_all(&mut *self.tx)
+                .await?;
+            for row in persons {
+                let person: i64 = row.try_get("person_id")?;
+                chat.push(NewMessage {
+                    idem_key: format!("reminder-chat:{hash}:{expires}:{offset}:{person}"),
+                    channel: outbox_kinds::CHAT,
+                    kind: outbox_kinds::REMINDER,
+                    ticket_id: None,
+                    message_id: "chat-reminder",
+                    payload: Some(serde_json::json!({ "person_id": person, "days": days_left, "expires_day": expires })),
+                });
+            }
+        }
+        self.enqueue_many(&chat, now).await?;
+        Ok(sent)
     }
 }
 
