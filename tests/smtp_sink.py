@@ -5,6 +5,7 @@ stores every message in a Maildir, and refuses recipients whose address contains
 import argparse
 import mailbox
 import signal
+import ssl
 import sys
 import time
 
@@ -32,8 +33,20 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--maildir", required=True)
     parser.add_argument("--reject", default="reddet")
+    parser.add_argument("--tls-mode", choices=["starttls", "wrapper"])
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
-    controller = Controller(Handler(args.maildir, args.reject), hostname="127.0.0.1", port=args.port)
+    handler = Handler(args.maildir, args.reject)
+    if args.tls_mode:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    if args.tls_mode == "starttls":
+        controller = Controller(handler, hostname="127.0.0.1", port=args.port, tls_context=context, require_starttls=True)
+    elif args.tls_mode == "wrapper":
+        controller = Controller(handler, hostname="127.0.0.1", port=args.port, ssl_context=context)
+    else:
+        controller = Controller(handler, hostname="127.0.0.1", port=args.port)
     controller.start()
     signal.signal(signal.SIGTERM, lambda *_: (controller.stop(), sys.exit(0)))
     print("ready", flush=True)

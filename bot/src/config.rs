@@ -119,6 +119,10 @@ pub struct SmtpConfig {
     #[serde(default)]
     pub password: Option<SecretString>,
     pub timeout_secs: u64,
+    /// An extra certificate authority to trust for the server's certificate (PEM), for a relay
+    /// whose certificate the institution's own CA issued.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

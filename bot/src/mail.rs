@@ -15,6 +15,7 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
+use anyhow::Context as _;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
@@ -70,7 +71,16 @@ impl Mailer {
             }
             MailTransport::Smtp => {
                 let smtp = &config.smtp;
-                let tls = || TlsParameters::new(smtp.host.clone());
+                let tls = || -> anyhow::Result<TlsParameters> {
+                    let mut builder = TlsParameters::builder(smtp.host.clone());
+                    if let Some(path) = &smtp.ca_file {
+                        let pem = std::fs::read(path).with_context(|| format!("mail.smtp.ca_file {}", path.display()))?;
+                        let ca = lettre::transport::smtp::client::Certificate::from_pem(&pem)
+                            .with_context(|| format!("mail.smtp.ca_file {}: not a PEM certificate", path.display()))?;
+                        builder = builder.add_root_certificate(ca);
+                    }
+                    Ok(builder.build()?)
+                };
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
                     .port(smtp.port)
                     .timeout(Some(Duration::from_secs(smtp.timeout_secs)))

@@ -114,6 +114,8 @@ pub fn shared_port() -> u16 {
 pub struct SmtpSink {
     pub port: u16,
     pub maildir: Maildir,
+    /// `--tls-mode` (`starttls` or `wrapper`), certificate and key files, for a TLS server.
+    tls: Option<(&'static str, PathBuf, PathBuf)>,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -121,19 +123,28 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
         let dir = tempfile::tempdir().unwrap();
-        let mut sink = SmtpSink { port: crate::free_port(), maildir: Maildir(dir.path().join("mail")), child: None, _dir: dir };
+        let mut sink = SmtpSink { port: crate::free_port(), maildir: Maildir(dir.path().join("mail")), tls: None, child: None, _dir: dir };
+        sink.resume().await;
+        sink
+    }
+
+    /// A server that speaks TLS: `mode` is `starttls` or `wrapper` (implicit TLS, as on 465).
+    pub async fn start_tls(mode: &'static str, cert: PathBuf, key: PathBuf) -> SmtpSink {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink =
+            SmtpSink { port: crate::free_port(), maildir: Maildir(dir.path().join("mail")), tls: Some((mode, cert, key)), child: None, _dir: dir };
         sink.resume().await;
         sink
     }
 
     /// Starts (again) on the same port and Maildir.
     pub async fn resume(&mut self) {
-        let child = Command::new("/usr/bin/python3")
-            .arg(crate::root().join("tests/smtp_sink.py"))
-            .arg("--port")
-            .arg(self.port.to_string())
-            .arg("--maildir")
-            .arg(&self.maildir.0)
+        let mut command = Command::new("/usr/bin/python3");
+        command.arg(crate::root().join("tests/smtp_sink.py")).arg("--port").arg(self.port.to_string()).arg("--maildir").arg(&self.maildir.0);
+        if let Some((mode, cert, key)) = &self.tls {
+            command.arg("--tls-mode").arg(mode).arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

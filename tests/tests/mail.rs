@@ -209,3 +209,58 @@ async fn the_applicant_is_told_of_each_step_in_their_language() {
     assert!(mails[1].text.contains("Status: Corporate application filed"));
     assert_eq!(mailer.deliver_due().await.unwrap(), 0, "nothing is sent twice");
 }
+
+/// STARTTLS and implicit TLS against real TLS servers whose certificate the institution's own CA
+/// issued (`mail.smtp.ca_file`); without that CA the bot refuses to talk to the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_over_starttls_and_implicit_tls_trusting_the_institutions_ca() {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::default();
+    ca.distinguished_name.push(DnType::CommonName, "Kurum Test Kök Sertifikası");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let mut server = CertificateParams::default();
+    server.distinguished_name.push(DnType::CommonName, "127.0.0.1");
+    server.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    let server_cert = server.signed_by(&server_key, &issuer).unwrap();
+    let (ca_pem, cert_pem, key_pem) = (dir.path().join("ca.pem"), dir.path().join("server.pem"), dir.path().join("server.key"));
+    std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
+    std::fs::write(&cert_pem, server_cert.pem()).unwrap();
+    std::fs::write(&key_pem, server_key.serialize_pem()).unwrap();
+
+    for (mode, security) in [("starttls", "starttls"), ("wrapper", "tls")] {
+        let sink = SmtpSink::start_tls(mode, cert_pem.clone(), key_pem.clone()).await;
+        let port = sink.port.to_string();
+        let ca = ca_pem.display().to_string();
+        let bot = TestBot::start_with(&[
+            ("EIMZA_MAIL__SMTP__HOST", "127.0.0.1"),
+            ("EIMZA_MAIL__SMTP__PORT", &port),
+            ("EIMZA_MAIL__SMTP__SECURITY", security),
+            ("EIMZA_MAIL__SMTP__CA_FILE", &ca),
+        ])
+        .await;
+        let chat = WebChat::open(&bot.url()).await;
+        up_to_email(&chat, "10000000146").await;
+        let email = unique_email("tls");
+        chat.say(&email).await;
+        verify(&chat, &sink.maildir, &email).await;
+
+        // The same server without the institution's CA: not trusted, nothing delivered.
+        let untrusted = TestBot::start_with(&[
+            ("EIMZA_MAIL__SMTP__HOST", "127.0.0.1"),
+            ("EIMZA_MAIL__SMTP__PORT", &port),
+            ("EIMZA_MAIL__SMTP__SECURITY", security),
+        ])
+        .await;
+        let chat = WebChat::open(&untrusted.url()).await;
+        up_to_email(&chat, "10000000146").await;
+        let other = unique_email("tls-untrusted");
+        chat.say(&other).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(sink.maildir.to(&other).is_empty(), "{mode}: a server with an untrusted certificate gets nothing");
+    }
+}
