@@ -56,6 +56,12 @@ impl SoftHsm {
         })
     }
 
+    /// Holds off token set-up while an agent process reads the token folder: SoftHSM in another
+    /// process may see a token half written.
+    pub fn quiet(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.setup.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// A new token labelled `label` with a key pair of `alg` and a certificate from `spec`.
     pub fn token(&self, label: &str, alg: KeyAlg, spec: &CertSpec) {
         let _one_at_a_time = self.setup.lock().unwrap_or_else(|p| p.into_inner());

@@ -95,12 +95,18 @@ impl Pkcs11Module {
         &self.path
     }
 
+    /// The tokens the module shows. A slot that cannot be read right now (a card being pulled
+    /// out, a token another program is still writing) is left out rather than failing the rest.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, CardError> {
         let slots = self.context.get_slots_with_token().map_err(|e| ck("C_GetSlotList", e))?;
         let mut tokens = Vec::new();
         for slot in slots {
-            let slot_info = self.context.get_slot_info(slot).map_err(|e| ck("C_GetSlotInfo", e))?;
-            let token = self.context.get_token_info(slot).map_err(|e| ck("C_GetTokenInfo", e))?;
+            let (Ok(slot_info), Ok(token)) = (self.context.get_slot_info(slot), self.context.get_token_info(slot)) else {
+                continue;
+            };
+            if !token.token_initialized() {
+                continue;
+            }
             tokens.push(TokenInfo {
                 slot,
                 slot_description: slot_info.slot_description().trim().to_owned(),

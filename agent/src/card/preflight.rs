@@ -129,7 +129,8 @@ fn choose_token(
         }
     }
     let by_reader = reader.and_then(|name| tokens.iter().find(|t| t.slot_description.contains(name)));
-    by_reader.or(tokens.first()).map(|token| module.open(token.slot))
+    let first_usable = || tokens.iter().find(|t| module.open(t.slot).is_ok());
+    by_reader.or_else(first_usable).map(|token| module.open(token.slot))
 }
 
 /// Runs the pre-flight. Never asks for the PIN and never uses a try.
