@@ -501,3 +501,33 @@ async fn the_card_check_reads_the_holders_card_and_the_roster_learns_its_expiry(
     pushed(&other_chat, &format!("kart denetiminde bir sorun bulundu ({other_ticket})")).await;
     assert_eq!(store.roster_count().await.unwrap(), 1);
 }
+
+/// The agent crashed after acknowledging a card step and before handling it: the bot has
+/// forgotten the item, so the agent handles it when it runs again; the report's id is the same,
+/// so the bot keeps one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_acknowledged_before_a_crash_is_handled_on_the_next_run() {
+    let bot = TestBot::start().await;
+    let (chat, _) = with_ticket(&bot, 510).await;
+    let mut agent = Agent::new();
+    pair(&bot, &chat, &agent).await;
+    agent.run();
+    wait_for("the first notification", async || Some(agent.notifications()).filter(|n| n.len() == 1)).await;
+    pushed(&chat, "kart denetiminde").await;
+    let mut child = agent.running.take().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // As if the crash came between the ack and the check.
+    let path = agent.home.path().join("inbox.json");
+    let mut inbox: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for item in inbox["items"].as_object_mut().unwrap().values_mut() {
+        assert_eq!(item["body"]["tckn"], Value::Null, "the holder's number is dropped once handled");
+        item["done"] = Value::Bool(false);
+    }
+    std::fs::write(&path, inbox.to_string()).unwrap();
+    agent.run();
+    wait_for("the step handled again", async || Some(agent.notifications()).filter(|n| n.len() == 2)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("kart denetiminde")).count();
+    assert_eq!(reports, 1, "the same report id: no second effect");
+}

@@ -144,6 +144,15 @@ impl Runner<'_> {
                 return Ended::Dropped;
             }
         }
+        // Work acknowledged before a crash but never handled is handled now (the bot has
+        // forgotten it: it is ours).
+        let inbox: Inbox = self.home.load(INBOX);
+        for (work_id, item) in inbox.items.iter().filter(|(_, item)| !item.done) {
+            let report = self.handle_work(work_id, &item.body).await;
+            if out.send(Message::text(wire::encode(&report))).await.is_err() {
+                return Ended::Dropped;
+            }
+        }
 
         let mut heartbeat = tokio::time::interval(Duration::from_secs(u64::from(HEARTBEAT_SECS)));
         heartbeat.tick().await;
@@ -204,11 +213,9 @@ impl Runner<'_> {
         if inbox.items.contains_key(work_id) {
             return false;
         }
-        // The holder's number is needed for this one check, not kept on disk.
-        let mut kept = body.clone();
-        let WorkBody::CardStep { tckn, .. } = &mut kept;
-        *tckn = None;
-        inbox.items.insert(work_id.to_owned(), InboxItem { body: kept, done: false });
+        // Kept whole (the holder's number included, in the user's private folder) until handled,
+        // so a crash between the ack and the check loses nothing.
+        inbox.items.insert(work_id.to_owned(), InboxItem { body: body.clone(), done: false });
         let _ = self.home.store(INBOX, &inbox);
         true
     }
@@ -241,6 +248,9 @@ impl Runner<'_> {
         let mut inbox: Inbox = self.home.load(INBOX);
         if let Some(item) = inbox.items.get_mut(work_id) {
             item.done = true;
+            // Handled: the holder's number is not needed on disk any more.
+            let WorkBody::CardStep { tckn, .. } = &mut item.body;
+            *tckn = None;
             let _ = self.home.store(INBOX, &inbox);
         }
         AgentMessage::Report { report_id, work_id: work_id.to_owned(), body: report_body }
