@@ -270,19 +270,15 @@ impl Store {
 
     /// Unlinks agents silent since `before`; returns their ids (to close live connections).
     pub async fn revoke_idle_agents(&self, before: i64, now: i64) -> Result<Vec<String>> {
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query("SELECT id FROM agents WHERE revoked_at IS NULL AND last_seen_at < $1")
-            .bind(before)
-            .fetch_all(&mut *tx.tx)
-            .await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
-        sqlx::query("UPDATE agents SET revoked_at = $2, revoked_by = 'system:idle' WHERE revoked_at IS NULL AND last_seen_at < $1")
-            .bind(before)
-            .bind(now)
-            .execute(&mut *tx.tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ids)
+        let _turn = self.write_turn().await;
+        let rows = sqlx::query(
+            "UPDATE agents SET revoked_at = $2, revoked_by = 'system:idle' WHERE revoked_at IS NULL AND last_seen_at < $1 RETURNING id",
+        )
+        .bind(before)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
     /// Work not yet acknowledged by the agent, oldest first, with the ticket holder's number
@@ -559,16 +555,15 @@ impl Tx<'_> {
 
     /// On `/sil`: the person's PCs are unlinked and their pairing rows (PC names) removed.
     pub async fn forget_agents(&mut self, person_id: i64, now: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM agents WHERE person_id = $1 AND revoked_at IS NULL")
-            .bind(person_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows = sqlx::query(
+            "UPDATE agents SET revoked_at = COALESCE(revoked_at, $2), revoked_by = COALESCE(revoked_by, 'person:deleted'), pc_name = '', pc_os = ''
+             WHERE person_id = $1 RETURNING id",
+        )
+        .bind(person_id)
+        .bind(now)
+        .fetch_all(&mut *self.tx)
+        .await?;
         let ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
-        sqlx::query("UPDATE agents SET revoked_at = $2, revoked_by = 'person:deleted', pc_name = '', pc_os = '' WHERE person_id = $1")
-            .bind(person_id)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
         sqlx::query("DELETE FROM pairings WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
         Ok(ids)
     }
