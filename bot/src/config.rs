@@ -32,8 +32,77 @@ pub struct Config {
     pub helpdesk: HelpdeskConfig,
     pub web: WebConfig,
     pub agents: AgentsConfig,
+    pub telegram: TelegramConfig,
+    pub discord: DiscordConfig,
     /// Where people reach the web chat; used in links in e-mails.
     pub public_url: String,
+}
+
+/// The Telegram bot (on when a token is configured).
+#[derive(Clone, Debug, Deserialize)]
+pub struct TelegramConfig {
+    /// From @BotFather; set it with EIMZA_TELEGRAM__TOKEN. Empty = Telegram off.
+    #[serde(default)]
+    pub token: Option<SecretString>,
+    /// The Bot API's address (a local Bot API server, or a stand-in in tests).
+    pub api_url: String,
+    pub mode: TelegramMode,
+    /// Webhook mode: Telegram sends this in `X-Telegram-Bot-Api-Secret-Token`; requests without
+    /// it are refused. Required in webhook mode.
+    #[serde(default)]
+    pub webhook_secret: Option<SecretString>,
+    /// Long polling: how long one getUpdates call waits for news.
+    pub poll_timeout_secs: u32,
+    pub sensitive_fields_via_web: bool,
+    /// The staff group (a negative chat id); 0 = none.
+    pub staff_chat_id: i64,
+    /// Telegram user ids allowed to act on tickets from the staff group.
+    pub staff_user_ids: Vec<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    Polling,
+    Webhook,
+}
+
+/// The Discord application (on when a token, the application id and public key are configured).
+#[derive(Clone, Debug, Deserialize)]
+pub struct DiscordConfig {
+    /// Bot token; set it with EIMZA_DISCORD__TOKEN. Empty = Discord off.
+    #[serde(default)]
+    pub token: Option<SecretString>,
+    pub application_id: u64,
+    /// The application's public key (hex), for the signatures on interactions.
+    pub public_key: String,
+    /// Discord's address (a stand-in in tests).
+    pub api_url: String,
+    /// Slash commands are registered in these guilds (at once); empty = globally.
+    pub guild_ids: Vec<u64>,
+    /// The staff channel; 0 = none.
+    pub staff_channel_id: u64,
+    /// Users and roles allowed to act on tickets from the staff channel.
+    pub staff_user_ids: Vec<u64>,
+    pub staff_role_ids: Vec<u64>,
+    pub sensitive_fields_via_web: bool,
+}
+
+fn configured(secret: &Option<SecretString>) -> bool {
+    use secrecy::ExposeSecret;
+    secret.as_ref().is_some_and(|s| !s.expose_secret().trim().is_empty())
+}
+
+impl TelegramConfig {
+    pub fn enabled(&self) -> bool {
+        configured(&self.token)
+    }
+}
+
+impl DiscordConfig {
+    pub fn enabled(&self) -> bool {
+        configured(&self.token) && self.application_id != 0 && !self.public_key.trim().is_empty()
+    }
 }
 
 /// The desktop agents' link.
@@ -50,6 +119,8 @@ pub struct WebConfig {
     pub sessions_per_minute: u32,
     pub messages_burst: u32,
     pub messages_per_minute: u32,
+    /// One-time links to the web form (TC Kimlik No, birth date) are valid this long.
+    pub form_link_minutes: u32,
 }
 
 /// Forwarding of every new ticket and every change to the institution's existing help-desk.

@@ -10,9 +10,10 @@ use eimza_protocol::Lang;
 use crate::clock;
 use crate::conversation::{
     self, Action, ActionResult, Button, Command, Ctx, DeviceView, Facts, Incoming, Input, Label, Msg, PairingDecision, PendingCode, Reply,
-    Settings, parse_command,
+    Settings, Transport, parse_command,
 };
 use crate::link::Links;
+use crate::platform::Platforms;
 use crate::i18n::{Rendered, Texts};
 use crate::domain::EmailCode;
 use crate::store::{ChatState, Decided, NewMessage, OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry, outbox_kinds};
@@ -31,6 +32,8 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("the conversation kept changing under us")]
     Contention,
+    #[error("the chat platform did not take the message: {0:?}")]
+    Platform(crate::delivery::SendError),
 }
 
 /// What happened to one incoming message.
@@ -50,7 +53,14 @@ pub struct ChatService {
     settings: Settings,
     locks: PersonLocks,
     links: Arc<Links>,
+    platforms: Arc<Platforms>,
+    /// How long a web form link is valid.
+    form_link_ms: i64,
 }
+
+/// Ticket notices for the applicant that also go to their chat (the `chat` outbox channel).
+const APPLICANT_NOTICES: [&str; 5] =
+    ["notice-eonay-done", "notice-corporate-applied", "notice-form-email-sent", "notice-cancelled-by-staff", "notice-failed"];
 
 /// One async lock per person with a message in flight: a person's messages are handled one at a
 /// time and in order within this process. (Across processes the conversation's version check
@@ -93,7 +103,26 @@ impl Drop for PersonGuard<'_> {
 
 impl ChatService {
     pub fn new(store: Store, texts: Arc<Texts>, settings: Settings) -> ChatService {
-        ChatService { store, texts, settings, locks: PersonLocks::default(), links: Arc::new(Links::default()) }
+        ChatService {
+            store,
+            texts,
+            settings,
+            locks: PersonLocks::default(),
+            links: Arc::new(Links::default()),
+            platforms: Arc::new(Platforms::default()),
+            form_link_ms: 30 * 60 * 1000,
+        }
+    }
+
+    /// Web form links are valid this many minutes.
+    pub fn with_form_link_minutes(mut self, minutes: u32) -> ChatService {
+        self.form_link_ms = i64::from(minutes.max(1)) * 60_000;
+        self
+    }
+
+    /// The chat platforms configured in this process.
+    pub fn platforms(&self) -> &Arc<Platforms> {
+        &self.platforms
     }
 
     /// The live agent connections of this process.
@@ -177,6 +206,7 @@ impl ChatService {
             transport: incoming.transport,
             today: clock::istanbul_today(now),
             now_ms: now,
+            sensitive_via_web: self.settings.web_form.contains(&incoming.transport),
         };
         let outcome = conversation::handle(state.conversation.clone(), &incoming.input, &ctx);
         let mut conversation = outcome.conversation;
@@ -221,7 +251,7 @@ impl ChatService {
                 }
                 Action::DeleteIncomingMessage => {
                     delete_incoming = true;
-                    ActionResult::MessageDeleted(incoming.transport.can_delete_messages())
+                    ActionResult::MessageDeleted(incoming.can_delete)
                 }
                 Action::SendEmailCode { email } => {
                     let code = EmailCode::generate(&mut rand::rng());
@@ -262,6 +292,34 @@ impl ChatService {
                         Decided::Stale => ActionResult::PairingDecided(PairingDecision::Stale),
                     }
                 }
+                Action::IssueFormLink => {
+                    let token = random_secret();
+                    tx.issue_form_link(person_id, &token, now, self.form_link_ms).await?;
+                    tracing::info!(person_id, "web form link issued");
+                    ActionResult::FormLink {
+                        url: format!("{}/form/{token}", self.settings.public_url.trim_end_matches('/')),
+                        minutes: self.form_link_ms / 60_000,
+                    }
+                }
+                Action::AskStaff { text } => match (state.open_ticket, self.store.open_ticket_id(person_id).await?) {
+                    (Some(open), Some(ticket_id)) if !self.store.staff_chats().is_empty() => {
+                        for channel in self.store.staff_chats() {
+                            let message = NewMessage {
+                                idem_key: format!("question:{ticket_id}:{channel}:{now}:{}", incoming.update_id.as_deref().unwrap_or("-")),
+                                channel,
+                                kind: outbox_kinds::QUESTION,
+                                ticket_id: Some(ticket_id),
+                                message_id: "staff-question",
+                                payload: Some(serde_json::json!({ "text": text })),
+                            };
+                            tx.enqueue(message, now).await?;
+                        }
+                        let actor = format!("person:{person_id}");
+                        tx.note_on_ticket(ticket_id, crate::ticket::ActorKind::Applicant, &actor, "question", None, now).await?;
+                        ActionResult::QuestionForwarded { ticket: open.number.to_string() }
+                    }
+                    _ => ActionResult::QuestionUnavailable,
+                },
                 Action::ListDevices => ActionResult::Devices(
                     self.store
                         .agents_of(person_id)
@@ -331,26 +389,52 @@ impl ChatService {
         let state = self.store.chat_state(person_id).await?;
         let lang = state.conversation.lang.unwrap_or_default();
         let rendered = self.texts.reply(lang, &reply);
-        match transport.as_str() {
-            "web" => {
-                let _turn = self.locks.lock("web", &user_id).await;
+        self.deliver(person_id, &transport, &user_id, &[rendered]).await
+    }
+
+    /// Puts already rendered messages into a person's chat.
+    async fn deliver(&self, person_id: i64, transport: &str, user_id: &str, messages: &[Rendered]) -> Result<(), ServiceError> {
+        match Transport::from_code(transport) {
+            Some(Transport::Web) => {
+                let _turn = self.locks.lock("web", user_id).await;
                 let mut tx = self.store.begin().await?;
-                tx.append_transcript(
-                    person_id,
-                    &[TranscriptEntry {
+                let entries: Vec<TranscriptEntry> = messages
+                    .iter()
+                    .map(|rendered| TranscriptEntry {
                         at: clock::now_ms(),
                         direction: "out".into(),
-                        text: rendered.text,
-                        buttons: rendered.buttons.into_iter().map(|b| TranscriptButton { id: b.id, label: b.label }).collect(),
-                    }],
-                )
-                .await?;
+                        text: rendered.text.clone(),
+                        buttons: rendered.buttons.iter().map(|b| TranscriptButton { id: b.id.clone(), label: b.label.clone() }).collect(),
+                    })
+                    .collect();
+                tx.append_transcript(person_id, &entries).await?;
                 tx.commit().await?;
             }
-            // Telegram and Discord adapters deliver these through their outbox channel (their issue).
-            other => tracing::warn!(person_id, transport = other, "no way to reach this transport outside a reply yet"),
+            Some(platform) => match self.platforms.messenger(platform) {
+                Some(messenger) => {
+                    for message in messages {
+                        messenger.send(user_id, message).await.map_err(ServiceError::Platform)?;
+                    }
+                }
+                None => tracing::warn!(person_id, transport, "this platform is not configured; the message is not delivered"),
+            },
+            None => tracing::warn!(person_id, transport, "unknown transport"),
         }
         Ok(())
+    }
+
+    /// The web form's answers (TC Kimlik No, birth date) for the person's conversation; the
+    /// replies go to the person's chat. Returns false when the person is gone.
+    pub async fn submit_form(&self, person_id: i64, fields: Vec<(crate::conversation::Field, String)>) -> Result<bool, ServiceError> {
+        let Some((transport, user_id)) = self.store.person_address(person_id).await? else { return Ok(false) };
+        let Some(platform) = Transport::from_code(&transport) else { return Ok(false) };
+        let incoming =
+            Incoming { transport: platform, user_id: user_id.clone(), input: Input::Fields(fields), lang_hint: None, update_id: None, can_delete: false };
+        let handled = if platform == Transport::Web { self.handle_web(person_id, &incoming).await? } else { self.handle(&incoming).await? };
+        if platform != Transport::Web {
+            self.deliver(person_id, &transport, &user_id, &handled.replies).await?;
+        }
+        Ok(true)
     }
 
     /// Delivers the chat outbox (reminders for people linked to a chat), in order.
@@ -365,6 +449,7 @@ impl ChatService {
             for item in &batch {
                 let payload = item.payload.clone().unwrap_or_default();
                 let result = match (payload["person_id"].as_i64(), payload["days"].as_i64(), payload["expires_day"].as_i64()) {
+                    _ if item.kind == outbox_kinds::NOTIFY_APPLICANT => self.applicant_notice(item).await,
                     (Some(person), Some(days), Some(expires)) => {
                         let reply = Reply::text(
                             Msg::new("chat-reminder").with("days", days).with("date", conversation::Value::Day(crate::store::day_from_number(expires))),
@@ -377,6 +462,27 @@ impl ChatService {
                 handled += 1;
             }
         }
+    }
+
+    /// A ticket notice (staff cancelled it, the corporate application is made …) in the
+    /// applicant's chat.
+    async fn applicant_notice(&self, item: &crate::store::Claimed) -> Result<(), crate::delivery::SendError> {
+        use crate::delivery::SendError;
+        let temporary = |e: StoreError| SendError::Temporary(e.to_string());
+        let Some(notice) = APPLICANT_NOTICES.into_iter().find(|id| *id == item.message_id) else {
+            return Err(SendError::Permanent(format!("unknown notice {}", item.message_id)));
+        };
+        let Some(ticket) = (match item.ticket_id {
+            Some(id) => self.store.ticket_by_id(id).await.map_err(temporary)?,
+            None => None,
+        }) else {
+            return Err(SendError::Permanent("the ticket of this notice does not exist".into()));
+        };
+        let Some(person) = self.store.ticket_person(ticket.id).await.map_err(temporary)? else {
+            return Err(SendError::Permanent("the ticket has no person".into()));
+        };
+        let reply = Reply::text(Msg::new("chat-ticket-notice").with("ticket", ticket.number).with("notice", Msg::new(notice)));
+        self.notify(person, reply).await.map_err(|e| SendError::Temporary(e.to_string()))
     }
 
     /// "PC (OS) wants to pair with this account": Onayla / Reddet.

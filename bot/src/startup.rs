@@ -14,7 +14,10 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, TelegramMode};
+use crate::conversation::Transport;
+use crate::staff_desk::{StaffDesk, StaffRoster, staff_chat_loop};
+use crate::telegram::Telegram;
 use crate::conversation::Settings;
 use crate::i18n::Texts;
 use crate::service::ChatService;
@@ -32,11 +35,13 @@ pub struct Application {
     mailer: Mailer,
     webhook: Option<Webhook>,
     config: Config,
+    desk: Arc<StaffDesk>,
+    telegram: Option<Arc<Telegram>>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let store = open_store(&config).await?.with_forwarding(config.helpdesk.channels());
+        let store = open_store(&config).await?.with_forwarding(config.helpdesk.channels()).with_staff_chats(staff_chats(&config));
         let institution = &config.institution;
         let institution_json = serde_json::json!({
             "domains": institution.domains,
@@ -51,6 +56,13 @@ impl Application {
             titles: institution.titles.clone(),
             retention_days: config.retention_days,
             public_url: config.public_url.clone(),
+            web_form: [
+                (config.telegram.sensitive_fields_via_web, crate::conversation::Transport::Telegram),
+                (config.discord.sensitive_fields_via_web, crate::conversation::Transport::Discord),
+            ]
+            .into_iter()
+            .filter_map(|(on, t)| on.then_some(t))
+            .collect(),
         };
         let staff = Arc::new(StaffAccounts::new(staff_accounts(&config)?));
         let mailer = Mailer::new(store.clone(), texts.clone(), &config).context("e-mail configuration")?;
@@ -59,12 +71,32 @@ impl Application {
         } else {
             Some(Webhook::new(store.clone(), &config).context("help-desk webhook configuration")?)
         };
-        let service = Arc::new(ChatService::new(store.clone(), texts, settings));
+        let service = Arc::new(ChatService::new(store.clone(), texts, settings).with_form_link_minutes(config.web.form_link_minutes));
+        let roster = StaffRoster {
+            telegram_users: config.telegram.staff_user_ids.clone(),
+            discord_users: config.discord.staff_user_ids.clone(),
+            discord_roles: config.discord.staff_role_ids.clone(),
+        };
+        let retry = crate::delivery::Retry { base_secs: config.mail.retry_base_secs, max_attempts: config.mail.max_attempts };
+        let desk = Arc::new(StaffDesk::new(service.clone(), roster, retry));
+        let telegram = if config.telegram.enabled() {
+            let telegram = Telegram::new(&config.telegram, service.clone(), desk.clone()).context("Telegram configuration")?;
+            service.platforms().add_messenger(Transport::Telegram, telegram.clone());
+            if config.telegram.staff_chat_id != 0 {
+                service.platforms().add_staff_chat(Transport::Telegram, telegram.clone());
+            }
+            if config.telegram.mode == TelegramMode::Webhook && config.telegram.webhook_secret.is_none() {
+                anyhow::bail!("telegram.mode = \"webhook\" needs EIMZA_TELEGRAM__WEBHOOK_SECRET");
+            }
+            Some(telegram)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("listening on {}", config.http_addr))?;
         let limits = Arc::new(web::Limits::new(&config.web));
-        Ok(Application { listener, state: AppState { service, staff, limits }, store, mailer, webhook, config })
+        Ok(Application { listener, state: AppState { service, staff, limits }, store, mailer, webhook, config, desk, telegram })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -92,7 +124,18 @@ impl Application {
         ));
         let idle_agents = tokio::spawn(crate::link::idle_loop(self.store.clone(), links.clone()));
         let chat_outbox = tokio::spawn(jobs::chat_outbox_loop(self.state.service.clone()));
-        let app = web::router(self.state);
+        let mut platform_tasks = Vec::new();
+        let mut app = web::router(self.state);
+        if let Some(telegram) = &self.telegram {
+            tracing::info!(mode = ?self.config.telegram.mode, "Telegram is on");
+            if self.config.telegram.mode == TelegramMode::Webhook {
+                app = app.merge(telegram.routes());
+            }
+            platform_tasks.push(tokio::spawn(telegram.clone().run()));
+            if self.config.telegram.staff_chat_id != 0 {
+                platform_tasks.push(tokio::spawn(staff_chat_loop(self.desk.clone(), Transport::Telegram)));
+            }
+        }
         // Agent WebSockets never end by themselves: close them when stopping, or the graceful
         // shutdown would wait for them forever.
         let shutdown = async move {
@@ -102,6 +145,9 @@ impl Application {
         let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
+        for task in platform_tasks {
+            task.abort();
+        }
         agent_work.abort();
         chat_outbox.abort();
         idle_agents.abort();
@@ -115,6 +161,18 @@ impl Application {
         tracing::info!("eimza-bot stopped");
         served.context("HTTP server")
     }
+}
+
+/// The staff chats that hear of tickets: one outbox channel per configured platform.
+fn staff_chats(config: &Config) -> Vec<&'static str> {
+    let mut channels = Vec::new();
+    if config.telegram.enabled() && config.telegram.staff_chat_id != 0 {
+        channels.push(crate::store::outbox_kinds::STAFF_TELEGRAM);
+    }
+    if config.discord.enabled() && config.discord.staff_channel_id != 0 {
+        channels.push(crate::store::outbox_kinds::STAFF_DISCORD);
+    }
+    channels
 }
 
 /// The database with its key, as configured (the bot and its command-line tools share it).

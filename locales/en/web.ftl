@@ -59,3 +59,15 @@ unsubscribe-question = Do you no longer want the reminder e-mails sent before yo
 unsubscribe-button = Stop the reminders
 unsubscribe-done = The reminder e-mails are stopped. You can use the renewal assistant whenever you want to renew.
 unsubscribe-invalid = This link is not valid. Please use the complete link from the e-mail.
+
+## The TC Kimlik No and birth date form (for people on Telegram and Discord)
+form-title = e-signature renewal: identity details
+form-intro = Enter your TC Kimlik No and birth date here. They are kept only on our institution's server, encrypted; they are not sent to the chat app.
+form-tckn-hint = 11 digits; spaces are fine.
+form-birth-hint = Day-month-year: 05-03-1980, 5.3.1980 or 5 March 1980
+form-submit = Send
+form-privacy = This link can be used only once.
+form-done = Thank you, your details were received. You can go back to the chat: your summary is waiting there.
+form-link-unknown = This link is not valid. Please use the whole link from the chat, or press “New link” in the chat.
+form-link-used = This link was already used. To change the details, ask for a new link in the chat with “Edit”.
+form-link-expired = This link has expired. Press “New link” in the chat to get a new one.

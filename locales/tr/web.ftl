@@ -59,3 +59,15 @@ unsubscribe-question = Sertifikanızın süresi dolmadan önce gönderilen hatı
 unsubscribe-button = Hatırlatmaları durdur
 unsubscribe-done = Hatırlatma e-postaları durduruldu. Yenileme için istediğiniz zaman yenileme asistanını kullanabilirsiniz.
 unsubscribe-invalid = Bu bağlantı geçerli değil. Lütfen e-postadaki bağlantıyı eksiksiz kullanın.
+
+## TC Kimlik No ve doğum tarihi formu (Telegram ve Discord kullanıcıları için)
+form-title = e-İmza yenileme: kimlik bilgileri
+form-intro = TC Kimlik No ve doğum tarihinizi buraya girin. Bu bilgiler yalnızca kurumumuzun sunucusunda şifreli saklanır; sohbet uygulamasına gönderilmez.
+form-tckn-hint = 11 hane; boşluk bırakabilirsiniz.
+form-birth-hint = Gün-ay-yıl: 05-03-1980, 5.3.1980 ya da 5 Mart 1980
+form-submit = Gönder
+form-privacy = Bu bağlantı yalnızca bir kez kullanılabilir.
+form-done = Teşekkürler, bilgileriniz alındı. Sohbete dönebilirsiniz: özetiniz orada sizi bekliyor.
+form-link-unknown = Bu bağlantı geçerli değil. Lütfen sohbetteki bağlantıyı eksiksiz kullanın ya da sohbette “Yeni bağlantı” düğmesine basın.
+form-link-used = Bu bağlantı zaten kullanıldı. Bilgileri değiştirmek için sohbette “Düzelt” ile yeni bir bağlantı isteyin.
+form-link-expired = Bu bağlantının süresi doldu. Sohbette “Yeni bağlantı” düğmesine basarak yenisini alabilirsiniz.

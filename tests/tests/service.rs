@@ -19,6 +19,7 @@ fn settings() -> Settings {
         titles: vec![],
         retention_days: 90,
         public_url: "http://127.0.0.1:8080".into(),
+        web_form: vec![],
     }
 }
 
@@ -35,6 +36,7 @@ fn update(user: &str, id: u64, input: Input) -> Incoming {
         input,
         lang_hint: Some(Lang::Tr),
         update_id: Some(id.to_string()),
+        can_delete: true,
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Ctx<'a> {
     pub transport: Transport,
     pub today: NaiveDate,
     pub now_ms: i64,
+    /// The TC Kimlik No and birth date go through the built-in web form, not this chat.
+    pub sensitive_via_web: bool,
 }
 
 #[derive(Debug)]
@@ -59,6 +61,7 @@ pub fn handle(conversation: Conversation, input: &Input, ctx: &Ctx) -> Outcome {
             None => on_text(&mut out, text, ctx),
         },
         Input::Button(id) => on_button(&mut out, id, ctx),
+        Input::Fields(fields) => on_fields(&mut out, fields, ctx),
     }
     out
 }
@@ -251,18 +254,26 @@ fn question(conversation: &Conversation, ctx: &Ctx) -> Reply {
     match &conversation.step {
         Step::Idle => Reply { parts: vec![Msg::new("idle-hint")], buttons: vec![Button::new("start", "btn-start")] },
         Step::Consent => Reply {
-            parts: vec![Msg::new("kvkk-notice")
-                .with("institution", ctx.settings.institution.clone())
-                .with("retention_days", ctx.settings.retention_days)],
+            parts: std::iter::once(
+                Msg::new("kvkk-notice")
+                    .with("institution", ctx.settings.institution.clone())
+                    .with("retention_days", ctx.settings.retention_days),
+            )
+            .chain(ctx.sensitive_via_web.then(|| Msg::new("kvkk-web-form")))
+            .collect(),
             buttons: vec![Button::new("consent:yes", "btn-consent-yes"), Button::new("consent:no", "btn-consent-no")],
         },
         Step::Ask(field) | Step::Edit(field) => field_question(*field, ctx),
-        Step::Summary => summary(&conversation.draft),
+        Step::Summary => summary(&conversation.draft, ctx.sensitive_via_web),
         Step::VerifyEmail { .. } => Reply {
             parts: vec![
                 Msg::new("ask-email-code").with("email", conversation.draft.pending_email.clone().unwrap_or_default()),
             ],
             buttons: vec![Button::new("code:resend", "btn-code-resend"), Button::new("code:change", "btn-code-change")],
+        },
+        Step::WebForm { .. } => Reply {
+            parts: vec![Msg::new("ask-web-form")],
+            buttons: vec![Button::new("form:link", "btn-form-link")],
         },
         Step::ChooseEdit => Reply {
             parts: vec![Msg::new("ask-edit-field")],
@@ -316,15 +327,26 @@ fn field_question(field: Field, ctx: &Ctx) -> Reply {
     }
 }
 
-fn summary(draft: &Draft) -> Reply {
+/// The summary; with `masked` (a foreign chat server will keep it) the TC Kimlik No and the
+/// birth date entered on the web form are shown masked.
+fn summary(draft: &Draft, masked: bool) -> Reply {
     let get = |v: &Option<String>| v.clone().unwrap_or_default();
+    let tckn = match (&draft.tckn, masked) {
+        (Some(t), true) => Tckn::parse(t).map(|t| t.masked()).unwrap_or_default(),
+        (t, _) => get(t),
+    };
+    let birth_date = match (draft.birth_date, masked) {
+        (Some(d), true) => BirthDate::from_date(d).masked(),
+        (Some(d), false) => BirthDate::from_date(d).dmy(),
+        (None, _) => String::new(),
+    };
     Reply {
         parts: vec![Msg::new("summary")
-            .with("tckn", get(&draft.tckn))
+            .with("tckn", tckn)
             .with("name", get(&draft.name))
             .with("title", get(&draft.title))
             .with("email", get(&draft.email))
-            .with("birth_date", draft.birth_date.map(|d| BirthDate::from_date(d).dmy()).unwrap_or_default())],
+            .with("birth_date", birth_date)],
         buttons: vec![
             Button::new("confirm", "btn-confirm"),
             Button::new("edit", "btn-edit"),
@@ -338,6 +360,8 @@ fn summary(draft: &Draft) -> Reply {
 
 fn on_text(out: &mut Outcome, text: &str, ctx: &Ctx) {
     match out.conversation.step.clone() {
+        // With a ticket open, free text is a question for the support desk.
+        Step::Idle if ctx.facts.open_ticket.is_some() => out.actions.push(Action::AskStaff { text: text.trim().to_owned() }),
         Step::Idle => ask_again(out, ctx),
         Step::Consent => {
             if is_one_of(text, CONSENT_YES) {
@@ -352,6 +376,11 @@ fn on_text(out: &mut Outcome, text: &str, ctx: &Ctx) {
         Step::Ask(field) => answer(out, field, text, false, ctx),
         Step::Edit(field) => answer(out, field, text, true, ctx),
         Step::VerifyEmail { editing } => verify_code(out, text, editing, ctx),
+        Step::WebForm { .. } => {
+            // Whatever was typed is not kept: these two answers belong on the web form.
+            out.say_msg(Msg::new("web-form-waiting"));
+            ask_again(out, ctx);
+        }
         Step::Summary => {
             if is_one_of(text, SUMMARY_CONFIRM) {
                 confirm(out, ctx);
@@ -366,10 +395,7 @@ fn on_text(out: &mut Outcome, text: &str, ctx: &Ctx) {
             }
         }
         Step::ChooseEdit => match field_from_words(text) {
-            Some(field) => {
-                out.conversation.step = Step::Edit(field);
-                ask_again(out, ctx);
-            }
+            Some(field) => go_to_field(out, field, true, ctx),
             None => {
                 out.say_msg(Msg::new("edit-field-reask"));
                 ask_again(out, ctx);
@@ -443,6 +469,7 @@ fn on_button(out: &mut Outcome, id: &str, ctx: &Ctx) {
             out.conversation.step = field_step;
             ask_again(out, ctx);
         }
+        ("form:link", Step::WebForm { .. }) => out.actions.push(Action::IssueFormLink),
         ("back", Step::ChooseEdit) => {
             out.conversation.step = Step::Summary;
             ask_again(out, ctx);
@@ -450,10 +477,7 @@ fn on_button(out: &mut Outcome, id: &str, ctx: &Ctx) {
         ("cancel:yes", Step::ConfirmCancel { .. }) | ("delete:yes", Step::ConfirmDelete { .. }) => confirm_yes(out, ctx),
         ("cancel:no", Step::ConfirmCancel { .. }) | ("delete:no", Step::ConfirmDelete { .. }) => confirm_no(out, ctx),
         (id, Step::ChooseEdit) if id.starts_with("edit:") => match Field::from_code(&id[5..]) {
-            Some(field) => {
-                out.conversation.step = Step::Edit(field);
-                ask_again(out, ctx);
-            }
+            Some(field) => go_to_field(out, field, true, ctx),
             None => stale_button(out, ctx),
         },
         (id, Step::Ask(Field::Title) | Step::Edit(Field::Title)) if id.starts_with("title:") => {
@@ -478,9 +502,8 @@ fn stale_button(out: &mut Outcome, ctx: &Ctx) {
 fn consent(out: &mut Outcome, given: bool, ctx: &Ctx) {
     if given {
         out.conversation.draft = Draft { consent_at: Some(ctx.now_ms), ..Draft::default() };
-        out.conversation.step = Step::Ask(Field::Tckn);
         out.say_msg(Msg::new("consent-thanks"));
-        ask_again(out, ctx);
+        next_question(out, false, ctx);
     } else {
         out.conversation.draft = Draft::default();
         out.conversation.step = Step::Idle;
@@ -490,24 +513,11 @@ fn consent(out: &mut Outcome, given: bool, ctx: &Ctx) {
 
 /// Validates an answer; on success stores it and moves on, on failure explains and asks again.
 fn answer(out: &mut Outcome, field: Field, text: &str, editing: bool, ctx: &Ctx) {
-    let draft = &mut out.conversation.draft;
-    let result: Result<(), Msg> = match field {
-        Field::Tckn => Tckn::parse(text).map(|v| draft.tckn = Some(v.as_str().to_owned())).map_err(|e| Msg::from_error(&e)),
-        Field::Name => FullName::parse(text).map(|v| draft.name = Some(v.as_str().to_owned())).map_err(|e| Msg::from_error(&e)),
-        Field::Title => Title::parse(text, &ctx.settings.titles)
-            .map(|v| draft.title = Some(v.as_str().to_owned()))
-            .map_err(|e| Msg::from_error(&e)),
-        Field::Email => match KurumEmail::parse(text, &ctx.settings.domains) {
-            Ok(email) => {
-                // Proven before it counts: mail a code and wait for it.
-                request_code(out, email.as_str().to_owned(), editing, ctx);
-                return;
-            }
-            Err(e) => Err(Msg::from_error(&e)),
-        },
-        Field::BirthDate => BirthDate::parse(text, ctx.today)
-            .map(|v| draft.birth_date = Some(v.date()))
-            .map_err(|e| Msg::from_error(&e)),
+    let result = match set_field(&mut out.conversation.draft, field, text, ctx) {
+        // Proven before it counts: mail a code and wait for it.
+        Ok(Some(email)) => return request_code(out, email, editing, ctx),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
     };
     match result {
         Err(explanation) => {
@@ -516,14 +526,85 @@ fn answer(out: &mut Outcome, field: Field, text: &str, editing: bool, ctx: &Ctx)
             reply.parts.insert(0, explanation);
             out.say(reply);
         }
-        Ok(()) => {
-            out.conversation.step = match (editing, out.conversation.draft.next_missing()) {
-                (false, Some(next)) => Step::Ask(next),
-                _ => Step::Summary,
-            };
+        Ok(()) => next_question(out, editing, ctx),
+    }
+}
+
+/// After an answer: the next missing field, or the summary (always the summary after an edit).
+fn next_question(out: &mut Outcome, editing: bool, ctx: &Ctx) {
+    match out.conversation.draft.next_missing(ctx.sensitive_via_web) {
+        Some(next) if !editing => go_to_field(out, next, false, ctx),
+        _ => {
+            out.conversation.step = Step::Summary;
             ask_again(out, ctx);
         }
     }
+}
+
+/// Asks for one field: in the chat, or — for the TC Kimlik No and birth date when so
+/// configured — on the web form, whose one-time link the service makes.
+fn go_to_field(out: &mut Outcome, field: Field, editing: bool, ctx: &Ctx) {
+    if ctx.sensitive_via_web && field.is_sensitive() {
+        out.conversation.step = Step::WebForm { editing };
+        out.actions.push(Action::IssueFormLink);
+        return;
+    }
+    out.conversation.step = if editing { Step::Edit(field) } else { Step::Ask(field) };
+    ask_again(out, ctx);
+}
+
+/// The fields of a form: each validated as if typed; the valid ones are kept, every mistake is
+/// explained with its field's name, and a new address is proven with a mailed code.
+fn on_fields(out: &mut Outcome, fields: &[(Field, String)], ctx: &Ctx) {
+    let editing = match &out.conversation.step {
+        Step::Ask(_) | Step::VerifyEmail { editing: false } | Step::WebForm { editing: false } => false,
+        Step::Edit(_) | Step::Summary | Step::ChooseEdit | Step::VerifyEmail { editing: true } | Step::WebForm { editing: true } => true,
+        _ => return stale_button(out, ctx),
+    };
+    let on_web_form = matches!(out.conversation.step, Step::WebForm { .. });
+    let mut errors = Vec::new();
+    let mut new_email = None;
+    for (field, text) in fields {
+        if ctx.sensitive_via_web && field.is_sensitive() && !on_web_form {
+            // A platform form never carries these when the web form is in use.
+            continue;
+        }
+        match set_field(&mut out.conversation.draft, *field, text, ctx) {
+            Ok(Some(email)) if out.conversation.draft.email.as_deref() != Some(email.as_str()) => new_email = Some(email),
+            Ok(_) => {}
+            Err(explanation) => errors.push(Msg::new("field-error").with("field", Msg::new(field.label_id())).with("error", explanation)),
+        }
+    }
+    if !errors.is_empty() {
+        let mut reply = question(&out.conversation, ctx);
+        reply.parts.splice(0..0, errors);
+        out.say(reply);
+        return;
+    }
+    if let Some(email) = new_email {
+        request_code(out, email, editing, ctx);
+        return;
+    }
+    next_question(out, editing, ctx);
+}
+
+/// Validates one answer into the draft; a valid e-mail address is returned instead (it is kept
+/// only once proven).
+fn set_field(draft: &mut Draft, field: Field, text: &str, ctx: &Ctx) -> Result<Option<String>, Msg> {
+    match field {
+        Field::Tckn => Tckn::parse(text).map(|v| draft.tckn = Some(v.as_str().to_owned())).map_err(|e| Msg::from_error(&e))?,
+        Field::Name => FullName::parse(text).map(|v| draft.name = Some(v.as_str().to_owned())).map_err(|e| Msg::from_error(&e))?,
+        Field::Title => Title::parse(text, &ctx.settings.titles)
+            .map(|v| draft.title = Some(v.as_str().to_owned()))
+            .map_err(|e| Msg::from_error(&e))?,
+        Field::Email => {
+            return KurumEmail::parse(text, &ctx.settings.domains).map(|e| Some(e.as_str().to_owned())).map_err(|e| Msg::from_error(&e));
+        }
+        Field::BirthDate => {
+            BirthDate::parse(text, ctx.today).map(|v| draft.birth_date = Some(v.date())).map_err(|e| Msg::from_error(&e))?
+        }
+    }
+    Ok(None)
 }
 
 /// Asks the service to mail a code to `email` (unless the limit is reached).
@@ -557,11 +638,7 @@ fn verify_code(out: &mut Outcome, text: &str, editing: bool, ctx: &Ctx) {
             draft.email = draft.pending_email.take();
             draft.email_code = None;
             out.say_msg(Msg::new("email-verified"));
-            out.conversation.step = match (editing, out.conversation.draft.next_missing()) {
-                (false, Some(next)) => Step::Ask(next),
-                _ => Step::Summary,
-            };
-            ask_again(out, ctx);
+            next_question(out, editing, ctx);
             return;
         }
         Some(code) => {
@@ -591,11 +668,13 @@ fn confirm(out: &mut Outcome, ctx: &Ctx) {
     if !draft.is_complete() {
         // Cannot happen through the steps; a stored conversation from an older version might.
         out.conversation.draft = draft;
-        out.conversation.step = match out.conversation.draft.next_missing() {
-            Some(field) => Step::Ask(field),
-            None => Step::Consent,
-        };
-        ask_again(out, ctx);
+        match out.conversation.draft.next_missing(ctx.sensitive_via_web) {
+            Some(field) => go_to_field(out, field, false, ctx),
+            None => {
+                out.conversation.step = Step::Consent;
+                ask_again(out, ctx);
+            }
+        }
         return;
     }
     out.conversation.step = Step::Idle;
@@ -659,6 +738,12 @@ pub enum ActionResult {
     Devices(Vec<DeviceView>),
     Unlinked { name: String },
     UnlinkStale,
+    /// A one-time link to the web form for the TC Kimlik No and birth date.
+    FormLink { url: String, minutes: i64 },
+    /// The person's question went to the support desk under their ticket.
+    QuestionForwarded { ticket: String },
+    /// No staff chat is configured to take questions.
+    QuestionUnavailable,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -708,7 +793,7 @@ pub fn action_result(conversation: &mut Conversation, result: ActionResult) -> V
         ActionResult::OpenRefused { existing, draft } => {
             conversation.draft = *draft;
             conversation.step = Step::Summary;
-            let mut reply = summary(&conversation.draft);
+            let mut reply = summary(&conversation.draft, false);
             reply.parts.insert(
                 0,
                 Msg::new("open-refused-tckn")
@@ -727,6 +812,12 @@ pub fn action_result(conversation: &mut Conversation, result: ActionResult) -> V
             let email = conversation.draft.pending_email.clone().unwrap_or_default();
             vec![Reply::text(Msg::new("email-code-sent").with("email", email).with("minutes", PendingCode::VALID_MS / 60_000))]
         }
+        ActionResult::FormLink { url, minutes } => vec![Reply {
+            parts: vec![Msg::new("web-form-link").with("url", url).with("minutes", minutes)],
+            buttons: vec![Button::new("form:link", "btn-form-link")],
+        }],
+        ActionResult::QuestionForwarded { ticket } => vec![Reply::text(Msg::new("question-forwarded").with("ticket", ticket))],
+        ActionResult::QuestionUnavailable => vec![Reply::text(Msg::new("question-unavailable"))],
         ActionResult::MessageDeleted(deleted) => {
             let id = if deleted { "pin-warning" } else { "pin-warning-undeletable" };
             vec![Reply::text(Msg::new(id))]

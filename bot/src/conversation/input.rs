@@ -3,6 +3,9 @@
 pub enum Input {
     Text(String),
     Button(String),
+    /// Several answers at once: the built-in web form (TC Kimlik No, birth date) or a
+    /// platform's form (a Discord modal). Each is validated like the typed answer.
+    Fields(Vec<(super::Field, String)>),
     /// The conversation's opening on a transport that has no first message of its own (the web
     /// chat shows its greeting when the page opens).
     Open,
@@ -31,7 +34,7 @@ pub fn parse_command(text: &str) -> Option<Result<Command, String>> {
     let name = word.split('@').next().unwrap_or("");
     let key = eimza_protocol::turkish::deaccent(&eimza_protocol::turkish::to_lower(name));
     let command = match key.as_str() {
-        "basla" | "start" | "baslat" => Command::Start,
+        "basla" | "start" | "baslat" | "yenileme" | "renew" => Command::Start,
         "durum" | "status" => Command::Status,
         "iptal" | "cancel" => Command::Cancel,
         "yardim" | "help" => Command::Help,

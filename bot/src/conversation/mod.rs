@@ -36,12 +36,10 @@ impl Transport {
         }
     }
 
-    /// Whether the bot can remove a message the person sent (a misplaced PIN): the web chat
-    /// never stores or shows it again; Telegram and Discord can delete it, and their adapters
-    /// report `MessageDeleted(false)` when a chat denies them the right.
-    pub fn can_delete_messages(self) -> bool {
-        true
+    pub fn from_code(code: &str) -> Option<Transport> {
+        [Transport::Web, Transport::Telegram, Transport::Discord].into_iter().find(|t| t.code() == code)
     }
+
 }
 
 /// One message or button press from a person, in our terms.
@@ -55,6 +53,9 @@ pub struct Incoming {
     pub lang_hint: Option<Lang>,
     /// The platform's id for this update, so a re-delivered one has no second effect.
     pub update_id: Option<String>,
+    /// Whether the bot may remove this message (a misplaced PIN): the web chat never shows it
+    /// again; a Telegram private chat allows deleting, a group only to an admin bot.
+    pub can_delete: bool,
 }
 
 /// A message to show: a Fluent id and its variables.
@@ -177,6 +178,8 @@ pub struct Settings {
     pub retention_days: u32,
     /// The bot's address as people reach it, for the agent's pairing command.
     pub public_url: String,
+    /// Transports whose people give the TC Kimlik No and birth date on the web form.
+    pub web_form: Vec<Transport>,
 }
 
 /// Work the service does for the engine, in the same transaction as saving the conversation.
@@ -195,6 +198,10 @@ pub enum Action {
     DecidePairing { request_id: String, approve: bool },
     ListDevices,
     UnlinkDevice { agent_id: String },
+    /// A one-time link to the built-in web form (TC Kimlik No and birth date).
+    IssueFormLink,
+    /// Free text from a person with an open ticket: a question for the support desk.
+    AskStaff { text: String },
 }
 
 /// A paired PC as `/cihazlar` shows it.

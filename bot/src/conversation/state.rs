@@ -25,6 +25,11 @@ impl Field {
         }
     }
 
+    /// Asked on the built-in web form, not in a foreign chat, when so configured.
+    pub fn is_sensitive(self) -> bool {
+        matches!(self, Field::Tckn | Field::BirthDate)
+    }
+
     pub fn from_code(code: &str) -> Option<Field> {
         Self::ORDER.into_iter().find(|f| f.code() == code)
     }
@@ -65,6 +70,9 @@ pub enum Step {
     /// A code was mailed to the institutional address; waiting for it. `editing` leads back
     /// to the summary afterwards.
     VerifyEmail { editing: bool },
+    /// The TC Kimlik No and birth date are asked on the built-in web form (a one-time link),
+    /// not in the chat; waiting for the form. `editing` leads back to the summary.
+    WebForm { editing: bool },
     ConfirmCancel { back: Box<Step> },
     ConfirmDelete { back: Box<Step> },
 }
@@ -125,9 +133,13 @@ impl Draft {
         }
     }
 
-    /// The first field not answered yet.
-    pub fn next_missing(&self) -> Option<Field> {
-        Field::ORDER.into_iter().find(|f| !self.has(*f))
+    /// The first field not answered yet. With `sensitive_via_web` the two fields of the web
+    /// form (TC Kimlik No, birth date) come last, together.
+    pub fn next_missing(&self, sensitive_via_web: bool) -> Option<Field> {
+        let chat_first = |f: &Field| !(sensitive_via_web && f.is_sensitive());
+        let in_chat = Field::ORDER.into_iter().filter(chat_first);
+        let on_web = Field::ORDER.into_iter().filter(|f| !chat_first(f));
+        in_chat.chain(on_web).find(|f| !self.has(*f))
     }
 }
 

@@ -121,6 +121,11 @@ impl BirthDate {
     pub fn dmy(&self) -> String {
         self.0.format("%d-%m-%Y").to_string()
     }
+
+    /// `**-**-1980`: enough for the person to recognise it where it must not be shown whole.
+    pub fn masked(&self) -> String {
+        self.0.format("**-**-%Y").to_string()
+    }
 }
 
 impl std::fmt::Debug for BirthDate {

@@ -11,6 +11,7 @@
 //! avoids `SQLITE_BUSY` on lock upgrades); with PostgreSQL, rows are locked `FOR UPDATE`.
 
 mod agents;
+mod platforms;
 mod chat;
 mod outbox;
 mod roster;
@@ -28,6 +29,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use agents::{AgentRow, Claim, Decided, PairingStatus};
 pub use chat::ChatState;
+pub use platforms::FormLinkRefusal;
 pub use outbox::{Claimed, FailedMessage, NewMessage};
 pub use roster::{ImportSummary, day_from_number, day_number};
 pub use staff::{EventRow, TicketFilter, TicketRow};
@@ -40,8 +42,11 @@ use crate::vault::Vault;
 /// the delivery workers.
 pub mod outbox_kinds {
     pub const EMAIL: &str = "email";
-    /// The channels every ticket notice goes to; the staff chat joins with Telegram/Discord.
-    pub const TICKET_CHANNELS: [&str; 1] = [EMAIL];
+    /// Ticket notices for the staff chats (one channel each, so one failing never repeats the other).
+    pub const STAFF_TELEGRAM: &str = "staff-telegram";
+    pub const STAFF_DISCORD: &str = "staff-discord";
+    /// A person's question for the support desk, into the staff chats.
+    pub const QUESTION: &str = "question";
     pub const NOTIFY_APPLICANT: &str = "notify-applicant";
     pub const NOTIFY_STAFF: &str = "notify-staff";
     pub const EMAIL_CODE: &str = "email-code";
@@ -84,6 +89,8 @@ pub struct Store {
     outbox_signal: Arc<tokio::sync::Notify>,
     /// Channels every ticket change is forwarded on to the institution's help-desk.
     forward_channels: Vec<&'static str>,
+    /// The staff chat channels that hear of staff notices and questions.
+    staff_chats: Vec<&'static str>,
 }
 
 fn migrator(backend: Backend) -> Migrator {
@@ -168,6 +175,7 @@ impl Store {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             forward_channels: Vec::new(),
+            staff_chats: Vec::new(),
         })
     }
 
@@ -175,6 +183,16 @@ impl Store {
     pub fn with_forwarding(mut self, channels: Vec<&'static str>) -> Store {
         self.forward_channels = channels;
         self
+    }
+
+    /// Names the staff chats (outbox channels) that hear of new tickets, cancellations, questions.
+    pub fn with_staff_chats(mut self, channels: Vec<&'static str>) -> Store {
+        self.staff_chats = channels;
+        self
+    }
+
+    pub fn staff_chats(&self) -> &[&'static str] {
+        &self.staff_chats
     }
 
     pub fn backend(&self) -> Backend {

@@ -189,7 +189,11 @@ impl Tx<'_> {
                 Effect::NotifyApplicant(m) => (super::outbox_kinds::NOTIFY_APPLICANT, *m),
                 Effect::NotifyStaff(m) => (super::outbox_kinds::NOTIFY_STAFF, *m),
             };
-            for channel in super::outbox_kinds::TICKET_CHANNELS {
+            let channels = match effect {
+                Effect::NotifyApplicant(_) => vec![super::outbox_kinds::EMAIL, super::outbox_kinds::CHAT],
+                Effect::NotifyStaff(_) => [super::outbox_kinds::EMAIL].into_iter().chain(self.store.staff_chats.iter().copied()).collect(),
+            };
+            for channel in channels {
                 let idem_key = format!("ticket:{ticket_id}:{}:{channel}:{kind}:{message_id}", to.code());
                 let message = super::NewMessage { idem_key, channel, kind, ticket_id: Some(ticket_id), message_id, payload: None };
                 self.enqueue(message, now).await?;
@@ -227,6 +231,21 @@ impl Tx<'_> {
         let state: String = row.try_get("state")?;
         let state = TicketState::from_code(&state).ok_or_else(|| corrupt("unknown state"))?;
         self.history(row.try_get("id")?, now, actor, actor_id, event, state, state, Some(note)).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn history_row(
+        &mut self,
+        ticket_id: i64,
+        now: i64,
+        actor: ActorKind,
+        actor_id: Option<&str>,
+        event: &str,
+        from: TicketState,
+        to: TicketState,
+        note: Option<&str>,
+    ) -> Result<()> {
+        self.history(ticket_id, now, actor, actor_id, event, from, to, note).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -294,6 +313,7 @@ impl Tx<'_> {
             self.erase_ticket_data(id, ActorKind::Applicant, Some(&actor), "history-personal-data-deleted", now).await?;
         }
         sqlx::query("DELETE FROM webchat_messages WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM form_links WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
         Ok(())
     }
 

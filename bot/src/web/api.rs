@@ -62,6 +62,8 @@ async fn create_session(
             input: Input::Open,
             lang_hint: Some(lang),
             update_id: None,
+            // The web chat never keeps or shows a misplaced PIN again.
+            can_delete: true,
         };
         let handled = state.service.handle_web(session.person_id, &incoming).await?;
         Ok::<_, ApiError>((session, token, handled))
@@ -124,7 +126,7 @@ async fn send_message(
         // A body over the limit is a message that is too long, not a transport failure.
         let body = body.map_err(|_| ApiError::TooLong(MAX_TEXT))?;
         let input = parse_input(&body)?;
-        let incoming = Incoming { transport: Transport::Web, user_id: web.id, input, lang_hint: Some(lang), update_id: None };
+        let incoming = Incoming { transport: Transport::Web, user_id: web.id, input, lang_hint: Some(lang), update_id: None, can_delete: true };
         Ok::<_, ApiError>(state.service.handle_web(web.person_id, &incoming).await?)
     }
     .await;

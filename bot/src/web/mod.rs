@@ -5,6 +5,7 @@
 mod agent;
 mod api;
 mod error;
+mod form;
 mod limits;
 mod page;
 mod staff;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent::routes())
         .merge(staff::routes())
         .merge(unsubscribe::routes())
+        .merge(form::routes())
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

@@ -162,6 +162,7 @@ async fn in_process(people: u64, concurrency: u64) -> Stats {
         titles: config.institution.titles.clone(),
         retention_days: 90,
         public_url: "http://127.0.0.1:8080".into(),
+        web_form: vec![],
     };
     let mailbox = Arc::new(OutboxMailbox { store: store.clone(), codes: Default::default() });
     let service = Arc::new(ChatService::new(store, Arc::new(Texts::embedded()), settings));
@@ -185,6 +186,7 @@ async fn in_process(people: u64, concurrency: u64) -> Stats {
                         lang_hint: None,
                         // as Telegram sends them: every update has its id
                         update_id: Some(format!("{n}-{i}")),
+                        can_delete: true,
                     };
                     let t = Instant::now();
                     let handled = service.handle(&incoming).await.expect("handled");
@@ -250,7 +252,7 @@ async fn over_http(people: u64, concurrency: u64) -> Stats {
                     let body = match input {
                         Input::Text(text) => json!({ "text": text }),
                         Input::Button(id) => json!({ "button": id }),
-                        Input::Open => unreachable!(),
+                        Input::Open | Input::Fields(_) => unreachable!(),
                     };
                     let t = Instant::now();
                     let r = client

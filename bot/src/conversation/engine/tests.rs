@@ -12,6 +12,7 @@ fn settings() -> Settings {
         titles: vec!["Uzman".into(), "Şube Müdürü".into()],
         retention_days: 90,
         public_url: "http://127.0.0.1:8080".into(),
+        web_form: vec![Transport::Telegram],
     }
 }
 
@@ -22,20 +23,22 @@ struct Chat {
     settings: Settings,
     facts: Facts,
     now: i64,
+    transport: Transport,
 }
 
 impl Chat {
     fn new() -> Chat {
-        Chat { conversation: Conversation::default(), settings: settings(), facts: Facts::default(), now: 1_764_000_000_000 }
+        Chat { conversation: Conversation::default(), settings: settings(), facts: Facts::default(), now: 1_764_000_000_000, transport: Transport::Web }
     }
 
     fn send(&mut self, input: Input) -> Outcome {
         let ctx = Ctx {
             settings: &self.settings,
             facts: &self.facts,
-            transport: Transport::Web,
+            transport: self.transport,
             today: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
             now_ms: self.now,
+            sensitive_via_web: self.settings.web_form.contains(&self.transport),
         };
         let mut out = handle(self.conversation.clone(), &input, &ctx);
         // Play the service's part for mailed codes: the code is always E-7K4Q2 here.
@@ -314,6 +317,86 @@ fn idle_text_and_status() {
     let out = chat.text("/durum");
     assert_eq!(ids(&out), ["status-ticket", "status-next", "status-history"]);
     assert_eq!(ids(&chat.button("start")), ["welcome", "kvkk-notice"]);
+}
+
+#[test]
+fn free_text_with_an_open_ticket_is_a_question_for_the_desk() {
+    let mut chat = Chat::new();
+    chat.facts.open_ticket = Some(TicketBrief { number: TicketNo::new(2026, 3), state: TicketState::Submitted });
+    let out = chat.text("  Kartım ne zaman gelir?  ");
+    assert_eq!(out.actions, vec![Action::AskStaff { text: "Kartım ne zaman gelir?".into() }]);
+    assert!(out.replies.is_empty(), "the service says whether it reached the desk");
+    let said = action_result(&mut chat.conversation, ActionResult::QuestionForwarded { ticket: "EIMZA-2026-000003".into() });
+    assert_eq!(said[0].ids(), ["question-forwarded"]);
+    assert_eq!(action_result(&mut chat.conversation, ActionResult::QuestionUnavailable)[0].ids(), ["question-unavailable"]);
+    assert!(chat.text("123456").actions.contains(&Action::DeleteIncomingMessage), "a PIN is never forwarded");
+}
+
+/// Telegram with `sensitive_fields_via_web`: the chat asks name, title and e-mail; the TC Kimlik
+/// No and birth date come from the web form; the summary shows them masked.
+#[test]
+fn sensitive_fields_go_through_the_web_form() {
+    let mut chat = Chat::new();
+    chat.transport = Transport::Telegram;
+    chat.text("/basla");
+    assert_eq!(ids(&chat.button("consent:yes")), ["consent-thanks", "ask-name"]);
+    chat.text("Ilgaz Işık");
+    chat.button("title:0");
+    chat.text("ilgaz@kurum.gov.tr");
+    let out = chat.text(CODE);
+    assert_eq!(ids(&out), ["email-verified"]);
+    assert_eq!(out.actions, vec![Action::IssueFormLink]);
+    assert_eq!(chat.conversation.step, Step::WebForm { editing: false });
+    // Typing the number into the chat is not kept.
+    let out = chat.text("10000000146");
+    assert_eq!(ids(&out), ["web-form-waiting", "ask-web-form"]);
+    assert_eq!(chat.conversation.draft.tckn, None);
+    assert_eq!(chat.button("form:link").actions, vec![Action::IssueFormLink]);
+    // The form: every mistake named with its field, the valid one kept.
+    let form = |t: &str, b: &str| Input::Fields(vec![(Field::Tckn, t.into()), (Field::BirthDate, b.into())]);
+    let out = chat.send(form("12345678901", "5 Mart 1980"));
+    assert_eq!(ids(&out), ["field-error", "ask-web-form"]);
+    assert_eq!(out.replies[0].parts[0].args[0], ("field", Value::Message(Box::new(Msg::new("field-tckn")))));
+    let out = chat.send(form("10000000146", "5 Mart 1980"));
+    assert_eq!(ids(&out), ["summary"]);
+    let summary = &out.replies[0].parts[0];
+    assert!(summary.args.contains(&("tckn", "100******46".into())), "{summary:?}");
+    assert!(summary.args.contains(&("birth_date", "**-**-1980".into())));
+    // Editing the number goes through a new link again.
+    chat.button("edit");
+    let out = chat.button("edit:tckn");
+    assert_eq!(out.actions, vec![Action::IssueFormLink]);
+    assert_eq!(chat.conversation.step, Step::WebForm { editing: true });
+    assert_eq!(ids(&chat.send(form("12345678950", "05.03.1980"))), ["summary"]);
+    assert_eq!(chat.conversation.draft.tckn.as_deref(), Some("12345678950"));
+    assert!(matches!(&chat.button("confirm").actions[..], [Action::OpenTicket(_)]));
+}
+
+/// A platform form (Discord's modal) carries several answers; each is validated as if typed.
+#[test]
+fn a_form_of_several_fields_validates_each() {
+    let mut chat = Chat::new();
+    chat.transport = Transport::Discord; // not in `web_form` here: all five fields in chat
+    chat.text("/yenileme");
+    chat.button("consent:yes");
+    let fields = |t: &str, n: &str, e: &str| {
+        Input::Fields(vec![
+            (Field::Tckn, t.into()),
+            (Field::Name, n.into()),
+            (Field::Title, "Uzman".into()),
+            (Field::Email, e.into()),
+            (Field::BirthDate, "05-03-1980".into()),
+        ])
+    };
+    let out = chat.send(fields("12345678901", "Ilgaz", "ilgaz@gmail.com"));
+    assert_eq!(ids(&out), ["field-error", "field-error", "field-error", "ask-tckn"]);
+    assert_eq!(chat.conversation.draft.title.as_deref(), Some("Uzman"), "valid answers are kept");
+    let out = chat.send(fields("10000000146", "Ilgaz Işık", "ilgaz@kurum.gov.tr"));
+    assert_eq!(ids(&out), ["email-code-sent", "ask-email-code"]);
+    assert_eq!(ids(&chat.text(CODE)), ["email-verified", "summary"]);
+    // Outside the intake a form is a stale button.
+    chat.button("confirm");
+    assert_eq!(ids(&chat.send(fields("10000000146", "Ilgaz Işık", "ilgaz@kurum.gov.tr"))), ["stale-button", "idle-hint"]);
 }
 
 #[test]

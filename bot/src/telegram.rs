@@ -1,0 +1,564 @@
+//! The Telegram adapter: Bot API updates in, the chat service's replies out. No conversation
+//! logic lives here — a message or button press becomes an [`Incoming`], the replies become
+//! messages with inline keyboards.
+//!
+//! - Updates arrive by long polling (`getUpdates`) or, configured, on a webhook route that checks
+//!   Telegram's secret-token header. Each update is handled once: its id is kept with the
+//!   conversation it changes (or in `processed_updates` for the staff group), so a re-delivery
+//!   after a crash or a webhook retry changes nothing.
+//! - A chat's replies leave in order from one queue per chat; teloxide's `Throttle` keeps
+//!   Telegram's limits (30 messages/s overall, 1/s per chat, 20/min per group) by queuing and
+//!   honours `429 retry_after`.
+//! - The staff group: the desk's posts, its buttons (only configured staff may press them) and
+//!   replies to a ticket's post, which reach the ticket's person.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use eimza_protocol::Lang;
+use futures_util::future::BoxFuture;
+use secrecy::ExposeSecret;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::payloads::{AnswerCallbackQuerySetters, GetUpdatesSetters, SendMessageSetters, SetMyCommandsSetters};
+use teloxide::requests::Requester;
+use teloxide::types::{
+    AllowedUpdate, BotCommand, CallbackQuery, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId, ReplyParameters,
+    Update, UpdateKind, User,
+};
+use teloxide::{ApiError, Bot, RequestError};
+use tokio::sync::mpsc;
+
+use crate::clock;
+use crate::config::{TelegramConfig, TelegramMode};
+use crate::conversation::{Incoming, Input, Transport};
+use crate::delivery::SendError;
+use crate::i18n::Rendered;
+use crate::platform::{Messenger, StaffChat, StaffPost};
+use crate::service::ChatService;
+use crate::staff_desk::{StaffActor, StaffDesk};
+
+/// Telegram refuses longer texts (4096 characters); long timelines are split at line ends.
+const MAX_TEXT_CHARS: usize = 4000;
+/// Telegram's limit for a button's callback data.
+const MAX_CALLBACK_BYTES: usize = 64;
+
+type TgBot = Throttle<Bot>;
+
+pub struct Telegram {
+    bot: TgBot,
+    service: Arc<ChatService>,
+    desk: Arc<StaffDesk>,
+    config: TelegramConfig,
+    queues: Arc<Queues>,
+}
+
+/// One sending queue per chat with messages waiting.
+type Queues = Mutex<HashMap<i64, mpsc::UnboundedSender<Outgoing>>>;
+
+/// Something to do in one chat, in order.
+#[derive(Debug)]
+enum Outgoing {
+    Send { message: Rendered, reply_to: Option<MessageId> },
+    /// Remove a misplaced PIN; if Telegram refuses, say so (the person should delete it).
+    Delete { message: MessageId, lang: Lang },
+}
+
+impl Telegram {
+    /// Connects to the configured Bot API (nothing is sent yet).
+    pub fn new(config: &TelegramConfig, service: Arc<ChatService>, desk: Arc<StaffDesk>) -> anyhow::Result<Arc<Telegram>> {
+        let token = config.token.as_ref().map(|t| t.expose_secret().trim().to_owned()).unwrap_or_default();
+        let url: http_client::Url = config.api_url.parse().map_err(|e| anyhow::anyhow!("telegram.api_url: {e}"))?;
+        // Long polling holds a request open for poll_timeout_secs; the client must wait longer.
+        let client = teloxide::net::default_reqwest_settings()
+            .timeout(Duration::from_secs(u64::from(config.poll_timeout_secs) + 15))
+            .build()?;
+        let bot = Bot::with_client(token, client).set_api_url(url);
+        let bot = Throttle::new_spawn(bot, Limits::default());
+        Ok(Arc::new(Telegram { bot, service, desk, config: config.clone(), queues: Arc::default() }))
+    }
+
+    /// Registers the commands, then polls (unless Telegram calls the webhook).
+    pub async fn run(self: Arc<Self>) {
+        self.register_commands().await;
+        if self.config.mode == TelegramMode::Polling {
+            self.poll().await;
+        }
+    }
+
+    /// The webhook route (`POST /telegram/webhook`), for webhook mode.
+    pub fn routes(self: &Arc<Self>) -> Router {
+        Router::new().route("/telegram/webhook", post(webhook)).with_state(self.clone())
+    }
+
+    /// `setMyCommands` in Turkish (everyone) and English (`language_code = en`); retried until
+    /// Telegram answers, without holding up the updates.
+    async fn register_commands(&self) {
+        let texts = self.service.texts();
+        let commands = |lang: Lang, names: &[(&str, &str)]| -> Vec<BotCommand> {
+            names.iter().map(|(name, id)| BotCommand::new(*name, texts.get(lang, id))).collect()
+        };
+        let tr = commands(Lang::Tr, &COMMANDS_TR);
+        let en = commands(Lang::En, &COMMANDS_EN);
+        let mut delay = Duration::from_secs(1);
+        loop {
+            let done = async {
+                self.bot.set_my_commands(tr.clone()).await?;
+                self.bot.set_my_commands(en.clone()).language_code("en").await?;
+                Ok::<(), RequestError>(())
+            };
+            match done.await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Telegram: setMyCommands failed; will retry");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(60));
+                }
+            }
+        }
+    }
+
+    async fn poll(&self) {
+        let mut offset: i32 = 0;
+        let mut delay = Duration::from_secs(1);
+        loop {
+            let request = self
+                .bot
+                .get_updates()
+                .offset(offset)
+                .timeout(self.config.poll_timeout_secs)
+                .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+            match request.await {
+                Ok(updates) => {
+                    delay = Duration::from_secs(1);
+                    if let Some(last) = updates.last() {
+                        offset = i32::try_from(last.id.0).unwrap_or(i32::MAX).saturating_add(1);
+                    }
+                    self.handle_batch(updates).await;
+                }
+                Err(RequestError::RetryAfter(wait)) => tokio::time::sleep(wait.duration()).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Telegram: getUpdates failed; will retry");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    /// One batch: each chat's updates in order, different chats side by side. Returns when all
+    /// are stored (the replies may still be on their way).
+    async fn handle_batch(&self, updates: Vec<Update>) {
+        let mut by_chat: Vec<(i64, Vec<Update>)> = Vec::new();
+        for update in updates {
+            let chat = update.chat().map(|c| c.id.0).unwrap_or_default();
+            match by_chat.iter_mut().find(|(c, _)| *c == chat) {
+                Some((_, list)) => list.push(update),
+                None => by_chat.push((chat, vec![update])),
+            }
+        }
+        let work = by_chat.into_iter().map(|(_, list)| async move {
+            for update in list {
+                self.handle_update(update).await;
+            }
+        });
+        futures_util::future::join_all(work).await;
+    }
+
+    /// Handles one update; errors are logged and the person gets the apology.
+    pub async fn handle_update(&self, update: Update) {
+        let update_id = update.id.0;
+        match update.kind {
+            UpdateKind::Message(message) => self.on_message(update_id, message).await,
+            UpdateKind::CallbackQuery(query) => self.on_callback(update_id, query).await,
+            _ => {}
+        }
+    }
+
+    fn is_staff_chat(&self, chat: ChatId) -> bool {
+        self.config.staff_chat_id != 0 && chat.0 == self.config.staff_chat_id
+    }
+
+    async fn on_message(&self, update_id: u32, message: Message) {
+        if self.is_staff_chat(message.chat.id) {
+            return self.on_staff_message(update_id, message).await;
+        }
+        if !message.chat.is_private() {
+            return; // the renewal is a private conversation; other groups are not ours
+        }
+        let Some(user) = message.from.as_ref() else { return };
+        let lang_hint = user_lang(user);
+        let Some(text) = message.text() else {
+            let texts = self.service.texts();
+            self.enqueue(message.chat.id, Outgoing::Send { message: plain(texts.get(lang_hint, "telegram-text-only")), reply_to: None });
+            return;
+        };
+        let incoming = Incoming {
+            transport: Transport::Telegram,
+            user_id: message.chat.id.0.to_string(),
+            input: Input::Text(text.to_owned()),
+            lang_hint: Some(lang_hint),
+            update_id: Some(update_id.to_string()),
+            // Bots may delete what people send them in a private chat.
+            can_delete: true,
+        };
+        self.converse(message.chat.id, &incoming, Some(message.id)).await;
+    }
+
+    async fn on_callback(&self, update_id: u32, query: CallbackQuery) {
+        let Some(message) = query.message.as_ref() else {
+            let _ = self.bot.answer_callback_query(query.id.clone()).await;
+            return;
+        };
+        let chat = message.chat().id;
+        let data = query.data.clone().unwrap_or_default();
+        if self.is_staff_chat(chat) {
+            return self.on_staff_button(update_id, &query, chat, message.id(), &data).await;
+        }
+        // Stop the button's spinner at once, and take the keyboard away so it is pressed once.
+        if let Err(e) = self.bot.answer_callback_query(query.id.clone()).await {
+            tracing::debug!(error = %e, "Telegram: answerCallbackQuery failed");
+        }
+        if let Err(e) = self.bot.edit_message_reply_markup(chat, message.id()).await {
+            tracing::debug!(error = %e, "Telegram: could not remove the keyboard");
+        }
+        let incoming = Incoming {
+            transport: Transport::Telegram,
+            user_id: chat.0.to_string(),
+            input: Input::Button(data),
+            lang_hint: Some(user_lang(&query.from)),
+            update_id: Some(update_id.to_string()),
+            can_delete: true,
+        };
+        self.converse(chat, &incoming, None).await;
+    }
+
+    async fn converse(&self, chat: ChatId, incoming: &Incoming, incoming_message: Option<MessageId>) {
+        match self.service.handle(incoming).await {
+            Ok(handled) if handled.duplicate => tracing::debug!("Telegram: update seen before; nothing to do"),
+            Ok(handled) => {
+                if let (true, Some(message)) = (handled.delete_incoming, incoming_message) {
+                    self.enqueue(chat, Outgoing::Delete { message, lang: handled.lang });
+                }
+                for reply in handled.replies {
+                    self.enqueue(chat, Outgoing::Send { message: reply, reply_to: None });
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Telegram: handling a message failed");
+                let lang = incoming.lang_hint.unwrap_or_default();
+                self.enqueue(chat, Outgoing::Send { message: self.service.apology(lang), reply_to: None });
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // the staff group
+
+    fn staff_actor(user: &User) -> StaffActor {
+        StaffActor { transport: Transport::Telegram, user_id: user.id.0.to_string(), roles: vec![], display_name: user.full_name() }
+    }
+
+    /// Marks a staff group update as handled; false if it was handled before.
+    async fn first_time(&self, update_id: u32) -> bool {
+        let store = self.service.store();
+        let marked = async {
+            let mut tx = store.begin().await?;
+            let first = tx.mark_update("telegram-staff", &update_id.to_string(), clock::now_ms()).await?;
+            tx.commit().await?;
+            Ok::<bool, crate::store::StoreError>(first)
+        };
+        match marked.await {
+            Ok(first) => first,
+            Err(e) => {
+                tracing::error!(error = %e, "Telegram: could not record a staff update");
+                false
+            }
+        }
+    }
+
+    /// A reply to one of the desk's posts is an answer to that ticket's person.
+    async fn on_staff_message(&self, update_id: u32, message: Message) {
+        let (Some(user), Some(text), Some(original)) = (message.from.as_ref(), message.text(), message.reply_to_message()) else {
+            return;
+        };
+        let store = self.service.store();
+        let ticket = match store.staff_post_ticket("telegram", &message.chat.id.0.to_string(), &original.id.0.to_string()).await {
+            Ok(Some(ticket)) => ticket,
+            Ok(None) => return,
+            Err(e) => return tracing::error!(error = %e, "Telegram: staff reply lookup failed"),
+        };
+        if !self.first_time(update_id).await {
+            return;
+        }
+        let shown = match self.desk.answer(&Self::staff_actor(user), ticket, text).await {
+            Ok(shown) => shown,
+            Err(e) => {
+                tracing::error!(error = %e, "Telegram: a staff answer failed");
+                self.service.apology(Lang::Tr)
+            }
+        };
+        self.enqueue(message.chat.id, Outgoing::Send { message: shown, reply_to: Some(message.id) });
+    }
+
+    async fn on_staff_button(&self, update_id: u32, query: &CallbackQuery, chat: ChatId, message: MessageId, data: &str) {
+        if !StaffDesk::is_staff_button(data) || !self.first_time(update_id).await {
+            let _ = self.bot.answer_callback_query(query.id.clone()).await;
+            return;
+        }
+        let actor = Self::staff_actor(&query.from);
+        let allowed = self.desk.roster().may_act(&actor);
+        let shown = match self.desk.act(&actor, data).await {
+            Ok(shown) => shown,
+            Err(e) => {
+                tracing::error!(error = %e, "Telegram: a staff action failed");
+                self.service.apology(Lang::Tr)
+            }
+        };
+        // The presser always sees the outcome; the group sees what staff did.
+        let answer = self.bot.answer_callback_query(query.id.clone()).text(shown.text.clone()).show_alert(!allowed);
+        if let Err(e) = answer.await {
+            tracing::debug!(error = %e, "Telegram: answerCallbackQuery failed");
+        }
+        if allowed {
+            self.enqueue(chat, Outgoing::Send { message: shown, reply_to: Some(message) });
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // sending
+
+    /// Queues work for a chat; one task per busy chat sends in order and ends when idle.
+    fn enqueue(&self, chat: ChatId, item: Outgoing) {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(queue) = queues.get(&chat.0) {
+            match queue.send(item) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(item)) => return self.spawn_queue(&mut queues, chat, item),
+            }
+        }
+        self.spawn_queue(&mut queues, chat, item);
+    }
+
+    fn spawn_queue(&self, queues: &mut HashMap<i64, mpsc::UnboundedSender<Outgoing>>, chat: ChatId, first: Outgoing) {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let _ = tx.send(first);
+        queues.insert(chat.0, tx);
+        let bot = self.bot.clone();
+        let texts = self.service.clone();
+        let all = self.queues.clone();
+        tokio::spawn(async move {
+            loop {
+                while let Ok(item) = rx.try_recv() {
+                    send_one(&bot, &texts, chat, item).await;
+                }
+                // Idle: leave, unless something arrived while we were deciding.
+                let mut queues = all.lock().unwrap_or_else(|p| p.into_inner());
+                match rx.try_recv() {
+                    Ok(item) => {
+                        drop(queues);
+                        send_one(&bot, &texts, chat, item).await;
+                    }
+                    Err(_) => {
+                        queues.remove(&chat.0);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /// How many chats have messages waiting (for tests and the benchmark).
+    pub fn busy_chats(&self) -> usize {
+        self.queues.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+async fn send_one(bot: &TgBot, service: &ChatService, chat: ChatId, item: Outgoing) {
+    match item {
+        Outgoing::Send { message, reply_to } => {
+            if let Err(e) = send_rendered(bot, chat, &message, reply_to).await {
+                tracing::warn!(error = ?e, "Telegram: a message could not be sent");
+            }
+        }
+        Outgoing::Delete { message, lang } => {
+            if let Err(e) = bot.delete_message(chat, message).await {
+                tracing::info!(error = %e, "Telegram: a misplaced PIN could not be deleted; asking the person to");
+                let text = service.texts().get(lang, "telegram-pin-not-deleted");
+                let _ = send_rendered(bot, chat, &plain(text), Some(message)).await;
+            }
+        }
+    }
+}
+
+/// Sends one rendered message (split if long; the buttons go with the last part).
+async fn send_rendered(bot: &TgBot, chat: ChatId, message: &Rendered, reply_to: Option<MessageId>) -> Result<MessageId, SendError> {
+    let parts = split_text(&message.text, MAX_TEXT_CHARS);
+    let mut last = None;
+    for (i, part) in parts.iter().enumerate() {
+        let mut request = bot.send_message(chat, part.clone());
+        if i + 1 == parts.len() {
+            if let Some(keyboard) = keyboard(message) {
+                request = request.reply_markup(keyboard);
+            }
+        }
+        if let (0, Some(to)) = (i, reply_to) {
+            request = request.reply_parameters(ReplyParameters { allow_sending_without_reply: Some(true), ..ReplyParameters::new(to) });
+        }
+        last = Some(request.await.map_err(send_error)?.id);
+    }
+    last.ok_or_else(|| SendError::Permanent("empty message".into()))
+}
+
+/// Buttons as an inline keyboard: two to a row when short, one when long.
+fn keyboard(message: &Rendered) -> Option<InlineKeyboardMarkup> {
+    let buttons: Vec<InlineKeyboardButton> = message
+        .buttons
+        .iter()
+        .filter(|b| b.id.len() <= MAX_CALLBACK_BYTES)
+        .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.id.clone()))
+        .collect();
+    if buttons.is_empty() {
+        return None;
+    }
+    let short = message.buttons.iter().all(|b| b.label.chars().count() <= 18);
+    let per_row = if short { 2 } else { 1 };
+    Some(InlineKeyboardMarkup::new(buttons.chunks(per_row).map(|row| row.to_vec()).collect::<Vec<_>>()))
+}
+
+fn plain(text: String) -> Rendered {
+    Rendered { text, buttons: vec![] }
+}
+
+/// Splits at line ends so that no part is longer than `max` characters.
+fn split_text(text: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for line in text.split_inclusive('\n') {
+        let mut line = line;
+        while line.chars().count() > max {
+            let cut = line.char_indices().nth(max).map(|(i, _)| i).unwrap_or(line.len());
+            if !current.is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            parts.push(line[..cut].to_owned());
+            line = &line[cut..];
+        }
+        if current.chars().count() + line.chars().count() > max {
+            parts.push(std::mem::take(&mut current));
+        }
+        current.push_str(line);
+    }
+    if !current.trim().is_empty() || parts.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+fn user_lang(user: &User) -> Lang {
+    match user.language_code.as_deref() {
+        Some(code) if code.to_ascii_lowercase().starts_with("en") => Lang::En,
+        _ => Lang::Tr,
+    }
+}
+
+fn send_error(e: RequestError) -> SendError {
+    match e {
+        RequestError::Api(ApiError::BotBlocked | ApiError::ChatNotFound | ApiError::UserDeactivated) => SendError::Permanent(e.to_string()),
+        RequestError::Api(ApiError::Unknown(_)) | RequestError::Api(_) => SendError::Permanent(e.to_string()),
+        _ => SendError::Temporary(e.to_string()),
+    }
+}
+
+/// Commands shown in Telegram's menu: name and the catalogue id of the description.
+const COMMANDS_TR: [(&str, &str); 8] = [
+    ("basla", "tg-cmd-start"),
+    ("durum", "tg-cmd-status"),
+    ("iptal", "tg-cmd-cancel"),
+    ("yardim", "tg-cmd-help"),
+    ("eslestir", "tg-cmd-pair"),
+    ("cihazlar", "tg-cmd-devices"),
+    ("sil", "tg-cmd-delete"),
+    ("english", "tg-cmd-english"),
+];
+const COMMANDS_EN: [(&str, &str); 8] = [
+    ("start", "tg-cmd-start"),
+    ("status", "tg-cmd-status"),
+    ("cancel", "tg-cmd-cancel"),
+    ("help", "tg-cmd-help"),
+    ("pair", "tg-cmd-pair"),
+    ("devices", "tg-cmd-devices"),
+    ("delete", "tg-cmd-delete"),
+    ("turkce", "tg-cmd-turkish"),
+];
+
+/// Telegram's webhook call: the secret-token header must match; the update is stored before
+/// the 200 (a failure answers 500, and Telegram's retry is a no-op for what was done).
+async fn webhook(State(telegram): State<Arc<Telegram>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    use subtle::ConstantTimeEq;
+    let expected = telegram.config.webhook_secret.as_ref().map(|s| s.expose_secret().to_owned()).unwrap_or_default();
+    let given = headers.get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
+    if expected.is_empty() || !bool::from(given.ct_eq(expected.as_bytes())) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    let Ok(update) = serde_json::from_slice::<Update>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    telegram.handle_update(update).await;
+    StatusCode::OK
+}
+
+impl Messenger for Telegram {
+    fn send<'a>(&'a self, user_id: &'a str, message: &'a Rendered) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let chat = ChatId(user_id.parse().map_err(|_| SendError::Permanent("not a Telegram chat id".into()))?);
+            send_rendered(&self.bot, chat, message, None).await.map(|_| ())
+        })
+    }
+}
+
+impl StaffChat for Telegram {
+    fn post<'a>(&'a self, post: &'a StaffPost) -> BoxFuture<'a, Result<(String, String), SendError>> {
+        Box::pin(async move {
+            let chat = ChatId(self.config.staff_chat_id);
+            let reply_to = post.reply_to.as_ref().and_then(|(_, m)| m.parse().ok()).map(MessageId);
+            let id = send_rendered(&self.bot, chat, &post.message, reply_to).await?;
+            Ok((chat.0.to_string(), id.0.to_string()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_split_at_line_ends() {
+        let text = (0..300).map(|i| format!("{i:03} satır İı\n")).collect::<String>();
+        let parts = split_text(&text, 1000);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|p| p.chars().count() <= 1000));
+        assert_eq!(parts.concat(), text, "nothing is lost");
+        let one = "ş".repeat(2500);
+        let parts = split_text(&one, 1000);
+        assert_eq!(parts.iter().map(|p| p.chars().count()).collect::<Vec<_>>(), vec![1000, 1000, 500]);
+        assert_eq!(split_text("kısa", 1000), vec!["kısa".to_owned()]);
+    }
+
+    #[test]
+    fn keyboards_keep_short_buttons_in_pairs() {
+        let b = |id: &str, label: &str| crate::i18n::RenderedButton { id: id.into(), label: label.into() };
+        let m = Rendered { text: "x".into(), buttons: vec![b("a", "Evet"), b("b", "Hayır"), b("c", "İptal")] };
+        let k = keyboard(&m).unwrap();
+        assert_eq!(k.inline_keyboard.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 1]);
+        let long = Rendered { text: "x".into(), buttons: vec![b("a", "Okudum, onaylıyorum ve devam ediyorum")] };
+        assert_eq!(keyboard(&long).unwrap().inline_keyboard.len(), 1);
+        assert!(keyboard(&plain("x".into())).is_none());
+    }
+}
