@@ -226,6 +226,7 @@ impl ChatService {
 
         let mut tx = self.store.begin().await?;
         let mut replies = Vec::new();
+        let mut late_replies = Vec::new();
         let mut delete_incoming = false;
         // Connections to close and agents to wake once the transaction is committed.
         let mut close_agents: Vec<String> = Vec::new();
@@ -340,9 +341,14 @@ impl ChatService {
                     }
                 }
             };
-            replies.extend(conversation::action_result(&mut conversation, result));
+            // The form link is the conversation's next question: it comes after what the engine
+            // said (e.g. "your address is verified"); other results answer before it.
+            let late = matches!(result, ActionResult::FormLink { .. });
+            let said = conversation::action_result(&mut conversation, result);
+            if late { late_replies.extend(said) } else { replies.extend(said) }
         }
         replies.extend(outcome.replies);
+        replies.extend(late_replies);
         if !tx.save_conversation(person_id, state.version, &conversation, now).await? {
             return Ok(None); // dropping `tx` rolls back
         }

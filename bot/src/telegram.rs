@@ -177,6 +177,7 @@ impl Telegram {
         match update.kind {
             UpdateKind::Message(message) => self.on_message(update_id, message).await,
             UpdateKind::CallbackQuery(query) => self.on_callback(update_id, query).await,
+            UpdateKind::Error(_) => tracing::warn!(update_id, "Telegram: an update this version cannot read was skipped"),
             _ => {}
         }
     }
@@ -286,12 +287,21 @@ impl Telegram {
     /// A reply to one of the desk's posts is an answer to that ticket's person.
     async fn on_staff_message(&self, update_id: u32, message: Message) {
         let (Some(user), Some(text), Some(original)) = (message.from.as_ref(), message.text(), message.reply_to_message()) else {
+            tracing::debug!("Telegram: a staff group message that is not a reply; ignored");
             return;
         };
         let store = self.service.store();
-        let ticket = match store.staff_post_ticket("telegram", &message.chat.id.0.to_string(), &original.id.0.to_string()).await {
+        let (chat, original) = (message.chat.id.0.to_string(), original.id.0.to_string());
+        let mut found = store.staff_post_ticket("telegram", &chat, &original).await;
+        if let Ok(None) = found {
+            // A post is recorded right after Telegram confirms it; a very quick reply can come
+            // in between.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            found = store.staff_post_ticket("telegram", &chat, &original).await;
+        }
+        let ticket = match found {
             Ok(Some(ticket)) => ticket,
-            Ok(None) => return,
+            Ok(None) => return tracing::debug!("Telegram: a reply to a message that is not a ticket post; ignored"),
             Err(e) => return tracing::error!(error = %e, "Telegram: staff reply lookup failed"),
         };
         if !self.first_time(update_id).await {

@@ -13,6 +13,7 @@ pub mod browser;
 pub mod mail;
 pub mod pki;
 pub mod softhsm;
+pub mod telegram;
 pub mod vcard;
 
 use std::net::TcpListener;

@@ -94,14 +94,16 @@ pub struct Store {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(i64, &str, &'static str); 2] = match backend {
+    let files: [(i64, &str, &'static str); 3] = match backend {
         Backend::Sqlite => [
             (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/sqlite/0002_agents.sql")),
+            (3, "chat platforms", include_str!("../../../migrations/sqlite/0003_chat_platforms.sql")),
         ],
         Backend::Postgres => [
             (1, "init", include_str!("../../../migrations/postgres/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/postgres/0002_agents.sql")),
+            (3, "chat platforms", include_str!("../../../migrations/postgres/0003_chat_platforms.sql")),
         ],
     };
     Migrator::with_migrations(
