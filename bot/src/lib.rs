@@ -19,6 +19,7 @@
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod discord;
 pub mod conversation;
 pub mod domain;
 pub mod i18n;

@@ -45,6 +45,10 @@ pub struct Handled {
     pub delete_incoming: bool,
     /// The update was processed before; nothing was done.
     pub duplicate: bool,
+    /// What the conversation waits for now.
+    pub expects: conversation::Expects,
+    /// The replies explain a mistake (a platform may show them only to the person).
+    pub mistake: bool,
 }
 
 pub struct ChatService {
@@ -191,7 +195,14 @@ impl ChatService {
         let hinted_lang = state.conversation.lang.or(incoming.lang_hint).unwrap_or_default();
         if let Some(update_id) = &incoming.update_id {
             if state.conversation.has_seen(update_id) {
-                return Ok(Some(Handled { replies: vec![], lang: hinted_lang, delete_incoming: false, duplicate: true }));
+                return Ok(Some(Handled {
+                    replies: vec![],
+                    lang: hinted_lang,
+                    delete_incoming: false,
+                    duplicate: true,
+                    expects: conversation::Expects::Buttons,
+                    mistake: false,
+                }));
             }
         }
         let wants_status = matches!(&incoming.input, Input::Text(t) if parse_command(t) == Some(Ok(Command::Status)));
@@ -209,6 +220,8 @@ impl ChatService {
             sensitive_via_web: self.settings.web_form.contains(&incoming.transport),
         };
         let outcome = conversation::handle(state.conversation.clone(), &incoming.input, &ctx);
+        let open_ticket = state.open_ticket.is_some();
+        let expects = |c: &conversation::Conversation| conversation::expects(c, ctx.sensitive_via_web, open_ticket);
         let mut conversation = outcome.conversation;
         if let Some(update_id) = &incoming.update_id {
             conversation.remember(update_id);
@@ -221,7 +234,8 @@ impl ChatService {
                 return Ok(None);
             }
             let replies = outcome.replies.iter().map(|r| self.texts.reply(lang, r)).collect();
-            return Ok(Some(Handled { replies, lang, delete_incoming: false, duplicate: false }));
+            let (expects, mistake) = (expects(&conversation), is_mistake(&outcome.replies));
+            return Ok(Some(Handled { replies, lang, delete_incoming: false, duplicate: false, expects, mistake }));
         }
 
         let mut tx = self.store.begin().await?;
@@ -385,7 +399,8 @@ impl ChatService {
         for agent in wake_agents {
             self.links.wake(&agent);
         }
-        Ok(Some(Handled { replies: rendered, lang, delete_incoming, duplicate: false }))
+        let (expects, mistake) = (expects(&conversation), is_mistake(&replies));
+        Ok(Some(Handled { replies: rendered, lang, delete_incoming, duplicate: false, expects, mistake }))
     }
 
     /// Tells a person something outside a reply to their message (a PC asks to pair, the card
@@ -504,6 +519,11 @@ impl ChatService {
     pub fn apology(&self, lang: Lang) -> Rendered {
         Rendered { text: self.texts.get(lang, "internal-error"), buttons: vec![] }
     }
+}
+
+/// Whether the replies explain a wrong answer (their first part is an error message).
+fn is_mistake(replies: &[Reply]) -> bool {
+    replies.iter().any(|r| r.parts.first().is_some_and(|m| m.id.starts_with("err-") || m.id == "field-error"))
 }
 
 /// A random identifier with a readable prefix (`a-…` agents, `w-…` work items).

@@ -220,13 +220,13 @@ impl StaffDesk {
 
     /// A staff button was pressed: the answer to show (to the presser, or in the chat).
     pub async fn act(&self, actor: &StaffActor, button_id: &str) -> Result<Rendered, StoreError> {
-        let Some((action, ticket_id)) = StaffAction::parse(button_id) else {
-            return Ok(self.rendered(Msg::new("staff-unknown-button")));
-        };
         if !self.roster.may_act(actor) {
             tracing::info!(transport = actor.transport.code(), "a staff button was pressed by someone who is not staff");
             return Ok(self.rendered(Msg::new("staff-not-allowed")));
         }
+        let Some((action, ticket_id)) = StaffAction::parse(button_id) else {
+            return Ok(self.rendered(Msg::new("staff-unknown-button")));
+        };
         let store = self.service.store();
         let Some(ticket) = store.ticket_by_id(ticket_id).await? else {
             return Ok(self.rendered(Msg::new("staff-unknown-ticket")));

@@ -18,6 +18,7 @@ use crate::config::{Config, TelegramMode};
 use crate::conversation::Transport;
 use crate::staff_desk::{StaffDesk, StaffRoster, staff_chat_loop};
 use crate::telegram::Telegram;
+use crate::discord::Discord;
 use crate::conversation::Settings;
 use crate::i18n::Texts;
 use crate::service::ChatService;
@@ -37,6 +38,7 @@ pub struct Application {
     config: Config,
     desk: Arc<StaffDesk>,
     telegram: Option<Arc<Telegram>>,
+    discord: Option<Arc<Discord>>,
 }
 
 impl Application {
@@ -92,11 +94,21 @@ impl Application {
         } else {
             None
         };
+        let discord = if config.discord.enabled() {
+            let discord = Discord::new(&config.discord, service.clone(), desk.clone()).context("Discord configuration")?;
+            service.platforms().add_messenger(Transport::Discord, discord.clone());
+            if config.discord.staff_channel_id != 0 {
+                service.platforms().add_staff_chat(Transport::Discord, discord.clone());
+            }
+            Some(discord)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("listening on {}", config.http_addr))?;
         let limits = Arc::new(web::Limits::new(&config.web));
-        Ok(Application { listener, state: AppState { service, staff, limits }, store, mailer, webhook, config, desk, telegram })
+        Ok(Application { listener, state: AppState { service, staff, limits }, store, mailer, webhook, config, desk, telegram, discord })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -126,6 +138,14 @@ impl Application {
         let chat_outbox = tokio::spawn(jobs::chat_outbox_loop(self.state.service.clone()));
         let mut platform_tasks = Vec::new();
         let mut app = web::router(self.state);
+        if let Some(discord) = &self.discord {
+            tracing::info!("Discord is on (interactions at /discord/interactions)");
+            app = app.merge(discord.routes());
+            platform_tasks.push(tokio::spawn(discord.clone().run()));
+            if self.config.discord.staff_channel_id != 0 {
+                platform_tasks.push(tokio::spawn(staff_chat_loop(self.desk.clone(), Transport::Discord)));
+            }
+        }
         if let Some(telegram) = &self.telegram {
             tracing::info!(mode = ?self.config.telegram.mode, "Telegram is on");
             if self.config.telegram.mode == TelegramMode::Webhook {

@@ -10,6 +10,7 @@
 //! Set `TEST_LOG=1` to see the bot's log.
 
 pub mod browser;
+pub mod discord;
 pub mod mail;
 pub mod pki;
 pub mod softhsm;

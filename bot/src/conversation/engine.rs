@@ -305,6 +305,27 @@ fn question(conversation: &Conversation, ctx: &Ctx) -> Reply {
 }
 
 /// The label of a button of the current question, so a transcript can show what was pressed.
+/// What kind of answer the conversation waits for, for platforms without free text at every
+/// moment (Discord's interactions): a form of fields, one typed answer, or only its buttons.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expects {
+    Buttons,
+    Text,
+    Fields(Vec<Field>),
+}
+
+pub fn expects(conversation: &Conversation, sensitive_via_web: bool, open_ticket: bool) -> Expects {
+    let in_chat = |f: &Field| !(sensitive_via_web && f.is_sensitive());
+    match &conversation.step {
+        // Everything still missing that the chat may ask, in one form.
+        Step::Ask(_) => Expects::Fields(Field::ORDER.into_iter().filter(in_chat).filter(|f| !conversation.draft.has(*f)).collect()),
+        Step::Edit(field) => Expects::Fields(vec![*field]),
+        Step::VerifyEmail { .. } => Expects::Text,
+        Step::Idle if open_ticket => Expects::Text,
+        _ => Expects::Buttons,
+    }
+}
+
 pub fn button_label(conversation: &Conversation, id: &str, ctx: &Ctx) -> Option<Label> {
     question(conversation, ctx).buttons.into_iter().find(|b| b.id == id).map(|b| b.label)
 }

@@ -9,7 +9,7 @@ pub mod engine;
 mod input;
 mod state;
 
-pub use engine::{ActionResult, Ctx, Outcome, PairingDecision, action_result, handle};
+pub use engine::{ActionResult, Ctx, Expects, Outcome, PairingDecision, action_result, expects, handle};
 pub use input::{Command, Input, parse_command};
 pub use state::{Conversation, Draft, Field, PendingCode, Step};
 
