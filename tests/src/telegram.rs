@@ -127,6 +127,21 @@ impl BotApi {
         (id, message_id)
     }
 
+    /// A person sends something that is not text (here: a location).
+    pub fn location(&self, user: i64) -> i64 {
+        self.push(|id, mid| {
+            json!({
+                "update_id": id,
+                "message": {
+                    "message_id": mid, "date": now(),
+                    "chat": { "id": user, "type": "private", "first_name": "Ilgaz" },
+                    "from": person(user, "tr"),
+                    "location": { "latitude": 39.92, "longitude": 32.85 },
+                }
+            })
+        })
+    }
+
     /// A person presses an inline button under a message the bot sent.
     pub fn press(&self, user: i64, sent: &Sent, data: &str) -> i64 {
         self.press_as(user, sent, data, "tr")

@@ -194,6 +194,16 @@ async fn each_update_counts_once_and_a_restart_resumes() {
     api.text(user, "/basla");
     api.wait_for(user, count, "Kaldığımız yerden").await;
     api.wait_for(user, count, "Adınızı ve soyadınızı").await;
+
+    // Something that is not text gets a polite word, not silence.
+    api.location(user);
+    api.wait_for(user, count, "yalnızca yazılı mesajları").await;
+    // The person cancels the draft: asked first, then done.
+    let n = api.sent_to(user).len();
+    api.text(user, "/iptal");
+    let confirm = api.wait_for(user, n, "Emin misiniz?").await;
+    api.press(user, &confirm, "cancel:yes");
+    api.wait_for(user, n, "Başvuru yapılmadı ve girdiğiniz bilgiler silindi").await;
 }
 
 #[tokio::test]
@@ -261,4 +271,49 @@ async fn webhook_mode_checks_telegrams_secret() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(api.sent_to(9191).len(), 1);
     assert!(api.calls("getUpdates").is_empty(), "no polling in webhook mode");
+}
+
+/// The web form as a person sees it: headless Chromium fills it, a mistake is shown next to its
+/// field, and the summary then arrives in Telegram. Screenshots go to target/screenshots/.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_form_in_a_real_browser() {
+    use eimza_tests::browser::Browser;
+    use fantoccini::Locator;
+    let (api, _bot) = start(&[]).await;
+    let user = 9292;
+    let email = unique_email("ilgaz.form");
+    let link = intake_to_the_link(&api, user, &email).await;
+    let browser = Browser::start("tr-TR").await;
+    let c = &browser.client;
+    c.goto(&link).await.unwrap();
+    assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "e-İmza yenileme: kimlik bilgileri");
+    let fill = |tckn: &'static str, birth: &'static str| async move {
+        let t = c.find(Locator::Id("tckn")).await.unwrap();
+        t.clear().await.unwrap();
+        t.send_keys(tckn).await.unwrap();
+        let b = c.find(Locator::Id("birth_date")).await.unwrap();
+        b.clear().await.unwrap();
+        b.send_keys(birth).await.unwrap();
+        c.find(Locator::Css("form.sensitive-form button")).await.unwrap().click().await.unwrap();
+    };
+    fill("12345678901", "5 Mart 1980").await;
+    let error = c.wait().for_element(Locator::Id("tckn-error")).await.unwrap().text().await.unwrap();
+    assert!(error.contains("son iki hane tutmuyor"), "{error}");
+    assert_eq!(c.find(Locator::Id("birth_date")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("5 Mart 1980"), "what was typed stays");
+    screenshot(c, "webform-error.png").await;
+    let n = api.sent_to(user).len();
+    fill("100 000 001 46", "5 Mart 1980").await;
+    let done = c.wait().for_element(Locator::Css("p.done")).await.unwrap().text().await.unwrap();
+    assert!(done.contains("Sohbete dönebilirsiniz"), "{done}");
+    screenshot(c, "webform-done.png").await;
+    let summary = api.wait_for(user, n, "Lütfen bilgilerinizi kontrol edin").await;
+    assert!(summary.text.contains("100******46"), "{}", summary.text);
+    browser.close().await;
+}
+
+async fn screenshot(c: &fantoccini::Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = eimza_tests::root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
 }

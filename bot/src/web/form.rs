@@ -69,23 +69,27 @@ fn form_html(state: &AppState, lang: Lang, token: &str, answers: &Answers, error
             .map(|(_, e)| format!("<p class=\"error\" id=\"{}-error\" role=\"alert\">{}</p>", field.code(), escape(e)))
             .unwrap_or_default()
     };
-    let input = |field: Field, name: &str, value: &str, extra: &str| {
-        let invalid = if errors.iter().any(|(f, _)| *f == field) { " aria-invalid=\"true\"" } else { "" };
+    // Label, field, hint, then the explanation of a mistake (tied to the field for screen readers).
+    let input = |field: Field, name: &str, value: &str, extra: &str, hint_id: &str| {
+        let invalid = if errors.iter().any(|(f, _)| *f == field) {
+            format!(" aria-invalid=\"true\" aria-describedby=\"{}-error\"", field.code())
+        } else {
+            String::new()
+        };
         format!(
-            "<label for=\"{name}\">{label}</label><input id=\"{name}\" name=\"{name}\" value=\"{value}\" autocomplete=\"off\" required{extra}{invalid}>{error}",
+            "<label for=\"{name}\">{label}</label><input id=\"{name}\" name=\"{name}\" value=\"{value}\" autocomplete=\"off\" required{extra}{invalid}><p class=\"hint\">{hint}</p>{error}",
             label = escape(&texts.get(lang, field.label_id())),
             value = escape(value),
+            hint = escape(&texts.get(lang, hint_id)),
             error = error_of(field),
         )
     };
     format!(
-        "<p>{intro}</p><form method=\"post\" action=\"/form/{token}\" class=\"sensitive-form\">{tckn}<p class=\"hint\">{tckn_hint}</p>{birth}<p class=\"hint\">{birth_hint}</p><button type=\"submit\">{submit}</button></form><p class=\"hint\">{privacy}</p>",
+        "<p>{intro}</p><form method=\"post\" action=\"/form/{token}\" class=\"sensitive-form\">{tckn}{birth}<button type=\"submit\">{submit}</button></form><p class=\"hint\">{privacy}</p>",
         intro = escape(&texts.get(lang, "form-intro")),
         token = escape(token),
-        tckn = input(Field::Tckn, "tckn", &answers.tckn, " inputmode=\"numeric\" maxlength=\"20\""),
-        tckn_hint = escape(&texts.get(lang, "form-tckn-hint")),
-        birth = input(Field::BirthDate, "birth_date", &answers.birth_date, " maxlength=\"40\""),
-        birth_hint = escape(&texts.get(lang, "form-birth-hint")),
+        tckn = input(Field::Tckn, "tckn", &answers.tckn, " inputmode=\"numeric\" maxlength=\"20\"", "form-tckn-hint"),
+        birth = input(Field::BirthDate, "birth_date", &answers.birth_date, " maxlength=\"40\"", "form-birth-hint"),
         submit = escape(&texts.get(lang, "form-submit")),
         privacy = escape(&texts.get(lang, "form-privacy")),
     )
