@@ -281,7 +281,7 @@ impl Telegram {
                 if let (true, Some(message)) = (handled.delete_incoming, incoming_message) {
                     self.enqueue(chat, Outgoing::Delete { message, lang: handled.lang });
                 }
-                for reply in handled.replies {
+                for reply in coalesce(handled.replies) {
                     self.enqueue(chat, Outgoing::Send { message: reply, reply_to: None, done: None });
                 }
             }
@@ -474,10 +474,10 @@ impl ChatSender {
                 self.wait_gap().await;
                 self.pace.turn().await;
                 let mut request = self.bot.send_message(self.chat, part.clone());
-                if i + 1 == parts.len() {
-                    if let Some(keyboard) = keyboard(message) {
-                        request = request.reply_markup(keyboard);
-                    }
+                if i + 1 == parts.len()
+                    && let Some(keyboard) = keyboard(message)
+                {
+                    request = request.reply_markup(keyboard);
                 }
                 if let (0, Some(to)) = (i, reply_to) {
                     request = request.reply_parameters(ReplyParameters { allow_sending_without_reply: Some(true), ..ReplyParameters::new(to) });
@@ -513,6 +513,24 @@ fn keyboard(message: &Rendered) -> Option<InlineKeyboardMarkup> {
     let short = message.buttons.iter().all(|b| b.label.chars().count() <= 18);
     let per_row = if short { 2 } else { 1 };
     Some(InlineKeyboardMarkup::new(buttons.chunks(per_row).map(|row| row.to_vec()).collect::<Vec<_>>()))
+}
+
+/// One turn's replies in as few messages as reads well: a reply without buttons joins the next
+/// one ("Thank you." + the next question). Fewer messages also wait less on Telegram's
+/// one-message-per-second limit in a chat.
+fn coalesce(replies: Vec<Rendered>) -> Vec<Rendered> {
+    let mut out: Vec<Rendered> = Vec::new();
+    for reply in replies {
+        match out.last_mut() {
+            Some(last) if last.buttons.is_empty() && last.text.chars().count() + reply.text.chars().count() < MAX_TEXT_CHARS => {
+                last.text.push_str("\n\n");
+                last.text.push_str(&reply.text);
+                last.buttons = reply.buttons;
+            }
+            _ => out.push(reply),
+        }
+    }
+    out
 }
 
 fn plain(text: String) -> Rendered {
@@ -632,6 +650,18 @@ mod tests {
         let parts = split_text(&one, 1000);
         assert_eq!(parts.iter().map(|p| p.chars().count()).collect::<Vec<_>>(), vec![1000, 1000, 500]);
         assert_eq!(split_text("kısa", 1000), vec!["kısa".to_owned()]);
+    }
+
+    #[test]
+    fn replies_without_buttons_join_the_next() {
+        let b = |id: &str| crate::i18n::RenderedButton { id: id.into(), label: id.into() };
+        let r = |text: &str, buttons: Vec<crate::i18n::RenderedButton>| Rendered { text: text.into(), buttons };
+        let out = coalesce(vec![r("Merhaba", vec![]), r("KVKK", vec![b("consent:yes")]), r("Sonra", vec![]), r("Soru", vec![])]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].text, "Merhaba\n\nKVKK");
+        assert_eq!(out[0].buttons.len(), 1, "the buttons stay under the text they belong to");
+        assert_eq!(out[1].text, "Sonra\n\nSoru");
+        assert!(coalesce(vec![]).is_empty());
     }
 
     #[test]

@@ -43,9 +43,8 @@ async fn intake_to_the_link(api: &BotApi, user: i64, email: &str) -> String {
     api.text(user, &code);
     api.wait_for(user, n2, "e-posta adresiniz doğrulandı").await;
     let link = api.wait_for(user, n2, "/form/").await;
-    let verified = api.sent_to(user).iter().position(|s| s.text.contains("doğrulandı")).unwrap();
-    let form = api.sent_to(user).iter().position(|s| s.text.contains("/form/")).unwrap();
-    assert!(verified < form, "the link is the next question, after the confirmation");
+    let said: String = api.sent_to(user).iter().map(|s| s.text.clone()).collect::<Vec<_>>().join("\n");
+    assert!(said.find("doğrulandı").unwrap() < said.find("/form/").unwrap(), "the link is the next question, after the confirmation");
     assert!(link.text.contains("Son adım"), "{}", link.text);
     link.text.split_whitespace().find(|w| w.contains("/form/")).unwrap().to_owned()
 }
@@ -80,6 +79,15 @@ async fn a_whole_renewal_on_telegram_with_the_web_form_and_the_staff_group() {
     // The web form: a mistake is explained next to its field; then it goes through once.
     let page = reqwest::get(&link).await.unwrap().text().await.unwrap();
     assert!(page.contains("TC Kimlik No") && page.contains("Doğum Tarihi"), "{page}");
+    // Bad input at the form's door: a made-up link, a body that is not a form.
+    let base = link.split("/form/").next().unwrap();
+    let r = reqwest::get(format!("{base}/form/uydurma-bir-baglanti")).await.unwrap();
+    assert_eq!(r.status(), 410);
+    assert!(r.text().await.unwrap().contains("Bu bağlantı geçerli değil"));
+    let r = reqwest::Client::new().post(&link).header("content-type", "application/json").body("{\"tckn\": 1}").send().await.unwrap();
+    assert_eq!(r.status(), 422, "both fields explained, nothing used up");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("tckn-error") && page.contains("birth-date-error"), "{page}");
     let (status, page) = post_form(&link, "12345678901", "5 Mart 1980").await;
     assert_eq!(status, 422);
     assert!(page.contains("son iki hane tutmuyor"), "the checksum is explained: {page}");
