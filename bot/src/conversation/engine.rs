@@ -66,6 +66,43 @@ pub fn handle(conversation: Conversation, input: &Input, ctx: &Ctx) -> Outcome {
     out
 }
 
+/// A question goes to a staff chat: a TC Kimlik No in it is masked and six digits standing alone
+/// (a PIN) are hidden, also when typed with spaces.
+pub fn redact(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        // Part of a longer token (EIMZA-2026-000123, 05.03.1980, A123456) is not a number alone.
+        let joined_before = i > 0 && (chars[i - 1].is_alphanumeric() || matches!(chars[i - 1], '-' | '.' | '/' | '_'));
+        if !chars[i].is_ascii_digit() || joined_before {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // A run of digits and single spaces, ending on a digit.
+        let mut end = i;
+        let mut j = i;
+        while j < chars.len() && (chars[j].is_ascii_digit() || (chars[j] == ' ' && j + 1 < chars.len() && chars[j + 1].is_ascii_digit())) {
+            if chars[j].is_ascii_digit() {
+                end = j + 1;
+            }
+            j += 1;
+        }
+        let glued = end < chars.len()
+            && (chars[end].is_alphanumeric()
+                || (matches!(chars[end], '-' | '.' | '/' | '_') && chars.get(end + 1).is_some_and(|c| c.is_alphanumeric())));
+        let digits: String = chars[i..end].iter().filter(|c| c.is_ascii_digit()).collect();
+        match (glued, digits.len()) {
+            (false, 11) if Tckn::parse(&digits).is_ok() => out.push_str(&Tckn::parse(&digits).map(|t| t.masked()).unwrap_or_default()),
+            (false, 6) => out.push_str("******"),
+            _ => out.extend(&chars[i..end]),
+        }
+        i = end;
+    }
+    out
+}
+
 /// Six digits and nothing else: almost certainly an e-İmza PIN typed in the wrong place. None
 /// of our questions has a six-digit answer.
 fn looks_like_pin(text: &str) -> bool {
@@ -382,7 +419,7 @@ fn summary(draft: &Draft, masked: bool) -> Reply {
 fn on_text(out: &mut Outcome, text: &str, ctx: &Ctx) {
     match out.conversation.step.clone() {
         // With a ticket open, free text is a question for the support desk.
-        Step::Idle if ctx.facts.open_ticket.is_some() => out.actions.push(Action::AskStaff { text: text.trim().to_owned() }),
+        Step::Idle if ctx.facts.open_ticket.is_some() => out.actions.push(Action::AskStaff { text: redact(text.trim()) }),
         Step::Idle => ask_again(out, ctx),
         Step::Consent => {
             if is_one_of(text, CONSENT_YES) {

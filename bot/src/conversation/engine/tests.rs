@@ -320,6 +320,20 @@ fn idle_text_and_status() {
 }
 
 #[test]
+fn questions_for_the_desk_carry_no_tckn_and_no_pin() {
+    use super::redact;
+    assert_eq!(redact("TC numaram 10000000146, kartım ne zaman?"), "TC numaram 100******46, kartım ne zaman?");
+    assert_eq!(redact("100 000 001 46 numaralı"), "100******46 numaralı");
+    assert_eq!(redact("şifrem 123456 çalışmıyor"), "şifrem ****** çalışmıyor");
+    assert_eq!(redact("şifre: 123 456."), "şifre: ******.");
+    // Other numbers stay: dates, ticket numbers, phone extensions, invalid 11-digit numbers.
+    assert_eq!(redact("EIMZA-2026-000123 hakkında, dahili 3539"), "EIMZA-2026-000123 hakkında, dahili 3539");
+    assert_eq!(redact("05.03.1980 doğumluyum, 12345678901"), "05.03.1980 doğumluyum, 12345678901");
+    assert_eq!(redact("A123456 kodlu"), "A123456 kodlu");
+    assert_eq!(redact("İyi günler"), "İyi günler");
+}
+
+#[test]
 fn free_text_with_an_open_ticket_is_a_question_for_the_desk() {
     let mut chat = Chat::new();
     chat.facts.open_ticket = Some(TicketBrief { number: TicketNo::new(2026, 3), state: TicketState::Submitted });
