@@ -192,7 +192,7 @@ impl ChatService {
         incoming: &Incoming,
         transcript: bool,
     ) -> Result<Option<Handled>, ServiceError> {
-        let hinted_lang = state.conversation.lang.or(incoming.lang_hint).unwrap_or_default();
+        let hinted_lang = state.conversation.lang.or(incoming.lang_hint).or(state.conversation.platform_lang).unwrap_or_default();
         if let Some(update_id) = &incoming.update_id {
             if state.conversation.has_seen(update_id) {
                 return Ok(Some(Handled {
@@ -226,7 +226,10 @@ impl ChatService {
         if let Some(update_id) = &incoming.update_id {
             conversation.remember(update_id);
         }
-        let lang = conversation.lang.or(incoming.lang_hint).unwrap_or_default();
+        if incoming.lang_hint.is_some() && incoming.transport != Transport::Web {
+            conversation.platform_lang = incoming.lang_hint;
+        }
+        let lang = conversation.lang.or(incoming.lang_hint).or(conversation.platform_lang).unwrap_or_default();
 
         // Most messages change nothing but the conversation: one statement, no transaction.
         if outcome.actions.is_empty() && !transcript {
@@ -408,7 +411,7 @@ impl ChatService {
     pub async fn notify(&self, person_id: i64, reply: Reply) -> Result<(), ServiceError> {
         let Some((transport, user_id)) = self.store.person_address(person_id).await? else { return Ok(()) };
         let state = self.store.chat_state(person_id).await?;
-        let lang = state.conversation.lang.unwrap_or_default();
+        let lang = state.conversation.reading_lang();
         let rendered = self.texts.reply(lang, &reply);
         self.deliver(person_id, &transport, &user_id, &[rendered]).await
     }

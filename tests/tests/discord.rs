@@ -123,10 +123,31 @@ async fn slash_command_modal_web_form_and_the_staff_channel() {
     let (_, detail) = bot.staff_page(&format!("/staff/tickets/{number}")).await;
     assert!(detail.contains("discord:2 (Ayşe Kaya)"), "{detail}");
 
-    // English: the same command in English.
+    // English: the same command in English, the whole way to a ticket; then the person cancels
+    // it and the staff channel hears of it.
     let en = Who::Dm { user: 4242, locale: "en-US" };
     let a = api.send(&url, api.command(&en, "renew")).await;
     assert!(a.content().contains("Privacy notice"), "{}", a.content());
+    api.send(&url, api.button(&en, "consent:yes")).await;
+    let email = unique_email("ilgaz.en");
+    let before = Maildir::shared().to(&email).len();
+    let a = api.send(&url, api.modal(&en, "dc:form", &[("name", "Ilgaz Işık"), ("title", "Uzman"), ("email", &email)])).await;
+    assert!(a.content().contains("verification code"), "{}", a.content());
+    let code = Maildir::shared().code_for(&email, before + 1).await;
+    let a = api.send(&url, api.modal(&en, "dc:answer", &[("answer", &code)])).await;
+    let link = a.content().split_whitespace().find(|w| w.contains("/form/")).expect("the web form link").to_owned();
+    let r = reqwest::Client::new().post(&link).form(&[("tckn", valid_tckn(4242).as_str()), ("birth_date", "05-03-1980")]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("You can go back to the chat"), "the form speaks the person's language");
+    api.wait_for(|a| a.dm_of(4242), 0, "Please check your details").await;
+    let a = api.send(&url, api.button(&en, "confirm")).await;
+    let second = a.content().split_whitespace().find(|w| w.starts_with("EIMZA-")).unwrap().trim_end_matches(['.', ',']).to_owned();
+    let a = api.send(&url, api.command(&en, "cancel")).await;
+    assert!(a.buttons().contains(&"cancel:yes".to_owned()), "asked first: {}", a.content());
+    let a = api.send(&url, api.button(&en, "cancel:yes")).await;
+    assert!(a.content().contains(&second), "{}", a.content());
+    let notice = api.wait_for(|_| Some(STAFF_CHANNEL), 0, "Başvuru sahibi başvuruyu iptal etti").await;
+    assert!(notice.content.contains(&second), "{}", notice.content);
 }
 
 #[tokio::test]

@@ -113,6 +113,13 @@ impl PendingCode {
     pub const MAX_SENT: u8 = 4;
 }
 
+impl Conversation {
+    /// The person's language: their choice, else what their platform says.
+    pub fn reading_lang(&self) -> Lang {
+        self.lang.or(self.platform_lang).unwrap_or_default()
+    }
+}
+
 impl Draft {
     pub fn is_complete(&self) -> bool {
         self.consent_at.is_some()
@@ -149,6 +156,10 @@ pub struct Conversation {
     pub draft: Draft,
     /// The language the person chose with /english or /türkçe; overrides the platform's hint.
     pub lang: Option<Lang>,
+    /// The language the person's platform reported last (Telegram's `language_code`, Discord's
+    /// locale): what they read when a message does not answer one of theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_lang: Option<Lang>,
     /// Ids of the platform updates handled last, newest at the end: a re-delivered update is
     /// recognised here, saved atomically with the state it changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

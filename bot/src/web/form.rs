@@ -7,7 +7,7 @@
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use eimza_protocol::Lang;
@@ -31,11 +31,11 @@ struct Answers {
     birth_date: String,
 }
 
-/// The person's language (their conversation's), Turkish otherwise.
-async fn person_lang(state: &AppState, person_id: i64) -> Lang {
+/// The person's language: chosen in the chat, else their platform's, else the browser's.
+async fn person_lang(state: &AppState, person_id: i64, headers: &HeaderMap) -> Lang {
     match state.service.store().chat_state(person_id).await {
-        Ok(chat) => chat.conversation.lang.unwrap_or_default(),
-        Err(_) => Lang::Tr,
+        Ok(chat) => chat.conversation.lang.or(chat.conversation.platform_lang).unwrap_or_else(|| super::request_lang(headers)),
+        Err(_) => super::request_lang(headers),
     }
 }
 
@@ -95,10 +95,10 @@ fn form_html(state: &AppState, lang: Lang, token: &str, answers: &Answers, error
     )
 }
 
-async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+async fn show(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     match state.service.store().form_link(&token, clock::now_ms()).await {
         Ok(Ok(person)) => {
-            let lang = person_lang(&state, person).await;
+            let lang = person_lang(&state, person, &headers).await;
             Html(page(&state, lang, &form_html(&state, lang, &token, &Answers::default(), &[]))).into_response()
         }
         Ok(Err(refusal)) => refusal_page(&state, refusal),
@@ -106,14 +106,14 @@ async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Respo
     }
 }
 
-async fn submit(State(state): State<AppState>, Path(token): Path<String>, form: Result<Form<Answers>, axum::extract::rejection::FormRejection>) -> Response {
+async fn submit(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, form: Result<Form<Answers>, axum::extract::rejection::FormRejection>) -> Response {
     let store = state.service.store();
     let person = match store.form_link(&token, clock::now_ms()).await {
         Ok(Ok(person)) => person,
         Ok(Err(refusal)) => return refusal_page(&state, refusal),
         Err(e) => return internal(&state, e),
     };
-    let lang = person_lang(&state, person).await;
+    let lang = person_lang(&state, person, &headers).await;
     // A malformed body is an empty form: both fields are then explained.
     let answers = form.map(|Form(a)| a).unwrap_or_default();
     // The same checks as in the chat, each explained next to its field.
