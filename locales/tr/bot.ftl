@@ -5,7 +5,7 @@
 welcome =
     Merhaba! Ben e-İmza yenileme asistanıyım.
     Nitelikli elektronik sertifikanızın (e-İmza) yenilenmesi için gereken bilgileri alacak, bilgi işlem biriminde başvurunuzu açacak ve sonraki adımlarda size yol göstereceğim.
-    Sırasıyla TC Kimlik No, ad soyad, ünvan, kurum e-posta adresi ve doğum tarihi sorulacak; yaklaşık iki dakika sürer.
+    TC Kimlik No, ad soyad, ünvan, kurum e-posta adresi ve doğum tarihiniz sorulacak; yaklaşık iki dakika sürer.
 kvkk-notice =
     Kişisel verilerin korunması hakkında aydınlatma metni (KVKK)
     Veri sorumlusu: { $institution }.
