@@ -5,7 +5,7 @@
 welcome =
     Merhaba! Ben e-İmza yenileme asistanıyım.
     Nitelikli elektronik sertifikanızın (e-İmza) yenilenmesi için gereken bilgileri alacak, bilgi işlem biriminde başvurunuzu açacak ve sonraki adımlarda size yol göstereceğim.
-    TC Kimlik No, ad soyad, ünvan, kurum e-posta adresi ve doğum tarihiniz sorulacak; yaklaşık iki dakika sürer.
+    TC Kimlik numaranızı, adınızı ve soyadınızı, ünvanınızı, kurum e-posta adresinizi ve doğum tarihinizi soracağım; yaklaşık iki dakika sürer.
 kvkk-notice =
     Kişisel verilerin korunması hakkında aydınlatma metni (KVKK)
     Veri sorumlusu: { $institution }.
