@@ -163,6 +163,7 @@ on_both!(conversations_save_with_optimistic_concurrency, |store| {
         step: Step::Ask(Field::Name),
         draft: Draft { tckn: Some("10000000146".into()), ..Draft::default() },
         lang: Some(Lang::En),
+        platform_lang: Some(Lang::Tr),
         recent_updates: vec!["7".into()],
     };
     let mut tx = store.begin().await.unwrap();
