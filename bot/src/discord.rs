@@ -237,10 +237,18 @@ impl Discord {
         let via_web = self.service.settings().web_form.contains(&Transport::Discord);
         let fields: Vec<Field> = Field::ORDER.into_iter().filter(|f| !(via_web && f.is_sensitive())).collect();
         let texts = self.service.texts();
+        // What was accepted before is filled in: after a mistake only the wrong field needs typing.
+        let known = self.service.form_defaults(Transport::Discord, &origin.user_id).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "Discord: the form's earlier answers could not be read");
+            vec![]
+        });
         let rows = fields
             .iter()
             .map(|f| {
-                let input = CreateInputText::new(InputTextStyle::Short, texts.get(origin.lang, f.label_id()), f.code()).max_length(200);
+                let mut input = CreateInputText::new(InputTextStyle::Short, texts.get(origin.lang, f.label_id()), f.code()).max_length(200);
+                if let Some((_, value)) = known.iter().find(|(k, _)| k == f) {
+                    input = input.value(value.clone());
+                }
                 CreateActionRow::InputText(input)
             })
             .collect();

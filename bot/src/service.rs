@@ -447,6 +447,25 @@ impl ChatService {
         Ok(())
     }
 
+    /// What a platform form (Discord's modal) shows pre-filled: the answers kept so far that the
+    /// chat may show (never the TC Kimlik No or birth date when the web form takes them).
+    pub async fn form_defaults(&self, transport: Transport, user_id: &str) -> Result<Vec<(conversation::Field, String)>, ServiceError> {
+        use conversation::Field;
+        let Some((_, state)) = self.store.chat_state_of(transport.code(), user_id).await? else { return Ok(vec![]) };
+        let draft = &state.conversation.draft;
+        let via_web = self.settings.web_form.contains(&transport);
+        let mut values = vec![
+            (Field::Name, draft.name.clone()),
+            (Field::Title, draft.title.clone()),
+            (Field::Email, draft.email.clone().or_else(|| draft.pending_email.clone())),
+        ];
+        if !via_web {
+            values.push((Field::Tckn, draft.tckn.clone()));
+            values.push((Field::BirthDate, draft.birth_date.map(|d| d.format("%d-%m-%Y").to_string())));
+        }
+        Ok(values.into_iter().filter_map(|(f, v)| v.map(|v| (f, v))).collect())
+    }
+
     /// The web form's answers (TC Kimlik No, birth date) for the person's conversation; the
     /// replies go to the person's chat. Returns false when the person is gone.
     pub async fn submit_form(&self, person_id: i64, fields: Vec<(crate::conversation::Field, String)>) -> Result<bool, ServiceError> {

@@ -71,6 +71,18 @@ impl Answer {
     pub fn labels(&self) -> Vec<String> {
         buttons_of(&self.body["data"]["components"]).into_iter().map(|(_, l)| l).collect()
     }
+    /// A modal's pre-filled values: (custom id, value).
+    pub fn modal_values(&self) -> Vec<(String, String)> {
+        self.body["data"]["components"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .filter_map(|c| Some((c["custom_id"].as_str()?.to_owned(), c["value"].as_str()?.to_owned())))
+            .collect()
+    }
+
     /// A modal's text inputs: (custom id, label).
     pub fn modal_fields(&self) -> Vec<(String, String)> {
         self.body["data"]["components"]

@@ -66,6 +66,9 @@ async fn slash_command_modal_web_form_and_the_staff_channel() {
     assert!(a.content().contains("Ad Soyad: Lütfen adınızı ve soyadınızı birlikte yazın"), "{}", a.content());
     assert!(a.content().contains("Kurum E-Posta:"), "{}", a.content());
     assert!(a.buttons().contains(&"dc:form".to_owned()));
+    // Opened again, the form keeps what was right.
+    let again = api.send(&url, api.button(&me, "dc:form")).await;
+    assert_eq!(again.modal_values(), [("title".to_owned(), "Uzman".to_owned())], "only the accepted answer is filled in");
     // Fixed: the address is proven with the mailed code, typed into a one-field modal.
     let before = Maildir::shared().to(&email).len();
     let a = api.send(&url, api.modal(&me, "dc:form", &[("name", "Ilgaz Işık"), ("title", "Uzman"), ("email", &email)])).await;
