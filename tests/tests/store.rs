@@ -407,3 +407,55 @@ on_both!(agent_work_is_acknowledged_once_and_reports_stored_once, |store| {
     assert_eq!(store.revoked_since(NOW).await.unwrap(), vec!["a-work".to_owned()]);
     assert!(store.revoke_idle_agents(NOW + 1, NOW + 1).await.unwrap().is_empty(), "already revoked");
 });
+
+on_both!(web_form_links_are_single_use_and_expire, |store| {
+    use eimza_bot::store::FormLinkRefusal;
+    let p = store.person("telegram", "form-links", NOW).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.issue_form_link(p, "token-a", NOW, 30 * 60_000).await.unwrap();
+    tx.issue_form_link(p, "token-b", NOW - 31 * 60_000, 30 * 60_000).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.form_link("token-a", NOW + 1).await.unwrap(), Ok(p));
+    assert_eq!(store.form_link("token-a", NOW + 1).await.unwrap(), Ok(p), "looking does not use it");
+    assert_eq!(store.form_link("token-b", NOW).await.unwrap(), Err(FormLinkRefusal::Expired));
+    assert_eq!(store.form_link("nope", NOW).await.unwrap(), Err(FormLinkRefusal::Unknown));
+    // Two submissions at once: exactly one gets the person.
+    let (a, b) = tokio::join!(store.use_form_link("token-a", NOW + 2), store.use_form_link("token-a", NOW + 2));
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert_eq!(outcomes.iter().filter(|o| **o == Ok(p)).count(), 1, "{outcomes:?}");
+    assert!(outcomes.contains(&Err(FormLinkRefusal::Used)));
+    assert_eq!(store.use_form_link("token-b", NOW).await.unwrap(), Err(FormLinkRefusal::Expired));
+    // /sil takes the links with the rest.
+    let mut tx = store.begin().await.unwrap();
+    tx.issue_form_link(p, "token-c", NOW, 30 * 60_000).await.unwrap();
+    tx.delete_personal_data(p, NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.form_link("token-c", NOW).await.unwrap(), Err(FormLinkRefusal::Unknown));
+});
+
+on_both!(staff_posts_lead_back_to_their_ticket, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("telegram", "staff-posts", NOW).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let OpenOutcome::Opened(number) = tx.open_ticket(p, &draft("10000000146", "Ilgaz Işık"), Lang::Tr, NOW).await.unwrap() else {
+        panic!("not opened")
+    };
+    tx.commit().await.unwrap();
+    let ticket = store.open_ticket_id(p).await.unwrap().expect("open");
+    assert_eq!(store.ticket_person(ticket).await.unwrap(), Some(p));
+    store.record_staff_post("telegram", "-100", "41", ticket, NOW).await.unwrap();
+    store.record_staff_post("telegram", "-100", "41", ticket, NOW).await.unwrap(); // a retried post
+    store.record_staff_post("telegram", "-100", "57", ticket, NOW + 5).await.unwrap();
+    assert_eq!(store.staff_post_ticket("telegram", "-100", "41").await.unwrap(), Some(ticket));
+    assert_eq!(store.staff_post_ticket("discord", "-100", "41").await.unwrap(), None, "per platform");
+    assert_eq!(store.staff_post_of("telegram", ticket).await.unwrap(), Some(("-100".into(), "57".into())), "the latest");
+    // A staff answer is a history row that does not move the ticket and keeps no text.
+    let mut tx = store.begin().await.unwrap();
+    tx.note_on_ticket(ticket, ActorKind::Staff, "telegram:7 (Ayşe Kaya)", "staff-answer", None, NOW + 9).await.unwrap();
+    tx.commit().await.unwrap();
+    let (row, events) = store.ticket_detail(&number.to_string()).await.unwrap().unwrap();
+    assert_eq!(row.state, TicketState::Submitted);
+    let last = events.last().unwrap();
+    assert_eq!((last.event.as_str(), last.actor_id.as_deref(), last.note.as_deref()), ("staff-answer", Some("telegram:7 (Ayşe Kaya)"), None));
+    assert_eq!(last.from_state, last.to_state);
+});
