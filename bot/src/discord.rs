@@ -128,7 +128,7 @@ impl Discord {
             match result {
                 Ok(()) => return tracing::info!("Discord: slash commands registered"),
                 Err(e) => {
-                    tracing::warn!(error = %e, "Discord: registering the slash commands failed; will retry");
+                    tracing::warn!(error = %loggable(&e), "Discord: registering the slash commands failed; will retry");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(std::time::Duration::from_secs(60));
                 }
@@ -218,7 +218,7 @@ impl Discord {
                     let rows = if i == last { action_rows(&buttons) } else { vec![] };
                     let followup = CreateInteractionResponseFollowup::new().content(part).components(rows).ephemeral(ephemeral);
                     if let Err(e) = http.create_followup_message(&token, &followup, vec![]).await {
-                        tracing::warn!(error = %e, "Discord: a follow-up message failed");
+                        tracing::warn!(error = %loggable(&e), "Discord: a follow-up message failed");
                     }
                 }
             });
@@ -404,12 +404,22 @@ fn parse_public_key(hex: &str) -> Option<[u8; 32]> {
     Some(key)
 }
 
+/// An error as the log may show it: a follow-up's URL holds the interaction's token.
+fn loggable(e: &serenity::Error) -> String {
+    let text = e.to_string();
+    match text.find("/webhooks/") {
+        Some(at) => format!("{}/webhooks/…", &text[..at]),
+        None => text,
+    }
+}
+
 fn send_error(e: serenity::Error) -> SendError {
+    let shown = loggable(&e);
     match &e {
         serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) if r.status_code.is_client_error() && r.status_code.as_u16() != 429 => {
-            SendError::Permanent(e.to_string())
+            SendError::Permanent(shown)
         }
-        _ => SendError::Temporary(e.to_string()),
+        _ => SendError::Temporary(shown),
     }
 }
 

@@ -127,6 +127,11 @@ impl BotApi {
         (id, message_id)
     }
 
+    /// An update as given (for updates this Bot API version might not describe).
+    pub fn raw(&self, make: impl FnOnce(i64) -> Value) -> i64 {
+        self.push(|id, _| make(id))
+    }
+
     /// A person sends something that is not text (here: a location).
     pub fn location(&self, user: i64) -> i64 {
         self.push(|id, mid| {
