@@ -95,13 +95,13 @@ pub struct Telegram {
 /// One sending queue per chat with messages waiting.
 type Queues = Mutex<HashMap<i64, mpsc::UnboundedSender<Outgoing>>>;
 
-/// Something to do in one chat, in order.
+/// A message to send in one chat, in order; `done` hears how it went (for the outbox workers,
+/// which retry).
 #[derive(Debug)]
-enum Outgoing {
-    /// `done` hears how it went (for the outbox workers, which retry).
-    Send { message: Rendered, reply_to: Option<MessageId>, done: Option<tokio::sync::oneshot::Sender<Result<MessageId, SendError>>> },
-    /// Remove a misplaced PIN; if Telegram refuses, say so (the person should delete it).
-    Delete { message: MessageId, lang: Lang },
+struct Outgoing {
+    message: Rendered,
+    reply_to: Option<MessageId>,
+    done: Option<tokio::sync::oneshot::Sender<Result<MessageId, SendError>>>,
 }
 
 impl Telegram {
@@ -231,7 +231,7 @@ impl Telegram {
         let lang_hint = user_lang(user);
         let Some(text) = message.text() else {
             let texts = self.service.texts();
-            self.enqueue(message.chat.id, Outgoing::Send { message: plain(texts.get(lang_hint, "telegram-text-only")), reply_to: None, done: None });
+            self.enqueue(message.chat.id, Outgoing { message: plain(texts.get(lang_hint, "telegram-text-only")), reply_to: None, done: None });
             return;
         };
         let incoming = Incoming {
@@ -277,18 +277,29 @@ impl Telegram {
     async fn converse(&self, chat: ChatId, incoming: &Incoming, incoming_message: Option<MessageId>) {
         match self.service.handle(incoming).await {
             Ok(handled) if handled.duplicate => tracing::debug!("Telegram: update seen before; nothing to do"),
-            Ok(handled) => {
+            Ok(mut handled) => {
+                let mut reply_to = None;
                 if let (true, Some(message)) = (handled.delete_incoming, incoming_message) {
-                    self.enqueue(chat, Outgoing::Delete { message, lang: handled.lang });
+                    // Deleted before the warning goes out, so the warning can say what happened.
+                    if let Err(e) = self.bot.delete_message(chat, message).await {
+                        tracing::info!(error = %e, "Telegram: a misplaced PIN could not be deleted; asking the person to");
+                        let texts = self.service.texts();
+                        let (deleted, undeletable) = (texts.get(handled.lang, "pin-warning"), texts.get(handled.lang, "pin-warning-undeletable"));
+                        for reply in handled.replies.iter_mut().filter(|r| r.text == deleted) {
+                            reply.text.clone_from(&undeletable);
+                        }
+                        // As a reply to it, so the person finds the message to delete.
+                        reply_to = Some(message);
+                    }
                 }
-                for reply in coalesce(handled.replies) {
-                    self.enqueue(chat, Outgoing::Send { message: reply, reply_to: None, done: None });
+                for (i, reply) in coalesce(handled.replies).into_iter().enumerate() {
+                    self.enqueue(chat, Outgoing { message: reply, reply_to: if i == 0 { reply_to } else { None }, done: None });
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "Telegram: handling a message failed");
                 let lang = incoming.lang_hint.unwrap_or_default();
-                self.enqueue(chat, Outgoing::Send { message: self.service.apology(lang), reply_to: None, done: None });
+                self.enqueue(chat, Outgoing { message: self.service.apology(lang), reply_to: None, done: None });
             }
         }
     }
@@ -348,7 +359,7 @@ impl Telegram {
                 self.service.apology(Lang::Tr)
             }
         };
-        self.enqueue(message.chat.id, Outgoing::Send { message: shown, reply_to: Some(message.id), done: None });
+        self.enqueue(message.chat.id, Outgoing { message: shown, reply_to: Some(message.id), done: None });
     }
 
     async fn on_staff_button(&self, update_id: u32, query: &CallbackQuery, chat: ChatId, message: MessageId, data: &str) {
@@ -371,7 +382,7 @@ impl Telegram {
             tracing::debug!(error = %e, "Telegram: answerCallbackQuery failed");
         }
         if allowed {
-            self.enqueue(chat, Outgoing::Send { message: shown, reply_to: Some(message), done: None });
+            self.enqueue(chat, Outgoing { message: shown, reply_to: Some(message), done: None });
         }
     }
 
@@ -395,12 +406,11 @@ impl Telegram {
         let _ = tx.send(first);
         queues.insert(chat.0, tx);
         let mut sender = ChatSender { bot: self.bot.clone(), pace: self.pace.clone(), chat, last: None };
-        let texts = self.service.clone();
         let all = self.queues.clone();
         tokio::spawn(async move {
             loop {
                 while let Ok(item) = rx.try_recv() {
-                    sender.send_one(&texts, item).await;
+                    sender.send_one(item).await;
                 }
                 // Idle: stay until this chat's gap has passed, so the next queue keeps it too.
                 sender.wait_gap().await;
@@ -408,7 +418,7 @@ impl Telegram {
                 match rx.try_recv() {
                     Ok(item) => {
                         drop(queues);
-                        sender.send_one(&texts, item).await;
+                        sender.send_one(item).await;
                     }
                     Err(_) => {
                         queues.remove(&chat.0);
@@ -422,7 +432,7 @@ impl Telegram {
     /// Sends through the chat's queue (in order with replies, spaced) and waits for the outcome.
     async fn send_queued(&self, chat: ChatId, message: Rendered, reply_to: Option<MessageId>) -> Result<MessageId, SendError> {
         let (done, outcome) = tokio::sync::oneshot::channel();
-        self.enqueue(chat, Outgoing::Send { message, reply_to, done: Some(done) });
+        self.enqueue(chat, Outgoing { message, reply_to, done: Some(done) });
         outcome.await.unwrap_or_else(|_| Err(SendError::Temporary("the sending queue stopped".into())))
     }
 }
@@ -443,24 +453,13 @@ impl ChatSender {
         }
     }
 
-    async fn send_one(&mut self, service: &ChatService, item: Outgoing) {
-        match item {
-            Outgoing::Send { message, reply_to, done } => {
-                let result = self.send_rendered(&message, reply_to).await;
-                if let Err(e) = &result {
-                    tracing::warn!(error = ?e, "Telegram: a message could not be sent");
-                }
-                if let Some(done) = done {
-                    let _ = done.send(result);
-                }
-            }
-            Outgoing::Delete { message, lang } => {
-                if let Err(e) = self.bot.delete_message(self.chat, message).await {
-                    tracing::info!(error = %e, "Telegram: a misplaced PIN could not be deleted; asking the person to");
-                    let text = service.texts().get(lang, "telegram-pin-not-deleted");
-                    let _ = self.send_rendered(&plain(text), Some(message)).await;
-                }
-            }
+    async fn send_one(&mut self, item: Outgoing) {
+        let result = self.send_rendered(&item.message, item.reply_to).await;
+        if let Err(e) = &result {
+            tracing::warn!(error = ?e, "Telegram: a message could not be sent");
+        }
+        if let Some(done) = item.done {
+            let _ = done.send(result);
         }
     }
 

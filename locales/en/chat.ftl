@@ -50,7 +50,6 @@ staff-answer-failed = Your answer could not be passed to the applicant of { $tic
 
 ## Telegram
 telegram-text-only = For now I only understand written messages. Please type your answer.
-telegram-pin-not-deleted = I could not delete this message. Please delete it yourself right away: your e-signature PIN must not stay in the chat.
 tg-cmd-start = Start the renewal application
 tg-cmd-status = Application status and history
 tg-cmd-cancel = Cancel the application

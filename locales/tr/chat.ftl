@@ -50,7 +50,6 @@ staff-answer-failed = Yanıtınız { $ticket } başvurusunun sahibine şu an ile
 
 ## Telegram
 telegram-text-only = Şimdilik yalnızca yazılı mesajları anlayabiliyorum. Lütfen yanıtınızı yazın.
-telegram-pin-not-deleted = Bu mesajı silemedim. Lütfen mesajınızı hemen kendiniz silin: e-İmza şifreniz (PIN) sohbette kalmamalı.
 tg-cmd-start = Yenileme başvurusunu başlat
 tg-cmd-status = Başvurunun durumu ve geçmişi
 tg-cmd-cancel = Başvuruyu iptal et

@@ -174,7 +174,8 @@ async fn misplaced_pins_are_deleted_or_the_person_is_asked_to() {
     let n = api.sent_to(user).len();
     let (_, second) = api.text(user, "654 321");
     let warn = api.wait_for(user, n, "kendiniz silin").await;
-    assert_eq!(warn.reply_to, Some(second));
+    assert_eq!(warn.reply_to, Some(second), "as a reply, so the person finds it");
+    assert!(!warn.text.contains("mesajınızı sildim"), "no claim that it was deleted: {}", warn.text);
 }
 
 #[tokio::test]
