@@ -73,26 +73,20 @@ impl Answer {
     }
     /// A modal's pre-filled values: (custom id, value).
     pub fn modal_values(&self) -> Vec<(String, String)> {
-        self.body["data"]["components"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-            .filter_map(|c| Some((c["custom_id"].as_str()?.to_owned(), c["value"].as_str()?.to_owned())))
-            .collect()
+        self.modal_inputs().iter().filter_map(|c| Some((c["custom_id"].as_str()?.to_owned(), c["value"].as_str()?.to_owned()))).collect()
     }
 
     /// A modal's text inputs: (custom id, label).
     pub fn modal_fields(&self) -> Vec<(String, String)> {
-        self.body["data"]["components"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        self.modal_inputs()
             .iter()
-            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
             .map(|c| (c["custom_id"].as_str().unwrap_or("").to_owned(), c["label"].as_str().unwrap_or("").to_owned()))
             .collect()
+    }
+
+    fn modal_inputs(&self) -> Vec<Value> {
+        let rows = self.body["data"]["components"].as_array().cloned().unwrap_or_default();
+        rows.iter().flat_map(|row| row["components"].as_array().cloned().unwrap_or_default()).collect()
     }
 }
 

@@ -32,7 +32,7 @@ impl Tx<'_> {
     pub async fn note_on_ticket(&mut self, ticket_id: i64, actor: crate::ticket::ActorKind, actor_id: &str, event: &str, note: Option<&str>, now: i64) -> Result<()> {
         let state: String = sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
         let state = crate::ticket::TicketState::from_code(&state).ok_or_else(|| super::StoreError::Corrupt("unknown state".into()))?;
-        self.history_row(ticket_id, now, actor, Some(actor_id), event, state, state, note).await
+        self.history(ticket_id, now, actor, Some(actor_id), event, state, state, note).await
     }
 }
 

@@ -234,22 +234,7 @@ impl Tx<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) async fn history_row(
-        &mut self,
-        ticket_id: i64,
-        now: i64,
-        actor: ActorKind,
-        actor_id: Option<&str>,
-        event: &str,
-        from: TicketState,
-        to: TicketState,
-        note: Option<&str>,
-    ) -> Result<()> {
-        self.history(ticket_id, now, actor, actor_id, event, from, to, note).await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn history(
+    pub(super) async fn history(
         &mut self,
         ticket_id: i64,
         now: i64,
