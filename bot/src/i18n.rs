@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{Datelike, TimeZone, Timelike};
 use eimza_protocol::i18n::{FILES, Source};
 use eimza_protocol::{Arg, Catalog, Lang};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::conversation::{Label, Msg, Reply, Value};
 
@@ -16,13 +16,13 @@ pub struct Texts {
 }
 
 /// A reply as a transport shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rendered {
     pub text: String,
     pub buttons: Vec<RenderedButton>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RenderedButton {
     pub id: String,
     pub label: String,

@@ -16,7 +16,9 @@ use crate::link::Links;
 use crate::platform::Platforms;
 use crate::i18n::{Rendered, Texts};
 use crate::domain::EmailCode;
-use crate::store::{ChatState, Decided, NewMessage, OpenOutcome, Store, StoreError, TranscriptButton, TranscriptEntry, outbox_kinds};
+use crate::store::{
+    ChatState, Decided, NewMessage, OpenOutcome, OwedReplies, Store, StoreError, TranscriptButton, TranscriptEntry, Unsent, outbox_kinds,
+};
 
 /// A pairing code is valid this long (RFC 8628's `expires_in`), and so is a claimed request
 /// waiting for the person's answer.
@@ -49,6 +51,23 @@ pub struct Handled {
     pub expects: conversation::Expects,
     /// The replies explain a mistake (a platform may show them only to the person).
     pub mistake: bool,
+    /// For a transport that sends replies after the turn (Telegram): the replies are kept with
+    /// the conversation until [`ChatService::replies_delivered`] is told this.
+    pub owed: Option<Owed>,
+}
+
+/// Which saved replies a transport confirms once it has sent them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owed {
+    pub person_id: i64,
+    pub version: i64,
+}
+
+/// Telegram sends a turn's replies later, at the chat's pace (a second apart), so they are
+/// saved with the conversation and survive a crash. The web chat and Discord answer within the
+/// request; a crash there fails the request and the person sees it.
+fn replies_sent_later(transport: Transport) -> bool {
+    transport == Transport::Telegram
 }
 
 pub struct ChatService {
@@ -202,6 +221,7 @@ impl ChatService {
                     duplicate: true,
                     expects: conversation::Expects::Buttons,
                     mistake: false,
+                    owed: None,
                 }));
             }
         }
@@ -231,14 +251,19 @@ impl ChatService {
         }
         let lang = conversation.lang.or(incoming.lang_hint).or(conversation.platform_lang).unwrap_or_default();
 
+        let later = replies_sent_later(incoming.transport);
+        let owed = |replies: &[Rendered]| if later { Unsent::then(state.unsent.as_ref(), replies) } else { None };
+        let saved = Owed { person_id, version: state.version + 1 };
+
         // Most messages change nothing but the conversation: one statement, no transaction.
         if outcome.actions.is_empty() && !transcript {
-            if !self.store.save_conversation(person_id, state.version, &conversation, now).await? {
+            let replies: Vec<Rendered> = outcome.replies.iter().map(|r| self.texts.reply(lang, r)).collect();
+            if !self.store.save_conversation(person_id, state.version, &conversation, owed(&replies).as_ref(), now).await? {
                 return Ok(None);
             }
-            let replies = outcome.replies.iter().map(|r| self.texts.reply(lang, r)).collect();
             let (expects, mistake) = (expects(&conversation), is_mistake(&outcome.replies));
-            return Ok(Some(Handled { replies, lang, delete_incoming: false, duplicate: false, expects, mistake }));
+            let owed = later.then_some(saved);
+            return Ok(Some(Handled { replies, lang, delete_incoming: false, duplicate: false, expects, mistake, owed }));
         }
 
         let mut tx = self.store.begin().await?;
@@ -366,10 +391,10 @@ impl ChatService {
         }
         replies.extend(outcome.replies);
         replies.extend(late_replies);
-        if !tx.save_conversation(person_id, state.version, &conversation, now).await? {
+        let rendered: Vec<Rendered> = replies.iter().map(|r| self.texts.reply(lang, r)).collect();
+        if !tx.save_conversation(person_id, state.version, &conversation, owed(&rendered).as_ref(), now).await? {
             return Ok(None); // dropping `tx` rolls back
         }
-        let rendered: Vec<Rendered> = replies.iter().map(|r| self.texts.reply(lang, r)).collect();
         if transcript {
             let said = match &incoming.input {
                 Input::Text(text) if !delete_incoming => Some(text.clone()),
@@ -403,7 +428,8 @@ impl ChatService {
             self.links.wake(&agent);
         }
         let (expects, mistake) = (expects(&conversation), is_mistake(&replies));
-        Ok(Some(Handled { replies: rendered, lang, delete_incoming, duplicate: false, expects, mistake }))
+        let owed = later.then_some(saved);
+        Ok(Some(Handled { replies: rendered, lang, delete_incoming, duplicate: false, expects, mistake, owed }))
     }
 
     /// Tells a person something outside a reply to their message (a PC asks to pair, the card
@@ -476,8 +502,24 @@ impl ChatService {
         let handled = if platform == Transport::Web { self.handle_web(person_id, &incoming).await? } else { self.handle(&incoming).await? };
         if platform != Transport::Web {
             self.deliver(person_id, &transport, &user_id, &handled.replies).await?;
+            if let Some(owed) = handled.owed {
+                self.replies_delivered(owed).await;
+            }
         }
         Ok(true)
+    }
+
+    /// The transport has sent the replies saved as `owed` (and any owed before them).
+    pub async fn replies_delivered(&self, owed: Owed) {
+        if let Err(e) = self.store.replies_delivered(owed.person_id, owed.version).await {
+            // They stay owed and go out again after a restart: a duplicate, never a loss.
+            tracing::warn!(error = %e, person_id = owed.person_id, "could not mark replies as delivered");
+        }
+    }
+
+    /// Replies saved but not confirmed as sent on `transport` (the bot stopped in between).
+    pub async fn owed_replies(&self, transport: Transport) -> Result<Vec<OwedReplies>, StoreError> {
+        self.store.owed_replies(transport.code()).await
     }
 
     /// Delivers the chat outbox (reminders for people linked to a chat), in order.

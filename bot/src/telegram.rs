@@ -11,6 +11,8 @@
 //!   group) by waiting, never dropping; a `429` freezes all sending for its `retry_after` and the
 //!   message is sent again. (teloxide's `Throttle` releases messages in 250 ms ticks, so a
 //!   receiver counting over any one-second window saw up to 55; see `scripts/bench telegram`.)
+//! - A turn's replies are saved with the conversation (the service does it for Telegram) and
+//!   confirmed once sent; whatever was owed when the bot stopped goes out first at the next start.
 //! - The staff group: the desk's posts, its buttons (only configured staff may press them) and
 //!   replies to a ticket's post, which reach the ticket's person.
 
@@ -41,7 +43,7 @@ use crate::conversation::{Incoming, Input, Transport};
 use crate::delivery::SendError;
 use crate::i18n::Rendered;
 use crate::platform::{Messenger, StaffChat, StaffPost};
-use crate::service::ChatService;
+use crate::service::{ChatService, Owed};
 use crate::staff_desk::{StaffActor, StaffDesk};
 
 /// Telegram refuses longer texts (4096 characters); long timelines are split at line ends.
@@ -96,13 +98,25 @@ pub struct Telegram {
 type Queues = Mutex<HashMap<i64, mpsc::UnboundedSender<Outgoing>>>;
 
 /// A message to send in one chat, in order; `done` hears how it went (for the outbox workers,
-/// which retry).
-#[derive(Debug)]
+/// which retry). `owed`: once this has left, the replies saved up to that conversation version
+/// are delivered (a turn without replies sends no message, only that mark).
+#[derive(Debug, Default)]
 struct Outgoing {
-    message: Rendered,
+    message: Option<Rendered>,
     reply_to: Option<MessageId>,
     done: Option<tokio::sync::oneshot::Sender<Result<MessageId, SendError>>>,
+    owed: Option<Owed>,
 }
+
+impl Outgoing {
+    fn message(message: Rendered) -> Outgoing {
+        Outgoing { message: Some(message), ..Outgoing::default() }
+    }
+}
+
+/// A reply that cannot be sent for a network reason is tried again, waiting longer each time, for
+/// this long (Telegram down for a while); the chat's later messages wait behind it, in order.
+const TEMPORARY_FAILURE_PATIENCE: Duration = Duration::from_secs(600);
 
 impl Telegram {
     /// Connects to the configured Bot API (nothing is sent yet).
@@ -120,6 +134,7 @@ impl Telegram {
 
     /// Registers the commands, then polls (unless Telegram calls the webhook).
     pub async fn run(self: Arc<Self>) {
+        self.send_owed().await;
         self.register_commands().await;
         if self.config.mode == TelegramMode::Polling {
             self.poll().await;
@@ -231,7 +246,7 @@ impl Telegram {
         let lang_hint = user_lang(user);
         let Some(text) = message.text() else {
             let texts = self.service.texts();
-            self.enqueue(message.chat.id, Outgoing { message: plain(texts.get(lang_hint, "telegram-text-only")), reply_to: None, done: None });
+            self.enqueue(message.chat.id, Outgoing::message(plain(texts.get(lang_hint, "telegram-text-only"))));
             return;
         };
         let incoming = Incoming {
@@ -283,24 +298,67 @@ impl Telegram {
                     // Deleted before the warning goes out, so the warning can say what happened.
                     if let Err(e) = self.bot.delete_message(chat, message).await {
                         tracing::info!(error = %e, "Telegram: a misplaced PIN could not be deleted; asking the person to");
-                        let texts = self.service.texts();
-                        let (deleted, undeletable) = (texts.get(handled.lang, "pin-warning"), texts.get(handled.lang, "pin-warning-undeletable"));
-                        for reply in handled.replies.iter_mut().filter(|r| r.text == deleted) {
-                            reply.text.clone_from(&undeletable);
-                        }
+                        self.pin_not_deleted(&mut handled.replies);
                         // As a reply to it, so the person finds the message to delete.
                         reply_to = Some(message);
                     }
                 }
-                for (i, reply) in coalesce(handled.replies).into_iter().enumerate() {
-                    self.enqueue(chat, Outgoing { message: reply, reply_to: if i == 0 { reply_to } else { None }, done: None });
-                }
+                self.send_turn(chat, handled.replies, reply_to, handled.owed);
             }
             Err(e) => {
                 tracing::error!(error = %e, "Telegram: handling a message failed");
                 let lang = incoming.lang_hint.unwrap_or_default();
-                self.enqueue(chat, Outgoing { message: self.service.apology(lang), reply_to: None, done: None });
+                self.enqueue(chat, Outgoing::message(self.service.apology(lang)));
             }
+        }
+    }
+
+    /// One turn's replies, in as few messages as read well; the last one (or a mark, when there
+    /// is nothing to say) confirms them as delivered.
+    fn send_turn(&self, chat: ChatId, replies: Vec<Rendered>, reply_to: Option<MessageId>, owed: Option<Owed>) {
+        let messages = coalesce(replies);
+        let last = messages.len().saturating_sub(1);
+        if messages.is_empty() && owed.is_some() {
+            self.enqueue(chat, Outgoing { owed, ..Outgoing::default() });
+        }
+        for (i, message) in messages.into_iter().enumerate() {
+            let reply_to = if i == 0 { reply_to } else { None };
+            self.enqueue(chat, Outgoing { message: Some(message), reply_to, owed: if i == last { owed } else { None }, done: None });
+        }
+    }
+
+    /// The PIN warning says the message is gone; when it is not (or nobody knows, after a
+    /// restart), it asks the person to delete it.
+    fn pin_not_deleted(&self, replies: &mut [Rendered]) {
+        let texts = self.service.texts();
+        for lang in [Lang::Tr, Lang::En] {
+            let (deleted, undeletable) = (texts.get(lang, "pin-warning"), texts.get(lang, "pin-warning-undeletable"));
+            for reply in replies.iter_mut().filter(|r| r.text == deleted) {
+                reply.text.clone_from(&undeletable);
+            }
+        }
+    }
+
+    /// Sends what was owed when the bot stopped (saved with the conversations, not yet confirmed
+    /// by Telegram), before any new message is handled.
+    async fn send_owed(&self) {
+        let owed = match self.service.owed_replies(Transport::Telegram).await {
+            Ok(owed) => owed,
+            Err(e) => return tracing::error!(error = %e, "Telegram: could not read the replies owed from before a restart"),
+        };
+        if !owed.is_empty() {
+            tracing::info!(chats = owed.len(), "Telegram: sending the replies owed from before a restart");
+        }
+        for person in owed {
+            let Ok(chat) = person.user_id.parse::<i64>() else {
+                tracing::warn!(person_id = person.person_id, "Telegram: owed replies for a chat id that is not a number; dropped");
+                continue;
+            };
+            let mut replies: Vec<Rendered> = person.unsent.turns.into_iter().flatten().collect();
+            // Whether the PIN was deleted before the stop is not known: ask the person to check.
+            self.pin_not_deleted(&mut replies);
+            let owed = Owed { person_id: person.person_id, version: person.version };
+            self.send_turn(ChatId(chat), replies, None, Some(owed));
         }
     }
 
@@ -359,7 +417,7 @@ impl Telegram {
                 self.service.apology(Lang::Tr)
             }
         };
-        self.enqueue(message.chat.id, Outgoing { message: shown, reply_to: Some(message.id), done: None });
+        self.enqueue(message.chat.id, Outgoing { message: Some(shown), reply_to: Some(message.id), ..Outgoing::default() });
     }
 
     async fn on_staff_button(&self, update_id: u32, query: &CallbackQuery, chat: ChatId, message: MessageId, data: &str) {
@@ -382,7 +440,7 @@ impl Telegram {
             tracing::debug!(error = %e, "Telegram: answerCallbackQuery failed");
         }
         if allowed {
-            self.enqueue(chat, Outgoing { message: shown, reply_to: Some(message), done: None });
+            self.enqueue(chat, Outgoing { message: Some(shown), reply_to: Some(message), ..Outgoing::default() });
         }
     }
 
@@ -405,7 +463,7 @@ impl Telegram {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let _ = tx.send(first);
         queues.insert(chat.0, tx);
-        let mut sender = ChatSender { bot: self.bot.clone(), pace: self.pace.clone(), chat, last: None };
+        let mut sender = ChatSender { bot: self.bot.clone(), pace: self.pace.clone(), service: self.service.clone(), chat, last: None };
         let all = self.queues.clone();
         tokio::spawn(async move {
             loop {
@@ -432,7 +490,7 @@ impl Telegram {
     /// Sends through the chat's queue (in order with replies, spaced) and waits for the outcome.
     async fn send_queued(&self, chat: ChatId, message: Rendered, reply_to: Option<MessageId>) -> Result<MessageId, SendError> {
         let (done, outcome) = tokio::sync::oneshot::channel();
-        self.enqueue(chat, Outgoing { message, reply_to, done: Some(done) });
+        self.enqueue(chat, Outgoing { message: Some(message), reply_to, done: Some(done), owed: None });
         outcome.await.unwrap_or_else(|_| Err(SendError::Temporary("the sending queue stopped".into())))
     }
 }
@@ -441,6 +499,7 @@ impl Telegram {
 struct ChatSender {
     bot: TgBot,
     pace: Arc<Pace>,
+    service: Arc<ChatService>,
     chat: ChatId,
     last: Option<tokio::time::Instant>,
 }
@@ -454,12 +513,37 @@ impl ChatSender {
     }
 
     async fn send_one(&mut self, item: Outgoing) {
-        let result = self.send_rendered(&item.message, item.reply_to).await;
-        if let Err(e) = &result {
-            tracing::warn!(error = ?e, "Telegram: a message could not be sent");
+        if let Some(message) = &item.message {
+            let result = match item.done {
+                // The outbox workers retry on their own schedule.
+                Some(_) => self.send_rendered(message, item.reply_to).await,
+                None => self.send_patiently(message, item.reply_to).await,
+            };
+            if let Err(e) = &result {
+                tracing::warn!(error = ?e, "Telegram: a message could not be sent");
+            }
+            if let Some(done) = item.done {
+                let _ = done.send(result);
+            }
         }
-        if let Some(done) = item.done {
-            let _ = done.send(result);
+        if let Some(owed) = item.owed {
+            self.service.replies_delivered(owed).await;
+        }
+    }
+
+    /// A reply: a network failure is tried again, waiting longer each time, for a while.
+    async fn send_patiently(&mut self, message: &Rendered, reply_to: Option<MessageId>) -> Result<MessageId, SendError> {
+        let give_up = tokio::time::Instant::now() + TEMPORARY_FAILURE_PATIENCE;
+        let mut wait = Duration::from_secs(1);
+        loop {
+            match self.send_rendered(message, reply_to).await {
+                Err(SendError::Temporary(e)) if tokio::time::Instant::now() + wait < give_up => {
+                    tracing::info!(error = %e, secs = wait.as_secs(), "Telegram: sending failed; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(60));
+                }
+                other => return other,
+            }
         }
     }
 

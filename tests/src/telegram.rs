@@ -1,7 +1,8 @@
 //! A local stand-in for Telegram's Bot API: an axum server speaking the Bot API's JSON over
 //! HTTP at `/bot<token>/<method>`, to which the real bot connects through its configurable API
 //! URL. Tests put updates in (what people type and press), read what the bot sent, and can make
-//! the next calls of a method fail (a 429 with `retry_after`, a message that cannot be deleted).
+//! the next calls of a method fail (a 429 with `retry_after`, a message that cannot be deleted, a
+//! call that never returns).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,8 @@ pub enum Failure {
     RetryAfter(u64),
     /// `400 Bad Request` with this description.
     BadRequest(&'static str),
+    /// No answer at all (the call hangs until the bot gives up or dies); nothing is sent.
+    Hang,
 }
 
 #[derive(Default)]
@@ -312,6 +315,7 @@ async fn call(State(api): State<BotApi>, Path((bot, method)): Path<(String, Stri
             return error(429, &format!("Too Many Requests: retry after {secs}"), Some(json!({ "retry_after": secs })));
         }
         Some(Failure::BadRequest(description)) => return error(400, description, None),
+        Some(Failure::Hang) => std::future::pending::<()>().await,
         None => {}
     }
     match method.as_str() {

@@ -2,7 +2,8 @@
 
 use chrono::NaiveDate;
 use eimza_bot::conversation::{Conversation, Draft, Field, Step};
-use eimza_bot::store::{OpenOutcome, Store, TicketFilter};
+use eimza_bot::i18n::{Rendered, RenderedButton};
+use eimza_bot::store::{OpenOutcome, Store, TicketFilter, Unsent};
 use eimza_bot::ticket::{ActorKind, Applied, Refusal, TicketEvent, TicketState};
 use eimza_bot::vault::Vault;
 use eimza_protocol::Lang;
@@ -167,22 +168,68 @@ on_both!(conversations_save_with_optimistic_concurrency, |store| {
         recent_updates: vec!["7".into()],
     };
     let mut tx = store.begin().await.unwrap();
-    assert!(tx.save_conversation(p, 0, &conv, NOW).await.unwrap());
+    assert!(tx.save_conversation(p, 0, &conv, None, NOW).await.unwrap());
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert!(!tx.save_conversation(p, 0, &conv, NOW).await.unwrap(), "a stale insert loses");
-    assert!(!tx.save_conversation(p, 7, &conv, NOW).await.unwrap(), "a stale update loses");
-    assert!(tx.save_conversation(p, 1, &Conversation::default(), NOW).await.unwrap());
+    assert!(!tx.save_conversation(p, 0, &conv, None, NOW).await.unwrap(), "a stale insert loses");
+    assert!(!tx.save_conversation(p, 7, &conv, None, NOW).await.unwrap(), "a stale update loses");
+    assert!(tx.save_conversation(p, 1, &Conversation::default(), None, NOW).await.unwrap());
     tx.commit().await.unwrap();
     let back = store.chat_state(p).await.unwrap();
     assert_eq!(back.version, 2);
     assert_eq!(back.conversation, Conversation::default());
     // the transaction-free save follows the same rule
-    assert!(!store.save_conversation(p, 1, &conv, NOW).await.unwrap());
-    assert!(store.save_conversation(p, 2, &conv, NOW).await.unwrap());
+    assert!(!store.save_conversation(p, 1, &conv, None, NOW).await.unwrap());
+    assert!(store.save_conversation(p, 2, &conv, None, NOW).await.unwrap());
     let (found, state) = store.chat_state_of("web", "p").await.unwrap().unwrap();
     assert_eq!((found, state.version, state.conversation), (p, 3, conv));
     assert!(store.chat_state_of("web", "nobody").await.unwrap().is_none());
+});
+
+fn reply(text: &str) -> Rendered {
+    Rendered { text: text.into(), buttons: vec![RenderedButton { id: "consent:yes".into(), label: "Onaylıyorum".into() }] }
+}
+
+on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
+    let p = store.person("telegram", "4242", NOW).await.unwrap();
+    let web = store.person("web", "w", NOW).await.unwrap();
+    let conv = Conversation::default();
+    // Turn 1 (version 1) owes one reply; turn 2 (version 2) is saved before it left.
+    let first = Unsent::then(None, &[reply("Merhaba İlgaz")]);
+    assert!(store.save_conversation(p, 0, &conv, first.as_ref(), NOW).await.unwrap());
+    let state = store.chat_state(p).await.unwrap();
+    assert_eq!(state.unsent, first);
+    let both = Unsent::then(state.unsent.as_ref(), &[reply("Adınız?"), reply("Soyadınız?")]);
+    assert_eq!(both.as_ref().unwrap().turns.len(), 2);
+    assert!(store.save_conversation(p, 1, &conv, both.as_ref(), NOW + 1).await.unwrap());
+    // Nothing said in a turn adds nothing; nothing owed at all is no record.
+    assert_eq!(Unsent::then(both.as_ref(), &[]), both);
+    assert_eq!(Unsent::then(None, &[]), None);
+    assert!(store.save_conversation(web, 0, &conv, None, NOW).await.unwrap());
+
+    // After a restart: who is owed what, on which transport (the PII inside stays encrypted).
+    let owed = store.owed_replies("telegram").await.unwrap();
+    assert_eq!(owed.len(), 1);
+    assert_eq!((owed[0].person_id, owed[0].user_id.as_str(), owed[0].version), (p, "4242", 2));
+    assert_eq!(Some(owed[0].unsent.clone()), both);
+    assert!(store.owed_replies("web").await.unwrap().is_empty());
+
+    // Turn 1's confirmation comes after turn 2 was saved: it clears nothing (turn 2's covers both).
+    assert!(!store.replies_delivered(p, 1).await.unwrap());
+    assert_eq!(store.chat_state(p).await.unwrap().unsent, both);
+    assert!(store.replies_delivered(p, 2).await.unwrap());
+    assert!(!store.replies_delivered(p, 2).await.unwrap(), "a second confirmation is a no-op");
+    let state = store.chat_state(p).await.unwrap();
+    assert_eq!((state.unsent, state.version), (None, 2), "confirming does not move the version");
+    assert!(store.owed_replies("telegram").await.unwrap().is_empty());
+
+    // A chat that cannot be reached keeps only its latest turns.
+    let mut unsent = None;
+    for i in 0..50 {
+        unsent = Unsent::then(unsent.as_ref(), &[reply(&format!("{i}"))]);
+    }
+    let turns = unsent.unwrap().turns;
+    assert_eq!((turns.len(), turns[0][0].text.as_str(), turns[19][0].text.as_str()), (20, "30", "49"));
 });
 
 on_both!(processed_updates_are_remembered, |store| {
@@ -268,7 +315,7 @@ async fn a_wrong_key_cannot_read_the_data() {
     let store = Store::connect(&url, Vault::from_master_key(&[1; 32])).await.unwrap();
     let p = store.person("web", "p", NOW).await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    tx.save_conversation(p, 0, &Conversation::default(), NOW).await.unwrap();
+    tx.save_conversation(p, 0, &Conversation::default(), None, NOW).await.unwrap();
     tx.commit().await.unwrap();
     store.close().await;
     let other = Store::connect(&url, Vault::from_master_key(&[2; 32])).await.unwrap();

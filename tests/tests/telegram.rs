@@ -219,6 +219,40 @@ async fn each_update_counts_once_and_a_restart_resumes() {
 }
 
 #[tokio::test]
+async fn replies_owed_when_the_bot_dies_are_sent_after_the_restart() {
+    let (api, mut bot) = start(&[]).await;
+    let user = 7272;
+    // The bot stores the turn and confirms the update; it dies while the reply is on its way.
+    api.fail_next("sendMessage", Failure::Hang, 1);
+    api.text(user, "/basla");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while api.calls("sendMessage").is_empty() || api.unconfirmed() > 0 {
+        assert!(Instant::now() < deadline, "the bot never tried to answer");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(api.sent_to(user).is_empty());
+    bot.restart().await;
+    // The reply was owed: it comes after the restart, with its buttons, once.
+    let kvkk = api.wait_for(user, 0, "aydınlatma metni").await;
+    assert!(kvkk.buttons.iter().any(|(_, data)| data == "consent:yes"), "{:?}", kvkk.buttons);
+    api.press(user, &kvkk, "consent:yes");
+    api.wait_for(user, 0, "Adınızı ve soyadınızı").await;
+    assert_eq!(api.sent_to(user).len(), 2, "nothing sent twice");
+    // What was delivered is no longer owed: another restart sends nothing again.
+    let polls = api.calls("getUpdates").len();
+    bot.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while api.calls("getUpdates").len() <= polls {
+        assert!(Instant::now() < deadline, "the bot did not poll after the restart");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(api.sent_to(user).len(), 2, "delivered replies are not sent again");
+    api.text(user, "Ilgaz Işık");
+    api.wait_for(user, 2, "Ünvanınız").await;
+}
+
+#[tokio::test]
 async fn a_429_is_waited_out_and_nothing_is_dropped() {
     let (api, _bot) = start(&[]).await;
     let user = 7171;

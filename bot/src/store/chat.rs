@@ -1,13 +1,54 @@
 //! People and their conversation state.
 
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{Result, Store, Tx, corrupt};
 use crate::conversation::{Conversation, TicketBrief};
 use crate::domain::TicketNo;
+use crate::i18n::Rendered;
 use crate::ticket::TicketState;
 
 const CONVERSATION: &str = "conversation";
+const UNSENT: &str = "unsent-replies";
+/// Turns kept unsent at most: a chat whose replies cannot leave for a long time (Telegram down)
+/// keeps its latest ones, not an ever longer list written with every message.
+const MAX_UNSENT_TURNS: usize = 20;
+
+/// Replies the bot owes a person: saved with the conversation they answer (same statement), so a
+/// crash between saving and sending loses none; cleared when the platform has them. A crash just
+/// after sending and before clearing sends them again (at least once, never lost).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Unsent {
+    /// Each turn's replies, oldest first.
+    pub turns: Vec<Vec<Rendered>>,
+}
+
+impl Unsent {
+    /// These replies, then this turn's; `None` when nothing is owed.
+    pub fn then(previous: Option<&Unsent>, replies: &[Rendered]) -> Option<Unsent> {
+        let mut turns = previous.map(|u| u.turns.clone()).unwrap_or_default();
+        if !replies.is_empty() {
+            turns.push(replies.to_vec());
+        }
+        if turns.len() > MAX_UNSENT_TURNS {
+            let dropped = turns.len() - MAX_UNSENT_TURNS;
+            tracing::warn!(dropped, "replies owed to a chat for too long were given up");
+            turns.drain(..dropped);
+        }
+        (!turns.is_empty()).then_some(Unsent { turns })
+    }
+}
+
+/// A person's replies still owed on a transport (found after a restart).
+#[derive(Clone, Debug)]
+pub struct OwedReplies {
+    pub person_id: i64,
+    pub user_id: String,
+    /// The conversation's version these belong to (for [`Store::replies_delivered`]).
+    pub version: i64,
+    pub unsent: Unsent,
+}
 
 /// What one incoming message needs to know about its person.
 #[derive(Clone, Debug, Default)]
@@ -16,6 +57,8 @@ pub struct ChatState {
     /// 0 when no conversation is stored yet; used for optimistic concurrency.
     pub version: i64,
     pub open_ticket: Option<TicketBrief>,
+    /// Replies to earlier messages not yet confirmed by the platform.
+    pub unsent: Option<Unsent>,
 }
 
 pub(super) fn ticket_brief(number: &str, state: &str) -> Result<TicketBrief> {
@@ -58,7 +101,7 @@ impl Store {
 
     async fn find_chat_state(&self, person_id: i64, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
         let row = sqlx::query(
-            "SELECT p.id AS person_id, c.version, c.state_enc,
+            "SELECT p.id AS person_id, c.version, c.state_enc, c.unsent_enc,
                     (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
                       ORDER BY t.id DESC LIMIT 1) AS open_number,
                     (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
@@ -93,49 +136,109 @@ impl Store {
             (Some(number), Some(state)) => Some(ticket_brief(&number, &state)?),
             _ => None,
         };
-        Ok(ChatState { conversation, version: version.unwrap_or(0), open_ticket })
+        let unsent = match row.try_get::<Option<Vec<u8>>, _>("unsent_enc")? {
+            Some(sealed) => Some(self.open_unsent(&sealed)?),
+            None => None,
+        };
+        Ok(ChatState { conversation, version: version.unwrap_or(0), open_ticket, unsent })
+    }
+
+    fn open_unsent(&self, sealed: &[u8]) -> Result<Unsent> {
+        let json = self.vault.decrypt(UNSENT, sealed).map_err(corrupt)?;
+        serde_json::from_slice(&json).map_err(corrupt)
+    }
+
+    /// The platform has the replies saved with conversation `version`: forget them, unless a
+    /// later message was saved since (its own confirmation covers these too). Returns whether
+    /// they were cleared.
+    pub async fn replies_delivered(&self, person_id: i64, version: i64) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("UPDATE conversations SET unsent_enc = NULL WHERE person_id = $1 AND version = $2 AND unsent_enc IS NOT NULL")
+            .bind(person_id)
+            .bind(version)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Everyone on `transport` who is owed replies, oldest conversation change first.
+    pub async fn owed_replies(&self, transport: &str) -> Result<Vec<OwedReplies>> {
+        let rows = sqlx::query(
+            "SELECT c.person_id, p.user_id, c.version, c.unsent_enc FROM conversations c
+             JOIN persons p ON p.id = c.person_id
+             WHERE c.unsent_enc IS NOT NULL AND p.transport = $1 ORDER BY c.updated_at, c.person_id",
+        )
+        .bind(transport.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let sealed: Vec<u8> = row.try_get("unsent_enc")?;
+                Ok(OwedReplies {
+                    person_id: row.try_get("person_id")?,
+                    user_id: row.try_get("user_id")?,
+                    version: row.try_get("version")?,
+                    unsent: self.open_unsent(&sealed)?,
+                })
+            })
+            .collect()
     }
 
     /// Saves the conversation alone, without a transaction of its own: for a message whose only
     /// effect is the conversation's new state (most messages). Same contract as
     /// [`Tx::save_conversation`].
-    pub async fn save_conversation(&self, person_id: i64, version: i64, conversation: &Conversation, now: i64) -> Result<bool> {
+    pub async fn save_conversation(
+        &self,
+        person_id: i64,
+        version: i64,
+        conversation: &Conversation,
+        unsent: Option<&Unsent>,
+        now: i64,
+    ) -> Result<bool> {
         let _turn = self.write_turn().await;
         let mut conn = self.pool.acquire().await?;
-        save_conversation(self, &mut conn, person_id, version, conversation, now).await
+        save_conversation(self, &mut conn, person_id, version, conversation, unsent, now).await
     }
 }
 
-/// The one statement that saves a conversation if its version is still `version`.
+/// The one statement that saves a conversation (and the replies still owed for it) if its
+/// version is still `version`; the saved version is `version + 1`.
 async fn save_conversation(
     store: &Store,
     conn: &mut sqlx::AnyConnection,
     person_id: i64,
     version: i64,
     conversation: &Conversation,
+    unsent: Option<&Unsent>,
     now: i64,
 ) -> Result<bool> {
     let json = serde_json::to_vec(conversation).map_err(corrupt)?;
     let sealed = store.vault.encrypt(CONVERSATION, &json);
+    let unsent = match unsent {
+        Some(unsent) => Some(store.vault.encrypt(UNSENT, &serde_json::to_vec(unsent).map_err(corrupt)?)),
+        None => None,
+    };
     let done = if version == 0 {
         sqlx::query(
-            "INSERT INTO conversations (person_id, version, state_enc, updated_at) VALUES ($1, 1, $2, $3)
+            "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES ($1, 1, $2, $3, $4)
              ON CONFLICT (person_id) DO NOTHING",
         )
         .bind(person_id)
         .bind(sealed)
         .bind(now)
+        .bind(unsent)
         .execute(&mut *conn)
         .await?
     } else {
         sqlx::query(
-            "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3
+            "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3, unsent_enc = $5
              WHERE person_id = $1 AND version = $4",
         )
         .bind(person_id)
         .bind(sealed)
         .bind(now)
         .bind(version)
+        .bind(unsent)
         .execute(&mut *conn)
         .await?
     };
@@ -150,8 +253,9 @@ impl Tx<'_> {
         person_id: i64,
         version: i64,
         conversation: &Conversation,
+        unsent: Option<&Unsent>,
         now: i64,
     ) -> Result<bool> {
-        save_conversation(self.store, &mut *self.tx, person_id, version, conversation, now).await
+        save_conversation(self.store, &mut *self.tx, person_id, version, conversation, unsent, now).await
     }
 }

@@ -28,7 +28,7 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use agents::{AgentRow, Claim, Decided, PairingStatus};
-pub use chat::ChatState;
+pub use chat::{ChatState, OwedReplies, Unsent};
 pub use platforms::FormLinkRefusal;
 pub use outbox::{Claimed, FailedMessage, NewMessage};
 pub use roster::{ImportSummary, day_from_number, day_number};
@@ -94,16 +94,18 @@ pub struct Store {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(i64, &str, &'static str); 3] = match backend {
+    let files: [(i64, &str, &'static str); 4] = match backend {
         Backend::Sqlite => [
             (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/sqlite/0002_agents.sql")),
             (3, "chat platforms", include_str!("../../../migrations/sqlite/0003_chat_platforms.sql")),
+            (4, "unsent replies", include_str!("../../../migrations/sqlite/0004_unsent_replies.sql")),
         ],
         Backend::Postgres => [
             (1, "init", include_str!("../../../migrations/postgres/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/postgres/0002_agents.sql")),
             (3, "chat platforms", include_str!("../../../migrations/postgres/0003_chat_platforms.sql")),
+            (4, "unsent replies", include_str!("../../../migrations/postgres/0004_unsent_replies.sql")),
         ],
     };
     Migrator::with_migrations(
