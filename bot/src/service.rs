@@ -79,6 +79,23 @@ pub struct ChatService {
     platforms: Arc<Platforms>,
     /// How long a web form link is valid.
     form_link_ms: i64,
+    confirming: std::sync::Mutex<Confirming>,
+}
+
+/// Delivered replies waiting to be written as such, and whether somebody is writing.
+#[derive(Default)]
+struct Confirming {
+    waiting: Vec<(i64, i64)>,
+    writing: bool,
+}
+
+/// The one writing confirmations, should its future be dropped mid-write.
+struct ConfirmWriter<'a>(&'a std::sync::Mutex<Confirming>);
+
+impl Drop for ConfirmWriter<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).writing = false;
+    }
 }
 
 /// Ticket notices for the applicant that also go to their chat (the `chat` outbox channel).
@@ -134,6 +151,7 @@ impl ChatService {
             links: Arc::new(Links::default()),
             platforms: Arc::new(Platforms::default()),
             form_link_ms: 30 * 60 * 1000,
+            confirming: std::sync::Mutex::default(),
         }
     }
 
@@ -510,10 +528,36 @@ impl ChatService {
     }
 
     /// The transport has sent the replies saved as `owed` (and any owed before them).
+    /// Confirmations that arrive while one is being written are written together by that caller
+    /// (one statement for many: a busy bot confirms as many turns as it handles).
     pub async fn replies_delivered(&self, owed: Owed) {
-        if let Err(e) = self.store.replies_delivered(owed.person_id, owed.version).await {
-            // They stay owed and go out again after a restart: a duplicate, never a loss.
-            tracing::warn!(error = %e, person_id = owed.person_id, "could not mark replies as delivered");
+        {
+            let mut confirming = self.confirming.lock().unwrap_or_else(|p| p.into_inner());
+            confirming.waiting.push((owed.person_id, owed.version));
+            if confirming.writing {
+                return;
+            }
+            confirming.writing = true;
+        }
+        // Should this future be dropped mid-write (a web form request given up), the next
+        // caller writes.
+        let writer = ConfirmWriter(&self.confirming);
+        loop {
+            let batch = {
+                let mut confirming = self.confirming.lock().unwrap_or_else(|p| p.into_inner());
+                if confirming.waiting.is_empty() {
+                    // Let go under the lock, so that a newcomer never finds a writer that is gone.
+                    confirming.writing = false;
+                    drop(confirming);
+                    std::mem::forget(writer);
+                    return;
+                }
+                std::mem::take(&mut confirming.waiting)
+            };
+            if let Err(e) = self.store.replies_delivered(&batch).await {
+                // They stay owed and go out again after a restart: a duplicate, never a loss.
+                tracing::warn!(error = %e, turns = batch.len(), "could not mark replies as delivered");
+            }
         }
     }
 

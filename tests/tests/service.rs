@@ -70,6 +70,39 @@ async fn redelivery_and_races(service: Arc<ChatService>) {
     let state = service.store().chat_state(person).await.unwrap();
     assert_eq!(state.version, version_before + 24, "every message saved exactly once");
     assert_eq!(state.conversation.step, Step::Ask(eimza_bot::conversation::Field::Name), "and the question is still the same");
+
+    // Nothing was confirmed as sent: all 27 answered turns are owed (the latest 20 kept, in order).
+    let owed = service.owed_replies(Transport::Telegram).await.unwrap();
+    assert_eq!(owed.len(), 1);
+    assert_eq!((owed[0].person_id, owed[0].user_id.as_str(), owed[0].version), (person, "u1", state.version));
+    assert_eq!(owed[0].unsent.turns.len(), 20);
+    assert!(owed[0].unsent.turns.iter().all(|t| t[0].text.contains("Kullanabileceğiniz komutlar")));
+    // Confirmations from many people at once are all written (several in one statement).
+    let mut people = Vec::new();
+    for i in 0..40u64 {
+        let user = format!("p{i}");
+        let handled = service.handle(&update(&user, 1, Input::Text("/yardim".into()))).await.unwrap();
+        people.push(handled.owed.expect("a Telegram turn is owed until sent"));
+    }
+    assert_eq!(service.owed_replies(Transport::Telegram).await.unwrap().len(), 41);
+    let confirms = people.into_iter().map(|owed| {
+        let service = service.clone();
+        tokio::spawn(async move { service.replies_delivered(owed).await })
+    });
+    for c in confirms.collect::<Vec<_>>() {
+        c.await.unwrap();
+    }
+    let left = service.owed_replies(Transport::Telegram).await.unwrap();
+    assert_eq!(left.len(), 1, "only u1 is still owed: {left:?}");
+    // A stale confirmation (an older version) does not clear what a later message owes.
+    service.replies_delivered(eimza_bot::service::Owed { person_id: person, version: state.version - 1 }).await;
+    assert_eq!(service.owed_replies(Transport::Telegram).await.unwrap().len(), 1);
+    service.replies_delivered(eimza_bot::service::Owed { person_id: person, version: state.version }).await;
+    assert!(service.owed_replies(Transport::Telegram).await.unwrap().is_empty());
+    // The web chat answers within the request: nothing is owed there.
+    let web = Incoming { transport: Transport::Web, update_id: None, ..update("w1", 0, Input::Text("/yardim".into())) };
+    let person_web = service.store().person("web", "w1", 0).await.unwrap();
+    assert!(service.handle_web(person_web, &web).await.unwrap().owed.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

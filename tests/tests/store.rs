@@ -215,12 +215,22 @@ on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
     assert!(store.owed_replies("web").await.unwrap().is_empty());
 
     // Turn 1's confirmation comes after turn 2 was saved: it clears nothing (turn 2's covers both).
-    assert!(!store.replies_delivered(p, 1).await.unwrap());
+    assert_eq!(store.replies_delivered(&[(p, 1)]).await.unwrap(), 0);
     assert_eq!(store.chat_state(p).await.unwrap().unsent, both);
-    assert!(store.replies_delivered(p, 2).await.unwrap());
-    assert!(!store.replies_delivered(p, 2).await.unwrap(), "a second confirmation is a no-op");
+    assert_eq!(store.replies_delivered(&[(p, 2), (web, 1), (p, 1)]).await.unwrap(), 1);
+    assert_eq!(store.replies_delivered(&[(p, 2)]).await.unwrap(), 0, "a second confirmation is a no-op");
     let state = store.chat_state(p).await.unwrap();
     assert_eq!((state.unsent, state.version), (None, 2), "confirming does not move the version");
+    assert!(store.owed_replies("telegram").await.unwrap().is_empty());
+    // Many at once (more than one statement's worth).
+    let mut many = Vec::new();
+    for i in 0..450 {
+        let q = store.person("telegram", &format!("m{i}"), NOW).await.unwrap();
+        assert!(store.save_conversation(q, 0, &conv, first.as_ref(), NOW).await.unwrap());
+        many.push((q, 1));
+    }
+    assert_eq!(store.owed_replies("telegram").await.unwrap().len(), 450);
+    assert_eq!(store.replies_delivered(&many).await.unwrap(), 450);
     assert!(store.owed_replies("telegram").await.unwrap().is_empty());
 
     // A chat that cannot be reached keeps only its latest turns.

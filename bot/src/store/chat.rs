@@ -148,17 +148,26 @@ impl Store {
         serde_json::from_slice(&json).map_err(corrupt)
     }
 
-    /// The platform has the replies saved with conversation `version`: forget them, unless a
-    /// later message was saved since (its own confirmation covers these too). Returns whether
-    /// they were cleared.
-    pub async fn replies_delivered(&self, person_id: i64, version: i64) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query("UPDATE conversations SET unsent_enc = NULL WHERE person_id = $1 AND version = $2 AND unsent_enc IS NOT NULL")
-            .bind(person_id)
-            .bind(version)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+    /// The platform has the replies saved with these `(person, conversation version)`s: forget
+    /// them, unless a later message was saved since (its own confirmation covers these too).
+    /// One statement per few hundred; returns how many were cleared.
+    pub async fn replies_delivered(&self, delivered: &[(i64, i64)]) -> Result<u64> {
+        let mut cleared = 0;
+        for chunk in delivered.chunks(400) {
+            let sql = format!(
+                "UPDATE conversations SET unsent_enc = NULL
+                 WHERE unsent_enc IS NOT NULL AND (person_id, version) IN (VALUES {})",
+                super::row_placeholders(self.backend, chunk.len(), 2)
+            );
+            // Only placeholders are generated; every value is bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (person_id, version) in chunk {
+                query = query.bind(*person_id).bind(*version);
+            }
+            let _turn = self.write_turn().await;
+            cleared += query.execute(&self.pool).await?.rows_affected();
+        }
+        Ok(cleared)
     }
 
     /// Everyone on `transport` who is owed replies, oldest conversation change first.
