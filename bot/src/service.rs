@@ -79,23 +79,9 @@ pub struct ChatService {
     platforms: Arc<Platforms>,
     /// How long a web form link is valid.
     form_link_ms: i64,
-    confirming: std::sync::Mutex<Confirming>,
-}
-
-/// Delivered replies waiting to be written as such, and whether somebody is writing.
-#[derive(Default)]
-struct Confirming {
-    waiting: Vec<(i64, i64)>,
-    writing: bool,
-}
-
-/// The one writing confirmations, should its future be dropped mid-write.
-struct ConfirmWriter<'a>(&'a std::sync::Mutex<Confirming>);
-
-impl Drop for ConfirmWriter<'_> {
-    fn drop(&mut self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).writing = false;
-    }
+    /// Per person, the latest conversation version whose replies the transport delivered and
+    /// that is not yet written as such (see [`ChatService::replies_delivered`]).
+    delivered: std::sync::Mutex<HashMap<i64, i64>>,
 }
 
 /// Ticket notices for the applicant that also go to their chat (the `chat` outbox channel).
@@ -151,7 +137,7 @@ impl ChatService {
             links: Arc::new(Links::default()),
             platforms: Arc::new(Platforms::default()),
             form_link_ms: 30 * 60 * 1000,
-            confirming: std::sync::Mutex::default(),
+            delivered: std::sync::Mutex::default(),
         }
     }
 
@@ -270,8 +256,9 @@ impl ChatService {
         let lang = conversation.lang.or(incoming.lang_hint).or(conversation.platform_lang).unwrap_or_default();
 
         let later = replies_sent_later(incoming.transport);
-        let owed = |replies: &[Rendered]| if later { Unsent::then(state.unsent.as_ref(), replies) } else { None };
         let saved = Owed { person_id, version: state.version + 1 };
+        let delivered = if later { self.delivered_version(person_id) } else { None };
+        let owed = |replies: &[Rendered]| if later { Unsent::then(state.unsent.as_ref(), delivered, saved.version, replies) } else { None };
 
         // Most messages change nothing but the conversation: one statement, no transaction.
         if outcome.actions.is_empty() && !transcript {
@@ -521,44 +508,47 @@ impl ChatService {
         if platform != Transport::Web {
             self.deliver(person_id, &transport, &user_id, &handled.replies).await?;
             if let Some(owed) = handled.owed {
-                self.replies_delivered(owed).await;
+                self.replies_delivered(owed);
             }
         }
         Ok(true)
     }
 
-    /// The transport has sent the replies saved as `owed` (and any owed before them).
-    /// Confirmations that arrive while one is being written are written together by that caller
-    /// (one statement for many: a busy bot confirms as many turns as it handles).
-    pub async fn replies_delivered(&self, owed: Owed) {
-        {
-            let mut confirming = self.confirming.lock().unwrap_or_else(|p| p.into_inner());
-            confirming.waiting.push((owed.person_id, owed.version));
-            if confirming.writing {
-                return;
-            }
-            confirming.writing = true;
+    /// The transport has sent the replies saved as `owed` (and any owed before them). Kept in
+    /// memory: the person's next message leaves them out of what it saves, and
+    /// [`ChatService::write_delivered`] (every second) clears the rest in one statement. A crash
+    /// in between sends them again: a duplicate, never a loss. Telegram's pace bounds how many
+    /// turns this is (about 30 a second); none costs the message path a write.
+    pub fn replies_delivered(&self, owed: Owed) {
+        let mut delivered = self.delivered.lock().unwrap_or_else(|p| p.into_inner());
+        let version = delivered.entry(owed.person_id).or_insert(owed.version);
+        *version = (*version).max(owed.version);
+    }
+
+    /// The latest version whose replies were delivered and not yet written as such.
+    fn delivered_version(&self, person_id: i64) -> Option<i64> {
+        self.delivered.lock().unwrap_or_else(|p| p.into_inner()).get(&person_id).copied()
+    }
+
+    /// Writes the deliveries heard since the last call; returns how many conversations owe
+    /// nothing any more.
+    pub async fn write_delivered(&self) -> Result<u64, StoreError> {
+        let batch: Vec<(i64, i64)> = {
+            let delivered = self.delivered.lock().unwrap_or_else(|p| p.into_inner());
+            delivered.iter().map(|(p, v)| (*p, *v)).collect()
+        };
+        if batch.is_empty() {
+            return Ok(0);
         }
-        // Should this future be dropped mid-write (a web form request given up), the next
-        // caller writes.
-        let writer = ConfirmWriter(&self.confirming);
-        loop {
-            let batch = {
-                let mut confirming = self.confirming.lock().unwrap_or_else(|p| p.into_inner());
-                if confirming.waiting.is_empty() {
-                    // Let go under the lock, so that a newcomer never finds a writer that is gone.
-                    confirming.writing = false;
-                    drop(confirming);
-                    std::mem::forget(writer);
-                    return;
-                }
-                std::mem::take(&mut confirming.waiting)
-            };
-            if let Err(e) = self.store.replies_delivered(&batch).await {
-                // They stay owed and go out again after a restart: a duplicate, never a loss.
-                tracing::warn!(error = %e, turns = batch.len(), "could not mark replies as delivered");
+        let cleared = self.store.replies_delivered(&batch).await?;
+        // Forgotten only once written (a newer delivery heard meanwhile stays).
+        let mut delivered = self.delivered.lock().unwrap_or_else(|p| p.into_inner());
+        for (person, version) in batch {
+            if delivered.get(&person) == Some(&version) {
+                delivered.remove(&person);
             }
         }
+        Ok(cleared)
     }
 
     /// Replies saved but not confirmed as sent on `transport` (the bot stopped in between).

@@ -114,6 +114,9 @@ impl Outgoing {
     }
 }
 
+/// How often the replies delivered are written as such (a crash resends at most this much).
+const DELIVERIES_WRITTEN_EVERY: Duration = Duration::from_secs(1);
+
 /// A reply that cannot be sent for a network reason is tried again, waiting longer each time, for
 /// this long (Telegram down for a while); the chat's later messages wait behind it, in order.
 const TEMPORARY_FAILURE_PATIENCE: Duration = Duration::from_secs(600);
@@ -135,6 +138,16 @@ impl Telegram {
     /// Registers the commands, then polls (unless Telegram calls the webhook).
     pub async fn run(self: Arc<Self>) {
         self.send_owed().await;
+        let service = self.service.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(DELIVERIES_WRITTEN_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = service.write_delivered().await {
+                    tracing::warn!(error = %e, "Telegram: could not write which replies were delivered; will retry");
+                }
+            }
+        });
         self.register_commands().await;
         if self.config.mode == TelegramMode::Polling {
             self.poll().await;
@@ -354,7 +367,7 @@ impl Telegram {
                 tracing::warn!(person_id = person.person_id, "Telegram: owed replies for a chat id that is not a number; dropped");
                 continue;
             };
-            let mut replies: Vec<Rendered> = person.unsent.turns.into_iter().flatten().collect();
+            let mut replies: Vec<Rendered> = person.unsent.replies().collect();
             // Whether the PIN was deleted before the stop is not known: ask the person to check.
             self.pin_not_deleted(&mut replies);
             let owed = Owed { person_id: person.person_id, version: person.version };
@@ -527,7 +540,7 @@ impl ChatSender {
             }
         }
         if let Some(owed) = item.owed {
-            self.service.replies_delivered(owed).await;
+            self.service.replies_delivered(owed);
         }
     }
 

@@ -76,8 +76,9 @@ async fn redelivery_and_races(service: Arc<ChatService>) {
     assert_eq!(owed.len(), 1);
     assert_eq!((owed[0].person_id, owed[0].user_id.as_str(), owed[0].version), (person, "u1", state.version));
     assert_eq!(owed[0].unsent.turns.len(), 20);
-    assert!(owed[0].unsent.turns.iter().all(|t| t[0].text.contains("Kullanabileceğiniz komutlar")));
-    // Confirmations from many people at once are all written (several in one statement).
+    assert_eq!(owed[0].unsent.turns.last().unwrap().version, state.version);
+    assert!(owed[0].unsent.turns.iter().all(|t| t.replies[0].text.contains("Kullanabileceğiniz komutlar")));
+    // Deliveries from many people are written together.
     let mut people = Vec::new();
     for i in 0..40u64 {
         let user = format!("p{i}");
@@ -85,19 +86,26 @@ async fn redelivery_and_races(service: Arc<ChatService>) {
         people.push(handled.owed.expect("a Telegram turn is owed until sent"));
     }
     assert_eq!(service.owed_replies(Transport::Telegram).await.unwrap().len(), 41);
-    let confirms = people.into_iter().map(|owed| {
-        let service = service.clone();
-        tokio::spawn(async move { service.replies_delivered(owed).await })
-    });
-    for c in confirms.collect::<Vec<_>>() {
-        c.await.unwrap();
+    for owed in people {
+        service.replies_delivered(owed);
     }
+    assert_eq!(service.owed_replies(Transport::Telegram).await.unwrap().len(), 41, "heard, not yet written");
+    assert_eq!(service.write_delivered().await.unwrap(), 40);
+    assert_eq!(service.write_delivered().await.unwrap(), 0, "written once");
     let left = service.owed_replies(Transport::Telegram).await.unwrap();
     assert_eq!(left.len(), 1, "only u1 is still owed: {left:?}");
     // A stale confirmation (an older version) does not clear what a later message owes.
-    service.replies_delivered(eimza_bot::service::Owed { person_id: person, version: state.version - 1 }).await;
+    service.replies_delivered(eimza_bot::service::Owed { person_id: person, version: state.version - 1 });
+    service.write_delivered().await.unwrap();
     assert_eq!(service.owed_replies(Transport::Telegram).await.unwrap().len(), 1);
-    service.replies_delivered(eimza_bot::service::Owed { person_id: person, version: state.version }).await;
+    // ...but the person's next message saves only what is still owed (its own replies).
+    service.replies_delivered(eimza_bot::service::Owed { person_id: person, version: state.version });
+    let next = service.handle(&update("u1", 500, Input::Text("/yardim".into()))).await.unwrap();
+    let owed = service.owed_replies(Transport::Telegram).await.unwrap();
+    assert_eq!(owed[0].unsent.turns.len(), 1, "the delivered turns are left out");
+    assert_eq!(owed[0].unsent.turns[0].version, next.owed.unwrap().version);
+    service.replies_delivered(next.owed.unwrap());
+    service.write_delivered().await.unwrap();
     assert!(service.owed_replies(Transport::Telegram).await.unwrap().is_empty());
     // The web chat answers within the request: nothing is owed there.
     let web = Incoming { transport: Transport::Web, update_id: None, ..update("w1", 0, Input::Text("/yardim".into())) };

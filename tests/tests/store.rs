@@ -195,16 +195,21 @@ on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
     let web = store.person("web", "w", NOW).await.unwrap();
     let conv = Conversation::default();
     // Turn 1 (version 1) owes one reply; turn 2 (version 2) is saved before it left.
-    let first = Unsent::then(None, &[reply("Merhaba İlgaz")]);
+    let first = Unsent::then(None, None, 1, &[reply("Merhaba İlgaz")]);
     assert!(store.save_conversation(p, 0, &conv, first.as_ref(), NOW).await.unwrap());
     let state = store.chat_state(p).await.unwrap();
     assert_eq!(state.unsent, first);
-    let both = Unsent::then(state.unsent.as_ref(), &[reply("Adınız?"), reply("Soyadınız?")]);
-    assert_eq!(both.as_ref().unwrap().turns.len(), 2);
+    let both = Unsent::then(state.unsent.as_ref(), None, 2, &[reply("Adınız?"), reply("Soyadınız?")]);
+    assert_eq!(both.as_ref().unwrap().turns.iter().map(|t| (t.version, t.replies.len())).collect::<Vec<_>>(), [(1, 1), (2, 2)]);
     assert!(store.save_conversation(p, 1, &conv, both.as_ref(), NOW + 1).await.unwrap());
     // Nothing said in a turn adds nothing; nothing owed at all is no record.
-    assert_eq!(Unsent::then(both.as_ref(), &[]), both);
-    assert_eq!(Unsent::then(None, &[]), None);
+    assert_eq!(Unsent::then(both.as_ref(), None, 3, &[]), both);
+    assert_eq!(Unsent::then(None, None, 3, &[]), None);
+    // Turns already delivered (version 1) are left out of what the next message saves.
+    let after = Unsent::then(both.as_ref(), Some(1), 3, &[reply("Ünvanınız?")]).unwrap();
+    assert_eq!(after.turns.iter().map(|t| t.version).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(after.clone().replies().map(|r| r.text).collect::<Vec<_>>(), ["Adınız?", "Soyadınız?", "Ünvanınız?"]);
+    assert_eq!(Unsent::then(Some(&after), Some(3), 4, &[]), None);
     assert!(store.save_conversation(web, 0, &conv, None, NOW).await.unwrap());
 
     // After a restart: who is owed what, on which transport (the PII inside stays encrypted).
@@ -236,10 +241,10 @@ on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
     // A chat that cannot be reached keeps only its latest turns.
     let mut unsent = None;
     for i in 0..50 {
-        unsent = Unsent::then(unsent.as_ref(), &[reply(&format!("{i}"))]);
+        unsent = Unsent::then(unsent.as_ref(), None, i, &[reply(&format!("{i}"))]);
     }
     let turns = unsent.unwrap().turns;
-    assert_eq!((turns.len(), turns[0][0].text.as_str(), turns[19][0].text.as_str()), (20, "30", "49"));
+    assert_eq!((turns.len(), turns[0].replies[0].text.as_str(), turns[19].version), (20, "30", 49));
 });
 
 on_both!(processed_updates_are_remembered, |store| {

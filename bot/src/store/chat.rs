@@ -16,20 +16,30 @@ const UNSENT: &str = "unsent-replies";
 const MAX_UNSENT_TURNS: usize = 20;
 
 /// Replies the bot owes a person: saved with the conversation they answer (same statement), so a
-/// crash between saving and sending loses none; cleared when the platform has them. A crash just
-/// after sending and before clearing sends them again (at least once, never lost).
+/// crash between saving and sending loses none; forgotten once the platform has them. A crash
+/// just after sending and before that is written sends them again (at least once, never lost).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Unsent {
-    /// Each turn's replies, oldest first.
-    pub turns: Vec<Vec<Rendered>>,
+    /// Oldest first.
+    pub turns: Vec<OwedTurn>,
+}
+
+/// One turn's replies and the conversation version saved with them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OwedTurn {
+    pub version: i64,
+    pub replies: Vec<Rendered>,
 }
 
 impl Unsent {
-    /// These replies, then this turn's; `None` when nothing is owed.
-    pub fn then(previous: Option<&Unsent>, replies: &[Rendered]) -> Option<Unsent> {
-        let mut turns = previous.map(|u| u.turns.clone()).unwrap_or_default();
+    /// What is still owed (turns saved after version `delivered`), then this turn's replies saved
+    /// as `version`; `None` when nothing is owed.
+    pub fn then(previous: Option<&Unsent>, delivered: Option<i64>, version: i64, replies: &[Rendered]) -> Option<Unsent> {
+        let delivered = delivered.unwrap_or(i64::MIN);
+        let mut turns: Vec<OwedTurn> =
+            previous.map(|u| u.turns.iter().filter(|t| t.version > delivered).cloned().collect()).unwrap_or_default();
         if !replies.is_empty() {
-            turns.push(replies.to_vec());
+            turns.push(OwedTurn { version, replies: replies.to_vec() });
         }
         if turns.len() > MAX_UNSENT_TURNS {
             let dropped = turns.len() - MAX_UNSENT_TURNS;
@@ -37,6 +47,11 @@ impl Unsent {
             turns.drain(..dropped);
         }
         (!turns.is_empty()).then_some(Unsent { turns })
+    }
+
+    /// Every reply owed, in order.
+    pub fn replies(self) -> impl Iterator<Item = Rendered> {
+        self.turns.into_iter().flat_map(|t| t.replies)
     }
 }
 
