@@ -258,7 +258,13 @@ impl ChatService {
         let later = replies_sent_later(incoming.transport);
         let saved = Owed { person_id, version: state.version + 1 };
         let delivered = if later { self.delivered_version(person_id) } else { None };
-        let owed = |replies: &[Rendered]| if later { Unsent::then(state.unsent.as_ref(), delivered, saved.version, replies) } else { None };
+        // What earlier turns still owe; nothing to open when all of them were delivered.
+        let previous = match (&state.unsent, delivered) {
+            (Some(_), Some(delivered)) if delivered >= state.version => None,
+            (Some(sealed), _) if later => Some(self.store.open_unsent(sealed)?),
+            _ => None,
+        };
+        let owed = |replies: &[Rendered]| if later { Unsent::then(previous.as_ref(), delivered, saved.version, replies) } else { None };
 
         // Most messages change nothing but the conversation: one statement, no transaction.
         if outcome.actions.is_empty() && !transcript {

@@ -72,9 +72,15 @@ pub struct ChatState {
     /// 0 when no conversation is stored yet; used for optimistic concurrency.
     pub version: i64,
     pub open_ticket: Option<TicketBrief>,
-    /// Replies to earlier messages not yet confirmed by the platform.
-    pub unsent: Option<Unsent>,
+    /// Replies to earlier messages not yet confirmed by the platform, as stored (opened by
+    /// [`Store::open_unsent`] only when needed: usually they were delivered by the time the
+    /// person writes again).
+    pub unsent: Option<SealedUnsent>,
 }
+
+/// [`Unsent`] as stored, encrypted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SealedUnsent(Vec<u8>);
 
 pub(super) fn ticket_brief(number: &str, state: &str) -> Result<TicketBrief> {
     Ok(TicketBrief {
@@ -151,15 +157,13 @@ impl Store {
             (Some(number), Some(state)) => Some(ticket_brief(&number, &state)?),
             _ => None,
         };
-        let unsent = match row.try_get::<Option<Vec<u8>>, _>("unsent_enc")? {
-            Some(sealed) => Some(self.open_unsent(&sealed)?),
-            None => None,
-        };
+        let unsent = row.try_get::<Option<Vec<u8>>, _>("unsent_enc")?.map(SealedUnsent);
         Ok(ChatState { conversation, version: version.unwrap_or(0), open_ticket, unsent })
     }
 
-    fn open_unsent(&self, sealed: &[u8]) -> Result<Unsent> {
-        let json = self.vault.decrypt(UNSENT, sealed).map_err(corrupt)?;
+    /// The replies a conversation still owes.
+    pub fn open_unsent(&self, sealed: &SealedUnsent) -> Result<Unsent> {
+        let json = self.vault.decrypt(UNSENT, &sealed.0).map_err(corrupt)?;
         serde_json::from_slice(&json).map_err(corrupt)
     }
 
@@ -202,7 +206,7 @@ impl Store {
                     person_id: row.try_get("person_id")?,
                     user_id: row.try_get("user_id")?,
                     version: row.try_get("version")?,
-                    unsent: self.open_unsent(&sealed)?,
+                    unsent: self.open_unsent(&SealedUnsent(sealed))?,
                 })
             })
             .collect()
