@@ -17,7 +17,7 @@ use crate::platform::Platforms;
 use crate::i18n::{Rendered, Texts};
 use crate::domain::EmailCode;
 use crate::store::{
-    ChatState, Decided, NewMessage, OpenOutcome, OwedReplies, Store, StoreError, TranscriptButton, TranscriptEntry, Unsent, outbox_kinds,
+    ChatState, ConversationSave, Decided, NewMessage, OpenOutcome, OwedReplies, Store, StoreError, TranscriptButton, TranscriptEntry, Unsent, outbox_kinds,
 };
 
 /// A pairing code is valid this long (RFC 8628's `expires_in`), and so is a claimed request
@@ -269,7 +269,9 @@ impl ChatService {
         // Most messages change nothing but the conversation: one statement, no transaction.
         if outcome.actions.is_empty() && !transcript {
             let replies: Vec<Rendered> = outcome.replies.iter().map(|r| self.texts.reply(lang, r)).collect();
-            if !self.store.save_conversation(person_id, state.version, &conversation, owed(&replies).as_ref(), now).await? {
+            let unsent = owed(&replies);
+            let save = ConversationSave { person_id, version: state.version, conversation: &conversation, unsent: unsent.as_ref(), now };
+            if !self.store.save_conversation(&save).await? {
                 return Ok(None);
             }
             let (expects, mistake) = (expects(&conversation), is_mistake(&outcome.replies));
@@ -403,7 +405,9 @@ impl ChatService {
         replies.extend(outcome.replies);
         replies.extend(late_replies);
         let rendered: Vec<Rendered> = replies.iter().map(|r| self.texts.reply(lang, r)).collect();
-        if !tx.save_conversation(person_id, state.version, &conversation, owed(&rendered).as_ref(), now).await? {
+        let unsent = owed(&rendered);
+        let save = ConversationSave { person_id, version: state.version, conversation: &conversation, unsent: unsent.as_ref(), now };
+        if !tx.save_conversation(&save).await? {
             return Ok(None); // dropping `tx` rolls back
         }
         if transcript {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use eimza_bot::conversation::{Conversation, Draft, Field, Step};
 use eimza_bot::i18n::{Rendered, RenderedButton};
-use eimza_bot::store::{OpenOutcome, Store, TicketFilter, Unsent};
+use eimza_bot::store::{ConversationSave, OpenOutcome, Store, TicketFilter, Unsent};
 use eimza_bot::ticket::{ActorKind, Applied, Refusal, TicketEvent, TicketState};
 use eimza_bot::vault::Vault;
 use eimza_protocol::Lang;
@@ -168,23 +168,27 @@ on_both!(conversations_save_with_optimistic_concurrency, |store| {
         recent_updates: vec!["7".into()],
     };
     let mut tx = store.begin().await.unwrap();
-    assert!(tx.save_conversation(p, 0, &conv, None, NOW).await.unwrap());
+    assert!(tx.save_conversation(&save(p, 0, &conv, None, NOW)).await.unwrap());
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert!(!tx.save_conversation(p, 0, &conv, None, NOW).await.unwrap(), "a stale insert loses");
-    assert!(!tx.save_conversation(p, 7, &conv, None, NOW).await.unwrap(), "a stale update loses");
-    assert!(tx.save_conversation(p, 1, &Conversation::default(), None, NOW).await.unwrap());
+    assert!(!tx.save_conversation(&save(p, 0, &conv, None, NOW)).await.unwrap(), "a stale insert loses");
+    assert!(!tx.save_conversation(&save(p, 7, &conv, None, NOW)).await.unwrap(), "a stale update loses");
+    assert!(tx.save_conversation(&save(p, 1, &Conversation::default(), None, NOW)).await.unwrap());
     tx.commit().await.unwrap();
     let back = store.chat_state(p).await.unwrap();
     assert_eq!(back.version, 2);
     assert_eq!(back.conversation, Conversation::default());
     // the transaction-free save follows the same rule
-    assert!(!store.save_conversation(p, 1, &conv, None, NOW).await.unwrap());
-    assert!(store.save_conversation(p, 2, &conv, None, NOW).await.unwrap());
+    assert!(!store.save_conversation(&save(p, 1, &conv, None, NOW)).await.unwrap());
+    assert!(store.save_conversation(&save(p, 2, &conv, None, NOW)).await.unwrap());
     let (found, state) = store.chat_state_of("web", "p").await.unwrap().unwrap();
     assert_eq!((found, state.version, state.conversation), (p, 3, conv));
     assert!(store.chat_state_of("web", "nobody").await.unwrap().is_none());
 });
+
+fn save<'a>(person_id: i64, version: i64, conversation: &'a Conversation, unsent: Option<&'a Unsent>, now: i64) -> ConversationSave<'a> {
+    ConversationSave { person_id, version, conversation, unsent, now }
+}
 
 fn reply(text: &str) -> Rendered {
     Rendered { text: text.into(), buttons: vec![RenderedButton { id: "consent:yes".into(), label: "Onaylıyorum".into() }] }
@@ -196,12 +200,12 @@ on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
     let conv = Conversation::default();
     // Turn 1 (version 1) owes one reply; turn 2 (version 2) is saved before it left.
     let first = Unsent::then(None, None, 1, &[reply("Merhaba İlgaz")]);
-    assert!(store.save_conversation(p, 0, &conv, first.as_ref(), NOW).await.unwrap());
+    assert!(store.save_conversation(&save(p, 0, &conv, first.as_ref(), NOW)).await.unwrap());
     let state = store.chat_state(p).await.unwrap();
     assert_eq!(state.unsent.as_ref().map(|u| store.open_unsent(u).unwrap()), first);
     let both = Unsent::then(first.as_ref(), None, 2, &[reply("Adınız?"), reply("Soyadınız?")]);
     assert_eq!(both.as_ref().unwrap().turns.iter().map(|t| (t.version, t.replies.len())).collect::<Vec<_>>(), [(1, 1), (2, 2)]);
-    assert!(store.save_conversation(p, 1, &conv, both.as_ref(), NOW + 1).await.unwrap());
+    assert!(store.save_conversation(&save(p, 1, &conv, both.as_ref(), NOW + 1)).await.unwrap());
     // Nothing said in a turn adds nothing; nothing owed at all is no record.
     assert_eq!(Unsent::then(both.as_ref(), None, 3, &[]), both);
     assert_eq!(Unsent::then(None, None, 3, &[]), None);
@@ -210,7 +214,7 @@ on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
     assert_eq!(after.turns.iter().map(|t| t.version).collect::<Vec<_>>(), [2, 3]);
     assert_eq!(after.clone().replies().map(|r| r.text).collect::<Vec<_>>(), ["Adınız?", "Soyadınız?", "Ünvanınız?"]);
     assert_eq!(Unsent::then(Some(&after), Some(3), 4, &[]), None);
-    assert!(store.save_conversation(web, 0, &conv, None, NOW).await.unwrap());
+    assert!(store.save_conversation(&save(web, 0, &conv, None, NOW)).await.unwrap());
 
     // After a restart: who is owed what, on which transport (the PII inside stays encrypted).
     let owed = store.owed_replies("telegram").await.unwrap();
@@ -231,7 +235,7 @@ on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
     let mut many = Vec::new();
     for i in 0..450 {
         let q = store.person("telegram", &format!("m{i}"), NOW).await.unwrap();
-        assert!(store.save_conversation(q, 0, &conv, first.as_ref(), NOW).await.unwrap());
+        assert!(store.save_conversation(&save(q, 0, &conv, first.as_ref(), NOW)).await.unwrap());
         many.push((q, 1));
     }
     assert_eq!(store.owed_replies("telegram").await.unwrap().len(), 450);
@@ -330,7 +334,7 @@ async fn a_wrong_key_cannot_read_the_data() {
     let store = Store::connect(&url, Vault::from_master_key(&[1; 32])).await.unwrap();
     let p = store.person("web", "p", NOW).await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    tx.save_conversation(p, 0, &Conversation::default(), None, NOW).await.unwrap();
+    tx.save_conversation(&save(p, 0, &Conversation::default(), None, NOW)).await.unwrap();
     tx.commit().await.unwrap();
     store.close().await;
     let other = Store::connect(&url, Vault::from_master_key(&[2; 32])).await.unwrap();

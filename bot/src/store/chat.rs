@@ -215,45 +215,41 @@ impl Store {
     /// Saves the conversation alone, without a transaction of its own: for a message whose only
     /// effect is the conversation's new state (most messages). Same contract as
     /// [`Tx::save_conversation`].
-    pub async fn save_conversation(
-        &self,
-        person_id: i64,
-        version: i64,
-        conversation: &Conversation,
-        unsent: Option<&Unsent>,
-        now: i64,
-    ) -> Result<bool> {
+    pub async fn save_conversation(&self, save: &ConversationSave<'_>) -> Result<bool> {
         let _turn = self.write_turn().await;
         let mut conn = self.pool.acquire().await?;
-        save_conversation(self, &mut conn, person_id, version, conversation, unsent, now).await
+        save_conversation(self, &mut conn, save).await
     }
+}
+
+/// A conversation's new state, to be saved if nobody changed it since `version` was read.
+#[derive(Clone, Copy, Debug)]
+pub struct ConversationSave<'a> {
+    pub person_id: i64,
+    pub version: i64,
+    pub conversation: &'a Conversation,
+    /// The replies still owed with it (saved as version `version + 1`).
+    pub unsent: Option<&'a Unsent>,
+    pub now: i64,
 }
 
 /// The one statement that saves a conversation (and the replies still owed for it) if its
 /// version is still `version`; the saved version is `version + 1`.
-async fn save_conversation(
-    store: &Store,
-    conn: &mut sqlx::AnyConnection,
-    person_id: i64,
-    version: i64,
-    conversation: &Conversation,
-    unsent: Option<&Unsent>,
-    now: i64,
-) -> Result<bool> {
-    let json = serde_json::to_vec(conversation).map_err(corrupt)?;
+async fn save_conversation(store: &Store, conn: &mut sqlx::AnyConnection, save: &ConversationSave<'_>) -> Result<bool> {
+    let json = serde_json::to_vec(save.conversation).map_err(corrupt)?;
     let sealed = store.vault.encrypt(CONVERSATION, &json);
-    let unsent = match unsent {
+    let unsent = match save.unsent {
         Some(unsent) => Some(store.vault.encrypt(UNSENT, &serde_json::to_vec(unsent).map_err(corrupt)?)),
         None => None,
     };
-    let done = if version == 0 {
+    let done = if save.version == 0 {
         sqlx::query(
             "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES ($1, 1, $2, $3, $4)
              ON CONFLICT (person_id) DO NOTHING",
         )
-        .bind(person_id)
+        .bind(save.person_id)
         .bind(sealed)
-        .bind(now)
+        .bind(save.now)
         .bind(unsent)
         .execute(&mut *conn)
         .await?
@@ -262,10 +258,10 @@ async fn save_conversation(
             "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3, unsent_enc = $5
              WHERE person_id = $1 AND version = $4",
         )
-        .bind(person_id)
+        .bind(save.person_id)
         .bind(sealed)
-        .bind(now)
-        .bind(version)
+        .bind(save.now)
+        .bind(save.version)
         .bind(unsent)
         .execute(&mut *conn)
         .await?
@@ -276,14 +272,7 @@ async fn save_conversation(
 impl Tx<'_> {
     /// Saves the conversation if nobody else changed it since `version` was read; false on a
     /// conflict (the caller reloads and handles the message again).
-    pub async fn save_conversation(
-        &mut self,
-        person_id: i64,
-        version: i64,
-        conversation: &Conversation,
-        unsent: Option<&Unsent>,
-        now: i64,
-    ) -> Result<bool> {
-        save_conversation(self.store, &mut *self.tx, person_id, version, conversation, unsent, now).await
+    pub async fn save_conversation(&mut self, save: &ConversationSave<'_>) -> Result<bool> {
+        save_conversation(self.store, &mut self.tx, save).await
     }
 }

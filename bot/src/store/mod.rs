@@ -28,7 +28,7 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use agents::{AgentRow, Claim, Decided, PairingStatus};
-pub use chat::{ChatState, OwedReplies, OwedTurn, SealedUnsent, Unsent};
+pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
 pub use platforms::FormLinkRefusal;
 pub use outbox::{Claimed, FailedMessage, NewMessage};
 pub use roster::{ImportSummary, day_from_number, day_number};
