@@ -29,12 +29,26 @@ pub fn command(catalog: &Catalog, lang: Lang) -> Command {
                         .conflicts_with_all(["json", "watch"])
                         .help(t("cli-card-sign-test")),
                 )
-                .arg(Arg::new("watch").long("izle").visible_alias("watch").action(ArgAction::SetTrue).conflicts_with("json").help(t("cli-card-watch")))
+                .arg(
+                    Arg::new("watch")
+                        .long("izle")
+                        .visible_alias("watch")
+                        .action(ArgAction::SetTrue)
+                        .conflicts_with("json")
+                        .help(t("cli-card-watch")),
+                )
                 .arg(Arg::new("reader").long("okuyucu").visible_alias("reader").value_name("AD").help(t("cli-card-reader")))
                 .arg(Arg::new("pkcs11").long("pkcs11").value_name("YOL").env("EIMZA_PKCS11_MODULE").help(t("cli-card-pkcs11")))
                 .arg(Arg::new("backend").long("erisim").visible_alias("backend").value_name("YOL").help(t("cli-card-backend")))
                 .arg(Arg::new("tckn").long("tckn").value_name("TCKN").help(t("cli-card-tckn")))
-                .arg(Arg::new("issuer").long("saglayici").visible_alias("issuer").value_name("AD").action(ArgAction::Append).help(t("cli-card-issuer"))),
+                .arg(
+                    Arg::new("issuer")
+                        .long("saglayici")
+                        .visible_alias("issuer")
+                        .value_name("AD")
+                        .action(ArgAction::Append)
+                        .help(t("cli-card-issuer")),
+                ),
         )
         .subcommand(
             Command::new("eslestir")
@@ -55,7 +69,9 @@ pub fn command(catalog: &Catalog, lang: Lang) -> Command {
                 .arg(Arg::new("reader").long("okuyucu").visible_alias("reader").value_name("AD").help(t("cli-card-reader")))
                 .arg(Arg::new("pkcs11").long("pkcs11").value_name("YOL").env("EIMZA_PKCS11_MODULE").help(t("cli-card-pkcs11"))),
         )
-        .subcommand(Command::new("durum").visible_alias("status").about(t("cli-status-about")).disable_help_flag(true).arg(help_arg(catalog, lang)))
+        .subcommand(
+            Command::new("durum").visible_alias("status").about(t("cli-status-about")).disable_help_flag(true).arg(help_arg(catalog, lang)),
+        )
 }
 
 fn help_arg(catalog: &Catalog, lang: Lang) -> Arg {

@@ -23,7 +23,9 @@ pub fn problem(catalog: &Catalog, lang: Lang, problem: &CertProblem) -> String {
     let d = |at: &DateTime<Utc>| Arg::from(date(catalog, lang, *at));
     let args: Vec<(&str, Arg)> = match problem {
         CertProblem::NoIdentityNumber => vec![],
-        CertProblem::WrongPerson { on_card, expected } => vec![("card", Arg::from(on_card.as_str())), ("expected", Arg::from(expected.as_str()))],
+        CertProblem::WrongPerson { on_card, expected } => {
+            vec![("card", Arg::from(on_card.as_str())), ("expected", Arg::from(expected.as_str()))]
+        }
         CertProblem::NotKamuSm { issuer } => vec![("issuer", Arg::from(issuer.as_str()))],
         CertProblem::NotYetValid { from } => vec![("date", d(from))],
         CertProblem::Expired { on } => vec![("date", d(on))],
@@ -64,7 +66,11 @@ pub fn diagnosis(catalog: &Catalog, lang: Lang, d: &Diagnosis) -> String {
                     None => t("diag-reader-empty", &[("name", Arg::from(r.name.as_str()))]),
                     Some(atr) => t(
                         "diag-reader-card",
-                        &[("name", Arg::from(r.name.as_str())), ("atr", Arg::from(atr.as_str())), ("family", Arg::from(family(catalog, lang, r.akis_family)))],
+                        &[
+                            ("name", Arg::from(r.name.as_str())),
+                            ("atr", Arg::from(atr.as_str())),
+                            ("family", Arg::from(family(catalog, lang, r.akis_family))),
+                        ],
                     ),
                 };
                 lines.push(format!("  • {line}"));

@@ -7,9 +7,5 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn istanbul_today(now_ms: i64) -> NaiveDate {
-    chrono_tz::Europe::Istanbul
-        .timestamp_millis_opt(now_ms)
-        .single()
-        .map(|t| t.date_naive())
-        .unwrap_or_default()
+    chrono_tz::Europe::Istanbul.timestamp_millis_opt(now_ms).single().map(|t| t.date_naive()).unwrap_or_default()
 }

@@ -10,7 +10,7 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::domain::EmailDomains;
+use crate::core::domain::EmailDomains;
 
 const DEFAULTS: &str = include_str!("../eimza.default.toml");
 
@@ -32,6 +32,11 @@ pub struct Config {
     pub helpdesk: HelpdeskConfig,
     pub web: WebConfig,
     pub agents: AgentsConfig,
+    /// Messages into a person's own chat outside a reply (reminders, ticket notices, questions
+    /// from a PC asking to pair).
+    pub person_chat: ChatDeliveryConfig,
+    /// Posts in the staff chats.
+    pub staff_chat: ChatDeliveryConfig,
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
     /// Where people reach the web chat; used in links in e-mails.
@@ -135,20 +140,18 @@ pub struct HelpdeskConfig {
     /// Key of the HMAC-SHA256 signature of each webhook call.
     #[serde(default)]
     pub webhook_secret: Option<SecretString>,
+    /// How long one webhook call may take.
+    pub timeout_secs: u64,
+    /// Temporary failures are retried after this, doubling (at most an hour), up to `max_attempts`.
+    pub retry_base_secs: u64,
+    pub max_attempts: u32,
 }
 
-impl HelpdeskConfig {
-    /// The outbox channels a ticket change is forwarded on.
-    pub fn channels(&self) -> Vec<&'static str> {
-        let mut channels = Vec::new();
-        if !self.email.trim().is_empty() {
-            channels.push(crate::store::outbox_kinds::EMAIL);
-        }
-        if !self.webhook_url.trim().is_empty() {
-            channels.push(crate::store::outbox_kinds::WEBHOOK);
-        }
-        channels
-    }
+/// Retries of the messages into people's chats and into the staff chats.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ChatDeliveryConfig {
+    pub retry_base_secs: u64,
+    pub max_attempts: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -247,10 +250,7 @@ impl Config {
                 }
             }
         }
-        figment
-            .merge(Env::prefixed("EIMZA_").ignore(&["CONFIG"]).split("__"))
-            .extract()
-            .map_err(Box::new)
+        figment.merge(Env::prefixed("EIMZA_").ignore(&["CONFIG"]).split("__")).extract().map_err(Box::new)
     }
 
     /// Only the embedded defaults and the given overrides (tests and benchmarks).
@@ -287,11 +287,7 @@ mod tests {
 
     #[test]
     fn overrides_and_secrets_do_not_print() {
-        let c = Config::defaults_with(&[
-            ("database_url", "\"postgres://u@h/db\""),
-            ("data_key", "\"c2VjcmV0\""),
-        ])
-        .unwrap();
+        let c = Config::defaults_with(&[("database_url", "\"postgres://u@h/db\""), ("data_key", "\"c2VjcmV0\"")]).unwrap();
         assert_eq!(c.database_url(), "postgres://u@h/db");
         assert!(!format!("{c:?}").contains("c2VjcmV0"));
     }

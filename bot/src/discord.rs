@@ -1,7 +1,8 @@
 //! The Discord adapter: interactions arrive over HTTP on Discord's Interactions Endpoint
-//! (`POST /discord/interactions`, every request's Ed25519 signature checked; bad or stale ones get
-//! 401); outgoing calls (slash command registration, DMs, follow-ups, the staff channel) go through
-//! serenity's HTTP client. No conversation logic lives here.
+//! (`POST /discord/interactions`, a route this adapter owns and the server merges at start;
+//! every request's Ed25519 signature checked, bad or stale ones get 401) and are read as
+//! serenity's interaction models; outgoing calls (slash command registration, DMs, follow-ups,
+//! the staff channel) go through serenity's HTTP client. No conversation logic lives here.
 //!
 //! Discord has no free text without the gateway, so what the conversation waits for decides the
 //! buttons shown: a form (a modal with the missing fields — the five fit one modal), one typed
@@ -19,45 +20,43 @@ use axum::routing::post;
 use eimza_protocol::Lang;
 use futures_util::future::BoxFuture;
 use secrecy::ExposeSecret;
-use serde_json::{Value, json};
 use serenity::all::{
-    ButtonStyle, ChannelId, CreateActionRow, CreateButton, CreateCommand, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, CreateModal, GuildId, InputTextStyle, MessageId,
-    UserId,
+    ActionRow, ActionRowComponent, ButtonStyle, ChannelId, CommandInteraction, ComponentInteraction, CreateActionRow, CreateButton,
+    CreateCommand, CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateMessage, CreateModal, GuildId, InputTextStyle, Interaction, Member, MessageId, ModalInteraction, User, UserId,
 };
 use serenity::http::{Http, HttpBuilder};
 use serenity::interactions_endpoint::Verifier;
 
 use crate::config::DiscordConfig;
-use crate::conversation::{Expects, Field, Incoming, Input, Transport};
-use crate::delivery::SendError;
-use crate::i18n::{Rendered, RenderedButton};
-use crate::platform::{Messenger, StaffChat, StaffPost};
-use crate::service::ChatService;
-use crate::staff_desk::{self, StaffActor, StaffDesk};
+use crate::core::button::ButtonId;
+use crate::core::conversation::{Expects, Field, Incoming, Input, Transport};
+use crate::delivery::platforms::{Messenger, StaffChat, StaffPost};
+use crate::delivery::{SendError, keep_trying};
+use crate::i18n::{Rendered, RenderedButton, split_at_lines};
+use crate::service::desk::{AnswerTo, StaffActor, StaffDesk};
+use crate::service::{ChatService, ReplyMode};
 
 /// Discord's content limit per message.
 const MAX_CONTENT_CHARS: usize = 2000;
 /// A request older (or newer) than this is refused: a replayed request is no request.
 const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
-/// Interaction types (Discord API).
-const PING: u64 = 1;
-const APPLICATION_COMMAND: u64 = 2;
-const MESSAGE_COMPONENT: u64 = 3;
-const MODAL_SUBMIT: u64 = 5;
-
 /// Slash commands: Turkish name, English name, description id, what the conversation reads.
-const COMMANDS: [(&str, &str, &str, &str); 5] = [
+/// The same set as Telegram's menu, so every command a text names exists here too.
+const COMMANDS: [(&str, &str, &str, &str); 9] = [
     ("yenileme", "renew", "dc-cmd-renew", "/yenileme"),
     ("durum", "status", "dc-cmd-status", "/durum"),
     ("iptal", "cancel", "dc-cmd-cancel", "/iptal"),
     ("yardim", "help", "dc-cmd-help", "/yardim"),
+    ("eslestir", "pair", "dc-cmd-pair", "/eslestir"),
+    ("cihazlar", "devices", "dc-cmd-devices", "/cihazlar"),
     ("sil", "delete", "dc-cmd-delete", "/sil"),
+    ("english", "english", "dc-cmd-english", "/english"),
+    ("turkce", "turkish", "dc-cmd-turkish", "/turkce"),
 ];
 
-const FORM_BUTTON: &str = "dc:form";
-const ANSWER_BUTTON: &str = "dc:answer";
+/// The staff answer form's id: the ticket's id follows it.
 const STAFF_ANSWER_MODAL: &str = "st:answer:";
 
 pub struct Discord {
@@ -76,6 +75,62 @@ struct Origin {
     channel_id: u64,
     in_guild: bool,
     lang: Lang,
+    /// The interaction's id: handled once.
+    interaction_id: String,
+}
+
+impl Origin {
+    fn of(user: &User, member: Option<&Member>, channel: ChannelId, guild: Option<GuildId>, locale: &str, id: String) -> Origin {
+        let user = member.map(|m| &m.user).unwrap_or(user);
+        Origin {
+            user_id: user.id.get().to_string(),
+            display_name: user.global_name.clone().unwrap_or_else(|| user.name.clone()),
+            roles: member.map(|m| m.roles.iter().map(|r| r.get().to_string()).collect()).unwrap_or_default(),
+            channel_id: channel.get(),
+            in_guild: guild.is_some(),
+            lang: if locale.starts_with("en") { Lang::En } else { Lang::Tr },
+            interaction_id: id,
+        }
+    }
+
+    fn command(c: &CommandInteraction) -> Origin {
+        Origin::of(&c.user, c.member.as_deref(), c.channel_id, c.guild_id, &c.locale, c.id.get().to_string())
+    }
+
+    fn component(c: &ComponentInteraction) -> Origin {
+        Origin::of(&c.user, c.member.as_ref(), c.channel_id, c.guild_id, &c.locale, c.id.get().to_string())
+    }
+
+    fn modal(m: &ModalInteraction) -> Origin {
+        Origin::of(&m.user, m.member.as_ref(), m.channel_id, m.guild_id, &m.locale, m.id.get().to_string())
+    }
+
+    fn staff_actor(&self) -> StaffActor {
+        StaffActor {
+            transport: Transport::Discord,
+            user_id: self.user_id.clone(),
+            roles: self.roles.clone(),
+            display_name: self.display_name.clone(),
+        }
+    }
+}
+
+/// What an interaction asks of us, read from serenity's model.
+enum Asked {
+    /// A person's input for the conversation.
+    Input(Input),
+    /// Open the renewal form / the one-answer form.
+    FormModal,
+    AnswerModal,
+    /// Something of the staff channel.
+    Staff(StaffAsk),
+    Unknown,
+}
+
+enum StaffAsk {
+    Button(ButtonId),
+    OpenAnswer(i64),
+    Answer { ticket_id: i64, text: String },
 }
 
 impl Discord {
@@ -112,104 +167,130 @@ impl Discord {
                     .dm_permission(true)
             })
             .collect();
-        let mut delay = std::time::Duration::from_secs(1);
-        loop {
-            let result = if self.config.guild_ids.is_empty() {
-                self.http.create_global_commands(&commands).await.map(|_| ())
-            } else {
-                let mut result = Ok(());
-                for guild in &self.config.guild_ids {
-                    if let Err(e) = GuildId::new(*guild).set_commands(&self.http, commands.clone()).await {
-                        result = Err(e);
-                    }
-                }
-                result
-            };
-            match result {
-                Ok(()) => return tracing::info!("Discord: slash commands registered"),
-                Err(e) => {
-                    tracing::warn!(error = %loggable(&e), "Discord: registering the slash commands failed; will retry");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(std::time::Duration::from_secs(60));
-                }
+        keep_trying("Discord: registering the slash commands", || async {
+            if self.config.guild_ids.is_empty() {
+                return self.http.create_global_commands(&commands).await.map(|_| ()).map_err(|e| loggable(&e));
             }
-        }
+            for guild in &self.config.guild_ids {
+                GuildId::new(*guild).set_commands(&self.http, commands.clone()).await.map_err(|e| loggable(&e))?;
+            }
+            Ok(())
+        })
+        .await;
+        tracing::info!("Discord: slash commands registered");
+    }
+
+    fn is_staff_channel(&self, origin: &Origin) -> bool {
+        self.config.staff_channel_id != 0 && origin.channel_id == self.config.staff_channel_id
     }
 
     /// One verified interaction → the response Discord shows.
-    async fn interaction(&self, body: &Value) -> Value {
-        let kind = body["type"].as_u64().unwrap_or(0);
-        if kind == PING {
-            return json!({ "type": 1 });
-        }
-        let origin = origin(body);
-        let data = &body["data"];
-        let custom_id = data["custom_id"].as_str().unwrap_or_default();
-        let is_staff_place = self.config.staff_channel_id != 0 && origin.channel_id == self.config.staff_channel_id;
-        if custom_id.starts_with("st:") || is_staff_place {
-            return self.staff_interaction(kind, custom_id, data, &origin).await;
-        }
-        let input = match kind {
-            APPLICATION_COMMAND => {
-                let name = data["name"].as_str().unwrap_or_default();
-                match COMMANDS.iter().find(|(tr, en, _, _)| name == *tr || name == *en) {
-                    Some((_, _, _, text)) => Input::Text((*text).to_owned()),
-                    None => return self.plain(&origin, "dc-unknown", true),
-                }
+    async fn interaction(&self, interaction: &Interaction) -> CreateInteractionResponse {
+        let (origin, asked, token) = match interaction {
+            Interaction::Ping(_) => return CreateInteractionResponse::Pong,
+            Interaction::Command(c) => (Origin::command(c), self.read_command(c), c.token.clone()),
+            Interaction::Component(c) => {
+                let origin = Origin::component(c);
+                let asked = self.read_component(c, &origin);
+                (origin, asked, c.token.clone())
             }
-            MESSAGE_COMPONENT if custom_id == FORM_BUTTON => return self.form_modal(&origin).await,
-            MESSAGE_COMPONENT if custom_id == ANSWER_BUTTON => return answer_modal(&origin, self, ANSWER_BUTTON, "dc-answer-title"),
-            MESSAGE_COMPONENT => Input::Button(custom_id.to_owned()),
-            MODAL_SUBMIT if custom_id == ANSWER_BUTTON => Input::Text(modal_value(data, "answer").unwrap_or_default()),
-            MODAL_SUBMIT if custom_id == FORM_BUTTON => {
-                Input::Fields(Field::ORDER.into_iter().filter_map(|f| modal_value(data, f.code()).map(|v| (f, v))).collect())
+            Interaction::Modal(m) => {
+                let origin = Origin::modal(m);
+                let asked = self.read_modal(m, &origin);
+                (origin, asked, m.token.clone())
             }
-            _ => return self.plain(&origin, "dc-unknown", true),
+            _ => return self.plain(Lang::Tr, "dc-unknown", true),
         };
+        match asked {
+            Asked::Unknown => self.plain(origin.lang, "dc-unknown", true),
+            Asked::FormModal => self.form_modal(&origin).await,
+            Asked::AnswerModal => answer_modal(self, &origin, &ButtonId::DiscordAnswer.encode(), "dc-answer-title"),
+            Asked::Staff(ask) => self.staff_interaction(ask, &origin).await,
+            Asked::Input(input) => self.converse(input, &origin, token).await,
+        }
+    }
+
+    fn read_command(&self, c: &CommandInteraction) -> Asked {
+        match COMMANDS.iter().find(|(tr, en, _, _)| c.data.name == *tr || c.data.name == *en) {
+            Some((_, _, _, text)) => Asked::Input(Input::Text((*text).to_owned())),
+            None => Asked::Unknown,
+        }
+    }
+
+    fn read_component(&self, c: &ComponentInteraction, origin: &Origin) -> Asked {
+        let button = ButtonId::parse(&c.data.custom_id);
+        match button {
+            Some(ButtonId::StaffReply(ticket)) => Asked::Staff(StaffAsk::OpenAnswer(ticket)),
+            Some(b) if b.is_staff() => Asked::Staff(StaffAsk::Button(b)),
+            // Only the desk's own buttons work in the staff channel.
+            _ if self.is_staff_channel(origin) => Asked::Unknown,
+            Some(ButtonId::DiscordForm) => Asked::FormModal,
+            Some(ButtonId::DiscordAnswer) => Asked::AnswerModal,
+            Some(b) => Asked::Input(Input::Button(b)),
+            None => Asked::Input(Input::UnknownButton),
+        }
+    }
+
+    fn read_modal(&self, m: &ModalInteraction, origin: &Origin) -> Asked {
+        let id = m.data.custom_id.as_str();
+        if let Some(ticket) = id.strip_prefix(STAFF_ANSWER_MODAL).and_then(|t| t.parse().ok()) {
+            return Asked::Staff(StaffAsk::Answer {
+                ticket_id: ticket,
+                text: modal_value(&m.data.components, "answer").unwrap_or_default(),
+            });
+        }
+        if self.is_staff_channel(origin) {
+            return Asked::Unknown;
+        }
+        match ButtonId::parse(id) {
+            Some(ButtonId::DiscordAnswer) => Asked::Input(Input::Text(modal_value(&m.data.components, "answer").unwrap_or_default())),
+            Some(ButtonId::DiscordForm) => Asked::Input(Input::Fields(
+                Field::ORDER.into_iter().filter_map(|f| modal_value(&m.data.components, f.code()).map(|v| (f, v))).collect(),
+            )),
+            _ => Asked::Unknown,
+        }
+    }
+
+    /// A person's turn: the replies as the response, with the button that opens the form the
+    /// conversation waits for.
+    async fn converse(&self, input: Input, origin: &Origin, token: String) -> CreateInteractionResponse {
         let incoming = Incoming {
             transport: Transport::Discord,
             user_id: origin.user_id.clone(),
             input,
             lang_hint: Some(origin.lang),
-            update_id: body["id"].as_str().map(str::to_owned),
+            update_id: Some(origin.interaction_id.clone()),
             // Nothing a person types into a slash command or a modal stays in the channel.
             can_delete: true,
         };
-        match self.service.handle(&incoming).await {
-            Ok(handled) if handled.duplicate => json!({ "type": 6 }),
+        match self.service.handle(&incoming, ReplyMode::Immediate).await {
+            Ok(handled) if handled.duplicate => CreateInteractionResponse::Acknowledge,
             Ok(handled) => {
                 let mut message = join(&handled.replies);
-                let texts = self.service.texts();
                 let extra = match &handled.expects {
-                    Expects::Fields(fields) if !fields.is_empty() => Some((FORM_BUTTON, "dc-fill-form")),
-                    Expects::Text => Some((ANSWER_BUTTON, "dc-answer")),
+                    Expects::Fields(fields) if !fields.is_empty() => Some((ButtonId::DiscordForm, "dc-fill-form")),
+                    Expects::Text => Some((ButtonId::DiscordAnswer, "dc-answer")),
                     _ => None,
                 };
                 if let Some((id, label)) = extra {
-                    message.buttons.push(RenderedButton { id: id.to_owned(), label: texts.get(handled.lang, label) });
+                    message.buttons.push(RenderedButton { id: id.encode(), label: self.service.texts().get(handled.lang, label) });
                 }
-                let ephemeral = origin.in_guild || handled.mistake;
-                self.respond(body, message, ephemeral)
+                self.respond(token, message, origin.in_guild || handled.mistake)
             }
             Err(e) => {
                 tracing::error!(error = %e, "Discord: handling an interaction failed");
-                let apology = self.service.apology(origin.lang);
-                self.respond(body, apology, true)
+                self.respond(token, self.service.apology(origin.lang), true)
             }
         }
     }
 
     /// The response for a message; what does not fit in 2,000 characters follows as follow-ups.
-    fn respond(&self, body: &Value, message: Rendered, ephemeral: bool) -> Value {
-        let mut parts = split(&message.text, MAX_CONTENT_CHARS);
+    fn respond(&self, token: String, message: Rendered, ephemeral: bool) -> CreateInteractionResponse {
+        let mut parts = split_at_lines(&message.text, MAX_CONTENT_CHARS);
         let first = parts.remove(0);
         let rows = action_rows(if parts.is_empty() { &message.buttons } else { &[] });
-        let mut reply = CreateInteractionResponseMessage::new().content(first).components(rows).ephemeral(ephemeral);
-        if parts.is_empty() && message.buttons.is_empty() {
-            reply = reply.components(vec![]);
-        }
+        let reply = CreateInteractionResponseMessage::new().content(first).components(rows).ephemeral(ephemeral);
         if !parts.is_empty() {
-            let token = body["token"].as_str().unwrap_or_default().to_owned();
             let http = self.http.clone();
             let buttons = message.buttons.clone();
             tokio::spawn(async move {
@@ -223,17 +304,16 @@ impl Discord {
                 }
             });
         }
-        serde_json::to_value(CreateInteractionResponse::Message(reply)).unwrap_or(json!({ "type": 4, "data": { "content": "…" } }))
+        CreateInteractionResponse::Message(reply)
     }
 
-    fn plain(&self, origin: &Origin, id: &str, ephemeral: bool) -> Value {
-        let text = self.service.texts().get(origin.lang, id);
-        let reply = CreateInteractionResponseMessage::new().content(text).ephemeral(ephemeral);
-        serde_json::to_value(CreateInteractionResponse::Message(reply)).unwrap_or_default()
+    fn plain(&self, lang: Lang, id: &str, ephemeral: bool) -> CreateInteractionResponse {
+        let text = self.service.texts().get(lang, id);
+        CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content(text).ephemeral(ephemeral))
     }
 
     /// The renewal form as a modal: the fields still missing that the chat may ask.
-    async fn form_modal(&self, origin: &Origin) -> Value {
+    async fn form_modal(&self, origin: &Origin) -> CreateInteractionResponse {
         let via_web = self.service.settings().web_form.contains(&Transport::Discord);
         let fields: Vec<Field> = Field::ORDER.into_iter().filter(|f| !(via_web && f.is_sensitive())).collect();
         let texts = self.service.texts();
@@ -252,39 +332,36 @@ impl Discord {
                 CreateActionRow::InputText(input)
             })
             .collect();
-        let modal = CreateModal::new(FORM_BUTTON, texts.get(origin.lang, "dc-form-title")).components(rows);
-        serde_json::to_value(CreateInteractionResponse::Modal(modal)).unwrap_or_default()
+        CreateInteractionResponse::Modal(
+            CreateModal::new(ButtonId::DiscordForm.encode(), texts.get(origin.lang, "dc-form-title")).components(rows),
+        )
     }
 
     // -----------------------------------------------------------------------------------------
     // the staff channel
 
-    async fn staff_interaction(&self, kind: u64, custom_id: &str, data: &Value, origin: &Origin) -> Value {
-        let actor = StaffActor {
-            transport: Transport::Discord,
-            user_id: origin.user_id.clone(),
-            roles: origin.roles.clone(),
-            display_name: origin.display_name.clone(),
-        };
-        let allowed = self.desk.roster().may_act(&actor);
-        let shown = match (kind, staff_desk::parse_reply_button(custom_id)) {
-            (MESSAGE_COMPONENT, Some(ticket)) if allowed => {
-                return answer_modal(origin, self, &format!("{STAFF_ANSWER_MODAL}{ticket}"), "dc-staff-answer-title");
+    async fn staff_interaction(&self, ask: StaffAsk, origin: &Origin) -> CreateInteractionResponse {
+        let actor = origin.staff_actor();
+        let update = Some(origin.interaction_id.as_str());
+        let answer = match ask {
+            StaffAsk::OpenAnswer(ticket) if self.desk.roster().may_act(&actor) => {
+                return answer_modal(self, origin, &format!("{STAFF_ANSWER_MODAL}{ticket}"), "dc-staff-answer-title");
             }
-            (MODAL_SUBMIT, _) if custom_id.starts_with(STAFF_ANSWER_MODAL) => {
-                let ticket = custom_id[STAFF_ANSWER_MODAL.len()..].parse().unwrap_or(0);
-                self.desk.answer(&actor, ticket, &modal_value(data, "answer").unwrap_or_default()).await
-            }
-            (MESSAGE_COMPONENT, _) if StaffDesk::is_staff_button(custom_id) => self.desk.act(&actor, custom_id).await,
-            _ => Ok(Rendered { text: self.service.texts().get(Lang::Tr, "dc-guild-only"), buttons: vec![] }),
+            StaffAsk::OpenAnswer(ticket) => self.desk.answer(&actor, &AnswerTo::Ticket(ticket), "", update).await,
+            StaffAsk::Answer { ticket_id, text } => self.desk.answer(&actor, &AnswerTo::Ticket(ticket_id), &text, update).await,
+            StaffAsk::Button(button) => self.desk.act(&actor, &button, update).await,
         };
-        let shown = shown.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "Discord: a staff action failed");
-            self.service.apology(Lang::Tr)
-        });
-        // A refusal is for the presser only; what staff did the channel sees.
-        let reply = CreateInteractionResponseMessage::new().content(shown.text).ephemeral(!allowed);
-        serde_json::to_value(CreateInteractionResponse::Message(reply)).unwrap_or_default()
+        match answer {
+            // A refusal is for the presser only; what staff did the channel sees.
+            Ok(Some(answer)) => CreateInteractionResponse::Message(
+                CreateInteractionResponseMessage::new().content(answer.shown.text).ephemeral(!answer.allowed),
+            ),
+            Ok(None) => CreateInteractionResponse::Acknowledge,
+            Err(e) => {
+                tracing::error!(error = %e, "Discord: a staff action failed");
+                self.plain(Lang::Tr, "internal-error", true)
+            }
+        }
     }
 
     async fn dm_channel(&self, user_id: &str) -> Result<ChannelId, SendError> {
@@ -294,11 +371,12 @@ impl Discord {
     }
 
     async fn send_to(&self, channel: ChannelId, message: &Rendered, reply_to: Option<MessageId>) -> Result<MessageId, SendError> {
-        let parts = split(&message.text, MAX_CONTENT_CHARS);
+        let parts = split_at_lines(&message.text, MAX_CONTENT_CHARS);
         let last = parts.len() - 1;
         let mut id = None;
         for (i, part) in parts.into_iter().enumerate() {
-            let mut create = CreateMessage::new().content(part);
+            // Staff posts carry applicants' words: nobody is pinged by them.
+            let mut create = CreateMessage::new().content(part).allowed_mentions(serenity::all::CreateAllowedMentions::new());
             if i == last {
                 create = create.components(action_rows(&message.buttons));
             }
@@ -311,41 +389,20 @@ impl Discord {
     }
 }
 
-fn answer_modal(origin: &Origin, discord: &Discord, custom_id: &str, title_id: &str) -> Value {
+fn answer_modal(discord: &Discord, origin: &Origin, custom_id: &str, title_id: &str) -> CreateInteractionResponse {
     let texts = discord.service.texts();
     let input = CreateInputText::new(InputTextStyle::Paragraph, texts.get(origin.lang, "dc-answer-label"), "answer").max_length(1500);
-    let modal = CreateModal::new(custom_id, texts.get(origin.lang, title_id)).components(vec![CreateActionRow::InputText(input)]);
-    serde_json::to_value(CreateInteractionResponse::Modal(modal)).unwrap_or_default()
-}
-
-fn origin(body: &Value) -> Origin {
-    let member = &body["member"];
-    let user = if member.is_object() { &member["user"] } else { &body["user"] };
-    let display_name = user["global_name"].as_str().or(user["username"].as_str()).unwrap_or("?").to_owned();
-    let roles = member["roles"].as_array().map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default();
-    let channel_id = body["channel_id"].as_str().or(body["channel"]["id"].as_str()).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let lang = match body["locale"].as_str() {
-        Some(l) if l.starts_with("en") => Lang::En,
-        _ => Lang::Tr,
-    };
-    Origin {
-        user_id: user["id"].as_str().unwrap_or_default().to_owned(),
-        display_name,
-        roles,
-        channel_id,
-        in_guild: body["guild_id"].is_string(),
-        lang,
-    }
+    CreateInteractionResponse::Modal(
+        CreateModal::new(custom_id, texts.get(origin.lang, title_id)).components(vec![CreateActionRow::InputText(input)]),
+    )
 }
 
 /// The value of a modal's text input by its custom id.
-fn modal_value(data: &Value, id: &str) -> Option<String> {
-    data["components"]
-        .as_array()?
-        .iter()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .find(|c| c["custom_id"] == id)
-        .and_then(|c| c["value"].as_str().map(str::to_owned))
+fn modal_value(rows: &[ActionRow], id: &str) -> Option<String> {
+    rows.iter().flat_map(|row| &row.components).find_map(|c| match c {
+        ActionRowComponent::InputText(input) if input.custom_id == id => input.value.clone(),
+        _ => None,
+    })
 }
 
 /// Several replies of one turn as one Discord message: the texts in order, all buttons.
@@ -353,6 +410,7 @@ fn join(replies: &[Rendered]) -> Rendered {
     Rendered {
         text: replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n\n"),
         buttons: replies.iter().flat_map(|r| r.buttons.clone()).collect(),
+        pin_warning: None,
     }
 }
 
@@ -363,33 +421,17 @@ fn action_rows(buttons: &[RenderedButton]) -> Vec<CreateActionRow> {
         .filter(|b| b.id.len() <= 100)
         .take(25)
         .map(|b| {
-            let style = if b.id.starts_with("dc:") { ButtonStyle::Success } else { ButtonStyle::Primary };
+            let style = if matches!(ButtonId::parse(&b.id), Some(ButtonId::DiscordForm | ButtonId::DiscordAnswer)) {
+                ButtonStyle::Success
+            } else {
+                ButtonStyle::Primary
+            };
             CreateButton::new(b.id.clone()).label(b.label.chars().take(80).collect::<String>()).style(style)
         })
         .collect::<Vec<_>>()
         .chunks(5)
         .map(|row| CreateActionRow::Buttons(row.to_vec()))
         .collect()
-}
-
-fn split(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    for line in text.split_inclusive('\n') {
-        for c in line.chars() {
-            if current.chars().count() >= max {
-                parts.push(std::mem::take(&mut current));
-            }
-            current.push(c);
-        }
-        if current.chars().count() > max * 9 / 10 {
-            parts.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() || parts.is_empty() {
-        parts.push(current);
-    }
-    parts
 }
 
 fn parse_public_key(hex: &str) -> Option<[u8; 32]> {
@@ -416,7 +458,9 @@ fn loggable(e: &serenity::Error) -> String {
 fn send_error(e: serenity::Error) -> SendError {
     let shown = loggable(&e);
     match &e {
-        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) if r.status_code.is_client_error() && r.status_code.as_u16() != 429 => {
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))
+            if r.status_code.is_client_error() && r.status_code.as_u16() != 429 =>
+        {
             SendError::Permanent(shown)
         }
         _ => SendError::Temporary(shown),
@@ -424,7 +468,7 @@ fn send_error(e: serenity::Error) -> SendError {
 }
 
 /// Discord's call: the signature over timestamp + body must verify with the application's key,
-/// and the timestamp must be recent.
+/// and the timestamp must be recent; then the body must be an interaction.
 async fn interactions(State(discord): State<Arc<Discord>>, headers: HeaderMap, body: Bytes) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let (signature, timestamp) = (header("x-signature-ed25519"), header("x-signature-timestamp"));
@@ -432,10 +476,14 @@ async fn interactions(State(discord): State<Arc<Discord>>, headers: HeaderMap, b
     if !fresh || discord.verifier.verify(&signature, &timestamp, &body).is_err() {
         return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
     }
-    let Ok(value) = serde_json::from_slice::<Value>(&body) else {
-        return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+    let interaction = match serde_json::from_slice::<Interaction>(&body) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::info!(error = %e, "Discord: a signed request that is no interaction we can read");
+            return (StatusCode::BAD_REQUEST, "not an interaction").into_response();
+        }
     };
-    axum::Json(discord.interaction(&value).await).into_response()
+    axum::Json(discord.interaction(&interaction).await).into_response()
 }
 
 impl Messenger for Discord {
@@ -454,7 +502,7 @@ impl StaffChat for Discord {
             // Discord cannot read replies without the gateway: an "Answer" button opens a form.
             let mut message = post.message.clone();
             let label = self.service.texts().get(Lang::Tr, "btn-staff-answer");
-            message.buttons.push(RenderedButton { id: staff_desk::reply_button_id(post.ticket_id), label });
+            message.buttons.push(RenderedButton { id: ButtonId::StaffReply(post.ticket_id).encode(), label });
             let reply_to = post.reply_to.as_ref().and_then(|(_, m)| m.parse::<u64>().ok()).filter(|m| *m != 0).map(MessageId::new);
             let id = self.send_to(channel, &message, reply_to).await?;
             Ok((channel.get().to_string(), id.get().to_string()))
@@ -475,20 +523,18 @@ mod tests {
 
     #[test]
     fn modal_values_are_found_by_id() {
-        let data = json!({ "components": [
+        let rows: Vec<ActionRow> = serde_json::from_value(serde_json::json!([
             { "type": 1, "components": [{ "type": 4, "custom_id": "name", "value": "Ilgaz Işık" }] },
             { "type": 1, "components": [{ "type": 4, "custom_id": "email", "value": "x@kurum.gov.tr" }] },
-        ]});
-        assert_eq!(modal_value(&data, "name").as_deref(), Some("Ilgaz Işık"));
-        assert_eq!(modal_value(&data, "tckn"), None);
-        assert_eq!(modal_value(&json!({}), "name"), None);
+        ]))
+        .unwrap();
+        assert_eq!(modal_value(&rows, "name").as_deref(), Some("Ilgaz Işık"));
+        assert_eq!(modal_value(&rows, "tckn"), None);
+        assert_eq!(modal_value(&[], "name"), None);
     }
 
     #[test]
-    fn long_texts_and_many_buttons_fit_discord() {
-        let parts = split(&"ğ".repeat(4500), 2000);
-        assert!(parts.iter().all(|p| p.chars().count() <= 2000));
-        assert_eq!(parts.concat(), "ğ".repeat(4500));
+    fn many_buttons_fit_discord() {
         let buttons: Vec<RenderedButton> = (0..7).map(|i| RenderedButton { id: format!("b{i}"), label: "x".into() }).collect();
         assert_eq!(action_rows(&buttons).len(), 2);
     }

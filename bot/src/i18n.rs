@@ -4,28 +4,14 @@
 
 use std::path::Path;
 
+use crate::core::conversation::{Label, Msg, PIN_WARNING, Reply, Value};
+pub use crate::core::outbound::{Rendered, RenderedButton};
 use chrono::{Datelike, TimeZone, Timelike};
 use eimza_protocol::i18n::{FILES, Source};
 use eimza_protocol::{Arg, Catalog, Lang};
-use serde::{Deserialize, Serialize};
-
-use crate::conversation::{Label, Msg, Reply, Value};
 
 pub struct Texts {
     catalog: Catalog,
-}
-
-/// A reply as a transport shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Rendered {
-    pub text: String,
-    pub buttons: Vec<RenderedButton>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RenderedButton {
-    pub id: String,
-    pub label: String,
 }
 
 impl Texts {
@@ -98,13 +84,15 @@ impl Texts {
                 .buttons
                 .iter()
                 .map(|b| RenderedButton {
-                    id: b.id.clone(),
+                    id: b.id.encode(),
                     label: match &b.label {
                         Label::Msg(m) => self.msg(lang, m),
                         Label::Verbatim(s) => s.clone(),
                     },
                 })
                 .collect(),
+            // The engine's warning about a PIN typed into the chat (`ActionResult::MessageDeleted`).
+            pin_warning: reply.parts.iter().any(|m| m.id == PIN_WARNING).then_some(lang),
         }
     }
 
@@ -138,7 +126,7 @@ pub fn number(lang: Lang, n: i64) -> String {
     };
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -146,9 +134,64 @@ pub fn number(lang: Lang, n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// Splits a message at line ends so that no part is longer than `max` characters (a platform's
+/// limit: Telegram 4,096, Discord 2,000); a line longer than that is cut. Nothing is lost.
+pub fn split_at_lines(text: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for line in text.split_inclusive('\n') {
+        let mut line = line;
+        while line.chars().count() > max {
+            let cut = line.char_indices().nth(max).map(|(i, _)| i).unwrap_or(line.len());
+            if !current.is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            parts.push(line[..cut].to_owned());
+            line = &line[cut..];
+        }
+        if current.chars().count() + line.chars().count() > max {
+            parts.push(std::mem::take(&mut current));
+        }
+        current.push_str(line);
+    }
+    if !current.trim().is_empty() || parts.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Minimal HTML escaping for text and attribute values (our pages and the e-mails' HTML part).
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_texts_split_at_line_ends() {
+        let text = (0..300).map(|i| format!("{i:03} satır İı\n")).collect::<String>();
+        let parts = split_at_lines(&text, 1000);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|p| p.chars().count() <= 1000));
+        assert_eq!(parts.concat(), text, "nothing is lost");
+        let one = "ş".repeat(2500);
+        let parts = split_at_lines(&one, 1000);
+        assert_eq!(parts.iter().map(|p| p.chars().count()).collect::<Vec<_>>(), vec![1000, 1000, 500]);
+        assert_eq!(split_at_lines("kısa", 1000), vec!["kısa".to_owned()]);
+    }
 
     #[test]
     fn dates_in_istanbul_time_with_turkish_month_names() {
@@ -164,9 +207,7 @@ mod tests {
     #[test]
     fn nested_messages_render_in_the_same_language() {
         let t = Texts::embedded();
-        let m = Msg::new("already-open")
-            .with("ticket", "EIMZA-2026-000001")
-            .with("state", Msg::new("state-submitted"));
+        let m = Msg::new("already-open").with("ticket", "EIMZA-2026-000001").with("state", Msg::new("state-submitted"));
         assert!(t.msg(Lang::Tr, &m).contains("(Başvuru alındı)"));
         assert!(t.msg(Lang::En, &m).contains("(Request received)"));
     }

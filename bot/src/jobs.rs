@@ -31,16 +31,6 @@ pub async fn purge_once(store: &Store, retention_days: u32, now: i64) -> Result<
     Ok(purged)
 }
 
-/// Delivers messages queued for people's chats (reminders), checking every second.
-pub async fn chat_outbox_loop(service: std::sync::Arc<crate::service::ChatService>) {
-    loop {
-        if let Err(e) = service.deliver_chat_outbox().await {
-            tracing::error!(error = %e, "chat outbox delivery failed; will retry");
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
 pub async fn reminder_loop(store: Store, config: RemindersConfig) {
     let mut tick = tokio::time::interval(Duration::from_secs(config.interval_secs.max(1)));
     loop {
@@ -76,7 +66,13 @@ mod tests {
     use super::*;
 
     fn config() -> RemindersConfig {
-        RemindersConfig { offsets: vec![40, 30, 14, 7, 3, 1], office_start_hour: 9, office_end_hour: 17, weekdays_only: true, interval_secs: 600 }
+        RemindersConfig {
+            offsets: vec![40, 30, 14, 7, 3, 1],
+            office_start_hour: 9,
+            office_end_hour: 17,
+            weekdays_only: true,
+            interval_secs: 600,
+        }
     }
 
     #[test]

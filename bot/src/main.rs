@@ -56,9 +56,7 @@ fn parse_args() -> Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
     let args = parse_args();
     let config = Config::load(args.config.as_deref()).context("reading the configuration")?;
     match args.command {
@@ -95,11 +93,7 @@ async fn import_roster(config: &Config, file: &std::path::Path) -> anyhow::Resul
         texts.with(
             lang,
             "roster-imported",
-            &[
-                ("count", entries.len().into()),
-                ("added", summary.added.into()),
-                ("updated", summary.updated.into()),
-            ]
+            &[("count", entries.len().into()), ("added", summary.added.into()), ("updated", summary.updated.into()),]
         )
     );
     Ok(())

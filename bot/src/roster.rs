@@ -10,8 +10,8 @@
 use chrono::NaiveDate;
 use eimza_protocol::turkish;
 
-use crate::conversation::Msg;
-use crate::domain::{EmailDomains, FullName, KurumEmail, Tckn, Title, parse_day};
+use crate::core::conversation::Msg;
+use crate::core::domain::{EmailDomains, FullName, KurumEmail, Tckn, Title, parse_day};
 
 /// One person of the roster.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,11 +99,8 @@ pub fn parse(bytes: &[u8], domains: &EmailDomains, titles: &[String]) -> Result<
     let Some(header_line) = text.lines().find(|l| !l.trim().is_empty()) else {
         return Err(RosterError::Empty);
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter(header_line))
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter(header_line)).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let header = reader.headers().map_err(|_| RosterError::Empty)?.clone();
     let keys: Vec<String> = header.iter().map(turkish::words_key).collect();
     let position = |c: Column| keys.iter().position(|k| c.names().contains(&k.as_str()));
@@ -132,11 +129,11 @@ pub fn parse(bytes: &[u8], domains: &EmailDomains, titles: &[String]) -> Result<
         let title = Title::parse(cell(title_at), titles).map_err(|e| problem(Column::Title, Msg::from_error(&e))).ok();
         let email = KurumEmail::parse(cell(email_at), domains).map_err(|e| problem(Column::Email, Msg::from_error(&e))).ok();
         let expires = parse_day(cell(expires_at)).map_err(|e| problem(Column::Expires, Msg::from_error(&e))).ok();
-        if let Some(t) = &tckn {
-            if let Some(first) = seen.insert(t.as_str().to_owned(), line) {
-                problem(Column::Tckn, Msg::new("roster-err-duplicate").with("line", first));
-                continue;
-            }
+        if let Some(t) = &tckn
+            && let Some(first) = seen.insert(t.as_str().to_owned(), line)
+        {
+            problem(Column::Tckn, Msg::new("roster-err-duplicate").with("line", first));
+            continue;
         }
         if let (Some(tckn), Some(name), Some(title), Some(email), Some(expires)) = (tckn, name, title, email, expires) {
             entries.push(RosterEntry { tckn, name, title, email, expires });

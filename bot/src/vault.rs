@@ -100,9 +100,7 @@ impl Vault {
             return Err(VaultError::Decrypt);
         }
         let (nonce, ciphertext) = sealed[1..].split_at(NONCE_LEN);
-        self.aead
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: purpose.as_bytes() })
-            .map_err(|_| VaultError::Decrypt)
+        self.aead.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: purpose.as_bytes() }).map_err(|_| VaultError::Decrypt)
     }
 
     pub fn encrypt_str(&self, purpose: &str, plaintext: &str) -> Vec<u8> {
@@ -124,6 +122,25 @@ impl Vault {
 }
 
 /// Writes a file only its owner can read.
+/// 256 random bits, URL-safe base64: tokens, poll secrets, nonces, one-time links.
+pub fn random_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A one-time value of 256 random bits as an [`Id`](eimza_protocol::wire::Id) (web-eid's rule
+/// for challenge nonces).
+pub fn random_nonce() -> eimza_protocol::wire::Id {
+    eimza_protocol::wire::Id::new(&random_secret()).unwrap_or_else(|| unreachable!("43 base64url characters make an id"))
+}
+
+/// A random identifier with a readable prefix (`a-…` agents, `w-…` work items, `p-…` pairing
+/// requests): 132 random bits.
+pub fn random_id(prefix: &str) -> eimza_protocol::wire::Id {
+    let id = format!("{prefix}-{}", &random_secret()[..22]);
+    eimza_protocol::wire::Id::new(&id).unwrap_or_else(|| unreachable!("a prefix and base64url make an id"))
+}
+
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();

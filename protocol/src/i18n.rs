@@ -32,12 +32,7 @@ impl Lang {
 
     /// "tr", "tr-TR", "en_US.UTF-8", "EN" … → a language we speak, if any.
     pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag
-            .trim()
-            .split(['-', '_', '.', ';'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let primary = tag.trim().split(['-', '_', '.', ';']).next().unwrap_or("").to_ascii_lowercase();
         match primary.as_str() {
             "tr" => Some(Lang::Tr),
             "en" => Some(Lang::En),
@@ -52,14 +47,11 @@ impl Lang {
         for part in header.split(',') {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("");
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if let Some(lang) = Lang::from_tag(tag) {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, lang));
-                }
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+            if let Some(lang) = Lang::from_tag(tag)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
             }
         }
         best.map(|(_, l)| l).unwrap_or_default()
@@ -162,12 +154,10 @@ impl Catalog {
         let mut en = new_bundle(Lang::En);
         let (mut has_tr, mut has_en) = (false, false);
         for source in sources {
-            let resource = FluentResource::try_new(source.text).map_err(|(_, errors)| {
-                CatalogError::Syntax {
-                    lang: source.lang,
-                    file: source.file.clone(),
-                    errors: format!("{errors:?}"),
-                }
+            let resource = FluentResource::try_new(source.text).map_err(|(_, errors)| CatalogError::Syntax {
+                lang: source.lang,
+                file: source.file.clone(),
+                errors: format!("{errors:?}"),
             })?;
             let bundle = match source.lang {
                 Lang::Tr => {
@@ -235,9 +225,7 @@ impl Catalog {
             let bundle = self.bundle(lang);
             if let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) {
                 let mut errors = Vec::new();
-                return bundle
-                    .format_pattern(pattern, fluent_args.as_ref(), &mut errors)
-                    .into_owned();
+                return bundle.format_pattern(pattern, fluent_args.as_ref(), &mut errors).into_owned();
             }
         }
         id.to_owned()
@@ -254,11 +242,7 @@ fn new_bundle(lang: Lang) -> FluentBundle<FluentResource> {
 }
 
 pub fn embedded_sources() -> impl Iterator<Item = Source> {
-    EMBEDDED.iter().map(|(lang, file, text)| Source {
-        lang: *lang,
-        file: (*file).to_owned(),
-        text: (*text).to_owned(),
-    })
+    EMBEDDED.iter().map(|(lang, file, text)| Source { lang: *lang, file: (*file).to_owned(), text: (*text).to_owned() })
 }
 
 #[cfg(test)]

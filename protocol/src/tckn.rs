@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// TC Kimlik No: 11 digits, the first not 0, two check digits.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -25,10 +26,7 @@ pub enum TcknError {
 impl Tckn {
     /// Parses what a person typed; spaces, dashes and dots between digit groups are tolerated.
     pub fn parse(input: &str) -> Result<Tckn, TcknError> {
-        let digits: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '.' | '\u{a0}' | '\t'))
-            .collect();
+        let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '\u{a0}' | '\t')).collect();
         if digits.is_empty() {
             return Err(TcknError::Empty);
         }
@@ -67,6 +65,23 @@ impl Tckn {
 impl fmt::Debug for Tckn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tckn({})", self.masked())
+    }
+}
+
+impl Serialize for Tckn {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// A number from the wire or the store is checked (digits, check digits) before it is used.
+impl<'de> Deserialize<'de> for Tckn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Tckn, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match Tckn::parse(&text) {
+            Ok(t) if t.0 == text => Ok(t),
+            _ => Err(serde::de::Error::custom("not a TC Kimlik No")),
+        }
     }
 }
 

@@ -108,9 +108,7 @@ fn turkish_and_english_have_the_same_messages_and_variables() {
     for (id, vars) in &tr {
         match en.get(id) {
             None => problems.push(format!("en lacks {id}")),
-            Some(en_vars) if en_vars != vars => {
-                problems.push(format!("{id}: tr uses {vars:?}, en uses {en_vars:?}"))
-            }
+            Some(en_vars) if en_vars != vars => problems.push(format!("{id}: tr uses {vars:?}, en uses {en_vars:?}")),
             Some(_) => {}
         }
     }

@@ -204,24 +204,33 @@ impl DiscordApi {
             inner.next_id += 1;
             inner.next_id
         };
+        // As Discord documents the interaction object (what serenity's models read).
         let mut v = json!({
             "id": id.to_string(), "application_id": APPLICATION_ID.to_string(), "type": kind,
             "token": format!("itoken-{id}"), "version": 1, "data": data,
+            "app_permissions": "0", "entitlements": [], "attachment_size_limit": 10_485_760,
+            "authorizing_integration_owners": { "0": GUILD_ID.to_string() },
         });
         match who {
             Who::Dm { user, locale } => {
-                v["user"] = json!({ "id": user.to_string(), "username": "ilgaz", "global_name": "Ilgaz Işık", "discriminator": "0" });
+                v["user"] = json!({ "id": user.to_string(), "username": "ilgaz", "global_name": "Ilgaz Işık", "discriminator": "0", "avatar": null });
                 v["channel_id"] = json!(format!("9{user}"));
+                v["channel"] = json!({ "id": format!("9{user}"), "type": 1 });
                 v["locale"] = json!(locale);
+                v["context"] = json!(1);
             }
             Who::Member { user, name, roles, channel } => {
                 v["member"] = json!({
-                    "user": { "id": user.to_string(), "username": "staff", "global_name": name, "discriminator": "0" },
+                    "user": { "id": user.to_string(), "username": "staff", "global_name": name, "discriminator": "0", "avatar": null },
                     "roles": roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                    "joined_at": "2026-01-05T09:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0, "permissions": "0",
                 });
                 v["guild_id"] = json!(GUILD_ID.to_string());
+                v["guild_locale"] = json!("tr");
                 v["channel_id"] = json!(channel.to_string());
+                v["channel"] = json!({ "id": channel.to_string(), "type": 0, "guild_id": GUILD_ID.to_string() });
                 v["locale"] = json!("tr");
+                v["context"] = json!(0);
             }
         }
         v
@@ -232,19 +241,21 @@ impl DiscordApi {
     }
 
     pub fn button(&self, who: &Who, custom_id: &str) -> Value {
-        self.base(3, who, json!({ "custom_id": custom_id, "component_type": 2 }))
+        let mut v = self.base(3, who, json!({ "custom_id": custom_id, "component_type": 2 }));
+        // A component interaction carries the message the button is on.
+        let channel = v["channel_id"].as_str().unwrap_or("0").to_owned();
+        v["message"] = message_json(1, &channel, &json!({ "content": "" }));
+        v
     }
 
     pub fn modal(&self, who: &Who, custom_id: &str, values: &[(&str, &str)]) -> Value {
-        let rows: Vec<Value> = values
-            .iter()
-            .map(|(id, value)| json!({ "type": 1, "components": [{ "type": 4, "custom_id": id, "value": value }] }))
-            .collect();
+        let rows: Vec<Value> =
+            values.iter().map(|(id, value)| json!({ "type": 1, "components": [{ "type": 4, "custom_id": id, "value": value }] })).collect();
         self.base(5, who, json!({ "custom_id": custom_id, "components": rows }))
     }
 
     pub fn ping(&self) -> Value {
-        json!({ "id": "1", "application_id": APPLICATION_ID.to_string(), "type": 1, "token": "t", "version": 1 })
+        json!({ "id": "1", "application_id": APPLICATION_ID.to_string(), "type": 1, "token": "t", "version": 1, "entitlements": [], "attachment_size_limit": 0 })
     }
 }
 
@@ -264,7 +275,12 @@ fn message_json(id: u64, channel: &str, body: &Value) -> Value {
 async fn rest(State(api): State<DiscordApi>, method: Method, Path(path): Path<String>, body: Bytes) -> Response {
     let params: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     api.lock().requests.push((method.to_string(), path.clone(), params.clone()));
-    let parts: Vec<&str> = path.trim_start_matches("api/").trim_start_matches(|c: char| c == 'v' || c.is_ascii_digit()).trim_start_matches('/').split('/').collect();
+    let parts: Vec<&str> = path
+        .trim_start_matches("api/")
+        .trim_start_matches(|c: char| c == 'v' || c.is_ascii_digit())
+        .trim_start_matches('/')
+        .split('/')
+        .collect();
     let json = |v: Value| axum::Json(v).into_response();
     match (method.as_str(), parts.as_slice()) {
         ("PUT", ["applications", app, rest @ ..]) if rest.last() == Some(&"commands") => {

@@ -18,7 +18,7 @@ pub mod telegram;
 pub mod vcard;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,11 +29,14 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A binary of the workspace, built by `cargo build --workspace --bins` (scripts/test does).
+/// A binary of the workspace, built by `cargo build --workspace --bins` (scripts/test does) or
+/// next to the release benchmark (`scripts/bench`).
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> → target/<profile>/<name>
-    let path = exe.parent().and_then(Path::parent).expect("target folder").join(name);
+    // target/<profile>/deps/<test> → target/<profile>/<name>; target/release/<bench> → beside it.
+    let dir = exe.parent().expect("target folder");
+    let dir = if dir.ends_with("deps") { dir.parent().expect("target folder") } else { dir };
+    let path = dir.join(name);
     assert!(path.exists(), "{} is not built; run `cargo build --workspace --bins` (scripts/test does it)", path.display());
     path
 }
@@ -67,6 +70,38 @@ pub fn valid_tckn(n: u64) -> String {
     d.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect()
 }
 
+/// A complete application as the conversation's draft holds it at the summary (every value
+/// valid).
+pub fn application(tckn: &str, name: &str, email: &str) -> eimza_bot::core::conversation::Draft {
+    use eimza_bot::core::domain::{BirthDate, EmailDomains, FullName, KurumEmail, Tckn, Title};
+    let domains = EmailDomains { domains: vec![email.rsplit('@').next().unwrap_or("").to_owned()], allow_subdomains: false };
+    eimza_bot::core::conversation::Draft {
+        consent_at: Some(1),
+        tckn: Some(Tckn::parse(tckn).expect("a valid TC Kimlik No")),
+        name: Some(FullName::parse(name).expect("a valid name")),
+        title: Some(Title::parse("Uzman", &[]).expect("a title")),
+        email: Some(KurumEmail::parse(email, &domains).expect("an address")),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1980, 3, 5).map(BirthDate::from_date),
+        ..Default::default()
+    }
+}
+
+/// A ticket event by an actor of `kind`, as the history names them (`id`).
+pub async fn apply(
+    store: &eimza_bot::store::Store,
+    ticket_id: i64,
+    event: eimza_bot::core::ticket::TicketEvent,
+    kind: eimza_bot::core::ticket::ActorKind,
+    id: Option<&str>,
+    at: i64,
+) -> Result<eimza_bot::core::ticket::Applied, eimza_bot::core::ticket::Refusal> {
+    let actor = eimza_bot::store::Actor { kind, id: id.map(str::to_owned) };
+    let mut tx = store.begin().await.expect("begin");
+    let outcome = tx.apply_event(&eimza_bot::store::TicketChange { ticket_id, event, actor: &actor, note: None, at }).await.expect("apply");
+    tx.commit().await.expect("commit");
+    outcome
+}
+
 /// An institutional address no other test uses (the SMTP sink's Maildir is shared).
 pub fn unique_email(local: &str) -> String {
     format!("{local}.{}@kurum.gov.tr", rand::random::<u32>())
@@ -79,8 +114,7 @@ pub fn free_port() -> u16 {
 /// The PostgreSQL cluster scripts/test started. Tests that need it fail loudly without it, so a
 /// missing database can never pass as a green run.
 pub fn postgres_admin_url() -> String {
-    std::env::var("EIMZA_TEST_PG_URL")
-        .expect("EIMZA_TEST_PG_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+    std::env::var("EIMZA_TEST_PG_URL").expect("EIMZA_TEST_PG_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
 }
 
 /// A new empty database on the test cluster; returns its URL.
@@ -126,6 +160,9 @@ impl TestBot {
             ("EIMZA_MAIL__SMTP__SECURITY".into(), "none".into()),
             ("EIMZA_MAIL__SMTP__TIMEOUT_SECS".into(), "5".into()),
             ("EIMZA_MAIL__RETRY_BASE_SECS".into(), "1".into()),
+            ("EIMZA_HELPDESK__RETRY_BASE_SECS".into(), "1".into()),
+            ("EIMZA_PERSON_CHAT__RETRY_BASE_SECS".into(), "1".into()),
+            ("EIMZA_STAFF_CHAT__RETRY_BASE_SECS".into(), "1".into()),
             ("EIMZA_MAIL__POLL_INTERVAL_MS".into(), "200".into()),
             ("EIMZA_MAIL__STAFF_TO".into(), "[\"bilgiislem@kurum.gov.tr\"]".into()),
         ];
@@ -157,10 +194,10 @@ impl TestBot {
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = reqwest::Client::new();
         loop {
-            if let Ok(r) = client.get(format!("{}/healthz", self.url())).send().await {
-                if r.status().is_success() {
-                    break;
-                }
+            if let Ok(r) = client.get(format!("{}/healthz", self.url())).send().await
+                && r.status().is_success()
+            {
+                break;
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let mut err = String::new();
@@ -174,6 +211,11 @@ impl TestBot {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         self.child = Some(child);
+    }
+
+    /// The running process's id (the benchmark reads its memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn url(&self) -> String {
@@ -263,12 +305,7 @@ impl WebChat {
 
     pub async fn open_in(base: &str, lang: &'static str) -> WebChat {
         let client = reqwest::Client::new();
-        let r = client
-            .post(format!("{base}/api/webchat/sessions"))
-            .header("Accept-Language", lang)
-            .send()
-            .await
-            .expect("create session");
+        let r = client.post(format!("{base}/api/webchat/sessions")).header("Accept-Language", lang).send().await.expect("create session");
         assert_eq!(r.status().as_u16(), 201);
         let body: Value = r.json().await.unwrap();
         WebChat {
@@ -314,13 +351,7 @@ impl WebChat {
     }
 
     pub async fn transcript(&self) -> Answer {
-        let r = self
-            .client
-            .get(self.messages_url())
-            .header("Authorization", format!("Bearer {}", self.token))
-            .send()
-            .await
-            .unwrap();
+        let r = self.client.get(self.messages_url()).header("Authorization", format!("Bearer {}", self.token)).send().await.unwrap();
         Answer { status: r.status().as_u16(), body: r.json().await.unwrap_or(Value::Null) }
     }
 

@@ -28,10 +28,7 @@ impl Mail {
 
     pub fn header(&self, name: &str) -> Option<String> {
         let prefix = format!("{}:", name.to_ascii_lowercase());
-        self.raw_headers
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
-            .map(|l| l[prefix.len()..].trim().to_owned())
+        self.raw_headers.lines().find(|l| l.to_ascii_lowercase().starts_with(&prefix)).map(|l| l[prefix.len()..].trim().to_owned())
     }
 }
 
@@ -42,9 +39,7 @@ pub struct Maildir(pub PathBuf);
 impl Maildir {
     /// The shared sink's Maildir (`scripts/test` exports it).
     pub fn shared() -> Maildir {
-        Maildir(PathBuf::from(
-            std::env::var("EIMZA_TEST_MAILDIR").expect("EIMZA_TEST_MAILDIR is not set: run the tests with scripts/test"),
-        ))
+        Maildir(PathBuf::from(std::env::var("EIMZA_TEST_MAILDIR").expect("EIMZA_TEST_MAILDIR is not set: run the tests with scripts/test")))
     }
 
     /// Every message so far, oldest first.
@@ -87,10 +82,7 @@ impl Maildir {
 fn parse(file: &Path) -> Option<Mail> {
     let bytes = std::fs::read(file).ok()?;
     let message = mail_parser::MessageParser::default().parse(&bytes)?;
-    let to = message
-        .to()
-        .map(|a| a.iter().filter_map(|addr| addr.address().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    let to = message.to().map(|a| a.iter().filter_map(|addr| addr.address().map(str::to_owned)).collect()).unwrap_or_default();
     let end = bytes.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| bytes.windows(2).position(|w| w == b"\n\n"))?;
     Some(Mail {
         to,
@@ -131,8 +123,13 @@ impl SmtpSink {
     /// A server that speaks TLS: `mode` is `starttls` or `wrapper` (implicit TLS, as on 465).
     pub async fn start_tls(mode: &'static str, cert: PathBuf, key: PathBuf) -> SmtpSink {
         let dir = tempfile::tempdir().unwrap();
-        let mut sink =
-            SmtpSink { port: crate::free_port(), maildir: Maildir(dir.path().join("mail")), tls: Some((mode, cert, key)), child: None, _dir: dir };
+        let mut sink = SmtpSink {
+            port: crate::free_port(),
+            maildir: Maildir(dir.path().join("mail")),
+            tls: Some((mode, cert, key)),
+            child: None,
+            _dir: dir,
+        };
         sink.resume().await;
         sink
     }
@@ -140,7 +137,12 @@ impl SmtpSink {
     /// Starts (again) on the same port and Maildir.
     pub async fn resume(&mut self) {
         let mut command = Command::new("/usr/bin/python3");
-        command.arg(crate::root().join("tests/smtp_sink.py")).arg("--port").arg(self.port.to_string()).arg("--maildir").arg(&self.maildir.0);
+        command
+            .arg(crate::root().join("tests/smtp_sink.py"))
+            .arg("--port")
+            .arg(self.port.to_string())
+            .arg("--maildir")
+            .arg(&self.maildir.0);
         if let Some((mode, cert, key)) = &self.tls {
             command.arg("--tls-mode").arg(mode).arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
         }

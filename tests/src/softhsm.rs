@@ -45,11 +45,20 @@ impl SoftHsm {
             let tokens = dir.path().join("tokens");
             std::fs::create_dir_all(&tokens).expect("token dir");
             let conf = dir.path().join("softhsm2.conf");
-            std::fs::write(&conf, format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", tokens.display()))
-                .expect("softhsm2.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+                    tokens.display()
+                ),
+            )
+            .expect("softhsm2.conf");
             // SAFETY: set once, before this process loads SoftHSM (this OnceLock is the only
             // place that does); nothing else in the tests reads or writes this variable.
-            unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
+            #[allow(unsafe_code)] // setting an environment variable is unsafe in edition 2024; see SAFETY
+            unsafe {
+                std::env::set_var("SOFTHSM2_CONF", &conf)
+            };
             let context = Pkcs11::new(MODULE).expect("SoftHSM2 module (the softhsm2 package; scripts/test installs it)");
             context.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)).expect("C_Initialize");
             SoftHsm { conf, context, setup: Mutex::new(()), _dir: dir }
@@ -111,7 +120,13 @@ impl SoftHsm {
                 ],
             ),
         };
-        let private_template = vec![Attribute::Token(true), Attribute::Private(true), Attribute::Sensitive(true), Attribute::Sign(true), Attribute::Id(id.clone())];
+        let private_template = vec![
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Sign(true),
+            Attribute::Id(id.clone()),
+        ];
         let (public, _private) = session.generate_key_pair(&mechanism, &public_template, &private_template).expect("C_GenerateKeyPair");
         let key = match alg {
             KeyAlg::Rsa2048 => {

@@ -224,7 +224,12 @@ impl BotApi {
     /// Waits until the bot sent a message to `chat` containing `needle` (after the first `skip`
     /// messages to that chat) and returns it.
     pub async fn wait_for(&self, chat: i64, skip: usize, needle: &str) -> Sent {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        self.wait_for_within(chat, skip, needle, Duration::from_secs(20)).await
+    }
+
+    /// [`BotApi::wait_for`] with a deadline of its own.
+    pub async fn wait_for_within(&self, chat: i64, skip: usize, needle: &str, within: Duration) -> Sent {
+        let deadline = Instant::now() + within;
         loop {
             if let Some(found) = self.sent_to(chat).into_iter().skip(skip).find(|s| s.text.contains(needle)) {
                 return found;

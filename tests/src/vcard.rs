@@ -45,10 +45,9 @@ fn configured_readers() -> Vec<ReaderSpec> {
                 Some(ReaderSpec { name: name.to_owned(), port: port.parse().ok()? })
             })
             .collect(),
-        Err(_) => vec![
-            ReaderSpec { name: "Virtual PCD 00 00".into(), port: 35963 },
-            ReaderSpec { name: "Virtual PCD 00 01".into(), port: 35964 },
-        ],
+        Err(_) => {
+            vec![ReaderSpec { name: "Virtual PCD 00 00".into(), port: 35963 }, ReaderSpec { name: "Virtual PCD 00 01".into(), port: 35964 }]
+        }
     }
 }
 
@@ -360,7 +359,8 @@ fn parse(apdu: &[u8]) -> Option<([u8; 4], Vec<u8>, Option<usize>)> {
     }
 }
 
-const DIGEST_INFO_PREFIX: [u8; 19] = [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
+const DIGEST_INFO_PREFIX: [u8; 19] =
+    [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
 
 fn respond(card: &mut CardState, s: &mut Session, apdu: &[u8]) -> Vec<u8> {
     let Some(([cla, ins, p1, p2], data, le)) = parse(apdu) else { return sw(&[], 0x6700) };

@@ -27,10 +27,8 @@ impl AkisFamily {
 }
 
 /// Hex patterns over the historical bytes; `..` matches any byte.
-const PATTERNS: &[(&str, AkisFamily)] = &[
-    ("806755454B4145....318073B3A180", AkisFamily::Uekae),
-    ("80655443......31C073F6218081..", AkisFamily::Tc),
-];
+const PATTERNS: &[(&str, AkisFamily)] =
+    &[("806755454B4145....318073B3A180", AkisFamily::Uekae), ("80655443......31C073F6218081..", AkisFamily::Tc)];
 
 /// "UEKAE V1" — the old cards carry readable text as their historical bytes.
 const V1_PREFIX: &[u8] = b"UEKAE V1";
@@ -84,7 +82,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 pub fn from_hex(s: &str) -> Option<Vec<u8>> {
     let s: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
@@ -115,7 +113,8 @@ mod tests {
     #[test]
     fn other_cards_are_not_akis() {
         // A German eID, a Yubikey, a bank card, garbage.
-        for s in ["3B8A80010031C173C8400000900090", "3BFD1300008131FE158073C021C057597562694B657940", "3B6800000073C84013009000", "3B", ""] {
+        for s in ["3B8A80010031C173C8400000900090", "3BFD1300008131FE158073C021C057597562694B657940", "3B6800000073C84013009000", "3B", ""]
+        {
             assert_eq!(recognise(&atr(s)), None, "{s}");
         }
         // A truncated AKİS ATR is not recognised either.

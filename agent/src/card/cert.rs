@@ -59,12 +59,23 @@ pub enum CertProblem {
     /// The subject carries no TC Kimlik No.
     NoIdentityNumber,
     /// The card belongs to someone else (both numbers masked).
-    WrongPerson { on_card: String, expected: String },
-    NotKamuSm { issuer: String },
-    NotYetValid { from: DateTime<Utc> },
-    Expired { on: DateTime<Utc> },
+    WrongPerson {
+        on_card: String,
+        expected: String,
+    },
+    NotKamuSm {
+        issuer: String,
+    },
+    NotYetValid {
+        from: DateTime<Utc>,
+    },
+    Expired {
+        on: DateTime<Utc>,
+    },
     /// Too early: Kamu SM opens the renewal on this date.
-    WindowNotOpen { opens: DateTime<Utc> },
+    WindowNotOpen {
+        opens: DateTime<Utc>,
+    },
 }
 
 impl CertProblem {
@@ -76,6 +87,19 @@ impl CertProblem {
             CertProblem::NotYetValid { .. } => "cert-not-yet-valid",
             CertProblem::Expired { .. } => "cert-expired",
             CertProblem::WindowNotOpen { .. } => "cert-window-not-open",
+        }
+    }
+
+    /// How the bot hears of it.
+    pub fn problem(&self) -> eimza_protocol::wire::CardProblem {
+        use eimza_protocol::wire::CardProblem as P;
+        match self {
+            CertProblem::NoIdentityNumber => P::NoIdentityNumber,
+            CertProblem::WrongPerson { .. } => P::WrongPerson,
+            CertProblem::NotKamuSm { .. } => P::NotKamuSm,
+            CertProblem::NotYetValid { .. } => P::NotYetValid,
+            CertProblem::Expired { .. } => P::Expired,
+            CertProblem::WindowNotOpen { .. } => P::RenewalWindowNotOpen,
         }
     }
 
@@ -178,9 +202,9 @@ impl SigningCertificate {
     pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         use ring::signature::{self, UnparsedPublicKey};
         match self.key {
-            KeyKind::Rsa { .. } => UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.public_key)
-                .verify(message, signature)
-                .is_ok(),
+            KeyKind::Rsa { .. } => {
+                UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.public_key).verify(message, signature).is_ok()
+            }
             KeyKind::EcP256 => {
                 let alg: &dyn signature::VerificationAlgorithm =
                     if signature.len() == 64 { &signature::ECDSA_P256_SHA256_FIXED } else { &signature::ECDSA_P256_SHA256_ASN1 };
@@ -237,7 +261,8 @@ mod tests {
 
     #[test]
     fn a_kamu_sm_certificate_in_its_window_has_no_problem() {
-        let (c, _) = cert(Some(TCKN), "Kamu SM Nitelikli Elektronik Sertifika Hizmet Sağlayıcısı - Sürüm 6", at(2024, 1, 10), at(2027, 1, 10));
+        let (c, _) =
+            cert(Some(TCKN), "Kamu SM Nitelikli Elektronik Sertifika Hizmet Sağlayıcısı - Sürüm 6", at(2024, 1, 10), at(2027, 1, 10));
         assert_eq!(c.holder, "ZEYNEP ĞÜLŞEN");
         assert_eq!(c.tckn.as_ref().map(Tckn::as_str), Some(TCKN));
         assert_eq!(c.key, KeyKind::EcP256);
@@ -266,7 +291,10 @@ mod tests {
         assert_eq!(c.problems(None, &issuers(), at(2023, 12, 31)), vec![CertProblem::NotYetValid { from: at(2024, 1, 10) }]);
 
         let (foreign, _) = cert(Some(TCKN), "Örnek Ticari Sertifika Hizmet Sağlayıcısı", at(2024, 1, 10), at(2027, 1, 10));
-        assert_eq!(foreign.problems(None, &issuers(), at(2026, 11, 25)), vec![CertProblem::NotKamuSm { issuer: "Örnek Ticari Sertifika Hizmet Sağlayıcısı".into() }]);
+        assert_eq!(
+            foreign.problems(None, &issuers(), at(2026, 11, 25)),
+            vec![CertProblem::NotKamuSm { issuer: "Örnek Ticari Sertifika Hizmet Sağlayıcısı".into() }]
+        );
         // A configured list replaces the default.
         assert_eq!(foreign.problems(None, &["örnek ticari".to_owned()], at(2026, 11, 25)), vec![]);
 

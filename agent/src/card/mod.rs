@@ -135,6 +135,35 @@ impl CardError {
         }
     }
 
+    /// How the bot hears of it.
+    pub fn problem(&self) -> eimza_protocol::wire::CardProblem {
+        use eimza_protocol::wire::CardProblem as P;
+        match self {
+            CardError::NoService => P::NoService,
+            CardError::NoReader => P::NoReader,
+            CardError::ReaderGone => P::ReaderGone,
+            CardError::NoCard => P::NoCard,
+            CardError::CardRemoved => P::CardRemoved,
+            CardError::CardReset => P::CardReset,
+            CardError::CardBusy => P::CardBusy,
+            CardError::NotAkis { .. } => P::NotAkis,
+            CardError::NoCertificate => P::NoCertificate,
+            CardError::BadCertificate => P::BadCertificate,
+            CardError::PinLocked => P::PinLocked,
+            CardError::Pkcs11Module { .. } => P::Pkcs11Module,
+            CardError::NoToken => P::NoToken,
+            CardError::WrongPin { .. }
+            | CardError::LastTryNeedsConfirmation
+            | CardError::PinFormat(_)
+            | CardError::NotVerified
+            | CardError::Refused { .. }
+            | CardError::Protocol(_)
+            | CardError::Pkcs11 { .. }
+            | CardError::SignatureInvalid
+            | CardError::Pcsc(_) => P::Internal,
+        }
+    }
+
     /// The Fluent message a person reads, with its variables.
     pub fn message(&self) -> (&'static str, Vec<(&'static str, Arg)>) {
         match self {

@@ -191,9 +191,8 @@ impl Watcher {
                 continue;
             }
             let reader = state.name().to_string_lossy().into_owned();
-            if state.name() == pnp {
-                readers_changed = true;
-            } else if now.intersects(State::UNKNOWN | State::UNAVAILABLE) {
+            // The PnP pseudo-reader, or a reader that went away: the list is read again.
+            if state.name() == pnp || now.intersects(State::UNKNOWN | State::UNAVAILABLE) {
                 readers_changed = true;
             } else if now.contains(State::PRESENT) && !before.contains(State::PRESENT) {
                 events.push(CardEvent::CardInserted { reader, atr: state.atr().to_vec() });

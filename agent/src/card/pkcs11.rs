@@ -23,7 +23,13 @@ pub fn default_module_paths() -> Vec<PathBuf> {
     } else if cfg!(target_os = "macos") {
         &["/usr/local/lib/libakisp11.dylib", "/Library/AKIS/libakisp11.dylib", "/usr/lib/libakisp11.dylib"]
     } else {
-        &["/usr/lib/libakisp11.so", "/usr/lib/x86_64-linux-gnu/libakisp11.so", "/usr/local/lib/libakisp11.so", "/opt/AKIS/libakisp11.so", "/usr/lib64/libakisp11.so"]
+        &[
+            "/usr/lib/libakisp11.so",
+            "/usr/lib/x86_64-linux-gnu/libakisp11.so",
+            "/usr/local/lib/libakisp11.so",
+            "/opt/AKIS/libakisp11.so",
+            "/usr/lib64/libakisp11.so",
+        ]
     };
     candidates.iter().map(PathBuf::from).collect()
 }
@@ -123,6 +129,7 @@ impl Pkcs11Module {
 }
 
 /// `C_Initialize(NULL)` through the exported symbol. `Err(())` when the module has none.
+#[allow(unsafe_code)] // the only way to call a C function by its symbol; see SAFETY below
 fn initialize_with_null(path: &Path) -> Result<(), ()> {
     type CInitialize = unsafe extern "C" fn(*mut std::ffi::c_void) -> std::ffi::c_ulong;
     const CKR_OK: std::ffi::c_ulong = 0;
@@ -155,7 +162,8 @@ impl Pkcs11Backend {
             .map_err(|e| ck("C_FindObjects", e))?;
         let mut first = None;
         for cert in certs {
-            let attrs = self.session.get_attributes(cert, &[AttributeType::Value, AttributeType::Id]).map_err(|e| ck("C_GetAttributeValue", e))?;
+            let attrs =
+                self.session.get_attributes(cert, &[AttributeType::Value, AttributeType::Id]).map_err(|e| ck("C_GetAttributeValue", e))?;
             let (mut value, mut id) = (Vec::new(), Vec::new());
             for a in attrs {
                 match a {
@@ -183,7 +191,8 @@ impl Pkcs11Backend {
 }
 
 /// SHA-256 DigestInfo prefix, as in the APDU profile: CKM_RSA_PKCS signs what it is given.
-const SHA256_DIGEST_INFO: [u8; 19] = [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
+const SHA256_DIGEST_INFO: [u8; 19] =
+    [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
 
 impl Backend for Pkcs11Backend {
     fn kind(&self) -> BackendKind {

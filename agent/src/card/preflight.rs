@@ -151,68 +151,13 @@ pub fn run(options: &Options) -> (Diagnosis, Option<Card<Unverified>>) {
             akis_family: r.atr.as_deref().and_then(atr::recognise),
         })
         .collect();
-
-    // The PC/SC card: in the chosen reader, or the first AKİS card in any reader.
-    let pcsc_card: Result<&ReaderSnapshot, CardError> = match (&pcsc, &options.reader) {
-        (None, _) => Err(CardError::NoService),
-        (Some(_), Some(name)) => readers.iter().find(|r| &r.name == name).ok_or(CardError::ReaderGone).and_then(|r| match &r.atr {
-            None => Err(CardError::NoCard),
-            Some(_) => Ok(r),
-        }),
-        (Some(_), None) if readers.is_empty() => Err(CardError::NoReader),
-        (Some(_), None) => {
-            let with_card: Vec<&ReaderSnapshot> = readers.iter().filter(|r| r.atr.is_some()).collect();
-            with_card
-                .iter()
-                .find(|r| r.atr.as_deref().and_then(atr::recognise).is_some())
-                .or(with_card.first())
-                .copied()
-                .ok_or(CardError::NoCard)
-        }
-    };
+    let pcsc_card = pick_card(pcsc.is_some(), &readers, options.reader.as_deref());
     if let Ok(reader) = &pcsc_card {
         d.reader = Some(reader.name.clone());
         d.atr = reader.atr.as_deref().map(atr::hex);
         d.akis_family = reader.atr.as_deref().and_then(atr::recognise);
     }
-
-    let backend: Result<Box<dyn Backend>, CardError> = 'choose: {
-        if options.backend != BackendChoice::Apdu {
-            match Pkcs11Module::find(options.pkcs11_module.as_deref()) {
-                Some(Ok(module)) => {
-                    d.pkcs11_module = Some(module.path().display().to_string());
-                    let tokens = match module.tokens() {
-                        Ok(t) => t,
-                        Err(e) => break 'choose Err(e),
-                    };
-                    match choose_token(&module, &tokens, d.reader.as_deref(), options.expected_tckn.as_ref()) {
-                        Some(backend) => break 'choose backend.map(|b| Box::new(b) as Box<dyn Backend>),
-                        None if options.backend == BackendChoice::Pkcs11 => break 'choose Err(CardError::NoToken),
-                        None => {}
-                    }
-                }
-                Some(Err(e)) if options.backend == BackendChoice::Pkcs11 || options.pkcs11_module.is_some() => break 'choose Err(e),
-                None if options.backend == BackendChoice::Pkcs11 => {
-                    break 'choose Err(CardError::Pkcs11Module { path: super::default_module_paths()[0].display().to_string() });
-                }
-                _ => {}
-            }
-        }
-        let reader = match &pcsc_card {
-            Ok(r) => r,
-            Err(e) => break 'choose Err(e.clone()),
-        };
-        let atr_bytes = reader.atr.clone().unwrap_or_default();
-        if atr::recognise(&atr_bytes).is_none() {
-            break 'choose Err(CardError::NotAkis { atr: atr::hex(&atr_bytes) });
-        }
-        match pcsc.as_ref().map(|p| p.connect(&reader.name)) {
-            Some(Ok(card)) => Ok(Box::new(ApduBackend::new(card))),
-            Some(Err(e)) => Err(e),
-            None => Err(CardError::NoService),
-        }
-    };
-    let backend = match backend {
+    let backend = match choose_backend(options, &mut d, pcsc.as_ref(), pcsc_card) {
         Ok(b) => b,
         Err(e) => return d.fail(e),
     };
@@ -221,7 +166,73 @@ pub fn run(options: &Options) -> (Diagnosis, Option<Card<Unverified>>) {
         Ok(c) => c,
         Err(e) => return d.fail(e),
     };
-    let certificate: &SigningCertificate = card.certificate();
+    check_certificate(&mut d, card.certificate(), options);
+    match card.pin_tries() {
+        Ok(tries) => d.pin_tries = Some(tries),
+        Err(e) => return d.fail(e),
+    }
+    d.usable = d.problems.is_empty() && !d.pin_tries.is_some_and(PinTries::is_locked);
+    (d, Some(card))
+}
+
+/// The PC/SC card: in the chosen reader, or the first AKİS card in any reader.
+fn pick_card<'r>(service: bool, readers: &'r [ReaderSnapshot], chosen: Option<&str>) -> Result<&'r ReaderSnapshot, CardError> {
+    match chosen {
+        _ if !service => Err(CardError::NoService),
+        Some(name) => readers.iter().find(|r| r.name == name).ok_or(CardError::ReaderGone).and_then(|r| match &r.atr {
+            None => Err(CardError::NoCard),
+            Some(_) => Ok(r),
+        }),
+        None if readers.is_empty() => Err(CardError::NoReader),
+        None => {
+            let with_card: Vec<&ReaderSnapshot> = readers.iter().filter(|r| r.atr.is_some()).collect();
+            with_card
+                .iter()
+                .find(|r| r.atr.as_deref().and_then(atr::recognise).is_some())
+                .or(with_card.first())
+                .copied()
+                .ok_or(CardError::NoCard)
+        }
+    }
+}
+
+/// PKCS#11 when a module is configured or installed and shows a card (the ticket person's own
+/// among several); plain APDUs to the PC/SC card otherwise.
+fn choose_backend(
+    options: &Options,
+    d: &mut Diagnosis,
+    pcsc: Option<&Pcsc>,
+    pcsc_card: Result<&ReaderSnapshot, CardError>,
+) -> Result<Box<dyn Backend>, CardError> {
+    if options.backend != BackendChoice::Apdu {
+        match Pkcs11Module::find(options.pkcs11_module.as_deref()) {
+            Some(Ok(module)) => {
+                d.pkcs11_module = Some(module.path().display().to_string());
+                let tokens = module.tokens()?;
+                match choose_token(&module, &tokens, d.reader.as_deref(), options.expected_tckn.as_ref()) {
+                    Some(backend) => return backend.map(|b| Box::new(b) as Box<dyn Backend>),
+                    None if options.backend == BackendChoice::Pkcs11 => return Err(CardError::NoToken),
+                    None => {}
+                }
+            }
+            Some(Err(e)) if options.backend == BackendChoice::Pkcs11 || options.pkcs11_module.is_some() => return Err(e),
+            None if options.backend == BackendChoice::Pkcs11 => {
+                return Err(CardError::Pkcs11Module { path: super::default_module_paths()[0].display().to_string() });
+            }
+            _ => {}
+        }
+    }
+    let reader = pcsc_card?;
+    let atr_bytes = reader.atr.clone().unwrap_or_default();
+    if atr::recognise(&atr_bytes).is_none() {
+        return Err(CardError::NotAkis { atr: atr::hex(&atr_bytes) });
+    }
+    let card = pcsc.ok_or(CardError::NoService)?.connect(&reader.name)?;
+    Ok(Box::new(ApduBackend::new(card)))
+}
+
+/// What the certificate says, and every reason it cannot be used for this renewal.
+fn check_certificate(d: &mut Diagnosis, certificate: &SigningCertificate, options: &Options) {
     d.certificate = Some(CertificateReport {
         holder: certificate.holder.clone(),
         tckn_masked: certificate.tckn.as_ref().map(Tckn::masked),
@@ -236,10 +247,4 @@ pub fn run(options: &Options) -> (Diagnosis, Option<Card<Unverified>>) {
         .into_iter()
         .map(|problem| ProblemReport { code: problem.code(), problem })
         .collect();
-    match card.pin_tries() {
-        Ok(tries) => d.pin_tries = Some(tries),
-        Err(e) => return d.fail(e),
-    }
-    d.usable = d.problems.is_empty() && !d.pin_tries.is_some_and(PinTries::is_locked);
-    (d, Some(card))
 }

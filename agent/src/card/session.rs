@@ -61,6 +61,8 @@ impl Card<Unverified> {
 
     /// One PIN attempt, only if the counter allows it. A wrong PIN comes back as
     /// `CardError::WrongPin` with the tries left; the caller asks the person again (never us).
+    // The refused card comes back whole in the error, to be asked again: it is moved, not copied.
+    #[allow(clippy::result_large_err)]
     pub fn verify_pin(mut self, pin: &Pin, last_try: LastTry) -> Result<Card<Verified>, Refused> {
         let tries = match self.backend.pin_tries() {
             Ok(t) => t,

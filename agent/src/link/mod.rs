@@ -34,7 +34,8 @@ pub fn checked_server(server: &str) -> Option<String> {
 
 fn is_local(host_and_path: &str) -> bool {
     let host = host_and_path.split('/').next().unwrap_or("");
-    let host = if host.starts_with('[') { host.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host.split(':').next().unwrap_or("") };
+    let host =
+        if host.starts_with('[') { host.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host.split(':').next().unwrap_or("") };
     matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 

@@ -47,12 +47,7 @@ pub struct ToFile(pub PathBuf);
 
 impl Notifier for ToFile {
     fn notify(&self, title: &str, body: &str) -> bool {
-        std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&self.0)
-            .and_then(|mut f| writeln!(f, "{title}\t{body}"))
-            .is_ok()
+        std::fs::OpenOptions::new().append(true).create(true).open(&self.0).and_then(|mut f| writeln!(f, "{title}\t{body}")).is_ok()
     }
 }
 

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use eimza_protocol::pairing::PairingCode;
+use eimza_protocol::pairing::{PairingCode, PairingCodeError};
+use eimza_protocol::wire::Id;
 use eimza_protocol::{Arg, Catalog, Lang};
 use serde::Deserialize;
 
@@ -90,93 +91,150 @@ fn refusal(catalog: &Catalog, lang: Lang, code: &str, retry_after: Option<u64>) 
     }
 }
 
-/// Runs the pairing; returns the exit code (0 paired, 1 refused or failed, 2 bad input).
-pub async fn run(catalog: &Catalog, lang: Lang, home: &Home, server: &str, code: &str, name: Option<&str>) -> i32 {
-    let say = |id: &str, args: &[(&str, Arg)]| println!("{}", catalog.text(lang, id, args));
-    let code = match PairingCode::parse(code) {
-        Ok(c) => c,
-        Err(e) => {
-            let (id, args) = e.message();
-            say(id, &args);
-            return 2;
+/// Why pairing stopped short; each says in words what to do (and the CLI's exit code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairError {
+    BadCode(PairingCodeError),
+    BadServer(String),
+    Unreachable(String),
+    /// The bot refused (its error code), with how long to wait when it says so.
+    Refused {
+        code: String,
+        retry_after: Option<u64>,
+    },
+    Timeout,
+    /// The bot answered something we do not understand.
+    ServerError,
+    SaveFailed(String),
+}
+
+impl PairError {
+    /// 2 for what was typed wrong, 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            PairError::BadCode(_) | PairError::BadServer(_) => 2,
+            _ => 1,
         }
-    };
-    let Some(server) = super::checked_server(server) else {
-        say("pair-bad-server", &[("server", Arg::from(server))]);
-        return 2;
-    };
+    }
+
+    pub fn text(&self, catalog: &Catalog, lang: Lang) -> String {
+        match self {
+            PairError::BadCode(e) => {
+                let (id, args) = e.message();
+                catalog.text(lang, id, &args)
+            }
+            PairError::BadServer(server) => catalog.text(lang, "pair-bad-server", &[("server", Arg::from(server.as_str()))]),
+            PairError::Unreachable(server) => catalog.text(lang, "pair-unreachable", &[("server", Arg::from(server.as_str()))]),
+            PairError::Refused { code, retry_after } => refusal(catalog, lang, code, *retry_after),
+            PairError::Timeout => catalog.text(lang, "pair-timeout", &[]),
+            PairError::ServerError => catalog.text(lang, "pair-server-error", &[]),
+            PairError::SaveFailed(path) => catalog.text(lang, "pair-save-failed", &[("path", Arg::from(path.as_str()))]),
+        }
+    }
+}
+
+/// A code the bot accepted: the person is being asked in chat; [`Presented::wait`] polls.
+pub struct Presented {
+    client: http_client::Client,
+    server: String,
+    lang: Lang,
+    accepted: Accepted,
+    /// The PC's name as the person reads it in chat.
+    pub name: String,
+}
+
+/// Presents the code with this PC's name and OS. The code is forgiving (lower case, spaces, a
+/// missing dash); the server must be https, or plain http on this machine.
+pub async fn present(server: &str, code: &str, name: Option<&str>, lang: Lang) -> Result<Presented, PairError> {
+    let code = PairingCode::parse(code).map_err(PairError::BadCode)?;
+    let server = super::checked_server(server).ok_or_else(|| PairError::BadServer(server.to_owned()))?;
     let name = name.map(str::to_owned).filter(|n| !n.trim().is_empty()).unwrap_or_else(pc_name);
-    let client = match http_client::Client::builder().timeout(Duration::from_secs(30)).build() {
-        Ok(c) => c,
-        Err(_) => {
-            say("pair-server-error", &[]);
-            return 1;
-        }
-    };
-    let accept_language = lang.code();
+    let client = http_client::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|_| PairError::ServerError)?;
+    let body = serde_json::json!({ "code": code.as_str(), "pc_name": name, "os": os_name(), "agent_version": env!("CARGO_PKG_VERSION") });
     let response = client
         .post(format!("{server}/api/agent/pairings"))
-        .header("Accept-Language", accept_language)
-        .json(&serde_json::json!({
-            "code": code.as_str(),
-            "pc_name": name,
-            "os": os_name(),
-            "agent_version": env!("CARGO_PKG_VERSION"),
-        }))
+        .header("Accept-Language", lang.code())
+        .json(&body)
         .send()
-        .await;
-    let response = match response {
-        Ok(r) => r,
-        Err(_) => {
-            say("pair-unreachable", &[("server", Arg::from(server.as_str()))]);
-            return 1;
-        }
-    };
-    let status = response.status();
+        .await
+        .map_err(|_| PairError::Unreachable(server.clone()))?;
     let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    if status != http_client::StatusCode::ACCEPTED {
+    if response.status() != http_client::StatusCode::ACCEPTED {
         let code = response.json::<ErrorBody>().await.map(|b| b.error.code).unwrap_or_default();
-        println!("{}", refusal(catalog, lang, &code, retry_after));
-        home.log(&format!("pairing refused: {code}"));
-        return 1;
+        return Err(PairError::Refused { code: checked_code(code), retry_after });
     }
-    let Ok(accepted) = response.json::<Accepted>().await else {
-        say("pair-server-error", &[]);
-        return 1;
+    let accepted = response.json::<Accepted>().await.map_err(|_| PairError::ServerError)?;
+    Ok(Presented { client, server, lang, accepted, name })
+}
+
+impl Presented {
+    /// Polls until the person answers in chat (or the request expires); on approval keeps the
+    /// token in a file only the user can read.
+    pub async fn wait(&self, home: &Home) -> Result<Pairing, PairError> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.accepted.expires_in.min(3600));
+        let interval = Duration::from_secs(self.accepted.interval.clamp(1, 30));
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(PairError::Timeout);
+            }
+            tokio::time::sleep(interval).await;
+            let polled = self
+                .client
+                .get(format!("{}/api/agent/pairings/{}", self.server, self.accepted.request_id))
+                .header("Accept-Language", self.lang.code())
+                .bearer_auth(&self.accepted.poll_secret)
+                .send()
+                .await;
+            let Ok(polled) = polled else { continue }; // a network blip: poll again
+            if !polled.status().is_success() {
+                let code = polled.json::<ErrorBody>().await.map(|b| b.error.code).unwrap_or_default();
+                return Err(PairError::Refused { code: checked_code(code), retry_after: None });
+            }
+            let Ok(body) = polled.json::<Polled>().await else { continue };
+            if body.status != "approved" {
+                continue;
+            }
+            // What the bot hands over is checked by its shape before it is kept.
+            let (Some(agent_id), Some(token)) = (Id::new(&body.agent_id), Id::new(&body.token)) else {
+                return Err(PairError::ServerError);
+            };
+            let pairing = Pairing {
+                server: self.server.clone(),
+                agent_id: agent_id.to_string(),
+                token: token.to_string(),
+                paired_at: chrono::Utc::now(),
+            };
+            home.save_pairing(&pairing).map_err(|_| PairError::SaveFailed(home.pairing_path().display().to_string()))?;
+            return Ok(pairing);
+        }
+    }
+}
+
+/// The bot's error code as we keep it (it reaches the log): an id's shape, or nothing.
+fn checked_code(code: String) -> String {
+    Id::new(&code).map(|c| c.to_string()).unwrap_or_default()
+}
+
+/// `eimza-agent eslestir`: runs the pairing and says how it went; returns the exit code (0
+/// paired, 1 refused or failed, 2 bad input).
+pub async fn run(catalog: &Catalog, lang: Lang, home: &Home, server: &str, code: &str, name: Option<&str>) -> i32 {
+    let outcome = async {
+        let presented = present(server, code, name, lang).await?;
+        println!("{}", catalog.text(lang, "pair-waiting", &[("name", Arg::from(presented.name.as_str()))]));
+        presented.wait(home).await
     };
-    say("pair-waiting", &[("name", Arg::from(name.as_str()))]);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(accepted.expires_in.min(3600));
-    let interval = Duration::from_secs(accepted.interval.clamp(1, 30));
-    loop {
-        if tokio::time::Instant::now() >= deadline {
-            say("pair-timeout", &[]);
-            return 1;
+    match outcome.await {
+        Ok(pairing) => {
+            home.log(&format!("paired as {}", pairing.agent_id));
+            println!("{}", catalog.text(lang, "pair-done", &[]));
+            0
         }
-        tokio::time::sleep(interval).await;
-        let polled = client
-            .get(format!("{server}/api/agent/pairings/{}", accepted.request_id))
-            .header("Accept-Language", accept_language)
-            .bearer_auth(&accepted.poll_secret)
-            .send()
-            .await;
-        let Ok(polled) = polled else { continue }; // a network blip: poll again
-        if !polled.status().is_success() {
-            let code = polled.json::<ErrorBody>().await.map(|b| b.error.code).unwrap_or_default();
-            println!("{}", refusal(catalog, lang, &code, None));
-            home.log(&format!("pairing ended: {code}"));
-            return 1;
+        Err(e) => {
+            if let PairError::Refused { code, .. } = &e {
+                home.log(&format!("pairing ended: {code}"));
+            }
+            println!("{}", e.text(catalog, lang));
+            e.exit_code()
         }
-        let Ok(body) = polled.json::<Polled>().await else { continue };
-        if body.status != "approved" {
-            continue;
-        }
-        let pairing = Pairing { server: server.clone(), agent_id: body.agent_id, token: body.token, paired_at: chrono::Utc::now() };
-        if home.save_pairing(&pairing).is_err() {
-            say("pair-save-failed", &[("path", Arg::from(home.pairing_path().display().to_string()))]);
-            return 1;
-        }
-        home.log(&format!("paired as {}", pairing.agent_id));
-        say("pair-done", &[]);
-        return 0;
     }
 }

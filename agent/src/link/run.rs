@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use eimza_protocol::wire::{self, AgentMessage, BotMessage, ErrorCode, HEARTBEAT_SECS, PROTOCOL_VERSION, ReportBody, WorkBody};
+use eimza_protocol::wire::{
+    self, AgentMessage, BotMessage, CardProblem, ErrorCode, HEARTBEAT_SECS, Id, PROTOCOL_VERSION, ReportBody, WorkBody,
+};
 use eimza_protocol::{Arg, Catalog, Lang};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,7 @@ const BACKOFF_CAP: Duration = Duration::from_secs(60);
 #[derive(Default, Serialize, Deserialize)]
 struct Inbox {
     /// Work ids already handled, with their body (kept so a re-delivered item is only acked).
-    items: BTreeMap<String, InboxItem>,
+    items: BTreeMap<Id, InboxItem>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -36,8 +38,12 @@ struct InboxItem {
 
 #[derive(Default, Serialize, Deserialize)]
 struct Outbox {
-    reports: BTreeMap<String, (String, ReportBody)>,
+    reports: BTreeMap<Id, (Id, ReportBody)>,
 }
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Out = futures_util::stream::SplitSink<Socket, Message>;
+type In = futures_util::stream::SplitStream<Socket>;
 
 /// How a connection ended.
 enum Ended {
@@ -95,10 +101,11 @@ impl Runner<'_> {
         }
     }
 
-    async fn connect_once(&self, pairing: &Pairing, attempt: &mut u32) -> Ended {
-        let Some(url) = super::ws_url(&pairing.server) else { return Ended::Final(2, "pair-bad-server", LinkState::Connecting) };
-        let Ok(mut request) = url.into_client_request() else { return Ended::Dropped };
-        let Ok(auth) = format!("Bearer {}", pairing.token).parse() else { return Ended::Dropped };
+    /// Connects and says hello; the bot's welcome, or how the connection ended.
+    async fn handshake(&self, pairing: &Pairing) -> Result<(Out, In), Ended> {
+        let Some(url) = super::ws_url(&pairing.server) else { return Err(Ended::Final(2, "pair-bad-server", LinkState::Connecting)) };
+        let Ok(mut request) = url.into_client_request() else { return Err(Ended::Dropped) };
+        let Ok(auth) = format!("Bearer {}", pairing.token).parse() else { return Err(Ended::Dropped) };
         request.headers_mut().insert("Authorization", auth);
         if let Ok(lang) = self.lang.code().parse() {
             request.headers_mut().insert("Accept-Language", lang);
@@ -107,53 +114,62 @@ impl Runner<'_> {
             Ok((socket, _)) => socket,
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 401 => {
                 let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
-                return if body.contains("\"revoked\"") {
-                    Ended::Final(3, "link-err-revoked", LinkState::Revoked)
-                } else {
-                    Ended::Final(3, "link-err-unauthorized", LinkState::Revoked)
-                };
+                let message = if body.contains("\"revoked\"") { "link-err-revoked" } else { "link-err-unauthorized" };
+                return Err(Ended::Final(3, message, LinkState::Revoked));
             }
-            Err(_) => return Ended::Dropped,
+            Err(_) => return Err(Ended::Dropped),
         };
         let (mut out, mut inp) = socket.split();
         let hello = AgentMessage::Hello { protocol: PROTOCOL_VERSION, agent_version: env!("CARGO_PKG_VERSION").to_owned() };
         if out.send(Message::text(wire::encode(&hello))).await.is_err() {
-            return Ended::Dropped;
+            return Err(Ended::Dropped);
         }
         match tokio::time::timeout(Duration::from_secs(10), inp.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => match wire::decode::<BotMessage>(&text) {
-                Ok(BotMessage::Welcome { .. }) => {}
+                Ok(BotMessage::Welcome { .. }) => Ok((out, inp)),
                 Ok(BotMessage::Error { code: ErrorCode::VersionMismatch, .. }) => {
-                    return Ended::Final(4, "link-err-version", LinkState::Outdated);
+                    Err(Ended::Final(4, "link-err-version", LinkState::Outdated))
                 }
-                Ok(BotMessage::Error { code: ErrorCode::Revoked, .. }) => return Ended::Final(3, "link-err-revoked", LinkState::Revoked),
-                _ => return Ended::Dropped,
+                Ok(BotMessage::Error { code: ErrorCode::Revoked, .. }) => Err(Ended::Final(3, "link-err-revoked", LinkState::Revoked)),
+                _ => Err(Ended::Dropped),
             },
-            _ => return Ended::Dropped,
+            _ => Err(Ended::Dropped),
         }
-        *attempt = 0;
-        self.home.save_link_status(LinkState::Connected);
-        self.home.log("connected");
-        self.say("run-connected", &[("server", Arg::from(pairing.server.as_str()))]);
+    }
 
-        // Reports the bot has not acknowledged yet go again first.
+    /// Reports the bot has not acknowledged go again, and work acknowledged before a crash but
+    /// never handled is handled now (the bot has forgotten it: it is ours). False when the
+    /// connection dropped.
+    async fn catch_up(&self, out: &mut Out) -> bool {
         let outbox: Outbox = self.home.load(OUTBOX);
         for (report_id, (work_id, body)) in &outbox.reports {
             let report = AgentMessage::Report { report_id: report_id.clone(), work_id: work_id.clone(), body: body.clone() };
             if out.send(Message::text(wire::encode(&report))).await.is_err() {
-                return Ended::Dropped;
+                return false;
             }
         }
-        // Work acknowledged before a crash but never handled is handled now (the bot has
-        // forgotten it: it is ours).
         let inbox: Inbox = self.home.load(INBOX);
         for (work_id, item) in inbox.items.iter().filter(|(_, item)| !item.done) {
             let report = self.handle_work(work_id, &item.body).await;
             if out.send(Message::text(wire::encode(&report))).await.is_err() {
-                return Ended::Dropped;
+                return false;
             }
         }
+        true
+    }
 
+    async fn connect_once(&self, pairing: &Pairing, attempt: &mut u32) -> Ended {
+        let (mut out, mut inp) = match self.handshake(pairing).await {
+            Ok(link) => link,
+            Err(ended) => return ended,
+        };
+        *attempt = 0;
+        self.home.save_link_status(LinkState::Connected);
+        self.home.log("connected");
+        self.say("run-connected", &[("server", Arg::from(pairing.server.as_str()))]);
+        if !self.catch_up(&mut out).await {
+            return Ended::Dropped;
+        }
         let mut heartbeat = tokio::time::interval(Duration::from_secs(u64::from(HEARTBEAT_SECS)));
         heartbeat.tick().await;
         let mut seq = 0u64;
@@ -198,7 +214,7 @@ impl Runner<'_> {
                             return Ended::Final(4, "link-err-version", LinkState::Outdated);
                         }
                         Ok(BotMessage::Error { code, .. }) => self.home.log(&format!("bot refused a frame: {code:?}")),
-                        Ok(BotMessage::Welcome { .. } | BotMessage::HeartbeatAck { .. }) => {}
+                        Ok(BotMessage::Welcome { .. } | BotMessage::HeartbeatAck { .. } | BotMessage::Unknown) => {}
                         // A newer bot's message type: ignored, the link stays up.
                         Err(_) => self.home.log("unreadable frame from the bot ignored"),
                     }
@@ -208,52 +224,65 @@ impl Runner<'_> {
     }
 
     /// Remembers a work item; false when it was seen before (a re-delivery: ack only).
-    fn store_work(&self, work_id: &str, body: &WorkBody) -> bool {
+    fn store_work(&self, work_id: &Id, body: &WorkBody) -> bool {
         let mut inbox: Inbox = self.home.load(INBOX);
         if inbox.items.contains_key(work_id) {
             return false;
         }
         // Kept whole (the holder's number included, in the user's private folder) until handled,
         // so a crash between the ack and the check loses nothing.
-        inbox.items.insert(work_id.to_owned(), InboxItem { body: body.clone(), done: false });
+        inbox.items.insert(work_id.clone(), InboxItem { body: body.clone(), done: false });
         let _ = self.home.store(INBOX, &inbox);
         true
     }
 
     /// Notifies the person, runs the card pre-flight, and files the report in the outbox.
-    async fn handle_work(&self, work_id: &str, body: &WorkBody) -> AgentMessage {
-        let WorkBody::CardStep { ticket_no, tckn, .. } = body;
-        self.home.log(&format!("work {work_id}: card step for {ticket_no}"));
-        self.say("run-card-step", &[("ticket", Arg::from(ticket_no.as_str()))]);
-        let title = self.catalog.text(self.lang, "notify-card-step-title", &[]);
-        let text = self.catalog.text(self.lang, "notify-card-step-body", &[("ticket", Arg::from(ticket_no.as_str()))]);
-        let notified = self.notifier.notify(&title, &text);
-        // The ticket holder's number: someone else's card is refused before any PIN is asked.
-        let expected_tckn = tckn.as_deref().and_then(|t| eimza_protocol::Tckn::parse(t).ok());
-        let options = Options { now: chrono::Utc::now(), expected_tckn, ..self.card.clone() };
-        let diagnosis = tokio::task::spawn_blocking(move || preflight::run(&options).0).await.ok();
-        let report_body = match diagnosis {
-            Some(d) => ReportBody::CardCheck {
-                notified,
-                usable: d.usable,
-                problems: d.problems.iter().map(|p| p.code.to_owned()).chain(d.error.iter().map(|e| e.code.to_owned())).collect(),
-                certificate_not_after: d.certificate.as_ref().map(|c| c.not_after.to_rfc3339()),
-            },
-            None => ReportBody::CardCheck { notified, usable: false, problems: vec!["internal".into()], certificate_not_after: None },
+    async fn handle_work(&self, work_id: &Id, body: &WorkBody) -> AgentMessage {
+        let report_body = match body {
+            WorkBody::CardStep { ticket_no, tckn, .. } => {
+                self.home.log(&format!("work {work_id}: card step for {ticket_no}"));
+                self.say("run-card-step", &[("ticket", Arg::from(ticket_no.to_string()))]);
+                let title = self.catalog.text(self.lang, "notify-card-step-title", &[]);
+                let text = self.catalog.text(self.lang, "notify-card-step-body", &[("ticket", Arg::from(ticket_no.to_string()))]);
+                let notified = self.notifier.notify(&title, &text);
+                // The ticket holder's number: someone else's card is refused before any PIN is asked.
+                let options = Options { now: chrono::Utc::now(), expected_tckn: tckn.clone(), ..self.card.clone() };
+                let diagnosis = tokio::task::spawn_blocking(move || preflight::run(&options).0).await.ok();
+                match diagnosis {
+                    Some(d) => ReportBody::CardCheck {
+                        notified,
+                        usable: d.usable,
+                        problems: d.problems.iter().map(|p| p.problem.problem()).chain(d.error.iter().map(|e| e.error.problem())).collect(),
+                        certificate_not_after: d.certificate.as_ref().map(|c| c.not_after.to_rfc3339()),
+                    },
+                    None => ReportBody::CardCheck {
+                        notified,
+                        usable: false,
+                        problems: vec![CardProblem::Internal],
+                        certificate_not_after: None,
+                    },
+                }
+            }
+            // A newer bot's work: stored and acknowledged; reported as not understood.
+            WorkBody::Unknown => {
+                self.home.log(&format!("work {work_id}: a kind this agent does not know"));
+                ReportBody::Unknown
+            }
         };
-        let report_id = format!("r-{work_id}");
+        let report_id = Id::new(&format!("r-{work_id}")).unwrap_or_else(|| work_id.clone());
         let mut outbox: Outbox = self.home.load(OUTBOX);
-        outbox.reports.insert(report_id.clone(), (work_id.to_owned(), report_body.clone()));
+        outbox.reports.insert(report_id.clone(), (work_id.clone(), report_body.clone()));
         let _ = self.home.store(OUTBOX, &outbox);
         let mut inbox: Inbox = self.home.load(INBOX);
         if let Some(item) = inbox.items.get_mut(work_id) {
             item.done = true;
             // Handled: the holder's number is not needed on disk any more.
-            let WorkBody::CardStep { tckn, .. } = &mut item.body;
-            *tckn = None;
+            if let WorkBody::CardStep { tckn, .. } = &mut item.body {
+                *tckn = None;
+            }
             let _ = self.home.store(INBOX, &inbox);
         }
-        AgentMessage::Report { report_id, work_id: work_id.to_owned(), body: report_body }
+        AgentMessage::Report { report_id, work_id: work_id.clone(), body: report_body }
     }
 }
 

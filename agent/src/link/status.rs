@@ -31,7 +31,9 @@ pub fn run(catalog: &Catalog, lang: Lang, home: &Home) -> i32 {
     match home.link_status() {
         Some(s) if s.state == LinkState::Revoked => say("status-revoked", &[]),
         Some(s) if s.state == LinkState::Outdated => say("status-outdated", &[]),
-        Some(s) if process_alive(s.pid) && s.state == LinkState::Connected => say("status-connected", &[("since", Arg::from(date(s.since)))]),
+        Some(s) if process_alive(s.pid) && s.state == LinkState::Connected => {
+            say("status-connected", &[("since", Arg::from(date(s.since)))])
+        }
         Some(s) if process_alive(s.pid) => say("status-connecting", &[("since", Arg::from(date(s.since)))]),
         _ => say("status-offline", &[]),
     }

@@ -4,10 +4,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{Result, Store, Tx, corrupt};
-use crate::conversation::{Conversation, TicketBrief};
-use crate::domain::TicketNo;
+use crate::core::conversation::{Conversation, TicketBrief};
+use crate::core::domain::TicketNo;
+use crate::core::ticket::TicketState;
 use crate::i18n::Rendered;
-use crate::ticket::TicketState;
 
 const CONVERSATION: &str = "conversation";
 const UNSENT: &str = "unsent-replies";
@@ -150,10 +150,7 @@ impl Store {
             }
             None => Conversation::default(),
         };
-        let open_ticket = match (
-            row.try_get::<Option<String>, _>("open_number")?,
-            row.try_get::<Option<String>, _>("open_state")?,
-        ) {
+        let open_ticket = match (row.try_get::<Option<String>, _>("open_number")?, row.try_get::<Option<String>, _>("open_state")?) {
             (Some(number), Some(state)) => Some(ticket_brief(&number, &state)?),
             _ => None,
         };

@@ -11,9 +11,9 @@
 //! avoids `SQLITE_BUSY` on lock upgrades); with PostgreSQL, rows are locked `FOR UPDATE`.
 
 mod agents;
-mod platforms;
 mod chat;
 mod outbox;
+mod platforms;
 mod roster;
 mod staff;
 mod tickets;
@@ -27,36 +27,16 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
-pub use agents::{AgentRow, Claim, Decided, PairingStatus};
+pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
 pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
+pub use outbox::{Claimed, FailedMessage};
 pub use platforms::FormLinkRefusal;
-pub use outbox::{Claimed, FailedMessage, NewMessage};
 pub use roster::{ImportSummary, day_from_number, day_number};
 pub use staff::{EventRow, TicketFilter, TicketRow};
-pub use tickets::{OpenOutcome, TicketApplication};
+pub use tickets::{Actor, OpenOutcome, TicketApplication, TicketChange, TicketNote};
 pub use webchat::{TranscriptButton, TranscriptEntry, WebSession};
 
 use crate::vault::Vault;
-
-/// Outbox channels and kinds, shared by the writers (ticket transitions, the conversation) and
-/// the delivery workers.
-pub mod outbox_kinds {
-    pub const EMAIL: &str = "email";
-    /// Ticket notices for the staff chats (one channel each, so one failing never repeats the other).
-    pub const STAFF_TELEGRAM: &str = "staff-telegram";
-    pub const STAFF_DISCORD: &str = "staff-discord";
-    /// A person's question for the support desk, into the staff chats.
-    pub const QUESTION: &str = "question";
-    pub const NOTIFY_APPLICANT: &str = "notify-applicant";
-    pub const NOTIFY_STAFF: &str = "notify-staff";
-    pub const EMAIL_CODE: &str = "email-code";
-    pub const REMINDER: &str = "reminder";
-    pub const WEBHOOK: &str = "webhook";
-    /// A message into a person's chat (reminders where the person is linked to a chat).
-    pub const CHAT: &str = "chat";
-    /// A ticket change forwarded to the institution's help-desk (e-mail or webhook channel).
-    pub const FORWARD: &str = "helpdesk-forward";
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -86,26 +66,38 @@ pub struct Store {
     /// SQLite only: one write transaction at a time in this process.
     write_lock: Option<Arc<Mutex<()>>>,
     /// Rung when a transaction that queued outbox messages commits, so delivery starts at once.
-    outbox_signal: Arc<tokio::sync::Notify>,
-    /// Channels every ticket change is forwarded on to the institution's help-desk.
-    forward_channels: Vec<&'static str>,
-    /// The staff chat channels that hear of staff notices and questions.
-    staff_chats: Vec<&'static str>,
+    outbox_signal: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Who hears of ticket changes besides the applicant.
+    routing: Arc<Routing>,
+}
+
+/// Who hears of ticket changes besides the applicant, as configured; the store applies it in the
+/// transaction of each change.
+#[derive(Clone, Debug, Default)]
+pub struct Routing {
+    /// Every change goes to the institution's help-desk by e-mail (e-mail-to-ticket).
+    pub helpdesk_email: bool,
+    /// … and/or to its JSON webhook.
+    pub helpdesk_webhook: bool,
+    /// The staff chats (one per platform) that hear of staff notices and questions.
+    pub staff_chats: Vec<crate::core::conversation::Transport>,
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(i64, &str, &'static str); 4] = match backend {
+    let files: [(i64, &str, &'static str); 5] = match backend {
         Backend::Sqlite => [
             (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/sqlite/0002_agents.sql")),
             (3, "chat platforms", include_str!("../../../migrations/sqlite/0003_chat_platforms.sql")),
             (4, "unsent replies", include_str!("../../../migrations/sqlite/0004_unsent_replies.sql")),
+            (5, "outbox lanes", include_str!("../../../migrations/sqlite/0005_outbox_lanes.sql")),
         ],
         Backend::Postgres => [
             (1, "init", include_str!("../../../migrations/postgres/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/postgres/0002_agents.sql")),
             (3, "chat platforms", include_str!("../../../migrations/postgres/0003_chat_platforms.sql")),
             (4, "unsent replies", include_str!("../../../migrations/postgres/0004_unsent_replies.sql")),
+            (5, "outbox lanes", include_str!("../../../migrations/postgres/0005_outbox_lanes.sql")),
         ],
     };
     Migrator::with_migrations(
@@ -177,26 +169,19 @@ impl Store {
             backend,
             vault,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
-            outbox_signal: Arc::new(tokio::sync::Notify::new()),
-            forward_channels: Vec::new(),
-            staff_chats: Vec::new(),
+            outbox_signal: Arc::new(tokio::sync::watch::Sender::new(0)),
+            routing: Arc::new(Routing::default()),
         })
     }
 
-    /// Forward every ticket change on these outbox channels (see `HelpdeskConfig`).
-    pub fn with_forwarding(mut self, channels: Vec<&'static str>) -> Store {
-        self.forward_channels = channels;
+    /// Who hears of ticket changes (see [`Routing`]).
+    pub fn with_routing(mut self, routing: Routing) -> Store {
+        self.routing = Arc::new(routing);
         self
     }
 
-    /// Names the staff chats (outbox channels) that hear of new tickets, cancellations, questions.
-    pub fn with_staff_chats(mut self, channels: Vec<&'static str>) -> Store {
-        self.staff_chats = channels;
-        self
-    }
-
-    pub fn staff_chats(&self) -> &[&'static str] {
-        &self.staff_chats
+    pub fn routing(&self) -> &Routing {
+        &self.routing
     }
 
     pub fn backend(&self) -> Backend {
@@ -207,9 +192,10 @@ impl Store {
         &self.vault
     }
 
-    /// Completes when outbox messages were queued (a permit is kept if nobody was waiting).
-    pub async fn outbox_queued(&self) {
-        self.outbox_signal.notified().await;
+    /// Changes each time a transaction that queued outbox messages commits: every delivery
+    /// worker holds one and starts at once (none misses a change made while it was busy).
+    pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.outbox_signal.subscribe()
     }
 
     pub async fn close(&self) {
@@ -282,10 +268,11 @@ async fn checkpoint_loop(pool: AnyPool) {
 fn sqlite_url(url: &str) -> String {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let (file, query) = path.split_once('?').unwrap_or((path, ""));
-    if !file.is_empty() && file != ":memory:" {
-        if let Some(dir) = std::path::Path::new(file).parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
+    if !file.is_empty()
+        && file != ":memory:"
+        && let Some(dir) = std::path::Path::new(file).parent()
+    {
+        let _ = std::fs::create_dir_all(dir);
     }
     let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
     if !params.iter().any(|p| p.starts_with("mode=")) {
@@ -307,21 +294,19 @@ impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         if self.queued {
-            self.store.outbox_signal.notify_one();
+            self.store.outbox_signal.send_modify(|n| *n = n.wrapping_add(1));
         }
         Ok(())
     }
 
     /// Records a platform update id; false if it was processed before (a re-delivery).
     pub async fn mark_update(&mut self, transport: &str, update_id: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO processed_updates (transport, update_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(transport.to_owned())
-        .bind(update_id.to_owned())
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+        let done = sqlx::query("INSERT INTO processed_updates (transport, update_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(transport.to_owned())
+            .bind(update_id.to_owned())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -26,14 +26,6 @@ impl Tx<'_> {
             .await?;
         Ok(())
     }
-
-    /// A fact about a ticket that does not move it (a staff reply, a question): a history row
-    /// with the state unchanged.
-    pub async fn note_on_ticket(&mut self, ticket_id: i64, actor: crate::ticket::ActorKind, actor_id: &str, event: &str, note: Option<&str>, now: i64) -> Result<()> {
-        let state: String = sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
-        let state = crate::ticket::TicketState::from_code(&state).ok_or_else(|| super::StoreError::Corrupt("unknown state".into()))?;
-        self.history(ticket_id, now, actor, Some(actor_id), event, state, state, note).await
-    }
 }
 
 impl Store {
@@ -56,11 +48,13 @@ impl Store {
     /// Uses a link up: exactly one caller gets the person back.
     pub async fn use_form_link(&self, token: &str, now: i64) -> Result<std::result::Result<i64, FormLinkRefusal>> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query("UPDATE form_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING person_id")
-            .bind(self.vault.lookup_hash(LINK_PURPOSE, token))
-            .bind(now)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
+        let row = sqlx::query(
+            "UPDATE form_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING person_id",
+        )
+        .bind(self.vault.lookup_hash(LINK_PURPOSE, token))
+        .bind(now)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
         tx.commit().await?;
         match row {
             Some(row) => Ok(Ok(row.try_get("person_id")?)),
@@ -71,14 +65,16 @@ impl Store {
     /// Remembers which ticket a staff chat message is about.
     pub async fn record_staff_post(&self, transport: &str, chat_id: &str, message_id: &str, ticket_id: i64, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO staff_posts (transport, chat_id, message_id, ticket_id, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
-            .bind(transport.to_owned())
-            .bind(chat_id.to_owned())
-            .bind(message_id.to_owned())
-            .bind(ticket_id)
-            .bind(now)
-            .execute(&mut *tx.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO staff_posts (transport, chat_id, message_id, ticket_id, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(transport.to_owned())
+        .bind(chat_id.to_owned())
+        .bind(message_id.to_owned())
+        .bind(ticket_id)
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
         tx.commit().await
     }
 
@@ -95,11 +91,12 @@ impl Store {
 
     /// A staff chat message of the ticket to reply under (the most recent), if any.
     pub async fn staff_post_of(&self, transport: &str, ticket_id: i64) -> Result<Option<(String, String)>> {
-        let row = sqlx::query("SELECT chat_id, message_id FROM staff_posts WHERE transport = $1 AND ticket_id = $2 ORDER BY at DESC LIMIT 1")
-            .bind(transport.to_owned())
-            .bind(ticket_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT chat_id, message_id FROM staff_posts WHERE transport = $1 AND ticket_id = $2 ORDER BY at DESC LIMIT 1")
+                .bind(transport.to_owned())
+                .bind(ticket_id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| Ok((r.try_get("chat_id")?, r.try_get("message_id")?))).transpose()
     }
 

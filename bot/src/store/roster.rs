@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::tickets::TCKN;
-use super::{NewMessage, Result, Store, Tx, outbox_kinds, row_placeholders};
+use super::{Result, Store, Tx, row_placeholders};
+use crate::core::outbound::{ChatMessage, Mail, Outbound};
 use crate::roster::RosterEntry;
 
 /// Days since 1970-01-01 for a calendar day.
@@ -93,16 +94,15 @@ impl Store {
         .bind(first + max)
         .fetch_all(&self.pool)
         .await?;
-        let sent: HashSet<(String, i64, i64)> = sqlx::query(
-            "SELECT tckn_hash, expires_day, offset_days FROM reminders_sent WHERE expires_day >= $1 AND expires_day <= $2",
-        )
-        .bind(first)
-        .bind(first + max)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("tckn_hash")?, r.try_get("expires_day")?, r.try_get("offset_days")?)))
-        .collect::<Result<_>>()?;
+        let sent: HashSet<(String, i64, i64)> =
+            sqlx::query("SELECT tckn_hash, expires_day, offset_days FROM reminders_sent WHERE expires_day >= $1 AND expires_day <= $2")
+                .bind(first)
+                .bind(first + max)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("tckn_hash")?, r.try_get("expires_day")?, r.try_get("offset_days")?)))
+                .collect::<Result<_>>()?;
         let mut due = Vec::new();
         for row in &candidates {
             let hash: String = row.try_get("tckn_hash")?;
@@ -174,18 +174,19 @@ impl Tx<'_> {
             .iter()
             .map(|r| Ok((r.try_get("tckn_hash")?, r.try_get("expires_day")?, r.try_get("offset_days")?)))
             .collect::<Result<_>>()?;
-        let messages: Vec<NewMessage> = due
+        let messages: Vec<(String, Outbound)> = due
             .iter()
             .filter(|(h, e, o, ..)| inserted.contains(&(h.clone(), *e, *o)))
-            .map(|(hash, expires, offset, days_left, name, email)| NewMessage {
-                idem_key: format!("reminder:{hash}:{expires}:{offset}"),
-                channel: outbox_kinds::EMAIL,
-                kind: outbox_kinds::REMINDER,
-                ticket_id: None,
-                message_id: "mail-reminder-body",
-                payload: Some(serde_json::json!({
-                    "to": email, "name": name, "days": days_left, "expires_day": expires, "lang": "tr", "person": hash,
-                })),
+            .map(|(hash, expires, offset, days_left, name, email)| {
+                let mail = Mail::Reminder {
+                    to: email.clone(),
+                    name: name.clone(),
+                    days: *days_left,
+                    expires_day: *expires,
+                    lang: eimza_protocol::Lang::Tr,
+                    person: hash.clone(),
+                };
+                (format!("reminder:{hash}:{expires}:{offset}"), Outbound::Email(mail))
             })
             .collect();
         let sent = messages.len();
@@ -199,15 +200,9 @@ impl Tx<'_> {
                 .fetch_all(&mut *self.tx)
                 .await?;
             for row in persons {
-                let person: i64 = row.try_get("person_id")?;
-                chat.push(NewMessage {
-                    idem_key: format!("reminder-chat:{hash}:{expires}:{offset}:{person}"),
-                    channel: outbox_kinds::CHAT,
-                    kind: outbox_kinds::REMINDER,
-                    ticket_id: None,
-                    message_id: "chat-reminder",
-                    payload: Some(serde_json::json!({ "person_id": person, "days": days_left, "expires_day": expires })),
-                });
+                let person_id: i64 = row.try_get("person_id")?;
+                let message = ChatMessage::Reminder { days: *days_left, expires_day: *expires };
+                chat.push((format!("reminder-chat:{hash}:{expires}:{offset}:{person_id}"), Outbound::PersonChat { person_id, message }));
             }
         }
         self.enqueue_many(&chat, now).await?;

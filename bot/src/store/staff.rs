@@ -5,8 +5,8 @@ use sqlx::Row;
 
 use super::tickets::TCKN;
 use super::{Result, Store, corrupt, opt};
-use crate::domain::Tckn;
-use crate::ticket::TicketState;
+use crate::core::domain::Tckn;
+use crate::core::ticket::TicketState;
 
 #[derive(Clone, Debug, Default)]
 pub struct TicketFilter {
@@ -80,25 +80,24 @@ impl Store {
                AND ($2 = 1 OR number = $3 OR tckn_hash = $4 OR name_fold LIKE $5 OR LOWER(email) LIKE $5)
              ORDER BY id DESC LIMIT $6",
         )
-            .bind(state)
-            .bind(search.is_empty() as i64)
-            .bind(number)
-            .bind(tckn_hash)
-            .bind(like)
-            .bind(filter.limit.clamp(1, 1000))
-            .fetch_all(&self.pool)
-            .await?;
+        .bind(state)
+        .bind(search.is_empty() as i64)
+        .bind(number)
+        .bind(tckn_hash)
+        .bind(like)
+        .bind(filter.limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| self.ticket_row(r)).collect()
     }
 
     /// One ticket by its id (for composing its notices).
     pub async fn ticket_by_id(&self, id: i64) -> Result<Option<TicketRow>> {
-        let row = sqlx::query(
-            "SELECT id, number, state, name, tckn_enc, title, email, created_at, updated_at, lang FROM tickets WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT id, number, state, name, tckn_enc, title, email, created_at, updated_at, lang FROM tickets WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| self.ticket_row(&r)).transpose()
     }
 

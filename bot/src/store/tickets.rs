@@ -8,15 +8,73 @@ use sqlx::Row;
 
 use super::chat::ticket_brief;
 use super::{Result, Store, Tx, corrupt};
-use crate::conversation::{Draft, StatusEvent, StatusView, TicketBrief};
-use crate::domain::TicketNo;
-use crate::ticket::{self, ActorKind, Applied, Effect, Refusal, TicketEvent, TicketState};
+use crate::core::conversation::{Draft, StatusEvent, StatusView, TicketBrief};
+use crate::core::domain::TicketNo;
+use crate::core::outbound::{ChatMessage, HelpdeskChange, Mail, Outbound, StaffMessage};
+use crate::core::ticket::{self, ActorKind, Applied, Effect, Refusal, TicketEvent, TicketState};
 
 pub(super) const TCKN: &str = "tckn";
 pub(super) const BIRTH: &str = "birth-date";
 
 /// The validated answers a ticket is opened with.
 pub type TicketApplication = Draft;
+
+/// Who did something to a ticket: their kind and, where known, who exactly (`person:12`,
+/// `agent:a-…`, `telegram:123 (Ayşe Kaya)`), as the history names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: Option<String>,
+}
+
+impl Actor {
+    pub fn applicant(person_id: i64) -> Actor {
+        Actor { kind: ActorKind::Applicant, id: Some(format!("person:{person_id}")) }
+    }
+    pub fn agent(agent_id: &crate::core::domain::AgentId) -> Actor {
+        Actor { kind: ActorKind::Agent, id: Some(format!("agent:{agent_id}")) }
+    }
+    pub fn staff(who: impl Into<String>) -> Actor {
+        Actor { kind: ActorKind::Staff, id: Some(who.into()) }
+    }
+    pub fn system() -> Actor {
+        Actor { kind: ActorKind::System, id: None }
+    }
+}
+
+/// One event for one ticket: what [`Tx::apply_event`] is asked to do.
+#[derive(Clone, Copy, Debug)]
+pub struct TicketChange<'a> {
+    pub ticket_id: i64,
+    pub event: TicketEvent,
+    pub actor: &'a Actor,
+    /// A message id (`history-…`) shown in the timeline.
+    pub note: Option<&'a str>,
+    pub at: i64,
+}
+
+/// A fact about a ticket that does not move it (a question, a staff answer, a PC unlinked): a
+/// history row with the state unchanged.
+#[derive(Clone, Copy, Debug)]
+pub struct TicketNote<'a> {
+    pub ticket_id: i64,
+    pub actor: &'a Actor,
+    /// What happened (`question`, `staff-answer`, `agent-unlinked`).
+    pub event: &'a str,
+    pub note: Option<&'a str>,
+    pub at: i64,
+}
+
+/// One history row.
+struct HistoryRow<'a> {
+    ticket_id: i64,
+    at: i64,
+    actor: &'a Actor,
+    event: &'a str,
+    from: TicketState,
+    to: TicketState,
+    note: Option<&'a str>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum OpenOutcome {
@@ -27,27 +85,17 @@ pub enum OpenOutcome {
 
 /// The year a ticket opened in, in Türkiye.
 fn istanbul_year(now_ms: i64) -> i32 {
-    chrono_tz::Europe::Istanbul
-        .timestamp_millis_opt(now_ms)
-        .single()
-        .map(|t| t.year())
-        .unwrap_or(1970)
+    chrono_tz::Europe::Istanbul.timestamp_millis_opt(now_ms).single().map(|t| t.year()).unwrap_or(1970)
 }
 
 impl Tx<'_> {
-    pub async fn open_ticket(
-        &mut self,
-        person_id: i64,
-        application: &TicketApplication,
-        lang: Lang,
-        now: i64,
-    ) -> Result<OpenOutcome> {
+    pub async fn open_ticket(&mut self, person_id: i64, application: &TicketApplication, lang: Lang, now: i64) -> Result<OpenOutcome> {
         let (Some(tckn), Some(name), Some(title), Some(email), Some(birth), Some(consent_at)) = (
-            application.tckn.as_deref(),
-            application.name.as_deref(),
-            application.title.as_deref(),
-            application.email.as_deref(),
-            application.birth_date,
+            application.tckn.as_ref().map(|t| t.as_str()),
+            application.name.as_ref().map(|n| n.as_str()),
+            application.title.as_ref().map(|t| t.as_str()),
+            application.email.as_ref().map(|e| e.as_str()),
+            application.birth_date.map(|b| b.date()),
             application.consent_at,
         ) else {
             return Err(corrupt("incomplete application"));
@@ -63,10 +111,7 @@ impl Tx<'_> {
         .fetch_optional(&mut *self.tx)
         .await?
         {
-            return Ok(OpenOutcome::AlreadyOpen(ticket_brief(
-                &row.try_get::<String, _>("number")?,
-                &row.try_get::<String, _>("state")?,
-            )?));
+            return Ok(OpenOutcome::AlreadyOpen(ticket_brief(&row.try_get::<String, _>("number")?, &row.try_get::<String, _>("state")?)?));
         }
         let year = istanbul_year(now);
         let seq: i64 = sqlx::query(
@@ -80,8 +125,8 @@ impl Tx<'_> {
         let number = TicketNo::new(year, u32::try_from(seq).map_err(corrupt)?);
         // The new ticket's first transition is decided before the row exists, so the row is
         // written once, in its resulting state; the history still shows Collecting → Submitted.
-        let (from, event, actor) = (TicketState::Collecting, TicketEvent::Confirm, ActorKind::Applicant);
-        let applied = ticket::transition(from, event, actor).map_err(|r| corrupt(format!("a new ticket refused Confirm: {r}")))?;
+        let (from, event, actor) = (TicketState::Collecting, TicketEvent::Confirm, Actor::applicant(person_id));
+        let applied = ticket::transition(from, event, actor.kind).map_err(|r| corrupt(format!("a new ticket refused Confirm: {r}")))?;
         let Applied::Moved { to, .. } = &applied else {
             return Err(corrupt("a new ticket's Confirm was a duplicate"));
         };
@@ -106,50 +151,33 @@ impl Tx<'_> {
         .fetch_one(&mut *self.tx)
         .await?
         .try_get("id")?;
-        let actor_id = format!("person:{person_id}");
-        self.record(id, from, event, actor, Some(&actor_id), None, &applied, now).await?;
+        let change = TicketChange { ticket_id: id, event, actor: &actor, note: None, at: now };
+        self.record(&change, from, &applied).await?;
         Ok(OpenOutcome::Opened(number))
     }
 
     /// Applies one event to a ticket: the single path by which ticket state changes.
-    pub async fn apply_event(
-        &mut self,
-        ticket_id: i64,
-        event: TicketEvent,
-        actor: ActorKind,
-        actor_id: Option<&str>,
-        note: Option<&str>,
-        now: i64,
-    ) -> Result<Result<Applied, Refusal>> {
+    pub async fn apply_event(&mut self, change: &TicketChange<'_>) -> Result<Result<Applied, Refusal>> {
         let select = match self.store.backend {
             super::Backend::Postgres => "SELECT state FROM tickets WHERE id = $1 FOR UPDATE",
             super::Backend::Sqlite => "SELECT state FROM tickets WHERE id = $1",
         };
-        let state: String = sqlx::query(select).bind(ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
-        self.apply_to(ticket_id, &state, event, actor, actor_id, note, now).await
+        let state: String = sqlx::query(select).bind(change.ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
+        self.apply_to(&state, change).await
     }
 
     /// [`Tx::apply_event`] for a ticket whose state the caller read (and, on PostgreSQL,
     /// locked `FOR UPDATE`) in this transaction.
-    #[allow(clippy::too_many_arguments)]
-    async fn apply_to(
-        &mut self,
-        ticket_id: i64,
-        state: &str,
-        event: TicketEvent,
-        actor: ActorKind,
-        actor_id: Option<&str>,
-        note: Option<&str>,
-        now: i64,
-    ) -> Result<Result<Applied, Refusal>> {
+    async fn apply_to(&mut self, state: &str, change: &TicketChange<'_>) -> Result<Result<Applied, Refusal>> {
         let from = TicketState::from_code(state).ok_or_else(|| corrupt(format!("unknown state {state}")))?;
-        let applied = match ticket::transition(from, event, actor) {
+        let applied = match ticket::transition(from, change.event, change.actor.kind) {
             Err(refusal) => return Ok(Err(refusal)),
             Ok(applied) => applied,
         };
         let Applied::Moved { to, .. } = &applied else {
             return Ok(Ok(applied));
         };
+        let (ticket_id, now) = (change.ticket_id, change.at);
         let closed = !to.is_open();
         sqlx::query(
             "UPDATE tickets SET state = $2, updated_at = $3,
@@ -163,129 +191,130 @@ impl Tx<'_> {
         .bind(i64::from(closed))
         .execute(&mut *self.tx)
         .await?;
-        self.record(ticket_id, from, event, actor, actor_id, note, &applied, now).await?;
+        self.record(change, from, &applied).await?;
         Ok(Ok(applied))
     }
 
-    /// Writes a move's history row and queues its effects in the outbox.
-    #[allow(clippy::too_many_arguments)]
-    async fn record(
-        &mut self,
-        ticket_id: i64,
-        from: TicketState,
-        event: TicketEvent,
-        actor: ActorKind,
-        actor_id: Option<&str>,
-        note: Option<&str>,
-        applied: &Applied,
-        now: i64,
-    ) -> Result<()> {
+    /// Writes a move's history row and queues its effects in the outbox: the applicant's chat and
+    /// e-mail, the staff e-mail and chats, the help-desk.
+    async fn record(&mut self, change: &TicketChange<'_>, from: TicketState, applied: &Applied) -> Result<()> {
         let Applied::Moved { to, effects } = applied else {
             return Ok(());
         };
-        self.history(ticket_id, now, actor, actor_id, event.code(), from, *to, note).await?;
+        let (ticket_id, now) = (change.ticket_id, change.at);
+        let row = HistoryRow { ticket_id, at: now, actor: change.actor, event: change.event.code(), from, to: *to, note: change.note };
+        self.history(&row).await?;
+        let key = |what: &str| format!("ticket:{ticket_id}:{}:{what}", to.code());
         for effect in effects {
-            let (kind, message_id) = match effect {
-                Effect::NotifyApplicant(m) => (super::outbox_kinds::NOTIFY_APPLICANT, *m),
-                Effect::NotifyStaff(m) => (super::outbox_kinds::NOTIFY_STAFF, *m),
-            };
-            let channels = match effect {
-                Effect::NotifyApplicant(_) => vec![super::outbox_kinds::EMAIL, super::outbox_kinds::CHAT],
-                Effect::NotifyStaff(_) => [super::outbox_kinds::EMAIL].into_iter().chain(self.store.staff_chats.iter().copied()).collect(),
-            };
-            for channel in channels {
-                let idem_key = format!("ticket:{ticket_id}:{}:{channel}:{kind}:{message_id}", to.code());
-                let message = super::NewMessage { idem_key, channel, kind, ticket_id: Some(ticket_id), message_id, payload: None };
-                self.enqueue(message, now).await?;
+            match *effect {
+                Effect::NotifyApplicant(notice) => {
+                    let (person_id, number) = self.ticket_person_and_number(ticket_id).await?;
+                    let chat = ChatMessage::TicketNotice { ticket_id, ticket: number, notice };
+                    self.enqueue(key(&format!("chat:{}", notice.code())), &Outbound::PersonChat { person_id, message: chat }, now).await?;
+                    let mail = Outbound::Email(Mail::ApplicantNotice { ticket_id, notice });
+                    self.enqueue(key(&format!("email:applicant:{}", notice.code())), &mail, now).await?;
+                }
+                Effect::NotifyStaff(notice) => {
+                    let mail = Outbound::Email(Mail::StaffNotice { ticket_id, notice });
+                    self.enqueue(key(&format!("email:staff:{}", notice.code())), &mail, now).await?;
+                    for platform in self.store.routing.staff_chats.clone() {
+                        let post = Outbound::StaffChat { platform, ticket_id, message: StaffMessage::TicketNotice { notice } };
+                        self.enqueue(key(&format!("{}:{}", post.channel().code(), notice.code())), &post, now).await?;
+                    }
+                }
             }
         }
         // The institution's help-desk hears of every change (what changed is kept non-personal;
         // the rest is read from the ticket when it is sent).
-        for channel in self.store.forward_channels.clone() {
-            let kind = super::outbox_kinds::FORWARD;
-            let message = super::NewMessage {
-                idem_key: format!("ticket:{ticket_id}:{}:{channel}:{kind}", to.code()),
-                channel,
-                kind,
-                ticket_id: Some(ticket_id),
-                message_id: "helpdesk-ticket-changed",
-                payload: Some(serde_json::json!({
-                    "event": event.code(), "from": from.code(), "to": to.code(), "actor": actor.code(), "at": now,
-                })),
-            };
-            self.enqueue(message, now).await?;
+        let change = HelpdeskChange {
+            ticket_id,
+            event: change.event.code().to_owned(),
+            from: from.code().to_owned(),
+            to: to.code().to_owned(),
+            actor: change.actor.kind.code().to_owned(),
+            at: now,
+        };
+        if self.store.routing.helpdesk_email {
+            self.enqueue(key("helpdesk:email"), &Outbound::Email(Mail::HelpdeskForward(change.clone())), now).await?;
+        }
+        if self.store.routing.helpdesk_webhook {
+            self.enqueue(key("helpdesk:webhook"), &Outbound::Webhook(change), now).await?;
         }
         Ok(())
     }
 
-    /// A fact about the person's open ticket that does not move it (a PC unlinked): a history
-    /// row with the state unchanged. Nothing when the person has no open ticket.
-    pub async fn note_on_open_ticket(&mut self, person_id: i64, actor: ActorKind, actor_id: Option<&str>, event: &str, note: &str, now: i64) -> Result<()> {
-        let Some(row) = sqlx::query("SELECT id, state FROM tickets WHERE person_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
+    async fn ticket_person_and_number(&mut self, ticket_id: i64) -> Result<(i64, TicketNo)> {
+        let row = sqlx::query("SELECT person_id, number FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut *self.tx).await?;
+        let number: String = row.try_get("number")?;
+        Ok((row.try_get("person_id")?, number.parse().map_err(corrupt)?))
+    }
+
+    /// A fact about a ticket that does not move it: a history row with the state unchanged.
+    pub async fn note_on_ticket(&mut self, note: &TicketNote<'_>) -> Result<()> {
+        let state: String =
+            sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(note.ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
+        let state = TicketState::from_code(&state).ok_or_else(|| corrupt("unknown state"))?;
+        let row = HistoryRow {
+            ticket_id: note.ticket_id,
+            at: note.at,
+            actor: note.actor,
+            event: note.event,
+            from: state,
+            to: state,
+            note: note.note,
+        };
+        self.history(&row).await
+    }
+
+    /// [`Tx::note_on_ticket`] for the person's open ticket; nothing when they have none.
+    pub async fn note_on_open_ticket(&mut self, person_id: i64, actor: &Actor, event: &str, note: &str, now: i64) -> Result<()> {
+        let Some(row) = sqlx::query("SELECT id FROM tickets WHERE person_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
             .bind(person_id)
             .fetch_optional(&mut *self.tx)
             .await?
         else {
             return Ok(());
         };
-        let state: String = row.try_get("state")?;
-        let state = TicketState::from_code(&state).ok_or_else(|| corrupt("unknown state"))?;
-        self.history(row.try_get("id")?, now, actor, actor_id, event, state, state, Some(note)).await
+        self.note_on_ticket(&TicketNote { ticket_id: row.try_get("id")?, actor, event, note: Some(note), at: now }).await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn history(
-        &mut self,
-        ticket_id: i64,
-        now: i64,
-        actor: ActorKind,
-        actor_id: Option<&str>,
-        event: &str,
-        from: TicketState,
-        to: TicketState,
-        note: Option<&str>,
-    ) -> Result<()> {
+    async fn history(&mut self, row: &HistoryRow<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO ticket_events (ticket_id, at, actor_kind, actor_id, event, from_state, to_state, note)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(ticket_id)
-        .bind(now)
-        .bind(actor.code())
-        .bind(actor_id.map(str::to_owned))
-        .bind(event.to_owned())
-        .bind(from.code())
-        .bind(to.code())
-        .bind(note.map(str::to_owned))
+        .bind(row.ticket_id)
+        .bind(row.at)
+        .bind(row.actor.kind.code())
+        .bind(row.actor.id.clone())
+        .bind(row.event.to_owned())
+        .bind(row.from.code())
+        .bind(row.to.code())
+        .bind(row.note.map(str::to_owned))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
     /// The applicant cancels their own open ticket.
-    pub async fn cancel_own_ticket(
-        &mut self,
-        person_id: i64,
-        number: TicketNo,
-        now: i64,
-    ) -> Result<Result<Applied, Refusal>> {
+    pub async fn cancel_own_ticket(&mut self, person_id: i64, number: TicketNo, now: i64) -> Result<Result<Applied, Refusal>> {
         let select = match self.store.backend {
             super::Backend::Postgres => "SELECT id, state FROM tickets WHERE number = $1 AND person_id = $2 FOR UPDATE",
             super::Backend::Sqlite => "SELECT id, state FROM tickets WHERE number = $1 AND person_id = $2",
         };
-        let Some(row) = sqlx::query(select).bind(number.to_string()).bind(person_id).fetch_optional(&mut *self.tx).await?
-        else {
+        let Some(row) = sqlx::query(select).bind(number.to_string()).bind(person_id).fetch_optional(&mut *self.tx).await? else {
             return Ok(Err(Refusal::NotAllowed));
         };
-        let actor = format!("person:{person_id}");
+        let actor = Actor::applicant(person_id);
         let state: String = row.try_get("state")?;
-        self.apply_to(row.try_get("id")?, &state, TicketEvent::Cancel, ActorKind::Applicant, Some(&actor), None, now).await
+        let change = TicketChange { ticket_id: row.try_get("id")?, event: TicketEvent::Cancel, actor: &actor, note: None, at: now };
+        self.apply_to(&state, &change).await
     }
 
     /// `/sil`: cancels the person's open ticket, erases the personal data of all their tickets
     /// (history keeps only states, times and actors) and their web chat transcript.
     pub async fn delete_personal_data(&mut self, person_id: i64, now: i64) -> Result<()> {
-        let actor = format!("person:{person_id}");
+        let actor = Actor::applicant(person_id);
         let rows = sqlx::query("SELECT id, closed_at FROM tickets WHERE person_id = $1 AND purged_at IS NULL")
             .bind(person_id)
             .fetch_all(&mut *self.tx)
@@ -293,26 +322,17 @@ impl Tx<'_> {
         for row in rows {
             let id: i64 = row.try_get("id")?;
             if super::opt::<i64>(&row, "closed_at")?.is_none() {
-                self.apply_event(id, TicketEvent::Cancel, ActorKind::Applicant, Some(&actor), None, now).await?.ok();
+                let change = TicketChange { ticket_id: id, event: TicketEvent::Cancel, actor: &actor, note: None, at: now };
+                self.apply_event(&change).await?.ok();
             }
-            self.erase_ticket_data(id, ActorKind::Applicant, Some(&actor), "history-personal-data-deleted", now).await?;
+            self.erase_ticket_data(id, &actor, "history-personal-data-deleted", now).await?;
         }
         sqlx::query("DELETE FROM webchat_messages WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
         sqlx::query("DELETE FROM form_links WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
         Ok(())
     }
 
-    async fn erase_ticket_data(
-        &mut self,
-        ticket_id: i64,
-        actor: ActorKind,
-        actor_id: Option<&str>,
-        note: &str,
-        now: i64,
-    ) -> Result<()> {
-        let state: String =
-            sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
-        let state = TicketState::from_code(&state).ok_or_else(|| corrupt("unknown state"))?;
+    async fn erase_ticket_data(&mut self, ticket_id: i64, actor: &Actor, note: &str, now: i64) -> Result<()> {
         sqlx::query(
             "UPDATE tickets SET tckn_hash = NULL, tckn_enc = NULL, birth_enc = NULL, name = NULL, name_fold = NULL,
                     title = NULL, email = NULL, open_key = NULL, purged_at = $2, updated_at = $2
@@ -322,7 +342,7 @@ impl Tx<'_> {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
-        self.history(ticket_id, now, actor, actor_id, "personal-data-erased", state, state, Some(note)).await
+        self.note_on_ticket(&TicketNote { ticket_id, actor, event: "personal-data-erased", note: Some(note), at: now }).await
     }
 }
 
@@ -348,7 +368,7 @@ impl Store {
                 return Ok(purged);
             }
             for id in &ids {
-                tx.erase_ticket_data(*id, ActorKind::System, None, "history-personal-data-purged", now).await?;
+                tx.erase_ticket_data(*id, &Actor::system(), "history-personal-data-purged", now).await?;
             }
             tx.commit().await?;
             purged += ids.len() as u64;
@@ -372,11 +392,9 @@ impl Store {
         let brief = ticket_brief(&first.try_get::<String, _>("number")?, &first.try_get::<String, _>("state")?)?;
         let mut history = Vec::with_capacity(rows.len());
         for row in &rows {
-            let (Some(at), Some(actor), Some(to)) = (
-                super::opt::<i64>(row, "at")?,
-                super::opt::<String>(row, "actor_kind")?,
-                super::opt::<String>(row, "to_state")?,
-            ) else {
+            let (Some(at), Some(actor), Some(to)) =
+                (super::opt::<i64>(row, "at")?, super::opt::<String>(row, "actor_kind")?, super::opt::<String>(row, "to_state")?)
+            else {
                 continue;
             };
             history.push(StatusEvent {

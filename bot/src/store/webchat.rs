@@ -107,11 +107,7 @@ impl Tx<'_> {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for entry in entries {
             let json = serde_json::to_vec(entry).map_err(corrupt)?;
-            query = query
-                .bind(person_id)
-                .bind(entry.at)
-                .bind(entry.direction.clone())
-                .bind(self.store.vault.encrypt(TRANSCRIPT, &json));
+            query = query.bind(person_id).bind(entry.at).bind(entry.direction.clone()).bind(self.store.vault.encrypt(TRANSCRIPT, &json));
         }
         query.execute(&mut *self.tx).await?;
         Ok(())

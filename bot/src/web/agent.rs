@@ -2,7 +2,7 @@
 //! approved in chat, get the token once) and the WebSocket link (hello → welcome, work ↔ acks,
 //! reports ↔ acks, heartbeats). Frames are `eimza_protocol::wire` JSON.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use eimza_protocol::pairing::PairingCode;
-use eimza_protocol::wire::{self, AgentMessage, BotMessage, ErrorCode, HEARTBEAT_SECS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ReportBody, WorkBody};
+use eimza_protocol::wire::{self, AgentMessage, BotMessage, ErrorCode, HEARTBEAT_SECS, Id, MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,11 +21,12 @@ use serde_json::json;
 use super::api::bearer;
 use super::error::ApiError;
 use super::{AppState, request_lang};
+use crate::agents::CloseReason;
 use crate::clock;
-use crate::conversation::{Msg, Reply};
-use crate::link::CloseReason;
-use crate::service::{PAIRING_TTL_MS, random_id, random_secret};
-use crate::store::{AgentRow, Claim, PairingStatus};
+use crate::core::domain::RequestId;
+use crate::service::{PAIRING_TTL_MS, agent_events};
+use crate::store::{AgentRow, Claim, PairingClaim, PairingStatus};
+use crate::vault::{random_id, random_secret};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -69,14 +70,23 @@ async fn claim(
         let (Some(pc_name), Some(os)) = (clean_label(&body.pc_name), clean_label(&body.os)) else {
             return Err(ApiError::BadRequest);
         };
-        let request_id = random_id("p");
+        let request_id = RequestId::from_id(random_id("p"));
         let poll_secret = random_secret();
-        let now = clock::now_ms();
-        let store = state.service.store();
-        match store.claim_pairing_code(code.as_str(), &peer.ip().to_string(), &pc_name, &os, &request_id, &poll_secret, now).await? {
+        let source = peer.ip().to_string();
+        let claim = PairingClaim {
+            code: &code,
+            source: &source,
+            pc_name: &pc_name,
+            pc_os: &os,
+            request_id: &request_id,
+            poll_secret: &poll_secret,
+            now: clock::now_ms(),
+        };
+        // The person is asked in chat through the outbox: this request never waits for a platform.
+        match state.service.store().claim_pairing_code(&claim).await? {
             Claim::Claimed { request_id, person_id } => {
-                tracing::info!(person_id, agent_version = body.agent_version.as_deref().unwrap_or("?"), "pairing code presented");
-                state.service.ask_pairing_approval(person_id, &request_id, &pc_name, &os).await?;
+                let version = body.agent_version.as_deref().and_then(clean_label).unwrap_or_else(|| "?".to_owned());
+                tracing::info!(person_id, agent_version = %version, "pairing code presented");
                 Ok((request_id, poll_secret))
             }
             Claim::Unknown => Err(refused(StatusCode::NOT_FOUND, "pair-code-unknown", "pair-err-unknown")),
@@ -95,7 +105,7 @@ async fn claim(
     match result {
         Ok((request_id, poll_secret)) => (
             StatusCode::ACCEPTED,
-            Json(json!({ "request_id": request_id, "poll_secret": poll_secret, "interval": 2, "expires_in": PAIRING_TTL_MS / 1000 })),
+            Json(json!({ "request_id": request_id.as_str(), "poll_secret": poll_secret, "interval": 2, "expires_in": PAIRING_TTL_MS / 1000 })),
         )
             .into_response(),
         Err(e) => e.render(state.service.texts(), lang),
@@ -110,9 +120,13 @@ async fn poll(State(state): State<AppState>, Path(request): Path<String>, header
     let secret = bearer(&headers).unwrap_or("");
     match state.service.store().pairing_status(&request, secret, clock::now_ms(), PAIRING_TTL_MS).await {
         Ok(PairingStatus::Pending) => Json(json!({ "status": "pending" })).into_response(),
-        Ok(PairingStatus::Approved { agent_id, token }) => Json(json!({ "status": "approved", "agent_id": agent_id, "token": token })).into_response(),
+        Ok(PairingStatus::Approved { agent_id, token }) => {
+            Json(json!({ "status": "approved", "agent_id": agent_id.as_str(), "token": token })).into_response()
+        }
         Ok(PairingStatus::Fetched) => refused(StatusCode::GONE, "pair-fetched", "pair-err-used").render(state.service.texts(), lang),
-        Ok(PairingStatus::Rejected) => refused(StatusCode::FORBIDDEN, "pair-rejected", "pair-err-rejected").render(state.service.texts(), lang),
+        Ok(PairingStatus::Rejected) => {
+            refused(StatusCode::FORBIDDEN, "pair-rejected", "pair-err-rejected").render(state.service.texts(), lang)
+        }
         Ok(PairingStatus::Expired) => refused(StatusCode::GONE, "pair-expired", "pair-err-expired").render(state.service.texts(), lang),
         Ok(PairingStatus::NotFound) => ApiError::NotFound.render(state.service.texts(), lang),
         Err(e) => ApiError::from(e).render(state.service.texts(), lang),
@@ -146,65 +160,23 @@ async fn send(socket: &mut futures_util::stream::SplitSink<WebSocket, Message>, 
 /// One agent connection, until it drops, goes silent, or the agent is revoked.
 async fn serve(state: AppState, agent: AgentRow, socket: WebSocket) {
     let (mut out, mut inp) = socket.split();
-    let silence = Duration::from_secs(u64::from(HEARTBEAT_SECS) * 3);
-    let hello = match tokio::time::timeout(Duration::from_secs(10), inp.next()).await {
-        Ok(Some(Ok(Message::Text(text)))) => wire::decode::<AgentMessage>(&text),
-        _ => return,
-    };
-    match hello {
-        Ok(AgentMessage::Hello { protocol, agent_version }) if protocol == PROTOCOL_VERSION => {
-            let _ = state.service.store().touch_agent(&agent.id, Some(&agent_version), clock::now_ms()).await;
-        }
-        Ok(AgentMessage::Hello { protocol, .. }) => {
-            tracing::info!(agent = %agent.id, protocol, "agent speaks another protocol version");
-            send(&mut out, &BotMessage::Error { code: ErrorCode::VersionMismatch, protocol: Some(PROTOCOL_VERSION) }).await;
-            let _ = out.close().await;
-            // The agent stops and says so on the PC; the person hears it here too.
-            let reply = Reply::text(Msg::new("agent-outdated").with("name", agent.pc_name.clone()));
-            if let Err(e) = state.service.notify(agent.person_id, reply).await {
-                tracing::warn!(error = %e, "telling the person about the outdated agent failed");
-            }
-            return;
-        }
-        _ => {
-            send(&mut out, &BotMessage::Error { code: ErrorCode::HelloExpected, protocol: None }).await;
-            let _ = out.close().await;
-            return;
-        }
+    if !hello(&state, &agent, &mut out, &mut inp).await {
+        return;
     }
     let mut handle = state.service.links().register(&agent.id);
     if !send(&mut out, &BotMessage::Welcome { protocol: PROTOCOL_VERSION, heartbeat_secs: HEARTBEAT_SECS }).await {
         return;
     }
     tracing::info!(agent = %agent.id, "agent connected");
-    // Work sent on this connection and not yet acknowledged: work id → ticket number.
-    let mut sent: HashSet<String> = HashSet::new();
-    let mut tickets: HashMap<String, String> = HashMap::new();
+    let silence = Duration::from_secs(u64::from(HEARTBEAT_SECS) * 3);
+    // Work sent on this connection and not yet acknowledged.
+    let mut sent: HashSet<Id> = HashSet::new();
     let mut deliver = true;
     loop {
         if deliver {
             deliver = false;
-            match state.service.store().pending_work(&agent.id).await {
-                Ok(items) => {
-                    for (work_id, body, tckn) in items {
-                        if sent.contains(&work_id) {
-                            continue;
-                        }
-                        let Ok(mut body) = serde_json::from_str::<WorkBody>(&body) else {
-                            tracing::error!(work = %work_id, "stored work item does not parse");
-                            continue;
-                        };
-                        let WorkBody::CardStep { ticket_no, tckn: holder, .. } = &mut body;
-                        *holder = tckn;
-                        tickets.insert(work_id.clone(), ticket_no.clone());
-                        if !send(&mut out, &BotMessage::Work { work_id: work_id.clone(), body }).await {
-                            return;
-                        }
-                        let _ = state.service.store().mark_work_sent(&work_id, clock::now_ms()).await;
-                        sent.insert(work_id);
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "reading the agent's work failed"),
+            if !send_pending_work(&state, &agent, &mut out, &mut sent).await {
+                return;
             }
         }
         tokio::select! {
@@ -230,76 +202,96 @@ async fn serve(state: AppState, agent: AgentRow, socket: WebSocket) {
                         return;
                     }
                 };
-                let reply = match wire::decode::<AgentMessage>(&text) {
-                    Err(e) => Some(BotMessage::Error { code: e.code(), protocol: None }),
-                    Ok(AgentMessage::Hello { .. }) => None,
-                    Ok(AgentMessage::Heartbeat { seq }) => {
-                        let _ = state.service.store().touch_agent(&agent.id, None, clock::now_ms()).await;
-                        Some(BotMessage::HeartbeatAck { seq })
-                    }
-                    Ok(AgentMessage::Ack { work_id }) => {
-                        on_ack(&state, &agent, &work_id, tickets.get(&work_id)).await;
-                        None
-                    }
-                    Ok(AgentMessage::Report { report_id, work_id, body }) => {
-                        match on_report(&state, &agent, &report_id, &work_id, &body, tickets.get(&work_id)).await {
-                            Ok(()) => Some(BotMessage::Ack { report_id }),
-                            // Not acknowledged: the agent keeps it and sends it again.
-                            Err(()) => None,
-                        }
-                    }
-                };
-                if let Some(reply) = reply {
-                    if !send(&mut out, &reply).await { return; }
+                if let Some(reply) = on_frame(&state, &agent, &text).await
+                    && !send(&mut out, &reply).await
+                {
+                    return;
                 }
             }
         }
     }
 }
 
-async fn on_ack(state: &AppState, agent: &AgentRow, work_id: &str, ticket: Option<&String>) {
-    match state.service.store().ack_work(&agent.id, work_id, clock::now_ms()).await {
-        Ok(Some(_)) => {
-            let reply = Reply::text(Msg::new("card-step-delivered").with("ticket", ticket.cloned().unwrap_or_default()).with("name", agent.pc_name.clone()));
-            if let Err(e) = state.service.notify(agent.person_id, reply).await {
-                tracing::warn!(error = %e, "telling the person about the delivered card step failed");
-            }
+type Out = futures_util::stream::SplitSink<WebSocket, Message>;
+type In = futures_util::stream::SplitStream<WebSocket>;
+
+/// The first frame must be a `hello` in our protocol version; an older agent is told to update,
+/// and its person hears it in chat. False when the connection ends here.
+async fn hello(state: &AppState, agent: &AgentRow, out: &mut Out, inp: &mut In) -> bool {
+    let hello = match tokio::time::timeout(Duration::from_secs(10), inp.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => wire::decode::<AgentMessage>(&text),
+        _ => return false,
+    };
+    match hello {
+        Ok(AgentMessage::Hello { protocol, agent_version }) if protocol == PROTOCOL_VERSION => {
+            let version = clean_label(&agent_version);
+            let _ = state.service.store().touch_agent(&agent.id, version.as_deref(), clock::now_ms()).await;
+            true
         }
-        Ok(None) => {} // a repeated ack
-        Err(e) => tracing::warn!(error = %e, "storing an agent's ack failed"),
+        Ok(AgentMessage::Hello { protocol, .. }) => {
+            tracing::info!(agent = %agent.id, protocol, "agent speaks another protocol version");
+            send(out, &BotMessage::Error { code: ErrorCode::VersionMismatch, protocol: Some(PROTOCOL_VERSION) }).await;
+            let _ = out.close().await;
+            if let Err(e) = state.service.store().tell_agent_outdated(agent, protocol, clock::now_ms()).await {
+                tracing::warn!(error = %e, "queuing the outdated-agent notice failed");
+            }
+            false
+        }
+        _ => {
+            send(out, &BotMessage::Error { code: ErrorCode::HelloExpected, protocol: None }).await;
+            let _ = out.close().await;
+            false
+        }
     }
 }
 
-async fn on_report(state: &AppState, agent: &AgentRow, report_id: &str, work_id: &str, body: &ReportBody, ticket: Option<&String>) -> Result<(), ()> {
-    if report_id.is_empty() || report_id.len() > 64 || work_id.len() > 64 {
-        return Ok(()); // acknowledged and dropped: it can never be stored
+/// Sends the agent's work not yet sent on this connection; false when the connection is gone.
+async fn send_pending_work(state: &AppState, agent: &AgentRow, out: &mut Out, sent: &mut HashSet<Id>) -> bool {
+    let items = match state.service.store().pending_work(&agent.id).await {
+        Ok(items) => items,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the agent's work failed");
+            return true;
+        }
+    };
+    for (work_id, body) in items {
+        if sent.contains(&work_id) {
+            continue;
+        }
+        if !send(out, &BotMessage::Work { work_id: work_id.clone(), body }).await {
+            return false;
+        }
+        let _ = state.service.store().mark_work_sent(&work_id, clock::now_ms()).await;
+        sent.insert(work_id);
     }
-    let stored = state.service.store().store_report(&agent.id, report_id, work_id, &wire::encode(body), clock::now_ms()).await.map_err(|e| {
-        tracing::warn!(error = %e, "storing an agent's report failed");
-    })?;
-    if !stored {
-        return Ok(()); // a replay: no second effect
-    }
-    let ReportBody::CardCheck { usable, problems, certificate_not_after, .. } = body;
-    // The card's certificate is the holder's own (the PC checked the number the bot sent) and
-    // Kamu SM's: its expiry feeds the reminders.
-    let trusted = !problems.iter().any(|p| matches!(p.as_str(), "wrong-person" | "no-identity-number" | "not-kamu-sm" | "bad-certificate"));
-    if let (true, Some(not_after)) = (trusted, certificate_not_after.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())) {
-        let day = not_after.with_timezone(&chrono_tz::Europe::Istanbul).date_naive();
-        match state.service.store().roster_expiry_from_card(work_id, day, clock::now_ms()).await {
-            Ok(true) => tracing::info!(agent = %agent.id, "certificate expiry learned from the card"),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "storing the card's expiry failed"),
+    true
+}
+
+/// One frame after the hello; the answer to send, if any.
+async fn on_frame(state: &AppState, agent: &AgentRow, text: &str) -> Option<BotMessage> {
+    let store = state.service.store();
+    match wire::decode::<AgentMessage>(text) {
+        Err(e) => Some(BotMessage::Error { code: e.code(), protocol: None }),
+        Ok(AgentMessage::Hello { .. } | AgentMessage::Unknown) => None,
+        Ok(AgentMessage::Heartbeat { seq }) => {
+            let _ = store.touch_agent(&agent.id, None, clock::now_ms()).await;
+            Some(BotMessage::HeartbeatAck { seq })
+        }
+        Ok(AgentMessage::Ack { work_id }) => {
+            if let Err(e) = agent_events::on_ack(store, agent, &work_id, clock::now_ms()).await {
+                tracing::warn!(error = %e, "storing an agent's ack failed");
+            }
+            None
+        }
+        Ok(AgentMessage::Report { report_id, work_id, body }) => {
+            match agent_events::on_report(store, agent, &report_id, &work_id, &body, clock::now_ms()).await {
+                Ok(()) => Some(BotMessage::Ack { report_id }),
+                // Not acknowledged: the agent keeps it and sends it again.
+                Err(e) => {
+                    tracing::warn!(error = %e, "storing an agent's report failed");
+                    None
+                }
+            }
         }
     }
-    let ticket = ticket.cloned().unwrap_or_default();
-    let reply = if *usable {
-        Reply::text(Msg::new("card-check-ok").with("ticket", ticket))
-    } else {
-        Reply::text(Msg::new("card-check-problem").with("ticket", ticket).with("count", problems.len()))
-    };
-    if let Err(e) = state.service.notify(agent.person_id, reply).await {
-        tracing::warn!(error = %e, "telling the person about the card check failed");
-    }
-    Ok(())
 }

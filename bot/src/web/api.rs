@@ -24,7 +24,7 @@ use serde_json::json;
 use super::error::ApiError;
 use super::{AppState, request_lang};
 use crate::clock;
-use crate::conversation::{Incoming, Input, Transport};
+use crate::core::conversation::{Incoming, Input, Transport};
 use crate::store::WebSession;
 
 /// Longest text a person may send, in bytes.
@@ -46,11 +46,7 @@ struct MessageBody {
     button: Option<String>,
 }
 
-async fn create_session(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
+async fn create_session(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
     let lang = request_lang(&headers);
     let texts = state.service.texts();
     let result = async {
@@ -70,11 +66,9 @@ async fn create_session(
     }
     .await;
     match result {
-        Ok((session, token, handled)) => (
-            StatusCode::CREATED,
-            Json(json!({ "session": session.id, "token": token, "replies": handled.replies })),
-        )
-            .into_response(),
+        Ok((session, token, handled)) => {
+            (StatusCode::CREATED, Json(json!({ "session": session.id, "token": token, "replies": handled.replies }))).into_response()
+        }
         Err(e) => e.render(texts, lang),
     }
 }
@@ -108,7 +102,7 @@ fn parse_input(body: &[u8]) -> Result<Input, ApiError> {
                 Ok(Input::Text(text))
             }
         }
-        (None, Some(button)) if !button.is_empty() && button.len() <= 64 => Ok(Input::Button(button)),
+        (None, Some(button)) if !button.is_empty() && button.len() <= 64 => Ok(Input::button(&button)),
         _ => Err(ApiError::BadRequest),
     }
 }
@@ -126,7 +120,8 @@ async fn send_message(
         // A body over the limit is a message that is too long, not a transport failure.
         let body = body.map_err(|_| ApiError::TooLong(MAX_TEXT))?;
         let input = parse_input(&body)?;
-        let incoming = Incoming { transport: Transport::Web, user_id: web.id, input, lang_hint: Some(lang), update_id: None, can_delete: true };
+        let incoming =
+            Incoming { transport: Transport::Web, user_id: web.id, input, lang_hint: Some(lang), update_id: None, can_delete: true };
         Ok::<_, ApiError>(state.service.handle_web(web.person_id, &incoming).await?)
     }
     .await;
@@ -156,7 +151,7 @@ mod tests {
     #[test]
     fn bodies_are_checked_before_anything_else() {
         assert!(matches!(parse_input(br#"{"text":"merhaba"}"#), Ok(Input::Text(t)) if t == "merhaba"));
-        assert!(matches!(parse_input(br#"{"button":"confirm"}"#), Ok(Input::Button(b)) if b == "confirm"));
+        assert!(matches!(parse_input(br#"{"button":"confirm"}"#), Ok(Input::Button(crate::core::button::ButtonId::Confirm))));
         assert!(matches!(parse_input(b"{"), Err(ApiError::BadRequest)));
         assert!(matches!(parse_input(b"[]"), Err(ApiError::BadRequest)));
         assert!(matches!(parse_input(br#"{"text":"a","button":"b"}"#), Err(ApiError::BadRequest)));

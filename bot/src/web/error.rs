@@ -20,7 +20,13 @@ pub enum ApiError {
     /// Too many requests; try again after this many seconds.
     RateLimited(u64),
     /// A refusal with its own status, code and message (the agent's pairing calls).
-    Refused { status: StatusCode, code: &'static str, message_id: &'static str, args: Vec<(&'static str, Arg)>, retry_after: Option<u64> },
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message_id: &'static str,
+        args: Vec<(&'static str, Arg)>,
+        retry_after: Option<u64>,
+    },
     Internal(String),
 }
 
@@ -48,9 +54,7 @@ impl ApiError {
                 texts.with(lang, "api-error-too-long", &[("max", Arg::Str(crate::i18n::number(lang, *max as i64)))]),
             ),
             ApiError::Empty => (StatusCode::BAD_REQUEST, "empty", texts.get(lang, "api-error-empty")),
-            ApiError::RateLimited(_) => {
-                (StatusCode::TOO_MANY_REQUESTS, "rate_limited", texts.get(lang, "api-error-rate-limited"))
-            }
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", texts.get(lang, "api-error-rate-limited")),
             ApiError::Refused { status, code, message_id, args, .. } => (*status, *code, texts.with(lang, message_id, args)),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
@@ -58,10 +62,10 @@ impl ApiError {
             }
         };
         let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
-        if let ApiError::RateLimited(seconds) | ApiError::Refused { retry_after: Some(seconds), .. } = self {
-            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
-            }
+        if let ApiError::RateLimited(seconds) | ApiError::Refused { retry_after: Some(seconds), .. } = self
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }
         if matches!(self, ApiError::Unauthorized) {
             response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));

@@ -15,8 +15,8 @@ use serde::Deserialize;
 
 use super::{AppState, escape};
 use crate::clock;
-use crate::conversation::{Field, Msg};
-use crate::domain::{BirthDate, Tckn};
+use crate::core::conversation::{Field, Msg};
+use crate::core::domain::{BirthDate, Tckn};
 use crate::store::FormLinkRefusal;
 
 pub fn routes() -> Router<AppState> {
@@ -106,7 +106,12 @@ async fn show(State(state): State<AppState>, Path(token): Path<String>, headers:
     }
 }
 
-async fn submit(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, form: Result<Form<Answers>, axum::extract::rejection::FormRejection>) -> Response {
+async fn submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<Answers>, axum::extract::rejection::FormRejection>,
+) -> Response {
     let store = state.service.store();
     let person = match store.form_link(&token, clock::now_ms()).await {
         Ok(Ok(person)) => person,

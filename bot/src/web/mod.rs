@@ -73,11 +73,7 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
 
 /// The language a browser or API client asks for; `?lang=` on pages wins.
 fn request_lang(headers: &HeaderMap) -> Lang {
-    headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(Lang::from_accept_language)
-        .unwrap_or_default()
+    headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language).unwrap_or_default()
 }
 
 /// A server-rendered page (staff view, unsubscribe): the title from the catalogue, our own
@@ -91,21 +87,7 @@ fn html_page(texts: &crate::i18n::Texts, lang: Lang, title_id: &str, body: &str)
     )
 }
 
-/// Minimal HTML escaping for text and attribute values.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::i18n::escape_html as escape;
 
 #[cfg(test)]
 mod tests {

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::{AppState, escape, request_lang};
+use crate::core::ticket::TicketState;
 use crate::i18n::Texts;
 use crate::store::{TicketFilter, TicketRow};
-use crate::ticket::TicketState;
 
 /// The configured staff accounts.
 pub struct StaffAccounts {
@@ -70,6 +70,8 @@ fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 /// Who posts a staff form: a staff member, from our own page. Otherwise the refusal page.
+// The refusal is the page to answer with; it is built only when refusing.
+#[allow(clippy::result_large_err)]
 fn staff_form_post(state: &AppState, headers: &HeaderMap, lang: Lang) -> Result<String, Response> {
     let texts = state.service.texts();
     let Some(staff) = state.staff.check(headers) else {
@@ -118,9 +120,7 @@ async fn upload_roster(State(state): State<AppState>, headers: HeaderMap, mut fo
 
 fn unauthorized(texts: &Texts, lang: Lang) -> Response {
     let mut response = (StatusCode::UNAUTHORIZED, Html(page(texts, lang, &escape(&texts.get(lang, "staff-unauthorized"))))).into_response();
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"eimza staff\", charset=\"UTF-8\""));
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"eimza staff\", charset=\"UTF-8\""));
     response
 }
 
@@ -133,8 +133,6 @@ fn failed(texts: &Texts, lang: Lang, error: crate::store::StoreError) -> Respons
 fn page(texts: &Texts, lang: Lang, body: &str) -> String {
     super::html_page(texts, lang, "staff-page-title", body)
 }
-
-
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -150,11 +148,7 @@ fn text_or_deleted(texts: &Texts, lang: Lang, value: &Option<String>) -> String 
 }
 
 fn ticket_cells(texts: &Texts, lang: Lang, t: &TicketRow, link: bool) -> String {
-    let number = if link {
-        format!("<a href=\"/staff/tickets/{n}\">{n}</a>", n = escape(&t.number))
-    } else {
-        escape(&t.number)
-    };
+    let number = if link { format!("<a href=\"/staff/tickets/{n}\">{n}</a>", n = escape(&t.number)) } else { escape(&t.number) };
     format!(
         "<td>{number}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
         escape(&texts.get(lang, t.state.message_id())),
@@ -223,7 +217,10 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers
     if tickets.is_empty() {
         body.push_str(&format!("<p>{}</p>", escape(&texts.get(lang, "staff-empty"))));
     } else {
-        body.push_str(&format!("<div class=\"table-wrap\"><table><thead><tr>{}</tr></thead><tbody>", header_cells(texts, lang, &TICKET_COLUMNS)));
+        body.push_str(&format!(
+            "<div class=\"table-wrap\"><table><thead><tr>{}</tr></thead><tbody>",
+            header_cells(texts, lang, &TICKET_COLUMNS)
+        ));
         for t in &tickets {
             body.push_str(&format!("<tr>{}</tr>", ticket_cells(texts, lang, t, true)));
         }
@@ -231,15 +228,17 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers
     }
     match state.service.store().failed_messages(20).await {
         Ok(failed) if !failed.is_empty() => {
-            body.push_str(&format!("<h2>{}</h2><div class=\"table-wrap\"><table><thead><tr>{}</tr></thead><tbody>",
+            body.push_str(&format!(
+                "<h2>{}</h2><div class=\"table-wrap\"><table><thead><tr>{}</tr></thead><tbody>",
                 escape(&texts.get(lang, "staff-failed-mail")),
-                header_cells(texts, lang, &["staff-col-when", "staff-col-number", "staff-col-kind", "staff-col-error"])));
+                header_cells(texts, lang, &["staff-col-when", "staff-col-number", "staff-col-kind", "staff-col-error"])
+            ));
             for f in &failed {
                 body.push_str(&format!(
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(&texts.datetime(lang, f.failed_at)),
                     escape(f.ticket_number.as_deref().unwrap_or("")),
-                    escape(&texts.get(lang, &format!("staff-mail-kind-{}", f.kind))),
+                    escape(&texts.get(lang, &format!("staff-outbox-kind-{}", f.kind))),
                     escape(&f.error),
                 ));
             }
@@ -306,7 +305,7 @@ async fn detail(State(state): State<AppState>, Path(number): Path<String>, heade
     for agent in &agents {
         body.push_str(&format!(
             "<form method=\"post\" action=\"/staff/agents/{}/revoke\"><input type=\"hidden\" name=\"ticket\" value=\"{}\"><p>{} ({}), {} <button type=\"submit\">{}</button></p></form>",
-            escape(&agent.id),
+            escape(agent.id.as_str()),
             escape(&ticket.number),
             escape(&agent.pc_name),
             escape(&agent.pc_os),
@@ -323,17 +322,23 @@ struct RevokeForm {
 }
 
 /// `POST /staff/agents/{agent}/revoke`: staff unlink a PC; its live connection closes at once.
-async fn revoke_agent(State(state): State<AppState>, Path(agent): Path<String>, headers: HeaderMap, form: Result<axum::Form<RevokeForm>, axum::extract::rejection::FormRejection>) -> Response {
+async fn revoke_agent(
+    State(state): State<AppState>,
+    Path(agent): Path<String>,
+    headers: HeaderMap,
+    form: Result<axum::Form<RevokeForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
     let texts = state.service.texts();
     let lang = request_lang(&headers);
     let staff = match staff_form_post(&state, &headers, lang) {
         Ok(staff) => staff,
         Err(refusal) => return refusal,
     };
-    if agent.len() > 64 {
+    let Some(agent) = crate::core::domain::AgentId::parse(&agent) else {
         return (StatusCode::NOT_FOUND, Html(page(texts, lang, &escape(&texts.get(lang, "staff-not-found"))))).into_response();
-    }
-    match state.service.store().revoke_agent(&agent, None, &format!("staff:{staff}"), crate::clock::now_ms()).await {
+    };
+    let actor = crate::store::Actor::staff(staff.clone());
+    match state.service.store().revoke_agent_by_staff(&agent, &actor, crate::clock::now_ms()).await {
         Ok(_) => {
             state.service.links().close(&agent);
             tracing::info!(staff = %staff, agent = %agent, "agent unlinked by staff");

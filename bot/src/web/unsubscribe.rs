@@ -40,8 +40,10 @@ async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>, h
             tracing::info!("a person stopped their expiry reminders");
             Html(page(texts, lang, &format!("<p>{}</p>", escape(&texts.get(lang, "unsubscribe-done"))))).into_response()
         }
-        Ok(false) => (StatusCode::NOT_FOUND, Html(page(texts, lang, &format!("<p>{}</p>", escape(&texts.get(lang, "unsubscribe-invalid"))))))
-            .into_response(),
+        Ok(false) => {
+            (StatusCode::NOT_FOUND, Html(page(texts, lang, &format!("<p>{}</p>", escape(&texts.get(lang, "unsubscribe-invalid"))))))
+                .into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "unsubscribe failed");
             (StatusCode::INTERNAL_SERVER_ERROR, Html(page(texts, lang, &escape(&texts.get(lang, "api-error-internal"))))).into_response()

@@ -1,0 +1,179 @@
+//! Delivery: the outbox workers, one per channel — e-mail ([`mail`]), the help-desk webhook
+//! ([`webhook`]), a person's chat ([`person_chat`]), the staff chats ([`staff_chat`]) — and what
+//! they share: one drain loop ([`run`]), how a failure is classified ([`SendError`]), and how a
+//! claimed message is settled (sent, retried later with [`backoff`], or failed for good and
+//! shown on /staff). [`platforms`] is the registry of the chat platforms' senders; only the
+//! workers here use it.
+
+pub mod mail;
+pub mod person_chat;
+pub mod platforms;
+pub mod staff_chat;
+pub mod webhook;
+
+use std::future::Future;
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::clock;
+use crate::core::outbound::Channel;
+use crate::store::{Claimed, Store, StoreError};
+
+/// Why a message was not delivered.
+#[derive(Debug)]
+pub enum SendError {
+    /// Worth trying again later (4xx from SMTP, 5xx/408/429 from HTTP, no connection).
+    Temporary(String),
+    /// Will never work as it is (5xx from SMTP, other 4xx from HTTP, an impossible address).
+    Permanent(String),
+}
+
+/// A delivery that went through.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Delivered {
+    Sent,
+    /// Nothing had to be sent (no staff address configured, the personal data is gone); the
+    /// reason is kept with the row.
+    Skipped(String),
+}
+
+/// How a channel retries and how much it takes at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// First retry after this long, doubling (at most an hour), up to `max_attempts` tries.
+    pub retry_base_secs: u64,
+    pub max_attempts: u32,
+    /// A claimed message is ours this long before another worker may take it.
+    pub lease_ms: i64,
+    /// Messages claimed at once.
+    pub batch: i64,
+    /// How often the worker looks for retries that became due (besides being woken).
+    pub poll: Duration,
+}
+
+/// `base · 2^(attempt−1)`, at most `cap`, plus up to 20 % jitter so retries (and reconnects) of
+/// many do not march in step. `attempt` counts from 1.
+pub fn backoff(base: Duration, attempt: u32, cap: Duration) -> Duration {
+    let exp = attempt.saturating_sub(1).min(20);
+    let delay = base.max(Duration::from_millis(1)).saturating_mul(1u32 << exp).min(cap);
+    delay + delay.mul_f64(rand::rng().random_range(0.0..=0.2))
+}
+
+/// Runs `attempt` until it succeeds, waiting longer after each failure (from a second, doubling,
+/// to a minute): for set-up calls to a platform that may be unreachable for a while.
+pub async fn keep_trying<F, Fut, E>(what: &str, mut attempt: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut failures = 0;
+    while let Err(e) = attempt().await {
+        failures += 1;
+        tracing::warn!(error = %e, "{what} failed; will retry");
+        tokio::time::sleep(backoff(Duration::from_secs(1), failures, Duration::from_secs(60))).await;
+    }
+}
+
+/// What a channel's worker does with one claimed message. The outer error is the store's (the
+/// worker stops this round and tries later); the inner one the delivery's.
+pub trait Worker: Send + Sync {
+    fn channel(&self) -> Channel;
+    fn deliver(&self, item: &Claimed) -> impl Future<Output = Result<Result<Delivered, SendError>, StoreError>> + Send;
+}
+
+/// Records how one delivery went.
+pub async fn settle(store: &Store, item: &Claimed, result: Result<Delivered, SendError>, policy: &Policy) -> Result<(), StoreError> {
+    let now = clock::now_ms();
+    match result {
+        Ok(Delivered::Sent) => {
+            tracing::info!(id = item.id, kind = %item.kind, "delivered");
+            store.mark_sent(item.id, now, None).await
+        }
+        Ok(Delivered::Skipped(reason)) => {
+            tracing::info!(id = item.id, kind = %item.kind, reason = %reason, "nothing to send");
+            store.mark_sent(item.id, now, Some(&reason)).await
+        }
+        Err(SendError::Permanent(e)) => {
+            tracing::warn!(id = item.id, kind = %item.kind, error = %e, "refused for good");
+            store.mark_failed(item.id, now, &e).await
+        }
+        Err(SendError::Temporary(e)) if item.attempts >= i64::from(policy.max_attempts) => {
+            tracing::warn!(id = item.id, attempts = item.attempts, error = %e, "given up after retries");
+            store.mark_failed(item.id, now, &e).await
+        }
+        Err(SendError::Temporary(e)) => {
+            let attempt = u32::try_from(item.attempts).unwrap_or(u32::MAX);
+            let delay = backoff(Duration::from_secs(policy.retry_base_secs), attempt, Duration::from_secs(3600));
+            tracing::info!(id = item.id, attempts = item.attempts, retry_in_ms = delay.as_millis() as u64, error = %e, "will retry");
+            store.mark_retry(item.id, now + delay.as_millis() as i64, &e).await
+        }
+    }
+}
+
+/// Delivers every due message of the worker's channel; returns how many were handled. Messages
+/// of different lanes (tickets, people, addresses) go out side by side, a lane's in order.
+pub async fn drain<W: Worker>(store: &Store, worker: &W, policy: &Policy) -> Result<usize, StoreError> {
+    let mut handled = 0;
+    loop {
+        let batch = store.claim_due(worker.channel(), clock::now_ms(), policy.lease_ms, policy.batch).await?;
+        if batch.is_empty() {
+            return Ok(handled);
+        }
+        // A batch is in id order; rows of one lane stay in it within their group.
+        let mut lanes: Vec<(Option<&str>, Vec<&Claimed>)> = Vec::new();
+        for item in &batch {
+            match lanes.iter_mut().find(|(lane, _)| lane.is_some() && *lane == item.lane.as_deref()) {
+                Some((_, items)) => items.push(item),
+                None => lanes.push((item.lane.as_deref(), vec![item])),
+            }
+        }
+        let results = futures_util::future::join_all(lanes.iter().map(|(_, items)| async move {
+            for item in items {
+                let outcome = match &item.message {
+                    Err(reason) => Err(SendError::Permanent(reason.clone())),
+                    Ok(_) => worker.deliver(item).await?,
+                };
+                settle(store, item, outcome, policy).await?;
+            }
+            Ok::<usize, StoreError>(items.len())
+        }))
+        .await;
+        for result in results {
+            handled += result?;
+        }
+    }
+}
+
+/// Runs a channel's worker until the task is dropped: at once when something is queued, and every
+/// `policy.poll` for retries that became due.
+pub async fn run<W: Worker>(store: Store, worker: W, policy: Policy) {
+    let mut queued = store.outbox_changes();
+    loop {
+        // Seen before draining: whatever is queued meanwhile starts the next round at once.
+        queued.borrow_and_update();
+        if let Err(e) = drain(&store, &worker, &policy).await {
+            tracing::error!(channel = worker.channel().code(), error = %e, "delivery failed; will retry");
+        }
+        tokio::select! {
+            _ = queued.changed() => {}
+            _ = tokio::time::sleep(policy.poll) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let base = Duration::from_secs(30);
+        let cap = Duration::from_secs(3600);
+        for (attempt, low) in [(1, 30), (2, 60), (3, 120), (10, 3600), (40, 3600)] {
+            let d = backoff(base, attempt, cap).as_secs();
+            assert!(d >= low && d <= low + low / 5, "attempt {attempt}: {d}");
+        }
+    }
+}

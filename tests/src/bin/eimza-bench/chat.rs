@@ -1,0 +1,312 @@
+//! `scripts/bench chat`: throughput and latency of the renewal conversation on SQLite.
+//!
+//! 1. in-process: N simulated people each go through a whole renewal as people do it (13
+//!    messages: start, consent, the five answers with two mistakes, help, the code mailed to
+//!    their address, confirm — which opens the ticket — and a status check) through
+//!    `ChatService` and a real SQLite file, every message with its platform update id: the
+//!    path of a Discord interaction (replies answered within the request), then of a Telegram
+//!    message (each turn's replies also saved with the conversation until the send queue
+//!    confirms them, as Telegram lets them out only a second apart);
+//! 2. over the JSON API: the same conversations as web chat sessions over real HTTP to the
+//!    bot served in this process.
+//!
+//! Prints messages/s, p50/p99/max latency and the ratio to the targets (≥ 5,000 messages/s
+//! in-process with p99 < 20 ms).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eimza_bot::agents::Links;
+use eimza_bot::core::conversation::{Incoming, Input, Settings, Transport};
+use eimza_bot::core::outbound::{Channel, Mail, Outbound};
+use eimza_bot::i18n::Texts;
+use eimza_bot::service::{ChatService, ReplyMode};
+use eimza_bot::store::Store;
+use eimza_bot::telegram::Ledger;
+use eimza_bot::vault::Vault;
+use eimza_bot::{Application, Config};
+use serde_json::json;
+
+pub use eimza_tests::valid_tckn as tckn;
+
+/// Stands in the script for the code the person reads in their mailbox.
+const CODE: &str = "{code}";
+
+fn email_of(n: u64) -> String {
+    format!("ayse.{n}@kurum.gov.tr")
+}
+
+/// The simulated people's mailboxes: codes read from the outbox without touching the write path
+/// (the mail worker's own cost is measured in the mail benchmark).
+struct OutboxMailbox {
+    store: Store,
+    codes: std::sync::Mutex<(i64, std::collections::HashMap<String, String>)>,
+}
+
+impl OutboxMailbox {
+    async fn code_for(&self, email: &str) -> String {
+        loop {
+            let after = {
+                let mut codes = self.codes.lock().unwrap();
+                if let Some(code) = codes.1.remove(email) {
+                    return code;
+                }
+                codes.0
+            };
+            let queued = self.store.peek_outbox(Channel::Email, after, 512).await.unwrap();
+            let mut codes = self.codes.lock().unwrap();
+            for m in queued {
+                codes.0 = codes.0.max(m.id);
+                if let Ok(Outbound::Email(Mail::EmailCode { to, code, .. })) = m.message {
+                    codes.1.insert(to, code);
+                }
+            }
+        }
+    }
+}
+
+/// The same for the HTTP run, where the bot's mail worker writes .eml files.
+struct FileMailbox {
+    dir: std::path::PathBuf,
+    seen: std::sync::Mutex<(std::collections::HashSet<std::path::PathBuf>, std::collections::HashMap<String, String>)>,
+}
+
+impl FileMailbox {
+    async fn code_for(&self, email: &str) -> String {
+        loop {
+            {
+                let mut seen = self.seen.lock().unwrap();
+                if let Some(code) = seen.1.remove(email) {
+                    return code;
+                }
+                for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+                    let path = entry.path();
+                    if seen.0.contains(&path) {
+                        continue;
+                    }
+                    let Ok(bytes) = std::fs::read(&path) else { continue };
+                    let Some(message) = mail_parser::MessageParser::default().parse(&bytes) else { continue };
+                    let to = message.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
+                    let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+                    if let Some(at) = text.find("E-") {
+                        seen.1.insert(to, text[at..at + 7].to_owned());
+                        seen.0.insert(path);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
+
+fn script(n: u64) -> Vec<Input> {
+    let t = |s: &str| Input::Text(s.to_owned());
+    let b = Input::button;
+    vec![
+        t("/basla"),
+        b("consent:yes"),
+        t("12345678901"), // a mistake: wrong check digits
+        t(&tckn(n)),
+        t("Ayşe Yılmaz"),
+        t("/yardim"),
+        b("title:0"),
+        t(&format!("ayse.{n}@gmail.com")), // a mistake: not an institution address
+        t(&format!("ayse.{n}@kurum.gov.tr")),
+        t(CODE),
+        t("5 Mart 1980"),
+        b("confirm"),
+        t("/durum"),
+    ]
+}
+
+pub struct Stats {
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Stats {
+    pub fn print(&mut self, label: &str, target_rate: Option<f64>, target_p99_ms: Option<f64>) {
+        self.latencies.sort();
+        let n = self.latencies.len();
+        let pct = |p: f64| self.latencies[((n as f64 * p) as usize).min(n - 1)].as_secs_f64() * 1000.0;
+        let rate = n as f64 / self.elapsed.as_secs_f64();
+        println!("{label}");
+        println!("  messages            {n}");
+        println!("  elapsed             {:.2} s", self.elapsed.as_secs_f64());
+        println!("  throughput          {rate:.0} messages/s");
+        println!("  latency p50         {:.2} ms", pct(0.50));
+        println!("  latency p99         {:.2} ms", pct(0.99));
+        println!("  latency max         {:.2} ms", self.latencies[n - 1].as_secs_f64() * 1000.0);
+        if let Some(target) = target_rate {
+            println!("  throughput / target {:.2}x (target ≥ {target:.0} messages/s)", rate / target);
+        }
+        if let Some(target) = target_p99_ms {
+            println!("  target p99 / p99    {:.2}x (target < {target:.0} ms)", target / pct(0.99));
+        }
+    }
+}
+
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_owned()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> Stats {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let store = Store::connect(&url, Vault::from_master_key(&[3; 32])).await.unwrap();
+    store.save_institution("Bench", "{}", 0).await.unwrap();
+    let config = Config::defaults_with(&[]).unwrap();
+    let settings = Settings {
+        institution: config.institution.name.clone(),
+        domains: config.institution.email_domains(),
+        titles: config.institution.titles.clone(),
+        retention_days: 90,
+        public_url: "http://127.0.0.1:8080".into(),
+        web_form: vec![],
+    };
+    let mailbox = Arc::new(OutboxMailbox { store: store.clone(), codes: Default::default() });
+    let service = Arc::new(ChatService::new(store.clone(), Arc::new(Texts::embedded()), settings, Arc::new(Links::default())));
+    // Telegram's ledger of replies sent (its adapter writes it every second).
+    let ledger = Arc::new(Ledger::default());
+    let start = Instant::now();
+    let writer = {
+        let (ledger, store) = (ledger.clone(), store.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                ledger.write(&store).await.unwrap();
+            }
+        })
+    };
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let service = service.clone();
+        let mailbox = mailbox.clone();
+        let ledger = ledger.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = worker;
+            while n < people {
+                for (i, mut input) in script(n).into_iter().enumerate() {
+                    if input == Input::Text(CODE.into()) {
+                        input = Input::Text(mailbox.code_for(&email_of(n)).await);
+                    }
+                    let incoming = Incoming {
+                        transport,
+                        user_id: format!("user-{n}"),
+                        input,
+                        lang_hint: None,
+                        // as Telegram sends them: every update has its id
+                        update_id: Some(format!("{n}-{i}")),
+                        can_delete: true,
+                    };
+                    let mode = match transport {
+                        Transport::Telegram => ReplyMode::SavedUntilSent { delivered: ledger.delivered(&incoming.user_id) },
+                        _ => ReplyMode::Immediate,
+                    };
+                    let t = Instant::now();
+                    let handled = service.handle(&incoming, mode).await.expect("handled");
+                    latencies.push(t.elapsed());
+                    assert!(!handled.replies.is_empty());
+                    // Telegram's send queue confirms each turn once its replies have left; the
+                    // adapter writes those every second (below).
+                    if transport == Transport::Telegram {
+                        ledger.confirm(&incoming.user_id, handled.owed.expect("Telegram replies are owed until sent"));
+                    }
+                    if i == 11 {
+                        assert!(handled.replies[0].text.contains("EIMZA-"), "the ticket opened: {:?}", handled.replies);
+                    }
+                }
+                n += concurrency;
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    writer.abort();
+    ledger.write(&store).await.unwrap();
+    let elapsed = start.elapsed();
+    assert!(store.owed_replies(Transport::Telegram.code()).await.unwrap().is_empty(), "every turn's replies confirmed");
+    Stats { latencies, elapsed }
+}
+
+pub async fn over_http(people: u64, concurrency: u64) -> Stats {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = Config::defaults_with(&[
+        ("http_addr", "\"127.0.0.1:0\""),
+        ("data_dir", &format!("\"{}\"", data.display())),
+        ("locales_dir", "\"/nonexistent\""),
+        // one client address opens every session here
+        ("web.sessions_burst", "1000000"),
+        ("web.sessions_per_minute", "1000000"),
+    ])
+    .unwrap();
+    let app = Application::build(config).await.unwrap();
+    let mailbox = Arc::new(FileMailbox { dir: data.join("outbox"), seen: Default::default() });
+    let base = format!("http://{}", app.local_addr());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stop_rx.await;
+    }));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build().unwrap();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let client = client.clone();
+        let base = base.clone();
+        let mailbox = mailbox.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = worker;
+            while n < people {
+                let t = Instant::now();
+                let created: serde_json::Value =
+                    client.post(format!("{base}/api/webchat/sessions")).send().await.unwrap().json().await.unwrap();
+                latencies.push(t.elapsed());
+                let session = created["session"].as_str().unwrap().to_owned();
+                let token = created["token"].as_str().unwrap().to_owned();
+                for input in script(n).into_iter().skip(1) {
+                    let input = match input {
+                        Input::Text(t) if t == CODE => Input::Text(mailbox.code_for(&email_of(n)).await),
+                        other => other,
+                    };
+                    let body = match input {
+                        Input::Text(text) => json!({ "text": text }),
+                        Input::Button(id) => json!({ "button": id.encode() }),
+                        Input::Open | Input::Fields(_) | Input::UnknownButton => unreachable!("the script has none"),
+                    };
+                    let t = Instant::now();
+                    let r = client
+                        .post(format!("{base}/api/webchat/sessions/{session}/messages"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                    let _: serde_json::Value = r.json().await.unwrap();
+                    latencies.push(t.elapsed());
+                }
+                n += concurrency;
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    Stats { latencies, elapsed }
+}

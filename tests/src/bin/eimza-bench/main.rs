@@ -1,0 +1,57 @@
+//! `scripts/bench [chat|roster|mail|card|telegram|agents|all]`: one module per benchmark, each
+//! printing its figures and their ratio to the targets. The bots it measures are the real
+//! release binaries, started as the end-to-end tests start them (`eimza_tests::TestBot`).
+
+mod agents;
+mod card;
+mod chat;
+mod roster;
+mod telegram;
+
+use eimza_bot::core::conversation::Transport;
+
+#[tokio::main]
+async fn main() {
+    let suite = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if suite == "chat" || suite == "all" {
+        let (people, concurrency) = (2_000, 32);
+        println!("== conversation: {people} people × 13 messages, {concurrency} at a time, SQLite (WAL), {cores} cores");
+        for c in [16, concurrency] {
+            let mut stats = chat::in_process(people, c, Transport::Discord).await;
+            stats.print(
+                &format!("engine + store, in-process (update ids, replies within the request), {c} conversations at a time"),
+                Some(5_000.0),
+                Some(20.0),
+            );
+        }
+        for c in [16, concurrency] {
+            let mut stats = chat::in_process(people, c, Transport::Telegram).await;
+            stats.print(
+                &format!("the same on the Telegram path (each turn's replies saved until sent), {c} at a time"),
+                Some(5_000.0),
+                Some(20.0),
+            );
+        }
+        let mut stats = chat::over_http(people / 2, concurrency).await;
+        stats.print("web chat JSON API over HTTP (transcript kept, encrypted)", None, None);
+    }
+    if suite == "roster" || suite == "all" {
+        roster::run().await;
+    }
+    if suite == "mail" || suite == "all" {
+        roster::outbox_throughput().await;
+    }
+    if suite == "card" || suite == "all" {
+        card::run();
+    }
+    if suite == "telegram" || suite == "all" {
+        telegram::run(1_000, 10).await;
+    }
+    if suite == "agents" || suite == "all" {
+        for n in [1_000, 10_000] {
+            agents::run(n).await;
+        }
+    }
+    println!("peak RSS of this process: {:.1} MiB", chat::peak_rss_mib());
+}

@@ -1,0 +1,7 @@
+//! The desktop agent: its command line, the card layer through pcscd + vpcd and SoftHSM2, and
+//! pairing and the live link with the real bot. One test binary.
+
+mod agent_cli;
+mod card;
+mod pairing;
+mod pkcs11;

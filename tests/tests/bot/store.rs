@@ -1,0 +1,586 @@
+//! The store's behaviour, identical on SQLite and PostgreSQL: every test runs on both.
+
+use eimza_bot::core::conversation::{Conversation, Draft, Field, Step};
+use eimza_bot::core::domain::{AgentId, RequestId};
+use eimza_bot::core::ticket::{ActorKind, Applied, Refusal, TicketEvent, TicketState};
+use eimza_bot::i18n::{Rendered, RenderedButton};
+use eimza_bot::store::{ConversationSave, OpenOutcome, PairingClaim, PairingDecisionRow, Store, TicketFilter, Unsent};
+use eimza_bot::vault::Vault;
+use eimza_protocol::Lang;
+use eimza_protocol::pairing::PairingCode;
+use eimza_tests::fresh_postgres;
+
+const NOW: i64 = 1_795_604_700_000; // 2026-11-25 14:05 in Istanbul
+
+async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    (Store::connect(&url, Vault::from_master_key(&[9; 32])).await.unwrap(), dir)
+}
+
+async fn postgres() -> Store {
+    Store::connect(&fresh_postgres().await, Vault::from_master_key(&[9; 32])).await.unwrap()
+}
+
+/// Runs the body once on SQLite and once on PostgreSQL.
+macro_rules! on_both {
+    ($name:ident, |$store:ident| $body:block) => {
+        mod $name {
+            use super::*;
+            async fn run($store: Store) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let (store, _dir) = super::sqlite().await;
+                run(store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(super::postgres().await).await;
+            }
+        }
+    };
+}
+
+fn draft(tckn: &str, name: &str) -> Draft {
+    Draft { consent_at: Some(NOW - 1000), ..eimza_tests::application(tckn, name, "ilgaz@kurum.gov.tr") }
+}
+
+async fn open(store: &Store, person: i64, tckn: &str, name: &str) -> OpenOutcome {
+    let mut tx = store.begin().await.unwrap();
+    let outcome = tx.open_ticket(person, &draft(tckn, name), Lang::Tr, NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    outcome
+}
+
+async fn ticket_id(store: &Store, number: &str) -> i64 {
+    store.ticket_detail(number).await.unwrap().unwrap().0.id
+}
+
+on_both!(ticket_numbers_are_sequential_and_one_open_ticket_per_tckn, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let a = store.person("web", "a", NOW).await.unwrap();
+    let b = store.person("web", "b", NOW).await.unwrap();
+    let c = store.person("telegram", "c", NOW).await.unwrap();
+    assert_eq!(store.person("web", "a", NOW).await.unwrap(), a, "person ids are stable");
+    let first = open(&store, a, "10000000146", "Ilgaz Işık").await;
+    assert_eq!(first, OpenOutcome::Opened("EIMZA-2026-000001".parse().unwrap()));
+    // same TC Kimlik No from another chat: refused with the existing ticket
+    match open(&store, b, "10000000146", "Ilgaz Işık").await {
+        OpenOutcome::AlreadyOpen(brief) => {
+            assert_eq!(brief.number.to_string(), "EIMZA-2026-000001");
+            assert_eq!(brief.state, TicketState::Submitted);
+        }
+        other => panic!("{other:?}"),
+    }
+    // same person, other number: refused too
+    assert!(matches!(open(&store, a, "12345678950", "Ilgaz Işık").await, OpenOutcome::AlreadyOpen(_)));
+    assert_eq!(open(&store, c, "12345678950", "Ayşe Yılmaz").await, OpenOutcome::Opened("EIMZA-2026-000002".parse().unwrap()));
+    // once closed, the same TC Kimlik No may open a new one, and numbers are never reused
+    let mut tx = store.begin().await.unwrap();
+    let r = tx.cancel_own_ticket(a, "EIMZA-2026-000001".parse().unwrap(), NOW).await.unwrap();
+    assert!(matches!(r, Ok(Applied::Moved { to: TicketState::Cancelled, .. })));
+    tx.commit().await.unwrap();
+    assert_eq!(open(&store, b, "10000000146", "Ilgaz Işık").await, OpenOutcome::Opened("EIMZA-2026-000003".parse().unwrap()));
+    let state = store.chat_state(b).await.unwrap();
+    assert_eq!(state.open_ticket.unwrap().number.to_string(), "EIMZA-2026-000003");
+    assert!(store.chat_state(a).await.unwrap().open_ticket.is_none());
+});
+
+on_both!(concurrent_openings_never_share_a_number, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let tckns = ["10000000146", "12345678950", "10000000078", "10000000214", "10000000382", "10000000450"];
+    let mut tasks = Vec::new();
+    for (i, tckn) in tckns.iter().enumerate() {
+        let store = store.clone();
+        let tckn = tckn.to_string();
+        tasks.push(tokio::spawn(async move {
+            let person = store.person("web", &format!("p{i}"), NOW).await.unwrap();
+            open(&store, person, &tckn, "Ayşe Yılmaz").await
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            OpenOutcome::Opened(n) => numbers.push(n.seq()),
+            other => panic!("{other:?}"),
+        }
+    }
+    numbers.sort();
+    assert_eq!(numbers, vec![1, 2, 3, 4, 5, 6]);
+});
+
+on_both!(history_records_every_change_and_duplicates_are_no_ops, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    let id = ticket_id(&store, "EIMZA-2026-000001").await;
+    use eimza_tests::apply;
+    assert!(matches!(apply(&store, id, TicketEvent::Confirm, ActorKind::Applicant, None, NOW + 1).await, Ok(Applied::Duplicate)));
+    assert_eq!(
+        apply(&store, id, TicketEvent::CorporateApplied, ActorKind::Staff, Some("ayse"), NOW + 2).await,
+        Err(Refusal::TooEarly(TicketState::Submitted))
+    );
+    assert_eq!(apply(&store, id, TicketEvent::EOnayAttested, ActorKind::Applicant, None, NOW + 3).await, Err(Refusal::NotAllowed));
+    assert!(apply(&store, id, TicketEvent::Cancel, ActorKind::Staff, Some("ayse"), NOW + 4).await.is_ok());
+    assert!(matches!(apply(&store, id, TicketEvent::Cancel, ActorKind::Staff, Some("ayse"), NOW + 5).await, Ok(Applied::Duplicate)));
+    let (ticket, events) = store.ticket_detail("eimza-2026-000001").await.unwrap().unwrap();
+    assert_eq!(ticket.state, TicketState::Cancelled);
+    let moves: Vec<(String, String, String, Option<String>)> =
+        events.iter().map(|e| (e.actor_kind.clone(), e.from_state.clone(), e.to_state.clone(), e.actor_id.clone())).collect();
+    assert_eq!(
+        moves,
+        vec![
+            ("applicant".into(), "collecting".into(), "submitted".into(), Some(format!("person:{p}"))),
+            ("staff".into(), "submitted".into(), "cancelled".into(), Some("ayse".into())),
+        ]
+    );
+    let status = store.status_view(p).await.unwrap().unwrap();
+    assert_eq!(status.state, TicketState::Cancelled);
+    assert_eq!(status.history.len(), 2);
+});
+
+on_both!(conversations_save_with_optimistic_concurrency, |store| {
+    let p = store.person("web", "p", NOW).await.unwrap();
+    let fresh = store.chat_state(p).await.unwrap();
+    assert_eq!(fresh.version, 0);
+    let conv = Conversation {
+        step: Step::Ask(Field::Name),
+        draft: Draft { tckn: Some(eimza_bot::core::domain::Tckn::parse("10000000146").unwrap()), ..Draft::default() },
+        lang: Some(Lang::En),
+        platform_lang: Some(Lang::Tr),
+        recent_updates: vec!["7".into()],
+    };
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.save_conversation(&save(p, 0, &conv, None, NOW)).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.save_conversation(&save(p, 0, &conv, None, NOW)).await.unwrap(), "a stale insert loses");
+    assert!(!tx.save_conversation(&save(p, 7, &conv, None, NOW)).await.unwrap(), "a stale update loses");
+    assert!(tx.save_conversation(&save(p, 1, &Conversation::default(), None, NOW)).await.unwrap());
+    tx.commit().await.unwrap();
+    let back = store.chat_state(p).await.unwrap();
+    assert_eq!(back.version, 2);
+    assert_eq!(back.conversation, Conversation::default());
+    // the transaction-free save follows the same rule
+    assert!(!store.save_conversation(&save(p, 1, &conv, None, NOW)).await.unwrap());
+    assert!(store.save_conversation(&save(p, 2, &conv, None, NOW)).await.unwrap());
+    let (found, state) = store.chat_state_of("web", "p").await.unwrap().unwrap();
+    assert_eq!((found, state.version, state.conversation), (p, 3, conv));
+    assert!(store.chat_state_of("web", "nobody").await.unwrap().is_none());
+});
+
+fn save<'a>(person_id: i64, version: i64, conversation: &'a Conversation, unsent: Option<&'a Unsent>, now: i64) -> ConversationSave<'a> {
+    ConversationSave { person_id, version, conversation, unsent, now }
+}
+
+fn reply(text: &str) -> Rendered {
+    Rendered {
+        text: text.into(),
+        buttons: vec![RenderedButton { id: "consent:yes".into(), label: "Onaylıyorum".into() }],
+        pin_warning: None,
+    }
+}
+
+on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
+    let p = store.person("telegram", "4242", NOW).await.unwrap();
+    let web = store.person("web", "w", NOW).await.unwrap();
+    let conv = Conversation::default();
+    // Turn 1 (version 1) owes one reply; turn 2 (version 2) is saved before it left.
+    let first = Unsent::then(None, None, 1, &[reply("Merhaba İlgaz")]);
+    assert!(store.save_conversation(&save(p, 0, &conv, first.as_ref(), NOW)).await.unwrap());
+    let state = store.chat_state(p).await.unwrap();
+    assert_eq!(state.unsent.as_ref().map(|u| store.open_unsent(u).unwrap()), first);
+    let both = Unsent::then(first.as_ref(), None, 2, &[reply("Adınız?"), reply("Soyadınız?")]);
+    assert_eq!(both.as_ref().unwrap().turns.iter().map(|t| (t.version, t.replies.len())).collect::<Vec<_>>(), [(1, 1), (2, 2)]);
+    assert!(store.save_conversation(&save(p, 1, &conv, both.as_ref(), NOW + 1)).await.unwrap());
+    // Nothing said in a turn adds nothing; nothing owed at all is no record.
+    assert_eq!(Unsent::then(both.as_ref(), None, 3, &[]), both);
+    assert_eq!(Unsent::then(None, None, 3, &[]), None);
+    // Turns already delivered (version 1) are left out of what the next message saves.
+    let after = Unsent::then(both.as_ref(), Some(1), 3, &[reply("Ünvanınız?")]).unwrap();
+    assert_eq!(after.turns.iter().map(|t| t.version).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(after.clone().replies().map(|r| r.text).collect::<Vec<_>>(), ["Adınız?", "Soyadınız?", "Ünvanınız?"]);
+    assert_eq!(Unsent::then(Some(&after), Some(3), 4, &[]), None);
+    assert!(store.save_conversation(&save(web, 0, &conv, None, NOW)).await.unwrap());
+
+    // After a restart: who is owed what, on which transport (the PII inside stays encrypted).
+    let owed = store.owed_replies("telegram").await.unwrap();
+    assert_eq!(owed.len(), 1);
+    assert_eq!((owed[0].person_id, owed[0].user_id.as_str(), owed[0].version), (p, "4242", 2));
+    assert_eq!(Some(owed[0].unsent.clone()), both);
+    assert!(store.owed_replies("web").await.unwrap().is_empty());
+
+    // Turn 1's confirmation comes after turn 2 was saved: it clears nothing (turn 2's covers both).
+    assert_eq!(store.replies_delivered(&[(p, 1)]).await.unwrap(), 0);
+    assert_eq!(store.chat_state(p).await.unwrap().unsent.map(|u| store.open_unsent(&u).unwrap()), both);
+    assert_eq!(store.replies_delivered(&[(p, 2), (web, 1), (p, 1)]).await.unwrap(), 1);
+    assert_eq!(store.replies_delivered(&[(p, 2)]).await.unwrap(), 0, "a second confirmation is a no-op");
+    let state = store.chat_state(p).await.unwrap();
+    assert_eq!((state.unsent, state.version), (None, 2), "confirming does not move the version");
+    assert!(store.owed_replies("telegram").await.unwrap().is_empty());
+    // Many at once (more than one statement's worth).
+    let mut many = Vec::new();
+    for i in 0..450 {
+        let q = store.person("telegram", &format!("m{i}"), NOW).await.unwrap();
+        assert!(store.save_conversation(&save(q, 0, &conv, first.as_ref(), NOW)).await.unwrap());
+        many.push((q, 1));
+    }
+    assert_eq!(store.owed_replies("telegram").await.unwrap().len(), 450);
+    assert_eq!(store.replies_delivered(&many).await.unwrap(), 450);
+    assert!(store.owed_replies("telegram").await.unwrap().is_empty());
+
+    // A chat that cannot be reached keeps only its latest turns.
+    let mut unsent = None;
+    for i in 0..50 {
+        unsent = Unsent::then(unsent.as_ref(), None, i, &[reply(&format!("{i}"))]);
+    }
+    let turns = unsent.unwrap().turns;
+    assert_eq!((turns.len(), turns[0].replies[0].text.as_str(), turns[19].version), (20, "30", 49));
+});
+
+on_both!(processed_updates_are_remembered, |store| {
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.mark_update("telegram", "42", NOW).await.unwrap());
+    assert!(!tx.mark_update("telegram", "42", NOW).await.unwrap());
+    assert!(tx.mark_update("discord", "42", NOW).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.mark_update("telegram", "42", NOW).await.unwrap(), "remembered across transactions");
+    tx.commit().await.unwrap();
+    assert_eq!(store.forget_updates_before(NOW + 1).await.unwrap(), 2);
+});
+
+on_both!(deleting_and_purging_personal_data_keeps_the_history, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let a = store.person("web", "a", NOW).await.unwrap();
+    let b = store.person("web", "b", NOW).await.unwrap();
+    open(&store, a, "10000000146", "Ilgaz Işık").await;
+    open(&store, b, "12345678950", "Ayşe Yılmaz").await;
+    // /sil for a: open ticket cancelled, data erased at once
+    let mut tx = store.begin().await.unwrap();
+    tx.delete_personal_data(a, NOW + 10).await.unwrap();
+    tx.commit().await.unwrap();
+    let (t, events) = store.ticket_detail("EIMZA-2026-000001").await.unwrap().unwrap();
+    assert_eq!(t.state, TicketState::Cancelled);
+    assert_eq!((t.name, t.tckn_masked, t.email, t.title), (None, None, None, None));
+    assert_eq!(events.last().unwrap().note.as_deref(), Some("history-personal-data-deleted"));
+    assert_eq!(events.len(), 3, "confirm, cancel, erase");
+    // retention: b's ticket is purged only once closed and old enough
+    assert_eq!(store.purge_closed(NOW + 100, NOW + 100).await.unwrap(), 0);
+    let mut tx = store.begin().await.unwrap();
+    tx.cancel_own_ticket(b, "EIMZA-2026-000002".parse().unwrap(), NOW + 20).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.purge_closed(NOW + 20, NOW + 100).await.unwrap(), 0, "closed at the cut-off: kept");
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    assert_eq!(eimza_bot::jobs::purge_once(&store, 90, NOW + 20 + 90 * DAY).await.unwrap(), 0, "90 days: kept");
+    assert_eq!(eimza_bot::jobs::purge_once(&store, 90, NOW + 21 + 90 * DAY).await.unwrap(), 1);
+    let (t, events) = store.ticket_detail("EIMZA-2026-000002").await.unwrap().unwrap();
+    assert_eq!(t.name, None);
+    assert_eq!(events.last().unwrap().note.as_deref(), Some("history-personal-data-purged"));
+    assert_eq!(store.purge_closed(NOW + 1000, NOW + 1000).await.unwrap(), 0, "purged once");
+});
+
+on_both!(staff_search_by_number_tckn_and_turkish_name, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let a = store.person("web", "a", NOW).await.unwrap();
+    let b = store.person("web", "b", NOW).await.unwrap();
+    open(&store, a, "10000000146", "Ilgaz Işık").await;
+    open(&store, b, "12345678950", "İpek Çiçek").await;
+    let search = |s: &str| TicketFilter { search: Some(s.into()), limit: 50, ..TicketFilter::default() };
+    let all = store.list_tickets(&TicketFilter { limit: 50, ..TicketFilter::default() }).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].tckn_masked.as_deref(), Some("123******50"));
+    let names = |rows: Vec<eimza_bot::store::TicketRow>| rows.into_iter().map(|r| r.number).collect::<Vec<_>>();
+    assert_eq!(names(store.list_tickets(&search("ILGAZ")).await.unwrap()), ["EIMZA-2026-000001"]);
+    assert_eq!(names(store.list_tickets(&search("ipek")).await.unwrap()), ["EIMZA-2026-000002"]);
+    assert_eq!(names(store.list_tickets(&search("İPEK ÇİÇEK")).await.unwrap()), ["EIMZA-2026-000002"]);
+    assert!(store.list_tickets(&search("ilgaz işik")).await.unwrap().is_empty(), "I/ı and İ/i are different letters");
+    assert_eq!(names(store.list_tickets(&search("123 456 789 50")).await.unwrap()), ["EIMZA-2026-000002"]);
+    assert_eq!(names(store.list_tickets(&search("eimza-2026-000001")).await.unwrap()), ["EIMZA-2026-000001"]);
+    assert_eq!(names(store.list_tickets(&search("%")).await.unwrap()).len(), 2, "wildcards are not special");
+    let submitted = TicketFilter { state: Some(TicketState::Cancelled), limit: 50, ..TicketFilter::default() };
+    assert!(store.list_tickets(&submitted).await.unwrap().is_empty());
+});
+
+on_both!(web_sessions_check_their_token_and_keep_an_encrypted_transcript, |store| {
+    let (session, token) = store.create_web_session(NOW).await.unwrap();
+    assert!(matches!(store.web_session(&session.id, &token).await.unwrap(), Some(Ok(_))));
+    assert!(matches!(store.web_session(&session.id, "wrong").await.unwrap(), Some(Err(()))));
+    assert!(store.web_session("unknown", &token).await.unwrap().is_none());
+    let entry = eimza_bot::store::TranscriptEntry { at: NOW, direction: "in".into(), text: "10000000146".into(), buttons: vec![] };
+    let mut tx = store.begin().await.unwrap();
+    tx.append_transcript(session.person_id, std::slice::from_ref(&entry)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.transcript(session.person_id).await.unwrap(), vec![entry]);
+});
+
+#[tokio::test]
+async fn a_wrong_key_cannot_read_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    let store = Store::connect(&url, Vault::from_master_key(&[1; 32])).await.unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.save_conversation(&save(p, 0, &Conversation::default(), None, NOW)).await.unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+    let other = Store::connect(&url, Vault::from_master_key(&[2; 32])).await.unwrap();
+    assert!(other.chat_state(p).await.is_err());
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    assert!(Store::connect("mysql://x", Vault::from_master_key(&[1; 32])).await.is_err());
+}
+
+on_both!(a_lanes_messages_are_claimed_in_order_across_retries, |store| {
+    use eimza_bot::core::outbound::{Channel, HelpdeskChange, Mail, Outbound};
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    let id = ticket_id(&store, "EIMZA-2026-000001").await;
+    let change = |event: &str| HelpdeskChange {
+        ticket_id: id,
+        event: event.into(),
+        from: "a".into(),
+        to: "b".into(),
+        actor: "staff".into(),
+        at: NOW,
+    };
+    let code = Outbound::Email(Mail::EmailCode { to: "x@kurum.gov.tr".into(), code: "E-7K4Q2".into(), lang: Lang::Tr });
+    let mut tx = store.begin().await.unwrap();
+    for (key, message) in [("first", Outbound::Webhook(change("one"))), ("second", Outbound::Webhook(change("two"))), ("other", code)] {
+        assert!(tx.enqueue(key, &message, NOW).await.unwrap());
+        assert!(!tx.enqueue(key, &message, NOW).await.unwrap(), "a second enqueue with the same key is dropped");
+    }
+    tx.commit().await.unwrap();
+    let keys = |c: Vec<eimza_bot::store::Claimed>| c.into_iter().map(|m| m.key).collect::<Vec<_>>();
+    let first = store.claim_due(Channel::Webhook, NOW, 60_000, 10).await.unwrap();
+    assert_eq!(keys(first.clone()), ["first"], "the second waits for the first");
+    assert_eq!(first[0].message, Ok(Outbound::Webhook(change("one"))), "the message reads back typed");
+    assert!(store.claim_due(Channel::Webhook, NOW, 60_000, 10).await.unwrap().is_empty(), "claimed rows are leased");
+    store.mark_retry(first[0].id, NOW + 1000, "503").await.unwrap();
+    assert!(store.claim_due(Channel::Webhook, NOW + 10, 60_000, 10).await.unwrap().is_empty(), "still waiting for the retry");
+    let again = store.claim_due(Channel::Webhook, NOW + 1000, 60_000, 10).await.unwrap();
+    assert_eq!(keys(again.clone()), ["first"]);
+    assert_eq!(again[0].attempts, 2);
+    store.mark_sent(again[0].id, NOW + 1001, None).await.unwrap();
+    assert_eq!(keys(store.claim_due(Channel::Webhook, NOW + 1002, 60_000, 10).await.unwrap()), ["second"]);
+    let mails = keys(store.claim_due(Channel::Email, NOW + 1002, 60_000, 10).await.unwrap());
+    assert!(
+        mails.contains(&"other".to_owned()) && !mails.iter().any(|k| k == "first" || k == "second"),
+        "channels are separate: {mails:?}"
+    );
+});
+
+// ---------------------------------------------------------------------------------------------
+// pairing and the agent queue
+
+const TEN_MINUTES: i64 = 10 * 60 * 1000;
+
+async fn issue(store: &Store, person: i64, code: &str, now: i64) {
+    let mut tx = store.begin().await.unwrap();
+    tx.issue_pairing_code(person, &PairingCode::parse(code).unwrap(), now, TEN_MINUTES).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn claim(store: &Store, code: &str, source: &str, now: i64) -> eimza_bot::store::Claim {
+    // A code the agent could not even parse never reaches the store: those are refused before.
+    let code = PairingCode::parse(code).unwrap();
+    let request_id = RequestId::parse(&format!("p-{}-{now}", code.as_str())).unwrap();
+    let claim = PairingClaim {
+        code: &code,
+        source,
+        pc_name: "EIMZA-PC-12",
+        pc_os: "Windows 11",
+        request_id: &request_id,
+        poll_secret: "poll-secret",
+        now,
+    };
+    store.claim_pairing_code(&claim).await.unwrap()
+}
+
+async fn decide(
+    store: &Store,
+    person: i64,
+    request: &RequestId,
+    approve: bool,
+    agent: &str,
+    token: &str,
+    now: i64,
+) -> eimza_bot::store::Decided {
+    let agent_id = AgentId::parse(agent).unwrap();
+    let row = PairingDecisionRow { person_id: person, request_id: request, approve, agent_id: &agent_id, token, now, ttl_ms: TEN_MINUTES };
+    let mut tx = store.begin().await.unwrap();
+    let decided = tx.decide_pairing(&row).await.unwrap();
+    tx.commit().await.unwrap();
+    decided
+}
+
+on_both!(pairing_codes_are_single_use_expire_and_are_rate_limited, |store| {
+    use eimza_bot::store::{Claim, PairingStatus};
+    let person = store.person("web", "pairing", NOW).await.unwrap();
+    issue(&store, person, "KQFMDXZT", NOW).await;
+    issue(&store, person, "BCDFGHJK", NOW).await;
+    // Expired after ten minutes.
+    assert_eq!(claim(&store, "BCDFGHJK", "10.0.0.9", NOW + TEN_MINUTES + 1).await, Claim::Expired);
+    // Valid once, then used.
+    let request = match claim(&store, "KQFMDXZT", "10.0.0.1", NOW + 1000).await {
+        Claim::Claimed { request_id, person_id } => {
+            assert_eq!(person_id, person);
+            request_id
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(claim(&store, "KQFMDXZT", "10.0.0.2", NOW + 2000).await, Claim::Used);
+    assert_eq!(store.pairing_status(request.as_str(), "poll-secret", NOW + 3000, TEN_MINUTES).await.unwrap(), PairingStatus::Pending);
+    assert_eq!(store.pairing_status(request.as_str(), "wrong-secret", NOW + 3000, TEN_MINUTES).await.unwrap(), PairingStatus::NotFound);
+    // The person is asked in chat through the outbox, in the claim's own transaction.
+    let asked = store.peek_outbox(eimza_bot::core::outbound::Channel::PersonChat, 0, 10).await.unwrap();
+    assert!(
+        matches!(&asked[..], [one] if matches!(&one.message, Ok(eimza_bot::core::outbound::Outbound::PersonChat { person_id, .. }) if *person_id == person)),
+        "{asked:?}"
+    );
+
+    // Wrong codes: five per source address in ten minutes, then refused without a look-up.
+    for i in 0..5 {
+        assert_eq!(claim(&store, "ZZZZZZZZ", "10.0.0.3", NOW + i).await, Claim::Unknown);
+    }
+    match claim(&store, "ZZZZZZZZ", "10.0.0.3", NOW + 10).await {
+        Claim::TooManyTries { retry_after_ms } => {
+            assert!(retry_after_ms > 9 * 60 * 1000 && retry_after_ms <= TEN_MINUTES, "{retry_after_ms}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another address is not affected; the first one may try again after the window.
+    assert_eq!(claim(&store, "ZZZZZZZZ", "10.0.0.4", NOW + 10).await, Claim::Unknown);
+    assert_eq!(claim(&store, "ZZZZZZZZ", "10.0.0.3", NOW + TEN_MINUTES + 1).await, Claim::Unknown);
+
+    // Approval: the agent row holds only the token's hash; the token is handed out once.
+    let decided = decide(&store, person, &request, true, "a-test", "the-long-random-token", NOW + 4000).await;
+    assert!(matches!(decided, eimza_bot::store::Decided::Approved { ref pc_name, .. } if pc_name == "EIMZA-PC-12"), "{decided:?}");
+    assert_eq!(
+        store.pairing_status(request.as_str(), "poll-secret", NOW + 5000, TEN_MINUTES).await.unwrap(),
+        PairingStatus::Approved { agent_id: AgentId::parse("a-test").unwrap(), token: "the-long-random-token".into() }
+    );
+    assert_eq!(store.pairing_status(request.as_str(), "poll-secret", NOW + 6000, TEN_MINUTES).await.unwrap(), PairingStatus::Fetched);
+    let agent = store.agent_by_token("the-long-random-token").await.unwrap().unwrap();
+    assert_eq!((agent.id.as_str(), agent.person_id, agent.revoked), ("a-test", person, false));
+    assert!(store.agent_by_token("another-token").await.unwrap().is_none());
+    // Deciding again is stale.
+    assert_eq!(decide(&store, person, &request, false, "a-x", "t", NOW + 7000).await, eimza_bot::store::Decided::Stale);
+});
+
+on_both!(agent_work_is_acknowledged_once_and_reports_stored_once, |store| {
+    use eimza_protocol::wire::{Id, WorkBody};
+    let id = |s: &str| Id::new(s).unwrap();
+    let person = store.person("web", "agent-work", NOW).await.unwrap();
+    issue(&store, person, "MNPQRSTV", NOW).await;
+    let eimza_bot::store::Claim::Claimed { request_id, .. } = claim(&store, "MNPQRSTV", "10.1.0.1", NOW).await else { panic!() };
+    decide(&store, person, &request_id, true, "a-work", "token-work", NOW).await;
+    let agent_id = AgentId::parse("a-work").unwrap();
+    let work = |n: u32| WorkBody::CardStep { ticket_no: eimza_protocol::TicketNo::new(2026, n), nonce: id("n"), tckn: None };
+    let mut tx = store.begin().await.unwrap();
+    tx.queue_work(&id("w-1"), &agent_id, None, &work(1), NOW).await.unwrap();
+    tx.queue_work(&id("w-2"), &agent_id, None, &work(2), NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    let (agents, seq) = store.work_since(0).await.unwrap();
+    assert_eq!(agents, vec![agent_id.clone()]);
+    assert_eq!(store.work_since(seq).await.unwrap().0, Vec::<AgentId>::new());
+    let pending: Vec<Id> = store.pending_work(&agent_id).await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(pending, [id("w-1"), id("w-2")], "in order");
+    let agent = store.agent_by_token("token-work").await.unwrap().unwrap();
+    let stranger = eimza_bot::store::AgentRow { id: AgentId::parse("a-someone-else").unwrap(), ..agent.clone() };
+    let ack = |agent: eimza_bot::store::AgentRow, work: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let first = tx.ack_work(&agent, &Id::new(work).unwrap(), NOW).await.unwrap();
+            tx.commit().await.unwrap();
+            first
+        }
+    };
+    assert!(ack(agent.clone(), "w-1").await);
+    assert!(!ack(agent.clone(), "w-1").await, "a repeated ack has no second effect");
+    assert!(!ack(stranger.clone(), "w-2").await, "only the agent the work is for");
+    assert_eq!(store.pending_work(&agent_id).await.unwrap().len(), 1);
+    let report = |agent: AgentId, report: &'static str, work: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let stored = tx.store_report(&agent, &Id::new(report).unwrap(), &Id::new(work).unwrap(), "{}", NOW).await.unwrap();
+            tx.commit().await.unwrap();
+            stored.is_some()
+        }
+    };
+    assert!(report(agent_id.clone(), "r-1", "w-1").await);
+    assert!(!report(agent_id.clone(), "r-1", "w-1").await, "a replayed report");
+    assert!(!report(stranger.id.clone(), "r-2", "w-2").await, "a report on another agent's work is dropped");
+    assert_eq!(store.report_count(&agent_id).await.unwrap(), 1);
+    // Revocation: by the person only for their own; idle ones by the job.
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.revoke_agent(&agent_id, Some(person + 1), &eimza_bot::store::Actor::applicant(person + 1), NOW).await.unwrap());
+    assert!(tx.revoke_agent(&agent_id, Some(person), &eimza_bot::store::Actor::applicant(person), NOW).await.unwrap());
+    tx.commit().await.unwrap();
+    assert!(store.agent_by_token("token-work").await.unwrap().unwrap().revoked);
+    assert_eq!(store.revoked_since(NOW).await.unwrap(), vec![agent_id.clone()]);
+    assert!(store.revoke_idle_agents(NOW + 1, NOW + 1).await.unwrap().is_empty(), "already revoked");
+});
+
+on_both!(web_form_links_are_single_use_and_expire, |store| {
+    use eimza_bot::store::FormLinkRefusal;
+    let p = store.person("telegram", "form-links", NOW).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.issue_form_link(p, "token-a", NOW, 30 * 60_000).await.unwrap();
+    tx.issue_form_link(p, "token-b", NOW - 31 * 60_000, 30 * 60_000).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.form_link("token-a", NOW + 1).await.unwrap(), Ok(p));
+    assert_eq!(store.form_link("token-a", NOW + 1).await.unwrap(), Ok(p), "looking does not use it");
+    assert_eq!(store.form_link("token-b", NOW).await.unwrap(), Err(FormLinkRefusal::Expired));
+    assert_eq!(store.form_link("nope", NOW).await.unwrap(), Err(FormLinkRefusal::Unknown));
+    // Two submissions at once: exactly one gets the person.
+    let (a, b) = tokio::join!(store.use_form_link("token-a", NOW + 2), store.use_form_link("token-a", NOW + 2));
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert_eq!(outcomes.iter().filter(|o| **o == Ok(p)).count(), 1, "{outcomes:?}");
+    assert!(outcomes.contains(&Err(FormLinkRefusal::Used)));
+    assert_eq!(store.use_form_link("token-b", NOW).await.unwrap(), Err(FormLinkRefusal::Expired));
+    // /sil takes the links with the rest.
+    let mut tx = store.begin().await.unwrap();
+    tx.issue_form_link(p, "token-c", NOW, 30 * 60_000).await.unwrap();
+    tx.delete_personal_data(p, NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.form_link("token-c", NOW).await.unwrap(), Err(FormLinkRefusal::Unknown));
+});
+
+on_both!(staff_posts_lead_back_to_their_ticket, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("telegram", "staff-posts", NOW).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let OpenOutcome::Opened(number) = tx.open_ticket(p, &draft("10000000146", "Ilgaz Işık"), Lang::Tr, NOW).await.unwrap() else {
+        panic!("not opened")
+    };
+    tx.commit().await.unwrap();
+    let ticket = store.open_ticket_id(p).await.unwrap().expect("open");
+    assert_eq!(store.ticket_person(ticket).await.unwrap(), Some(p));
+    store.record_staff_post("telegram", "-100", "41", ticket, NOW).await.unwrap();
+    store.record_staff_post("telegram", "-100", "41", ticket, NOW).await.unwrap(); // a retried post
+    store.record_staff_post("telegram", "-100", "57", ticket, NOW + 5).await.unwrap();
+    assert_eq!(store.staff_post_ticket("telegram", "-100", "41").await.unwrap(), Some(ticket));
+    assert_eq!(store.staff_post_ticket("discord", "-100", "41").await.unwrap(), None, "per platform");
+    assert_eq!(store.staff_post_of("telegram", ticket).await.unwrap(), Some(("-100".into(), "57".into())), "the latest");
+    // A staff answer is a history row that does not move the ticket and keeps no text.
+    let mut tx = store.begin().await.unwrap();
+    let actor = eimza_bot::store::Actor::staff("telegram:7 (Ayşe Kaya)");
+    tx.note_on_ticket(&eimza_bot::store::TicketNote { ticket_id: ticket, actor: &actor, event: "staff-answer", note: None, at: NOW + 9 })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (row, events) = store.ticket_detail(&number.to_string()).await.unwrap().unwrap();
+    assert_eq!(row.state, TicketState::Submitted);
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.event.as_str(), last.actor_id.as_deref(), last.note.as_deref()),
+        ("staff-answer", Some("telegram:7 (Ayşe Kaya)"), None)
+    );
+    assert_eq!(last.from_state, last.to_state);
+});
