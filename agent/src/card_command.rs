@@ -1,17 +1,17 @@
 //! `eimza-agent kart`: the diagnosis (text or JSON), the sign test and card watching.
 //! Exit codes: 0 usable card / test passed, 1 no usable card or the test failed.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ArgMatches;
 use eimza_protocol::{Arg, Catalog, Lang, Tckn};
-use zeroize::Zeroizing;
 
 use crate::card::cert::{CertProblem, issuers_or_default};
 use crate::card::preflight::{self, BackendChoice, Options};
-use crate::card::{CardError, CardEvent, LastTry, Pcsc, Pin, PinTries, atr};
+use crate::card::{CardEvent, Pcsc, PinTries, atr};
+use crate::prompt::{self, Attempts, Stop};
 use crate::report;
 
 /// A user mistake on the command line, as a message id (and variables).
@@ -79,78 +79,15 @@ pub fn run(catalog: &Catalog, lang: Lang, m: &ArgMatches) -> i32 {
     sign_test(catalog, lang, card)
 }
 
-/// Reads one line: hidden on a terminal, plain from a pipe (help-desk scripts, tests).
-fn read_secret(prompt: &str) -> Option<Zeroizing<String>> {
-    if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("{prompt} ")).ok().map(Zeroizing::new)
-    } else {
-        print!("{prompt} ");
-        std::io::stdout().flush().ok()?;
-        let mut line = Zeroizing::new(String::new());
-        match std::io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => {
-                println!();
-                Some(line)
-            }
-        }
-    }
-}
-
-fn sign_test(catalog: &Catalog, lang: Lang, mut card: crate::card::Card<crate::card::Unverified>) -> i32 {
-    let t = |id: &str| catalog.text(lang, id, &[]);
-    // The counter is read again right before the attempt (it may have changed since the
-    // diagnosis); on the last try the person must say so in words.
-    let last_try = match card.pin_tries() {
-        Ok(PinTries::Final) => {
-            let answer = read_secret(&t("sign-last-try-confirm")).unwrap_or_default();
-            let word = t("sign-last-try-word");
-            if eimza_protocol::turkish::to_upper(answer.trim()) != word {
-                println!("{}", t("sign-last-try-declined"));
-                return 1;
-            }
-            LastTry::Confirmed
-        }
-        Ok(_) => LastTry::NotConfirmed,
-        Err(e) => {
-            println!("{}", report::card_error(catalog, lang, &e));
-            return 1;
-        }
-    };
-    // A wrongly formatted PIN never reaches the card, so asking again costs nothing.
-    let mut pin = None;
-    for _ in 0..3 {
-        let Some(typed) = read_secret(&t("sign-pin-prompt")) else { break };
-        match Pin::parse(typed) {
-            Ok(p) => {
-                pin = Some(p);
-                break;
-            }
-            Err(e) => println!("{}", report::card_error(catalog, lang, &CardError::PinFormat(e))),
-        }
-    }
-    let Some(pin) = pin else {
-        println!("{}", t("sign-format-give-up"));
-        return 1;
-    };
-    let mut verified = match card.verify_pin(&pin, last_try) {
-        Ok(v) => v,
-        Err(refused) => {
-            println!("{}", report::card_error(catalog, lang, &refused.error));
-            return 1;
-        }
-    };
-    drop(pin);
+fn sign_test(catalog: &Catalog, lang: Lang, card: crate::card::Card<crate::card::Unverified>) -> i32 {
     let challenge: [u8; 32] = rand::random();
-    match verified.sign(&challenge) {
+    match prompt::sign_with_pin(catalog, lang, card, &challenge, Attempts::One) {
         Ok(_) => {
-            println!("{}", t("sign-ok"));
+            println!("{}", catalog.text(lang, "sign-ok", &[]));
             0
         }
-        Err(e) => {
-            println!("{}", report::card_error(catalog, lang, &e));
-            1
-        }
+        // What stopped it was said already.
+        Err(Stop::Declined | Stop::FormatGiveUp | Stop::Card(_)) => 1,
     }
 }
 

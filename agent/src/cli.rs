@@ -14,64 +14,120 @@ pub fn command(catalog: &Catalog, lang: Lang) -> Command {
         .disable_help_subcommand(true)
         .arg(help_arg(catalog, lang))
         .arg(Arg::new("version").short('V').long("version").action(ArgAction::Version).help(t("cli-version")))
-        .subcommand(
-            Command::new("kart")
-                .visible_alias("card")
-                .about(t("cli-card-about"))
-                .disable_help_flag(true)
-                .arg(help_arg(catalog, lang))
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help(t("cli-card-json")))
-                .arg(
-                    Arg::new("sign-test")
-                        .long("imza-testi")
-                        .visible_alias("sign-test")
-                        .action(ArgAction::SetTrue)
-                        .conflicts_with_all(["json", "watch"])
-                        .help(t("cli-card-sign-test")),
-                )
-                .arg(
-                    Arg::new("watch")
-                        .long("izle")
-                        .visible_alias("watch")
-                        .action(ArgAction::SetTrue)
-                        .conflicts_with("json")
-                        .help(t("cli-card-watch")),
-                )
-                .arg(Arg::new("reader").long("okuyucu").visible_alias("reader").value_name("AD").help(t("cli-card-reader")))
-                .arg(Arg::new("pkcs11").long("pkcs11").value_name("YOL").env("EIMZA_PKCS11_MODULE").help(t("cli-card-pkcs11")))
-                .arg(Arg::new("backend").long("erisim").visible_alias("backend").value_name("YOL").help(t("cli-card-backend")))
-                .arg(Arg::new("tckn").long("tckn").value_name("TCKN").help(t("cli-card-tckn")))
-                .arg(
-                    Arg::new("issuer")
-                        .long("saglayici")
-                        .visible_alias("issuer")
-                        .value_name("AD")
-                        .action(ArgAction::Append)
-                        .help(t("cli-card-issuer")),
-                ),
+        .subcommand(card_command(catalog, lang))
+        .subcommand(pair_command(catalog, lang))
+        .subcommand(run_command(catalog, lang))
+        .subcommand(eonay_command(catalog, lang))
+        .subcommand(status_command(catalog, lang))
+}
+
+/// The reader and PKCS#11 module options `kart`, `calis` and `eonay` share.
+fn card_access_args(catalog: &Catalog, lang: Lang) -> [Arg; 2] {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    [
+        Arg::new("reader").long("okuyucu").visible_alias("reader").value_name("AD").help(t("cli-card-reader")),
+        Arg::new("pkcs11").long("pkcs11").value_name("YOL").env("EIMZA_PKCS11_MODULE").help(t("cli-card-pkcs11")),
+    ]
+}
+
+fn card_command(catalog: &Catalog, lang: Lang) -> Command {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    Command::new("kart")
+        .visible_alias("card")
+        .about(t("cli-card-about"))
+        .disable_help_flag(true)
+        .arg(help_arg(catalog, lang))
+        .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help(t("cli-card-json")))
+        .arg(
+            Arg::new("sign-test")
+                .long("imza-testi")
+                .visible_alias("sign-test")
+                .action(ArgAction::SetTrue)
+                .conflicts_with_all(["json", "watch"])
+                .help(t("cli-card-sign-test")),
         )
-        .subcommand(
-            Command::new("eslestir")
-                .visible_alias("pair")
-                .about(t("cli-pair-about"))
-                .disable_help_flag(true)
-                .arg(help_arg(catalog, lang))
-                .arg(Arg::new("server").long("sunucu").visible_alias("server").value_name("URL").required(true).help(t("cli-pair-server")))
-                .arg(Arg::new("name").long("ad").visible_alias("name").value_name("AD").help(t("cli-pair-name")))
-                .arg(Arg::new("code").value_name("KOD").required(true).num_args(1..).help(t("cli-pair-code"))),
+        .arg(
+            Arg::new("watch")
+                .long("izle")
+                .visible_alias("watch")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("json")
+                .help(t("cli-card-watch")),
         )
-        .subcommand(
-            Command::new("calis")
-                .visible_alias("run")
-                .about(t("cli-run-about"))
-                .disable_help_flag(true)
-                .arg(help_arg(catalog, lang))
-                .arg(Arg::new("reader").long("okuyucu").visible_alias("reader").value_name("AD").help(t("cli-card-reader")))
-                .arg(Arg::new("pkcs11").long("pkcs11").value_name("YOL").env("EIMZA_PKCS11_MODULE").help(t("cli-card-pkcs11"))),
+        .args(card_access_args(catalog, lang))
+        .arg(Arg::new("backend").long("erisim").visible_alias("backend").value_name("YOL").help(t("cli-card-backend")))
+        .arg(Arg::new("tckn").long("tckn").value_name("TCKN").help(t("cli-card-tckn")))
+        .arg(
+            Arg::new("issuer")
+                .long("saglayici")
+                .visible_alias("issuer")
+                .value_name("AD")
+                .action(ArgAction::Append)
+                .help(t("cli-card-issuer")),
         )
-        .subcommand(
-            Command::new("durum").visible_alias("status").about(t("cli-status-about")).disable_help_flag(true).arg(help_arg(catalog, lang)),
+}
+
+fn pair_command(catalog: &Catalog, lang: Lang) -> Command {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    Command::new("eslestir")
+        .visible_alias("pair")
+        .about(t("cli-pair-about"))
+        .disable_help_flag(true)
+        .arg(help_arg(catalog, lang))
+        .arg(Arg::new("server").long("sunucu").visible_alias("server").value_name("URL").required(true).help(t("cli-pair-server")))
+        .arg(Arg::new("name").long("ad").visible_alias("name").value_name("AD").help(t("cli-pair-name")))
+        .arg(Arg::new("code").value_name("KOD").required(true).num_args(1..).help(t("cli-pair-code")))
+}
+
+fn run_command(catalog: &Catalog, lang: Lang) -> Command {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    Command::new("calis")
+        .visible_alias("run")
+        .about(t("cli-run-about"))
+        .disable_help_flag(true)
+        .arg(help_arg(catalog, lang))
+        .args(card_access_args(catalog, lang))
+        .arg(
+            Arg::new("card-wait")
+                .long("kart-bekleme")
+                .visible_alias("card-wait")
+                .value_name("SANİYE")
+                .env("EIMZA_AGENT_CARD_WAIT_SECS")
+                .value_parser(clap::value_parser!(u64).range(1..=86_400))
+                .default_value("1800")
+                .help(t("cli-run-card-wait")),
         )
+}
+
+fn eonay_command(catalog: &Catalog, lang: Lang) -> Command {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    Command::new("eonay")
+        .visible_alias("e-onay")
+        .about(t("cli-eonay-about"))
+        .disable_help_flag(true)
+        .arg(help_arg(catalog, lang))
+        .args(card_access_args(catalog, lang))
+        .arg(
+            Arg::new("kamusm-url")
+                .long("kamusm-adresi")
+                .visible_alias("kamusm-url")
+                .value_name("URL")
+                .env("EIMZA_KAMUSM_URL")
+                .default_value(crate::eonay::KAMU_SM_URL)
+                .help(t("cli-eonay-url")),
+        )
+        .arg(
+            Arg::new("no-browser")
+                .long("tarayici-acma")
+                .visible_alias("no-browser")
+                .action(ArgAction::SetTrue)
+                .help(t("cli-eonay-no-browser")),
+        )
+}
+
+fn status_command(catalog: &Catalog, lang: Lang) -> Command {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    Command::new("durum").visible_alias("status").about(t("cli-status-about")).disable_help_flag(true).arg(help_arg(catalog, lang))
 }
 
 fn help_arg(catalog: &Catalog, lang: Lang) -> Arg {

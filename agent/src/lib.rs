@@ -9,10 +9,14 @@
 //! - [`cli`]: the command line in Turkish (English aliases); [`card_command`]: `kart`.
 //! - [`link`]: pairing (`eslestir`), the WebSocket link to the bot (`calis`), `durum`, the
 //!   desktop notification.
+//! - [`eonay`]: `eonay`, the guided e-Onay step and the card-signed attestation.
+//! - [`prompt`]: answers and the PIN at the terminal; the PIN-then-sign dialogue.
 //! - [`report`]: the diagnosis as Turkish/English text for a person, and as JSON for machines.
 
 pub mod card;
 pub mod card_command;
 pub mod cli;
+pub mod eonay;
 pub mod link;
+pub mod prompt;
 pub mod report;

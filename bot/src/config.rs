@@ -37,6 +37,12 @@ pub struct Config {
     pub person_chat: ChatDeliveryConfig,
     /// Posts in the staff chats.
     pub staff_chat: ChatDeliveryConfig,
+    /// What an e-Onay attestation's certificate must chain to, and revocation.
+    pub trust: TrustConfig,
+    /// The reminders to approve the renewal form.
+    pub approval: ApprovalConfig,
+    /// Working days: the religious holidays (the fixed ones are built in).
+    pub calendar: CalendarConfig,
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
     /// Where people reach the web chat; used in links in e-mails.
@@ -145,6 +151,45 @@ pub struct HelpdeskConfig {
     /// Temporary failures are retried after this, doubling (at most an hour), up to `max_attempts`.
     pub retry_base_secs: u64,
     pub max_attempts: u32,
+}
+
+/// The trust an e-Onay attestation is checked against.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TrustConfig {
+    /// PEM files with Kamu SM's certificates (roots and/or intermediates).
+    pub ca_files: Vec<PathBuf>,
+    pub revocation: Revocation,
+    /// An OCSP responder used instead of the one the certificate names; empty = the certificate's.
+    #[serde(default)]
+    pub ocsp_responder: String,
+    pub ocsp_timeout_secs: u64,
+    /// A nonce handed out for an attestation is valid this long.
+    pub nonce_ttl_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Revocation {
+    Off,
+    Ocsp,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ApprovalConfig {
+    pub every_working_days: u32,
+    pub max_reminders: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct CalendarConfig {
+    /// Whole-day holidays besides the fixed ones, `YYYY-MM-DD`.
+    pub holidays: Vec<chrono::NaiveDate>,
+}
+
+impl CalendarConfig {
+    pub fn calendar(&self) -> crate::core::workdays::Calendar {
+        crate::core::workdays::Calendar { holidays: self.holidays.clone() }
+    }
 }
 
 /// Retries of the messages into people's chats and into the staff chats.

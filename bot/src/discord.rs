@@ -44,9 +44,10 @@ const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
 /// Slash commands: Turkish name, English name, description id, what the conversation reads.
 /// The same set as Telegram's menu, so every command a text names exists here too.
-const COMMANDS: [(&str, &str, &str, &str); 9] = [
+const COMMANDS: [(&str, &str, &str, &str); 10] = [
     ("yenileme", "renew", "dc-cmd-renew", "/yenileme"),
     ("durum", "status", "dc-cmd-status", "/durum"),
+    ("kart", "card", "dc-cmd-card", "/kart"),
     ("iptal", "cancel", "dc-cmd-cancel", "/iptal"),
     ("yardim", "help", "dc-cmd-help", "/yardim"),
     ("eslestir", "pair", "dc-cmd-pair", "/eslestir"),

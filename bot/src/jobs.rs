@@ -8,6 +8,7 @@ use chrono::{Datelike, TimeZone, Timelike, Weekday};
 
 use crate::clock;
 use crate::config::RemindersConfig;
+use crate::core::workdays::Calendar;
 use crate::store::Store;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -59,6 +60,47 @@ pub async fn reminders_once(store: &Store, config: &RemindersConfig, now: i64) -
         tracing::info!(queued, "certificate-expiry reminders queued");
     }
     Ok(queued)
+}
+
+/// The reminders to approve the renewal form, in office hours: every few working days after the
+/// form e-mail notice, a few times at most (`approval.*`).
+pub async fn approval_loop(store: Store, hours: RemindersConfig, approval: crate::config::ApprovalConfig, calendar: Calendar) {
+    let mut tick = tokio::time::interval(Duration::from_secs(hours.interval_secs.max(1)));
+    loop {
+        tick.tick().await;
+        let now = clock::now_ms();
+        if !in_office_hours(&hours, now) {
+            continue;
+        }
+        if let Err(e) = approvals_once(&store, &approval, &calendar, now).await {
+            tracing::error!(error = %e, "approval reminders failed; will retry");
+        }
+    }
+}
+
+/// Sends the approval reminders due at `now`; returns how many.
+pub async fn approvals_once(
+    store: &Store,
+    approval: &crate::config::ApprovalConfig,
+    calendar: &Calendar,
+    now: i64,
+) -> Result<usize, crate::store::StoreError> {
+    let today = clock::istanbul_today(now);
+    let mut sent = 0;
+    for due in store.approvals_due(now, i64::from(approval.max_reminders)).await? {
+        let notified = clock::istanbul_today(due.notified_at);
+        if calendar.working_days_between(notified, today) < i64::from(approval.every_working_days.max(1)) {
+            continue;
+        }
+        let mut tx = store.begin().await?;
+        tx.remind_approval(&due, now).await?;
+        tx.commit().await?;
+        sent += 1;
+    }
+    if sent > 0 {
+        tracing::info!(sent, "renewal-form approval reminders queued");
+    }
+    Ok(sent)
 }
 
 #[cfg(test)]

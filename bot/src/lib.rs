@@ -14,12 +14,14 @@
 //! - [`delivery`]: the outbox workers — e-mail, help-desk webhook, a person's chat, the staff
 //!   chats — and what they share (one drain loop, retries).
 //! - [`agents`]: this process's live agent connections and their background loops.
+//! - [`attest`]: verifying an e-Onay attestation (statement, signature, certificate chain, OCSP).
 //! - [`store`]: SQLite / PostgreSQL persistence; owns encryption of personal data ([`vault`]).
 //! - [`i18n`]: rendering messages in the person's language (catalogue from `eimza-protocol`).
 //! - [`roster`]: reading the support desk's roster CSV; reminders are queued from it.
 //! - [`startup`], [`config`], [`jobs`], [`clock`]: wiring, configuration, background jobs.
 
 pub mod agents;
+pub mod attest;
 pub mod clock;
 pub mod config;
 pub mod core;

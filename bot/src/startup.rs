@@ -63,6 +63,9 @@ impl Application {
             true => None,
             false => Some(Webhook::new(store.clone(), &config).context("help-desk webhook configuration")?),
         };
+        let trust = Arc::new(trust(&config)?);
+        let attestations =
+            Arc::new(crate::service::attestation::Attestations::new(store.clone(), texts.clone(), trust, config.trust.nonce_ttl_secs));
         let links = Arc::new(Links::default());
         let service = Arc::new(
             ChatService::new(store.clone(), texts.clone(), settings(&config), links).with_form_link_minutes(config.web.form_link_minutes),
@@ -95,7 +98,7 @@ impl Application {
         };
         let listener = TcpListener::bind(config.http_addr).await.with_context(|| format!("listening on {}", config.http_addr))?;
         let limits = Arc::new(web::Limits::new(&config.web));
-        let state = AppState { service, staff, limits };
+        let state = AppState { service, attestations, desk: desk.clone(), staff, limits };
         Ok(Application { listener, state, store, texts, platforms, mailer: Some(mailer), webhook, config, telegram, discord })
     }
 
@@ -150,6 +153,7 @@ impl Application {
         let mut tasks = vec![
             tokio::spawn(jobs::purge_loop(store.clone(), every, config.retention_days)),
             tokio::spawn(jobs::reminder_loop(store.clone(), config.reminders.clone())),
+            tokio::spawn(jobs::approval_loop(store.clone(), config.reminders.clone(), config.approval.clone(), config.calendar.calendar())),
             tokio::spawn(crate::agents::poll_loop(store.clone(), links.clone(), offline_after)),
             tokio::spawn(crate::agents::idle_loop(store.clone(), links)),
         ];
@@ -179,6 +183,23 @@ impl Application {
         }
         tasks
     }
+}
+
+/// The trust e-Onay attestations are checked against; a CA file that does not read stops the
+/// start (the configuration is wrong), none configured is said in the log.
+fn trust(config: &Config) -> anyhow::Result<crate::attest::Trust> {
+    let anchors = crate::attest::Anchors::load(&config.trust.ca_files).context("trust.ca_files")?;
+    if anchors.is_empty() {
+        tracing::warn!("trust.ca_files is empty: every e-Onay attestation will be refused as untrusted (see README)");
+    }
+    let ocsp = match config.trust.revocation {
+        crate::config::Revocation::Off => None,
+        crate::config::Revocation::Ocsp => Some(crate::attest::ocsp::Ocsp::new(
+            Some(config.trust.ocsp_responder.clone()),
+            Duration::from_secs(config.trust.ocsp_timeout_secs.max(1)),
+        )?),
+    };
+    Ok(crate::attest::Trust { origin: config.public_url.trim_end_matches('/').to_owned(), anchors, ocsp })
 }
 
 /// What the conversation needs of the configuration.

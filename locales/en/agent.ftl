@@ -150,3 +150,52 @@ status-connecting = Connection: trying to connect (last attempt { $since })
 status-offline = Connection: the program is not running. To start it: eimza-agent run
 status-revoked = Connection: unlinked. To pair again, type /pair in the chat.
 status-outdated = Connection: the program is out of date; please update the agent.
+
+## e-Onay
+
+attest-sentence = I declare that I have completed e-Onay for my request { $ticket }.
+attest-refused-malformed = The e-Onay statement from your computer could not be read. Make sure the eimza program is up to date and run “eimza-agent eonay” again.
+attest-refused-signature = The signature in the statement does not verify with the card's certificate. Take the card out, insert it again and run “eimza-agent eonay” again.
+attest-refused-untrusted = The certificate on the card is not a Kamu SM certificate the institution trusts, or it cannot be used for signing. Use your own e-signature card from Kamu SM; if it persists, contact the IT department.
+attest-refused-not-valid = The certificate on the card is not valid right now. Contact the IT department.
+attest-refused-wrong-person = The card that signed the statement does not belong to the applicant. Insert your own card and run “eimza-agent eonay” again.
+attest-refused-nonce = The statement has expired or was used before. Run “eimza-agent eonay” again: the program prepares a new statement.
+attest-refused-revoked = The certificate on the card has been revoked; it cannot be renewed. Contact the IT department.
+attest-refused-revocation-unknown = The certificate's revocation status could not be checked right now. Run “eimza-agent eonay” again in a few minutes; if it persists, contact the IT department.
+attest-refused-state = Your request is not at the e-Onay step; the statement was not used. You can see your request's status with /status in the chat.
+api-err-unreachable = The bot could not be reached. Check your internet connection and try again in a little while.
+api-err-unexpected = The bot gave an unexpected answer. Try again in a little while; if it persists, contact the IT department.
+eonay-title = e-Onay step — { $ticket }
+eonay-bad-url = “{ $url }” is not a page address that can be opened: it must start with https:// and contain no spaces.
+eonay-card-ok = Your card is ready: Kamu SM certificate of { $name } ({ $tckn }).
+eonay-browser-opened = Kamu SM's online services page opened in your browser: { $url }
+eonay-open-yourself = Open this page in Chrome: { $url }
+eonay-steps =
+    Follow these steps on the page:
+      1. If Kamu SM's card component is not installed, install it from the link on the page (Windows 64-bit or 32-bit).
+      2. Type your own TC Kimlik No ({ $tckn }) and choose “AKİS” as the card type.
+      3. Wait until the name “{ $name }” is read from your card, enter your e-signature PIN on Kamu SM's page and press “Form Onayla”.
+      4. Press “E-Onay işlemleri”, choose “AKİS” again, wait for your name, enter your PIN and press “Onay”.
+      5. When the page shows the success message, come back here.
+    Enter your PIN only on Kamu SM's page and in this program; never type it in the chat.
+eonay-confirm-prompt = Is e-Onay complete? (yes/no):
+eonay-confirm-again = Please answer “yes” or “no”.
+eonay-not-confirmed = All right. Run this command again once e-Onay is complete; nothing changed in your request.
+eonay-statement =
+    Now you confirm with your card that you completed e-Onay. The statement to sign (in Turkish, as the law requires):
+      “{ $sentence }”
+    Enter your e-signature PIN to sign it. The PIN never leaves this computer and is never stored.
+eonay-key-unsupported = The card's key type cannot sign. Contact the IT department.
+eonay-locked-reported = Your request was stopped because the card is locked, and the IT department was told. Once you have unlocked it with “Kilit Çözme”, start a new request in the chat.
+eonay-not-signed = The statement was not signed; e-Onay was not reported to the bot. Run this command again when you are ready.
+eonay-sending-saved = Sending the e-Onay statement for { $ticket } that was signed earlier but did not reach the bot…
+eonay-bot-unreachable-retrying = The bot cannot be reached right now. Your signed statement is kept on this computer and will be sent again…
+eonay-saved-for-later = The bot could not be reached. Your signed statement is kept on this computer: run “eimza-agent eonay” again once the connection is back. The statement is valid for 5 minutes; after that you are asked to sign again.
+eonay-accepted = e-Onay confirmed: it is recorded on request { $ticket }, and the IT department was told to make the institutional application. You can follow the next steps in the chat.
+run-card-ready = Your card is ready. Run “eimza-agent eonay” for the e-Onay step.
+run-card-gave-up = The wait for the card is over. Once the problem is fixed, type /card in the chat or press “Check the card again”.
+run-renewed-card = Your new e-signature card was seen; your renewal request is complete.
+cli-run-card-wait = How many seconds the card step waits at most for a usable card
+cli-eonay-about = The e-Onay step: opens Kamu SM's page, shows the steps, signs with your card that it is done and tells the bot
+cli-eonay-url = Kamu SM's online services page to open
+cli-eonay-no-browser = Do not open the browser; only show the address

@@ -110,11 +110,42 @@ chat-reminder = Reminder: your e-signature certificate expires in { $days } days
 agent-outdated = The eimza program on “{ $name }” is out of date and cannot talk to the bot. Please update the agent: the IT desk has the new version.
 card-step-offline = Your computer is offline: the card step of your request { $ticket } has not reached it yet. It will be delivered by itself when you turn your computer on and run the eimza program (eimza-agent run).
 card-step-delivered = A notification was sent to your computer: { $name } received the card step of your request { $ticket }.
-card-check-ok = Your computer checked your e-signature card: the card and certificate are fine for renewing request { $ticket }.
-card-check-problem = The card check on your computer found { $count ->
-        [one] a problem
-       *[other] { $count } problems
-    } ({ $ticket }). Run “eimza-agent card” on your computer for the details; contact the IT desk if needed.
+eonay-no-card-step = No request on this computer is waiting for e-Onay. You can see your request's status with /status in the chat; if the card step did not arrive, type /card in the chat.
+card-ready =
+    Your computer checked your e-signature card: the card and certificate are fine for renewing request { $ticket }.
+    Next is e-Onay: run “eimza-agent eonay” on your computer. It opens Kamu SM's online services page, shows the steps one by one, and at the end confirms e-Onay with your card.
+card-problems =
+    Your computer checked your card for request { $ticket } and found:
+    { $problems }
+    Once you fix it, your computer checks the card again by itself.
+card-problems-gave-up = Your computer waited a while for the card to be fixed, then stopped waiting. Once you have fixed it, press “Check the card again” or type /card.
+card-problem-no-service = • The smart-card service is not running on the computer. Restart the computer; if it persists, contact the IT department.
+card-problem-no-reader = • No card reader was found. Plug the reader into the computer (you can also try another USB port).
+card-problem-no-card = • There is no card in the reader. Insert your e-signature card.
+card-problem-card-busy = • Another program is using the card right now. Close other programs that work with e-signatures.
+card-problem-not-akis = • The card in the reader is not an e-signature (AKİS) card. Insert the e-signature card Kamu SM gave you.
+card-problem-no-certificate = • No readable e-signature certificate was found on the card. Contact the IT department.
+card-problem-wrong-person = • The card belongs to someone else: the TC Kimlik No in its certificate is not the one in your request. Please insert your own card.
+card-problem-not-kamu-sm = • The certificate on the card was not issued by Kamu SM; institutional renewal is only for Kamu SM certificates. Insert the card Kamu SM gave you.
+card-problem-not-yet-valid = • The certificate on the card is not valid yet. Contact the IT department.
+card-problem-expired = • The certificate on the card has expired; an expired certificate cannot be renewed.
+card-problem-renewal-window-not-open = • It is too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate expires. Renewal opens on { $date }.
+card-problem-renewal-window-not-open-undated = • It is too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate expires.
+card-problem-pin-locked = • The card's PIN is locked. You can unlock it with “Kilit Çözme” on Kamu SM's online services page.
+card-problem-pkcs11 = • Kamu SM's card software was not found or does not see the card. Install Kamu SM's card component; if it persists, contact the IT department.
+card-problem-other = • Something unexpected happened while talking to the card. Take the card out and insert it again.
+btn-card-recheck = Check the card again
+card-step-resent = The card step of request { $ticket } was sent to your computer “{ $name }” again. Insert your card; the program checks it and reports here.
+card-recheck-queued = A card check was sent to your computer “{ $name }” ({ $ticket }); the result will be here in a few seconds.
+card-recheck-not-needed = No card check is needed right now: your request is at “{ $state }”.
+card-recheck-no-pc = No computer is paired for your request. To pair the computer your card is in, press the button below or type /pair.
+attest-refused-chat =
+    The e-Onay statement from your computer for request { $ticket } was not accepted; nothing changed in your request.
+    { $reason }
+btn-form-approved = I approved it
+form-approved-thanks = Thank you, I have your approval for { $ticket }.
+form-approval-not-waiting = No renewal form is waiting for your approval right now: your request is at “{ $state }”. I will let you know when Kamu SM sends the “Yenileme Formu” e-mail.
+form-approval-nothing-open = No renewal form is waiting for your approval right now: you have no open request. You can see your requests with /status.
 already-open = You already have an open renewal request: { $ticket } ({ $state }). Only one request can be open at a time; type /status for details.
 open-refused-tckn = A request with this TC Kimlik No is already open: { $ticket } ({ $state }). If you mistyped the number, change it with “Edit”; otherwise please contact the IT desk.
 
@@ -133,7 +164,7 @@ status-history =
 status-event = • { $at } — { $state } ({ $actor })
 next-submitted = install the eimza program on your computer and pair it with this chat.
 next-agent-paired = the card step: plug your e-signature card into the reader and follow the program's instructions.
-next-card-step = complete e-Onay following the program's instructions.
+next-card-step = run “eimza-agent eonay” on your computer and complete e-Onay following its instructions.
 next-eonay-done = the IT desk files the corporate application with Kamu SM.
 next-corporate-applied = Kamu SM sends the “Yenileme Formu” (renewal form) e-mail.
 next-form-email-sent = approve the “Yenileme Formu” that arrived at your institutional e-mail address.
@@ -178,6 +209,7 @@ help =
     Commands you can use:
     /start — starts a renewal request or continues where you left off
     /status — the status and history of your request
+    /card — has your card checked again during the card step
     /cancel — cancels the request or the unfinished step
     /delete — deletes your personal data at once
     /pair — gives a code to pair the eimza program on your computer with this chat
@@ -205,7 +237,8 @@ refusal-too-early = Another step has to be completed before this one.
 
 notice-eonay-done = Your e-Onay has been verified. The IT desk has been told to file the corporate application.
 notice-corporate-applied = Your corporate application has been filed with Kamu SM. A “Yenileme Formu” (renewal form) e-mail will arrive at your institutional address.
-notice-form-email-sent = Kamu SM has sent the “Yenileme Formu” e-mail to your institutional address. Please approve the form in that e-mail, then type “Onayladım” here.
+notice-form-email-sent = Kamu SM has sent the “Yenileme Formu” e-mail to your institutional address ({ $email }). Please approve the form in that e-mail; then press “I approved it” in the chat or type “Onayladım”.
+notice-form-approval-reminder = Reminder: Kamu SM's “Yenileme Formu” e-mail is waiting for your approval at your institutional address ({ $email }). The renewal cannot complete until the form is approved. Once you have approved it, press “I approved it” in the chat or type “Onayladım”.
 notice-cancelled-by-staff = Your request was cancelled by the IT desk. Please contact them with any questions.
 notice-completed = Your renewal is complete. Kamu SM will send your new e-signature card to your institution.
 notice-failed-card-locked = Your request was stopped because your e-signature card's PIN is locked. You can unlock it with “Kilit Çözme” (unlock) on Kamu SM's online services page, then start a new request. The IT desk has been told as well.
@@ -223,6 +256,11 @@ staff-agent-seen = last seen { $seen }
 staff-agent-revoke = Unlink
 history-personal-data-deleted = Personal data deleted
 history-personal-data-purged = Personal data deleted after the retention period
+history-eonay-attested = e-Onay confirmed by a statement signed with the card
+history-eonay-refused = e-Onay statement not accepted
+history-card-step-resent = Card step sent to the computer again
+history-new-certificate = New certificate seen on the card; request closed
+history-cancel-reason = Reason for cancelling
 
 ## Date formats
 

@@ -150,3 +150,52 @@ status-connecting = Bağlantı: bağlanmaya çalışıyor (son deneme { $since }
 status-offline = Bağlantı: program çalışmıyor. Başlatmak için: eimza-agent calis
 status-revoked = Bağlantı: eşleştirme kaldırıldı. Yeniden eşleştirmek için sohbette /eslestir yazın.
 status-outdated = Bağlantı: program güncel değil; lütfen agent'ı güncelleyin.
+
+## e-Onay
+
+attest-sentence = { $ticket } numaralı başvurum için e-Onay işlemini tamamladığımı beyan ederim.
+attest-refused-malformed = Bilgisayarınızdan gelen e-Onay beyanı okunamadı. eimza programının güncel olduğundan emin olup “eimza-agent eonay” komutunu yeniden çalıştırın.
+attest-refused-signature = Beyandaki imza karttaki sertifikayla doğrulanamadı. Kartınızı çıkarıp yeniden takın ve “eimza-agent eonay” komutunu yeniden çalıştırın.
+attest-refused-untrusted = Karttaki sertifika, kurumun güvendiği bir Kamu SM sertifikası değil ya da imza için kullanılamıyor. Kamu SM'nin verdiği kendi e-İmza kartınızı kullanın; sorun sürerse bilgi işlem birimine başvurun.
+attest-refused-not-valid = Karttaki sertifika şu anda geçerli değil. Bilgi işlem birimine başvurun.
+attest-refused-wrong-person = Beyanı imzalayan kart başvuru sahibine ait değil. Kendi kartınızı takıp “eimza-agent eonay” komutunu yeniden çalıştırın.
+attest-refused-nonce = Beyanın süresi dolmuş ya da daha önce kullanılmış. “eimza-agent eonay” komutunu yeniden çalıştırın: program yeni bir beyan hazırlayacak.
+attest-refused-revoked = Karttaki sertifika iptal edilmiş; bu sertifikayla yenileme yapılamaz. Bilgi işlem birimine başvurun.
+attest-refused-revocation-unknown = Sertifikanın iptal durumu şu anda denetlenemedi. Birkaç dakika sonra “eimza-agent eonay” komutunu yeniden çalıştırın; sorun sürerse bilgi işlem birimine başvurun.
+attest-refused-state = Başvurunuz e-Onay aşamasında değil; beyan kullanılmadı. Başvurunuzun durumunu sohbette /durum ile görebilirsiniz.
+api-err-unreachable = Bota ulaşılamadı. İnternet bağlantınızı denetleyip biraz sonra yeniden deneyin.
+api-err-unexpected = Bot beklenmeyen bir yanıt verdi. Biraz sonra yeniden deneyin; sorun sürerse bilgi işlem birimine başvurun.
+eonay-title = e-Onay adımı — { $ticket }
+eonay-bad-url = “{ $url }” açılabilecek bir sayfa adresi değil: https:// ile başlamalı, boşluk içermemeli.
+eonay-card-ok = Kartınız hazır: { $name } ({ $tckn }) adına Kamu SM sertifikası.
+eonay-browser-opened = Kamu SM'nin çevrim içi işlemler sayfası tarayıcınızda açıldı: { $url }
+eonay-open-yourself = Chrome'da şu sayfayı açın: { $url }
+eonay-steps =
+    Sayfada şu adımları izleyin:
+      1. Kamu SM'nin kart bileşeni kurulu değilse sayfadaki bağlantıdan kurun (Windows 64 bit ya da 32 bit).
+      2. TC Kimlik No alanına kendi numaranızı ({ $tckn }) yazın, kart türü olarak “AKİS”i seçin.
+      3. Kartınızdan “{ $name }” adının okunmasını bekleyin, e-İmza PIN'inizi Kamu SM'nin sayfasına girin ve “Form Onayla”ya basın.
+      4. “E-Onay işlemleri”ne basın, yine “AKİS”i seçin, adınızın okunmasını bekleyin, PIN'inizi girip “Onay”a basın.
+      5. Sayfada başarı mesajını gördüğünüzde buraya dönün.
+    PIN'inizi yalnızca Kamu SM'nin sayfasına ve bu programa girin; sohbete asla yazmayın.
+eonay-confirm-prompt = e-Onay tamamlandı mı? (evet/hayır):
+eonay-confirm-again = Lütfen “evet” ya da “hayır” yazın.
+eonay-not-confirmed = Tamam. e-Onay tamamlandığında bu komutu yeniden çalıştırın; başvurunuzda hiçbir şey değişmedi.
+eonay-statement =
+    Şimdi e-Onay'ı tamamladığınızı kartınızla imzalayacaksınız. İmzalanacak beyan:
+      “{ $sentence }”
+    Beyanı imzalamak için e-İmza PIN'inizi girin. PIN bu bilgisayardan çıkmaz ve hiçbir yere kaydedilmez.
+eonay-key-unsupported = Karttaki anahtar türüyle imza atılamıyor. Bilgi işlem birimine başvurun.
+eonay-locked-reported = Başvurunuz kilitli kart yüzünden durduruldu ve bilgi işlem birimine bildirildi. Kilidi “Kilit Çözme” ile açtıktan sonra sohbette yeni bir başvuru başlatın.
+eonay-not-signed = Beyan imzalanmadı; e-Onay bota bildirilmedi. Hazır olduğunuzda bu komutu yeniden çalıştırın.
+eonay-sending-saved = { $ticket } için daha önce imzalanmış ama bota ulaşmamış e-Onay beyanı gönderiliyor…
+eonay-bot-unreachable-retrying = Bota şu an ulaşılamıyor. İmzalı beyanınız bu bilgisayarda saklandı; yeniden gönderilecek…
+eonay-saved-for-later = Bota ulaşılamadı. İmzalı beyanınız bu bilgisayarda saklandı: bağlantı düzelince “eimza-agent eonay” komutunu yeniden çalıştırın. Beyan 5 dakika geçerlidir; süresi dolarsa yeniden imzalamanız istenir.
+eonay-accepted = e-Onay doğrulandı: { $ticket } numaralı başvurunuza kaydedildi ve bilgi işlem birimine kurumsal başvuru için haber verildi. Sonraki adımları sohbetten takip edebilirsiniz.
+run-card-ready = Kartınız hazır. e-Onay adımı için “eimza-agent eonay” komutunu çalıştırın.
+run-card-gave-up = Kart beklemesi bitti. Sorunu giderdikten sonra sohbette /kart yazın ya da “Kartı yeniden denetle” düğmesine basın.
+run-renewed-card = Yeni e-İmza kartınız görüldü; yenileme başvurunuz tamamlandı.
+cli-run-card-wait = Kart adımında kullanılabilir bir kartın en çok kaç saniye bekleneceği
+cli-eonay-about = e-Onay adımı: Kamu SM sayfasını açar, adımları gösterir, tamamlandığını kartınızla imzalayıp bota bildirir
+cli-eonay-url = Açılacak Kamu SM çevrim içi işlemler sayfası
+cli-eonay-no-browser = Tarayıcıyı açmaz, yalnızca adresi gösterir

@@ -110,11 +110,42 @@ chat-reminder = Hatırlatma: e-İmza sertifikanızın süresi { $days } gün son
 agent-outdated = “{ $name }” bilgisayarındaki eimza programı güncel değil; bot ile konuşamıyor. Lütfen agent'ı güncelleyin: yeni sürümü bilgi işlem biriminden alabilirsiniz.
 card-step-offline = Bilgisayarınız çevrim dışı: { $ticket } numaralı başvurunuzun kart adımı henüz bilgisayarınıza ulaşmadı. Bilgisayarınızı açıp eimza programını çalıştırdığınızda (eimza-agent calis) kendiliğinden iletilecek.
 card-step-delivered = Bilgisayarınıza bildirim gönderildi: { $name } bilgisayarı { $ticket } numaralı başvurunuzun kart adımını aldı.
-card-check-ok = Bilgisayarınız e-İmza kartınızı denetledi: kart ve sertifika { $ticket } numaralı başvurunuzun yenilemesi için uygun.
-card-check-problem = Bilgisayarınızdaki kart denetiminde { $count ->
-        [one] bir sorun
-       *[other] { $count } sorun
-    } bulundu ({ $ticket }). Ayrıntıyı bilgisayarınızda “eimza-agent kart” komutuyla görebilirsiniz; gerekirse bilgi işlem birimine başvurun.
+eonay-no-card-step = Bu bilgisayarda e-Onay adımını bekleyen bir başvuru yok. Başvurunuzun durumunu sohbette /durum ile görebilirsiniz; kart adımı gelmediyse sohbette /kart yazın.
+card-ready =
+    Bilgisayarınız e-İmza kartınızı denetledi: kart ve sertifika { $ticket } numaralı başvurunuzun yenilemesi için uygun.
+    Şimdi e-Onay adımı: bilgisayarınızda “eimza-agent eonay” komutunu çalıştırın. Program Kamu SM'nin çevrim içi işlemler sayfasını açıp adımları tek tek gösterecek, sonunda e-Onay'ı kartınızla doğrulayacak.
+card-problems =
+    { $ticket } numaralı başvurunuz için bilgisayarınız kartınızı denetledi ve şunu buldu:
+    { $problems }
+    Sorunu giderdiğinizde bilgisayarınız kartı kendiliğinden yeniden denetleyecek.
+card-problems-gave-up = Bilgisayarınız kartın düzelmesini bir süre bekledi, sonra beklemeyi bıraktı. Sorunu giderdiğinizde “Kartı yeniden denetle” düğmesine basın ya da /kart yazın.
+card-problem-no-service = • Bilgisayarda akıllı kart hizmeti çalışmıyor. Bilgisayarı yeniden başlatın; sorun sürerse bilgi işlem birimine başvurun.
+card-problem-no-reader = • Kart okuyucu bulunamadı. Okuyucuyu bilgisayara takın (başka bir USB girişi de deneyebilirsiniz).
+card-problem-no-card = • Okuyucuda kart yok. e-İmza kartınızı okuyucuya takın.
+card-problem-card-busy = • Kartı şu anda başka bir program kullanıyor. e-İmza ile çalışan diğer programları kapatın.
+card-problem-not-akis = • Okuyucudaki kart bir e-İmza (AKİS) kartı değil. Kamu SM'nin verdiği e-İmza kartınızı takın.
+card-problem-no-certificate = • Kartta okunabilir bir e-İmza sertifikası bulunamadı. Bilgi işlem birimine başvurun.
+card-problem-wrong-person = • Takılı kart başka birine ait: sertifikadaki TC Kimlik No başvurunuzdakiyle aynı değil. Lütfen kendi kartınızı takın.
+card-problem-not-kamu-sm = • Karttaki sertifikayı Kamu SM vermemiş; kurumsal yenileme yalnızca Kamu SM sertifikalarıyla yapılır. Kamu SM'nin verdiği kartınızı takın.
+card-problem-not-yet-valid = • Karttaki sertifika henüz geçerli değil. Bilgi işlem birimine başvurun.
+card-problem-expired = • Karttaki sertifikanın süresi dolmuş; süresi dolan sertifika yenilenemez.
+card-problem-renewal-window-not-open = • Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder. Yenileme { $date } tarihinde açılır.
+card-problem-renewal-window-not-open-undated = • Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder.
+card-problem-pin-locked = • Kartın PIN'i kilitli. Kilidi Kamu SM'nin çevrim içi işlemler sayfasındaki “Kilit Çözme” ile açabilirsiniz.
+card-problem-pkcs11 = • Kamu SM'nin kart yazılımı bulunamadı ya da kartı görmüyor. Kamu SM'nin kart bileşenini kurun; sorun sürerse bilgi işlem birimine başvurun.
+card-problem-other = • Kartla konuşurken beklenmeyen bir sorun oldu. Kartı çıkarıp yeniden takın.
+btn-card-recheck = Kartı yeniden denetle
+card-step-resent = { $ticket } numaralı başvurunuzun kart adımı “{ $name }” bilgisayarınıza yeniden gönderildi. Kartınızı okuyucuya takın; program kartı denetleyip sonucu buraya bildirecek.
+card-recheck-queued = Kart denetimi “{ $name }” bilgisayarınıza gönderildi ({ $ticket }); sonuç birkaç saniye içinde burada olacak.
+card-recheck-not-needed = Şu anda kart denetimine gerek yok: başvurunuz “{ $state }” aşamasında.
+card-recheck-no-pc = Başvurunuz için eşleştirilmiş bir bilgisayar yok. Kartınızın takılı olduğu bilgisayarı eşleştirmek için aşağıdaki düğmeye basın ya da /eslestir yazın.
+attest-refused-chat =
+    { $ticket } numaralı başvurunuz için bilgisayarınızdan gelen e-Onay beyanı kabul edilmedi; başvurunuzda hiçbir şey değişmedi.
+    { $reason }
+btn-form-approved = Onayladım
+form-approved-thanks = Teşekkürler, { $ticket } için onayınızı aldım.
+form-approval-not-waiting = Şu anda onayınızı bekleyen bir yenileme formu yok: başvurunuz “{ $state }” aşamasında. Kamu SM'nin “Yenileme Formu” e-postası gönderildiğinde size haber vereceğim.
+form-approval-nothing-open = Şu anda onayınızı bekleyen bir yenileme formu yok: açık bir başvurunuz bulunmuyor. Başvurularınızın durumunu /durum ile görebilirsiniz.
 already-open = Zaten açık bir yenileme başvurunuz var: { $ticket } ({ $state }). Aynı anda yalnızca bir başvuru açılabilir; ayrıntılar için /durum yazabilirsiniz.
 open-refused-tckn = Bu TC Kimlik No ile açılmış bir başvuru zaten var: { $ticket } ({ $state }). Numarayı yanlış yazdıysanız “Düzelt” ile değiştirebilirsiniz; değilse bilgi işlem birimiyle görüşün.
 
@@ -133,7 +164,7 @@ status-history =
 status-event = • { $at } — { $state } ({ $actor })
 next-submitted = eimza programını bilgisayarınıza kurup bu sohbetle eşleştirmek.
 next-agent-paired = kart adımı: e-İmza kartınızı okuyucuya takıp programdaki yönergeleri izlemek.
-next-card-step = programdaki yönergelerle e-Onay işlemini tamamlamak.
+next-card-step = bilgisayarınızda “eimza-agent eonay” komutunu çalıştırıp yönergelerle e-Onay işlemini tamamlamak.
 next-eonay-done = bilgi işlem biriminin Kamu SM'ye kurumsal başvuruyu yapması.
 next-corporate-applied = Kamu SM'nin “Yenileme Formu” e-postasını göndermesi.
 next-form-email-sent = kurum e-posta adresinize gelen “Yenileme Formu”nu e-posta üzerinden onaylamak.
@@ -178,6 +209,7 @@ help =
     Kullanabileceğiniz komutlar:
     /basla — yenileme başvurusu başlatır ya da kaldığınız yerden devam eder
     /durum — başvurunuzun durumu ve geçmişi
+    /kart — kart adımında kartınızı yeniden denetletir
     /iptal — başvuruyu ya da yarım kalan işlemi iptal eder
     /sil — kişisel verilerinizi hemen siler
     /eslestir — bilgisayarınızdaki eimza programını bu sohbetle eşleştirmek için kod verir
@@ -205,7 +237,8 @@ refusal-too-early = Bu adımdan önce tamamlanması gereken bir adım var.
 
 notice-eonay-done = e-Onay işleminiz doğrulandı. Bilgi işlem birimine kurumsal başvuruyu yapması için haber verildi.
 notice-corporate-applied = Kurumsal başvurunuz Kamu SM'ye yapıldı. Kurum e-posta adresinize “Yenileme Formu” e-postası gelecek.
-notice-form-email-sent = Kamu SM, “Yenileme Formu” e-postasını kurum e-posta adresinize gönderdi. Lütfen e-postadaki formu onaylayın ve ardından burada “Onayladım” yazın.
+notice-form-email-sent = Kamu SM, “Yenileme Formu” e-postasını kurum e-posta adresinize ({ $email }) gönderdi. Lütfen e-postadaki formu onaylayın; onayladıktan sonra sohbette “Onayladım” düğmesine basın ya da “Onayladım” yazın.
+notice-form-approval-reminder = Hatırlatma: Kamu SM'nin “Yenileme Formu” e-postası kurum e-posta adresinizde ({ $email }) onayınızı bekliyor. Form onaylanmadan yenileme tamamlanmaz. Onayladıktan sonra sohbette “Onayladım” düğmesine basın ya da “Onayladım” yazın.
 notice-cancelled-by-staff = Başvurunuz bilgi işlem birimi tarafından iptal edildi. Sorularınız için bilgi işlem birimiyle görüşebilirsiniz.
 notice-completed = Yenileme başvurunuz tamamlandı. Yeni e-İmza kartınız Kamu SM tarafından kurumunuza gönderilecek.
 notice-failed-card-locked = e-İmza kartınızın PIN'i kilitlendiği için başvurunuz durduruldu. Kilidi Kamu SM'nin çevrim içi işlemler sayfasındaki “Kilit Çözme” işlemiyle açabilirsiniz; ardından yeni bir başvuru başlatın. Bilgi işlem birimi de bilgilendirildi.
@@ -223,6 +256,11 @@ staff-agents-none = Bu kişinin eşleştirilmiş bilgisayarı yok.
 staff-agent-seen = son görülme { $seen }
 staff-agent-revoke = Eşleştirmeyi kaldır
 history-personal-data-purged = Saklama süresi dolduğu için kişisel veriler silindi
+history-eonay-attested = e-Onay, kartla imzalanmış beyanla doğrulandı
+history-eonay-refused = e-Onay beyanı kabul edilmedi
+history-card-step-resent = Kart adımı bilgisayara yeniden gönderildi
+history-new-certificate = Yeni sertifika kartta görüldü; başvuru kapandı
+history-cancel-reason = İptal gerekçesi
 
 ## Tarih biçimleri
 

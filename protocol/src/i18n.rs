@@ -149,6 +149,13 @@ impl Catalog {
         Catalog::from_sources(embedded_sources()).expect("embedded locales are valid (tested)")
     }
 
+    /// The embedded catalogue, built once per process (for texts both sides must agree on, such
+    /// as the sentence an attestation signs).
+    pub fn shared() -> &'static Catalog {
+        static SHARED: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Catalog::embedded)
+    }
+
     pub fn from_sources(sources: impl IntoIterator<Item = Source>) -> Result<Catalog, CatalogError> {
         let mut tr = new_bundle(Lang::Tr);
         let mut en = new_bundle(Lang::En);

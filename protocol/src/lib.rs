@@ -3,6 +3,7 @@
 //! Everything the bot and the agent must agree on, and nothing that does I/O.
 //!
 //! # Layout
+//! - [`attest`]: the e-Onay attestation's canonical statement and the agent's HTTP API bodies.
 //! - [`i18n`]: the message catalogue. Every word a person reads, in the bot or the agent, is a
 //!   Fluent message under `locales/`; this module builds the Turkish and English bundles from
 //!   sources handed to it (the files embedded in the binary, or ones a binary read from disk).
@@ -14,6 +15,7 @@
 //! - [`turkish`]: Turkish-aware lower/upper casing and case folding (İ/i and I/ı are four letters).
 //!
 
+pub mod attest;
 pub mod i18n;
 pub mod pairing;
 pub mod tckn;

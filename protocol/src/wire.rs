@@ -156,6 +156,12 @@ pub enum ReportBody {
         /// The card certificate's expiry (RFC 3339), when one was read.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         certificate_not_after: Option<String>,
+        /// When Kamu SM accepts the renewal (RFC 3339), when it is too early.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        renewal_opens: Option<String>,
+        /// The PC stopped waiting for a card that can be used (the person may ask again).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        gave_up: bool,
     },
     /// A report of a newer agent: stored and acknowledged, no effect.
     #[serde(other)]

@@ -29,6 +29,8 @@ fn agent_messages() -> Vec<(&'static str, AgentMessage)> {
                     usable: false,
                     problems: vec![CardProblem::RenewalWindowNotOpen],
                     certificate_not_after: Some("2027-03-01T09:00:00Z".into()),
+                    renewal_opens: None,
+                    gave_up: false,
                 },
             },
         ),
@@ -77,7 +79,14 @@ fn older_and_newer_peers_frames_still_parse() {
         Ok(AgentMessage::Report {
             report_id: id("r1"),
             work_id: id("w1"),
-            body: ReportBody::CardCheck { notified: false, usable: true, problems: vec![], certificate_not_after: None }
+            body: ReportBody::CardCheck {
+                notified: false,
+                usable: true,
+                problems: vec![],
+                certificate_not_after: None,
+                renewal_opens: None,
+                gave_up: false
+            }
         })
     );
     // A bot from before the holder's number was sent.

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod pki;
 pub mod softhsm;
 pub mod telegram;
+pub mod trust;
 pub mod vcard;
 
 use std::net::TcpListener;
@@ -97,7 +98,7 @@ pub async fn apply(
 ) -> Result<eimza_bot::core::ticket::Applied, eimza_bot::core::ticket::Refusal> {
     let actor = eimza_bot::store::Actor { kind, id: id.map(str::to_owned) };
     let mut tx = store.begin().await.expect("begin");
-    let outcome = tx.apply_event(&eimza_bot::store::TicketChange { ticket_id, event, actor: &actor, note: None, at }).await.expect("apply");
+    let outcome = tx.apply_event(&eimza_bot::store::TicketChange::new(ticket_id, event, &actor, at)).await.expect("apply");
     tx.commit().await.expect("commit");
     outcome
 }
@@ -165,6 +166,8 @@ impl TestBot {
             ("EIMZA_STAFF_CHAT__RETRY_BASE_SECS".into(), "1".into()),
             ("EIMZA_MAIL__POLL_INTERVAL_MS".into(), "200".into()),
             ("EIMZA_MAIL__STAFF_TO".into(), "[\"bilgiislem@kurum.gov.tr\"]".into()),
+            // The tests' stand-in for Kamu SM's certificates.
+            ("EIMZA_TRUST__CA_FILES".into(), format!("[\"{}\"]", trust::TestCa::kamu_sm().pem_path().display())),
         ];
         all.retain(|(k, _)| !env.iter().any(|(e, _)| e == k));
         all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));

@@ -29,7 +29,7 @@ pub mod session;
 use eimza_protocol::Arg;
 use serde::Serialize;
 
-pub use pcsc_io::{CardEvent, Pcsc, ReaderSnapshot, Watcher};
+pub use pcsc_io::{CardEvent, Pcsc, ReaderSnapshot, WatchCanceller, Watcher};
 pub use pin::{LastTry, Pin, PinFormatError, PinTries};
 pub use pkcs11::{Pkcs11Module, default_module_paths};
 pub use profile::ApduBackend;

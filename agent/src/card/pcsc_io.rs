@@ -148,7 +148,23 @@ pub struct Watcher {
     states: Vec<ReaderState>,
 }
 
+/// Wakes a [`Watcher`] waiting in another thread (its `next` returns no events).
+#[derive(Clone)]
+pub struct WatchCanceller {
+    context: Context,
+}
+
+impl WatchCanceller {
+    pub fn cancel(&self) {
+        let _ = self.context.cancel();
+    }
+}
+
 impl Watcher {
+    pub fn canceller(&self) -> WatchCanceller {
+        WatchCanceller { context: self.context.clone() }
+    }
+
     fn refresh_readers(&mut self) -> Result<Vec<CardEvent>, CardError> {
         let names: Vec<CString> = match self.context.list_readers_owned() {
             Ok(n) => n,
@@ -179,7 +195,7 @@ impl Watcher {
         let mut events = Vec::new();
         match self.context.get_status_change(timeout, &mut self.states) {
             Ok(()) => {}
-            Err(pcsc::Error::Timeout) => return Ok(events),
+            Err(pcsc::Error::Timeout | pcsc::Error::Cancelled) => return Ok(events),
             Err(pcsc::Error::NoService | pcsc::Error::ServiceStopped) => return Ok(vec![CardEvent::ServiceStopped]),
             Err(e) => return Err(map_err(e)),
         }

@@ -6,12 +6,18 @@
 //!   keep the token.
 //! - `run`: `eimza-agent calis` — one outbound WebSocket, heartbeats, reconnect with backoff and
 //!   jitter, work stored before it is acknowledged, reports kept until the bot acknowledges them.
+//! - `card_step`: the card step as a wait for a usable card, reporting each change.
+//! - `renewal`: remembers whose certificate is renewed and watches for the new card.
+//! - `api`: the bot's HTTP API for a paired PC (card step, nonce, attestation).
 //! - `notify`: the desktop notification, behind a small trait.
 //! - `status`: `eimza-agent durum`.
 
+pub mod api;
+pub mod card_step;
 pub mod home;
 pub mod notify;
 pub mod pair;
+pub mod renewal;
 pub mod run;
 pub mod status;
 

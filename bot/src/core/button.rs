@@ -12,16 +12,20 @@ pub enum StaffAction {
     Cancel,
     CorporateApplied,
     FormEmailSent,
+    /// Send the card step to the person's PC again (no change of state).
+    ResendCardStep,
 }
 
 impl StaffAction {
-    pub const ALL: [StaffAction; 3] = [StaffAction::Cancel, StaffAction::CorporateApplied, StaffAction::FormEmailSent];
+    pub const ALL: [StaffAction; 4] =
+        [StaffAction::Cancel, StaffAction::CorporateApplied, StaffAction::FormEmailSent, StaffAction::ResendCardStep];
 
     fn code(self) -> &'static str {
         match self {
             StaffAction::Cancel => "cancel",
             StaffAction::CorporateApplied => "corp",
             StaffAction::FormEmailSent => "form",
+            StaffAction::ResendCardStep => "card",
         }
     }
 
@@ -30,6 +34,7 @@ impl StaffAction {
             StaffAction::Cancel => "btn-staff-cancel",
             StaffAction::CorporateApplied => "btn-staff-corporate-applied",
             StaffAction::FormEmailSent => "btn-staff-form-sent",
+            StaffAction::ResendCardStep => "btn-staff-resend-card-step",
         }
     }
 
@@ -39,14 +44,17 @@ impl StaffAction {
             StaffAction::Cancel => "staff-done-cancel",
             StaffAction::CorporateApplied => "staff-done-corporate-applied",
             StaffAction::FormEmailSent => "staff-done-form-sent",
+            StaffAction::ResendCardStep => "staff-done-card-step-resent",
         }
     }
 
-    pub fn event(self) -> TicketEvent {
+    /// The ticket event it causes; `None` for what changes no state.
+    pub fn event(self) -> Option<TicketEvent> {
         match self {
-            StaffAction::Cancel => TicketEvent::Cancel,
-            StaffAction::CorporateApplied => TicketEvent::CorporateApplied,
-            StaffAction::FormEmailSent => TicketEvent::FormEmailSent,
+            StaffAction::Cancel => Some(TicketEvent::Cancel),
+            StaffAction::CorporateApplied => Some(TicketEvent::CorporateApplied),
+            StaffAction::FormEmailSent => Some(TicketEvent::FormEmailSent),
+            StaffAction::ResendCardStep => None,
         }
     }
 }
@@ -83,6 +91,10 @@ pub enum ButtonId {
     /// Discord: opens the renewal form (a modal) / the one-answer form.
     DiscordForm,
     DiscordAnswer,
+    /// "Check my card again": the card step goes to the person's PC once more.
+    CardRecheck,
+    /// "Onayladım": the person approved the renewal form Kamu SM mailed them.
+    FormApproved,
 }
 
 /// Telegram's limit for callback data, the smallest of the platforms'.
@@ -115,6 +127,8 @@ impl ButtonId {
             ButtonId::StaffReply(ticket) => format!("st:reply:{ticket}"),
             ButtonId::DiscordForm => "dc:form".into(),
             ButtonId::DiscordAnswer => "dc:answer".into(),
+            ButtonId::CardRecheck => "card:recheck".into(),
+            ButtonId::FormApproved => "form:approved".into(),
         }
     }
 
@@ -141,6 +155,8 @@ impl ButtonId {
             "pair" => Some(ButtonId::Pair),
             "dc:form" => Some(ButtonId::DiscordForm),
             "dc:answer" => Some(ButtonId::DiscordAnswer),
+            "card:recheck" => Some(ButtonId::CardRecheck),
+            "form:approved" => Some(ButtonId::FormApproved),
             _ => None,
         };
         if simple.is_some() {
@@ -199,6 +215,8 @@ mod tests {
             ButtonId::StaffReply(7),
             ButtonId::DiscordForm,
             ButtonId::DiscordAnswer,
+            ButtonId::CardRecheck,
+            ButtonId::FormApproved,
         ];
         all.extend(Field::ORDER.into_iter().map(ButtonId::EditField));
         all.extend(StaffAction::ALL.into_iter().map(|a| ButtonId::Staff(a, 42)));

@@ -8,3 +8,4 @@ pub mod domain;
 pub mod notice;
 pub mod outbound;
 pub mod ticket;
+pub mod workdays;

@@ -13,6 +13,9 @@ pub enum ApplicantNotice {
     EOnayDone,
     CorporateApplied,
     FormEmailSent,
+    /// The renewal form still waits for the person's approval (every two working days, a few
+    /// times).
+    FormApprovalReminder,
     Completed,
     CancelledByStaff,
     Failed(FailReason),
@@ -25,6 +28,7 @@ impl ApplicantNotice {
             ApplicantNotice::EOnayDone => "notice-eonay-done",
             ApplicantNotice::CorporateApplied => "notice-corporate-applied",
             ApplicantNotice::FormEmailSent => "notice-form-email-sent",
+            ApplicantNotice::FormApprovalReminder => "notice-form-approval-reminder",
             ApplicantNotice::Completed => "notice-completed",
             ApplicantNotice::CancelledByStaff => "notice-cancelled-by-staff",
             ApplicantNotice::Failed(FailReason::CardLocked) => "notice-failed-card-locked",
@@ -35,6 +39,11 @@ impl ApplicantNotice {
     /// A stable name for idempotency keys.
     pub fn code(self) -> &'static str {
         self.message_id().trim_start_matches("notice-")
+    }
+
+    /// Whether the person answers it with "Onayladım".
+    pub fn asks_for_approval(self) -> bool {
+        matches!(self, ApplicantNotice::FormEmailSent | ApplicantNotice::FormApprovalReminder)
     }
 }
 
@@ -76,6 +85,7 @@ mod tests {
             ApplicantNotice::EOnayDone,
             ApplicantNotice::CorporateApplied,
             ApplicantNotice::FormEmailSent,
+            ApplicantNotice::FormApprovalReminder,
             ApplicantNotice::Completed,
             ApplicantNotice::CancelledByStaff,
             ApplicantNotice::Failed(FailReason::CardLocked),

@@ -3,6 +3,7 @@
 //! it encrypted), and the delivery worker of its channel renders and sends it. One road out.
 
 use eimza_protocol::Lang;
+use eimza_protocol::attest::AttestationRefusal;
 use eimza_protocol::wire::CardProblem;
 use serde::{Deserialize, Serialize};
 
@@ -184,18 +185,40 @@ pub struct HelpdeskChange {
 pub enum ChatMessage {
     /// A certificate-expiry reminder.
     Reminder { days: i64, expires_day: i64 },
-    /// A change of their ticket (staff made the corporate application, cancelled it, …).
-    TicketNotice { ticket_id: i64, ticket: TicketNo, notice: ApplicantNotice },
+    /// A change of their ticket (staff made the corporate application, cancelled it, …);
+    /// `address` is their institutional address, masked, where the notice names it.
+    TicketNotice {
+        ticket_id: i64,
+        ticket: TicketNo,
+        notice: ApplicantNotice,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address: Option<String>,
+    },
     /// "PC (OS) wants to pair with this chat": Onayla / Reddet.
     PairingPrompt { request_id: RequestId, pc_name: String, pc_os: String },
     /// The card step reached their PC.
     CardStepDelivered { ticket: TicketNo, pc_name: String },
-    /// The PC checked the card: ready, or why not.
-    CardChecked { ticket: TicketNo, usable: bool, problems: Vec<CardProblem> },
     /// The card step waits for a PC that is not connected.
     PcOffline { ticket: Option<TicketNo> },
     /// Their PC's agent is too old to connect.
     AgentOutdated { pc_name: String },
+    /// The PC checked the card and it is ready for the e-Onay step.
+    CardReady { ticket: TicketNo },
+    /// The PC checked the card and it cannot be used yet, for these reasons; `renewal_opens` is
+    /// the day Kamu SM accepts the renewal (when that is the reason), `gave_up` that the PC
+    /// stopped waiting for a fixed card.
+    CardProblems {
+        ticket: TicketNo,
+        problems: Vec<CardProblem>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        renewal_opens: Option<chrono::NaiveDate>,
+        #[serde(default)]
+        gave_up: bool,
+    },
+    /// The card step was sent to their PC again.
+    CardStepResent { ticket: TicketNo, pc_name: String },
+    /// Their PC's e-Onay attestation was refused (no state changed).
+    AttestationRefused { ticket: TicketNo, reason: AttestationRefusal },
     /// A staff member answered their question.
     StaffAnswer { ticket: TicketNo, staff: String, text: String },
     /// A turn of their conversation that did not start in their chat (the web form): its replies,
@@ -236,7 +259,12 @@ mod tests {
             Outbound::Email(Mail::EmailCode { to: "a@kurum.gov.tr".into(), code: "E-7K4Q2".into(), lang: Lang::En }),
             Outbound::PersonChat {
                 person_id: 3,
-                message: ChatMessage::CardChecked { ticket, usable: false, problems: vec![CardProblem::WrongPerson] },
+                message: ChatMessage::CardProblems {
+                    ticket,
+                    problems: vec![CardProblem::WrongPerson],
+                    renewal_opens: None,
+                    gave_up: false,
+                },
             },
             Outbound::StaffChat { platform: Transport::Telegram, ticket_id: 9, message: StaffMessage::Question { text: "?".into() } },
         ];

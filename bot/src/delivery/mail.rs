@@ -172,7 +172,7 @@ impl Mailer {
                 let lang = ticket.lang;
                 let args = [
                     ("name", Arg::Str(name.clone())),
-                    ("notice", Arg::Str(self.texts.get(lang, notice.message_id()))),
+                    ("notice", Arg::Str(self.texts.with(lang, notice.message_id(), &[("email", Arg::Str(masked(email)))]))),
                     ("ticket", Arg::Str(ticket.number.clone())),
                     ("state", Arg::Str(self.texts.get(lang, ticket.state.message_id()))),
                 ];
@@ -259,6 +259,11 @@ impl Mailer {
         }
         Ok(message)
     }
+}
+
+/// An address as a notice names it: `i***@kurum.gov.tr`.
+fn masked(email: &str) -> String {
+    crate::core::domain::KurumEmail::try_from(email.to_owned()).map(|e| e.masked()).unwrap_or_default()
 }
 
 fn html_body(lang: Lang, body: &str, footer: &str) -> String {

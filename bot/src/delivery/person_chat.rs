@@ -11,6 +11,8 @@ use super::platforms::Platforms;
 use super::{Delivered, Policy, SendError, Worker};
 use crate::clock;
 use crate::config::ChatDeliveryConfig;
+use eimza_protocol::wire::CardProblem;
+
 use crate::core::button::ButtonId;
 use crate::core::conversation::{Button, Msg, Reply, Transport, Value};
 use crate::core::outbound::{Channel, ChatMessage, Outbound, Rendered};
@@ -91,8 +93,10 @@ pub fn reply_of(message: &ChatMessage) -> Option<Reply> {
         ChatMessage::Reminder { days, expires_day } => {
             text(Msg::new("chat-reminder").with("days", *days).with("date", Value::Day(crate::store::day_from_number(*expires_day))))
         }
-        ChatMessage::TicketNotice { ticket, notice, .. } => {
-            text(Msg::new("chat-ticket-notice").with("ticket", ticket.to_string()).with("notice", Msg::new(notice.message_id())))
+        ChatMessage::TicketNotice { ticket, notice, address, .. } => {
+            let said = Msg::new(notice.message_id()).with("email", address.clone().unwrap_or_default());
+            let buttons = if notice.asks_for_approval() { vec![Button::new(ButtonId::FormApproved, "btn-form-approved")] } else { vec![] };
+            Some(Reply { parts: vec![Msg::new("chat-ticket-notice").with("ticket", ticket.to_string()).with("notice", said)], buttons })
         }
         ChatMessage::PairingPrompt { request_id, pc_name, pc_os } => Some(Reply {
             parts: vec![Msg::new("pair-request").with("name", pc_name.clone()).with("os", pc_os.clone())],
@@ -104,10 +108,17 @@ pub fn reply_of(message: &ChatMessage) -> Option<Reply> {
         ChatMessage::CardStepDelivered { ticket, pc_name } => {
             text(Msg::new("card-step-delivered").with("ticket", ticket.to_string()).with("name", pc_name.clone()))
         }
-        ChatMessage::CardChecked { ticket, usable: true, .. } => text(Msg::new("card-check-ok").with("ticket", ticket.to_string())),
-        ChatMessage::CardChecked { ticket, problems, .. } => {
-            text(Msg::new("card-check-problem").with("ticket", ticket.to_string()).with("count", problems.len()))
+        ChatMessage::CardReady { ticket } => text(Msg::new("card-ready").with("ticket", ticket.to_string())),
+        ChatMessage::CardProblems { ticket, problems, renewal_opens, gave_up } => {
+            Some(card_problems(ticket, problems, *renewal_opens, *gave_up))
         }
+        ChatMessage::CardStepResent { ticket, pc_name } => {
+            text(Msg::new("card-step-resent").with("ticket", ticket.to_string()).with("name", pc_name.clone()))
+        }
+        ChatMessage::AttestationRefused { ticket, reason } => Some(Reply {
+            parts: vec![Msg::new("attest-refused-chat").with("ticket", ticket.to_string()).with("reason", Msg::new(reason.message_id()))],
+            buttons: vec![Button::new(ButtonId::CardRecheck, "btn-card-recheck")],
+        }),
         ChatMessage::PcOffline { ticket } => {
             text(Msg::new("card-step-offline").with("ticket", ticket.map(|t| t.to_string()).unwrap_or_default()))
         }
@@ -116,6 +127,50 @@ pub fn reply_of(message: &ChatMessage) -> Option<Reply> {
             text(Msg::new("staff-answer").with("ticket", ticket.to_string()).with("staff", staff.clone()).with("text", answer.clone()))
         }
         ChatMessage::Replies { .. } => None,
+    }
+}
+
+/// Why the card cannot be used, one line each (with the day the renewal opens where that is the
+/// reason), and a button to check again once fixed.
+fn card_problems(
+    ticket: &crate::core::domain::TicketNo,
+    problems: &[CardProblem],
+    renewal_opens: Option<chrono::NaiveDate>,
+    gave_up: bool,
+) -> Reply {
+    let lines = problems
+        .iter()
+        .map(|p| match (p, renewal_opens) {
+            (CardProblem::RenewalWindowNotOpen, Some(day)) => {
+                Msg::new("card-problem-renewal-window-not-open").with("date", Value::Day(day))
+            }
+            (p, _) => Msg::new(problem_message(*p)),
+        })
+        .collect();
+    let mut parts = vec![Msg::new("card-problems").with("ticket", ticket.to_string()).with("problems", Value::Lines(lines))];
+    if gave_up {
+        parts.push(Msg::new("card-problems-gave-up"));
+    }
+    Reply { parts, buttons: vec![Button::new(ButtonId::CardRecheck, "btn-card-recheck")] }
+}
+
+/// One message per card problem.
+pub fn problem_message(problem: CardProblem) -> &'static str {
+    match problem {
+        CardProblem::NoService => "card-problem-no-service",
+        CardProblem::NoReader | CardProblem::ReaderGone => "card-problem-no-reader",
+        CardProblem::NoCard | CardProblem::CardRemoved => "card-problem-no-card",
+        CardProblem::CardReset | CardProblem::CardBusy => "card-problem-card-busy",
+        CardProblem::NotAkis => "card-problem-not-akis",
+        CardProblem::NoCertificate | CardProblem::BadCertificate | CardProblem::NoIdentityNumber => "card-problem-no-certificate",
+        CardProblem::WrongPerson => "card-problem-wrong-person",
+        CardProblem::NotKamuSm => "card-problem-not-kamu-sm",
+        CardProblem::NotYetValid => "card-problem-not-yet-valid",
+        CardProblem::Expired => "card-problem-expired",
+        CardProblem::RenewalWindowNotOpen => "card-problem-renewal-window-not-open-undated",
+        CardProblem::PinLocked => "card-problem-pin-locked",
+        CardProblem::Pkcs11Module | CardProblem::NoToken => "card-problem-pkcs11",
+        CardProblem::Internal | CardProblem::Unknown => "card-problem-other",
     }
 }
 

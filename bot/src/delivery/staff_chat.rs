@@ -75,7 +75,7 @@ impl StaffChats {
             .with("institution", self.institution.clone());
         let button = |action: StaffAction| Button::new(ButtonId::Staff(action, ticket.id), action.label_id());
         let buttons = match notice {
-            StaffNotice::NewTicket => vec![button(StaffAction::Cancel)],
+            StaffNotice::NewTicket => vec![button(StaffAction::ResendCardStep), button(StaffAction::Cancel)],
             StaffNotice::EOnayDone => {
                 vec![button(StaffAction::CorporateApplied), button(StaffAction::FormEmailSent), button(StaffAction::Cancel)]
             }

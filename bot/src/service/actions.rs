@@ -10,6 +10,7 @@ use super::PAIRING_TTL_MS;
 use crate::core::conversation::{Action, ActionResult, DeviceView, Incoming, PairingDecision, PendingCode, Settings, TicketBrief};
 use crate::core::domain::{AgentId, EmailCode, KurumEmail, RequestId, TicketNo};
 use crate::core::outbound::{Mail, Outbound, StaffMessage};
+use crate::core::ticket::TicketState;
 use crate::store::{Actor, Decided, OpenOutcome, PairingDecisionRow, Store, StoreError, TicketNote, Tx};
 use crate::vault::{random_id, random_nonce, random_secret};
 
@@ -54,6 +55,8 @@ pub(super) async fn apply(action: Action, cx: &mut ActionCx<'_, '_>) -> Result<A
         Action::AskStaff { text } => ask_staff(cx, text).await,
         Action::ListDevices => list_devices(cx).await,
         Action::UnlinkDevice { agent_id } => unlink_device(cx, agent_id).await,
+        Action::RecheckCard => recheck_card(cx).await,
+        Action::ApproveForm => approve_form(cx).await,
     }
 }
 
@@ -150,7 +153,7 @@ async fn ask_staff(cx: &mut ActionCx<'_, '_>, text: String) -> Result<ActionResu
         let key = format!("question:{ticket_id}:{}:{}:{update}", post.channel().code(), cx.now);
         cx.tx.enqueue(key, &post, cx.now).await?;
     }
-    let note = TicketNote { ticket_id, actor: &Actor::applicant(cx.person_id), event: "question", note: None, at: cx.now };
+    let note = TicketNote { ticket_id, actor: &Actor::applicant(cx.person_id), event: "question", note: None, detail: None, at: cx.now };
     cx.tx.note_on_ticket(&note).await?;
     Ok(ActionResult::QuestionForwarded { ticket: open.number.to_string() })
 }
@@ -171,5 +174,33 @@ async fn unlink_device(cx: &mut ActionCx<'_, '_>, agent_id: AgentId) -> Result<A
             Ok(ActionResult::Unlinked { name })
         }
         _ => Ok(ActionResult::UnlinkStale),
+    }
+}
+
+/// "Check my card again": the card step goes to the person's most recent PC once more.
+async fn recheck_card(cx: &mut ActionCx<'_, '_>) -> Result<ActionResult, StoreError> {
+    let Some(open) = cx.open_ticket else { return Ok(ActionResult::CardRecheckNotNeeded(None)) };
+    let Some(ticket_id) = cx.store.open_ticket_id(cx.person_id).await? else { return Ok(ActionResult::CardRecheckNotNeeded(None)) };
+    if open.state != TicketState::CardStep {
+        return Ok(ActionResult::CardRecheckNotNeeded(Some(open.state)));
+    }
+    match cx.tx.resend_card_step(ticket_id, &Actor::applicant(cx.person_id), &random_id("w"), &random_nonce(), cx.now).await? {
+        Some(resent) => {
+            cx.after.wake_agents.push(resent.agent_id);
+            Ok(ActionResult::CardRecheckQueued { ticket: resent.ticket, pc: resent.pc_name })
+        }
+        None => Ok(ActionResult::CardRecheckNoPc),
+    }
+}
+
+/// "Onayladım": the renewal form is approved; the request completes.
+async fn approve_form(cx: &mut ActionCx<'_, '_>) -> Result<ActionResult, StoreError> {
+    match cx.tx.approve_form(cx.person_id, cx.now).await? {
+        Some((ticket, Ok(_))) => {
+            tracing::info!(ticket = %ticket, "the renewal form approved");
+            Ok(ActionResult::FormApproved { ticket })
+        }
+        Some((_, Err(_))) => Ok(ActionResult::FormApprovalNotWaiting(cx.open_ticket.map(|t| t.state))),
+        None => Ok(ActionResult::FormApprovalNotWaiting(None)),
     }
 }

@@ -3,10 +3,21 @@
 //! card's expiry) is written in the same transaction. The link (`web::agent`) only decodes frames
 //! and calls these.
 
+use eimza_protocol::TicketNo;
 use eimza_protocol::wire::{CardProblem, Id, ReportBody};
 
 use crate::core::outbound::{ChatMessage, Outbound};
-use crate::store::{AgentRow, Store, StoreError};
+use crate::core::ticket::{FailReason, TicketEvent};
+use crate::store::{Actor, AgentRow, Store, StoreError, TicketChange, Tx};
+
+/// What the PC found on the card, from a work item's report or the e-Onay step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardCheck {
+    pub usable: bool,
+    pub problems: Vec<CardProblem>,
+    pub renewal_opens: Option<chrono::NaiveDate>,
+    pub gave_up: bool,
+}
 
 /// The PC has the work item (it stored it first).
 pub async fn on_ack(store: &Store, agent: &AgentRow, work_id: &Id, now: i64) -> Result<(), StoreError> {
@@ -32,20 +43,62 @@ pub async fn on_report(
         return Ok(()); // a replay or someone else's work: acknowledged, no effect
     };
     match body {
-        ReportBody::CardCheck { usable, problems, certificate_not_after, .. } => {
+        ReportBody::CardCheck { usable, problems, certificate_not_after, renewal_opens, gave_up, .. } => {
             if let Some(day) = trusted_expiry(problems, certificate_not_after.as_deref())
                 && tx.roster_expiry_from_card(work_id, day, now).await?
             {
                 tracing::info!(agent = %agent.id, "certificate expiry learned from the card");
             }
-            if let Some((_, ticket)) = work.ticket {
-                let message = ChatMessage::CardChecked { ticket, usable: *usable, problems: problems.clone() };
-                tx.enqueue(format!("card-checked:{report_id}"), &Outbound::PersonChat { person_id: agent.person_id, message }, now).await?;
+            if let Some((ticket_id, ticket)) = work.ticket {
+                let renewal_opens = renewal_opens.as_deref().and_then(istanbul_day);
+                let check = CardCheck { usable: *usable, problems: problems.clone(), renewal_opens, gave_up: *gave_up };
+                card_checked(&mut tx, agent, ticket_id, ticket, &check, report_id.as_str(), now).await?;
             }
         }
         ReportBody::Unknown => tracing::info!(agent = %agent.id, "a report of a kind this bot does not know; stored"),
     }
     tx.commit().await
+}
+
+/// What the card check means: a locked card or an expired certificate ends the request (the
+/// person and staff hear why, from the ticket's notices); anything else the person can fix is
+/// said in words with a button to check again; a usable card is ready for e-Onay. Someone else's
+/// card does not end it: people pick up the wrong card.
+pub async fn card_checked(
+    tx: &mut Tx<'_>,
+    agent: &AgentRow,
+    ticket_id: i64,
+    ticket: TicketNo,
+    check: &CardCheck,
+    key: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let fail = if check.problems.contains(&CardProblem::PinLocked) {
+        Some(FailReason::CardLocked)
+    } else if check.problems.contains(&CardProblem::Expired) {
+        Some(FailReason::CertificateExpired)
+    } else {
+        None
+    };
+    if let Some(reason) = fail {
+        let actor = Actor::agent(&agent.id);
+        let outcome = tx.apply_event(&TicketChange::new(ticket_id, TicketEvent::Fail(reason), &actor, now)).await?;
+        tracing::info!(ticket = %ticket, ?reason, failed = outcome.is_ok(), "the card step cannot go on");
+        return Ok(());
+    }
+    let message = if check.usable {
+        ChatMessage::CardReady { ticket }
+    } else {
+        ChatMessage::CardProblems { ticket, problems: check.problems.clone(), renewal_opens: check.renewal_opens, gave_up: check.gave_up }
+    };
+    tx.enqueue(format!("card-checked:{key}"), &Outbound::PersonChat { person_id: agent.person_id, message }, now).await?;
+    Ok(())
+}
+
+/// An RFC 3339 time as the calendar day in Türkiye.
+pub fn istanbul_day(rfc3339: &str) -> Option<chrono::NaiveDate> {
+    let at = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
+    Some(at.with_timezone(&chrono_tz::Europe::Istanbul).date_naive())
 }
 
 /// The card's certificate is the holder's own (the PC checked the number the bot sent) and Kamu
@@ -57,8 +110,7 @@ fn trusted_expiry(problems: &[CardProblem], not_after: Option<&str>) -> Option<c
     if untrusted {
         return None;
     }
-    let at = chrono::DateTime::parse_from_rfc3339(not_after?).ok()?;
-    Some(at.with_timezone(&chrono_tz::Europe::Istanbul).date_naive())
+    istanbul_day(not_after?)
 }
 
 #[cfg(test)]

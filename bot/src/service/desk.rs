@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::clock;
-use crate::core::button::ButtonId;
+use crate::core::button::{ButtonId, StaffAction};
 use crate::core::conversation::{Msg, Transport};
 use crate::core::domain::TicketNo;
 use crate::core::outbound::{ChatMessage, Outbound, Rendered};
@@ -15,6 +15,7 @@ use crate::core::ticket::Applied;
 use crate::delivery::staff_chat::STAFF_LANG;
 use crate::i18n::Texts;
 use crate::store::{Actor, Store, StoreError, TicketChange, TicketNote};
+use crate::vault::{random_id, random_nonce};
 
 /// Who may act from the staff chats.
 #[derive(Clone, Debug, Default)]
@@ -113,25 +114,57 @@ impl StaffDesk {
         if !self.first_time(actor.transport, update_id).await? {
             return Ok(None);
         }
-        let Some(ticket) = self.store.ticket_by_id(ticket_id).await? else {
-            return Ok(Some(self.rendered(Msg::new("staff-unknown-ticket"), true)));
-        };
+        let msg = self.perform(&actor.actor(), &actor.display_name, action, ticket_id, None).await?;
+        Ok(Some(self.rendered(msg, true)))
+    }
+
+    /// A staff action on a ticket, from a staff chat or the staff pages: a history row naming
+    /// the staff member (`actor`); what to tell them (`display_name` names them in it).
+    /// `reason` goes with a cancellation into the history.
+    pub async fn perform(
+        &self,
+        actor: &Actor,
+        display_name: &str,
+        action: StaffAction,
+        ticket_id: i64,
+        reason: Option<&str>,
+    ) -> Result<Msg, StoreError> {
+        let Some(ticket) = self.store.ticket_by_id(ticket_id).await? else { return Ok(Msg::new("staff-unknown-ticket")) };
+        let now = clock::now_ms();
         let mut tx = self.store.begin().await?;
-        let change = TicketChange { ticket_id, event: action.event(), actor: &actor.actor(), note: None, at: clock::now_ms() };
+        let Some(event) = action.event() else {
+            // Sending the card step again changes no state.
+            let resent = tx.resend_card_step(ticket_id, actor, &random_id("w"), &random_nonce(), now).await?;
+            let Some(resent) = resent else {
+                return Ok(Msg::new("staff-card-step-not-waiting")
+                    .with("ticket", ticket.number.clone())
+                    .with("state", Msg::new(ticket.state.message_id())));
+            };
+            let message = ChatMessage::CardStepResent { ticket: resent.ticket, pc_name: resent.pc_name };
+            if let Some(person_id) = self.store.ticket_person(ticket_id).await? {
+                tx.enqueue(format!("card-step-resent:{ticket_id}:{now}"), &Outbound::PersonChat { person_id, message }, now).await?;
+            }
+            tx.commit().await?;
+            return Ok(Msg::new(action.done_id()).with("ticket", ticket.number.clone()).with("staff", display_name.to_owned()));
+        };
+        let change = TicketChange {
+            detail: reason,
+            note: reason.map(|_| "history-cancel-reason"),
+            ..TicketChange::new(ticket_id, event, actor, now)
+        };
         let result = tx.apply_event(&change).await?;
         tx.commit().await?;
-        let msg = match result {
+        Ok(match result {
             Ok(Applied::Moved { .. }) => {
-                tracing::info!(ticket = %ticket.number, action = ?action, "staff action from the staff chat");
-                Msg::new(action.done_id()).with("ticket", ticket.number.clone()).with("staff", actor.display_name.clone())
+                tracing::info!(ticket = %ticket.number, action = ?action, "staff action");
+                Msg::new(action.done_id()).with("ticket", ticket.number.clone()).with("staff", display_name.to_owned())
             }
             Ok(Applied::Duplicate) => Msg::new("staff-already-done").with("ticket", ticket.number.clone()),
             Err(refusal) => Msg::new("staff-refused")
                 .with("ticket", ticket.number.clone())
                 .with("reason", Msg::new(refusal.message_id()))
                 .with("state", Msg::new(ticket.state.message_id())),
-        };
-        Ok(Some(self.rendered(msg, true)))
+        })
     }
 
     /// A staff member answers a person from the staff chat: the person hears it on their own
@@ -170,7 +203,8 @@ impl StaffDesk {
         let now = clock::now_ms();
         let message = ChatMessage::StaffAnswer { ticket: number, staff: actor.display_name.clone(), text: text.to_owned() };
         let mut tx = self.store.begin().await?;
-        tx.note_on_ticket(&TicketNote { ticket_id, actor: &actor.actor(), event: "staff-answer", note: None, at: now }).await?;
+        tx.note_on_ticket(&TicketNote { ticket_id, actor: &actor.actor(), event: "staff-answer", note: None, detail: None, at: now })
+            .await?;
         let key = format!("staff-answer:{ticket_id}:{}:{now}:{}", actor.user_id, update_id.unwrap_or("-"));
         tx.enqueue(key, &Outbound::PersonChat { person_id, message }, now).await?;
         tx.commit().await?;

@@ -7,6 +7,7 @@
 
 mod actions;
 pub mod agent_events;
+pub mod attestation;
 pub mod desk;
 mod form;
 mod locks;

@@ -485,8 +485,7 @@ impl Tx<'_> {
             .await?
         {
             let actor = Actor { kind: crate::core::ticket::ActorKind::Applicant, id: Some(format!("agent:{agent_id}")) };
-            let change =
-                TicketChange { ticket_id: ticket.try_get("id")?, event: TicketEvent::AgentPaired, actor: &actor, note: None, at: now };
+            let change = TicketChange::new(ticket.try_get("id")?, TicketEvent::AgentPaired, &actor, now);
             let _ = self.apply_event(&change).await?;
         }
         Ok(Decided::Approved { agent_id: agent_id.clone(), pc_name, pc_os })
@@ -512,7 +511,8 @@ impl Tx<'_> {
         };
         let ticket_id: i64 = ticket.try_get("id")?;
         let number: TicketNo = ticket.try_get::<String, _>("number")?.parse().map_err(corrupt)?;
-        let change = TicketChange { ticket_id, event: TicketEvent::CardStepRequested, actor: &Actor::system(), note: None, at: now };
+        let system = Actor::system();
+        let change = TicketChange::new(ticket_id, TicketEvent::CardStepRequested, &system, now);
         if self.apply_event(&change).await?.is_err() {
             return Ok(None);
         }

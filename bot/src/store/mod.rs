@@ -12,6 +12,7 @@
 
 mod agents;
 mod chat;
+mod eonay;
 mod outbox;
 mod platforms;
 mod roster;
@@ -29,6 +30,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
 pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
+pub use eonay::{ApprovalDue, ChallengeRow, Resent, StepTicket};
 pub use outbox::{Claimed, FailedMessage};
 pub use platforms::FormLinkRefusal;
 pub use roster::{ImportSummary, day_from_number, day_number};
@@ -84,13 +86,14 @@ pub struct Routing {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(i64, &str, &'static str); 5] = match backend {
+    let files: [(i64, &str, &'static str); 6] = match backend {
         Backend::Sqlite => [
             (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/sqlite/0002_agents.sql")),
             (3, "chat platforms", include_str!("../../../migrations/sqlite/0003_chat_platforms.sql")),
             (4, "unsent replies", include_str!("../../../migrations/sqlite/0004_unsent_replies.sql")),
             (5, "outbox lanes", include_str!("../../../migrations/sqlite/0005_outbox_lanes.sql")),
+            (6, "e-onay", include_str!("../../../migrations/sqlite/0006_eonay.sql")),
         ],
         Backend::Postgres => [
             (1, "init", include_str!("../../../migrations/postgres/0001_init.sql")),
@@ -98,6 +101,7 @@ fn migrator(backend: Backend) -> Migrator {
             (3, "chat platforms", include_str!("../../../migrations/postgres/0003_chat_platforms.sql")),
             (4, "unsent replies", include_str!("../../../migrations/postgres/0004_unsent_replies.sql")),
             (5, "outbox lanes", include_str!("../../../migrations/postgres/0005_outbox_lanes.sql")),
+            (6, "e-onay", include_str!("../../../migrations/postgres/0006_eonay.sql")),
         ],
     };
     Migrator::with_migrations(

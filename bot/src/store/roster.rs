@@ -49,7 +49,8 @@ impl Store {
                 "INSERT INTO roster (tckn_hash, tckn_enc, name, title, email, expires_day, source, updated_at) VALUES {}
                  ON CONFLICT (tckn_hash) DO UPDATE SET tckn_enc = excluded.tckn_enc, name = excluded.name,
                      title = excluded.title, email = excluded.email, expires_day = excluded.expires_day,
-                     source = excluded.source, updated_at = excluded.updated_at",
+                     source = excluded.source, updated_at = excluded.updated_at,
+                     renewed_at = CASE WHEN roster.expires_day = excluded.expires_day THEN roster.renewed_at END",
                 row_placeholders(self.backend, chunk.len(), 8)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -78,7 +79,9 @@ impl Store {
 
     /// Queues the expiry reminders due on `today`: for everyone whose certificate expires within
     /// the largest offset, the most recent threshold crossed (so a missed day catches up with one
-    /// reminder, not a flood), unless that reminder was ever sent. Returns how many were queued.
+    /// reminder, not a flood), unless that reminder was ever sent. Someone with a renewal request
+    /// open is not reminded while it is (a cancelled or failed one lets the reminders resume), nor
+    /// is a certificate whose renewal completed. Returns how many were queued.
     pub async fn queue_due_reminders(&self, today: NaiveDate, offsets: &[u32], now: i64) -> Result<usize> {
         let Some(max) = offsets.iter().max().map(|m| i64::from(*m)) else {
             return Ok(0);
@@ -88,7 +91,9 @@ impl Store {
         let first = day_number(today);
         let candidates = sqlx::query(
             "SELECT tckn_hash, name, email, expires_day FROM roster WHERE expires_day >= $1 AND expires_day <= $2
-               AND tckn_hash NOT IN (SELECT tckn_hash FROM reminder_optouts)",
+               AND tckn_hash NOT IN (SELECT tckn_hash FROM reminder_optouts)
+               AND renewed_at IS NULL
+               AND tckn_hash NOT IN (SELECT open_key FROM tickets WHERE open_key IS NOT NULL)",
         )
         .bind(first)
         .bind(first + max)

@@ -41,6 +41,8 @@ pub struct EventRow {
     pub from_state: String,
     pub to_state: String,
     pub note: Option<String>,
+    /// What the note is about (a certificate's serial, a refusal's reason, a cancel reason).
+    pub detail: Option<String>,
 }
 
 impl Store {
@@ -113,7 +115,7 @@ impl Store {
         };
         let ticket = self.ticket_row(&row)?;
         let events = sqlx::query(
-            "SELECT at, actor_kind, actor_id, event, from_state, to_state, note FROM ticket_events
+            "SELECT at, actor_kind, actor_id, event, from_state, to_state, note, detail FROM ticket_events
              WHERE ticket_id = $1 ORDER BY id",
         )
         .bind(ticket.id)
@@ -129,6 +131,7 @@ impl Store {
                 from_state: e.try_get("from_state")?,
                 to_state: e.try_get("to_state")?,
                 note: opt(e, "note")?,
+                detail: opt(e, "detail")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -50,7 +50,15 @@ pub struct TicketChange<'a> {
     pub actor: &'a Actor,
     /// A message id (`history-…`) shown in the timeline.
     pub note: Option<&'a str>,
+    /// Non-personal facts shown with it (a certificate's serial and issuer, a reason).
+    pub detail: Option<&'a str>,
     pub at: i64,
+}
+
+impl<'a> TicketChange<'a> {
+    pub fn new(ticket_id: i64, event: TicketEvent, actor: &'a Actor, at: i64) -> TicketChange<'a> {
+        TicketChange { ticket_id, event, actor, note: None, detail: None, at }
+    }
 }
 
 /// A fact about a ticket that does not move it (a question, a staff answer, a PC unlinked): a
@@ -62,6 +70,7 @@ pub struct TicketNote<'a> {
     /// What happened (`question`, `staff-answer`, `agent-unlinked`).
     pub event: &'a str,
     pub note: Option<&'a str>,
+    pub detail: Option<&'a str>,
     pub at: i64,
 }
 
@@ -74,6 +83,7 @@ struct HistoryRow<'a> {
     from: TicketState,
     to: TicketState,
     note: Option<&'a str>,
+    detail: Option<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -151,8 +161,7 @@ impl Tx<'_> {
         .fetch_one(&mut *self.tx)
         .await?
         .try_get("id")?;
-        let change = TicketChange { ticket_id: id, event, actor: &actor, note: None, at: now };
-        self.record(&change, from, &applied).await?;
+        self.record(&TicketChange::new(id, event, &actor, now), from, &applied).await?;
         Ok(OpenOutcome::Opened(number))
     }
 
@@ -202,14 +211,25 @@ impl Tx<'_> {
             return Ok(());
         };
         let (ticket_id, now) = (change.ticket_id, change.at);
-        let row = HistoryRow { ticket_id, at: now, actor: change.actor, event: change.event.code(), from, to: *to, note: change.note };
+        let row = HistoryRow {
+            ticket_id,
+            at: now,
+            actor: change.actor,
+            event: change.event.code(),
+            from,
+            to: *to,
+            note: change.note,
+            detail: change.detail,
+        };
         self.history(&row).await?;
+        self.after_move(ticket_id, *to, now).await?;
         let key = |what: &str| format!("ticket:{ticket_id}:{}:{what}", to.code());
         for effect in effects {
             match *effect {
                 Effect::NotifyApplicant(notice) => {
-                    let (person_id, number) = self.ticket_person_and_number(ticket_id).await?;
-                    let chat = ChatMessage::TicketNotice { ticket_id, ticket: number, notice };
+                    let (person_id, number, email) = self.ticket_person_and_number(ticket_id).await?;
+                    let address = notice_address(notice, email);
+                    let chat = ChatMessage::TicketNotice { ticket_id, ticket: number, notice, address };
                     self.enqueue(key(&format!("chat:{}", notice.code())), &Outbound::PersonChat { person_id, message: chat }, now).await?;
                     let mail = Outbound::Email(Mail::ApplicantNotice { ticket_id, notice });
                     self.enqueue(key(&format!("email:applicant:{}", notice.code())), &mail, now).await?;
@@ -243,10 +263,40 @@ impl Tx<'_> {
         Ok(())
     }
 
-    async fn ticket_person_and_number(&mut self, ticket_id: i64) -> Result<(i64, TicketNo)> {
-        let row = sqlx::query("SELECT person_id, number FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut *self.tx).await?;
+    /// What a new state starts: the form approval's reminders count from the form e-mail
+    /// notice; a completed renewal stops the expiry reminders of the renewed certificate.
+    async fn after_move(&mut self, ticket_id: i64, to: TicketState, now: i64) -> Result<()> {
+        match to {
+            TicketState::FormEmailSent => {
+                sqlx::query("UPDATE tickets SET approval_notified_at = $2, approval_reminders = 0 WHERE id = $1")
+                    .bind(ticket_id)
+                    .bind(now)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            TicketState::Completed => {
+                sqlx::query("UPDATE roster SET renewed_at = $2 WHERE tckn_hash = (SELECT tckn_hash FROM tickets WHERE id = $1)")
+                    .bind(ticket_id)
+                    .bind(now)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            _ => {}
+        }
+        if !to.is_open() || to != TicketState::FormEmailSent {
+            sqlx::query("UPDATE tickets SET approval_notified_at = NULL WHERE id = $1 AND state <> 'form-email-sent'")
+                .bind(ticket_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn ticket_person_and_number(&mut self, ticket_id: i64) -> Result<(i64, TicketNo, Option<String>)> {
+        let row =
+            sqlx::query("SELECT person_id, number, email FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut *self.tx).await?;
         let number: String = row.try_get("number")?;
-        Ok((row.try_get("person_id")?, number.parse().map_err(corrupt)?))
+        Ok((row.try_get("person_id")?, number.parse().map_err(corrupt)?, super::opt(&row, "email")?))
     }
 
     /// A fact about a ticket that does not move it: a history row with the state unchanged.
@@ -262,6 +312,7 @@ impl Tx<'_> {
             from: state,
             to: state,
             note: note.note,
+            detail: note.detail,
         };
         self.history(&row).await
     }
@@ -275,13 +326,13 @@ impl Tx<'_> {
         else {
             return Ok(());
         };
-        self.note_on_ticket(&TicketNote { ticket_id: row.try_get("id")?, actor, event, note: Some(note), at: now }).await
+        self.note_on_ticket(&TicketNote { ticket_id: row.try_get("id")?, actor, event, note: Some(note), detail: None, at: now }).await
     }
 
     async fn history(&mut self, row: &HistoryRow<'_>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO ticket_events (ticket_id, at, actor_kind, actor_id, event, from_state, to_state, note)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO ticket_events (ticket_id, at, actor_kind, actor_id, event, from_state, to_state, note, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(row.ticket_id)
         .bind(row.at)
@@ -291,6 +342,7 @@ impl Tx<'_> {
         .bind(row.from.code())
         .bind(row.to.code())
         .bind(row.note.map(str::to_owned))
+        .bind(row.detail.map(str::to_owned))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -307,7 +359,7 @@ impl Tx<'_> {
         };
         let actor = Actor::applicant(person_id);
         let state: String = row.try_get("state")?;
-        let change = TicketChange { ticket_id: row.try_get("id")?, event: TicketEvent::Cancel, actor: &actor, note: None, at: now };
+        let change = TicketChange::new(row.try_get("id")?, TicketEvent::Cancel, &actor, now);
         self.apply_to(&state, &change).await
     }
 
@@ -322,7 +374,7 @@ impl Tx<'_> {
         for row in rows {
             let id: i64 = row.try_get("id")?;
             if super::opt::<i64>(&row, "closed_at")?.is_none() {
-                let change = TicketChange { ticket_id: id, event: TicketEvent::Cancel, actor: &actor, note: None, at: now };
+                let change = TicketChange::new(id, TicketEvent::Cancel, &actor, now);
                 self.apply_event(&change).await?.ok();
             }
             self.erase_ticket_data(id, &actor, "history-personal-data-deleted", now).await?;
@@ -342,7 +394,12 @@ impl Tx<'_> {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
-        self.note_on_ticket(&TicketNote { ticket_id, actor, event: "personal-data-erased", note: Some(note), at: now }).await
+        // A reason staff typed may name the person; certificate serials and refusal codes stay.
+        sqlx::query("UPDATE ticket_events SET detail = NULL WHERE ticket_id = $1 AND note = 'history-cancel-reason'")
+            .bind(ticket_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.note_on_ticket(&TicketNote { ticket_id, actor, event: "personal-data-erased", note: Some(note), detail: None, at: now }).await
     }
 }
 
@@ -405,6 +462,11 @@ impl Store {
         }
         Ok(Some(StatusView { number: brief.number, state: brief.state, opened_at: first.try_get("created_at")?, history }))
     }
+}
+
+/// The masked institutional address, for the notices that name it (the renewal form went there).
+pub(super) fn notice_address(notice: crate::core::notice::ApplicantNotice, email: Option<String>) -> Option<String> {
+    email.filter(|_| notice.asks_for_approval()).and_then(|e| crate::core::domain::KurumEmail::try_from(e).ok()).map(|e| e.masked())
 }
 
 #[cfg(test)]

@@ -344,9 +344,10 @@ fn user_lang(user: &User) -> Lang {
 }
 
 /// Commands shown in Telegram's menu: name and the catalogue id of the description.
-const COMMANDS_TR: [(&str, &str); 8] = [
+const COMMANDS_TR: [(&str, &str); 9] = [
     ("basla", "tg-cmd-start"),
     ("durum", "tg-cmd-status"),
+    ("kart", "tg-cmd-card"),
     ("iptal", "tg-cmd-cancel"),
     ("yardim", "tg-cmd-help"),
     ("eslestir", "tg-cmd-pair"),
@@ -354,9 +355,10 @@ const COMMANDS_TR: [(&str, &str); 8] = [
     ("sil", "tg-cmd-delete"),
     ("english", "tg-cmd-english"),
 ];
-const COMMANDS_EN: [(&str, &str); 8] = [
+const COMMANDS_EN: [(&str, &str); 9] = [
     ("start", "tg-cmd-start"),
     ("status", "tg-cmd-status"),
+    ("card", "tg-cmd-card"),
     ("cancel", "tg-cmd-cancel"),
     ("help", "tg-cmd-help"),
     ("pair", "tg-cmd-pair"),

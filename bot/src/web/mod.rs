@@ -3,6 +3,7 @@
 //! from serving so tests can drive it in-process as well as over a real socket.
 
 mod agent;
+mod agent_api;
 mod api;
 mod error;
 mod form;
@@ -25,6 +26,8 @@ use crate::service::ChatService;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<ChatService>,
+    pub attestations: Arc<crate::service::attestation::Attestations>,
+    pub desk: Arc<crate::service::desk::StaffDesk>,
     pub staff: Arc<StaffAccounts>,
     pub limits: Arc<Limits>,
 }
@@ -53,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(api::routes())
         .merge(agent::routes())
+        .merge(agent_api::routes())
         .merge(staff::routes())
         .merge(unsubscribe::routes())
         .merge(form::routes())

@@ -1,5 +1,7 @@
 //! The staff view (`/staff`): tickets by state, search, and each ticket's timeline, behind HTTP
-//! basic auth. Read-only for now; the full dashboard with actions builds on it.
+//! basic auth; on a ticket's page the staff steps (corporate application made, renewal-form
+//! e-mail sent, card step sent again, cancel with a reason) as same-origin POST forms, each a
+//! history row naming the staff member — the same actions as the staff chat's buttons.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -13,6 +15,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::{AppState, escape, request_lang};
+use crate::core::button::StaffAction;
 use crate::core::ticket::TicketState;
 use crate::i18n::Texts;
 use crate::store::{TicketFilter, TicketRow};
@@ -53,6 +56,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/staff", get(list))
         .route("/staff/tickets/{number}", get(detail))
+        .route("/staff/tickets/{number}/actions", axum::routing::post(act))
         .route("/staff/agents/{agent}/revoke", axum::routing::post(revoke_agent))
         // Roster files of a large institution run to megabytes.
         .route("/staff/roster", axum::routing::post(upload_roster).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)))
@@ -278,12 +282,16 @@ async fn detail(State(state): State<AppState>, Path(number): Path<String>, heade
         header_cells(texts, lang, &["staff-col-when", "staff-col-actor", "staff-col-from", "staff-col-to", "staff-col-note"])
     ));
     for e in &events {
-        let actor = texts.get(lang, &format!("actor-{}", e.actor_kind));
+        // Staff read who did it from the desk's side ("the applicant", not "you").
+        let actor = texts.get(lang, &format!("staff-actor-{}", e.actor_kind));
         let who = match &e.actor_id {
             Some(id) if e.actor_kind == "staff" => format!("{actor} ({id})"),
             _ => actor,
         };
-        let note = e.note.as_deref().map(|n| texts.get(lang, n)).unwrap_or_default();
+        let note = match (e.note.as_deref().map(|n| texts.get(lang, n)), &e.detail) {
+            (Some(note), Some(detail)) => format!("{note}: {detail}"),
+            (note, _) => note.unwrap_or_default(),
+        };
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&texts.datetime(lang, e.at)),
@@ -294,6 +302,7 @@ async fn detail(State(state): State<AppState>, Path(number): Path<String>, heade
         ));
     }
     body.push_str("</tbody></table>");
+    body.push_str(&action_forms(texts, lang, &ticket));
     let agents = match state.service.store().agents_of_ticket(&ticket.number).await {
         Ok(a) => a,
         Err(e) => return failed(texts, lang, e),
@@ -314,6 +323,94 @@ async fn detail(State(state): State<AppState>, Path(number): Path<String>, heade
         ));
     }
     Html(page(texts, lang, &body)).into_response()
+}
+
+/// The staff steps the ticket's state allows, each a form posting to `…/actions`.
+fn action_forms(texts: &Texts, lang: Lang, ticket: &TicketRow) -> String {
+    let next = match ticket.state {
+        TicketState::CardStep => Some(StaffAction::ResendCardStep),
+        TicketState::EOnayDone => Some(StaffAction::CorporateApplied),
+        TicketState::CorporateApplied => Some(StaffAction::FormEmailSent),
+        _ => None,
+    };
+    if !ticket.state.is_open() {
+        return String::new();
+    }
+    let target = format!("/staff/tickets/{}/actions", escape(&ticket.number));
+    let mut html = format!("<h2>{}</h2>", escape(&texts.get(lang, "staff-actions")));
+    if let Some(action) = next {
+        html.push_str(&format!(
+            "<form method=\"post\" action=\"{target}\"><input type=\"hidden\" name=\"action\" value=\"{}\"><button type=\"submit\">{}</button></form>",
+            action_code(action),
+            escape(&texts.get(lang, action.label_id())),
+        ));
+    }
+    html.push_str(&format!(
+        "<form method=\"post\" action=\"{target}\"><input type=\"hidden\" name=\"action\" value=\"cancel\">\
+         <label>{} <input name=\"reason\" required maxlength=\"{MAX_REASON}\"></label> <button type=\"submit\">{}</button></form>",
+        escape(&texts.get(lang, "staff-cancel-reason")),
+        escape(&texts.get(lang, StaffAction::Cancel.label_id())),
+    ));
+    html
+}
+
+fn action_code(action: StaffAction) -> &'static str {
+    match action {
+        StaffAction::Cancel => "cancel",
+        StaffAction::CorporateApplied => "corporate-applied",
+        StaffAction::FormEmailSent => "form-email-sent",
+        StaffAction::ResendCardStep => "resend-card-step",
+    }
+}
+
+/// A cancel reason is one short line of text.
+const MAX_REASON: usize = 300;
+
+#[derive(serde::Deserialize)]
+struct ActionForm {
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /staff/tickets/{number}/actions`: a staff step from the ticket's page; the answer
+/// page says how it went, in the same words as the staff chat.
+async fn act(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    form: Result<axum::Form<ActionForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let texts = state.service.texts();
+    let lang = request_lang(&headers);
+    let staff = match staff_form_post(&state, &headers, lang) {
+        Ok(staff) => staff,
+        Err(refusal) => return refusal,
+    };
+    let back = |number: &str| {
+        format!("<nav><a href=\"/staff/tickets/{0}\">{1}</a></nav>", escape(number), escape(&texts.get(lang, "staff-back-to-ticket")))
+    };
+    let said = |status: StatusCode, text: String| {
+        (status, Html(page(texts, lang, &format!("{}<p>{}</p>", back(&number), escape(&text))))).into_response()
+    };
+    let ticket = match state.service.store().ticket_detail(&number).await {
+        Ok(Some((ticket, _))) => ticket,
+        Ok(None) => return said(StatusCode::NOT_FOUND, texts.get(lang, "staff-not-found")),
+        Err(e) => return failed(texts, lang, e),
+    };
+    let Ok(axum::Form(form)) = form else { return said(StatusCode::BAD_REQUEST, texts.get(lang, "staff-action-unknown")) };
+    let Some(action) = StaffAction::ALL.into_iter().find(|a| action_code(*a) == form.action) else {
+        return said(StatusCode::BAD_REQUEST, texts.get(lang, "staff-action-unknown"));
+    };
+    let reason: String = form.reason.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned();
+    if action == StaffAction::Cancel && (reason.is_empty() || reason.chars().count() > MAX_REASON) {
+        return said(StatusCode::BAD_REQUEST, texts.with(lang, "staff-cancel-reason-needed", &[("max", Arg::from(MAX_REASON as i64))]));
+    }
+    let reason = (action == StaffAction::Cancel).then_some(reason.as_str());
+    match state.desk.perform(&crate::store::Actor::staff(staff.clone()), &staff, action, ticket.id, reason).await {
+        Ok(msg) => said(StatusCode::OK, texts.msg(lang, &msg)),
+        Err(e) => failed(texts, lang, e),
+    }
 }
 
 #[derive(serde::Deserialize)]

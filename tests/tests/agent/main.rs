@@ -3,5 +3,6 @@
 
 mod agent_cli;
 mod card;
+mod journey;
 mod pairing;
 mod pkcs11;

@@ -13,17 +13,17 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// An agent installation: its own folder, a file instead of desktop notifications, and no
 /// PC/SC service (its card check then reports "no-service" at once).
-struct Agent {
-    home: tempfile::TempDir,
-    running: Option<Child>,
+pub(crate) struct Agent {
+    pub(crate) home: tempfile::TempDir,
+    pub(crate) running: Option<Child>,
 }
 
 impl Agent {
-    fn new() -> Agent {
+    pub(crate) fn new() -> Agent {
         Agent { home: tempfile::tempdir().unwrap(), running: None }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(binary("eimza-agent"));
         c.args(args)
             .env("LANG", "tr_TR.UTF-8")
@@ -37,33 +37,33 @@ impl Agent {
         c
     }
 
-    fn notify_file(&self) -> PathBuf {
+    pub(crate) fn notify_file(&self) -> PathBuf {
         self.home.path().join("notifications.txt")
     }
 
-    fn notifications(&self) -> Vec<String> {
+    pub(crate) fn notifications(&self) -> Vec<String> {
         std::fs::read_to_string(self.notify_file()).unwrap_or_default().lines().map(str::to_owned).collect()
     }
 
     /// `eimza-agent eslestir`, started (it waits for the approval in chat).
-    fn start_pairing(&self, server: &str, code: &str) -> Child {
+    pub(crate) fn start_pairing(&self, server: &str, code: &str) -> Child {
         self.command(&["eslestir", "--sunucu", server, "--ad", "EIMZA-PC-12", code]).spawn().unwrap()
     }
 
-    fn run(&mut self) {
+    pub(crate) fn run(&mut self) {
         self.running = Some(self.command(&["calis"]).spawn().unwrap());
     }
 
-    fn status(&self) -> String {
+    pub(crate) fn status(&self) -> String {
         let out = self.command(&["durum"]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn pairing(&self) -> Value {
+    pub(crate) fn pairing(&self) -> Value {
         serde_json::from_slice(&std::fs::read(self.home.path().join("pairing.json")).unwrap()).unwrap()
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.home.path().join("agent.log")).unwrap_or_default()
     }
 }
@@ -77,14 +77,14 @@ impl Drop for Agent {
     }
 }
 
-fn finish(child: Child) -> (i32, String) {
+pub(crate) fn finish(child: Child) -> (i32, String) {
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(!text.contains("panicked"), "{text}");
     (out.status.code().unwrap_or(-1), text)
 }
 
-async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+pub(crate) async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(v) = check().await {
@@ -96,7 +96,7 @@ async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T
 }
 
 /// The transcript's bot messages, newest last.
-async fn bot_lines(chat: &WebChat) -> Vec<Value> {
+pub(crate) async fn bot_lines(chat: &WebChat) -> Vec<Value> {
     chat.transcript().await.body["messages"]
         .as_array()
         .cloned()
@@ -107,12 +107,12 @@ async fn bot_lines(chat: &WebChat) -> Vec<Value> {
 }
 
 /// Waits for a bot message containing `words` that arrived on its own; returns it.
-async fn pushed(chat: &WebChat, words: &str) -> Value {
+pub(crate) async fn pushed(chat: &WebChat, words: &str) -> Value {
     wait_for(words, async || bot_lines(chat).await.into_iter().rev().find(|m| m["text"].as_str().unwrap_or("").contains(words))).await
 }
 
 /// A person with an open ticket in the web chat; returns the chat and the ticket number.
-async fn with_ticket(bot: &TestBot, n: u64) -> (WebChat, String) {
+pub(crate) async fn with_ticket(bot: &TestBot, n: u64) -> (WebChat, String) {
     let chat = WebChat::open(&bot.url()).await;
     chat.fill_intake(&valid_tckn(n), "Ayşe Yılmaz", "Uzman", &unique_email("ayse"), "05.03.1980").await;
     let a = chat.press("confirm").await;
@@ -122,14 +122,14 @@ async fn with_ticket(bot: &TestBot, n: u64) -> (WebChat, String) {
     (chat, text[start..start + 17].to_owned())
 }
 
-fn code_in(text: &str) -> String {
+pub(crate) fn code_in(text: &str) -> String {
     let start = text.find("Eşleştirme kodunuz: ").expect(text) + "Eşleştirme kodunuz: ".len();
     text[start..start + 9].to_owned()
 }
 
 /// Pairs `agent` for the person in `chat` (code, `eslestir`, approval in chat); returns the
 /// approval's reply text.
-async fn pair(bot: &TestBot, chat: &WebChat, agent: &Agent) -> String {
+pub(crate) async fn pair(bot: &TestBot, chat: &WebChat, agent: &Agent) -> String {
     let a = chat.press("pair").await;
     let code = code_in(&a.text());
     assert!(a.text().contains(&format!("eimza-agent eslestir --sunucu {} {code}", bot.url())), "{}", a.text());
@@ -187,8 +187,13 @@ async fn pair_in_chat_and_the_card_step_reaches_the_pc() {
         vec![format!("e-İmza yenileme: kart adımı sizi bekliyor\t{ticket} numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.")]
     );
     pushed(&chat, &format!("Bilgisayarınıza bildirim gönderildi: EIMZA-PC-12 bilgisayarı {ticket} numaralı")).await;
-    let report = pushed(&chat, "kart denetiminde bir sorun bulundu").await;
-    assert!(report["text"].as_str().unwrap().contains("eimza-agent kart"), "{report}");
+    // No PC/SC service on this "PC": the person reads why, specifically, and that the PC waits.
+    let report = pushed(&chat, &format!("{ticket} numaralı başvurunuz için bilgisayarınız kartınızı denetledi ve şunu buldu")).await;
+    let text = report["text"].as_str().unwrap();
+    assert!(text.contains("• Bilgisayarda akıllı kart hizmeti çalışmıyor."), "{text}");
+    assert!(text.contains("kendiliğinden yeniden denetleyecek"), "{text}");
+    let buttons: Vec<&str> = report["buttons"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
+    assert_eq!(buttons, ["Kartı yeniden denetle"]);
     let status = wait_for("durum: connected", async || Some(agent.status()).filter(|s| s.contains("Bağlantı: bağlı"))).await;
     assert!(status.contains(&format!("Eşleştirme: {}", bot.url())), "{status}");
     let log = agent.log();
@@ -286,7 +291,7 @@ async fn queued_work_survives_a_bot_crash_and_arrives_once() {
     bot.restart().await;
     agent.run();
     wait_for("the notification", async || Some(agent.notifications()).filter(|n| n.len() == 1)).await;
-    pushed(&chat, "kart denetiminde").await;
+    pushed(&chat, "kartınızı denetledi ve şunu buldu").await;
     // The bot crashes again with the agent connected: the agent reconnects by itself...
     bot.restart().await;
     let connects = |log: &str| log.lines().filter(|l| l.ends_with(" connected")).count();
@@ -294,7 +299,7 @@ async fn queued_work_survives_a_bot_crash_and_arrives_once() {
     // ...and nothing is delivered or reported twice.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(agent.notifications().len(), 1, "{:?}", agent.notifications());
-    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("kart denetiminde")).count();
+    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("şunu buldu")).count();
     assert_eq!(reports, 1);
     let delivered = bot_lines(&chat)
         .await
@@ -495,7 +500,7 @@ kill $APID $DPID $XPID 2>/dev/null; wait 2>/dev/null; true"#
     assert!(history.contains("e-İmza yenileme: kart adımı sizi bekliyor"), "{history}");
     assert!(history.contains(&format!("{ticket} numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.")), "{history}");
     // And the bot heard that the PC showed it.
-    pushed(&chat, "kart denetiminde").await;
+    pushed(&chat, "kartınızı denetledi ve şunu buldu").await;
 }
 
 /// The whole card step on a real PC/SC stack: the agent checks the holder's own card (the bot
@@ -531,7 +536,14 @@ async fn the_card_check_reads_the_holders_card_and_the_roster_learns_its_expiry(
     assert_eq!(store.roster_count().await.unwrap(), 1, "the holder is in the roster now");
     let expires = spec.not_after.with_timezone(&chrono_tz::Europe::Istanbul).date_naive();
     let thirty_before = expires - chrono::Days::new(30);
-    assert_eq!(store.queue_due_reminders(thirty_before, &[30], 1).await.unwrap(), 1, "the 30-day reminder falls on the card's date");
+    assert_eq!(store.queue_due_reminders(thirty_before, &[30], 1).await.unwrap(), 0, "paused while the renewal is open");
+    chat.say("/iptal").await;
+    assert!(chat.press("cancel:yes").await.text().contains("iptal edildi"));
+    assert_eq!(
+        store.queue_due_reminders(thirty_before, &[30], 1).await.unwrap(),
+        1,
+        "once the request is cancelled, the 30-day reminder falls on the card's date"
+    );
 
     // Someone else's PC check with this card: refused as the wrong person, and the roster learns
     // nothing from a card that is not theirs.
@@ -541,13 +553,14 @@ async fn the_card_check_reads_the_holders_card_and_the_roster_learns_its_expiry(
     let mut command = other.command(&["calis", "--okuyucu", reader.name()]);
     command.env_remove("PCSCLITE_CSOCK_NAME");
     other.running = Some(command.spawn().unwrap());
-    pushed(&other_chat, &format!("kart denetiminde bir sorun bulundu ({other_ticket})")).await;
+    let said = pushed(&other_chat, &format!("{other_ticket} numaralı başvurunuz için bilgisayarınız kartınızı denetledi")).await;
+    assert!(said["text"].as_str().unwrap().contains("• Takılı kart başka birine ait"), "{said}");
     assert_eq!(store.roster_count().await.unwrap(), 1);
 }
 
-/// The agent crashed after acknowledging a card step and before handling it: the bot has
-/// forgotten the item, so the agent handles it when it runs again; the report's id is the same,
-/// so the bot keeps one.
+/// The agent crashed in the middle of a card step (here: waiting for the PC/SC service): the bot
+/// has forgotten the work item, so the agent takes it up again when it runs again — and what it
+/// already said is not said twice (the work item remembers it, and the report's id is the same).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_acknowledged_before_a_crash_is_handled_on_the_next_run() {
     let bot = TestBot::start().await;
@@ -556,21 +569,19 @@ async fn work_acknowledged_before_a_crash_is_handled_on_the_next_run() {
     pair(&bot, &chat, &agent).await;
     agent.run();
     wait_for("the first notification", async || Some(agent.notifications()).filter(|n| n.len() == 1)).await;
-    pushed(&chat, "kart denetiminde").await;
+    pushed(&chat, "şunu buldu").await;
     let mut child = agent.running.take().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    // As if the crash came between the ack and the check.
     let path = agent.home.path().join("inbox.json");
-    let mut inbox: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    for item in inbox["items"].as_object_mut().unwrap().values_mut() {
-        assert_eq!(item["body"]["tckn"], Value::Null, "the holder's number is dropped once handled");
-        item["done"] = Value::Bool(false);
-    }
-    std::fs::write(&path, inbox.to_string()).unwrap();
+    let inbox: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let item = inbox["items"].as_object().unwrap().values().next().unwrap().clone();
+    assert_eq!(item["done"], false, "still waiting for the card");
+    assert_eq!(item["said"]["problems"], serde_json::json!(["no-service"]));
     agent.run();
-    wait_for("the step handled again", async || Some(agent.notifications()).filter(|n| n.len() == 2)).await;
+    wait_for("the step taken up again", async || Some(agent.notifications()).filter(|n| n.len() == 2)).await;
+    wait_for("the second run's log", async || Some(agent.log()).filter(|l| l.matches(" connected").count() >= 2)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("kart denetiminde")).count();
-    assert_eq!(reports, 1, "the same report id: no second effect");
+    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("şunu buldu")).count();
+    assert_eq!(reports, 1, "the same finding is not said twice");
 }

@@ -264,6 +264,9 @@ async fn a_person_with_a_chat_gets_the_reminder_there_too() {
     let chat = eimza_tests::WebChat::open(&bot.url()).await;
     chat.fill_intake(&tckn, "Ayşe Yılmaz", "Uzman", &email, "05.03.1980").await;
     chat.press("confirm").await;
+    // An open renewal pauses the expiry reminders; this one is cancelled, so they come.
+    chat.say("/iptal").await;
+    chat.press("cancel:yes").await;
     let key = std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap();
     let store =
         Store::connect(&format!("sqlite:{}", bot.data_dir.join("eimza.db").display()), Vault::from_base64(&key).unwrap()).await.unwrap();

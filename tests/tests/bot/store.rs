@@ -571,9 +571,16 @@ on_both!(staff_posts_lead_back_to_their_ticket, |store| {
     // A staff answer is a history row that does not move the ticket and keeps no text.
     let mut tx = store.begin().await.unwrap();
     let actor = eimza_bot::store::Actor::staff("telegram:7 (Ayşe Kaya)");
-    tx.note_on_ticket(&eimza_bot::store::TicketNote { ticket_id: ticket, actor: &actor, event: "staff-answer", note: None, at: NOW + 9 })
-        .await
-        .unwrap();
+    tx.note_on_ticket(&eimza_bot::store::TicketNote {
+        ticket_id: ticket,
+        actor: &actor,
+        event: "staff-answer",
+        note: None,
+        detail: None,
+        at: NOW + 9,
+    })
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let (row, events) = store.ticket_detail(&number.to_string()).await.unwrap().unwrap();
     assert_eq!(row.state, TicketState::Submitted);
@@ -583,4 +590,111 @@ on_both!(staff_posts_lead_back_to_their_ticket, |store| {
         ("staff-answer", Some("telegram:7 (Ayşe Kaya)"), None)
     );
     assert_eq!(last.from_state, last.to_state);
+});
+
+/// Moves ticket `id` from Submitted to FormEmailSent at `at`, the way the road goes.
+async fn to_form_email_sent(store: &Store, id: i64, at: i64) {
+    use eimza_tests::apply;
+    let steps = [
+        (TicketEvent::AgentPaired, ActorKind::Applicant, None),
+        (TicketEvent::CardStepRequested, ActorKind::System, None),
+        (TicketEvent::EOnayAttested, ActorKind::Agent, Some("a-test")),
+        (TicketEvent::CorporateApplied, ActorKind::Staff, Some("ayse")),
+        (TicketEvent::FormEmailSent, ActorKind::Staff, Some("ayse")),
+    ];
+    for (event, kind, who) in steps {
+        assert!(apply(store, id, event, kind, who, at).await.is_ok(), "{event:?}");
+    }
+}
+
+on_both!(the_renewal_form_is_reminded_every_two_working_days_at_most_five_times, |store| {
+    use eimza_bot::config::ApprovalConfig;
+    use eimza_bot::core::workdays::Calendar;
+    use eimza_bot::jobs::approvals_once;
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    let id = ticket_id(&store, "EIMZA-2026-000001").await;
+    // Wednesday 25 November 2026, 14:05: the renewal-form e-mail went out.
+    to_form_email_sent(&store, id, NOW).await;
+    let approval = ApprovalConfig { every_working_days: 2, max_reminders: 5 };
+    let calendar = Calendar::default();
+    let day = |n: i64| NOW + n * 86_400_000;
+    assert_eq!(approvals_once(&store, &approval, &calendar, day(1)).await.unwrap(), 0, "Thursday: one working day");
+    assert_eq!(approvals_once(&store, &approval, &calendar, day(2)).await.unwrap(), 1, "Friday: two");
+    assert_eq!(approvals_once(&store, &approval, &calendar, day(2) + 60_000).await.unwrap(), 0, "not twice");
+    assert_eq!(approvals_once(&store, &approval, &calendar, day(5)).await.unwrap(), 0, "Monday: the weekend does not count");
+    assert_eq!(approvals_once(&store, &approval, &calendar, day(6)).await.unwrap(), 1, "Tuesday");
+    let mut sent = 2;
+    for n in 7..40 {
+        sent += approvals_once(&store, &approval, &calendar, day(n)).await.unwrap();
+    }
+    assert_eq!(sent, 5, "at most five");
+    assert!(store.approvals_due(day(60), 5).await.unwrap().is_empty());
+    // Each reminder is a chat message, naming the masked address, and an e-mail.
+    use eimza_bot::core::outbound::{Channel, ChatMessage, Outbound};
+    let reminders =
+        |rows: Vec<eimza_bot::store::Claimed>| rows.into_iter().filter(|c| c.key.starts_with("approval-reminder:")).collect::<Vec<_>>();
+    let chats = reminders(store.peek_outbox(Channel::PersonChat, 0, 1000).await.unwrap());
+    assert_eq!(chats.len(), 5);
+    for chat in &chats {
+        match &chat.message {
+            Ok(Outbound::PersonChat { message: ChatMessage::TicketNotice { address, .. }, .. }) => {
+                assert_eq!(address.as_deref(), Some("i***@kurum.gov.tr"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(reminders(store.peek_outbox(Channel::Email, 0, 1000).await.unwrap()).len(), 5);
+});
+
+on_both!(an_approved_form_gets_no_more_reminders, |store| {
+    use eimza_bot::config::ApprovalConfig;
+    use eimza_bot::core::workdays::Calendar;
+    use eimza_bot::jobs::approvals_once;
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    let id = ticket_id(&store, "EIMZA-2026-000001").await;
+    to_form_email_sent(&store, id, NOW).await;
+    let mut tx = store.begin().await.unwrap();
+    let (number, outcome) = tx.approve_form(p, NOW + 1000).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(number.to_string(), "EIMZA-2026-000001");
+    assert!(outcome.is_ok());
+    assert_eq!(store.ticket_detail("EIMZA-2026-000001").await.unwrap().unwrap().0.state, TicketState::Completed);
+    let approval = ApprovalConfig { every_working_days: 2, max_reminders: 5 };
+    assert_eq!(approvals_once(&store, &approval, &Calendar::default(), NOW + 10 * 86_400_000).await.unwrap(), 0);
+});
+
+on_both!(expiry_reminders_pause_while_a_renewal_is_open, |store| {
+    use eimza_bot::core::domain::{EmailDomains, FullName, KurumEmail, Tckn, Title};
+    use eimza_bot::roster::RosterEntry;
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let domains = EmailDomains { domains: vec!["kurum.gov.tr".into()], allow_subdomains: false };
+    let entry = |tckn: &str, email: &str| RosterEntry {
+        tckn: Tckn::parse(tckn).unwrap(),
+        name: FullName::parse("Ilgaz Işık").unwrap(),
+        title: Title::parse("Uzman", &[]).unwrap(),
+        email: KurumEmail::parse(email, &domains).unwrap(),
+        expires: today + chrono::Days::new(30),
+    };
+    store
+        .import_roster(&[entry("10000000146", "ilgaz@kurum.gov.tr"), entry("10000000078", "ayse@kurum.gov.tr")], "import", NOW)
+        .await
+        .unwrap();
+    let p = store.person("web", "p", NOW).await.unwrap();
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    // Only the person without an open renewal is reminded.
+    assert_eq!(store.queue_due_reminders(today, &[30], NOW).await.unwrap(), 1);
+    // The renewal fails (a locked card): the reminders resume for that certificate.
+    let id = ticket_id(&store, "EIMZA-2026-000001").await;
+    use eimza_tests::apply;
+    apply(&store, id, TicketEvent::AgentPaired, ActorKind::Applicant, None, NOW).await.unwrap();
+    apply(&store, id, TicketEvent::CardStepRequested, ActorKind::System, None, NOW).await.unwrap();
+    let locked = TicketEvent::Fail(eimza_bot::core::ticket::FailReason::CardLocked);
+    apply(&store, id, locked, ActorKind::Agent, Some("a-test"), NOW).await.unwrap();
+    assert_eq!(store.queue_due_reminders(today, &[30], NOW + 1).await.unwrap(), 1);
+    assert_eq!(store.queue_due_reminders(today, &[30], NOW + 2).await.unwrap(), 0, "never twice");
 });

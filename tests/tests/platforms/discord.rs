@@ -35,7 +35,7 @@ async fn slash_command_modal_web_form_and_the_staff_channel() {
     let names: Vec<&str> = registered.2.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["yenileme", "durum", "iptal", "yardim", "eslestir", "cihazlar", "sil", "english", "turkce"],
+        ["yenileme", "durum", "kart", "iptal", "yardim", "eslestir", "cihazlar", "sil", "english", "turkce"],
         "the same commands as on Telegram"
     );
     assert_eq!(registered.2[0]["name_localizations"]["en-US"], "renew");

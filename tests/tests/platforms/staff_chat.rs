@@ -87,7 +87,7 @@ async fn e_onay_done_then_the_corporate_application_and_the_form_from_the_staff_
     ] {
         let mut tx = store.begin().await.unwrap();
         let actor = Actor { kind: actor, id: Some("test".into()) };
-        tx.apply_event(&TicketChange { ticket_id: ticket, event, actor: &actor, note: None, at: 3 }).await.unwrap().unwrap();
+        tx.apply_event(&TicketChange::new(ticket, event, &actor, 3)).await.unwrap().unwrap();
         tx.commit().await.unwrap();
     }
 

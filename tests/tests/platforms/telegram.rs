@@ -118,8 +118,10 @@ async fn a_whole_renewal_on_telegram_with_the_web_form_and_the_staff_group() {
     assert!(post.text.contains("Yeni e-İmza yenileme başvurusu"), "{}", post.text);
     assert!(post.text.contains(&masked) && !post.text.contains(&tckn), "{}", post.text);
     assert!(post.text.contains("Ilgaz Işık"));
+    let labels: Vec<&str> = post.buttons.iter().map(|(label, _)| label.as_str()).collect();
+    assert_eq!(labels, ["Kart adımını yeniden gönder", "Başvuruyu iptal et"]);
     let cancel = format!("st:cancel:{}", post.buttons[0].1.rsplit(':').next().unwrap());
-    assert_eq!(post.buttons[0].1, cancel);
+    assert_eq!(post.buttons[1].1, cancel);
 
     // Someone in the group who is not staff presses it: a polite refusal, nothing changes.
     let answered = api.calls("answerCallbackQuery").len();

@@ -10,7 +10,7 @@ use super::state::{Conversation, Draft, Field, PendingCode, Step};
 use super::{Action, Button, DeviceView, Facts, Label, Msg, Reply, Settings, StatusView, TicketBrief, Transport, Value};
 use crate::core::button::ButtonId;
 use crate::core::domain::{BirthDate, EmailCode, FullName, KurumEmail, Tckn, TicketNo, Title};
-use crate::core::ticket::{ActorKind, Refusal};
+use crate::core::ticket::{ActorKind, Refusal, TicketState};
 
 /// What the engine needs besides the conversation and the input.
 pub struct Ctx<'a> {
@@ -125,6 +125,9 @@ const CONSENT_NO: &[&str] = &["hayir", "no", "onaylamiyorum", "kabul etmiyorum",
 const SUMMARY_CONFIRM: &[&str] = &["onayla", "onayliyorum", "evet", "dogru", "confirm", "yes"];
 const SUMMARY_EDIT: &[&str] = &["duzelt", "degistir", "edit", "change"];
 const SUMMARY_CANCEL: &[&str] = &["iptal", "cancel", "vazgec"];
+/// "Onayladım" and its usual spellings (Turkish-folded, so `ONAYLADIM` and `onayladim` count).
+const APPROVED: &[&str] =
+    &["onayladim", "onayladim formu", "formu onayladim", "onay verdim", "onaylandi", "approved", "i approved", "i approved it", "done"];
 
 fn field_from_words(text: &str) -> Option<Field> {
     let n = turkish::words_key(text);
@@ -184,6 +187,10 @@ fn on_command(out: &mut Outcome, command: Command, ctx: &Ctx) {
         }
         Command::Devices => {
             out.actions.push(Action::ListDevices);
+            ask_again_unless_idle(out, ctx);
+        }
+        Command::CardRecheck => {
+            out.actions.push(Action::RecheckCard);
             ask_again_unless_idle(out, ctx);
         }
         Command::Turkish | Command::English => {
@@ -420,6 +427,9 @@ fn summary(draft: &Draft, masked: bool) -> Reply {
 
 fn on_text(out: &mut Outcome, text: &str, ctx: &Ctx) {
     match out.conversation.step.clone() {
+        // "Onayladım": approves the renewal form when one waits; otherwise says what the request
+        // waits for (never a question to the support desk).
+        Step::Idle if is_one_of(text, APPROVED) => out.actions.push(Action::ApproveForm),
         // With a ticket open, free text is a question for the support desk.
         Step::Idle if ctx.facts.open_ticket.is_some() => out.actions.push(Action::AskStaff { text: redact(text.trim()) }),
         Step::Idle => ask_again(out, ctx),
@@ -489,6 +499,8 @@ fn on_device_button(out: &mut Outcome, id: &ButtonId, ctx: &Ctx) -> bool {
         ButtonId::PairApprove(request_id) => Action::DecidePairing { request_id: request_id.clone(), approve: true },
         ButtonId::PairReject(request_id) => Action::DecidePairing { request_id: request_id.clone(), approve: false },
         ButtonId::Unlink(agent_id) => Action::UnlinkDevice { agent_id: agent_id.clone() },
+        ButtonId::CardRecheck => Action::RecheckCard,
+        ButtonId::FormApproved => Action::ApproveForm,
         _ => return false,
     };
     out.actions.push(action);
@@ -807,6 +819,21 @@ pub enum ActionResult {
     },
     /// No staff chat is configured to take questions.
     QuestionUnavailable,
+    /// The card step went to the person's PC again.
+    CardRecheckQueued {
+        ticket: TicketNo,
+        pc: String,
+    },
+    /// There is no card step to send again (the state of the person's ticket, if any).
+    CardRecheckNotNeeded(Option<TicketState>),
+    /// The person has no paired PC to send it to.
+    CardRecheckNoPc,
+    /// The approval is recorded; the request is complete.
+    FormApproved {
+        ticket: TicketNo,
+    },
+    /// No renewal form waits for approval (the state of the person's ticket, if any).
+    FormApprovalNotWaiting(Option<TicketState>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -821,6 +848,35 @@ pub enum PairingDecision {
     },
     /// Not (or no longer) a pending request of this person.
     Stale,
+}
+
+/// A message that names the state of the person's ticket (or that they have none).
+fn state_says(id: &'static str, state: Option<TicketState>) -> Msg {
+    match state {
+        Some(state) => Msg::new(id).with("state", Msg::new(state.message_id())),
+        None => Msg::new("status-none"),
+    }
+}
+
+/// The person's paired PCs, each with a button to unlink it.
+fn devices_reply(devices: &[DeviceView]) -> Reply {
+    if devices.is_empty() {
+        return Reply { parts: vec![Msg::new("devices-none")], buttons: vec![Button::new(ButtonId::Pair, "btn-pair")] };
+    }
+    let lines = devices
+        .iter()
+        .map(|d| {
+            Msg::new("device-line").with("name", d.name.clone()).with("os", d.os.clone()).with("seen", Value::DateTime(d.last_seen_ms))
+        })
+        .collect();
+    let buttons = devices
+        .iter()
+        .map(|d| Button {
+            id: ButtonId::Unlink(d.agent_id.clone()),
+            label: Label::Msg(Msg::new("btn-unlink").with("name", d.name.clone())),
+        })
+        .collect();
+    Reply { parts: vec![Msg::new("devices-list").with("devices", Value::Lines(lines))], buttons }
 }
 
 /// The replies for an action's result; they come before the engine's own replies.
@@ -842,28 +898,7 @@ pub fn action_result(conversation: &mut Conversation, result: ActionResult) -> V
         }
         ActionResult::PairingDecided(PairingDecision::Rejected { name }) => vec![Reply::text(Msg::new("pair-rejected").with("name", name))],
         ActionResult::PairingDecided(PairingDecision::Stale) => vec![Reply::text(Msg::new("pair-stale"))],
-        ActionResult::Devices(devices) if devices.is_empty() => {
-            vec![Reply { parts: vec![Msg::new("devices-none")], buttons: vec![Button::new(ButtonId::Pair, "btn-pair")] }]
-        }
-        ActionResult::Devices(devices) => {
-            let lines = devices
-                .iter()
-                .map(|d| {
-                    Msg::new("device-line")
-                        .with("name", d.name.clone())
-                        .with("os", d.os.clone())
-                        .with("seen", Value::DateTime(d.last_seen_ms))
-                })
-                .collect();
-            let buttons = devices
-                .iter()
-                .map(|d| Button {
-                    id: ButtonId::Unlink(d.agent_id.clone()),
-                    label: Label::Msg(Msg::new("btn-unlink").with("name", d.name.clone())),
-                })
-                .collect();
-            vec![Reply { parts: vec![Msg::new("devices-list").with("devices", Value::Lines(lines))], buttons }]
-        }
+        ActionResult::Devices(devices) => vec![devices_reply(&devices)],
         ActionResult::Unlinked { name } => vec![Reply::text(Msg::new("device-unlinked").with("name", name))],
         ActionResult::UnlinkStale => vec![Reply::text(Msg::new("device-unlink-stale"))],
         ActionResult::OpenRefused { existing, draft } => {
@@ -894,6 +929,16 @@ pub fn action_result(conversation: &mut Conversation, result: ActionResult) -> V
         }],
         ActionResult::QuestionForwarded { ticket } => vec![Reply::text(Msg::new("question-forwarded").with("ticket", ticket))],
         ActionResult::QuestionUnavailable => vec![Reply::text(Msg::new("question-unavailable"))],
+        ActionResult::CardRecheckQueued { ticket, pc } => {
+            vec![Reply::text(Msg::new("card-recheck-queued").with("ticket", ticket.to_string()).with("name", pc))]
+        }
+        ActionResult::CardRecheckNotNeeded(state) => vec![Reply::text(state_says("card-recheck-not-needed", state))],
+        ActionResult::CardRecheckNoPc => {
+            vec![Reply { parts: vec![Msg::new("card-recheck-no-pc")], buttons: vec![Button::new(ButtonId::Pair, "btn-pair")] }]
+        }
+        ActionResult::FormApproved { ticket } => vec![Reply::text(Msg::new("form-approved-thanks").with("ticket", ticket.to_string()))],
+        ActionResult::FormApprovalNotWaiting(Some(state)) => vec![Reply::text(state_says("form-approval-not-waiting", Some(state)))],
+        ActionResult::FormApprovalNotWaiting(None) => vec![Reply::text(Msg::new("form-approval-nothing-open"))],
         ActionResult::MessageDeleted(deleted) => {
             let id = if deleted { super::PIN_WARNING } else { "pin-warning-undeletable" };
             vec![Reply::text(Msg::new(id))]

@@ -52,6 +52,8 @@ pub enum Command {
     Pair,
     /// The paired PCs, each with an unlink button.
     Devices,
+    /// Check the card again (the card step goes to the PC once more).
+    CardRecheck,
 }
 
 /// `/durum`, `/Durum@eimza_bot`, `/status` … → a command; `None` for plain text; `Some(Err)`
@@ -71,6 +73,7 @@ pub fn parse_command(text: &str) -> Option<Result<Command, String>> {
         "english" | "en" | "ingilizce" => Command::English,
         "eslestir" | "esle" | "pair" => Command::Pair,
         "cihazlar" | "cihaz" | "devices" => Command::Devices,
+        "kart" | "kartdenetle" | "card" | "checkcard" => Command::CardRecheck,
         _ => return Some(Err(word.chars().take(32).collect())),
     };
     Some(Ok(command))
@@ -97,6 +100,9 @@ mod tests {
         assert_eq!(parse_command("/pair"), Some(Ok(Command::Pair)));
         assert_eq!(parse_command("/cihazlar"), Some(Ok(Command::Devices)));
         assert_eq!(parse_command("/devices"), Some(Ok(Command::Devices)));
+        assert_eq!(parse_command("/kart"), Some(Ok(Command::CardRecheck)));
+        assert_eq!(parse_command("/KART"), Some(Ok(Command::CardRecheck)));
+        assert_eq!(parse_command("/card"), Some(Ok(Command::CardRecheck)));
         assert_eq!(parse_command("/foo bar"), Some(Err("foo".into())));
         assert_eq!(parse_command("merhaba"), None);
     }

@@ -217,6 +217,10 @@ pub enum Action {
     AskStaff {
         text: String,
     },
+    /// Send the card step to the person's PC again.
+    RecheckCard,
+    /// The person approved the renewal form ("Onayladım").
+    ApproveForm,
 }
 
 /// The question's text stays out of logs; everything else is masked by its own type.
@@ -236,6 +240,8 @@ impl std::fmt::Debug for Action {
             Action::UnlinkDevice { agent_id } => f.debug_struct("UnlinkDevice").field("agent_id", agent_id).finish(),
             Action::IssueFormLink => f.write_str("IssueFormLink"),
             Action::AskStaff { text } => write!(f, "AskStaff {{ text: <{} chars> }}", text.chars().count()),
+            Action::RecheckCard => f.write_str("RecheckCard"),
+            Action::ApproveForm => f.write_str("ApproveForm"),
         }
     }
 }
