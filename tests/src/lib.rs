@@ -9,10 +9,12 @@
 //!
 //! Set `TEST_LOG=1` to see the bot's log.
 
+pub mod agent;
 pub mod browser;
 pub mod discord;
 pub mod mail;
 pub mod pki;
+pub mod road;
 pub mod softhsm;
 pub mod telegram;
 pub mod trust;

@@ -53,6 +53,11 @@ impl TestCa {
         CA.get_or_init(TestCa::new)
     }
 
+    /// The CA's certificate, DER.
+    pub fn der(&self) -> Vec<u8> {
+        self.issuer.der().to_vec()
+    }
+
     pub fn pem_path(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
     }

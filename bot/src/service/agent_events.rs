@@ -86,6 +86,11 @@ pub async fn card_checked(
         tracing::info!(ticket = %ticket, ?reason, failed = outcome.is_ok(), "the card step cannot go on");
         return Ok(());
     }
+    // A late report (the ticket moved on, or was closed) has nothing to tell the person.
+    if tx.ticket_state(ticket_id).await? != Some(crate::core::ticket::TicketState::CardStep) {
+        tracing::info!(ticket = %ticket, "a card check for a ticket past its card step; not said");
+        return Ok(());
+    }
     let message = if check.usable {
         ChatMessage::CardReady { ticket }
     } else {

@@ -137,6 +137,15 @@ impl Store {
 
 impl Tx<'_> {
     /// Keeps a nonce's keyed hash, bound to the ticket, its person and the PC.
+    /// A ticket's state, read in this transaction.
+    pub async fn ticket_state(&mut self, ticket_id: i64) -> Result<Option<TicketState>> {
+        let row = sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(&mut *self.tx).await?;
+        match row {
+            Some(r) => Ok(Some(TicketState::from_code(&r.try_get::<String, _>("state")?).ok_or_else(|| corrupt("unknown state"))?)),
+            None => Ok(None),
+        }
+    }
+
     pub async fn issue_challenge(&mut self, ticket_id: i64, agent: &AgentRow, nonce: &Id, now: i64, ttl_ms: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO eonay_challenges (nonce_hash, ticket_id, person_id, agent_id, created_at, expires_at)

@@ -1,8 +1,9 @@
-//! `scripts/bench [chat|roster|mail|card|telegram|agents|all]`: one module per benchmark, each
+//! `scripts/bench [chat|roster|mail|card|attest|telegram|agents|all]`: one module per benchmark, each
 //! printing its figures and their ratio to the targets. The bots it measures are the real
 //! release binaries, started as the end-to-end tests start them (`eimza_tests::TestBot`).
 
 mod agents;
+mod attest;
 mod card;
 mod chat;
 mod roster;
@@ -44,6 +45,10 @@ async fn main() {
     }
     if suite == "card" || suite == "all" {
         card::run();
+    }
+    if suite == "attest" || suite == "all" {
+        attest::verifications(20_000);
+        attest::journey().await;
     }
     if suite == "telegram" || suite == "all" {
         telegram::run(1_000, 10).await;
