@@ -84,7 +84,7 @@
     const data = await res.json();
     list.textContent = "";
     data.messages.forEach(function (m) { addMessage(m.direction, m.text, m.buttons); });
-    serverCount = data.messages.length;
+    serverCount = data.from + data.messages.length;
     const all = list.querySelectorAll(".buttons");
     all.forEach(function (row, i) {
       if (i < all.length - 1) row.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
@@ -141,12 +141,13 @@
   async function poll() {
     if (busy || !session || document.hidden) return;
     try {
-      const res = await fetch("/api/webchat/sessions/" + encodeURIComponent(session.id) + "/messages", { headers: headers(true) });
+      const url = "/api/webchat/sessions/" + encodeURIComponent(session.id) + "/messages?after=" + serverCount;
+      const res = await fetch(url, { headers: headers(true) });
       if (!res.ok || busy) return;
       const data = await res.json();
-      if (data.messages.length <= serverCount) return;
-      const fresh = data.messages.slice(serverCount);
-      serverCount = data.messages.length;
+      if (data.from !== serverCount || data.messages.length === 0) return;
+      const fresh = data.messages;
+      serverCount = data.from + data.messages.length;
       if (fresh.some(function (m) { return m.buttons && m.buttons.length; })) disableOldButtons();
       fresh.forEach(function (m) { addMessage(m.direction, m.text, m.buttons); });
     } catch (e) { /* the next poll tries again */ }

@@ -132,6 +132,17 @@ pub struct WebConfig {
     pub messages_per_minute: u32,
     /// One-time links to the web form (TC Kimlik No, birth date) are valid this long.
     pub form_link_minutes: u32,
+    /// A client must send its request's headers within this many seconds.
+    #[serde(default = "ten")]
+    pub header_read_timeout_secs: u64,
+    /// The reverse proxies (addresses or networks, `10.0.0.0/8`) whose `X-Forwarded-For` /
+    /// `Forwarded` name the real client; from anyone else the headers are ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+fn ten() -> u64 {
+    10
 }
 
 /// Forwarding of every new ticket and every change to the institution's existing help-desk.

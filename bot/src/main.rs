@@ -56,6 +56,10 @@ fn parse_args() -> Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Everything this process writes (database, its journal, the key, e-mail files) holds
+    // personal data or secrets: readable by its own user only.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
     let args = parse_args();
     let config = Config::load(args.config.as_deref()).context("reading the configuration")?;

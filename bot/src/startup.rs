@@ -68,7 +68,9 @@ impl Application {
             Arc::new(crate::service::attestation::Attestations::new(store.clone(), texts.clone(), trust, config.trust.nonce_ttl_secs));
         let links = Arc::new(Links::default());
         let service = Arc::new(
-            ChatService::new(store.clone(), texts.clone(), settings(&config), links).with_form_link_minutes(config.web.form_link_minutes),
+            ChatService::new(store.clone(), texts.clone(), settings(&config), links)
+                .with_form_link_minutes(config.web.form_link_minutes)
+                .with_message_limit(config.web.messages_burst, config.web.messages_per_minute),
         );
         let roster = StaffRoster {
             telegram_users: config.telegram.staff_user_ids.clone(),
@@ -98,7 +100,11 @@ impl Application {
         };
         let listener = TcpListener::bind(config.http_addr).await.with_context(|| format!("listening on {}", config.http_addr))?;
         let limits = Arc::new(web::Limits::new(&config.web));
-        let state = AppState { service, attestations, desk: desk.clone(), staff, limits };
+        let proxies = Arc::new(
+            web::client::Proxies::parse(&config.web.trusted_proxies)
+                .map_err(|entry| anyhow::anyhow!("web.trusted_proxies: {entry:?} is not an address or a network"))?,
+        );
+        let state = AppState { service, attestations, desk: desk.clone(), proxies, staff, limits };
         Ok(Application { listener, state, store, texts, platforms, mailer: Some(mailer), webhook, config, telegram, discord })
     }
 
@@ -133,8 +139,8 @@ impl Application {
             shutdown.await;
             links.close_all();
         };
-        let served =
-            axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
+        let header_timeout = std::time::Duration::from_secs(self.config.web.header_read_timeout_secs.max(1));
+        let served = web::server::serve(self.listener, app, header_timeout, shutdown).await;
         for task in tasks {
             task.abort();
         }
@@ -240,7 +246,7 @@ fn routing(config: &Config) -> Routing {
 
 /// The database with its key, as configured (the bot and its command-line tools share it).
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
+    crate::vault::private_dir(&config.data_dir).with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
     let vault = match &config.data_key {
         Some(key) => Vault::from_base64(key.expose_secret()).context("EIMZA_DATA_KEY")?,
         None => Vault::load_or_create(&config.data_dir.join("eimza.key"))?,

@@ -70,7 +70,7 @@ impl Vault {
             Ok(text) => Vault::from_base64(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(io)?;
+                    private_dir(dir).map_err(io)?;
                 }
                 let mut master = [0u8; 32];
                 rand::rng().fill_bytes(&mut master);
@@ -139,6 +139,17 @@ pub fn random_nonce() -> eimza_protocol::wire::Id {
 pub fn random_id(prefix: &str) -> eimza_protocol::wire::Id {
     let id = format!("{prefix}-{}", &random_secret()[..22]);
     eimza_protocol::wire::Id::new(&id).unwrap_or_else(|| unreachable!("a prefix and base64url make an id"))
+}
+
+/// A folder only this user may enter (0700 on Unix), created if missing.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {

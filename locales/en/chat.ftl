@@ -53,6 +53,10 @@ staff-answer-failed = Your answer could not be passed to the applicant of { $tic
 
 ## Telegram
 telegram-text-only = For now I only understand written messages. Please type your answer.
+too-many-messages = You sent too many messages in a short time; I did not handle the last ones. Please wait { $seconds ->
+        [one] a second
+       *[other] { $seconds } seconds
+    } and write again.
 tg-cmd-start = Start the renewal application
 tg-cmd-status = Application status and history
 tg-cmd-card = Check my card again

@@ -145,6 +145,8 @@ impl Home {
             options.mode(0o600);
         }
         if let Ok(mut file) = options.open(self.dir.join("agent.log")) {
+            // One line each, whatever a value in it held (escape sequences, new lines).
+            let line = super::notify::printable(line);
             let _ = writeln!(file, "{} {line}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"));
         }
     }

@@ -23,26 +23,34 @@ pub mod status;
 
 /// `https://host` → `wss://host/api/agent/ws`; `http://` only for this machine.
 pub fn ws_url(server: &str) -> Option<String> {
-    let server = server.trim().trim_end_matches('/');
-    if let Some(rest) = server.strip_prefix("https://") {
-        return Some(format!("wss://{rest}/api/agent/ws"));
-    }
-    let rest = server.strip_prefix("http://")?;
-    is_local(rest).then(|| format!("ws://{rest}/api/agent/ws"))
+    let server = checked_server(server)?;
+    let rest = server
+        .strip_prefix("https://")
+        .map(|r| format!("wss://{r}"))
+        .or_else(|| server.strip_prefix("http://").map(|r| format!("ws://{r}")))?;
+    Some(format!("{rest}/api/agent/ws"))
 }
 
 /// A server address the agent accepts: https anywhere, plain http only on this machine (the
-/// token must never cross a network in clear).
+/// token must never cross a network in clear). Parsed as a URL and compared by its host: no
+/// user name or password (`http://localhost:1@evil.example` is evil.example), no query or
+/// fragment; a path is kept (a bot behind a proxy prefix).
 pub fn checked_server(server: &str) -> Option<String> {
-    let server = server.trim().trim_end_matches('/');
-    ws_url(server).map(|_| server.to_owned())
-}
-
-fn is_local(host_and_path: &str) -> bool {
-    let host = host_and_path.split('/').next().unwrap_or("");
-    let host =
-        if host.starts_with('[') { host.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host.split(':').next().unwrap_or("") };
-    matches!(host, "localhost" | "127.0.0.1" | "::1")
+    let parsed = url::Url::parse(server.trim()).ok()?;
+    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.query().is_some() || parsed.fragment().is_some() {
+        return None;
+    }
+    let local = match parsed.host()? {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if local => {}
+        _ => return None,
+    }
+    Some(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]
@@ -59,5 +67,25 @@ mod tests {
         assert_eq!(ws_url("ftp://x"), None);
         assert_eq!(ws_url(""), None);
         assert_eq!(checked_server(" https://a.b/ ").as_deref(), Some("https://a.b"));
+        assert_eq!(checked_server("https://a.b/eimza/").as_deref(), Some("https://a.b/eimza"));
+        assert_eq!(checked_server("HTTPS://EIMZA.Kurum.gov.tr").as_deref(), Some("https://eimza.kurum.gov.tr"));
+    }
+
+    #[test]
+    fn a_user_name_does_not_make_a_host_local() {
+        for bad in [
+            "http://localhost:1@evil.example",
+            "http://localhost@evil.example/",
+            "http://127.0.0.1:80@evil.example",
+            "https://user:pass@eimza.kurum.gov.tr",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "https://eimza.kurum.gov.tr/?next=x",
+            "https://eimza.kurum.gov.tr/#x",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(checked_server(bad), None, "{bad}");
+            assert_eq!(ws_url(bad), None, "{bad}");
+        }
     }
 }

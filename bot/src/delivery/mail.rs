@@ -68,7 +68,7 @@ impl Mailer {
         let sender = match config.transport {
             MailTransport::File => {
                 let dir = data_dir.join("outbox");
-                std::fs::create_dir_all(&dir)?;
+                crate::vault::private_dir(&dir)?;
                 Sender::File(AsyncFileTransport::new(dir))
             }
             MailTransport::Smtp => {

@@ -90,11 +90,27 @@ pub struct ChatService {
     links: Arc<Links>,
     /// How long a web form link is valid.
     form_link_ms: i64,
+    /// Messages per Telegram or Discord user, as the web chat limits them per session.
+    flood: Flood,
+}
+
+/// The per-person message limit of the chat platforms, and whom it was said to lately (said
+/// once a minute, so a flood does not fill the person's chat with the same words).
+struct Flood {
+    limiter: crate::rate::RateLimiter<(&'static str, String)>,
+    told: std::sync::Mutex<std::collections::HashMap<(&'static str, String), i64>>,
 }
 
 impl ChatService {
     pub fn new(store: Store, texts: Arc<Texts>, settings: Settings, links: Arc<Links>) -> ChatService {
-        ChatService { store, texts, settings, locks: PersonLocks::default(), links, form_link_ms: 30 * 60 * 1000 }
+        let flood = Flood { limiter: crate::rate::RateLimiter::new(60, 120), told: Default::default() };
+        ChatService { store, texts, settings, locks: PersonLocks::default(), links, form_link_ms: 30 * 60 * 1000, flood }
+    }
+
+    /// A Telegram or Discord user may send `burst` messages at once, then `per_minute`.
+    pub fn with_message_limit(mut self, burst: u32, per_minute: u32) -> ChatService {
+        self.flood.limiter = crate::rate::RateLimiter::new(burst, per_minute);
+        self
     }
 
     /// Web form links are valid this many minutes.
@@ -122,6 +138,9 @@ impl ChatService {
     /// Handles a message from a transport that keeps its own history (Telegram, Discord).
     #[tracing::instrument(skip_all, fields(transport = incoming.transport.code()))]
     pub async fn handle(&self, incoming: &Incoming, mode: ReplyMode) -> Result<Handled, ServiceError> {
+        if let Some(refused) = self.flooding(incoming) {
+            return Ok(refused);
+        }
         let _turn = self.locks.lock(incoming.transport.code(), &incoming.user_id).await;
         let (person_id, state) = match self.store.chat_state_of(incoming.transport.code(), &incoming.user_id).await? {
             Some(found) => found,
@@ -208,6 +227,32 @@ impl ChatService {
     }
 
     /// The generic apology, for when handling failed.
+    /// Over the message limit: the message is not handled; the person reads why (once a minute;
+    /// later messages of the flood get no answer, so the flood does not fill their chat).
+    fn flooding(&self, incoming: &Incoming) -> Option<Handled> {
+        let key = (incoming.transport.code(), incoming.user_id.clone());
+        let wait = self.flood.limiter.take(&key).err()?;
+        let now = clock::now_ms();
+        let mut told = self.flood.told.lock().unwrap_or_else(|p| p.into_inner());
+        told.retain(|_, at| now - *at < 60_000);
+        let replies = if told.insert(key, now).is_none() {
+            let lang = incoming.lang_hint.unwrap_or_default();
+            vec![Rendered::plain(self.texts.with(lang, "too-many-messages", &[("seconds", eimza_protocol::Arg::from(wait.max(1) as i64))]))]
+        } else {
+            Vec::new()
+        };
+        tracing::info!(transport = incoming.transport.code(), "messages over the limit; not handled");
+        Some(Handled {
+            replies,
+            lang: incoming.lang_hint.unwrap_or_default(),
+            delete_incoming: false,
+            duplicate: false,
+            expects: conversation::Expects::Buttons,
+            mistake: true,
+            owed: None,
+        })
+    }
+
     pub fn apology(&self, lang: Lang) -> Rendered {
         Rendered::plain(self.texts.get(lang, "internal-error"))
     }

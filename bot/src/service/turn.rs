@@ -135,12 +135,13 @@ impl ChatService {
         Ok(Unsent::then(previous.as_ref(), delivered, turn.state.version + 1, replies))
     }
 
-    /// The web chat's transcript lines of a turn: what the person said (not a misplaced PIN; a
-    /// button by its label) and the replies.
+    /// The web chat's transcript lines of a turn: what the person said (not a misplaced PIN, and
+    /// a T.C. Kimlik No or six digits inside a sentence masked; a button by its label) and the
+    /// replies.
     fn transcript_lines(&self, turn: &Turn<'_>, rendered: &[Rendered], deleted: bool) -> Vec<TranscriptEntry> {
         let now = turn.ctx.now_ms;
         let said = match &turn.incoming.input {
-            Input::Text(text) if !deleted => Some(text.clone()),
+            Input::Text(text) if !deleted => Some(conversation::engine::redact(text)),
             Input::Button(id) => Some(match conversation::engine::button_label(&turn.state.conversation, id, &turn.ctx) {
                 Some(Label::Msg(m)) => self.texts.msg(turn.lang, &m),
                 Some(Label::Verbatim(s)) => s,

@@ -19,6 +19,10 @@ const TOKEN: &str = "agent-token";
 
 /// Wrong codes allowed per source address in [`FAILURE_WINDOW_MS`].
 pub const MAX_FAILURES: i64 = 5;
+/// Wrong codes allowed from all addresses together in the window: a code has 20⁸ ≈ 2.6·10¹⁰
+/// values, so this keeps a guess spread over many addresses at about one chance in 10⁸ per live
+/// code, while a person who mistypes is never near it.
+pub const MAX_FAILURES_ALL: i64 = 300;
 pub const FAILURE_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// A PC presenting a pairing code.
@@ -124,6 +128,16 @@ impl Store {
         let count: i64 = failures.try_get("n")?;
         if count >= MAX_FAILURES {
             let first = opt::<i64>(&failures, "first")?.unwrap_or(now);
+            return Ok(Claim::TooManyTries { retry_after_ms: (first + FAILURE_WINDOW_MS - now).max(1_000) });
+        }
+        // From every address together: guessing spread over many addresses is slowed down too.
+        let everyone = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM pairing_failures WHERE at > $1")
+            .bind(since)
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        if everyone.try_get::<i64, _>("n")? >= MAX_FAILURES_ALL {
+            let first = opt::<i64>(&everyone, "first")?.unwrap_or(now);
+            tracing::warn!("many wrong pairing codes from many addresses; pairing waits");
             return Ok(Claim::TooManyTries { retry_after_ms: (first + FAILURE_WINDOW_MS - now).max(1_000) });
         }
         let row = sqlx::query("SELECT id, person_id, expires_at, request_id FROM pairings WHERE code_hash = $1")

@@ -276,7 +276,21 @@ fn sqlite_url(url: &str) -> String {
         && file != ":memory:"
         && let Some(dir) = std::path::Path::new(file).parent()
     {
-        let _ = std::fs::create_dir_all(dir);
+        let _ = crate::vault::private_dir(dir);
+        // Created here, private, before SQLite creates it (its journal and WAL files take the
+        // database file's permissions); an older, wider one is narrowed.
+        let path = std::path::Path::new(file);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(0o600);
+            let _ = options.open(path);
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        #[cfg(not(unix))]
+        let _ = options.open(path);
     }
     let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
     if !params.iter().any(|p| p.starts_with("mode=")) {

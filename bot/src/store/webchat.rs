@@ -79,17 +79,34 @@ impl Store {
     }
 
     pub async fn transcript(&self, person_id: i64) -> Result<Vec<TranscriptEntry>> {
-        let rows = sqlx::query("SELECT body_enc FROM webchat_messages WHERE person_id = $1 ORDER BY id")
+        Ok(self.transcript_page(person_id, None, i64::MAX).await?.1)
+    }
+
+    /// At most `limit` lines of the transcript: those after the first `after`, or the last ones
+    /// when `after` is `None`; with the index of the first line returned.
+    pub async fn transcript_page(&self, person_id: i64, after: Option<i64>, limit: i64) -> Result<(i64, Vec<TranscriptEntry>)> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM webchat_messages WHERE person_id = $1")
             .bind(person_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let limit = limit.max(1);
+        let from = after.unwrap_or_else(|| total.saturating_sub(limit)).clamp(0, total);
+        let rows = sqlx::query("SELECT body_enc FROM webchat_messages WHERE person_id = $1 ORDER BY id LIMIT $2 OFFSET $3")
+            .bind(person_id)
+            .bind(limit)
+            .bind(from)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
+        let entries = rows
+            .iter()
             .map(|row| {
                 let sealed: Vec<u8> = row.try_get("body_enc")?;
                 let json = self.vault.decrypt(TRANSCRIPT, &sealed).map_err(corrupt)?;
                 serde_json::from_slice(&json).map_err(corrupt)
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok((from, entries))
     }
 }
 

@@ -38,6 +38,9 @@ const MAX_RETRY_AFTER: u32 = 8;
 /// this long (Telegram down for a while); the chat's later messages wait behind it, in order.
 const TEMPORARY_FAILURE_PATIENCE: Duration = Duration::from_secs(600);
 
+/// Items one chat's send queue holds at most (a person is limited to far fewer messages).
+pub(super) const QUEUE_BOUND: usize = 256;
+
 /// The overall spacing of messages, shared by every chat's queue; a 429 pushes it back.
 pub(super) struct Pace {
     next: tokio::sync::Mutex<tokio::time::Instant>,
@@ -89,7 +92,7 @@ pub(super) struct Queues {
     pace: Arc<Pace>,
     ledger: Arc<Ledger>,
     // A std mutex: held only to find, add or drop a chat's queue, never across an await.
-    queues: Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<Outgoing>>>>,
+    queues: Arc<Mutex<HashMap<i64, mpsc::Sender<Outgoing>>>>,
 }
 
 impl Queues {
@@ -97,18 +100,27 @@ impl Queues {
         Queues { bot, pace: Arc::new(Pace::new()), ledger, queues: Arc::default() }
     }
 
-    /// Queues work for a chat; one task per busy chat sends in order and ends when idle.
+    /// Queues work for a chat; one task per busy chat sends in order and ends when idle. A
+    /// chat's queue holds at most [`QUEUE_BOUND`] items: past that, an outbox delivery is told
+    /// to come back later (the outbox keeps it) and a reply is left to the owed-reply ledger.
     pub(super) fn enqueue(&self, chat: ChatId, item: Outgoing) {
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
         let item = match queues.get(&chat.0) {
-            Some(queue) => match queue.send(item) {
+            Some(queue) => match queue.try_send(item) {
                 Ok(()) => return,
-                Err(mpsc::error::SendError(item)) => item,
+                Err(mpsc::error::TrySendError::Full(item)) => {
+                    tracing::warn!("Telegram: a chat's send queue is full; the message waits");
+                    if let Some(done) = item.done {
+                        let _ = done.send(Err(SendError::Temporary("the chat's send queue is full".into())));
+                    }
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(item)) => item,
             },
             None => item,
         };
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let _ = tx.send(item);
+        let (tx, mut rx) = mpsc::channel(QUEUE_BOUND);
+        let _ = tx.try_send(item);
         queues.insert(chat.0, tx);
         let mut sender = ChatSender { bot: self.bot.clone(), pace: self.pace.clone(), ledger: self.ledger.clone(), chat, last: None };
         let all = self.queues.clone();

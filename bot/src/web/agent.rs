@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::api::bearer;
 use super::error::ApiError;
-use super::{AppState, request_lang};
+use super::{AppState, client, request_lang};
 use crate::agents::CloseReason;
 use crate::clock;
 use crate::core::domain::RequestId;
@@ -72,7 +72,7 @@ async fn claim(
         };
         let request_id = RequestId::from_id(random_id("p"));
         let poll_secret = random_secret();
-        let source = peer.ip().to_string();
+        let source = client::limit_key(client::client_ip(peer.ip(), &headers, &state.proxies));
         let claim = PairingClaim {
             code: &code,
             source: &source,

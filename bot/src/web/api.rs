@@ -10,7 +10,6 @@
 //! 401 wrong token, 404 unknown session, 400 malformed body or text over 4 KiB.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
@@ -22,7 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
-use super::{AppState, request_lang};
+use super::{AppState, client, request_lang};
 use crate::clock;
 use crate::core::conversation::{Incoming, Input, Transport};
 use crate::store::WebSession;
@@ -50,7 +49,11 @@ async fn create_session(State(state): State<AppState>, ConnectInfo(peer): Connec
     let lang = request_lang(&headers);
     let texts = state.service.texts();
     let result = async {
-        state.limits.sessions.take(&peer.ip()).map_err(ApiError::RateLimited)?;
+        state
+            .limits
+            .sessions
+            .take(&client::limit_key(client::client_ip(peer.ip(), &headers, &state.proxies)))
+            .map_err(ApiError::RateLimited)?;
         let (session, token) = state.service.store().create_web_session(clock::now_ms()).await?;
         let incoming = Incoming {
             transport: Transport::Web,
@@ -107,18 +110,35 @@ fn parse_input(body: &[u8]) -> Result<Input, ApiError> {
     }
 }
 
-async fn send_message(
-    State(state): State<AppState>,
-    Path(session): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+/// A body longer than the limit is still read (and thrown away) up to this many bytes, so the
+/// client, still sending, gets its polite answer rather than a connection reset.
+const DRAIN_MAX: usize = 8 * 1024 * 1024;
+
+/// The request body, at most [`MAX_BODY`] bytes; a longer one is a message that is too long.
+async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest)?;
+        seen += chunk.len();
+        if seen <= MAX_BODY {
+            kept.extend_from_slice(&chunk);
+        } else if seen > DRAIN_MAX {
+            break;
+        }
+    }
+    if seen > MAX_BODY { Err(ApiError::TooLong(MAX_TEXT)) } else { Ok(Bytes::from(kept)) }
+}
+
+async fn send_message(State(state): State<AppState>, Path(session): Path<String>, headers: HeaderMap, body: axum::body::Body) -> Response {
     let lang = request_lang(&headers);
     let result = async {
         let web = authorise(&state, &headers, &session).await?;
         state.limits.messages.take(&web.id).map_err(ApiError::RateLimited)?;
         // A body over the limit is a message that is too long, not a transport failure.
-        let body = body.map_err(|_| ApiError::TooLong(MAX_TEXT))?;
+        let body = read_body(body).await?;
         let input = parse_input(&body)?;
         let incoming =
             Incoming { transport: Transport::Web, user_id: web.id, input, lang_hint: Some(lang), update_id: None, can_delete: true };
@@ -131,15 +151,30 @@ async fn send_message(
     }
 }
 
-async fn transcript(State(state): State<AppState>, Path(session): Path<String>, headers: HeaderMap) -> Response {
+/// Lines of the transcript one page holds at most.
+const TRANSCRIPT_PAGE: i64 = 200;
+
+#[derive(serde::Deserialize)]
+struct TranscriptQuery {
+    /// Lines after the first `after` (what the page already shows); none: the last page.
+    after: Option<u32>,
+}
+
+async fn transcript(
+    State(state): State<AppState>,
+    Path(session): Path<String>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<TranscriptQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let lang = request_lang(&headers);
     let result = async {
+        let axum::extract::Query(query) = query.map_err(|_| ApiError::BadRequest)?;
         let web = authorise(&state, &headers, &session).await?;
-        Ok::<_, ApiError>(state.service.store().transcript(web.person_id).await?)
+        Ok::<_, ApiError>(state.service.store().transcript_page(web.person_id, query.after.map(i64::from), TRANSCRIPT_PAGE).await?)
     }
     .await;
     match result {
-        Ok(messages) => Json(json!({ "messages": messages })).into_response(),
+        Ok((from, messages)) => Json(json!({ "messages": messages, "from": from })).into_response(),
         Err(e) => e.render(state.service.texts(), lang),
     }
 }

@@ -5,10 +5,12 @@
 mod agent;
 mod agent_api;
 mod api;
+pub mod client;
 mod error;
 mod form;
-mod limits;
+
 mod page;
+pub mod server;
 mod staff;
 mod unsubscribe;
 
@@ -28,21 +30,23 @@ pub struct AppState {
     pub service: Arc<ChatService>,
     pub attestations: Arc<crate::service::attestation::Attestations>,
     pub desk: Arc<crate::service::desk::StaffDesk>,
+    /// The reverse proxies that may name the client.
+    pub proxies: Arc<client::Proxies>,
     pub staff: Arc<StaffAccounts>,
     pub limits: Arc<Limits>,
 }
 
 /// Rate limits of the public web chat API.
 pub struct Limits {
-    sessions: limits::RateLimiter<std::net::IpAddr>,
-    messages: limits::RateLimiter<String>,
+    sessions: crate::rate::RateLimiter<String>,
+    messages: crate::rate::RateLimiter<String>,
 }
 
 impl Limits {
     pub fn new(config: &crate::config::WebConfig) -> Limits {
         Limits {
-            sessions: limits::RateLimiter::new(config.sessions_burst, config.sessions_per_minute),
-            messages: limits::RateLimiter::new(config.messages_burst, config.messages_per_minute),
+            sessions: crate::rate::RateLimiter::new(config.sessions_burst, config.sessions_per_minute),
+            messages: crate::rate::RateLimiter::new(config.messages_burst, config.messages_per_minute),
         }
     }
 }

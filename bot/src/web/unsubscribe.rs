@@ -20,13 +20,26 @@ fn page(texts: &Texts, lang: Lang, body: &str) -> String {
     super::html_page(texts, lang, "unsubscribe-title", body)
 }
 
+/// A token has the shape the bot hands out (two parts of letters, digits, `-`, `_`, joined by a
+/// dot); anything else — a decoded `%2F`, markup — is refused before it is used or shown.
+fn checked(token: &str) -> Option<&str> {
+    let (person, mac) = token.split_once('.')?;
+    let id = eimza_protocol::wire::Id::new;
+    (id(person).is_some() && id(mac).is_some()).then_some(token)
+}
+
+fn invalid(texts: &Texts, lang: Lang) -> Response {
+    (StatusCode::NOT_FOUND, Html(page(texts, lang, &format!("<p>{}</p>", escape(&texts.get(lang, "unsubscribe-invalid")))))).into_response()
+}
+
 async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     let texts = state.service.texts();
     let lang = request_lang(&headers);
+    let Some(token) = checked(&token) else { return invalid(texts, lang) };
     let body = format!(
         "<p>{}</p><form method=\"post\" action=\"/abonelik/iptal/{}\"><button>{}</button></form>",
         escape(&texts.get(lang, "unsubscribe-question")),
-        escape(&token),
+        escape(token),
         escape(&texts.get(lang, "unsubscribe-button")),
     );
     Html(page(texts, lang, &body)).into_response()
@@ -35,15 +48,13 @@ async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>, 
 async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     let texts = state.service.texts();
     let lang = request_lang(&headers);
-    match state.service.store().unsubscribe(&token, crate::clock::now_ms()).await {
+    let Some(token) = checked(&token) else { return invalid(texts, lang) };
+    match state.service.store().unsubscribe(token, crate::clock::now_ms()).await {
         Ok(true) => {
             tracing::info!("a person stopped their expiry reminders");
             Html(page(texts, lang, &format!("<p>{}</p>", escape(&texts.get(lang, "unsubscribe-done"))))).into_response()
         }
-        Ok(false) => {
-            (StatusCode::NOT_FOUND, Html(page(texts, lang, &format!("<p>{}</p>", escape(&texts.get(lang, "unsubscribe-invalid"))))))
-                .into_response()
-        }
+        Ok(false) => invalid(texts, lang),
         Err(e) => {
             tracing::error!(error = %e, "unsubscribe failed");
             (StatusCode::INTERNAL_SERVER_ERROR, Html(page(texts, lang, &escape(&texts.get(lang, "api-error-internal"))))).into_response()

@@ -4,5 +4,6 @@
 mod agent_cli;
 mod card;
 mod journey;
+mod notify;
 mod pairing;
 mod pkcs11;

@@ -448,3 +448,60 @@ async fn work_acknowledged_before_a_crash_is_handled_on_the_next_run() {
     let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("şunu buldu")).count();
     assert_eq!(reports, 1, "the same finding is not said twice");
 }
+
+/// Wrong codes presented through the reverse proxy: each client counts for itself (the proxy is
+/// trusted to name it), a client cannot escape its count by naming another address itself, and
+/// without the setting the header means nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
+    async fn present(bot: &TestBot, forwarded_for: &str) -> u16 {
+        reqwest::Client::new()
+            .post(format!("{}/api/agent/pairings", bot.url()))
+            .header("X-Forwarded-For", forwarded_for)
+            .json(&serde_json::json!({ "code": "ZZZZ-ZZZZ", "pc_name": "PC", "os": "Linux" }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+    let bot = TestBot::start_with(&[("EIMZA_WEB__TRUSTED_PROXIES", "[\"127.0.0.1\"]")]).await;
+    for _ in 0..5 {
+        assert_eq!(present(&bot, "198.51.100.1").await, 404);
+    }
+    assert_eq!(present(&bot, "198.51.100.1").await, 429, "this client waits");
+    assert_eq!(present(&bot, "203.0.113.5, 198.51.100.1").await, 429, "naming someone else first does not help");
+    assert_eq!(present(&bot, "198.51.100.2").await, 404, "another client behind the same proxy does not");
+    // IPv6 clients count by their /64.
+    for i in 0..5 {
+        assert_eq!(present(&bot, &format!("2001:db8:1:2::{i}")).await, 404);
+    }
+    assert_eq!(present(&bot, "2001:db8:1:2:ffff::9").await, 429);
+
+    // Without the setting, the header is the client's own word: ignored.
+    let plain = TestBot::start().await;
+    for n in 0..5 {
+        assert_eq!(present(&plain, &format!("198.51.100.{n}")).await, 404);
+    }
+    assert_eq!(present(&plain, "198.51.100.99").await, 429, "all from 127.0.0.1, whatever they say");
+}
+
+/// A client that sends its headers slowly is cut off (here after 1 s): it cannot hold a
+/// connection open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_too_slow_with_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let bot = TestBot::start_with(&[("EIMZA_WEB__HEADER_READ_TIMEOUT_SECS", "1")]).await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", bot.port)).await.unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buffer = vec![0; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.expect("the server ended it");
+    let n = read.unwrap_or(0);
+    let answer = String::from_utf8_lossy(&buffer[..n]);
+    assert!(n == 0 || answer.starts_with("HTTP/1.1 408"), "closed or 408: {answer}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    // A normal request still works.
+    let r = reqwest::get(format!("{}/healthz", bot.url())).await.unwrap();
+    assert!(r.status().is_success());
+}

@@ -80,3 +80,42 @@ async fn the_same_journey_on_postgresql_survives_a_crash() {
     assert!(String::from_utf8_lossy(&dump).contains("@kurum.gov.tr"), "sanity");
     assert_eq!(forbidden_in(&dump), Vec::<&str>::new());
 }
+
+/// Everything the bot writes is its own user's only: the data folder and the mail folder 0700,
+/// the database (and its WAL), the key, the staff password and every e-mail file 0600.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let bot = TestBot::start_with(&[("EIMZA_MAIL__TRANSPORT", "file")]).await;
+    let chat = WebChat::open(&bot.url()).await;
+    chat.press("consent:yes").await;
+    chat.say(TCKN).await;
+    chat.say("Zeynep Doğan").await;
+    chat.say("Mühendis").await;
+    let sent = chat.say(&unique_email("zeynep.dogan")).await.text();
+    assert!(sent.contains("kod"), "{sent}");
+    let outbox = bot.data_dir.join("outbox");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let eml = loop {
+        let found = std::fs::read_dir(&outbox)
+            .ok()
+            .and_then(|d| d.filter_map(Result::ok).map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "eml")));
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(std::time::Instant::now() < deadline, "the code's e-mail file");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&bot.data_dir), 0o700);
+    assert_eq!(mode(&outbox), 0o700);
+    assert_eq!(mode(&eml), 0o600, "{}", eml.display());
+    for file in ["eimza.db", "eimza.key", "staff-password"] {
+        assert_eq!(mode(&bot.data_dir.join(file)), 0o600, "{file}");
+    }
+    let wal = bot.data_dir.join("eimza.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
+}

@@ -212,6 +212,14 @@ async fn the_unsubscribe_link_asks_first_and_refuses_forgeries() {
     assert!(r.text().await.unwrap().contains("Bu bağlantı geçerli değil."));
     let r = client.post(format!("{}/abonelik/iptal/nokta-yok", bot.url())).send().await.unwrap();
     assert_eq!(r.status(), 404);
+    // A token that is not a token's shape never reaches the page's form (a decoded `%2F` would
+    // send the button elsewhere; markup would run).
+    for bad in ["..%2F..%2Fstaff%2Froster", "a.b%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E", "x.%2E%2E"] {
+        let r = client.get(format!("{}/abonelik/iptal/{bad}", bot.url())).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{bad}");
+        let page = r.text().await.unwrap();
+        assert!(!page.contains("<form") && !page.contains("<script") && !page.contains("roster"), "{page}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

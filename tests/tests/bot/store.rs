@@ -698,3 +698,21 @@ on_both!(expiry_reminders_pause_while_a_renewal_is_open, |store| {
     assert_eq!(store.queue_due_reminders(today, &[30], NOW + 1).await.unwrap(), 1);
     assert_eq!(store.queue_due_reminders(today, &[30], NOW + 2).await.unwrap(), 0, "never twice");
 });
+
+on_both!(the_transcript_comes_in_pages, |store| {
+    use eimza_bot::store::TranscriptEntry;
+    let p = store.person("web", "p", NOW).await.unwrap();
+    let lines: Vec<TranscriptEntry> =
+        (0..450).map(|i| TranscriptEntry { at: NOW + i, direction: "in".into(), text: format!("satır {i}"), buttons: vec![] }).collect();
+    let mut tx = store.begin().await.unwrap();
+    tx.append_transcript(p, &lines).await.unwrap();
+    tx.commit().await.unwrap();
+    let (from, last) = store.transcript_page(p, None, 200).await.unwrap();
+    assert_eq!((from, last.len()), (250, 200), "the last page");
+    assert_eq!(last[0].text, "satır 250");
+    let (from, rest) = store.transcript_page(p, Some(440), 200).await.unwrap();
+    assert_eq!((from, rest.len()), (440, 10));
+    assert_eq!(rest[9].text, "satır 449");
+    let (from, none) = store.transcript_page(p, Some(9_999), 200).await.unwrap();
+    assert_eq!((from, none.len()), (450, 0), "nothing after the end");
+});

@@ -360,3 +360,26 @@ async fn floods_are_slowed_down_politely() {
     assert_eq!(a.status, 429);
     assert_eq!(a.error_message(), "Kısa sürede çok fazla istek geldi; lütfen biraz bekleyip yeniden deneyin.");
 }
+
+/// The transcript comes a page at a time (the page asks for what follows what it shows); a
+/// position that is not a number is refused politely.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transcript_is_read_a_page_at_a_time() {
+    let bot = TestBot::start().await;
+    let chat = WebChat::open(&bot.url()).await;
+    chat.say("/yardim").await;
+    let url = format!("{}/api/webchat/sessions/{}/messages", bot.url(), chat.session);
+    let get = |q: &str| reqwest::Client::new().get(format!("{url}{q}")).bearer_auth(&chat.token).send();
+    let all: serde_json::Value = get("").await.unwrap().json().await.unwrap();
+    let total = all["messages"].as_array().unwrap().len();
+    assert_eq!(all["from"], 0);
+    let rest: serde_json::Value = get("?after=2").await.unwrap().json().await.unwrap();
+    assert_eq!(rest["from"], 2);
+    assert_eq!(rest["messages"].as_array().unwrap().len(), total - 2);
+    for bad in ["?after=-1", "?after=abc", "?after=99999999999"] {
+        let r = get(bad).await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body["error"]["message"].as_str().unwrap().len() > 10, "{body}");
+    }
+}

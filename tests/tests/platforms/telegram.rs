@@ -398,3 +398,23 @@ async fn pairing_does_not_wait_for_a_stalled_telegram() {
     assert!(asked.buttons.iter().any(|(label, _)| label == "Onayla"), "{:?}", asked.buttons);
     assert_eq!(api.sent_to(user).iter().filter(|s| s.text.contains("eşleşmek istiyor")).count(), 1);
 }
+
+/// A Telegram user who floods the bot meets the same limit as the web chat: the first messages
+/// are answered, the person is told once why the rest are not, and others are not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_one_person_is_limited_and_said_once() {
+    let (api, _bot) = start(&[("EIMZA_WEB__MESSAGES_BURST", "3"), ("EIMZA_WEB__MESSAGES_PER_MINUTE", "1")]).await;
+    let (flooder, other) = (8101, 8102);
+    for _ in 0..8 {
+        api.text(flooder, "/yardim");
+    }
+    api.wait_for(flooder, 0, "Kısa sürede çok fazla mesaj gönderdiniz").await;
+    api.text(other, "/yardim");
+    api.wait_for(other, 0, "Kullanabileceğiniz komutlar").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent = api.sent_to(flooder);
+    // Replies in a row may share one Telegram message: count the texts, not the messages.
+    let help: usize = sent.iter().map(|s| s.text.matches("Kullanabileceğiniz komutlar").count()).sum();
+    let told: usize = sent.iter().map(|s| s.text.matches("çok fazla mesaj").count()).sum();
+    assert_eq!((help, told), (3, 1), "{:#?}", sent.iter().map(|s| &s.text).collect::<Vec<_>>());
+}

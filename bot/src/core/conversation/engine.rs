@@ -68,36 +68,39 @@ pub fn handle(conversation: Conversation, input: &Input, ctx: &Ctx) -> Outcome {
     out
 }
 
-/// A question goes to a staff chat: a TC Kimlik No in it is masked and six digits standing alone
-/// (a PIN) are hidden, also when typed with spaces.
+/// A question goes to a staff chat: a T.C. Kimlik No in it is masked and six digits (a PIN)
+/// are hidden, whatever separates the digits (`100 000 001 46`, `100.000.001.46`) and whatever
+/// is glued to them (`T.C.10000000146`, `TC10000000146`, `PIN123456`). A number is a run of
+/// digits with single separators (space, `.`, `-`, `/`) between them; longer numbers (a ticket's
+/// `2026-000123`, a date's `05.03.1980`) keep their digits.
 pub fn redact(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
+    let separator = |c: char| matches!(c, ' ' | '.' | '-' | '/');
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        // Part of a longer token (EIMZA-2026-000123, 05.03.1980, A123456) is not a number alone.
-        let joined_before = i > 0 && (chars[i - 1].is_alphanumeric() || matches!(chars[i - 1], '-' | '.' | '/' | '_'));
-        if !chars[i].is_ascii_digit() || joined_before {
+        if !chars[i].is_ascii_digit() {
             out.push(chars[i]);
             i += 1;
             continue;
         }
-        // A run of digits and single spaces, ending on a digit.
+        // The run: digits, and single separators with a digit after them.
         let mut end = i;
         let mut j = i;
-        while j < chars.len() && (chars[j].is_ascii_digit() || (chars[j] == ' ' && j + 1 < chars.len() && chars[j + 1].is_ascii_digit())) {
+        while j < chars.len() {
             if chars[j].is_ascii_digit() {
                 end = j + 1;
+                j += 1;
+            } else if separator(chars[j]) && chars.get(j + 1).is_some_and(char::is_ascii_digit) {
+                j += 1;
+            } else {
+                break;
             }
-            j += 1;
         }
-        let glued = end < chars.len()
-            && (chars[end].is_alphanumeric()
-                || (matches!(chars[end], '-' | '.' | '/' | '_') && chars.get(end + 1).is_some_and(|c| c.is_alphanumeric())));
         let digits: String = chars[i..end].iter().filter(|c| c.is_ascii_digit()).collect();
-        match (glued, digits.len()) {
-            (false, 11) if Tckn::parse(&digits).is_ok() => out.push_str(&Tckn::parse(&digits).map(|t| t.masked()).unwrap_or_default()),
-            (false, 6) => out.push_str("******"),
+        match digits.len() {
+            11 if Tckn::parse(&digits).is_ok() => out.push_str(&Tckn::parse(&digits).map(|t| t.masked()).unwrap_or_default()),
+            6 => out.push_str("******"),
             _ => out.extend(&chars[i..end]),
         }
         i = end;

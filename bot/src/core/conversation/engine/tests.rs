@@ -335,8 +335,58 @@ fn questions_for_the_desk_carry_no_tckn_and_no_pin() {
     // Other numbers stay: dates, ticket numbers, phone extensions, invalid 11-digit numbers.
     assert_eq!(redact("EIMZA-2026-000123 hakkında, dahili 3539"), "EIMZA-2026-000123 hakkında, dahili 3539");
     assert_eq!(redact("05.03.1980 doğumluyum, 12345678901"), "05.03.1980 doğumluyum, 12345678901");
-    assert_eq!(redact("A123456 kodlu"), "A123456 kodlu");
     assert_eq!(redact("İyi günler"), "İyi günler");
+    // Whatever separates the digits or is glued to them.
+    assert_eq!(redact("T.C.10000000146"), "T.C.100******46");
+    assert_eq!(redact("TC10000000146 nolu"), "TC100******46 nolu");
+    assert_eq!(redact("100.000.001.46"), "100******46");
+    assert_eq!(redact("100-000-001/46?"), "100******46?");
+    assert_eq!(redact("PIN123456"), "PIN******");
+    assert_eq!(redact("A123456 kodlu"), "A****** kodlu");
+    assert_eq!(redact("şifre:123456."), "şifre:******.");
+}
+
+/// A T.C. Kimlik No however it is written, and six digits however they are glued to text.
+fn written(digits: &str, separators: &[usize]) -> String {
+    let seps = [" ", ".", "-", "/", ""];
+    digits
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i == 0 { c.to_string() } else { format!("{}{c}", seps[separators[i % separators.len()] % seps.len()]) })
+        .collect()
+}
+
+proptest::proptest! {
+    #[test]
+    fn no_tckn_survives_redaction(
+        body in 100_000_000u64..999_999_999,
+        separators in proptest::collection::vec(0usize..5, 1..12),
+        before in "[a-zA-ZçğıöşüÇĞİÖŞÜ .:]{0,6}",
+        after in "[a-zA-ZçğıöşüÇĞİÖŞÜ .,?]{0,6}",
+    ) {
+        // Nine digits and their two check digits: a valid number.
+        let d: Vec<u32> = body.to_string().chars().map(|c| c.to_digit(10).unwrap()).collect();
+        let d10 = ((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 + 10 * 9 - (d[1] + d[3] + d[5] + d[7])) % 10;
+        let d11 = (d.iter().sum::<u32>() + d10) % 10;
+        let tckn = format!("{body}{d10}{d11}");
+        proptest::prop_assume!(Tckn::parse(&tckn).is_ok());
+        let text = format!("{before}{}{after}", written(&tckn, &separators));
+        let out: String = redact(&text).chars().filter(char::is_ascii_digit).collect();
+        proptest::prop_assert!(!out.contains(&tckn), "{text:?} → {:?}", redact(&text));
+        proptest::prop_assert!(!out.contains(&tckn[3..9]), "the middle digits are hidden: {:?}", redact(&text));
+    }
+
+    #[test]
+    fn no_pin_survives_redaction(
+        pin in 0u32..1_000_000,
+        separators in proptest::collection::vec(0usize..5, 1..6),
+        before in "[a-zA-ZçğıöşüÇĞİÖŞÜ :]{0,6}",
+        after in "[a-zA-ZçğıöşüÇĞİÖŞÜ ,?]{0,6}",
+    ) {
+        let pin = format!("{pin:06}");
+        let text = format!("{before}{}{after}", written(&pin, &separators));
+        proptest::prop_assert!(!redact(&text).contains(&pin) && redact(&text).contains("******"), "{text:?} → {:?}", redact(&text));
+    }
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Token buckets for the public web chat API: sessions per client address, messages per
-//! session. Generous for a person (a burst, then a steady rate); a script that floods gets a
+//! Token buckets: web chat sessions per client address, messages per web chat session and per
+//! Telegram or Discord user. Generous for a person (a burst, then a steady rate); a script that floods gets a
 //! polite 429.
 
 use std::collections::HashMap;
