@@ -24,6 +24,10 @@ pub struct Config {
     pub data_key: Option<SecretString>,
     pub locales_dir: PathBuf,
     pub retention_days: u32,
+    /// Web chat transcripts and sessions of people without an open request, and conversations
+    /// (unfinished drafts among them), are forgotten after this many idle days.
+    #[serde(default = "thirty")]
+    pub idle_days: u32,
     pub purge_interval_secs: u64,
     pub institution: InstitutionConfig,
     pub staff: StaffConfig,
@@ -139,6 +143,10 @@ pub struct WebConfig {
     /// `Forwarded` name the real client; from anyone else the headers are ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+}
+
+fn thirty() -> u32 {
+    30
 }
 
 fn ten() -> u64 {

@@ -502,6 +502,9 @@ impl StaffChat for Discord {
             let channel = ChannelId::new(self.config.staff_channel_id.max(1));
             // Discord cannot read replies without the gateway: an "Answer" button opens a form.
             let mut message = post.message.clone();
+            // What applicants typed (a name, a question) shows as typed, never as formatting or
+            // a link: the staff see `**urgent**`, not bold.
+            message.text = escape_markdown(&message.text);
             let label = self.service.texts().get(Lang::Tr, "btn-staff-answer");
             message.buttons.push(RenderedButton { id: ButtonId::StaffReply(post.ticket_id).encode(), label });
             let reply_to = post.reply_to.as_ref().and_then(|(_, m)| m.parse::<u64>().ok()).filter(|m| *m != 0).map(MessageId::new);
@@ -511,9 +514,30 @@ impl StaffChat for Discord {
     }
 }
 
+/// Discord's markdown made literal: every character it gives a meaning gets a backslash.
+fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '(' | ')' | '<' | '@') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn applicant_text_is_not_markdown() {
+        assert_eq!(
+            escape_markdown("**acil** __x__ `kod` ||gizli|| [tıkla](https://evil.example) @everyone"),
+            "\\*\\*acil\\*\\* \\_\\_x\\_\\_ \\`kod\\` \\|\\|gizli\\|\\| \\[tıkla\\]\\(https://evil.example\\) \\@everyone"
+        );
+        assert_eq!(escape_markdown("Ayşe Yılmaz"), "Ayşe Yılmaz");
+    }
 
     #[test]
     fn public_keys_are_64_hex_digits() {

@@ -1,5 +1,6 @@
 //! Background jobs. The retention job erases the personal data of tickets closed longer ago
-//! than the retention period, and forgets old processed-update ids. The reminder job queues the
+//! than the retention period, forgets idle web chats and conversations, and forgets old
+//! processed-update ids. The reminder job queues the
 //! certificate-expiry e-mails, in office hours only.
 
 use std::time::Duration;
@@ -13,14 +14,27 @@ use crate::store::Store;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-pub async fn purge_loop(store: Store, every: Duration, retention_days: u32) {
+pub async fn purge_loop(store: Store, every: Duration, retention_days: u32, idle_days: u32) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        if let Err(e) = purge_once(&store, retention_days, clock::now_ms()).await {
+        let now = clock::now_ms();
+        if let Err(e) = purge_once(&store, retention_days, now).await {
+            tracing::error!(error = %e, "retention job failed; will retry");
+        }
+        if let Err(e) = expire_idle_once(&store, idle_days, now).await {
             tracing::error!(error = %e, "retention job failed; will retry");
         }
     }
+}
+
+/// Forgets idle transcripts, sessions and conversations; returns how many rows went.
+pub async fn expire_idle_once(store: &Store, idle_days: u32, now: i64) -> Result<u64, crate::store::StoreError> {
+    let gone = store.expire_idle(now - i64::from(idle_days.max(1)) * DAY_MS).await?;
+    if gone > 0 {
+        tracing::info!(rows = gone, "idle web chat data and conversations forgotten");
+    }
+    Ok(gone)
 }
 
 pub async fn purge_once(store: &Store, retention_days: u32, now: i64) -> Result<u64, crate::store::StoreError> {

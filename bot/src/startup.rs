@@ -26,7 +26,7 @@ use crate::discord::Discord;
 use crate::i18n::Texts;
 use crate::service::ChatService;
 use crate::service::desk::{StaffDesk, StaffRoster};
-use crate::store::{Routing, Store};
+use crate::store::{KeyCheck, Routing, Store};
 use crate::telegram::Telegram;
 use crate::vault::{self, Vault};
 use crate::web::{self, AppState, StaffAccounts};
@@ -157,7 +157,7 @@ impl Application {
         let every = Duration::from_secs(config.purge_interval_secs.max(1));
         let offline_after = Duration::from_secs(config.agents.offline_notice_secs.max(1));
         let mut tasks = vec![
-            tokio::spawn(jobs::purge_loop(store.clone(), every, config.retention_days)),
+            tokio::spawn(jobs::purge_loop(store.clone(), every, config.retention_days, config.idle_days)),
             tokio::spawn(jobs::reminder_loop(store.clone(), config.reminders.clone())),
             tokio::spawn(jobs::approval_loop(store.clone(), config.reminders.clone(), config.approval.clone(), config.calendar.calendar())),
             tokio::spawn(crate::agents::poll_loop(store.clone(), links.clone(), offline_after)),
@@ -247,11 +247,30 @@ fn routing(config: &Config) -> Routing {
 /// The database with its key, as configured (the bot and its command-line tools share it).
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     crate::vault::private_dir(&config.data_dir).with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
-    let vault = match &config.data_key {
-        Some(key) => Vault::from_base64(key.expose_secret()).context("EIMZA_DATA_KEY")?,
-        None => Vault::load_or_create(&config.data_dir.join("eimza.key"))?,
+    let key_file = config.data_dir.join("eimza.key");
+    let (vault, key_is_new, key_name) = match &config.data_key {
+        Some(key) => (Vault::from_base64(key.expose_secret()).context("EIMZA_DATA_KEY")?, false, "EIMZA_DATA_KEY".to_owned()),
+        None => {
+            let existed = key_file.exists();
+            (Vault::load_or_create(&key_file)?, !existed, key_file.display().to_string())
+        }
     };
-    Store::connect(&config.database_url(), vault).await.context("opening the database")
+    let store = Store::connect(&config.database_url(), vault).await.context("opening the database")?;
+    match store.check_key(key_is_new).await.context("checking the data key")? {
+        KeyCheck::Matches => Ok(store),
+        KeyCheck::Mismatch => anyhow::bail!(
+            "the data key ({key_name}) is not the key this database was made with: nothing encrypted in it could be read. \
+             Restore the right key (the key file or EIMZA_DATA_KEY from your backup) and start again. Do not start with another key."
+        ),
+        KeyCheck::NewKeyForOldData => {
+            // Not kept: the next start must not take it for the database's key.
+            let _ = std::fs::remove_file(&key_file);
+            anyhow::bail!(
+                "the data key file {key_name} was missing, but the database already holds data encrypted with a key: \
+                 restore the key file (or EIMZA_DATA_KEY) from your backup and start again. A new key was not kept."
+            )
+        }
+    }
 }
 
 /// The configured staff accounts; with none, one "admin" account whose random password is kept

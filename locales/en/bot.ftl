@@ -292,6 +292,10 @@ err-code-expired = The code has expired. Please ask for a new one with “Send t
 err-code-no-tries = Too many wrong tries. Please ask for a new code with “Send the code again”.
 err-code-none = No valid code was sent to this address. Please ask for a new one with “Send the code again”.
 err-code-send-limit = The number of codes for this request has been reached. Please contact the IT desk, or type /cancel and start again later.
+err-code-address-limit = Too many verification codes were sent to this address recently; a new one can be sent in { $minutes ->
+        [one] a minute
+       *[other] { $minutes } minutes
+    }. You can use the last code that arrived, or try again then.
 
 ## E-mails
 

@@ -292,6 +292,7 @@ err-code-expired = Kodun süresi doldu. Lütfen “Kodu yeniden gönder” düğ
 err-code-no-tries = Çok fazla yanlış deneme yapıldı. Lütfen “Kodu yeniden gönder” düğmesiyle yeni bir kod isteyin.
 err-code-none = Bu adres için gönderilmiş geçerli bir kod yok. Lütfen “Kodu yeniden gönder” düğmesiyle yeni bir kod isteyin.
 err-code-send-limit = Bu başvuru için gönderilebilecek kod sayısına ulaşıldı. Lütfen bilgi işlem birimiyle görüşün ya da /iptal yazıp daha sonra yeniden başlayın.
+err-code-address-limit = Bu adrese kısa sürede çok fazla doğrulama kodu gönderildi; yeni kod { $minutes } dakika sonra gönderilebilir. Adresinize gelen son kodu kullanabilir ya da o zaman yeniden deneyebilirsiniz.
 
 ## E-postalar
 

@@ -85,6 +85,10 @@ async fn delete_personal_data(cx: &mut ActionCx<'_, '_>) -> Result<ActionResult,
 }
 
 async fn send_email_code(cx: &mut ActionCx<'_, '_>, email: KurumEmail) -> Result<ActionResult, StoreError> {
+    if let Err(minutes) = cx.tx.count_code_mail(email.as_str(), cx.now).await? {
+        tracing::info!(person_id = cx.person_id, "a verification e-mail was not sent: the address's limit is reached");
+        return Ok(ActionResult::EmailCodeLimited { minutes });
+    }
     let code = EmailCode::generate(&mut rand::rng());
     let mail = Mail::EmailCode { to: email.as_str().to_owned(), code: code.display(), lang: cx.lang };
     let key = format!("email-code:{}:{}:{}", cx.person_id, cx.now, cx.codes_sent);

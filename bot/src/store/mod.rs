@@ -71,6 +71,9 @@ pub struct Store {
     outbox_signal: Arc<tokio::sync::watch::Sender<u64>>,
     /// Who hears of ticket changes besides the applicant.
     routing: Arc<Routing>,
+    /// SQLite only: personal data was erased; the next checkpoint truncates the write-ahead log
+    /// so no old copy of it stays in the file.
+    scrub: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Who hears of ticket changes besides the applicant, as configured; the store applies it in the
@@ -86,7 +89,7 @@ pub struct Routing {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(i64, &str, &'static str); 6] = match backend {
+    let files: [(i64, &str, &'static str); 7] = match backend {
         Backend::Sqlite => [
             (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/sqlite/0002_agents.sql")),
@@ -94,6 +97,7 @@ fn migrator(backend: Backend) -> Migrator {
             (4, "unsent replies", include_str!("../../../migrations/sqlite/0004_unsent_replies.sql")),
             (5, "outbox lanes", include_str!("../../../migrations/sqlite/0005_outbox_lanes.sql")),
             (6, "e-onay", include_str!("../../../migrations/sqlite/0006_eonay.sql")),
+            (7, "limits", include_str!("../../../migrations/sqlite/0007_limits.sql")),
         ],
         Backend::Postgres => [
             (1, "init", include_str!("../../../migrations/postgres/0001_init.sql")),
@@ -102,6 +106,7 @@ fn migrator(backend: Backend) -> Migrator {
             (4, "unsent replies", include_str!("../../../migrations/postgres/0004_unsent_replies.sql")),
             (5, "outbox lanes", include_str!("../../../migrations/postgres/0005_outbox_lanes.sql")),
             (6, "e-onay", include_str!("../../../migrations/postgres/0006_eonay.sql")),
+            (7, "limits", include_str!("../../../migrations/postgres/0007_limits.sql")),
         ],
     };
     Migrator::with_migrations(
@@ -147,6 +152,9 @@ impl Store {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
+                    // Deleted content is overwritten with zeros, not left in free pages: erased
+                    // personal data is gone from the file.
+                    conn.execute("PRAGMA secure_delete = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     // Checkpoints run in the background (see `checkpoint_loop`); this only
                     // bounds the WAL should that task ever stop.
@@ -165,10 +173,12 @@ impl Store {
         };
         let pool = options.connect(&url).await?;
         migrator(backend).run(&pool).await?;
+        let scrub = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if backend == Backend::Sqlite {
-            tokio::spawn(checkpoint_loop(pool.clone()));
+            tokio::spawn(checkpoint_loop(pool.clone(), scrub.clone()));
         }
         Ok(Store {
+            scrub,
             pool,
             backend,
             vault,
@@ -251,7 +261,8 @@ impl Store {
 /// Copies the SQLite write-ahead log into the database file every second, off the request path:
 /// left to SQLite, a checkpoint (and its fsync) lands inside whichever commit crosses the
 /// threshold, and that message waits tens of milliseconds. PASSIVE never blocks writers.
-async fn checkpoint_loop(pool: AnyPool) {
+/// After an erasure it truncates the log instead, so the old pages in it are gone too.
+async fn checkpoint_loop(pool: AnyPool, scrub: Arc<std::sync::atomic::AtomicBool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -259,12 +270,74 @@ async fn checkpoint_loop(pool: AnyPool) {
         if pool.is_closed() {
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            if pool.is_closed() {
-                return;
+        let truncate = scrub.swap(false, std::sync::atomic::Ordering::SeqCst);
+        let sql = if truncate { "PRAGMA wal_checkpoint(TRUNCATE)" } else { "PRAGMA wal_checkpoint(PASSIVE)" };
+        match sqlx::query(sql).fetch_optional(&pool).await {
+            // TRUNCATE reports (busy, log frames, checkpointed); busy = 1: readers kept it from
+            // finishing, so it is tried again next time.
+            Ok(Some(row)) if truncate && row.try_get::<i64, _>(0).unwrap_or(0) != 0 => {
+                scrub.store(true, std::sync::atomic::Ordering::SeqCst)
             }
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+            Ok(_) => {}
+            Err(e) => {
+                if truncate {
+                    scrub.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+            }
         }
+    }
+}
+
+/// Whether the data key opens this database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// The key is the database's own (or the first one, now recorded).
+    Matches,
+    /// The database was made with another key.
+    Mismatch,
+    /// A key was just created, but the database already holds data made with a lost one.
+    NewKeyForOldData,
+}
+
+const KEY_CHECK: &str = "key-check";
+const KEY_CHECK_VALUE: &[u8] = b"eimza data key";
+
+impl Store {
+    /// Checks the data key against the value sealed at the first start (recording it then).
+    /// `key_is_new`: the key file was created by this start.
+    pub async fn check_key(&self, key_is_new: bool) -> Result<KeyCheck> {
+        let row = sqlx::query("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(&self.pool).await?;
+        if let Some(row) = row {
+            let sealed: Vec<u8> = row.try_get("sealed")?;
+            let opens = self.vault.decrypt(KEY_CHECK, &sealed).is_ok_and(|v| v == KEY_CHECK_VALUE);
+            return Ok(match (opens, key_is_new) {
+                (true, _) => KeyCheck::Matches,
+                (false, true) => KeyCheck::NewKeyForOldData,
+                (false, false) => KeyCheck::Mismatch,
+            });
+        }
+        let has_data = sqlx::query("SELECT (SELECT COUNT(*) FROM persons) + (SELECT COUNT(*) FROM roster) AS n")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<i64, _>("n")?
+            > 0;
+        if has_data && key_is_new {
+            return Ok(KeyCheck::NewKeyForOldData);
+        }
+        sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+            .bind(self.vault.encrypt(KEY_CHECK, KEY_CHECK_VALUE))
+            .execute(&self.pool)
+            .await?;
+        Ok(KeyCheck::Matches)
+    }
+
+    /// Asks for the write-ahead log to be truncated at the next checkpoint (after an erasure).
+    pub fn scrub_soon(&self) {
+        self.scrub.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

@@ -11,6 +11,14 @@ use crate::core::outbound::{Channel, Lane, Outbound};
 
 const PAYLOAD: &str = "outbox-payload";
 const LANE: &str = "outbox-lane";
+const MAIL_LIMIT: &str = "mail-limit";
+
+/// Verification e-mails one address may receive: per hour, per day; and all addresses together
+/// per hour. Anyone may type any institutional address, so without these the bot could be
+/// made to mail-bomb a colleague (a new application starts the per-application count again).
+pub const CODES_PER_ADDRESS_HOUR: i64 = 3;
+pub const CODES_PER_ADDRESS_DAY: i64 = 10;
+pub const CODES_PER_HOUR_ALL: i64 = 300;
 
 /// A claimed message.
 #[derive(Clone, Debug)]
@@ -57,6 +65,44 @@ impl Store {
 
 impl Tx<'_> {
     /// Queues a message; false if one with the same key was queued before.
+    /// Whether a verification e-mail may go to `address` now; if so it is counted. `Err`
+    /// carries how many minutes to wait.
+    pub async fn count_code_mail(&mut self, address: &str, now: i64) -> Result<std::result::Result<(), i64>> {
+        let hash = self.store.vault.lookup_hash(MAIL_LIMIT, &address.to_lowercase());
+        let (hour, day) = (now - 3_600_000, now - 86_400_000);
+        let count = |sql: &'static str, since: i64, hash: Option<String>| {
+            let mut q = sqlx::query(sql).bind(since);
+            if let Some(h) = hash {
+                q = q.bind(h);
+            }
+            q
+        };
+        let row =
+            count("SELECT COUNT(*) AS n, MIN(at) AS first FROM mail_limits WHERE at > $1 AND address_hash = $2", hour, Some(hash.clone()))
+                .fetch_one(&mut *self.tx)
+                .await?;
+        let wait = |first: Option<i64>, window: i64| ((first.unwrap_or(now) + window - now).max(60_000) + 59_999) / 60_000;
+        if row.try_get::<i64, _>("n")? >= CODES_PER_ADDRESS_HOUR {
+            return Ok(Err(wait(super::opt(&row, "first")?, 3_600_000)));
+        }
+        let row =
+            count("SELECT COUNT(*) AS n, MIN(at) AS first FROM mail_limits WHERE at > $1 AND address_hash = $2", day, Some(hash.clone()))
+                .fetch_one(&mut *self.tx)
+                .await?;
+        if row.try_get::<i64, _>("n")? >= CODES_PER_ADDRESS_DAY {
+            return Ok(Err(wait(super::opt(&row, "first")?, 86_400_000)));
+        }
+        let row =
+            count("SELECT COUNT(*) AS n, MIN(at) AS first FROM mail_limits WHERE at > $1", hour, None).fetch_one(&mut *self.tx).await?;
+        if row.try_get::<i64, _>("n")? >= CODES_PER_HOUR_ALL {
+            tracing::warn!("many verification e-mails in the last hour; new ones wait");
+            return Ok(Err(wait(super::opt(&row, "first")?, 3_600_000)));
+        }
+        sqlx::query("INSERT INTO mail_limits (address_hash, at) VALUES ($1, $2)").bind(hash).bind(now).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM mail_limits WHERE at <= $1").bind(day).execute(&mut *self.tx).await?;
+        Ok(Ok(()))
+    }
+
     pub async fn enqueue(&mut self, key: impl Into<String>, message: &Outbound, now: i64) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO outbox (idem_key, channel, kind, ticket_id, message_id, payload_enc, created_at, next_attempt_at, lane)

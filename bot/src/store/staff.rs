@@ -45,14 +45,22 @@ pub struct EventRow {
     pub detail: Option<String>,
 }
 
+/// What the staff view shows for a value that does not decrypt.
+pub const UNREADABLE: &str = "???********";
+
 impl Store {
     fn ticket_row(&self, row: &sqlx::any::AnyRow) -> Result<TicketRow> {
         let state: String = row.try_get("state")?;
+        // A value that does not open (a damaged row, a restore gone wrong) is shown as such and
+        // logged: one bad row must not take the whole list down.
         let tckn_masked = match opt::<Vec<u8>>(row, "tckn_enc")? {
-            Some(sealed) => {
-                let plain = self.vault.decrypt_str(TCKN, &sealed).map_err(corrupt)?;
-                Some(Tckn::parse(&plain).map_err(corrupt)?.masked())
-            }
+            Some(sealed) => match self.vault.decrypt_str(TCKN, &sealed).ok().and_then(|plain| Tckn::parse(&plain).ok()) {
+                Some(tckn) => Some(tckn.masked()),
+                None => {
+                    tracing::error!(ticket = %row.try_get::<String, _>("number").unwrap_or_default(), "a ticket's T.C. Kimlik No does not decrypt");
+                    Some(UNREADABLE.to_owned())
+                }
+            },
             None => None,
         };
         Ok(TicketRow {

@@ -381,10 +381,38 @@ impl Tx<'_> {
         }
         sqlx::query("DELETE FROM webchat_messages WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
         sqlx::query("DELETE FROM form_links WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
+        // Replies a platform still owed (a summary among them) and messages queued for the person.
+        sqlx::query("UPDATE conversations SET unsent_enc = NULL WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
+        self.drop_pending_outbox(&format!("person:{person_id}"), None, now).await?;
+        self.store.scrub_soon();
+        Ok(())
+    }
+
+    /// Outbox rows of `lane` (or about `ticket_id`) queued before `now` and not settled: their
+    /// payload is blanked and they are settled as not sent.
+    async fn drop_pending_outbox(&mut self, lane: &str, ticket_id: Option<i64>, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET payload_enc = NULL, failed_at = $3, last_error = 'personal data erased'
+             WHERE sent_at IS NULL AND failed_at IS NULL AND created_at < $3 AND (lane = $1 OR ticket_id = $2)",
+        )
+        .bind(lane.to_owned())
+        .bind(ticket_id.unwrap_or(-1))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
     async fn erase_ticket_data(&mut self, ticket_id: i64, actor: &Actor, note: &str, now: i64) -> Result<()> {
+        // What the roster learned from this person's card or ticket goes with it (rows the
+        // support desk imported stay: they are the institution's list).
+        sqlx::query("DELETE FROM roster WHERE source <> 'import' AND tckn_hash = (SELECT tckn_hash FROM tickets WHERE id = $1)")
+            .bind(ticket_id)
+            .execute(&mut *self.tx)
+            .await?;
+        // Messages about the ticket not sent yet would carry its data: they are dropped (what
+        // this very change queues, at `now`, still goes).
+        self.drop_pending_outbox(&format!("ticket:{ticket_id}"), Some(ticket_id), now).await?;
         sqlx::query(
             "UPDATE tickets SET tckn_hash = NULL, tckn_enc = NULL, birth_enc = NULL, name = NULL, name_fold = NULL,
                     title = NULL, email = NULL, open_key = NULL, purged_at = $2, updated_at = $2
@@ -406,6 +434,34 @@ impl Tx<'_> {
 impl Store {
     /// The retention job: erases personal data of tickets closed before `closed_before`.
     /// Works in batches so a large backlog never holds the write lock for long.
+    /// Forgets what idle people left behind (`idle_before`): web chat transcripts and sessions
+    /// of people without an open request and silent since, and conversations (with their
+    /// unfinished drafts) untouched since. Returns how many rows went.
+    pub async fn expire_idle(&self, idle_before: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let open = "SELECT person_id FROM tickets WHERE closed_at IS NULL";
+        let mut gone = 0;
+        for sql in [
+            format!(
+                "DELETE FROM webchat_messages WHERE person_id NOT IN ({open}) AND person_id IN
+                 (SELECT person_id FROM webchat_messages GROUP BY person_id HAVING MAX(at) < $1)"
+            ),
+            format!(
+                "DELETE FROM webchat_sessions WHERE created_at < $1 AND person_id NOT IN ({open})
+                 AND NOT EXISTS (SELECT 1 FROM webchat_messages m WHERE m.person_id = webchat_sessions.person_id)"
+            ),
+            format!("DELETE FROM conversations WHERE updated_at < $1 AND person_id NOT IN ({open})"),
+        ] {
+            // Fixed texts; the value is bound.
+            gone += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(idle_before).execute(&mut *tx.tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        if gone > 0 {
+            self.scrub_soon();
+        }
+        Ok(gone)
+    }
+
     pub async fn purge_closed(&self, closed_before: i64, now: i64) -> Result<u64> {
         let mut purged = 0;
         loop {
@@ -428,6 +484,7 @@ impl Store {
                 tx.erase_ticket_data(*id, &Actor::system(), "history-personal-data-purged", now).await?;
             }
             tx.commit().await?;
+            self.scrub_soon();
             purged += ids.len() as u64;
         }
     }

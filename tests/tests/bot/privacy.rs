@@ -119,3 +119,178 @@ async fn data_files_are_private_to_their_owner() {
         assert_eq!(mode(&wal), 0o600);
     }
 }
+
+/// Everything that could name the person: the T.C. Kimlik No and birth date (as in
+/// `forbidden_in`), the name in any case, and the e-mail address.
+fn anything_of_zeynep(bytes: &[u8], email: &str) -> Vec<String> {
+    let mut needles: Vec<String> = ["Zeynep", "ZEYNEP", "zeynep", "Doğan", "DOĞAN", "dogan", "Dogan"].map(String::from).to_vec();
+    needles.push(email.to_owned());
+    needles.push(email.split('@').next().unwrap().to_owned());
+    let mut found: Vec<String> = needles.into_iter().filter(|needle| bytes.windows(needle.len()).any(|w| w == needle.as_bytes())).collect();
+    found.extend(forbidden_in(bytes).into_iter().map(String::from));
+    found
+}
+
+/// The raw SQLite files (database, WAL) of a stopped bot.
+fn raw_sqlite(bot: &TestBot) -> Vec<u8> {
+    ["eimza.db", "eimza.db-wal"].iter().filter_map(|name| std::fs::read(bot.data_dir.join(name)).ok()).flatten().collect()
+}
+
+/// Every row of every table of a PostgreSQL database, as text.
+async fn pg_dump(url: &str) -> Vec<u8> {
+    use sqlx::Row;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let tables: Vec<String> = sqlx::query("SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public'")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>("t").unwrap())
+        .collect();
+    assert!(tables.len() > 10, "{tables:?}");
+    let mut dump = Vec::new();
+    for table in tables {
+        let sql = format!("SELECT CAST(t AS TEXT) AS r FROM \"{table}\" t");
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.unwrap() {
+            dump.extend(row.try_get::<String, _>("r").unwrap().into_bytes());
+        }
+    }
+    pool.close().await;
+    dump
+}
+
+/// A renewal, a question left for the desk, then `/sil`.
+async fn renew_ask_and_delete(chat: &WebChat, email: &str) {
+    chat.fill_intake(TCKN, "Zeynep Doğan", "Mühendis", email, "17 Ağustos 1979").await;
+    assert!(chat.press("confirm").await.text().contains("Başvurunuz alındı"));
+    chat.say("Kartım Zeynep Doğan adına mı, 12345678950?").await;
+    assert!(chat.say("/sil").await.text().contains("hemen silinecek"));
+    assert!(chat.press("delete:yes").await.text().contains("Kişisel verileriniz silindi"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sil_the_sqlite_file_holds_nothing_of_the_person() {
+    let mut bot = TestBot::start().await;
+    let chat = WebChat::open(&bot.url()).await;
+    let email = unique_email("zeynep.dogan");
+    renew_ask_and_delete(&chat, &email).await;
+    // The write-ahead log is truncated at the next checkpoint (once a second).
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    bot.kill();
+    let raw = raw_sqlite(&bot);
+    assert!(raw.windows(b"EIMZA-".len()).any(|w| w == b"EIMZA-"), "sanity: the ticket is still there");
+    assert_eq!(anything_of_zeynep(&raw, &email), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sil_the_postgresql_rows_hold_nothing_of_the_person() {
+    let url = fresh_postgres().await;
+    let bot = TestBot::start_with(&[("EIMZA_DATABASE_URL", &url)]).await;
+    let chat = WebChat::open(&bot.url()).await;
+    let email = unique_email("zeynep.dogan");
+    renew_ask_and_delete(&chat, &email).await;
+    let dump = pg_dump(&url).await;
+    assert!(String::from_utf8_lossy(&dump).contains("EIMZA-"), "sanity");
+    assert_eq!(anything_of_zeynep(&dump, &email), Vec::<String>::new());
+}
+
+/// The retention job and the idle expiry leave nothing of a person whose request closed long ago
+/// and who went quiet (here: cancelled, then the jobs run as if 91 days later).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_retention_nothing_of_the_person_is_left() {
+    let mut bot = TestBot::start().await;
+    let chat = WebChat::open(&bot.url()).await;
+    let email = unique_email("zeynep.dogan");
+    chat.fill_intake(TCKN, "Zeynep Doğan", "Mühendis", &email, "17 Ağustos 1979").await;
+    chat.press("confirm").await;
+    chat.say("/iptal").await;
+    assert!(chat.press("cancel:yes").await.text().contains("iptal edildi"));
+    // An unfinished second application, left in the middle.
+    chat.say("/basla").await;
+    chat.press("consent:yes").await;
+    chat.say(TCKN).await;
+    chat.say("Zeynep Doğan").await;
+    bot.kill();
+    let key = std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap();
+    let store = eimza_bot::store::Store::connect(
+        &format!("sqlite:{}", bot.data_dir.join("eimza.db").display()),
+        eimza_bot::vault::Vault::from_base64(&key).unwrap(),
+    )
+    .await
+    .unwrap();
+    let later = eimza_bot::clock::now_ms() + 91 * 86_400_000;
+    assert_eq!(eimza_bot::jobs::purge_once(&store, 90, later).await.unwrap(), 1);
+    assert!(eimza_bot::jobs::expire_idle_once(&store, 30, later).await.unwrap() >= 3, "transcript, session, conversation");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    store.close().await;
+    assert_eq!(anything_of_zeynep(&raw_sqlite(&bot), &email), Vec::<String>::new());
+}
+
+/// Starts the bot once on `bot`'s data folder and returns its exit code and error output
+/// (for starts that must be refused).
+fn start_refused(bot: &TestBot) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(eimza_tests::binary("eimza-bot"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("EIMZA_HTTP_ADDR", format!("127.0.0.1:{}", eimza_tests::free_port()))
+        .env("EIMZA_DATA_DIR", &bot.data_dir)
+        .env("EIMZA_LOCALES_DIR", eimza_tests::root().join("locales"))
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the bot started although it should have refused");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A wrong or lost key never silently becomes a new key: the bot refuses to start and says
+/// which key and what to do; with the right key back it starts, and a single row that does not
+/// decrypt does not take the staff list down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_or_lost_key_stops_the_bot_with_a_clear_message() {
+    let mut bot = TestBot::start().await;
+    let chat = WebChat::open(&bot.url()).await;
+    renewal(&chat).await;
+    let other = WebChat::open(&bot.url()).await;
+    other.fill_intake("10000000146", "Ilgaz Işık", "Uzman", &unique_email("ilgaz"), "05.03.1980").await;
+    other.press("confirm").await;
+    bot.kill();
+    let key_path = bot.data_dir.join("eimza.key");
+    let original = std::fs::read_to_string(&key_path).unwrap();
+
+    std::fs::write(&key_path, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+    let (code, err) = start_refused(&bot);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("eimza.key") && err.contains("is not the key this database was made with"), "{err}");
+
+    std::fs::remove_file(&key_path).unwrap();
+    let (code, err) = start_refused(&bot);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("was missing") && err.contains("restore the key file"), "{err}");
+    assert!(!key_path.exists(), "the new key was not kept");
+
+    // The right key back; one ticket's number damaged on disk.
+    std::fs::write(&key_path, &original).unwrap();
+    {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", bot.data_dir.join("eimza.db").display())).await.unwrap();
+        sqlx::query("UPDATE tickets SET tckn_enc = x'01' WHERE number = 'EIMZA-2026-000001'").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    bot.restart().await;
+    let (status, page) = bot.staff_page("/staff").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("???********") && page.contains("100******46"), "{page}");
+    let (status, _) = bot.staff_page("/staff/tickets/EIMZA-2026-000001").await;
+    assert_eq!(status, 200);
+}

@@ -383,3 +383,46 @@ async fn the_transcript_is_read_a_page_at_a_time() {
         assert!(body["error"]["message"].as_str().unwrap().len() > 10, "{body}");
     }
 }
+
+/// Nobody can make the bot mail-bomb an institutional address: verification e-mails to one
+/// address are limited per hour across every application and chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_mails_to_one_address_are_limited_across_applications() {
+    let bot = TestBot::start().await;
+    let target = eimza_tests::unique_email("hedef");
+    let start = |chat: WebChat| async move {
+        chat.press("consent:yes").await;
+        chat.say(&eimza_tests::valid_tckn(rand::random::<u64>() % 1_000_000)).await;
+        chat.say("Ayşe Yılmaz").await;
+        chat.say("Uzman").await;
+        chat
+    };
+    let first = start(WebChat::open(&bot.url()).await).await;
+    for _ in 0..3 {
+        let a = first.say(&target).await.text();
+        assert!(a.contains("adresine bir doğrulama kodu gönderdik"), "{a}");
+    }
+    let refused = first.say(&target).await.text();
+    assert!(refused.contains("Bu adrese kısa sürede çok fazla doğrulama kodu gönderildi"), "{refused}");
+    // A new application in another chat does not start the count again.
+    let second = start(WebChat::open(&bot.url()).await).await;
+    let refused = second.say(&target).await.text();
+    assert!(refused.contains("dakika sonra gönderilebilir"), "{refused}");
+    // Another address is not affected.
+    let other = eimza_tests::unique_email("baska");
+    assert!(!second.say(&other).await.text().contains("çok fazla"));
+    eimza_tests::mail::Maildir::shared().wait_for(&other, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(eimza_tests::mail::Maildir::shared().to(&target).len(), 3);
+}
+
+/// A PIN or a T.C. Kimlik No typed inside a sentence is not kept in the transcript as typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transcript_keeps_no_pin_or_number_typed_in_a_sentence() {
+    let bot = TestBot::start().await;
+    let chat = WebChat::open(&bot.url()).await;
+    chat.say("şifrem 123456 mı olmalı, numaram 10000000146?").await;
+    let lines = chat.transcript().await.body["messages"].as_array().cloned().unwrap_or_default();
+    let said: Vec<&str> = lines.iter().filter(|m| m["direction"] == "in").filter_map(|m| m["text"].as_str()).collect();
+    assert_eq!(said, ["şifrem ****** mı olmalı, numaram 100******46?"]);
+}

@@ -796,6 +796,10 @@ pub enum ActionResult {
     DataDeleted,
     MessageDeleted(bool),
     /// The code is queued for mailing; only its hash comes back.
+    /// The address got too many verification e-mails lately; try again in `minutes`.
+    EmailCodeLimited {
+        minutes: i64,
+    },
     EmailCodeSent {
         hash: String,
         expires_at: i64,
@@ -925,6 +929,10 @@ pub fn action_result(conversation: &mut Conversation, result: ActionResult) -> V
             conversation.draft.email_code = Some(PendingCode { hash, expires_at, tries_left: PendingCode::TRIES });
             let email = pending_address(&conversation.draft);
             vec![Reply::text(Msg::new("email-code-sent").with("email", email).with("minutes", PendingCode::VALID_MS / 60_000))]
+        }
+        ActionResult::EmailCodeLimited { minutes } => {
+            conversation.draft.email_code = None;
+            vec![Reply::text(Msg::new("err-code-address-limit").with("minutes", minutes))]
         }
         ActionResult::FormLink { url, minutes } => vec![Reply {
             parts: vec![Msg::new("web-form-link").with("url", url).with("minutes", minutes)],
