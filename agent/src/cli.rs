@@ -4,7 +4,49 @@
 use clap::{Arg, ArgAction, Command};
 use eimza_protocol::{Catalog, Lang};
 
+/// The help page's layout with headings in the reader's language (clap's own are English).
+fn template(catalog: &Catalog, lang: Lang, subcommands: bool) -> String {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    let mut page = format!("{{about-with-newline}}\n{} {{usage}}\n", t("cli-usage"));
+    if subcommands {
+        page.push_str(&format!("\n{}\n{{subcommands}}\n", t("cli-commands")));
+    }
+    page.push_str(&format!("\n{}\n{{options}}{{after-help}}", t("cli-options")));
+    page
+}
+
+/// Every command of the tree with the reader's headings.
+fn localized(command: Command, catalog: &Catalog, lang: Lang) -> Command {
+    let has_subcommands = command.get_subcommands().next().is_some();
+    let command = command
+        .help_template(template(catalog, lang, has_subcommands))
+        // clap keeps `&'static str`s; one short word per process.
+        .subcommand_value_name(&*Box::leak(catalog.text(lang, "cli-command-placeholder", &[]).into_boxed_str()))
+        .arg_required_else_help(false);
+    command.mut_subcommands(|sub| localized(sub, catalog, lang))
+}
+
+/// What went wrong on the command line, in the reader's words (clap's own errors are English):
+/// the argument it stumbled on, and where to find help.
+pub fn usage_error(catalog: &Catalog, lang: Lang, error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let argument = match error.get(ContextKind::InvalidArg).or_else(|| error.get(ContextKind::InvalidSubcommand)) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join(", "),
+        _ => String::new(),
+    };
+    let argument: String = argument.chars().filter(|c| !c.is_control()).take(80).collect();
+    if argument.is_empty() {
+        return catalog.text(lang, "cli-usage-error-plain", &[]);
+    }
+    catalog.text(lang, "cli-usage-error", &[("argument", eimza_protocol::Arg::from(argument))])
+}
+
 pub fn command(catalog: &Catalog, lang: Lang) -> Command {
+    localized(root_command(catalog, lang), catalog, lang)
+}
+
+fn root_command(catalog: &Catalog, lang: Lang) -> Command {
     let t = |id: &str| catalog.text(lang, id, &[]);
     Command::new("eimza-agent")
         .version(env!("CARGO_PKG_VERSION"))
@@ -55,7 +97,7 @@ fn card_command(catalog: &Catalog, lang: Lang) -> Command {
                 .help(t("cli-card-watch")),
         )
         .args(card_access_args(catalog, lang))
-        .arg(Arg::new("backend").long("erisim").visible_alias("backend").value_name("YOL").help(t("cli-card-backend")))
+        .arg(Arg::new("backend").long("erisim").visible_alias("backend").value_name("YÖNTEM").help(t("cli-card-backend")))
         .arg(Arg::new("tckn").long("tckn").value_name("TCKN").help(t("cli-card-tckn")))
         .arg(
             Arg::new("issuer")
@@ -144,11 +186,17 @@ mod tests {
         let tr = command(&catalog, Lang::Tr).render_help().to_string();
         assert!(tr.contains("e-İmza kartınızla"), "{tr}");
         assert!(tr.contains("Sürüm bilgisini gösterir"));
+        assert!(tr.contains("Kullanım:") && tr.contains("Komutlar:") && tr.contains("Seçenekler:"), "{tr}");
+        assert!(!tr.contains("Usage:") && !tr.contains("Commands:") && !tr.contains("Options:"), "{tr}");
         let en = command(&catalog, Lang::En).render_help().to_string();
         assert!(en.contains("e-signature card"), "{en}");
         let card = command(&catalog, Lang::Tr).find_subcommand_mut("kart").unwrap().render_help().to_string();
         assert!(card.contains("--imza-testi"), "{card}");
         assert!(card.contains("PIN'inizi sorar"), "{card}");
+        assert!(card.contains("Kullanım:") && !card.contains("Usage:"), "{card}");
+        let error = command(&catalog, Lang::Tr).try_get_matches_from(["eimza-agent", "kart", "--bilinmeyen"]).unwrap_err();
+        let said = usage_error(&catalog, Lang::Tr, &error);
+        assert!(said.contains("--bilinmeyen") && said.contains("eimza-agent --help"), "{said}");
         command(&catalog, Lang::Tr).debug_assert();
         command(&catalog, Lang::En).debug_assert();
     }

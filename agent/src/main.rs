@@ -11,7 +11,14 @@ use eimza_protocol::{Catalog, Lang};
 fn main() {
     let lang = std::env::var("LANG").ok().as_deref().and_then(Lang::from_tag).unwrap_or_default();
     let catalog = Catalog::shared();
-    let matches = cli::command(catalog, lang).get_matches();
+    let matches = match cli::command(catalog, lang).try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => e.exit(),
+        Err(e) => {
+            eprintln!("{}", cli::usage_error(catalog, lang, &e));
+            std::process::exit(2);
+        }
+    };
     let code = match matches.subcommand() {
         Some(("kart", m)) => card_command::run(catalog, lang, m),
         Some(("eslestir", m)) => {

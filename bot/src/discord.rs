@@ -45,7 +45,7 @@ const MAX_CLOCK_SKEW_SECS: i64 = 300;
 /// Slash commands: Turkish name, English name, description id, what the conversation reads.
 /// The same set as Telegram's menu, so every command a text names exists here too.
 const COMMANDS: [(&str, &str, &str, &str); 10] = [
-    ("yenileme", "renew", "dc-cmd-renew", "/yenileme"),
+    ("basla", "start", "dc-cmd-renew", "/basla"),
     ("durum", "status", "dc-cmd-status", "/durum"),
     ("kart", "card", "dc-cmd-card", "/kart"),
     ("iptal", "cancel", "dc-cmd-cancel", "/iptal"),

@@ -28,7 +28,7 @@ impl Texts {
                 match std::fs::read_to_string(dir.join(lang.code()).join(file)) {
                     Ok(text) => sources.push(Source { lang, file: (*file).to_owned(), text }),
                     Err(_) => {
-                        tracing::info!(dir = %dir.display(), "locales folder incomplete; using the embedded texts");
+                        tracing::debug!(dir = %dir.display(), "locales folder incomplete; using the embedded texts");
                         return Texts::embedded();
                     }
                 }

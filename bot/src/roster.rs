@@ -64,7 +64,18 @@ impl Column {
     /// Header spellings, as `turkish::words_key` writes them.
     fn names(self) -> &'static [&'static str] {
         match self {
-            Column::Tckn => &["tc kimlik no", "tckn", "tc kimlik", "tc no", "kimlik no", "tc kimlik numarasi"],
+            Column::Tckn => &[
+                "tc kimlik no",
+                "t c kimlik no",
+                "tckn",
+                "tc kimlik",
+                "t c kimlik",
+                "tc no",
+                "t c no",
+                "kimlik no",
+                "tc kimlik numarasi",
+                "t c kimlik numarasi",
+            ],
             Column::Name => &["ad soyad", "adi soyadi", "ad soyadi", "adi soyad", "isim", "ad ve soyad"],
             Column::Title => &["unvan", "unvani", "gorev unvani"],
             Column::Email => &["kurum e posta", "e posta", "eposta", "email", "e mail", "kurum eposta", "e posta adresi"],
@@ -75,6 +86,12 @@ impl Column {
                 "gecerlilik bitis tarihi",
                 "sertifika son kullanma tarihi",
                 "son kullanma tarihi",
+                "sertifika son gecerlilik tarihi",
+                "gecerlilik tarihi",
+                "son gecerlilik",
+                "bitis",
+                "sertifika bitis",
+                "bitis tarih",
             ],
         }
     }
@@ -227,6 +244,16 @@ mod tests {
                 (4, Some(Column::Tckn), "roster-err-duplicate"),
             ]
         );
+    }
+
+    #[test]
+    fn other_usual_headers_are_understood() {
+        let text =
+            "T.C. Kimlik No;Adı Soyadı;Unvan;E-Posta;Son Geçerlilik Tarihi\n10000000146;Ilgaz Işık;Uzman;ilgaz@kurum.gov.tr;31.12.2027\n";
+        let entries = parse(text.as_bytes(), &domains(), &[]).unwrap();
+        assert_eq!(entries.len(), 1);
+        let text = "TC Kimlik No;Ad Soyad;Ünvan;Kurum E-Posta;Bitiş\n10000000146;Ilgaz Işık;Uzman;ilgaz@kurum.gov.tr;31.12.2027\n";
+        assert_eq!(parse(text.as_bytes(), &domains(), &[]).unwrap().len(), 1);
     }
 
     #[test]

@@ -224,6 +224,7 @@ fn settings(config: &Config) -> Settings {
         .into_iter()
         .filter_map(|(on, t)| on.then_some(t))
         .collect(),
+        helpdesk_forwarding: !config.helpdesk.email.trim().is_empty() || !config.helpdesk.webhook_url.trim().is_empty(),
     }
 }
 

@@ -1,27 +1,36 @@
 # eimza-agent (desktop helper) texts.
 
-agent-about = eimza helper: does the steps that need your e-signature card safely on your own computer and reports your renewal request's progress to the IT desk.
+agent-about = eimza helper: does the steps that need your e-signature card safely on your own computer and reports your renewal request's progress to the IT department.
+cli-usage = Usage:
+cli-commands = Commands:
+cli-options = Options:
+cli-command-placeholder = COMMAND
+cli-usage-error = The command line was not understood: “{ $argument }”. To see the commands and options: eimza-agent --help
+cli-usage-error-plain = The command line was not understood. To see the commands and options: eimza-agent --help
 
 ## Command line
 
-cli-card-about = Checks the card reader and the e-signature card; prints a diagnosis the IT desk can read over the phone
+cli-card-about = Checks the card reader and the e-signature card; prints a diagnosis the IT department can read over the phone
 cli-card-json = Prints the diagnosis as JSON for machines
 cli-card-sign-test = Asks for your PIN, signs a random text with the card and verifies the signature with the certificate
 cli-card-watch = Prints readers and cards as they are plugged in and removed (Ctrl+C stops)
 cli-card-reader = Uses only the reader with this name
 cli-card-pkcs11 = Path of the PKCS#11 module to use (by default Kamu SM's akisp11 module is looked for in its usual places)
 cli-card-backend = How to reach the card: otomatik (auto), apdu or pkcs11
-cli-card-tckn = The TC Kimlik No of the person the card must belong to
+cli-card-tckn = The T.C. Kimlik No of the person the card must belong to
 cli-card-issuer = An accepted certificate issuer name (may be given several times; default Kamu SM)
-cli-bad-tckn = The TC Kimlik No given is not valid: it has 11 digits and correct check digits.
+cli-bad-tckn = The T.C. Kimlik No given is not valid: it must have 11 digits and its last two digits must match.
 cli-bad-backend = “{ $value }” is not a known way to reach the card. Use otomatik (auto), apdu or pkcs11.
 
 ## Card diagnosis (eimza-agent card)
 
-diag-title = e-signature card diagnosis
+diag-title = e-signature card check report
 diag-service-ok = Smart-card service (PC/SC): running
 diag-service-down = Smart-card service (PC/SC): not running
-diag-readers = Card readers ({ $count }):
+diag-readers = Card readers ({ $count ->
+        [one] one
+       *[other] { $count }
+    }):
 diag-no-readers = Card reader: none found
 diag-reader-empty = { $name }: no card
 diag-reader-card = { $name }: card inserted, ATR { $atr }, { $family }
@@ -29,13 +38,16 @@ diag-not-akis = not an AKİS card
 diag-reader-used = Reader used: { $name }
 diag-backend-apdu = Access: direct commands (APDU)
 diag-backend-pkcs11 = Access: PKCS#11 module ({ $path })
-diag-holder = Certificate holder: { $name } (TC Kimlik No { $tckn })
-diag-holder-no-tckn = Certificate holder: { $name } (no TC Kimlik No in the certificate)
+diag-holder = Certificate holder: { $name } (T.C. Kimlik No { $tckn })
+diag-holder-no-tckn = Certificate holder: { $name } (no T.C. Kimlik No in the certificate)
 diag-issuer = Issued by: { $issuer }
 diag-validity = Valid: { $from } – { $to }
 diag-window-open = Renewal: possible since { $date }
 diag-window-later = Renewal: opens on { $date }
-diag-tries-known = PIN tries left: { $tries }
+diag-tries-known = PIN tries left: { $tries ->
+        [one] one
+       *[other] { $tries }
+    }
 diag-tries-final = PIN tries left: 1 — the last one; a wrong PIN locks the card
 diag-tries-locked = PIN locked
 diag-tries-not-low = PIN tries: full (the card does not tell the number)
@@ -49,12 +61,12 @@ akis-family-v1 = AKİS (first version, v1.0)
 
 ## Certificate checks
 
-cert-no-tckn = The certificate on the card carries no TC Kimlik No; it is not a personal qualified e-signature certificate.
+cert-no-tckn = The certificate on the card carries no T.C. Kimlik No; it is not a personal qualified e-signature certificate.
 cert-wrong-person = This card belongs to someone else: it holds the certificate of { $card }, the request is for { $expected }. Please insert your own card.
 cert-not-kamusm = This certificate was not issued by Kamu SM (issuer: { $issuer }). The institutional renewal is only for Kamu SM certificates.
 cert-not-yet-valid = The certificate is not valid yet; it becomes valid on { $date }.
-cert-expired = The certificate expired on { $date }. An expired certificate cannot be renewed; a new application to Kamu SM is needed.
-cert-window-not-open = Too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate ends. The renewal opens on { $date }.
+cert-expired = The certificate expired on { $date }. An expired certificate cannot be renewed; you need a new application to Kamu SM for a new certificate. Your IT department helps you with it.
+cert-window-not-open = It is too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate ends. You can renew from { $date }.
 
 ## Card errors
 
@@ -63,24 +75,24 @@ card-err-no-reader = No card reader found. Plug in the reader's USB cable; if it
 card-err-reader-gone = The card reader was not found or was removed. Plug it in again and retry.
 card-err-no-card = There is no card in the reader. Insert your e-signature card with the chip facing the reader.
 card-err-card-removed = The card was removed during the operation. Insert it again and start over; your PIN tries are not affected.
-card-err-card-reset = Another program reset the card. Close other e-signature programs and retry.
+card-err-card-reset = The connection to the card was cut because another program used it (nothing on your card was erased). Close other e-signature programs and try again.
 card-err-card-busy = Another program is using the card right now. Close other e-signature programs and retry.
 card-err-not-akis = This is not an AKİS e-signature card (ATR { $atr }). Insert the e-signature card from Kamu SM; a bank card or ID card cannot be used for this.
-card-err-no-certificate = No signing certificate was found on the card. The card may be empty or prepared for another purpose; contact the IT desk.
-card-err-bad-certificate = The certificate on the card cannot be read or is damaged. Remove and reinsert the card; if it persists, contact the IT desk.
-card-err-pin-locked = Your PIN is locked: the card locked after 3 wrong entries. You can unlock it with “Kilit Çözme” on Kamu SM's online operations site (with your security word and SMS or e-Devlet). The renewal cannot go on until it is unlocked.
+card-err-no-certificate = No signing certificate was found on the card. The card may be empty or prepared for another purpose; contact the IT department.
+card-err-bad-certificate = The certificate on the card cannot be read or is damaged. Remove and reinsert the card; if it persists, contact the IT department.
+card-err-pin-locked = Your PIN is locked: the card locked after 3 wrong entries. You can unlock it under “Kilit Çözme” (unlock) on Kamu SM's online services site; sign in there with e-Devlet, or with your security word and an SMS. The renewal cannot go on until it is unlocked.
 card-err-wrong-pin = Wrong PIN. Tries left: { $tries }. { $tries ->
-        [1] One more wrong entry locks the card; if you are not sure of your PIN, stop and ask the IT desk.
+        [1] One more wrong entry locks the card; if you are not sure of your PIN, stop and ask the IT department.
        *[other] You may enter your PIN again, carefully.
     }
 card-err-wrong-pin-unknown = Wrong PIN. The card does not tell how many tries are left; 3 wrong entries lock it, so be careful.
-card-err-last-try = You have one PIN try left. A wrong PIN locks the card, and only Kamu SM's “Kilit Çözme” can unlock it. A separate confirmation is needed to go on.
+card-err-last-try = You have one PIN try left. If it is wrong, the card locks, and only Kamu SM's “Kilit Çözme” (unlock) can open it again. A separate confirmation is needed to go on.
 card-err-not-verified = The card does not do this without a verified PIN.
-card-err-refused = The card refused the operation (status { $sw }). Remove and reinsert the card; if it persists, give this code to the IT desk.
-card-err-unexpected = Something unexpected happened while talking to the card. Remove and reinsert it and retry; if it persists, contact the IT desk.
+card-err-refused = The card refused the operation (status { $sw }). Remove and reinsert the card; if it persists, give this code to the IT department.
+card-err-unexpected = Something unexpected happened while talking to the card. Remove and reinsert it and retry; if it persists, contact the IT department.
 card-err-pkcs11-module = Kamu SM's card module cannot be used ({ $path }). Install Kamu SM's AKİS card driver or give the right module path.
 card-err-no-token = The card module does not see an inserted card. Make sure the card is in the reader.
-card-err-signature-invalid = The signature the card made does not verify with the certificate. The card may be faulty; contact the IT desk.
+card-err-signature-invalid = The signature the card made does not verify with the certificate. The card may be faulty; contact the IT department.
 
 pin-format-empty = No PIN entered. Your e-signature PIN is a 6-digit number.
 pin-format-not-digits = A PIN is digits only (6 digits). Do not type letters, spaces or signs.
@@ -114,7 +126,10 @@ cli-pair-name = The computer name shown in the chat (default: this computer's na
 cli-run-about = Runs in the background: stays connected to the bot, shows a notification when the card step arrives and checks the card
 cli-status-about = Prints the pairing and connection status
 pair-code-empty = No pairing code given. Get one by typing /pair in the chat.
-pair-code-length = A pairing code has 8 letters (e.g. KQFM-DXZT); the code given has { $count }.
+pair-code-length = A pairing code has 8 letters (e.g. KQFM-DXZT); the code given has { $count ->
+        [one] one
+       *[other] { $count }
+    }.
 pair-code-character = “{ $char }” never appears in a pairing code: codes are consonants only (no digits, vowels or signs).
 pair-bad-server = The server address “{ $server }” cannot be used. Type the full address starting with https:// (http:// only for a bot on this computer).
 pair-err-unknown = This pairing code was not recognised. Make sure you typed it as shown in the chat, or get a new one with /pair.
@@ -122,9 +137,12 @@ pair-err-expired = This pairing code has expired. Type /pair in the chat for a n
 pair-err-used = This pairing code was already used. Type /pair in the chat for a new one.
 pair-err-too-many = Too many wrong codes were entered from this computer. For your safety you need to wait a while.
 pair-err-rejected = The pairing was rejected in the chat. To pair this computer, get a new code with /pair in the chat.
-pair-wait-minutes = You can try again in { $minutes } minutes.
+pair-wait-minutes = You can try again in { $minutes ->
+        [one] a minute
+       *[other] { $minutes } minutes
+    }.
 pair-unreachable = The bot could not be reached ({ $server }). Check your internet connection and the address, then retry.
-pair-server-error = The bot gave an unexpected answer. Retry a little later; if it persists, contact the IT desk.
+pair-server-error = The bot gave an unexpected answer. Retry a little later; if it persists, contact the IT department.
 pair-waiting = Code accepted. Now go back to the chat and approve the pairing of “{ $name }”. Waiting for approval…
 pair-done = Pairing complete. This computer will now receive the steps of your request. To run the program: eimza-agent run
 pair-timeout = The approval did not come in time; nothing was paired. Get a new code with /pair in the chat and retry.
@@ -134,11 +152,14 @@ pair-save-failed = The pairing could not be saved ({ $path }). Check that the fo
 
 run-not-paired = This computer is not paired yet. First type /pair in the chat and run “eimza-agent pair” with the code you get.
 run-connected = Connected to the bot ({ $server }).
-run-reconnecting = The connection dropped; reconnecting in { $seconds } seconds.
+run-reconnecting = The connection dropped; reconnecting in { $seconds ->
+        [one] a second
+       *[other] { $seconds } seconds
+    }.
 run-card-step = Card step received: { $ticket }.
-notify-card-step-title = e-signature renewal: the card step is waiting for you
+notify-card-step-title = e-signature renewal: please insert your card
 notify-card-step-body = Insert your e-signature card into the reader for your request { $ticket }.
-link-err-version = This eimza program does not match the bot's version: please update the agent (get the new version from the IT desk).
+link-err-version = This eimza program does not match the bot's version: please update the agent (get the new version from the IT department).
 link-err-protocol = A communication error happened between the bot and the program; the connection will be set up again.
 link-err-unauthorized = The bot does not recognise this computer's pairing. Pair again with /pair in the chat.
 link-err-revoked = This computer was unlinked; the program will no longer connect to the bot. To pair again, type /pair in the chat.
@@ -173,7 +194,7 @@ eonay-open-yourself = Open this page in Chrome: { $url }
 eonay-steps =
     Follow these steps on the page:
       1. If Kamu SM's card component is not installed, install it from the link on the page (Windows 64-bit or 32-bit).
-      2. Type your own TC Kimlik No ({ $tckn }) and choose “AKİS” as the card type.
+      2. Type your own T.C. Kimlik No ({ $tckn }) and choose “AKİS” as the card type.
       3. Wait until the name “{ $name }” is read from your card, enter your e-signature PIN on Kamu SM's page and press “Form Onayla”.
       4. Press “E-Onay işlemleri”, choose “AKİS” again, wait for your name, enter your PIN and press “Onay”.
       5. When the page shows the success message, come back here.

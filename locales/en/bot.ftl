@@ -4,49 +4,45 @@
 
 welcome =
     Hello! I am the e-signature renewal assistant.
-    I will collect what is needed to renew your qualified electronic certificate (e-İmza), open your request with the IT desk and guide you through the next steps.
-    I will ask for your Turkish ID number (TC Kimlik No), full name, job title, institutional e-mail address and date of birth; it takes about two minutes.
-kvkk-notice =
-    Privacy notice (Turkish Personal Data Protection Law, KVKK)
-    Data controller: { $institution }.
-    Data processed: TC Kimlik No, full name, job title, institutional e-mail address and date of birth.
-    Purpose: filing the corporate application with the Public Certification Centre (Kamu SM) to renew your e-signature certificate, and tracking your request.
-    Shared with: only your institution's IT desk and, for the renewal, Kamu SM.
-    Retention: your ID number and date of birth are stored encrypted. Your personal data is deleted { $retention_days } days after your request is closed; type /delete to delete it at once, at any time.
-    Please read and accept this notice so that I can continue.
-btn-consent-yes = I have read it and agree
-btn-consent-no = I do not agree
-consent-thanks = Thank you. Let's begin.
-consent-reask = Before I ask for any personal data, please accept the privacy notice. Choose one of the buttons below.
-consent-declined = Understood. Without your consent I will not ask for personal data and cannot open a request. If you change your mind, just type /start.
+    I will collect what is needed to renew your qualified electronic certificate (e-İmza), open your request with the IT department and guide you through the next steps.
+    I will ask for your Turkish ID number (T.C. Kimlik No), full name, job title, institutional e-mail address and date of birth; it takes about two minutes.
 
 ## Questions
 
-ask-tckn = Please type your TC Kimlik No (Turkish ID number, 11 digits).
+ask-tckn = Please type your T.C. Kimlik No (Turkish ID number, 11 digits).
 ask-name = Please type your first and last name as in the civil registry (example: Ayşe Yılmaz).
 ask-title = What is your job title? Choose one below or type it.
 ask-title-free = What is your job title? (example: Uzman, Şube Müdürü)
 ask-email = Please type your institutional e-mail address. Accepted domains: { $domains }
-ask-birth-date = Please type your date of birth as day-month-year (example: 05-03-1980 or 5 Mart 1980).
+ask-birth-date = Please type your date of birth as day.month.year (example: 05.03.1980 or 5 March 1980).
 
 ## Wrong input
 
 err-tckn-empty = You did not type your ID number.
-err-tckn-not-digits = A TC Kimlik No consists of digits only; no letters or other signs.
-err-tckn-length = A TC Kimlik No has 11 digits; the number you typed has { $count }.
-err-tckn-leading-zero = A TC Kimlik No cannot start with 0.
-err-tckn-checksum = This is not a valid TC Kimlik No: the last two digits do not match. Please check your ID card and type it again.
+err-tckn-not-digits = A T.C. Kimlik No consists of digits only; no letters or other signs.
+err-tckn-length = A T.C. Kimlik No has 11 digits; the number you typed has { $count ->
+        [one] one
+       *[other] { $count }
+    }.
+err-tckn-leading-zero = A T.C. Kimlik No cannot start with 0.
+err-tckn-checksum = This is not a valid T.C. Kimlik No: a digit may be wrong or two digits swapped. Please check your ID card and type it again.
 err-name-empty = You did not type your name.
 err-name-one-word = Please type your first and last name together (at least two words).
 err-name-invalid-char = A name may contain only letters, spaces, apostrophes (') and hyphens (-); “{ $char }” cannot be used.
-err-name-too-long = A name can be at most { $max } characters long.
+err-name-too-long = A name can be at most { $max ->
+        [one] one character
+       *[other] { $max } characters
+    } long.
 err-title-too-short = A job title needs at least { $min } characters.
-err-title-too-long = A job title can be at most { $max } characters long; please shorten it.
+err-title-too-long = A job title can be at most { $max ->
+        [one] one character
+       *[other] { $max } characters
+    } long; please shorten it.
 err-title-control = The job title contains an unprintable character; please type plain text.
 err-email-empty = You did not type your e-mail address.
 err-email-invalid = This does not look like an e-mail address. Example: name.surname@kurum.gov.tr
 err-email-domain = Only institutional addresses are accepted ({ $domains }). Personal addresses (gmail.com, hotmail.com and so on) cannot be used.
-err-birth-format = I could not read that date. Please type day-month-year with a four-digit year: 05-03-1980, 5.3.1980, 05/03/1980 or 5 Mart 1980.
+err-birth-format = I could not read that date. Please type day.month.year with a four-digit year: 05.03.1980, 5.3.1980, 05/03/1980 or 5 March 1980.
 err-birth-month = “{ $month }” is not a month name I know. Type the Turkish month name (Ocak, Şubat … Aralık) or the month's number.
 err-birth-no-such-date = There is no such day in the calendar: { $date }. (29 February exists only in leap years.)
 err-birth-future = A date of birth cannot be after today; please check it.
@@ -57,7 +53,7 @@ err-birth-too-old = According to this date you would be older than { $age }; ple
 
 summary =
     Please check your details:
-    TC Kimlik No: { $tckn }
+    T.C. Kimlik No: { $tckn }
     Full name: { $name }
     Job title: { $title }
     Institutional e-mail: { $email }
@@ -70,7 +66,7 @@ btn-edit = Edit
 btn-cancel = Cancel
 ask-edit-field = Which detail would you like to change?
 edit-field-reask = I could not tell which detail you mean; please choose one of the buttons.
-field-tckn = TC Kimlik No
+field-tckn = T.C. Kimlik No
 field-name = Full name
 field-title = Job title
 field-email = Institutional e-mail
@@ -80,17 +76,20 @@ btn-back = Back to the summary
 ## The request
 
 ticket-opened = Your request has been received. Your request number: { $ticket }
-ticket-next-step = Next step: install the eimza helper program (eimza-agent) on the computer where your e-signature card is plugged in, and pair it with this chat. Your IT desk provides the program. When you are ready, press the button below or type /pair. Type /status at any time to see where your request stands.
+ticket-next-step = Next: install the eimza helper program (eimza-agent) on the computer your e-signature card is plugged into, and pair it with this chat. Your IT department has the program. When you are ready, press the button below or type /pair. You can see your request's status any time with /status.
 
 ## Pairing a computer
 
 btn-pair = Pair my computer
 pair-code =
     Your pairing code: { $code }
-    The code is valid for { $minutes } minutes and can be used once. On the computer where your e-signature card is plugged in, run:
+    The code is valid for { $minutes ->
+            [one] one minute
+           *[other] { $minutes } minutes
+        } and can be used once. On the computer where your e-signature card is plugged in, run:
     eimza-agent pair --server { $server } { $command_code }
-    You will then see your computer's name here and approve the pairing. Do not share this code with anyone; the IT desk will never ask you for it.
-pair-request = The computer “{ $name }” ({ $os }) wants to pair with this account. Approve if you typed the code into your own computer; reject if you do not recognise it.
+    You will then see your computer's name here and approve the pairing. Do not share this code with anyone; the IT department will never ask you for it.
+pair-request = The computer “{ $name }” ({ $os }) wants to pair with this chat. Approve if you typed the code into your own computer; reject if you do not recognise it.
 btn-pair-approve = Approve
 btn-pair-reject = Reject
 pair-approved = Pairing complete: { $name } ({ $os }). The eimza program on this computer will now receive the steps of your request.
@@ -106,8 +105,11 @@ device-line = • { $name } ({ $os }), last seen: { $seen }
 btn-unlink = Unlink { $name }
 device-unlinked = The computer “{ $name }” was unlinked; the program on it can no longer connect to this account.
 device-unlink-stale = This computer was already unlinked.
-chat-reminder = Reminder: your e-signature certificate expires in { $days } days, on { $date }. Type /start if you want to begin a renewal request.
-agent-outdated = The eimza program on “{ $name }” is out of date and cannot talk to the bot. Please update the agent: the IT desk has the new version.
+chat-reminder = Reminder: your e-signature certificate expires in { $days ->
+        [one] one day
+       *[other] { $days } days
+    }, on { $date }. Type /start if you want to begin a renewal request.
+agent-outdated = The eimza program on “{ $name }” is too old to connect to the server. Get the new version from your IT department and install it.
 card-step-offline = Your computer is offline: the card step of your request { $ticket } has not reached it yet. It will be delivered by itself when you turn your computer on and run the eimza program (eimza-agent run).
 card-step-delivered = A notification was sent to your computer: { $name } received the card step of your request { $ticket }.
 eonay-no-card-step = No request on this computer is waiting for e-Onay. You can see your request's status with /status in the chat; if the card step did not arrive, type /card in the chat.
@@ -125,11 +127,11 @@ card-problem-no-card = • There is no card in the reader. Insert your e-signatu
 card-problem-card-busy = • Another program is using the card right now. Close other programs that work with e-signatures.
 card-problem-not-akis = • The card in the reader is not an e-signature (AKİS) card. Insert the e-signature card Kamu SM gave you.
 card-problem-no-certificate = • No readable e-signature certificate was found on the card. Contact the IT department.
-card-problem-wrong-person = • The card belongs to someone else: the TC Kimlik No in its certificate is not the one in your request. Please insert your own card.
+card-problem-wrong-person = • The card belongs to someone else: the T.C. Kimlik No in its certificate is not the one in your request. Please insert your own card.
 card-problem-not-kamu-sm = • The certificate on the card was not issued by Kamu SM; institutional renewal is only for Kamu SM certificates. Insert the card Kamu SM gave you.
 card-problem-not-yet-valid = • The certificate on the card is not valid yet. Contact the IT department.
 card-problem-expired = • The certificate on the card has expired; an expired certificate cannot be renewed.
-card-problem-renewal-window-not-open = • It is too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate expires. Renewal opens on { $date }.
+card-problem-renewal-window-not-open = • It is too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate expires. You can renew from { $date }.
 card-problem-renewal-window-not-open-undated = • It is too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate expires.
 card-problem-pin-locked = • The card's PIN is locked. You can unlock it with “Kilit Çözme” on Kamu SM's online services page.
 card-problem-pkcs11 = • Kamu SM's card software was not found or does not see the card. Install Kamu SM's card component; if it persists, contact the IT department.
@@ -147,7 +149,7 @@ form-approved-thanks = Thank you, I have your approval for { $ticket }.
 form-approval-not-waiting = No renewal form is waiting for your approval right now: your request is at “{ $state }”. I will let you know when Kamu SM sends the “Yenileme Formu” e-mail.
 form-approval-nothing-open = No renewal form is waiting for your approval right now: you have no open request. You can see your requests with /status.
 already-open = You already have an open renewal request: { $ticket } ({ $state }). Only one request can be open at a time; type /status for details.
-open-refused-tckn = A request with this TC Kimlik No is already open: { $ticket } ({ $state }). If you mistyped the number, change it with “Edit”; otherwise please contact the IT desk.
+open-refused-tckn = A request with this T.C. Kimlik No is already open: { $ticket } ({ $state }). If you mistyped the number, change it with “Edit”; if the number is right, contact the IT department.
 
 ## Status
 
@@ -163,16 +165,16 @@ status-history =
     { $events }
 status-event = • { $at } — { $state } ({ $actor })
 next-submitted = install the eimza program on your computer and pair it with this chat.
-next-agent-paired = the card step: plug your e-signature card into the reader and follow the program's instructions.
+next-agent-paired = insert your e-signature card into the reader and follow the program's instructions.
 next-card-step = run “eimza-agent eonay” on your computer and complete e-Onay following its instructions.
-next-eonay-done = the IT desk files the corporate application with Kamu SM.
-next-corporate-applied = Kamu SM sends the “Yenileme Formu” (renewal form) e-mail.
-next-form-email-sent = approve the “Yenileme Formu” that arrived at your institutional e-mail address.
+next-eonay-done = your IT department makes the institutional application to Kamu SM.
+next-corporate-applied = Kamu SM sends the “Yenileme Formu” e-mail to your institutional address.
+next-form-email-sent = approve the “Yenileme Formu” that arrived at your institutional address, then say “approved” here.
 next-completed = nothing more; your new card will be sent by post.
 next-cancelled = nothing more. Type /start for a new request.
-next-failed = the IT desk will contact you.
+next-failed = your IT department will contact you.
 actor-applicant = you
-actor-staff = IT desk
+actor-staff = IT department
 actor-agent = the eimza program on your computer
 actor-system = system
 state-collecting = Collecting details
@@ -180,7 +182,7 @@ state-submitted = Request received
 state-agent-paired = Computer paired
 state-card-step = Waiting for the card step
 state-eonay-done = e-Onay completed
-state-corporate-applied = Corporate application filed
+state-corporate-applied = Institutional application filed
 state-form-email-sent = Renewal form e-mail sent
 state-completed = Completed
 state-cancelled = Cancelled
@@ -218,14 +220,15 @@ help =
     /turkce — Türkçeye geç
     Never type your e-signature PIN in the chat: the PIN is entered only in the eimza program on your own computer.
 idle-hint = How can I help? Type /start for an e-signature renewal request, /status for the status of your request, or /help for help.
+idle-hint-open = Your request { $ticket } is open. You can see its status with /status; if you have a question, write it here and I pass it on to the IT department.
 btn-start = Start a renewal request
 resume = Let's continue where we left off.
 unknown-command = I do not know the command “{ $command }”. Type /help to see the commands you can use.
 stale-button = This button is no longer valid.
 pin-warning = You just typed a 6-digit number; it may be your e-signature PIN. For your safety I deleted the message. Never type your PIN in the chat: it is entered only in the eimza program on your own computer.
-pin-warning-undeletable = You just typed a 6-digit number; it may be your e-signature PIN. I cannot delete the message; please delete it yourself right away. Never type your PIN in the chat: it is entered only in the eimza program on your own computer.
+pin-warning-undeletable = You just typed a 6-digit number; it may be your e-signature PIN. I cannot delete the message: please press and hold it and choose “Delete” now. If your PIN really got out, change it on Kamu SM's online services site or ask your IT department. Never type your PIN in the chat: it is entered only in the eimza program on your own computer.
 lang-switched = We will continue in English from now on.
-internal-error = Sorry, something unexpected went wrong and I could not process your message. Please send it again in a few minutes; if it keeps happening, tell your IT desk.
+internal-error = Sorry, something unexpected went wrong and I could not process your message. Please send it again in a few minutes; if it keeps happening, tell your IT department.
 
 ## Refusals in the ticket life cycle
 
@@ -233,18 +236,18 @@ refusal-not-allowed = You are not allowed to do this.
 refusal-closed = The request is closed; this can no longer be done.
 refusal-too-early = Another step has to be completed before this one.
 
-## Notifications (to the applicant and to the IT desk)
+## Notifications (to the applicant and to the IT department)
 
-notice-eonay-done = Your e-Onay has been verified. The IT desk has been told to file the corporate application.
-notice-corporate-applied = Your corporate application has been filed with Kamu SM. A “Yenileme Formu” (renewal form) e-mail will arrive at your institutional address.
-notice-form-email-sent = Kamu SM has sent the “Yenileme Formu” e-mail to your institutional address ({ $email }). Please approve the form in that e-mail; then press “I approved it” in the chat or type “Onayladım”.
-notice-form-approval-reminder = Reminder: Kamu SM's “Yenileme Formu” e-mail is waiting for your approval at your institutional address ({ $email }). The renewal cannot complete until the form is approved. Once you have approved it, press “I approved it” in the chat or type “Onayladım”.
-notice-cancelled-by-staff = Your request was cancelled by the IT desk. Please contact them with any questions.
+notice-eonay-done = Your e-Onay has been verified. The IT department has been told to file the institutional application.
+notice-corporate-applied = Your institutional application has been filed with Kamu SM. A “Yenileme Formu” (renewal form) e-mail will arrive at your institutional address.
+notice-form-email-sent = Kamu SM has sent the “Yenileme Formu” e-mail to your institutional address ({ $email }). Please approve the form in that e-mail; then press “I approved it” in the chat or type “approved”.
+notice-form-approval-reminder = Reminder: Kamu SM's “Yenileme Formu” e-mail is waiting for your approval at your institutional address ({ $email }). The renewal cannot complete until the form is approved. Once you have approved it, press “I approved it” in the chat or type “approved”.
+notice-cancelled-by-staff = Your request was cancelled by the IT department. Please contact them with any questions.
 notice-completed = Your renewal is complete. Kamu SM will send your new e-signature card to your institution.
-notice-failed-card-locked = Your request was stopped because your e-signature card's PIN is locked. You can unlock it with “Kilit Çözme” (unlock) on Kamu SM's online services page, then start a new request. The IT desk has been told as well.
-notice-failed-certificate-expired = Your e-signature certificate has expired, so it cannot be renewed; a new certificate application is needed. The IT desk will contact you.
+notice-failed-card-locked = Your request was stopped because your e-signature card's PIN is locked. You can unlock it with “Kilit Çözme” (unlock) on Kamu SM's online services page, then start a new request. The IT department has been told as well.
+notice-failed-certificate-expired = Your e-signature certificate has expired, so it cannot be renewed; a new certificate application is needed. The IT department will contact you.
 staff-new-ticket = New e-signature renewal request
-staff-eonay-done = e-Onay completed; the corporate application is due
+staff-eonay-done = e-Onay completed; the institutional application is due
 staff-completed = Request completed
 staff-cancelled = The applicant cancelled the request
 staff-failed-card-locked = Request stopped: the card's PIN is locked (unlock needed)
@@ -281,17 +284,26 @@ datetime-long = { $date }, { $time }
 
 ## E-mail verification
 
-email-code-sent = We sent a verification code to { $email }. It starts with “E-” and is valid for { $minutes } minutes.
+email-code-sent = We sent a verification code to { $email }. It starts with “E-” and is valid for { $minutes ->
+        [one] one minute
+       *[other] { $minutes } minutes
+    }.
 ask-email-code = Please type the code that arrived at your institutional address ({ $email }). If no e-mail arrives within a few minutes, check the spam folder or ask for a new code.
 btn-code-resend = Send the code again
 btn-code-change = Change the e-mail address
 email-verified = Thank you, your e-mail address is verified.
-err-code-wrong = The code is wrong. You have { $tries } tries left.
-err-code-format = This does not look like a verification code: it starts with “E-” followed by five letters or digits. You have { $tries } tries left.
+err-code-wrong = The code is wrong. You have { $tries ->
+        [one] one try
+       *[other] { $tries } tries
+    } left.
+err-code-format = This does not look like a verification code: it starts with “E-” followed by five letters or digits. You have { $tries ->
+        [one] one try
+       *[other] { $tries } tries
+    } left.
 err-code-expired = The code has expired. Please ask for a new one with “Send the code again”.
 err-code-no-tries = Too many wrong tries. Please ask for a new code with “Send the code again”.
 err-code-none = No valid code was sent to this address. Please ask for a new one with “Send the code again”.
-err-code-send-limit = The number of codes for this request has been reached. Please contact the IT desk, or type /cancel and start again later.
+err-code-send-limit = The number of codes for this request has been reached. Please contact the IT department, or type /cancel and start again later.
 err-code-address-limit = Too many verification codes were sent to this address recently; a new one can be sent in { $minutes ->
         [one] a minute
        *[other] { $minutes } minutes
@@ -303,7 +315,10 @@ mail-code-subject = e-signature renewal: your e-mail verification code
 mail-code-body =
     Hello,
     your code to verify your institutional e-mail address for your e-signature renewal request: { $code }
-    Type the code in the chat window. It is valid for { $minutes } minutes.
+    Type the code in the chat window. It is valid for { $minutes ->
+            [one] one minute
+           *[other] { $minutes } minutes
+        }.
     If you did not ask for this, ignore this e-mail; your address will not be used.
 mail-applicant-subject = Your e-signature renewal request: { $ticket }
 mail-applicant-body =
@@ -317,11 +332,11 @@ mail-staff-body =
     Request: { $ticket }
     Status: { $state }
     Full name: { $name }
-    TC Kimlik No: { $tckn }
+    T.C. Kimlik No: { $tckn }
     Job title: { $title }
     Institutional e-mail: { $email }
 mail-footer = This e-mail was sent automatically by the e-signature renewal assistant (eimza); please do not reply.
-mail-no-staff-address = no IT desk e-mail address is configured
+mail-no-staff-address = no IT department e-mail address is configured
 mail-personal-data-gone = the request's personal data has been deleted
 mail-no-helpdesk-address = no help-desk e-mail address is configured
 helpdesk-ticket-changed = Change in an e-signature renewal request
@@ -329,13 +344,22 @@ helpdesk-ticket-changed = Change in an e-signature renewal request
 ## Roster and reminders
 
 roster-col-expires = Certificate expiry date
-roster-imported = { $count } people imported: { $added } new, { $updated } updated.
+roster-imported = { $count ->
+        [one] One person
+       *[other] { $count } people
+    } imported: { $added ->
+        [one] one
+       *[other] { $added }
+    } new, { $updated ->
+        [one] one
+       *[other] { $updated }
+    } updated.
 roster-err-empty = The file has no people to import.
-roster-err-missing = The header row lacks these columns: { $columns }. Expected columns: TC Kimlik No, Ad Soyad, Ünvan, Kurum E-Posta, Sertifika Bitiş Tarihi.
+roster-err-missing = The header row lacks these columns: { $columns }. Expected columns: T.C. Kimlik No, Ad Soyad, Unvan, Kurum E-Posta, Sertifika Bitiş Tarihi.
 roster-err-line = Line { $line }, { $column }: { $problem }
 roster-err-line-plain = Line { $line }: { $problem }
 roster-err-unreadable = the line could not be read (check the quotation marks).
-roster-err-duplicate = the same TC Kimlik No is also on line { $line }.
+roster-err-duplicate = the same T.C. Kimlik No is also on line { $line }.
 roster-err-nothing-taken = Because of these errors nothing was imported; fix the file and upload it again.
 roster-err-file = The file could not be read: { $path }
 mail-reminder-subject = Your e-signature certificate expires { $days ->
@@ -346,12 +370,12 @@ mail-reminder-subject = Your e-signature certificate expires { $days ->
 mail-reminder-body =
     Hello { $name },
     your e-signature (qualified electronic) certificate expires on { $date }.
-    To start the renewal, open the renewal assistant at { $url } and type /start; it collects what is needed and passes your request to the IT desk.
+    To start the renewal, open the renewal assistant at { $url } and type /start; it collects what is needed and passes your request to the IT department.
     Renewal is possible at most 3 months before expiry; we recommend doing it before the certificate runs out.
 
 ## Command line
 
-cli-bot-about = eimza support bot: takes e-signature renewal requests in the web chat, opens the ticket and serves the IT desk view (/staff).
+cli-bot-about = eimza support bot: takes e-signature renewal requests in the web chat, opens the ticket and serves the IT department view (/staff).
 cli-bot-config = Configuration file (TOML). Without it, eimza.toml if present, else the embedded defaults; can also be given with the EIMZA_CONFIG environment variable.
 cli-help = Shows this help
 cli-version = Shows the version

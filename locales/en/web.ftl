@@ -15,21 +15,27 @@ web-privacy-note = Never type your e-signature PIN here.
 api-error-unauthorized = The session token is missing or invalid.
 api-error-not-found = There is no such chat session.
 api-error-bad-request = The request could not be read: a JSON object with a “text” or “button” field is expected.
-api-error-too-long = The message is too long; at most { $max } bytes can be sent.
+api-error-too-long = The message is too long; at most { $max ->
+        [one] one byte
+       *[other] { $max } bytes
+    } can be sent.
 api-error-empty = An empty message cannot be sent.
 api-error-rate-limited = Too many requests in a short time; please wait a moment and try again.
 api-error-internal = Something unexpected went wrong; please try again shortly.
 
 staff-page-title = e-Signature renewal requests
-staff-unauthorized = This page is for IT desk staff only. Please sign in with your user name and password.
-staff-count = { $count } requests in total
+staff-unauthorized = This page is for IT department staff only. Please sign in with your user name and password.
+staff-count = { $count ->
+        [one] One request
+       *[other] { $count } requests
+    } in total
 staff-filter-all = All
 staff-search-label = Search (request no, name, e-mail)
 staff-search-button = Search
 staff-col-number = Request no
 staff-col-state = Status
 staff-col-name = Full name
-staff-col-tckn = TC Kimlik No
+staff-col-tckn = T.C. Kimlik No
 staff-col-title = Job title
 staff-col-email = Institutional e-mail
 staff-col-opened = Opened
@@ -48,7 +54,10 @@ staff-col-to = New status
 staff-col-note = Note
 staff-actions = Actions
 staff-cancel-reason = Reason for cancelling:
-staff-cancel-reason-needed = Write a reason for cancelling (at most { $max } characters).
+staff-cancel-reason-needed = Write a reason for cancelling (at most { $max ->
+        [one] one character
+       *[other] { $max } characters
+    }).
 staff-action-unknown = This action is not known. Reload the request's page and try again.
 staff-back-to-ticket = Back to the request
 staff-personal-data-deleted = (deleted)
@@ -59,26 +68,27 @@ staff-col-error = Error
 staff-outbox-kind-email-code = E-mail verification code
 staff-outbox-kind-reminder = Certificate expiry reminder
 staff-outbox-kind-notify-applicant = E-mail notice to the applicant
-staff-outbox-kind-notify-staff = E-mail notice to the IT desk
+staff-outbox-kind-notify-staff = E-mail notice to the IT department
 staff-outbox-kind-helpdesk-forward = Forward to the help desk
 staff-outbox-kind-person-chat = Message to the applicant's chat
-staff-outbox-kind-staff-chat = Message to the IT desk's chat
+staff-outbox-kind-staff-chat = Message to the IT department's chat
 staff-outbox-kind-question = The applicant's question
 staff-roster-title = Roster
-staff-roster-label = Roster (CSV: TC Kimlik No, Ad Soyad, Ünvan, Kurum E-Posta, Sertifika Bitiş Tarihi)
+staff-roster-label = Roster (CSV: T.C. Kimlik No, Ad Soyad, Unvan, Kurum E-Posta, Sertifika Bitiş Tarihi)
+staff-roster-choose = Choose a file…
 staff-roster-upload = Upload
 staff-forbidden-origin = This request came from another site and was refused.
 unsubscribe-title = e-Signature certificate reminders
-unsubscribe-question = Do you no longer want the reminder e-mails sent before your certificate expires?
+unsubscribe-question = Do you want to stop the reminder e-mails sent before your certificate expires?
 unsubscribe-button = Stop the reminders
 unsubscribe-done = The reminder e-mails are stopped. You can use the renewal assistant whenever you want to renew.
 unsubscribe-invalid = This link is not valid. Please use the complete link from the e-mail.
 
-## The TC Kimlik No and birth date form (for people on Telegram and Discord)
+## The T.C. Kimlik No and birth date form (for people on Telegram and Discord)
 form-title = e-signature renewal: identity details
-form-intro = Enter your TC Kimlik No and birth date here. They are kept only on our institution's server, encrypted; they are not sent to the chat app.
+form-intro = Enter your T.C. Kimlik No and birth date here. They are kept only on your institution's server, encrypted; they are not sent to the chat app.
 form-tckn-hint = 11 digits; spaces are fine.
-form-birth-hint = Day-month-year: 05-03-1980, 5.3.1980 or 5 March 1980
+form-birth-hint = Day.month.year: 05.03.1980 or 5 March 1980
 form-submit = Send
 form-privacy = This link can be used only once.
 form-done = Thank you, your details were received. You can go back to the chat: your summary is waiting there.

@@ -1,6 +1,12 @@
 # eimza-agent (masaüstü yardımcı program) metinleri.
 
 agent-about = eimza yardımcı programı: e-İmza kartınızla ilgili adımları kendi bilgisayarınızda güvenle yapar ve yenileme başvurunuzu bilgi işlem birimine bildirir.
+cli-usage = Kullanım:
+cli-commands = Komutlar:
+cli-options = Seçenekler:
+cli-command-placeholder = KOMUT
+cli-usage-error = Komut satırı anlaşılmadı: “{ $argument }”. Kullanılabilir komutları ve seçenekleri görmek için: eimza-agent --help
+cli-usage-error-plain = Komut satırı anlaşılmadı. Kullanılabilir komutları ve seçenekleri görmek için: eimza-agent --help
 
 ## Komut satırı
 
@@ -10,15 +16,15 @@ cli-card-sign-test = PIN'inizi sorar, kartla rastgele bir metni imzalar ve imzay
 cli-card-watch = Okuyucu ve kart takılıp çıkarıldıkça bunu yazar (durdurmak için Ctrl+C)
 cli-card-reader = Yalnızca bu adlı okuyucuyu kullanır
 cli-card-pkcs11 = Kullanılacak PKCS#11 modülünün yolu (verilmezse Kamu SM'nin akisp11 modülü olağan yerlerinde aranır)
-cli-card-backend = Karta erişim yolu: otomatik, apdu ya da pkcs11
-cli-card-tckn = Kartın sahibi olması gereken kişinin TC Kimlik No'su
+cli-card-backend = Karta nasıl erişileceği: otomatik, apdu ya da pkcs11
+cli-card-tckn = Kartın sahibi olması gereken kişinin T.C. Kimlik No'su
 cli-card-issuer = Kabul edilen sertifika sağlayıcı adı (birden çok kez verilebilir; varsayılan Kamu SM)
-cli-bad-tckn = Verilen TC Kimlik No geçerli değil: 11 haneli ve kontrol haneleri doğru olmalı.
+cli-bad-tckn = Verilen T.C. Kimlik No geçerli değil: 11 haneli olmalı ve son iki hanesi doğru olmalı.
 cli-bad-backend = Erişim yolu “{ $value }” tanınmadı. otomatik, apdu ya da pkcs11 yazabilirsiniz.
 
 ## Kart tanısı (eimza-agent kart)
 
-diag-title = e-İmza kart tanısı
+diag-title = e-İmza kartı denetim raporu
 diag-service-ok = Akıllı kart hizmeti (PC/SC): çalışıyor
 diag-service-down = Akıllı kart hizmeti (PC/SC): çalışmıyor
 diag-readers = Kart okuyucular ({ $count }):
@@ -29,8 +35,8 @@ diag-not-akis = AKİS kartı değil
 diag-reader-used = Kullanılan okuyucu: { $name }
 diag-backend-apdu = Erişim yolu: doğrudan komutlar (APDU)
 diag-backend-pkcs11 = Erişim yolu: PKCS#11 modülü ({ $path })
-diag-holder = Sertifika sahibi: { $name } (TC Kimlik No { $tckn })
-diag-holder-no-tckn = Sertifika sahibi: { $name } (sertifikada TC Kimlik No yok)
+diag-holder = Sertifika sahibi: { $name } (T.C. Kimlik No { $tckn })
+diag-holder-no-tckn = Sertifika sahibi: { $name } (sertifikada T.C. Kimlik No yok)
 diag-issuer = Sertifikayı veren: { $issuer }
 diag-validity = Geçerlilik: { $from } – { $to }
 diag-window-open = Yenileme: { $date } tarihinden beri yapılabilir
@@ -49,12 +55,12 @@ akis-family-v1 = AKİS (ilk sürüm, v1.0)
 
 ## Sertifika denetimleri
 
-cert-no-tckn = Karttaki sertifikada TC Kimlik No bulunmuyor; bu bir kişisel nitelikli e-İmza sertifikası değil.
+cert-no-tckn = Karttaki sertifikada T.C. Kimlik No bulunmuyor; bu bir kişisel nitelikli e-İmza sertifikası değil.
 cert-wrong-person = Bu kart başka birine ait: kartta { $card } numaralı kişinin sertifikası var, başvuru { $expected } numaralı kişi için. Lütfen kendi kartınızı takın.
 cert-not-kamusm = Bu sertifikayı Kamu SM vermemiş (veren: { $issuer }). Kurumsal yenileme yalnızca Kamu SM sertifikaları için yapılır.
 cert-not-yet-valid = Sertifika henüz geçerli değil; { $date } tarihinde geçerli olacak.
-cert-expired = Sertifikanın süresi { $date } tarihinde dolmuş. Süresi dolan sertifika yenilenemez; yeni sertifika için Kamu SM'ye yeni başvuru yapılması gerekir.
-cert-window-not-open = Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder. Yenileme { $date } tarihinde açılır.
+cert-expired = Sertifikanın süresi { $date } tarihinde dolmuş. Süresi dolan sertifika yenilenemez; yeni bir sertifika için Kamu SM'ye yeni başvuru yapmanız gerekir. Bilgi işlem biriminiz bunda size yardımcı olur.
+cert-window-not-open = Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder. Yenileme { $date } tarihinden itibaren yapılabilir.
 
 ## Kart hataları
 
@@ -63,18 +69,18 @@ card-err-no-reader = Kart okuyucu bulunamadı. Okuyucunun USB kablosunu takın; 
 card-err-reader-gone = Kart okuyucu bulunamadı ya da çıkarıldı. Okuyucuyu yeniden takıp tekrar deneyin.
 card-err-no-card = Okuyucuda kart yok. e-İmza kartınızı, çipi okuyucuya dönük olacak biçimde takın.
 card-err-card-removed = Kart işlem sırasında çıkarıldı. Kartı yeniden takıp işlemi baştan başlatın; PIN hakkınız bundan etkilenmez.
-card-err-card-reset = Kart başka bir program tarafından sıfırlandı. Diğer e-İmza programlarını kapatıp tekrar deneyin.
+card-err-card-reset = Başka bir program karta eriştiği için bağlantı kesildi (kartınızdaki bilgiler silinmedi). Diğer e-İmza programlarını kapatıp yeniden deneyin.
 card-err-card-busy = Kartı şu anda başka bir program kullanıyor. e-İmza ile çalışan diğer programları kapatıp tekrar deneyin.
 card-err-not-akis = Bu bir AKİS e-İmza kartı değil (ATR { $atr }). Kamu SM'nin verdiği e-İmza kartını takın; banka kartı ya da kimlik kartı bu işlem için kullanılamaz.
 card-err-no-certificate = Kartta imza sertifikası bulunamadı. Kart boş ya da başka bir amaçla hazırlanmış olabilir; bilgi işlem birimine başvurun.
 card-err-bad-certificate = Karttaki sertifika okunamadı ya da bozuk. Kartı çıkarıp yeniden takın; sorun sürerse bilgi işlem birimine başvurun.
-card-err-pin-locked = PIN'iniz kilitli: 3 kez yanlış girildiği için kart kilitlendi. Kilidi Kamu SM'nin çevrim içi işlemler sayfasındaki “Kilit Çözme” ile (güvenlik sözcüğünüz ve SMS ya da e-Devlet ile) açabilirsiniz. Kilit açılmadan yenileme yapılamaz.
+card-err-pin-locked = PIN'iniz kilitli: 3 kez yanlış girildiği için kart kilitlendi. Kilidi Kamu SM'nin çevrim içi işlemler sayfasındaki “Kilit Çözme” menüsünden açabilirsiniz; giriş için e-Devlet'i ya da güvenlik sözcüğünüzle SMS'i kullanabilirsiniz. Kilit açılmadan yenileme yapılamaz.
 card-err-wrong-pin = PIN yanlış. Kalan deneme hakkınız: { $tries }. { $tries ->
         [1] Bir yanlış giriş daha kartı kilitler; PIN'inizden emin değilseniz durup bilgi işlem birimine danışın.
        *[other] PIN'inizi dikkatle yeniden girebilirsiniz.
     }
 card-err-wrong-pin-unknown = PIN yanlış. Kart kalan hakkı bildirmiyor; 3 yanlış giriş kartı kilitler, dikkatli olun.
-card-err-last-try = Son PIN deneme hakkınız kaldı. Yanlış girilirse kart kilitlenir ve kilidi yalnızca Kamu SM'de “Kilit Çözme” ile açılabilir. Devam etmek için ayrıca onay vermeniz gerekiyor.
+card-err-last-try = Son PIN deneme hakkınız kaldı. Yanlış girerseniz kart kilitlenir; kilidi yalnızca Kamu SM'nin “Kilit Çözme” işlemiyle açabilirsiniz. Devam etmek için ayrıca onay vermeniz gerekiyor.
 card-err-not-verified = Kart, PIN doğrulanmadan bu işlemi yapmıyor.
 card-err-refused = Kart işlemi reddetti (durum kodu { $sw }). Kartı çıkarıp yeniden takın; sorun sürerse bilgi işlem birimine bu kodu iletin.
 card-err-unexpected = Kartla konuşurken beklenmeyen bir sorun oldu. Kartı çıkarıp yeniden takın ve tekrar deneyin; sorun sürerse bilgi işlem birimine başvurun.
@@ -136,7 +142,7 @@ run-not-paired = Bu bilgisayar henüz eşleştirilmemiş. Önce sohbette /eslest
 run-connected = Bota bağlanıldı ({ $server }).
 run-reconnecting = Bağlantı koptu; { $seconds } saniye sonra yeniden bağlanılacak.
 run-card-step = Kart adımı geldi: { $ticket }.
-notify-card-step-title = e-İmza yenileme: kart adımı sizi bekliyor
+notify-card-step-title = e-İmza yenileme: kartınızı takmanız gerekiyor
 notify-card-step-body = { $ticket } numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.
 link-err-version = Bu eimza programı botun sürümüyle uyumlu değil: lütfen agent'ı güncelleyin (bilgi işlem biriminden yeni sürümü alın).
 link-err-protocol = Bot ile program arasında bir iletişim hatası oldu; bağlantı yeniden kurulacak.
@@ -173,7 +179,7 @@ eonay-open-yourself = Chrome'da şu sayfayı açın: { $url }
 eonay-steps =
     Sayfada şu adımları izleyin:
       1. Kamu SM'nin kart bileşeni kurulu değilse sayfadaki bağlantıdan kurun (Windows 64 bit ya da 32 bit).
-      2. TC Kimlik No alanına kendi numaranızı ({ $tckn }) yazın, kart türü olarak “AKİS”i seçin.
+      2. T.C. Kimlik No alanına kendi numaranızı ({ $tckn }) yazın, kart türü olarak “AKİS”i seçin.
       3. Kartınızdan “{ $name }” adının okunmasını bekleyin, e-İmza PIN'inizi Kamu SM'nin sayfasına girin ve “Form Onayla”ya basın.
       4. “E-Onay işlemleri”ne basın, yine “AKİS”i seçin, adınızın okunmasını bekleyin, PIN'inizi girip “Onay”a basın.
       5. Sayfada başarı mesajını gördüğünüzde buraya dönün.

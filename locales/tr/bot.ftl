@@ -5,48 +5,35 @@
 welcome =
     Merhaba! Ben e-İmza yenileme asistanıyım.
     Nitelikli elektronik sertifikanızın (e-İmza) yenilenmesi için gereken bilgileri alacak, bilgi işlem biriminde başvurunuzu açacak ve sonraki adımlarda size yol göstereceğim.
-    TC Kimlik numaranızı, adınızı ve soyadınızı, ünvanınızı, kurum e-posta adresinizi ve doğum tarihinizi soracağım; yaklaşık iki dakika sürer.
-kvkk-notice =
-    Kişisel verilerin korunması hakkında aydınlatma metni (KVKK)
-    Veri sorumlusu: { $institution }.
-    İşlenecek veriler: TC Kimlik No, ad soyad, ünvan, kurum e-posta adresi ve doğum tarihi.
-    Amaç: e-İmza sertifikanızın Kamu Sertifikasyon Merkezi (Kamu SM) tarafından yenilenmesi için kurumsal başvurunun yapılması ve başvurunuzun takibi.
-    Aktarım: Yalnızca kurumunuzun bilgi işlem birimine ve yenileme için Kamu SM'ye.
-    Saklama: TC Kimlik No ve doğum tarihi şifreli saklanır. Başvurunuz kapandıktan { $retention_days } gün sonra kişisel verileriniz silinir; /sil yazarak istediğiniz an hemen silebilirsiniz.
-    Devam edebilmem için bu metni okuyup onaylamanız gerekir.
-btn-consent-yes = Okudum, onaylıyorum
-btn-consent-no = Onaylamıyorum
-consent-thanks = Teşekkürler. Başlayalım.
-consent-reask = Kişisel verilerinizi sormadan önce aydınlatma metnini onaylamanız gerekiyor. Lütfen aşağıdaki düğmelerden birini seçin.
-consent-declined = Anlaşıldı. Onayınız olmadan kişisel veri istemiyorum ve başvuru açamıyorum. Fikrinizi değiştirirseniz /basla yazmanız yeterli.
+    T.C. Kimlik numaranızı, adınızı ve soyadınızı, unvanınızı, kurum e-posta adresinizi ve doğum tarihinizi soracağım; yaklaşık iki dakika sürer.
 
 ## Sorular
 
-ask-tckn = TC Kimlik Numaranızı yazar mısınız? (11 hane)
+ask-tckn = T.C. Kimlik Numaranızı yazar mısınız? (11 hane)
 ask-name = Adınızı ve soyadınızı nüfus kaydınızdaki gibi yazar mısınız? (Örnek: Ayşe Yılmaz)
-ask-title = Ünvanınız nedir? Aşağıdan seçebilir ya da kendiniz yazabilirsiniz.
-ask-title-free = Ünvanınız nedir? (Örnek: Uzman, Şube Müdürü)
+ask-title = Unvanınız nedir? Aşağıdan seçebilir ya da kendiniz yazabilirsiniz.
+ask-title-free = Unvanınız nedir? (Örnek: Uzman, Şube Müdürü)
 ask-email = Kurum e-posta adresinizi yazar mısınız? Kabul edilen uzantılar: { $domains }
-ask-birth-date = Doğum tarihinizi gün-ay-yıl olarak yazar mısınız? (Örnek: 05-03-1980 ya da 5 Mart 1980)
+ask-birth-date = Doğum tarihinizi gün.ay.yıl olarak yazar mısınız? (Örnek: 05.03.1980 ya da 5 Mart 1980)
 
 ## Hatalı girişler
 
-err-tckn-empty = TC Kimlik Numaranızı yazmadınız.
-err-tckn-not-digits = TC Kimlik No yalnızca rakamlardan oluşur; harf ya da başka bir işaret içeremez.
-err-tckn-length = TC Kimlik No 11 haneli olmalı; yazdığınız numara { $count } haneli.
-err-tckn-leading-zero = TC Kimlik No 0 ile başlayamaz.
-err-tckn-checksum = Bu numara geçerli bir TC Kimlik No değil: son iki hane tutmuyor. Lütfen kimlik kartınıza bakarak yeniden yazın.
+err-tckn-empty = T.C. Kimlik Numaranızı yazmadınız.
+err-tckn-not-digits = T.C. Kimlik No yalnızca rakamlardan oluşur; harf ya da başka bir işaret içeremez.
+err-tckn-length = T.C. Kimlik No 11 haneli olmalı; yazdığınız numara { $count } haneli.
+err-tckn-leading-zero = T.C. Kimlik No 0 ile başlayamaz.
+err-tckn-checksum = Bu numara geçerli bir T.C. Kimlik No değil: bir hane yanlış ya da iki hanenin yeri değişmiş olabilir. Lütfen kimlik kartınıza bakarak yeniden yazın.
 err-name-empty = Adınızı ve soyadınızı yazmadınız.
 err-name-one-word = Lütfen adınızı ve soyadınızı birlikte yazın (en az iki kelime).
 err-name-invalid-char = Ad soyad yalnızca harf, boşluk, kesme işareti (') ve kısa çizgi (-) içerebilir; “{ $char }” kullanılamaz.
 err-name-too-long = Ad soyad en fazla { $max } karakter olabilir.
-err-title-too-short = Ünvan en az { $min } karakter olmalı.
-err-title-too-long = Ünvan en fazla { $max } karakter olabilir; lütfen kısaltarak yazın.
-err-title-control = Ünvanda yazdırılamayan bir karakter var; lütfen düz metin olarak yazın.
+err-title-too-short = Unvan en az { $min } karakter olmalı.
+err-title-too-long = Unvan en fazla { $max } karakter olabilir; lütfen kısaltarak yazın.
+err-title-control = Unvanda yazdırılamayan bir karakter var; lütfen düz metin olarak yazın.
 err-email-empty = E-posta adresinizi yazmadınız.
 err-email-invalid = Bu bir e-posta adresine benzemiyor. Örnek: ad.soyad@kurum.gov.tr
 err-email-domain = Yalnızca kurum e-posta adresleri kabul edilir ({ $domains }). Kişisel adresler (gmail.com, hotmail.com gibi) kullanılamaz.
-err-birth-format = Tarihi anlayamadım. Lütfen gün-ay-yıl olarak, yılı dört haneli yazın: 05-03-1980, 5.3.1980, 05/03/1980 ya da 5 Mart 1980.
+err-birth-format = Tarihi anlayamadım. Lütfen gün.ay.yıl olarak, yılı dört haneli yazın: 05.03.1980, 5.3.1980, 05/03/1980 ya da 5 Mart 1980.
 err-birth-month = “{ $month }” bir ay adı olarak tanınmadı. Ocak, Şubat, Mart … Aralık yazabilir ya da ayı rakamla belirtebilirsiniz.
 err-birth-no-such-date = Takvimde böyle bir gün yok: { $date }. (29 Şubat yalnızca artık yıllarda vardır.)
 err-birth-future = Doğum tarihi bugünden sonra olamaz; lütfen tarihi kontrol edin.
@@ -57,9 +44,9 @@ err-birth-too-old = Bu tarihe göre { $age } yaşından büyük görünüyorsunu
 
 summary =
     Lütfen bilgilerinizi kontrol edin:
-    TC Kimlik No: { $tckn }
+    T.C. Kimlik No: { $tckn }
     Ad Soyad: { $name }
-    Ünvan: { $title }
+    Unvan: { $title }
     Kurum E-Posta: { $email }
     Doğum Tarihi: { $birth_date }
     Başvuru türü: Yenileme
@@ -70,9 +57,9 @@ btn-edit = Düzelt
 btn-cancel = İptal
 ask-edit-field = Hangi bilgiyi düzeltmek istiyorsunuz?
 edit-field-reask = Hangi bilgiyi kastettiğinizi anlayamadım; lütfen düğmelerden birini seçin.
-field-tckn = TC Kimlik No
+field-tckn = T.C. Kimlik No
 field-name = Ad Soyad
-field-title = Ünvan
+field-title = Unvan
 field-email = Kurum E-Posta
 field-birth-date = Doğum Tarihi
 btn-back = Özete dön
@@ -80,7 +67,7 @@ btn-back = Özete dön
 ## Başvuru
 
 ticket-opened = Başvurunuz alındı. Başvuru numaranız: { $ticket }
-ticket-next-step = Sonraki adım: e-İmza kartınızın takılı olduğu bilgisayara eimza yardımcı programını (eimza-agent) kurup bu sohbetle eşleştirmek. Programı bilgi işlem biriminizden alabilirsiniz. Hazır olduğunuzda aşağıdaki düğmeye basın ya da /eslestir yazın. Başvurunuzun durumunu istediğiniz zaman /durum yazarak görebilirsiniz.
+ticket-next-step = Sonraki adım: eimza yardımcı programını (eimza-agent) e-İmza kartınızın takılı olduğu bilgisayara kurun ve bu sohbetle eşleştirin. Programı bilgi işlem biriminizden alabilirsiniz. Hazır olduğunuzda aşağıdaki düğmeye basın ya da /eslestir yazın. Başvurunuzun durumunu istediğiniz zaman /durum yazarak görebilirsiniz.
 
 ## Bilgisayar eşleştirme
 
@@ -90,7 +77,7 @@ pair-code =
     Kod { $minutes } dakika geçerlidir ve bir kez kullanılabilir. e-İmza kartınızın takılı olduğu bilgisayarda şunu çalıştırın:
     eimza-agent eslestir --sunucu { $server } { $command_code }
     Ardından burada bilgisayarınızın adını görecek ve eşleştirmeyi onaylayacaksınız. Bu kodu kimseyle paylaşmayın; bilgi işlem personeli de sizden istemez.
-pair-request = “{ $name }” ({ $os }) adlı bilgisayar bu hesapla eşleşmek istiyor. Kodu siz kendi bilgisayarınıza girdiyseniz onaylayın; tanımıyorsanız reddedin.
+pair-request = “{ $name }” ({ $os }) adlı bilgisayar bu sohbetle eşleşmek istiyor. Kodu siz kendi bilgisayarınıza girdiyseniz onaylayın; tanımıyorsanız reddedin.
 btn-pair-approve = Onayla
 btn-pair-reject = Reddet
 pair-approved = Eşleştirme tamamlandı: { $name } ({ $os }). Bu bilgisayardaki eimza programı artık başvurunuzla ilgili adımları alacak.
@@ -107,7 +94,7 @@ btn-unlink = { $name } eşleştirmesini kaldır
 device-unlinked = “{ $name }” bilgisayarının eşleştirmesi kaldırıldı; o bilgisayardaki program artık bu hesaba bağlanamaz.
 device-unlink-stale = Bu bilgisayarın eşleştirmesi zaten kaldırılmış.
 chat-reminder = Hatırlatma: e-İmza sertifikanızın süresi { $days } gün sonra, { $date } tarihinde doluyor. Yenileme için yeni bir başvuru başlatmak isterseniz /basla yazabilirsiniz.
-agent-outdated = “{ $name }” bilgisayarındaki eimza programı güncel değil; bot ile konuşamıyor. Lütfen agent'ı güncelleyin: yeni sürümü bilgi işlem biriminden alabilirsiniz.
+agent-outdated = “{ $name }” bilgisayarındaki eimza programının sürümü eski olduğu için sunucuya bağlanamıyor. Yeni sürümü bilgi işlem biriminizden alıp kurun.
 card-step-offline = Bilgisayarınız çevrim dışı: { $ticket } numaralı başvurunuzun kart adımı henüz bilgisayarınıza ulaşmadı. Bilgisayarınızı açıp eimza programını çalıştırdığınızda (eimza-agent calis) kendiliğinden iletilecek.
 card-step-delivered = Bilgisayarınıza bildirim gönderildi: { $name } bilgisayarı { $ticket } numaralı başvurunuzun kart adımını aldı.
 eonay-no-card-step = Bu bilgisayarda e-Onay adımını bekleyen bir başvuru yok. Başvurunuzun durumunu sohbette /durum ile görebilirsiniz; kart adımı gelmediyse sohbette /kart yazın.
@@ -125,11 +112,11 @@ card-problem-no-card = • Okuyucuda kart yok. e-İmza kartınızı okuyucuya ta
 card-problem-card-busy = • Kartı şu anda başka bir program kullanıyor. e-İmza ile çalışan diğer programları kapatın.
 card-problem-not-akis = • Okuyucudaki kart bir e-İmza (AKİS) kartı değil. Kamu SM'nin verdiği e-İmza kartınızı takın.
 card-problem-no-certificate = • Kartta okunabilir bir e-İmza sertifikası bulunamadı. Bilgi işlem birimine başvurun.
-card-problem-wrong-person = • Takılı kart başka birine ait: sertifikadaki TC Kimlik No başvurunuzdakiyle aynı değil. Lütfen kendi kartınızı takın.
+card-problem-wrong-person = • Takılı kart başka birine ait: sertifikadaki T.C. Kimlik No başvurunuzdakiyle aynı değil. Lütfen kendi kartınızı takın.
 card-problem-not-kamu-sm = • Karttaki sertifikayı Kamu SM vermemiş; kurumsal yenileme yalnızca Kamu SM sertifikalarıyla yapılır. Kamu SM'nin verdiği kartınızı takın.
 card-problem-not-yet-valid = • Karttaki sertifika henüz geçerli değil. Bilgi işlem birimine başvurun.
 card-problem-expired = • Karttaki sertifikanın süresi dolmuş; süresi dolan sertifika yenilenemez.
-card-problem-renewal-window-not-open = • Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder. Yenileme { $date } tarihinde açılır.
+card-problem-renewal-window-not-open = • Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder. Yenileme { $date } tarihinden itibaren yapılabilir.
 card-problem-renewal-window-not-open-undated = • Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder.
 card-problem-pin-locked = • Kartın PIN'i kilitli. Kilidi Kamu SM'nin çevrim içi işlemler sayfasındaki “Kilit Çözme” ile açabilirsiniz.
 card-problem-pkcs11 = • Kamu SM'nin kart yazılımı bulunamadı ya da kartı görmüyor. Kamu SM'nin kart bileşenini kurun; sorun sürerse bilgi işlem birimine başvurun.
@@ -147,7 +134,7 @@ form-approved-thanks = Teşekkürler, { $ticket } için onayınızı aldım.
 form-approval-not-waiting = Şu anda onayınızı bekleyen bir yenileme formu yok: başvurunuz “{ $state }” aşamasında. Kamu SM'nin “Yenileme Formu” e-postası gönderildiğinde size haber vereceğim.
 form-approval-nothing-open = Şu anda onayınızı bekleyen bir yenileme formu yok: açık bir başvurunuz bulunmuyor. Başvurularınızın durumunu /durum ile görebilirsiniz.
 already-open = Zaten açık bir yenileme başvurunuz var: { $ticket } ({ $state }). Aynı anda yalnızca bir başvuru açılabilir; ayrıntılar için /durum yazabilirsiniz.
-open-refused-tckn = Bu TC Kimlik No ile açılmış bir başvuru zaten var: { $ticket } ({ $state }). Numarayı yanlış yazdıysanız “Düzelt” ile değiştirebilirsiniz; değilse bilgi işlem birimiyle görüşün.
+open-refused-tckn = Bu T.C. Kimlik No ile açılmış bir başvuru zaten var: { $ticket } ({ $state }). Numarayı yanlış yazdıysanız “Düzelt” ile değiştirebilirsiniz; numara doğruysa bilgi işlem birimiyle görüşün.
 
 ## Durum
 
@@ -162,15 +149,15 @@ status-history =
     Geçmiş:
     { $events }
 status-event = • { $at } — { $state } ({ $actor })
-next-submitted = eimza programını bilgisayarınıza kurup bu sohbetle eşleştirmek.
-next-agent-paired = kart adımı: e-İmza kartınızı okuyucuya takıp programdaki yönergeleri izlemek.
-next-card-step = bilgisayarınızda “eimza-agent eonay” komutunu çalıştırıp yönergelerle e-Onay işlemini tamamlamak.
-next-eonay-done = bilgi işlem biriminin Kamu SM'ye kurumsal başvuruyu yapması.
-next-corporate-applied = Kamu SM'nin “Yenileme Formu” e-postasını göndermesi.
-next-form-email-sent = kurum e-posta adresinize gelen “Yenileme Formu”nu e-posta üzerinden onaylamak.
+next-submitted = eimza programını bilgisayarınıza kurun ve bu sohbetle eşleştirin.
+next-agent-paired = e-İmza kartınızı okuyucuya takın ve programdaki yönergeleri izleyin.
+next-card-step = bilgisayarınızda “eimza-agent eonay” komutunu çalıştırın ve yönergelerle e-Onay işlemini tamamlayın.
+next-eonay-done = bilgi işlem biriminiz Kamu SM'ye kurumsal başvuruyu yapacak.
+next-corporate-applied = Kamu SM, “Yenileme Formu” e-postasını kurum e-posta adresinize gönderecek.
+next-form-email-sent = kurum e-posta adresinize gelen “Yenileme Formu”nu onaylayın, sonra burada “Onayladım” deyin.
 next-completed = başka bir adım yok; yeni kartınız postayla gönderilecek.
 next-cancelled = başka bir adım yok. Yeni başvuru için /basla yazabilirsiniz.
-next-failed = bilgi işlem birimi sizinle iletişime geçecek.
+next-failed = bilgi işlem biriminiz sizinle iletişime geçecek.
 actor-applicant = siz
 actor-staff = bilgi işlem
 actor-agent = bilgisayarınızdaki eimza programı
@@ -196,7 +183,7 @@ btn-cancel-no = Hayır, devam et
 cancel-kept = Tamam, iptal etmiyorum.
 cancelled-draft = Başvuru yapılmadı ve girdiğiniz bilgiler silindi. Yeniden başlamak için /basla yazabilirsiniz.
 cancelled-ticket = { $ticket } numaralı başvurunuz iptal edildi. Yeni bir başvuru için /basla yazabilirsiniz.
-delete-confirm = Verdiğiniz tüm kişisel veriler (TC Kimlik No, ad soyad, ünvan, e-posta, doğum tarihi) hemen silinecek; açık bir başvurunuz varsa iptal edilecek. Emin misiniz?
+delete-confirm = Verdiğiniz tüm kişisel veriler (T.C. Kimlik No, ad soyad, unvan, e-posta, doğum tarihi) hemen silinecek; açık bir başvurunuz varsa iptal edilecek. Emin misiniz?
 btn-delete-yes = Evet, verilerimi sil
 btn-delete-no = Hayır, silme
 delete-kept = Verileriniz silinmedi.
@@ -218,12 +205,13 @@ help =
     /english — switch to English
     e-İmza şifrenizi (PIN) asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
 idle-hint = Size nasıl yardımcı olabilirim? e-İmza yenileme başvurusu için /basla, mevcut başvurunuzun durumu için /durum, yardım için /yardim yazabilirsiniz.
+idle-hint-open = { $ticket } numaralı başvurunuz açık. Durumunu /durum ile görebilirsiniz; bir sorunuz varsa buraya yazın, bilgi işlem birimine iletirim.
 btn-start = Yenileme başvurusu başlat
 resume = Kaldığımız yerden devam edelim.
 unknown-command = “{ $command }” komutunu tanımıyorum. Kullanabileceğiniz komutlar için /yardim yazabilirsiniz.
 stale-button = Bu düğme artık geçerli değil.
 pin-warning = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Güvenliğiniz için mesajınızı sildim. Şifrenizi asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
-pin-warning-undeletable = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Mesajı ben silemiyorum; lütfen hemen kendiniz silin. Şifrenizi asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
+pin-warning-undeletable = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Mesajı ben silemiyorum: lütfen mesaja basılı tutup “Sil”i seçerek hemen kendiniz silin. Şifreniz gerçekten başkasının eline geçtiyse Kamu SM'nin çevrim içi işlemler sayfasından PIN'inizi değiştirin ya da bilgi işlem biriminize başvurun. Şifrenizi asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
 lang-switched = Bundan sonra Türkçe devam ediyoruz.
 internal-error = Üzgünüm, beklenmeyen bir sorun oluştu ve mesajınızı işleyemedim. Lütfen birkaç dakika sonra yeniden gönderin; sorun sürerse bilgi işlem birimine haber verin.
 
@@ -299,9 +287,9 @@ err-code-address-limit = Bu adrese kısa sürede çok fazla doğrulama kodu gön
 mail-code-subject = e-İmza yenileme: e-posta doğrulama kodunuz
 mail-code-body =
     Merhaba,
-    e-İmza yenileme başvurunuz için kurum e-posta adresinizi doğrulama kodunuz: { $code }
+    e-İmza yenileme başvurunuzda kurum e-posta adresinizi doğrulamak için kodunuz: { $code }
     Kodu sohbet penceresine yazın. Kod { $minutes } dakika geçerlidir.
-    Bu isteği siz yapmadıysanız bu e-postayı dikkate almayın; adresiniz kullanılmayacaktır.
+    Bu kodu siz istemediyseniz bu e-postayı dikkate almayın; adresiniz kullanılmayacak.
 mail-applicant-subject = e-İmza yenileme başvurunuz: { $ticket }
 mail-applicant-body =
     Merhaba { $name },
@@ -314,8 +302,8 @@ mail-staff-body =
     Başvuru: { $ticket }
     Durum: { $state }
     Ad Soyad: { $name }
-    TC Kimlik No: { $tckn }
-    Ünvan: { $title }
+    T.C. Kimlik No: { $tckn }
+    Unvan: { $title }
     Kurum E-Posta: { $email }
 mail-footer = Bu e-posta e-İmza yenileme asistanı (eimza) tarafından otomatik olarak gönderildi; lütfen yanıtlamayın.
 mail-no-staff-address = bilgi işlem için e-posta adresi yapılandırılmamış
@@ -328,11 +316,11 @@ helpdesk-ticket-changed = e-İmza yenileme başvurusunda değişiklik
 roster-col-expires = Sertifika Bitiş Tarihi
 roster-imported = { $count } kişi içe aktarıldı: { $added } yeni, { $updated } güncellendi.
 roster-err-empty = Dosyada içe aktarılacak kişi bulunamadı.
-roster-err-missing = Dosyanın başlık satırında şu sütunlar bulunamadı: { $columns }. Beklenen sütunlar: TC Kimlik No, Ad Soyad, Ünvan, Kurum E-Posta, Sertifika Bitiş Tarihi.
+roster-err-missing = Dosyanın başlık satırında şu sütunlar bulunamadı: { $columns }. Beklenen sütunlar: T.C. Kimlik No, Ad Soyad, Unvan, Kurum E-Posta, Sertifika Bitiş Tarihi.
 roster-err-line = { $line }. satır, { $column }: { $problem }
 roster-err-line-plain = { $line }. satır: { $problem }
 roster-err-unreadable = satır okunamadı (tırnak işaretlerini kontrol edin).
-roster-err-duplicate = aynı TC Kimlik No { $line }. satırda da var.
+roster-err-duplicate = aynı T.C. Kimlik No { $line }. satırda da var.
 roster-err-nothing-taken = Dosyada hata olduğu için hiçbir kayıt alınmadı; düzeltip yeniden yükleyin.
 roster-err-file = Dosya okunamadı: { $path }
 mail-reminder-subject = e-İmza sertifikanızın süresi { $days ->

@@ -1,14 +1,14 @@
-# Telegram, Discord, the web form for TC Kimlik No and birth date, and the staff chat.
+# Telegram, Discord, the web form for T.C. Kimlik No and birth date, and the staff chat.
 
 ## Hassas bilgiler için web formu
-kvkk-web-form = Bu sohbet yabancı bir sunucuda tutulduğu için TC Kimlik No ve doğum tarihinizi burada sormuyorum: bu ikisini kurumumuzun kendi sunucusundaki güvenli bir forma gireceksiniz, böylece Türkiye'de kalırlar.
-ask-web-form = TC Kimlik No ve doğum tarihinizi size gönderdiğim bağlantıdaki formda bekliyorum. Bağlantının süresi dolduysa “Yeni bağlantı” düğmesine basın.
+kvkk-web-form = Bu sohbet uygulamasının sunucuları yurt dışında olduğu için T.C. Kimlik No ve doğum tarihinizi burada sormuyorum: bu ikisini kurumunuzun kendi sunucusundaki güvenli bir forma gireceksiniz, böylece Türkiye'de kalırlar.
+ask-web-form = T.C. Kimlik No ve doğum tarihinizi size gönderdiğim bağlantıdaki formda bekliyorum. Bağlantının süresi dolduysa “Yeni bağlantı” düğmesine basın.
 btn-form-link = Yeni bağlantı
 web-form-link =
-    Son adım: TC Kimlik No ve doğum tarihinizi bu güvenli forma girin (bağlantı yalnızca bir kez ve { $minutes } dakika geçerlidir):
+    Son adım: T.C. Kimlik No ve doğum tarihinizi bu güvenli forma girin (bağlantı yalnızca bir kez ve { $minutes } dakika geçerlidir):
     { $url }
     Formu gönderdiğinizde sohbete buradan devam edeceğiz.
-web-form-waiting = Güvenliğiniz için bu bilgiyi sohbette almıyorum; yazdığınızı kaydetmedim. Lütfen bağlantıdaki formu kullanın.
+web-form-waiting = Güvenliğiniz için bu bilgiyi sohbette almıyorum ve yazdığınızı kaydetmedim. Ancak mesajınız bu sohbet uygulamasında duruyor: lütfen mesaja basılı tutup “Sil”i seçerek silin ve bilgiyi bağlantıdaki forma girin.
 field-error = { $field }: { $error }
 
 ## Destek ekibine soru
@@ -23,8 +23,8 @@ staff-answer =
 staff-post =
     { $what } — { $ticket }
     Ad Soyad: { $name }
-    TC Kimlik No: { $tckn }
-    Ünvan: { $title }
+    T.C. Kimlik No: { $tckn }
+    Unvan: { $title }
     Kurum: { $institution }
     Durum: { $state }
 staff-question-post =
@@ -59,7 +59,7 @@ tg-cmd-status = Başvurunun durumu ve geçmişi
 tg-cmd-card = Kartımı yeniden denetle
 tg-cmd-cancel = Başvuruyu iptal et
 tg-cmd-help = Yardım
-tg-cmd-pair = Bilgisayarınızdaki eimza programını eşleştir
+tg-cmd-pair = Bilgisayarımdaki eimza programını eşleştir
 tg-cmd-devices = Eşleştirilmiş bilgisayarlar
 tg-cmd-delete = Kişisel verilerimi sil
 tg-cmd-english = Continue in English

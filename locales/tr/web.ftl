@@ -29,8 +29,8 @@ staff-search-button = Ara
 staff-col-number = Başvuru No
 staff-col-state = Durum
 staff-col-name = Ad Soyad
-staff-col-tckn = TC Kimlik No
-staff-col-title = Ünvan
+staff-col-tckn = T.C. Kimlik No
+staff-col-title = Unvan
 staff-col-email = Kurum E-Posta
 staff-col-opened = Açılış
 staff-col-updated = Son değişiklik
@@ -65,20 +65,21 @@ staff-outbox-kind-person-chat = Başvuru sahibinin sohbetine ileti
 staff-outbox-kind-staff-chat = Bilgi işlem sohbetine ileti
 staff-outbox-kind-question = Başvuru sahibinin sorusu
 staff-roster-title = Kişi listesi
-staff-roster-label = Kişi listesi (CSV: TC Kimlik No, Ad Soyad, Ünvan, Kurum E-Posta, Sertifika Bitiş Tarihi)
+staff-roster-label = Kişi listesi (CSV: T.C. Kimlik No, Ad Soyad, Unvan, Kurum E-Posta, Sertifika Bitiş Tarihi)
+staff-roster-choose = Dosya seçin…
 staff-roster-upload = Yükle
 staff-forbidden-origin = Bu istek başka bir siteden geldiği için reddedildi.
 unsubscribe-title = e-İmza sertifika hatırlatmaları
-unsubscribe-question = Sertifikanızın süresi dolmadan önce gönderilen hatırlatma e-postalarını artık almak istemiyor musunuz?
+unsubscribe-question = Sertifikanızın süresi dolmadan önce gönderilen hatırlatma e-postalarını durdurmak istiyor musunuz?
 unsubscribe-button = Hatırlatmaları durdur
 unsubscribe-done = Hatırlatma e-postaları durduruldu. Yenileme için istediğiniz zaman yenileme asistanını kullanabilirsiniz.
 unsubscribe-invalid = Bu bağlantı geçerli değil. Lütfen e-postadaki bağlantıyı eksiksiz kullanın.
 
-## TC Kimlik No ve doğum tarihi formu (Telegram ve Discord kullanıcıları için)
+## T.C. Kimlik No ve doğum tarihi formu (Telegram ve Discord kullanıcıları için)
 form-title = e-İmza yenileme: kimlik bilgileri
-form-intro = TC Kimlik No ve doğum tarihinizi buraya girin. Bu bilgiler yalnızca kurumumuzun sunucusunda şifreli saklanır; sohbet uygulamasına gönderilmez.
+form-intro = T.C. Kimlik No ve doğum tarihinizi buraya girin. Bu bilgiler yalnızca kurumunuzun sunucusunda şifreli saklanır; sohbet uygulamasına gönderilmez.
 form-tckn-hint = 11 hane; boşluk bırakabilirsiniz.
-form-birth-hint = Gün-ay-yıl: 05-03-1980, 5.3.1980 ya da 5 Mart 1980
+form-birth-hint = Gün.ay.yıl: 05.03.1980 ya da 5 Mart 1980
 form-submit = Gönder
 form-privacy = Bu bağlantı yalnızca bir kez kullanılabilir.
 form-done = Teşekkürler, bilgileriniz alındı. Sohbete dönebilirsiniz: özetiniz orada sizi bekliyor.

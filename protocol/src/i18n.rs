@@ -122,14 +122,16 @@ pub const EMBEDDED: &[(Lang, &str, &str)] = &[
     (Lang::Tr, "web.ftl", include_str!("../../locales/tr/web.ftl")),
     (Lang::Tr, "agent.ftl", include_str!("../../locales/tr/agent.ftl")),
     (Lang::Tr, "chat.ftl", include_str!("../../locales/tr/chat.ftl")),
+    (Lang::Tr, "kvkk.ftl", include_str!("../../locales/tr/kvkk.ftl")),
     (Lang::En, "bot.ftl", include_str!("../../locales/en/bot.ftl")),
     (Lang::En, "web.ftl", include_str!("../../locales/en/web.ftl")),
     (Lang::En, "agent.ftl", include_str!("../../locales/en/agent.ftl")),
     (Lang::En, "chat.ftl", include_str!("../../locales/en/chat.ftl")),
+    (Lang::En, "kvkk.ftl", include_str!("../../locales/en/kvkk.ftl")),
 ];
 
 /// The file names a binary looks for under `locales/<lang>/`.
-pub const FILES: &[&str] = &["bot.ftl", "web.ftl", "agent.ftl", "chat.ftl"];
+pub const FILES: &[&str] = &["bot.ftl", "web.ftl", "agent.ftl", "chat.ftl", "kvkk.ftl"];
 
 pub struct Catalog {
     tr: FluentBundle<FluentResource>,

@@ -128,7 +128,7 @@ pub async fn pair(bot: &TestBot, chat: &WebChat, agent: &Agent) -> String {
     assert!(a.text().contains(&format!("eimza-agent eslestir --sunucu {} {code}", bot.url())), "{}", a.text());
     assert!(a.text().contains("10 dakika geçerlidir"), "{}", a.text());
     let child = agent.start_pairing(&bot.url(), &code.to_lowercase().replace('-', " "));
-    let ask = pushed(chat, "bu hesapla eşleşmek istiyor").await;
+    let ask = pushed(chat, "bu sohbetle eşleşmek istiyor").await;
     assert!(ask["text"].as_str().unwrap().contains("“EIMZA-PC-12” ("), "{ask}");
     let approve = ask["buttons"]
         .as_array()

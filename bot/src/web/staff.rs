@@ -209,9 +209,13 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers
         escape(&texts.get(lang, "staff-search-button")),
     ));
     body.push_str(&format!(
-        "<form method=\"post\" action=\"/staff/roster\" enctype=\"multipart/form-data\"><label for=\"roster\">{}</label> \
-         <input id=\"roster\" name=\"file\" type=\"file\" accept=\".csv,text/csv\"> <button>{}</button></form>",
+        // The browser's own "Choose file" button speaks the browser's language, not the page's:
+        // the input is hidden inside a label that says it in ours.
+        "<form method=\"post\" action=\"/staff/roster\" enctype=\"multipart/form-data\"><span>{}</span> \
+         <label class=\"file\"><input id=\"roster\" name=\"file\" type=\"file\" accept=\".csv,text/csv\" required>{}</label> \
+         <button>{}</button></form>",
         escape(&texts.get(lang, "staff-roster-label")),
+        escape(&texts.get(lang, "staff-roster-choose")),
         escape(&texts.get(lang, "staff-roster-upload")),
     ));
     body.push_str(&format!(

@@ -103,12 +103,12 @@ fn the_card_command_speaks_turkish_and_english_and_json() {
     let (code, text) = agent(&["kart", "--okuyucu", reader.name(), "--tckn", &t], "tr_TR.UTF-8", "");
     assert_eq!(code, 0, "{text}");
     for expected in [
-        "e-İmza kart tanısı",
+        "e-İmza kartı denetim raporu",
         "Akıllı kart hizmeti (PC/SC): çalışıyor",
         &format!("{}: kart takılı, ATR {}, AKİS (TC, 2020 ve sonrası)", reader.name(), vcard::ATR_TC),
         &format!("Kullanılan okuyucu: {}", reader.name()),
         "Erişim yolu: doğrudan komutlar (APDU)",
-        &format!("Sertifika sahibi: AYŞE IŞIK (TC Kimlik No {masked})"),
+        &format!("Sertifika sahibi: AYŞE IŞIK (T.C. Kimlik No {masked})"),
         "Sertifikayı veren: Kamu SM Nitelikli Elektronik Sertifika Hizmet Sağlayıcısı - Sürüm 6",
         "Yenileme: ",
         "tarihinden beri yapılabilir",
@@ -192,7 +192,7 @@ fn every_certificate_refusal_comes_before_any_pin_and_says_what_to_do() {
     let month = ["Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim", "Kasım", "Aralık"];
     use chrono::Datelike;
     let date = format!("{} {} {}", opens.day(), month[opens.month0() as usize], opens.year());
-    assert!(text.contains(&format!("Yenileme {date} tarihinde açılır")), "{date} in\n{text}");
+    assert!(text.contains(&format!("Yenileme {date} tarihinden itibaren yapılabilir")), "{date} in\n{text}");
 }
 
 #[test]

@@ -48,7 +48,7 @@ async fn whole_road(database: Option<String>) {
         format!("e-Onay adımı — {ticket}"),
         format!("Kartınız hazır: {HOLDER} ({masked}) adına Kamu SM sertifikası."),
         "Chrome'da şu sayfayı açın: https://onlineislemler.kamusm.gov.tr/".to_owned(),
-        format!("TC Kimlik No alanına kendi numaranızı ({masked}) yazın, kart türü olarak “AKİS”i seçin."),
+        format!("T.C. Kimlik No alanına kendi numaranızı ({masked}) yazın, kart türü olarak “AKİS”i seçin."),
         format!("Kartınızdan “{HOLDER}” adının okunmasını bekleyin"),
         "“E-Onay işlemleri”ne basın".to_owned(),
         "e-Onay tamamlandı mı? (evet/hayır):".to_owned(),

@@ -53,7 +53,7 @@ async fn pair_in_chat_and_the_card_step_reaches_the_pc() {
     let lines = wait_for("the notification", async || Some(agent.notifications()).filter(|n| !n.is_empty())).await;
     assert_eq!(
         lines,
-        vec![format!("e-İmza yenileme: kart adımı sizi bekliyor\t{ticket} numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.")]
+        vec![format!("e-İmza yenileme: kartınızı takmanız gerekiyor\t{ticket} numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.")]
     );
     pushed(&chat, &format!("Bilgisayarınıza bildirim gönderildi: EIMZA-PC-12 bilgisayarı {ticket} numaralı")).await;
     // No PC/SC service on this "PC": the person reads why, specifically, and that the PC waits.
@@ -98,7 +98,7 @@ async fn rejected_reused_wrong_and_too_many_codes() {
     // A code typed on the wrong PC: the person rejects it in chat.
     let code = code_in(&chat.say("/eslestir").await.text());
     let child = agent.start_pairing(&bot.url(), &code);
-    let ask = pushed(&chat, "bu hesapla eşleşmek istiyor").await;
+    let ask = pushed(&chat, "bu sohbetle eşleşmek istiyor").await;
     let reject = ask["buttons"]
         .as_array()
         .unwrap()
@@ -213,7 +213,7 @@ async fn the_link_refuses_bad_frames_politely_and_a_replayed_report_lands_once()
     let mut ws = raw_link(&bot, &token).await.unwrap();
     ws.send(Message::text(r#"{"type":"hello","protocol":0,"agent_version":"0.0.1"}"#)).await.unwrap();
     assert_eq!(next_json(&mut ws).await, serde_json::json!({"type": "error", "code": "version-mismatch", "protocol": 1}));
-    pushed(&chat, "“EIMZA-PC-12” bilgisayarındaki eimza programı güncel değil").await;
+    pushed(&chat, "“EIMZA-PC-12” bilgisayarındaki eimza programının sürümü eski").await;
 
     let mut ws = raw_link(&bot, &token).await.unwrap();
     ws.send(Message::text(r#"{"type":"hello","protocol":1,"agent_version":"test"}"#)).await.unwrap();
@@ -267,7 +267,7 @@ async fn two_bots_on_one_postgresql_reach_an_agent_connected_to_either() {
     let code = code_in(&chat.press("pair").await.text());
     let mut agent = Agent::new();
     let child = agent.start_pairing(&a.url(), &code);
-    let ask = pushed(&chat, "bu hesapla eşleşmek istiyor").await;
+    let ask = pushed(&chat, "bu sohbetle eşleşmek istiyor").await;
     let approve = ask["buttons"]
         .as_array()
         .unwrap()
@@ -360,7 +360,7 @@ kill $APID $DPID $XPID 2>/dev/null; wait 2>/dev/null; true"#
         .expect("dbus-run-session (scripts/test installs dbus-daemon, xvfb, dunst and libnotify-bin)");
     assert!(command.success() || out.exists());
     let history = std::fs::read_to_string(&out).unwrap_or_default();
-    assert!(history.contains("e-İmza yenileme: kart adımı sizi bekliyor"), "{history}");
+    assert!(history.contains("e-İmza yenileme: kartınızı takmanız gerekiyor"), "{history}");
     assert!(history.contains(&format!("{ticket} numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.")), "{history}");
     // And the bot heard that the PC showed it.
     pushed(&chat, "kartınızı denetledi ve şunu buldu").await;

@@ -126,7 +126,7 @@ fn a_missing_module_or_a_bad_option_is_explained() {
     assert!(text.contains("Erişim yolu “usb” tanınmadı"), "{text}");
     let (code, text) = agent(&["kart", "--tckn", "12345678901"], "tr_TR.UTF-8", "");
     assert_eq!(code, 2);
-    assert!(text.contains("Verilen TC Kimlik No geçerli değil"), "{text}");
+    assert!(text.contains("Verilen T.C. Kimlik No geçerli değil"), "{text}");
     // A file that is not a PKCS#11 module at all.
     let (code, text) = agent(&["kart", "--pkcs11", "/etc/hostname"], "tr_TR.UTF-8", "");
     assert_eq!(code, 1);

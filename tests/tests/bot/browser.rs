@@ -59,15 +59,15 @@ async fn a_person_renews_in_the_browser() {
     let browser = Browser::start("tr-TR").await;
     let c = &browser.client;
     c.goto(&bot.url()).await.unwrap();
-    wait_for(c, "aydınlatma metni (KVKK)").await;
+    wait_for(c, "aydınlatma metni (6698 sayılı KVKK, madde 10)").await;
     assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "e-İmza Yenileme Asistanı");
     assert_eq!(style(c, ".chat-header", "background-color").await, "rgb(179, 18, 46)", "chat.css is applied");
     assert!(bot_texts(c).await[0].contains("Merhaba! Ben e-İmza yenileme asistanıyım."));
 
     press(c, "consent:yes").await;
-    wait_for(c, "TC Kimlik Numaranızı yazar mısınız?").await;
+    wait_for(c, "T.C. Kimlik Numaranızı yazar mısınız?").await;
     type_and_send(c, "12345678901").await;
-    wait_for(c, "son iki hane tutmuyor").await;
+    wait_for(c, "bir hane yanlış ya da iki hanenin yeri değişmiş olabilir").await;
     type_and_send(c, "10000000146").await;
     wait_for(c, "Adınızı ve soyadınızı").await;
     type_and_send(c, "654321").await;
@@ -77,7 +77,7 @@ async fn a_person_renews_in_the_browser() {
     let page = c.source().await.unwrap();
     assert!(!page.contains("654321"), "the misplaced PIN is gone from the page");
     type_and_send(c, "Ilgaz Işık").await;
-    wait_for(c, "Ünvanınız nedir?").await;
+    wait_for(c, "Unvanınız nedir?").await;
     press(c, "title:2").await;
     wait_for(c, "Kurum e-posta adresinizi").await;
     type_and_send(c, "ilgaz@gmail.com").await;
@@ -150,6 +150,6 @@ async fn the_page_speaks_english_to_an_english_browser() {
     wait_for(c, "Privacy notice").await;
     assert_eq!(c.find(Locator::Css("#send")).await.unwrap().text().await.unwrap(), "Send");
     press(c, "consent:yes").await;
-    wait_for(c, "Please type your TC Kimlik No").await;
+    wait_for(c, "Please type your T.C. Kimlik No").await;
     browser.close().await;
 }

@@ -100,6 +100,6 @@ async fn every_change_reaches_the_help_desk_signed_and_once() {
 
     let mails = sink.maildir.wait_for("yardim@kurum.gov.tr", 2).await;
     assert_eq!(mails[0].subject, format!("[{number}] e-İmza yenileme başvurusunda değişiklik"));
-    assert!(mails[0].text.contains("TC Kimlik No: 100******46"));
+    assert!(mails[0].text.contains("T.C. Kimlik No: 100******46"));
     assert!(mails[1].text.contains("Durum: İptal edildi"));
 }

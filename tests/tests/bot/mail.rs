@@ -45,7 +45,7 @@ async fn staff_are_told_of_new_and_cancelled_tickets() {
     let staff = sink.maildir.wait_for(STAFF, 1).await;
     let notice = &staff[0];
     assert_eq!(notice.subject, format!("[{number}] Yeni e-İmza yenileme başvurusu"));
-    assert!(notice.text.contains("TC Kimlik No: 100******46"), "{}", notice.text);
+    assert!(notice.text.contains("T.C. Kimlik No: 100******46"), "{}", notice.text);
     assert!(!notice.text.contains("10000000146"), "staff mail carries the masked number only");
     assert!(notice.text.contains("Ad Soyad: Ayşe Yılmaz"));
     assert!(notice.text.contains("Durum: Başvuru alındı"));
@@ -192,8 +192,8 @@ async fn the_applicant_is_told_of_each_step_in_their_language() {
     assert_eq!(mails[0].subject, format!("Your e-signature renewal request: {number}"));
     assert!(mails[0].text.starts_with("Hello Ilgaz Işık,"), "{}", mails[0].text);
     assert!(mails[0].text.contains("Your e-Onay has been verified."));
-    assert!(mails[1].text.contains("Your corporate application has been filed with Kamu SM."));
-    assert!(mails[1].text.contains("Status: Corporate application filed"));
+    assert!(mails[1].text.contains("Your institutional application has been filed with Kamu SM."));
+    assert!(mails[1].text.contains("Status: Institutional application filed"));
     assert_eq!(mailer.deliver_due().await.unwrap(), 0, "nothing is sent twice");
 }
 

@@ -57,8 +57,8 @@ async fn the_same_journey_on_postgresql_survives_a_crash() {
     chat.say("Mühendis").await;
     chat.verify_email(&unique_email("zeynep.dogan")).await;
     let summary = chat.say("17 Ağustos 1979").await.text();
-    assert!(summary.contains("TC Kimlik No: 12345678950"), "{summary}");
-    assert!(summary.contains("Doğum Tarihi: 17-08-1979"));
+    assert!(summary.contains("T.C. Kimlik No: 12345678950"), "{summary}");
+    assert!(summary.contains("Doğum Tarihi: 17.08.1979"));
     let done = chat.press("confirm").await.text();
     assert!(done.contains("Başvuru numaranız: EIMZA-"), "{done}");
     bot.restart().await;

@@ -53,7 +53,7 @@ async fn the_command_line_imports_excels_turkish_csv_all_or_nothing() {
     let (code, out, err) = import(&data, &file);
     assert_eq!(code, 1);
     assert!(out.is_empty());
-    assert!(err.contains("3. satır, TC Kimlik No: Bu numara geçerli bir TC Kimlik No değil"), "{err}");
+    assert!(err.contains("3. satır, T.C. Kimlik No: Bu numara geçerli bir T.C. Kimlik No değil"), "{err}");
     assert!(err.contains("3. satır, Ad Soyad: Lütfen adınızı ve soyadınızı birlikte yazın"));
     assert!(err.contains("3. satır, Kurum E-Posta: Yalnızca kurum e-posta adresleri kabul edilir"));
     assert!(err.contains("3. satır, Sertifika Bitiş Tarihi: Takvimde böyle bir gün yok: 31.02.2027"));
@@ -64,7 +64,7 @@ async fn the_command_line_imports_excels_turkish_csv_all_or_nothing() {
     std::fs::write(&file, "Ad;Soyad;Görev\nx;y;z\n").unwrap();
     let (code, _, err) = import(&data, &file);
     assert_eq!(code, 1);
-    assert!(err.contains("başlık satırında şu sütunlar bulunamadı: TC Kimlik No, Ad Soyad, Ünvan"), "{err}");
+    assert!(err.contains("başlık satırında şu sütunlar bulunamadı: T.C. Kimlik No, Ad Soyad, Unvan"), "{err}");
     // the store holds the three from before, unchanged by the refused files
     let key = std::fs::read_to_string(data.join("eimza.key")).unwrap();
     let store = Store::connect(&format!("sqlite:{}", data.join("eimza.db").display()), Vault::from_base64(&key).unwrap()).await.unwrap();
@@ -249,7 +249,7 @@ async fn staff_upload_the_roster_on_the_dashboard() {
     let bad = b"TC Kimlik No;Ad Soyad;\xDCnvan;Kurum E-Posta;Sertifika Biti\xFE Tarihi\n12345678901;A B;Uzman;a@kurum.gov.tr;01.01.2027\n"
         .to_vec();
     let text = upload(bad, None, true).await.unwrap().text().await.unwrap();
-    assert!(text.contains("2. satır, TC Kimlik No: Bu numara geçerli bir TC Kimlik No değil"), "{text}");
+    assert!(text.contains("2. satır, T.C. Kimlik No: Bu numara geçerli bir T.C. Kimlik No değil"), "{text}");
     assert!(text.contains("hiçbir kayıt alınmadı"));
     let r = upload(sample.clone(), Some("https://kotu.example".into()), true).await.unwrap();
     assert_eq!(r.status(), 403, "a form posted from another site is refused");

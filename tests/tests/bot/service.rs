@@ -22,6 +22,7 @@ fn settings() -> Settings {
         retention_days: 90,
         public_url: "http://127.0.0.1:8080".into(),
         web_form: vec![],
+        helpdesk_forwarding: false,
     }
 }
 

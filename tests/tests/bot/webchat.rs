@@ -17,27 +17,27 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     let chat = WebChat::open(&bot.url()).await;
     let greeting: Vec<&str> = chat.greeting.iter().map(|r| r["text"].as_str().unwrap()).collect();
     assert!(greeting[0].starts_with("Merhaba! Ben e-İmza yenileme asistanıyım."), "{greeting:?}");
-    assert!(greeting[1].contains("aydınlatma metni (KVKK)"));
+    assert!(greeting[1].contains("aydınlatma metni (6698 sayılı KVKK, madde 10)"));
     assert!(greeting[1].contains("Örnek Kurumu"));
     assert!(greeting[1].contains("90 gün sonra"));
 
     // consent first: personal data before consent is not taken
     let a = chat.say("10000000146").await;
-    assert!(a.text().contains("aydınlatma metnini onaylamanız gerekiyor"), "{}", a.text());
+    assert!(a.text().contains("aydınlatma metnini okuduğunuzu onaylamanız gerekiyor"), "{}", a.text());
     assert_eq!(a.buttons(), ["consent:yes", "consent:no"]);
     let a = chat.press("consent:yes").await;
-    assert!(a.text().contains("TC Kimlik Numaranızı yazar mısınız?"));
+    assert!(a.text().contains("T.C. Kimlik Numaranızı yazar mısınız?"));
 
     // TC Kimlik No: each mistake its own explanation, then the same question
     for (input, expected) in [
-        ("12345678901", "son iki hane tutmuyor"),
+        ("12345678901", "bir hane yanlış ya da iki hanenin yeri değişmiş olabilir"),
         ("1234567895", "yazdığınız numara 10 haneli"),
         ("02345678950", "0 ile başlayamaz"),
         ("1234567895O", "yalnızca rakamlardan oluşur"),
     ] {
         let a = chat.say(input).await;
         assert!(a.text().contains(expected), "{input}: {}", a.text());
-        assert!(a.text().contains("TC Kimlik Numaranızı yazar mısınız?"), "{input}: the question again");
+        assert!(a.text().contains("T.C. Kimlik Numaranızı yazar mısınız?"), "{input}: the question again");
     }
     let a = chat.say("123 456 789 50").await;
     assert!(a.text().contains("Adınızı ve soyadınızı"));
@@ -53,17 +53,17 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     let a = chat.say("Ilgaz 3şık").await;
     assert!(a.text().contains("“3” kullanılamaz"), "{}", a.text());
     let a = chat.say("ILGAZ IŞIK").await;
-    assert!(a.text().contains("Ünvanınız nedir?"));
+    assert!(a.text().contains("Unvanınız nedir?"));
     assert!(a.buttons().contains(&"title:2".to_owned()));
 
     // the bot crashes here; the conversation survives
     bot.restart().await;
     let a = chat.say("/basla").await;
     assert!(a.text().contains("Kaldığımız yerden devam edelim."), "{}", a.text());
-    assert!(a.text().contains("Ünvanınız nedir?"));
+    assert!(a.text().contains("Unvanınız nedir?"));
 
     let a = chat.say("x").await;
-    assert!(a.text().contains("Ünvan en az 2 karakter olmalı."));
+    assert!(a.text().contains("Unvan en az 2 karakter olmalı."));
     let a = chat.press("title:2").await;
     assert!(a.text().contains("Kurum e-posta adresinizi"));
     assert!(a.text().contains("@kurum.gov.tr"));
@@ -83,7 +83,7 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     assert!(mail.header("Subject").unwrap().starts_with("=?utf-8?"), "RFC 2047 subject: {:?}", mail.header("Subject"));
     assert!(mail.header("Date").unwrap().ends_with("+0300"), "Istanbul time: {:?}", mail.header("Date"));
     assert!(mail.header("Message-ID").unwrap().ends_with("@kurum.gov.tr>"));
-    assert!(mail.text.contains("kurum e-posta adresinizi doğrulama kodunuz"), "{}", mail.text);
+    assert!(mail.text.contains("kurum e-posta adresinizi doğrulamak için kodunuz"), "{}", mail.text);
     assert!(mail.html.contains("<p>"), "an HTML part too");
     let code = mail.code().expect("a code");
     assert!(!code.chars().all(|c| c.is_ascii_digit()), "a code never looks like a PIN");
@@ -91,7 +91,7 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     assert!(a.text().contains("Kod yanlış. 4 deneme hakkınız kaldı."), "{}", a.text());
     let a = chat.say(&code.to_lowercase()).await;
     assert!(a.text().contains("e-posta adresiniz doğrulandı"), "{}", a.text());
-    assert!(a.text().contains("Doğum tarihinizi gün-ay-yıl"));
+    assert!(a.text().contains("Doğum tarihinizi gün.ay.yıl"));
 
     for (input, expected) in [
         ("29-02-1981", "Takvimde böyle bir gün yok: 29-02-1981"),
@@ -103,17 +103,17 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     ] {
         let a = chat.say(input).await;
         assert!(a.text().contains(expected), "{input}: {}", a.text());
-        assert!(a.text().contains("Doğum tarihinizi gün-ay-yıl"), "{input}: the question again");
+        assert!(a.text().contains("Doğum tarihinizi gün.ay.yıl"), "{input}: the question again");
     }
     let a = chat.say("5 mart 1980").await;
     let summary = a.text();
     let email_line = format!("Kurum E-Posta: {email}");
     for line in [
-        "TC Kimlik No: 12345678950",
+        "T.C. Kimlik No: 12345678950",
         "Ad Soyad: ILGAZ IŞIK",
-        "Ünvan: Şube Müdürü",
+        "Unvan: Şube Müdürü",
         email_line.as_str(),
-        "Doğum Tarihi: 05-03-1980",
+        "Doğum Tarihi: 05.03.1980",
         "Başvuru türü: Yenileme",
     ] {
         assert!(summary.contains(line), "{line} in {summary}");
@@ -127,7 +127,7 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     assert!(a.text().contains("Adınızı ve soyadınızı"));
     let a = chat.say("Ilgaz Işık").await;
     assert!(a.text().contains("Ad Soyad: Ilgaz Işık"));
-    assert!(a.text().contains("Ünvan: Şube Müdürü"), "other fields kept");
+    assert!(a.text().contains("Unvan: Şube Müdürü"), "other fields kept");
     let a = chat.say("belki").await;
     assert!(a.text().contains("Lütfen özetin altındaki düğmelerden birini seçin"));
 
@@ -151,7 +151,7 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     let t = chat.transcript().await;
     assert_eq!(t.status, 200);
     let all = serde_json::to_string(&t.body).unwrap();
-    assert!(all.contains("Okudum, onaylıyorum"), "pressed buttons show their labels");
+    assert!(all.contains("Okudum, anladım"), "pressed buttons show their labels");
     assert!(all.contains("ILGAZ IŞIK"));
     assert!(!all.contains("482913"), "the misplaced PIN is not in the transcript");
 
@@ -212,7 +212,7 @@ async fn one_open_ticket_per_tc_kimlik_no_across_chats() {
         if expect_open {
             assert!(a.text().contains("Başvurunuz alındı"));
         } else {
-            assert!(a.text().contains("Bu TC Kimlik No ile açılmış bir başvuru zaten var: EIMZA-"), "{}", a.text());
+            assert!(a.text().contains("Bu T.C. Kimlik No ile açılmış bir başvuru zaten var: EIMZA-"), "{}", a.text());
             assert!(a.text().contains("Ad Soyad: Ayşe Kaya"), "back to the summary to fix it");
             assert_eq!(a.buttons(), ["confirm", "edit", "cancel"]);
         }
@@ -225,9 +225,9 @@ async fn english_on_request() {
     let chat = WebChat::open_in(&bot.url(), "en-GB,en;q=0.9").await;
     assert!(chat.greeting[0]["text"].as_str().unwrap().starts_with("Hello! I am the e-signature renewal assistant."));
     let a = chat.press("consent:yes").await;
-    assert!(a.text().contains("Please type your TC Kimlik No"));
+    assert!(a.text().contains("Please type your T.C. Kimlik No"));
     let a = chat.say("12345678901").await;
-    assert!(a.text().contains("This is not a valid TC Kimlik No"));
+    assert!(a.text().contains("This is not a valid T.C. Kimlik No"));
     let a = chat.say("/durum").await;
     assert!(a.text().contains("We are still collecting your details"), "{}", a.text());
     // a Turkish speaker switches language in the chat
@@ -286,7 +286,7 @@ async fn bad_requests_get_json_errors_never_a_500() {
 
     // nothing of that reached the conversation
     let a = chat.say("Merhaba").await;
-    assert!(a.text().contains("aydınlatma metnini onaylamanız gerekiyor"));
+    assert!(a.text().contains("aydınlatma metnini okuduğunuzu onaylamanız gerekiyor"));
 
     // a stale button is explained
     let a = chat.press("summary:whatever").await;

@@ -46,6 +46,7 @@ async fn e_onay_done_then_the_corporate_application_and_the_form_from_the_staff_
         retention_days: 90,
         public_url: "http://127.0.0.1:8080".into(),
         web_form: vec![],
+        helpdesk_forwarding: false,
     };
     let texts = Arc::new(Texts::embedded());
     let service = Arc::new(ChatService::new(store.clone(), texts.clone(), settings, Arc::new(Links::default())));

@@ -122,8 +122,24 @@ fn is_one_of(text: &str, words: &[&str]) -> bool {
 
 const YES: &[&str] = &["evet", "e", "yes", "y", "tamam", "ok", "olur"];
 const NO: &[&str] = &["hayir", "h", "no", "n", "vazgec", "vazgectim"];
-const CONSENT_YES: &[&str] =
-    &["evet", "yes", "onayliyorum", "onayla", "okudum onayliyorum", "kabul", "kabul ediyorum", "okudum", "tamam", "i agree", "agree", "ok"];
+const CONSENT_YES: &[&str] = &[
+    "evet",
+    "yes",
+    "onayliyorum",
+    "onayla",
+    "okudum onayliyorum",
+    "okudum anladim",
+    "anladim",
+    "kabul",
+    "kabul ediyorum",
+    "okudum",
+    "tamam",
+    "i agree",
+    "agree",
+    "ok",
+    "understood",
+    "i have read it",
+];
 const CONSENT_NO: &[&str] = &["hayir", "no", "onaylamiyorum", "kabul etmiyorum", "reddediyorum", "i do not agree"];
 const SUMMARY_CONFIRM: &[&str] = &["onayla", "onayliyorum", "evet", "dogru", "confirm", "yes"];
 const SUMMARY_EDIT: &[&str] = &["duzelt", "degistir", "edit", "change"];
@@ -297,12 +313,18 @@ fn ask_again(out: &mut Outcome, ctx: &Ctx) {
 
 fn question(conversation: &Conversation, ctx: &Ctx) -> Reply {
     match &conversation.step {
-        Step::Idle => Reply { parts: vec![Msg::new("idle-hint")], buttons: vec![Button::new(ButtonId::Start, "btn-start")] },
+        // With a request open, starting another is not what the person needs.
+        Step::Idle => match &ctx.facts.open_ticket {
+            Some(open) => Reply::text(Msg::new("idle-hint-open").with("ticket", open.number.to_string())),
+            None => Reply { parts: vec![Msg::new("idle-hint")], buttons: vec![Button::new(ButtonId::Start, "btn-start")] },
+        },
         Step::Consent => Reply {
             parts: std::iter::once(
                 Msg::new("kvkk-notice")
                     .with("institution", ctx.settings.institution.clone())
-                    .with("retention_days", ctx.settings.retention_days),
+                    .with("retention_days", ctx.settings.retention_days)
+                    .with("channel", ctx.transport.code())
+                    .with("helpdesk", if ctx.settings.helpdesk_forwarding { "yes" } else { "no" }),
             )
             .chain(ctx.sensitive_via_web.then(|| Msg::new("kvkk-web-form")))
             .collect(),

@@ -185,6 +185,8 @@ pub struct Settings {
     pub public_url: String,
     /// Transports whose people give the TC Kimlik No and birth date on the web form.
     pub web_form: Vec<Transport>,
+    /// New requests are forwarded to the institution's help-desk (the KVKK notice says so).
+    pub helpdesk_forwarding: bool,
 }
 
 /// Work the service does for the engine, in the same transaction as saving the conversation.

@@ -40,13 +40,16 @@ impl UserError for BirthDateError {
     }
 }
 
-/// Month names as people type them: Turkish with or without Turkish letters, and the usual
-/// three-letter abbreviations.
+/// Month names as people type them: Turkish with or without Turkish letters, English (for the
+/// English chat), and the usual three-letter abbreviations of both.
 fn month_from_name(word: &str) -> Option<u32> {
     let w = turkish::deaccent(&turkish::to_lower(word.trim_end_matches('.')));
-    const NAMES: [&str; 12] =
+    const TURKISH: [&str; 12] =
         ["ocak", "subat", "mart", "nisan", "mayis", "haziran", "temmuz", "agustos", "eylul", "ekim", "kasim", "aralik"];
-    NAMES.iter().position(|n| *n == w || (w.len() >= 3 && n.starts_with(&w) && w.len() <= n.len())).map(|i| i as u32 + 1)
+    const ENGLISH: [&str; 12] =
+        ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+    let find = |names: &[&str; 12]| names.iter().position(|n| *n == w || (w.len() >= 3 && n.starts_with(&w) && w.len() <= n.len()));
+    find(&TURKISH).or_else(|| find(&ENGLISH)).map(|i| i as u32 + 1)
 }
 
 /// A calendar day as people in Türkiye write it: day-month-year with `-`, `.`, `/` or spaces,
@@ -112,14 +115,14 @@ impl BirthDate {
         self.0
     }
 
-    /// `05-03-1980`, the form the institution's help page asks for.
+    /// `05.03.1980`, as dates are written in Türkiye.
     pub fn dmy(&self) -> String {
-        self.0.format("%d-%m-%Y").to_string()
+        self.0.format("%d.%m.%Y").to_string()
     }
 
-    /// `**-**-1980`: enough for the person to recognise it where it must not be shown whole.
+    /// `**.**.1980`: enough for the person to recognise it where it must not be shown whole.
     pub fn masked(&self) -> String {
-        self.0.format("**-**-%Y").to_string()
+        self.0.format("**.**.%Y").to_string()
     }
 }
 
@@ -155,7 +158,9 @@ mod tests {
         assert_eq!(BirthDate::parse("12 Aralık 1970", today()).unwrap().date(), ymd(1970, 12, 12));
         assert_eq!(BirthDate::parse("12 ARALIK 1970", today()).unwrap().date(), ymd(1970, 12, 12));
         assert_eq!(BirthDate::parse("29-02-1980", today()).unwrap().date(), ymd(1980, 2, 29));
-        assert_eq!(BirthDate::parse("5 Mart 1980", today()).unwrap().dmy(), "05-03-1980");
+        assert_eq!(BirthDate::parse("5 Mart 1980", today()).unwrap().dmy(), "05.03.1980");
+        assert_eq!(BirthDate::parse("5 March 1980", today()).unwrap().date(), ymd(1980, 3, 5), "English months too");
+        assert_eq!(BirthDate::parse("17 Aug 1979", today()).unwrap().date(), ymd(1979, 8, 17));
         assert_eq!(BirthDate::parse("1980-03-05", today()).unwrap().date(), ymd(1980, 3, 5), "ISO from spreadsheets");
     }
 

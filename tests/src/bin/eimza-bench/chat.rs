@@ -168,6 +168,7 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
         retention_days: 90,
         public_url: "http://127.0.0.1:8080".into(),
         web_form: vec![],
+        helpdesk_forwarding: false,
     };
     let mailbox = Arc::new(OutboxMailbox { store: store.clone(), codes: Default::default() });
     let service = Arc::new(ChatService::new(store.clone(), Arc::new(Texts::embedded()), settings, Arc::new(Links::default())));

@@ -13,6 +13,7 @@ fn settings() -> Settings {
         retention_days: 90,
         public_url: "http://127.0.0.1:8080".into(),
         web_form: vec![Transport::Telegram],
+        helpdesk_forwarding: false,
     }
 }
 
@@ -108,7 +109,7 @@ fn whole_intake_by_text_and_buttons() {
     assert!(summary.args.contains(&("tckn", "12345678950".into())));
     assert!(summary.args.contains(&("title", "Şube Müdürü".into())));
     assert!(summary.args.contains(&("email", "Ilgaz.Isik@kurum.gov.tr".into())));
-    assert!(summary.args.contains(&("birth_date", "05-03-1980".into())));
+    assert!(summary.args.contains(&("birth_date", "05.03.1980".into())));
     let out = chat.button("confirm");
     assert!(out.replies.is_empty());
     match &out.actions[..] {
@@ -431,7 +432,7 @@ fn sensitive_fields_go_through_the_web_form() {
     assert_eq!(ids(&out), ["summary"]);
     let summary = &out.replies[0].parts[0];
     assert!(summary.args.contains(&("tckn", "100******46".into())), "{summary:?}");
-    assert!(summary.args.contains(&("birth_date", "**-**-1980".into())));
+    assert!(summary.args.contains(&("birth_date", "**.**.1980".into())));
     // Editing the number goes through a new link again.
     chat.button("edit");
     let out = chat.button("edit:tckn");
