@@ -29,6 +29,7 @@ pub mod delivery;
 pub mod discord;
 pub mod i18n;
 pub mod jobs;
+pub mod keys;
 pub mod rate;
 pub mod roster;
 pub mod service;

@@ -29,6 +29,16 @@ enum Tool {
         #[command(subcommand)]
         action: RosterAction,
     },
+    /// The data key.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum KeyAction {
+    Rotate,
 }
 
 #[derive(clap::Subcommand)]
@@ -45,6 +55,9 @@ fn parse_args() -> Args {
         .mut_arg("config", |a| a.help(texts.get(lang, "cli-bot-config")))
         .mut_arg("help", |a| a.help(texts.get(lang, "cli-help")))
         .mut_arg("version", |a| a.help(texts.get(lang, "cli-version")))
+        .mut_subcommand("key", |c| {
+            c.about(texts.get(lang, "cli-key-about")).mut_subcommand("rotate", |r| r.about(texts.get(lang, "cli-key-rotate-about")))
+        })
         .mut_subcommand("roster", |c| {
             c.about(texts.get(lang, "cli-roster-about")).mut_subcommand("import", |i| {
                 i.about(texts.get(lang, "cli-roster-about")).mut_arg("file", |a| a.help(texts.get(lang, "cli-roster-file")))
@@ -69,10 +82,28 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
         Some(Tool::Roster { action: RosterAction::Import { file } }) => import_roster(&config, &file).await,
+        Some(Tool::Key { action: KeyAction::Rotate }) => rotate_key(&config).await,
     }
 }
 
 /// `eimza-bot roster import FILE`: all or nothing; the problems of a refused file, line by line.
+/// `eimza-bot key rotate`: a new encryption key for everything encrypted (the bot stopped).
+async fn rotate_key(config: &Config) -> anyhow::Result<()> {
+    let lang = std::env::var("LANG").ok().as_deref().and_then(Lang::from_tag).unwrap_or_default();
+    let texts = Texts::load(&config.locales_dir);
+    if config.data_key.is_some() {
+        eprintln!("{}", texts.get(lang, "key-rotate-env"));
+        std::process::exit(2);
+    }
+    let key_file = config.data_dir.join("eimza.key");
+    let done = eimza_bot::keys::rotate(&key_file, &config.database_url(), None).await?;
+    println!(
+        "{}",
+        texts.with(lang, "key-rotated", &[("count", (done.rewritten as i64).into()), ("file", key_file.display().to_string().into())])
+    );
+    Ok(())
+}
+
 async fn import_roster(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     let lang = std::env::var("LANG").ok().as_deref().and_then(Lang::from_tag).unwrap_or_default();
     let texts = Texts::load(&config.locales_dir);

@@ -33,6 +33,73 @@ pub enum VaultError {
 pub struct Vault {
     aead: XChaCha20Poly1305,
     lookup: Hmac<Sha256>,
+    /// Encryption keys still accepted for reading: during a key rotation, the old one.
+    previous: Vec<XChaCha20Poly1305>,
+}
+
+/// The keys a key file holds. Version 1 is one master key both keys are derived from; version 2
+/// (written by a key rotation) holds the encryption key and the lookup key apart — the lookup
+/// key never changes, because what is stored only as a keyed hash (tokens, codes) cannot be
+/// hashed again — and, while a rotation runs, the previous encryption keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyFile {
+    pub encryption: [u8; 32],
+    pub lookup: [u8; 32],
+    pub previous: Vec<[u8; 32]>,
+}
+
+impl std::fmt::Debug for KeyFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyFile").field("previous", &self.previous.len()).finish_non_exhaustive()
+    }
+}
+
+const KEY_FILE_V2: &str = "eimza-key 2";
+
+impl KeyFile {
+    fn from_master(master: &[u8; 32]) -> KeyFile {
+        KeyFile { encryption: derive(master, b"eimza/v1/encryption"), lookup: derive(master, b"eimza/v1/lookup"), previous: Vec::new() }
+    }
+
+    /// Reads a key file's text: a base64 master key (version 1), or the version 2 lines.
+    pub fn parse(text: &str) -> Result<KeyFile, VaultError> {
+        let text = text.trim();
+        let Some(rest) = text.strip_prefix(KEY_FILE_V2) else {
+            let bytes = B64.decode(text).map_err(|_| VaultError::BadKey)?;
+            let master: [u8; 32] = bytes.try_into().map_err(|_| VaultError::BadKey)?;
+            return Ok(KeyFile::from_master(&master));
+        };
+        let key = |b64: &str| -> Result<[u8; 32], VaultError> {
+            B64.decode(b64.trim()).map_err(|_| VaultError::BadKey)?.try_into().map_err(|_| VaultError::BadKey)
+        };
+        let (mut encryption, mut lookup, mut previous) = (None, None, Vec::new());
+        for line in rest.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match line.split_once(' ') {
+                Some(("encryption", v)) => encryption = Some(key(v)?),
+                Some(("lookup", v)) => lookup = Some(key(v)?),
+                Some(("previous", v)) => previous.push(key(v)?),
+                _ => return Err(VaultError::BadKey),
+            }
+        }
+        Ok(KeyFile { encryption: encryption.ok_or(VaultError::BadKey)?, lookup: lookup.ok_or(VaultError::BadKey)?, previous })
+    }
+
+    /// The version 2 text.
+    pub fn to_text(&self) -> String {
+        let mut text = format!("{KEY_FILE_V2}\nencryption {}\nlookup {}\n", B64.encode(self.encryption), B64.encode(self.lookup));
+        for key in &self.previous {
+            text.push_str(&format!("previous {}\n", B64.encode(key)));
+        }
+        text
+    }
+
+    pub fn vault(&self) -> Vault {
+        Vault {
+            aead: XChaCha20Poly1305::new(&self.encryption.into()),
+            lookup: <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup).expect("HMAC takes any key length"),
+            previous: self.previous.iter().map(|k| XChaCha20Poly1305::new(&(*k).into())).collect(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Vault {
@@ -49,18 +116,17 @@ fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
 
 impl Vault {
     pub fn from_master_key(master: &[u8; 32]) -> Vault {
-        let enc = derive(master, b"eimza/v1/encryption");
-        let lookup = derive(master, b"eimza/v1/lookup");
-        Vault {
-            aead: XChaCha20Poly1305::new(&enc.into()),
-            lookup: <Hmac<Sha256> as Mac>::new_from_slice(&lookup).expect("HMAC takes any key length"),
-        }
+        KeyFile::from_master(master).vault()
     }
 
+    /// A key as `EIMZA_DATA_KEY` or a key file gives it (either version).
     pub fn from_base64(key: &str) -> Result<Vault, VaultError> {
-        let bytes = B64.decode(key.trim()).map_err(|_| VaultError::BadKey)?;
-        let master: [u8; 32] = bytes.try_into().map_err(|_| VaultError::BadKey)?;
-        Ok(Vault::from_master_key(&master))
+        Ok(KeyFile::parse(key)?.vault())
+    }
+
+    /// The same keys without the previous ones: what reads only data already re-encrypted.
+    pub fn current_only(&self) -> Vault {
+        Vault { previous: Vec::new(), ..self.clone() }
     }
 
     /// Loads the key file, creating it (mode 0600) with a fresh random key if it is missing.
@@ -100,7 +166,9 @@ impl Vault {
             return Err(VaultError::Decrypt);
         }
         let (nonce, ciphertext) = sealed[1..].split_at(NONCE_LEN);
-        self.aead.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: purpose.as_bytes() }).map_err(|_| VaultError::Decrypt)
+        let open =
+            |aead: &XChaCha20Poly1305| aead.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: purpose.as_bytes() }).ok();
+        open(&self.aead).or_else(|| self.previous.iter().find_map(open)).ok_or(VaultError::Decrypt)
     }
 
     pub fn encrypt_str(&self, purpose: &str, plaintext: &str) -> Vec<u8> {

@@ -381,3 +381,10 @@ cli-help = Shows this help
 cli-version = Shows the version
 cli-roster-about = Imports the roster (with certificate expiry dates) from a CSV file
 cli-roster-file = The CSV file to import (UTF-8 or Windows-1254; separated by ; or ,)
+cli-key-about = Working with the data key
+cli-key-rotate-about = Re-encrypts everything encrypted under a new encryption key (run it with the bot stopped; if it is interrupted, run it again)
+key-rotated = { $count ->
+        [one] One record was
+       *[other] { $count } records were
+    } re-encrypted under the new key. Key file: { $file }. The old key opens nothing any more; back this file up again.
+key-rotate-env = The key comes from the EIMZA_DATA_KEY environment variable: move it into a key file (data/eimza.key), remove EIMZA_DATA_KEY, and run this again.

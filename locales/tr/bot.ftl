@@ -342,3 +342,7 @@ cli-help = Bu yardım metnini gösterir
 cli-version = Sürüm bilgisini gösterir
 cli-roster-about = Kişi listesini (sertifika bitiş tarihleriyle) CSV dosyasından içe aktarır
 cli-roster-file = İçe aktarılacak CSV dosyası (UTF-8 ya da Windows-1254; ; ya da , ile ayrılmış)
+cli-key-about = Veri anahtarıyla ilgili işlemler
+cli-key-rotate-about = Şifreli tüm verileri yeni bir şifreleme anahtarıyla yeniden şifreler (bot durdurulmuşken çalıştırın; yarıda kalırsa yeniden çalıştırın)
+key-rotated = { $count } kayıt yeni anahtarla yeniden şifrelendi. Anahtar dosyası: { $file }. Eski anahtar artık hiçbir şeyi açmıyor; bu dosyanın yedeğini yeniden alın.
+key-rotate-env = Anahtar EIMZA_DATA_KEY ortam değişkeninden geliyor: anahtarı bir dosyaya (data/eimza.key) taşıyıp EIMZA_DATA_KEY'i kaldırdıktan sonra yeniden çalıştırın.

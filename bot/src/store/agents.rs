@@ -15,7 +15,7 @@ use crate::core::ticket::TicketEvent;
 
 const CODE: &str = "pairing-code";
 const POLL: &str = "pairing-poll";
-const TOKEN: &str = "agent-token";
+pub(super) const TOKEN: &str = "agent-token";
 
 /// Wrong codes allowed per source address in [`FAILURE_WINDOW_MS`].
 pub const MAX_FAILURES: i64 = 5;

@@ -9,8 +9,8 @@ use crate::core::domain::TicketNo;
 use crate::core::ticket::TicketState;
 use crate::i18n::Rendered;
 
-const CONVERSATION: &str = "conversation";
-const UNSENT: &str = "unsent-replies";
+pub(super) const CONVERSATION: &str = "conversation";
+pub(super) const UNSENT: &str = "unsent-replies";
 /// Turns kept unsent at most: a chat whose replies cannot leave for a long time (Telegram down)
 /// keeps its latest ones, not an ever longer list written with every message.
 const MAX_UNSENT_TURNS: usize = 20;

@@ -13,6 +13,7 @@
 mod agents;
 mod chat;
 mod eonay;
+pub mod keys;
 mod outbox;
 mod platforms;
 mod roster;

@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::{Backend, Result, Store, Tx, corrupt, opt, row_placeholders};
 use crate::core::outbound::{Channel, Lane, Outbound};
 
-const PAYLOAD: &str = "outbox-payload";
+pub(super) const PAYLOAD: &str = "outbox-payload";
 const LANE: &str = "outbox-lane";
 const MAIL_LIMIT: &str = "mail-limit";
 

@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 
 use super::{Result, Store, Tx, corrupt, row_placeholders};
 
-const TRANSCRIPT: &str = "webchat-message";
+pub(super) const TRANSCRIPT: &str = "webchat-message";
 const SESSION_TOKEN: &str = "webchat-token";
 
 #[derive(Clone, Debug)]

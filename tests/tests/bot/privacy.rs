@@ -294,3 +294,33 @@ async fn a_wrong_or_lost_key_stops_the_bot_with_a_clear_message() {
     let (status, _) = bot.staff_page("/staff/tickets/EIMZA-2026-000001").await;
     assert_eq!(status, 200);
 }
+
+/// `eimza-bot key rotate` on a stopped bot's data folder: the bot starts again on the new key,
+/// and what it holds reads as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_rotates_from_the_command_line() {
+    let mut bot = TestBot::start().await;
+    let chat = WebChat::open(&bot.url()).await;
+    renewal(&chat).await;
+    bot.kill();
+    let before = std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap();
+    let out = std::process::Command::new(eimza_tests::binary("eimza-bot"))
+        .args(["key", "rotate"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LANG", "tr_TR.UTF-8")
+        .env("EIMZA_DATA_DIR", &bot.data_dir)
+        .env("EIMZA_LOCALES_DIR", eimza_tests::root().join("locales"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("kayıt yeni anahtarla yeniden şifrelendi"), "{said}");
+    assert_ne!(std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap(), before);
+    bot.restart().await;
+    let (status, page) = bot.staff_page("/staff").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("123******50"), "{page}");
+    assert!(chat.say("/durum").await.text().contains("Başvuru alındı"));
+}

@@ -716,3 +716,92 @@ on_both!(the_transcript_comes_in_pages, |store| {
     let (from, none) = store.transcript_page(p, Some(9_999), 200).await.unwrap();
     assert_eq!((from, none.len()), (450, 0), "nothing after the end");
 });
+
+/// `eimza-bot key rotate`: everything encrypted is readable under the new key only, lookups
+/// still find what they found, and an interrupted rotation finishes when run again — on both
+/// databases (a key file and a URL, as the command uses them).
+async fn key_rotation(url: String) {
+    use eimza_bot::store::KeyCheck;
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("eimza.key");
+    let old_text = {
+        Vault::load_or_create(&key_path).unwrap();
+        std::fs::read_to_string(&key_path).unwrap()
+    };
+    let store = Store::connect(&url, eimza_bot::keys::vault_of(&key_path).unwrap()).await.unwrap();
+    assert_eq!(store.check_key(true).await.unwrap(), KeyCheck::Matches);
+    // Something in every encrypted column.
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("telegram", "r", NOW).await.unwrap();
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    let conv = Conversation { step: Step::Ask(Field::Name), lang: Some(Lang::Tr), ..Conversation::default() };
+    let owed = Unsent::then(None, None, 1, &[reply("Adınız?")]);
+    assert!(store.save_conversation(&save(p, 0, &conv, owed.as_ref(), NOW)).await.unwrap());
+    let mut tx = store.begin().await.unwrap();
+    let line = eimza_bot::store::TranscriptEntry { at: NOW, direction: "in".into(), text: "merhaba".into(), buttons: vec![] };
+    tx.append_transcript(p, std::slice::from_ref(&line)).await.unwrap();
+    tx.commit().await.unwrap();
+    issue(&store, p, "KQFMDXZT", NOW).await;
+    let eimza_bot::store::Claim::Claimed { request_id, .. } = claim(&store, "KQFMDXZT", "10.0.0.1", NOW + 1).await else {
+        panic!("claimed")
+    };
+    decide(&store, p, &request_id, true, "a-rotation", "token-rotation-0123456789", NOW + 2).await;
+    use eimza_bot::core::domain::{EmailDomains, FullName, KurumEmail, Tckn, Title};
+    let domains = EmailDomains { domains: vec!["kurum.gov.tr".into()], allow_subdomains: false };
+    let entry = eimza_bot::roster::RosterEntry {
+        tckn: Tckn::parse("10000000078").unwrap(),
+        name: FullName::parse("Ayşe Yılmaz").unwrap(),
+        title: Title::parse("Uzman", &[]).unwrap(),
+        email: KurumEmail::parse("ayse@kurum.gov.tr", &domains).unwrap(),
+        expires: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+    };
+    store.import_roster(&[entry], "import", NOW).await.unwrap();
+    store.close().await;
+
+    // Interrupted after a few rows: the key file holds the old key as `previous`, and a bot
+    // started now reads both kinds.
+    let first = eimza_bot::keys::rotate(&key_path, &url, Some(2)).await.unwrap();
+    assert!(!first.finished && first.rewritten >= 2);
+    assert!(std::fs::read_to_string(&key_path).unwrap().contains("\nprevious "));
+    let mid = Store::connect(&url, eimza_bot::keys::vault_of(&key_path).unwrap()).await.unwrap();
+    assert_eq!(mid.ticket_detail("EIMZA-2026-000001").await.unwrap().unwrap().0.tckn_masked.as_deref(), Some("100******46"));
+    mid.close().await;
+
+    let done = eimza_bot::keys::rotate(&key_path, &url, None).await.unwrap();
+    assert!(done.finished);
+    let text = std::fs::read_to_string(&key_path).unwrap();
+    assert!(text.starts_with("eimza-key 2") && !text.contains("previous"), "{text}");
+    assert!(!key_path.with_extension("key.before-rotation").exists());
+    #[cfg(unix)]
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key_path).unwrap().permissions()) & 0o777, 0o600);
+
+    // Everything reads under the new key alone; lookups by keyed hash are unchanged.
+    let store = Store::connect(&url, eimza_bot::keys::vault_of(&key_path).unwrap()).await.unwrap();
+    assert_eq!(store.check_key(false).await.unwrap(), KeyCheck::Matches);
+    assert_eq!(store.ticket_detail("EIMZA-2026-000001").await.unwrap().unwrap().0.tckn_masked.as_deref(), Some("100******46"));
+    let state = store.chat_state(p).await.unwrap();
+    assert_eq!(state.conversation, conv);
+    assert_eq!(state.unsent.as_ref().map(|u| store.open_unsent(u).unwrap()), owed);
+    assert_eq!(store.transcript(p).await.unwrap(), vec![line]);
+    for message in store.peek_outbox(eimza_bot::core::outbound::Channel::PersonChat, 0, 100).await.unwrap() {
+        assert!(message.message.is_ok(), "an outbox payload reads: {:?}", message.message);
+    }
+    let other = store.person("web", "s", NOW).await.unwrap();
+    assert!(matches!(open(&store, other, "10000000146", "Ilgaz Işık").await, OpenOutcome::AlreadyOpen(_)), "the T.C. Kimlik No lookup");
+    store.close().await;
+    // The old key opens nothing any more.
+    let old = Store::connect(&url, Vault::from_base64(&old_text).unwrap()).await.unwrap();
+    assert_eq!(old.check_key(false).await.unwrap(), KeyCheck::Mismatch);
+    old.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    key_rotation(format!("sqlite:{}", dir.path().join("k.db").display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_on_postgresql() {
+    key_rotation(fresh_postgres().await).await;
+}
