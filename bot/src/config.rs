@@ -143,6 +143,9 @@ pub struct WebConfig {
     /// `Forwarded` name the real client; from anyone else the headers are ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// The header those proxies write: `x-forwarded-for` (nginx, HAProxy) or `forwarded`.
+    #[serde(default)]
+    pub trusted_proxy_header: String,
 }
 
 fn thirty() -> u32 {

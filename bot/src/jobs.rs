@@ -100,6 +100,10 @@ pub async fn approvals_once(
     now: i64,
 ) -> Result<usize, crate::store::StoreError> {
     let today = clock::istanbul_today(now);
+    // Reminders go out on working days only (a weekday holiday included).
+    if !calendar.is_working_day(today) {
+        return Ok(0);
+    }
     let mut sent = 0;
     for due in store.approvals_due(now, i64::from(approval.max_reminders)).await? {
         let notified = clock::istanbul_today(due.notified_at);

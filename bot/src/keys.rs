@@ -8,7 +8,8 @@
 //!    new key opens is skipped, so an interrupted rotation is simply run again.
 //! 3. The key file is written once more without `previous`; the old key opens nothing any more.
 //!
-//! Run it with the bot stopped (it takes the database for itself on SQLite).
+//! Run it with the bot stopped: a bot still running would go on writing with the old key, and
+//! those rows would not open once the old key is dropped.
 
 use std::path::Path;
 
@@ -41,6 +42,15 @@ fn write_key_file(path: &Path, file: &KeyFile) -> anyhow::Result<()> {
 pub async fn rotate(key_path: &Path, database_url: &str, stop_after: Option<u64>) -> anyhow::Result<Rotation> {
     let text = std::fs::read_to_string(key_path).with_context(|| format!("reading the key file {}", key_path.display()))?;
     let mut file = KeyFile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?;
+    // The key must be this database's before anything is rewritten.
+    let check = Store::connect(database_url, file.vault()).await.context("opening the database")?;
+    let verdict = check.check_key(false).await?;
+    check.close().await;
+    anyhow::ensure!(
+        verdict == crate::store::KeyCheck::Matches,
+        "{} is not the key this database was made with; nothing was changed",
+        key_path.display()
+    );
     if file.previous.is_empty() {
         let backup = key_path.with_extension("key.before-rotation");
         if !backup.exists() {

@@ -86,7 +86,6 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// `eimza-bot roster import FILE`: all or nothing; the problems of a refused file, line by line.
 /// `eimza-bot key rotate`: a new encryption key for everything encrypted (the bot stopped).
 async fn rotate_key(config: &Config) -> anyhow::Result<()> {
     let lang = std::env::var("LANG").ok().as_deref().and_then(Lang::from_tag).unwrap_or_default();
@@ -104,6 +103,7 @@ async fn rotate_key(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `eimza-bot roster import FILE`: all or nothing; the problems of a refused file, line by line.
 async fn import_roster(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     let lang = std::env::var("LANG").ok().as_deref().and_then(Lang::from_tag).unwrap_or_default();
     let texts = Texts::load(&config.locales_dir);

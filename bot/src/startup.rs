@@ -100,10 +100,10 @@ impl Application {
         };
         let listener = TcpListener::bind(config.http_addr).await.with_context(|| format!("listening on {}", config.http_addr))?;
         let limits = Arc::new(web::Limits::new(&config.web));
-        let proxies = Arc::new(
-            web::client::Proxies::parse(&config.web.trusted_proxies)
-                .map_err(|entry| anyhow::anyhow!("web.trusted_proxies: {entry:?} is not an address or a network"))?,
-        );
+        let proxies =
+            Arc::new(web::client::Proxies::parse(&config.web.trusted_proxies, &config.web.trusted_proxy_header).map_err(|entry| {
+                anyhow::anyhow!("web.trusted_proxies / trusted_proxy_header: {entry:?} is not an address, a network or a known header")
+            })?);
         let state = AppState { service, attestations, desk: desk.clone(), proxies, staff, limits };
         Ok(Application { listener, state, store, texts, platforms, mailer: Some(mailer), webhook, config, telegram, discord })
     }

@@ -189,7 +189,6 @@ impl Vault {
     }
 }
 
-/// Writes a file only its owner can read.
 /// 256 random bits, URL-safe base64: tokens, poll secrets, nonces, one-time links.
 pub fn random_secret() -> String {
     let bytes: [u8; 32] = rand::random();
@@ -220,6 +219,7 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Writes a file only its owner can read.
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();

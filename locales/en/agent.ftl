@@ -10,17 +10,17 @@ cli-usage-error-plain = The command line was not understood. To see the commands
 
 ## Command line
 
-cli-card-about = Checks the card reader and the e-signature card; prints a diagnosis the IT department can read over the phone
-cli-card-json = Prints the diagnosis as JSON for machines
+cli-card-about = Checks the card reader and the e-signature card; writes a check report the IT department can read over the phone
+cli-card-json = Writes the report as JSON for machines
 cli-card-sign-test = Asks for your PIN, signs a random text with the card and verifies the signature with the certificate
 cli-card-watch = Prints readers and cards as they are plugged in and removed (Ctrl+C stops)
 cli-card-reader = Uses only the reader with this name
 cli-card-pkcs11 = Path of the PKCS#11 module to use (by default Kamu SM's akisp11 module is looked for in its usual places)
-cli-card-backend = How to reach the card: otomatik (auto), apdu or pkcs11
+cli-card-backend = How to reach the card: auto, apdu or pkcs11
 cli-card-tckn = The T.C. Kimlik No of the person the card must belong to
 cli-card-issuer = An accepted certificate issuer name (may be given several times; default Kamu SM)
 cli-bad-tckn = The T.C. Kimlik No given is not valid: it must have 11 digits and its last two digits must match.
-cli-bad-backend = “{ $value }” is not a known way to reach the card. Use otomatik (auto), apdu or pkcs11.
+cli-bad-backend = “{ $value }” is not known; write auto, apdu or pkcs11.
 
 ## Card diagnosis (eimza-agent card)
 
@@ -36,8 +36,8 @@ diag-reader-empty = { $name }: no card
 diag-reader-card = { $name }: card inserted, ATR { $atr }, { $family }
 diag-not-akis = not an AKİS card
 diag-reader-used = Reader used: { $name }
-diag-backend-apdu = Access: direct commands (APDU)
-diag-backend-pkcs11 = Access: PKCS#11 module ({ $path })
+diag-backend-apdu = Card access: direct commands (APDU)
+diag-backend-pkcs11 = Card access: PKCS#11 module ({ $path })
 diag-holder = Certificate holder: { $name } (T.C. Kimlik No { $tckn })
 diag-holder-no-tckn = Certificate holder: { $name } (no T.C. Kimlik No in the certificate)
 diag-issuer = Issued by: { $issuer }
@@ -89,7 +89,7 @@ card-err-wrong-pin-unknown = Wrong PIN. The card does not tell how many tries ar
 card-err-last-try = You have one PIN try left. If it is wrong, the card locks, and only Kamu SM's “Kilit Çözme” (unlock) can open it again. A separate confirmation is needed to go on.
 card-err-not-verified = The card does not do this without a verified PIN.
 card-err-refused = The card refused the operation (status { $sw }). Remove and reinsert the card; if it persists, give this code to the IT department.
-card-err-unexpected = Something unexpected happened while talking to the card. Remove and reinsert it and retry; if it persists, contact the IT department.
+card-err-unexpected = Something unexpected happened while reading the card. Take the card out, insert it again and try again; if it persists, contact your IT department.
 card-err-pkcs11-module = Kamu SM's card module cannot be used ({ $path }). Install Kamu SM's AKİS card driver or give the right module path.
 card-err-no-token = The card module does not see an inserted card. Make sure the card is in the reader.
 card-err-signature-invalid = The signature the card made does not verify with the certificate. The card may be faulty; contact the IT department.
@@ -151,15 +151,15 @@ pair-save-failed = The pairing could not be saved ({ $path }). Check that the fo
 ## Link (eimza-agent run / status)
 
 run-not-paired = This computer is not paired yet. First type /pair in the chat and run “eimza-agent pair” with the code you get.
-run-connected = Connected to the bot ({ $server }).
+run-connected = Connected to the server ({ $server }).
 run-reconnecting = The connection dropped; reconnecting in { $seconds ->
         [one] a second
        *[other] { $seconds } seconds
     }.
-run-card-step = Card step received: { $ticket }.
+run-card-step = Insert your e-signature card into the reader for request { $ticket }.
 notify-card-step-title = e-signature renewal: please insert your card
 notify-card-step-body = Insert your e-signature card into the reader for your request { $ticket }.
-link-err-version = This eimza program does not match the bot's version: please update the agent (get the new version from the IT department).
+link-err-version = This eimza program does not match the server's version: please update the eimza program (your IT department has the new version).
 link-err-protocol = A communication error happened between the bot and the program; the connection will be set up again.
 link-err-unauthorized = The bot does not recognise this computer's pairing. Pair again with /pair in the chat.
 link-err-revoked = This computer was unlinked; the program will no longer connect to the bot. To pair again, type /pair in the chat.
@@ -170,7 +170,7 @@ status-connected = Connection: connected (since { $since })
 status-connecting = Connection: trying to connect (last attempt { $since })
 status-offline = Connection: the program is not running. To start it: eimza-agent run
 status-revoked = Connection: unlinked. To pair again, type /pair in the chat.
-status-outdated = Connection: the program is out of date; please update the agent.
+status-outdated = Connection: the program is out of date; please update the eimza program.
 
 ## e-Onay
 
@@ -184,7 +184,7 @@ attest-refused-nonce = The statement has expired or was used before. Run “eimz
 attest-refused-revoked = The certificate on the card has been revoked; it cannot be renewed. Contact the IT department.
 attest-refused-revocation-unknown = The certificate's revocation status could not be checked right now. Run “eimza-agent eonay” again in a few minutes; if it persists, contact the IT department.
 attest-refused-state = Your request is not at the e-Onay step; the statement was not used. You can see your request's status with /status in the chat.
-api-err-unreachable = The bot could not be reached. Check your internet connection and try again in a little while.
+api-err-unreachable = The server could not be reached. Check your internet connection and try again in a little while.
 api-err-unexpected = The bot gave an unexpected answer. Try again in a little while; if it persists, contact the IT department.
 eonay-title = e-Onay step — { $ticket }
 eonay-bad-url = “{ $url }” is not a page address that can be opened: it must start with https:// and contain no spaces.
@@ -208,13 +208,13 @@ eonay-statement =
     Enter your e-signature PIN to sign it. The PIN never leaves this computer and is never stored.
 eonay-key-unsupported = The card's key type cannot sign. Contact the IT department.
 eonay-locked-reported = Your request was stopped because the card is locked, and the IT department was told. Once you have unlocked it with “Kilit Çözme”, start a new request in the chat.
-eonay-not-signed = The statement was not signed; e-Onay was not reported to the bot. Run this command again when you are ready.
-eonay-sending-saved = Sending the e-Onay statement for { $ticket } that was signed earlier but did not reach the bot…
-eonay-bot-unreachable-retrying = The bot cannot be reached right now. Your signed statement is kept on this computer and will be sent again…
-eonay-saved-for-later = The bot could not be reached. Your signed statement is kept on this computer: run “eimza-agent eonay” again once the connection is back. The statement is valid for 5 minutes; after that you are asked to sign again.
+eonay-not-signed = The statement was not signed; e-Onay was not reported to your institution. Run this command again when you are ready.
+eonay-sending-saved = Sending the e-Onay statement for { $ticket } that was signed earlier but did not reach the server…
+eonay-bot-unreachable-retrying = The server cannot be reached right now. Your signed statement is kept on this computer and will be sent again…
+eonay-saved-for-later = The server could not be reached. Your signed statement is kept on this computer: run “eimza-agent eonay” again once the connection is back. The statement is valid for 5 minutes; after that you will be asked to sign again.
 eonay-accepted = e-Onay confirmed: it is recorded on request { $ticket }, and the IT department was told to make the institutional application. You can follow the next steps in the chat.
 run-card-ready = Your card is ready. Run “eimza-agent eonay” for the e-Onay step.
-run-card-gave-up = The wait for the card is over. Once the problem is fixed, type /card in the chat or press “Check the card again”.
+run-card-gave-up = Stopped waiting for the card. Once the problem is fixed, type /card in the chat or press “Check the card again”.
 run-renewed-card = Your new e-signature card was seen; your renewal request is complete.
 cli-run-card-wait = How many seconds the card step waits at most for a usable card
 cli-eonay-about = The e-Onay step: opens Kamu SM's page, shows the steps, signs with your card that it is done and tells the bot

@@ -112,15 +112,15 @@ chat-reminder = Reminder: your e-signature certificate expires in { $days ->
 agent-outdated = The eimza program on “{ $name }” is too old to connect to the server. Get the new version from your IT department and install it.
 card-step-offline = Your computer is offline: the card step of your request { $ticket } has not reached it yet. It will be delivered by itself when you turn your computer on and run the eimza program (eimza-agent run).
 card-step-delivered = A notification was sent to your computer: { $name } received the card step of your request { $ticket }.
-eonay-no-card-step = No request on this computer is waiting for e-Onay. You can see your request's status with /status in the chat; if the card step did not arrive, type /card in the chat.
+eonay-no-card-step = No request on this computer is waiting for e-Onay. You can see your request's status with /status in the chat; if your card has not been checked yet, type /card in the chat.
 card-ready =
     Your computer checked your e-signature card: the card and certificate are fine for renewing request { $ticket }.
     Next is e-Onay: run “eimza-agent eonay” on your computer. It opens Kamu SM's online services page, shows the steps one by one, and at the end confirms e-Onay with your card.
 card-problems =
-    Your computer checked your card for request { $ticket } and found:
+    Your computer checked your card for request { $ticket }. What to do:
     { $problems }
-    Once you fix it, your computer checks the card again by itself.
-card-problems-gave-up = Your computer waited a while for the card to be fixed, then stopped waiting. Once you have fixed it, press “Check the card again” or type /card.
+card-problems-waiting = Once you fix it, your computer will check the card again by itself.
+card-problems-gave-up = Your computer waited a while but saw no card it could use. Once you have fixed the problem, press “Check the card again” or type /card.
 card-problem-no-service = • The smart-card service is not running on the computer. Restart the computer; if it persists, contact the IT department.
 card-problem-no-reader = • No card reader was found. Plug the reader into the computer (you can also try another USB port).
 card-problem-no-card = • There is no card in the reader. Insert your e-signature card.
@@ -130,14 +130,14 @@ card-problem-no-certificate = • No readable e-signature certificate was found 
 card-problem-wrong-person = • The card belongs to someone else: the T.C. Kimlik No in its certificate is not the one in your request. Please insert your own card.
 card-problem-not-kamu-sm = • The certificate on the card was not issued by Kamu SM; institutional renewal is only for Kamu SM certificates. Insert the card Kamu SM gave you.
 card-problem-not-yet-valid = • The certificate on the card is not valid yet. Contact the IT department.
-card-problem-expired = • The certificate on the card has expired; an expired certificate cannot be renewed.
+card-problem-expired = • The certificate on the card has expired; an expired certificate cannot be renewed. A new certificate application is needed; your IT department will contact you.
 card-problem-renewal-window-not-open = • It is too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate expires. You can renew from { $date }.
 card-problem-renewal-window-not-open-undated = • It is too early to renew: Kamu SM accepts a renewal at most 3 months before the certificate expires.
 card-problem-pin-locked = • The card's PIN is locked. You can unlock it with “Kilit Çözme” on Kamu SM's online services page.
-card-problem-pkcs11 = • Kamu SM's card software was not found or does not see the card. Install Kamu SM's card component; if it persists, contact the IT department.
-card-problem-other = • Something unexpected happened while talking to the card. Take the card out and insert it again.
+card-problem-pkcs11 = • The AKİS card driver was not found or does not see the card. Install Kamu SM's AKİS card driver; if it persists, contact your IT department.
+card-problem-other = • Something unexpected happened while reading the card. Take the card out and insert it again.
 btn-card-recheck = Check the card again
-card-step-resent = The card step of request { $ticket } was sent to your computer “{ $name }” again. Insert your card; the program checks it and reports here.
+card-step-resent = The card check for request { $ticket } was sent to the computer “{ $name }” again. Insert your card; the program will check it and report here.
 card-recheck-queued = A card check was sent to your computer “{ $name }” ({ $ticket }); the result will be here in a few seconds.
 card-recheck-not-needed = No card check is needed right now: your request is at “{ $state }”.
 card-recheck-no-pc = No computer is paired for your request. To pair the computer your card is in, press the button below or type /pair.
@@ -145,7 +145,7 @@ attest-refused-chat =
     The e-Onay statement from your computer for request { $ticket } was not accepted; nothing changed in your request.
     { $reason }
 btn-form-approved = I approved it
-form-approved-thanks = Thank you, I have your approval for { $ticket }.
+form-approved-thanks = Thank you, I have your approval for request { $ticket }.
 form-approval-not-waiting = No renewal form is waiting for your approval right now: your request is at “{ $state }”. I will let you know when Kamu SM sends the “Yenileme Formu” e-mail.
 form-approval-nothing-open = No renewal form is waiting for your approval right now: you have no open request. You can see your requests with /status.
 already-open = You already have an open renewal request: { $ticket } ({ $state }). Only one request can be open at a time; type /status for details.
@@ -170,7 +170,7 @@ next-card-step = run “eimza-agent eonay” on your computer and complete e-Ona
 next-eonay-done = your IT department makes the institutional application to Kamu SM.
 next-corporate-applied = Kamu SM sends the “Yenileme Formu” e-mail to your institutional address.
 next-form-email-sent = approve the “Yenileme Formu” that arrived at your institutional address, then say “approved” here.
-next-completed = nothing more; your new card will be sent by post.
+next-completed = nothing more; Kamu SM will send your new card to your institution.
 next-cancelled = nothing more. Type /start for a new request.
 next-failed = your IT department will contact you.
 actor-applicant = you
@@ -211,7 +211,7 @@ help =
     Commands you can use:
     /start — starts a renewal request or continues where you left off
     /status — the status and history of your request
-    /card — has your card checked again during the card step
+    /card — has your e-signature card checked again
     /cancel — cancels the request or the unfinished step
     /delete — deletes your personal data at once
     /pair — gives a code to pair the eimza program on your computer with this chat
@@ -220,7 +220,7 @@ help =
     /turkce — Türkçeye geç
     Never type your e-signature PIN in the chat: the PIN is entered only in the eimza program on your own computer.
 idle-hint = How can I help? Type /start for an e-signature renewal request, /status for the status of your request, or /help for help.
-idle-hint-open = Your request { $ticket } is open. You can see its status with /status; if you have a question, write it here and I pass it on to the IT department.
+idle-hint-open = Your request { $ticket } is open. You can see its status with /status; if you have a question, you can write it here.
 btn-start = Start a renewal request
 resume = Let's continue where we left off.
 unknown-command = I do not know the command “{ $command }”. Type /help to see the commands you can use.

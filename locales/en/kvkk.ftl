@@ -9,8 +9,8 @@ kvkk-notice =
     Privacy notice on personal data (Law No. 6698, KVKK, Article 10)
     Data controller: { $institution }.
     Data processed: T.C. Kimlik No, full name, job title, institutional e-mail address, date of birth, and what you write in this chat.
-    Purpose: making the institutional application to Kamu SM to renew your qualified electronic certificate (e-signature), and following your request.
-    Legal basis and method of collection: it is necessary for your institution to meet its legal obligations under the Electronic Signature Law No. 5070 and related rules, and for you to keep using your e-signature (KVKK Article 5/2-a, ç and e). The data is collected by automated means from what you write in this chat and on the secure web form.
+    Purpose: making the institutional application to Kamu SM to renew your qualified electronic certificate (e-signature), and following up on your request.
+    Legal basis and method of collection: your data is processed because it is necessary for your institution to meet its legal obligations under the Electronic Signature Law No. 5070 and related rules, and for you to keep using your e-signature (KVKK Article 5/2-a, ç and e). It is collected by automated means: from what you write in this chat and on the secure web form, from the certificate details the eimza program reads from your card (name, T.C. Kimlik No, validity), and from the staff list your IT department uploads.
     Transfers: to your institution's IT department and, for the renewal, to Kamu SM (TÜBİTAK BİLGEM).{ $channel ->
         [telegram] { " " }What you write on Telegram (name, title, e-mail, questions) is also processed on Telegram's servers abroad.
         [discord] { " " }What you write on Discord (name, title, e-mail, questions) is also processed on Discord's servers abroad.
@@ -23,7 +23,7 @@ kvkk-notice =
         [one] one day
        *[other] { $retention_days } days
     } after your request is closed; type /delete to delete it at once, at any time.
-    Your rights (KVKK Article 11): to learn whether your data is processed and to ask about it, to learn the purpose and whether the data is used for it, to know to whom it was transferred, to have it corrected if incomplete or wrong and deleted, and to have those told of it, to object to a result against you from automated analysis only, and to claim compensation for damage from unlawful processing. Apply in writing to the data controller, { $institution }, or through your institution's KVKK application channel.
+    Your rights (KVKK Article 11): to learn whether your data is processed and to ask about it, to learn the purpose and whether the data is used for it, to know to whom it was transferred, to have it corrected if incomplete or wrong and deleted, and to have the recipients informed, to object to a result against you from automated analysis only, and to claim compensation for damage from unlawful processing. To use these rights, apply in writing to the data controller ({ $institution }) or through your institution's KVKK application channel.
     To go on, please confirm that you have read this notice.
 btn-consent-yes = I have read and understood it
 btn-consent-no = Not now

@@ -10,8 +10,8 @@ cli-usage-error-plain = Komut satırı anlaşılmadı. Kullanılabilir komutlar�
 
 ## Komut satırı
 
-cli-card-about = Kart okuyucuyu ve e-İmza kartını denetler; bilgi işlem biriminin telefonda okuyabileceği bir tanı yazar
-cli-card-json = Tanıyı makineler için JSON olarak yazar
+cli-card-about = Kart okuyucuyu ve e-İmza kartını denetler; bilgi işlem biriminin telefonda okuyabileceği bir denetim raporu yazar
+cli-card-json = Raporu makineler için JSON olarak yazar
 cli-card-sign-test = PIN'inizi sorar, kartla rastgele bir metni imzalar ve imzayı sertifikayla doğrular
 cli-card-watch = Okuyucu ve kart takılıp çıkarıldıkça bunu yazar (durdurmak için Ctrl+C)
 cli-card-reader = Yalnızca bu adlı okuyucuyu kullanır
@@ -20,7 +20,7 @@ cli-card-backend = Karta nasıl erişileceği: otomatik, apdu ya da pkcs11
 cli-card-tckn = Kartın sahibi olması gereken kişinin T.C. Kimlik No'su
 cli-card-issuer = Kabul edilen sertifika sağlayıcı adı (birden çok kez verilebilir; varsayılan Kamu SM)
 cli-bad-tckn = Verilen T.C. Kimlik No geçerli değil: 11 haneli olmalı ve son iki hanesi doğru olmalı.
-cli-bad-backend = Erişim yolu “{ $value }” tanınmadı. otomatik, apdu ya da pkcs11 yazabilirsiniz.
+cli-bad-backend = “{ $value }” tanınmadı; otomatik, apdu ya da pkcs11 yazın.
 
 ## Kart tanısı (eimza-agent kart)
 
@@ -33,8 +33,8 @@ diag-reader-empty = { $name }: kart yok
 diag-reader-card = { $name }: kart takılı, ATR { $atr }, { $family }
 diag-not-akis = AKİS kartı değil
 diag-reader-used = Kullanılan okuyucu: { $name }
-diag-backend-apdu = Erişim yolu: doğrudan komutlar (APDU)
-diag-backend-pkcs11 = Erişim yolu: PKCS#11 modülü ({ $path })
+diag-backend-apdu = Karta erişim: doğrudan komutlar (APDU)
+diag-backend-pkcs11 = Karta erişim: PKCS#11 modülü ({ $path })
 diag-holder = Sertifika sahibi: { $name } (T.C. Kimlik No { $tckn })
 diag-holder-no-tckn = Sertifika sahibi: { $name } (sertifikada T.C. Kimlik No yok)
 diag-issuer = Sertifikayı veren: { $issuer }
@@ -83,7 +83,7 @@ card-err-wrong-pin-unknown = PIN yanlış. Kart kalan hakkı bildirmiyor; 3 yanl
 card-err-last-try = Son PIN deneme hakkınız kaldı. Yanlış girerseniz kart kilitlenir; kilidi yalnızca Kamu SM'nin “Kilit Çözme” işlemiyle açabilirsiniz. Devam etmek için ayrıca onay vermeniz gerekiyor.
 card-err-not-verified = Kart, PIN doğrulanmadan bu işlemi yapmıyor.
 card-err-refused = Kart işlemi reddetti (durum kodu { $sw }). Kartı çıkarıp yeniden takın; sorun sürerse bilgi işlem birimine bu kodu iletin.
-card-err-unexpected = Kartla konuşurken beklenmeyen bir sorun oldu. Kartı çıkarıp yeniden takın ve tekrar deneyin; sorun sürerse bilgi işlem birimine başvurun.
+card-err-unexpected = Kart okunurken beklenmeyen bir sorun oluştu. Kartı çıkarıp yeniden takın ve tekrar deneyin; sorun sürerse bilgi işlem biriminize başvurun.
 card-err-pkcs11-module = Kamu SM'nin kart modülü kullanılamıyor ({ $path }). Kamu SM'nin AKİS kart sürücüsünü kurun ya da doğru modül yolunu verin.
 card-err-no-token = Kart modülü takılı bir kart görmüyor. Kartın okuyucuda olduğundan emin olun.
 card-err-signature-invalid = Kartın ürettiği imza sertifikayla doğrulanamadı. Kart arızalı olabilir; bilgi işlem birimine başvurun.
@@ -139,12 +139,12 @@ pair-save-failed = Eşleştirme bilgisi kaydedilemedi ({ $path }). Klasörün ya
 ## Bağlantı (eimza-agent calis / durum)
 
 run-not-paired = Bu bilgisayar henüz eşleştirilmemiş. Önce sohbette /eslestir yazıp aldığınız kodla “eimza-agent eslestir” komutunu çalıştırın.
-run-connected = Bota bağlanıldı ({ $server }).
+run-connected = Sunucuya bağlanıldı ({ $server }).
 run-reconnecting = Bağlantı koptu; { $seconds } saniye sonra yeniden bağlanılacak.
-run-card-step = Kart adımı geldi: { $ticket }.
+run-card-step = { $ticket } numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.
 notify-card-step-title = e-İmza yenileme: kartınızı takmanız gerekiyor
 notify-card-step-body = { $ticket } numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.
-link-err-version = Bu eimza programı botun sürümüyle uyumlu değil: lütfen agent'ı güncelleyin (bilgi işlem biriminden yeni sürümü alın).
+link-err-version = Bu eimza programının sürümü sunucununkiyle uyumlu değil: lütfen eimza programını güncelleyin (yeni sürümü bilgi işlem biriminizden alın).
 link-err-protocol = Bot ile program arasında bir iletişim hatası oldu; bağlantı yeniden kurulacak.
 link-err-unauthorized = Bot bu bilgisayarın eşleştirmesini tanımıyor. Sohbette /eslestir ile yeniden eşleştirin.
 link-err-revoked = Bu bilgisayarın eşleştirmesi kaldırıldı; program bota artık bağlanmayacak. Yeniden eşleştirmek için sohbette /eslestir yazın.
@@ -155,7 +155,7 @@ status-connected = Bağlantı: bağlı ({ $since } tarihinden beri)
 status-connecting = Bağlantı: bağlanmaya çalışıyor (son deneme { $since })
 status-offline = Bağlantı: program çalışmıyor. Başlatmak için: eimza-agent calis
 status-revoked = Bağlantı: eşleştirme kaldırıldı. Yeniden eşleştirmek için sohbette /eslestir yazın.
-status-outdated = Bağlantı: program güncel değil; lütfen agent'ı güncelleyin.
+status-outdated = Bağlantı: program güncel değil; lütfen eimza programını güncelleyin.
 
 ## e-Onay
 
@@ -169,7 +169,7 @@ attest-refused-nonce = Beyanın süresi dolmuş ya da daha önce kullanılmış.
 attest-refused-revoked = Karttaki sertifika iptal edilmiş; bu sertifikayla yenileme yapılamaz. Bilgi işlem birimine başvurun.
 attest-refused-revocation-unknown = Sertifikanın iptal durumu şu anda denetlenemedi. Birkaç dakika sonra “eimza-agent eonay” komutunu yeniden çalıştırın; sorun sürerse bilgi işlem birimine başvurun.
 attest-refused-state = Başvurunuz e-Onay aşamasında değil; beyan kullanılmadı. Başvurunuzun durumunu sohbette /durum ile görebilirsiniz.
-api-err-unreachable = Bota ulaşılamadı. İnternet bağlantınızı denetleyip biraz sonra yeniden deneyin.
+api-err-unreachable = Sunucuya ulaşılamadı. İnternet bağlantınızı denetleyip biraz sonra yeniden deneyin.
 api-err-unexpected = Bot beklenmeyen bir yanıt verdi. Biraz sonra yeniden deneyin; sorun sürerse bilgi işlem birimine başvurun.
 eonay-title = e-Onay adımı — { $ticket }
 eonay-bad-url = “{ $url }” açılabilecek bir sayfa adresi değil: https:// ile başlamalı, boşluk içermemeli.
@@ -193,13 +193,13 @@ eonay-statement =
     Beyanı imzalamak için e-İmza PIN'inizi girin. PIN bu bilgisayardan çıkmaz ve hiçbir yere kaydedilmez.
 eonay-key-unsupported = Karttaki anahtar türüyle imza atılamıyor. Bilgi işlem birimine başvurun.
 eonay-locked-reported = Başvurunuz kilitli kart yüzünden durduruldu ve bilgi işlem birimine bildirildi. Kilidi “Kilit Çözme” ile açtıktan sonra sohbette yeni bir başvuru başlatın.
-eonay-not-signed = Beyan imzalanmadı; e-Onay bota bildirilmedi. Hazır olduğunuzda bu komutu yeniden çalıştırın.
-eonay-sending-saved = { $ticket } için daha önce imzalanmış ama bota ulaşmamış e-Onay beyanı gönderiliyor…
-eonay-bot-unreachable-retrying = Bota şu an ulaşılamıyor. İmzalı beyanınız bu bilgisayarda saklandı; yeniden gönderilecek…
-eonay-saved-for-later = Bota ulaşılamadı. İmzalı beyanınız bu bilgisayarda saklandı: bağlantı düzelince “eimza-agent eonay” komutunu yeniden çalıştırın. Beyan 5 dakika geçerlidir; süresi dolarsa yeniden imzalamanız istenir.
+eonay-not-signed = Beyan imzalanmadı; e-Onay kurumunuza bildirilmedi. Hazır olduğunuzda bu komutu yeniden çalıştırın.
+eonay-sending-saved = { $ticket } için daha önce imzalanmış ama sunucuya ulaşmamış e-Onay beyanı gönderiliyor…
+eonay-bot-unreachable-retrying = Sunucuya şu an ulaşılamıyor. İmzalı beyanınız bu bilgisayarda saklandı; yeniden gönderilecek…
+eonay-saved-for-later = Sunucuya ulaşılamadı. İmzalı beyanınız bu bilgisayarda saklandı: bağlantı düzelince “eimza-agent eonay” komutunu yeniden çalıştırın. Beyan 5 dakika geçerlidir; süresi dolarsa yeniden imzalamanız istenir.
 eonay-accepted = e-Onay doğrulandı: { $ticket } numaralı başvurunuza kaydedildi ve bilgi işlem birimine kurumsal başvuru için haber verildi. Sonraki adımları sohbetten takip edebilirsiniz.
 run-card-ready = Kartınız hazır. e-Onay adımı için “eimza-agent eonay” komutunu çalıştırın.
-run-card-gave-up = Kart beklemesi bitti. Sorunu giderdikten sonra sohbette /kart yazın ya da “Kartı yeniden denetle” düğmesine basın.
+run-card-gave-up = Kart için bekleme süresi doldu. Sorunu giderdikten sonra sohbette /kart yazın ya da “Kartı yeniden denetle” düğmesine basın.
 run-renewed-card = Yeni e-İmza kartınız görüldü; yenileme başvurunuz tamamlandı.
 cli-run-card-wait = Kart adımında kullanılabilir bir kartın en çok kaç saniye bekleneceği
 cli-eonay-about = e-Onay adımı: Kamu SM sayfasını açar, adımları gösterir, tamamlandığını kartınızla imzalayıp bota bildirir

@@ -5,7 +5,7 @@
 welcome =
     Merhaba! Ben e-İmza yenileme asistanıyım.
     Nitelikli elektronik sertifikanızın (e-İmza) yenilenmesi için gereken bilgileri alacak, bilgi işlem biriminde başvurunuzu açacak ve sonraki adımlarda size yol göstereceğim.
-    T.C. Kimlik numaranızı, adınızı ve soyadınızı, unvanınızı, kurum e-posta adresinizi ve doğum tarihinizi soracağım; yaklaşık iki dakika sürer.
+    T.C. Kimlik Numaranızı, adınızı ve soyadınızı, unvanınızı, kurum e-posta adresinizi ve doğum tarihinizi soracağım; yaklaşık iki dakika sürer.
 
 ## Sorular
 
@@ -97,15 +97,15 @@ chat-reminder = Hatırlatma: e-İmza sertifikanızın süresi { $days } gün son
 agent-outdated = “{ $name }” bilgisayarındaki eimza programının sürümü eski olduğu için sunucuya bağlanamıyor. Yeni sürümü bilgi işlem biriminizden alıp kurun.
 card-step-offline = Bilgisayarınız çevrim dışı: { $ticket } numaralı başvurunuzun kart adımı henüz bilgisayarınıza ulaşmadı. Bilgisayarınızı açıp eimza programını çalıştırdığınızda (eimza-agent calis) kendiliğinden iletilecek.
 card-step-delivered = Bilgisayarınıza bildirim gönderildi: { $name } bilgisayarı { $ticket } numaralı başvurunuzun kart adımını aldı.
-eonay-no-card-step = Bu bilgisayarda e-Onay adımını bekleyen bir başvuru yok. Başvurunuzun durumunu sohbette /durum ile görebilirsiniz; kart adımı gelmediyse sohbette /kart yazın.
+eonay-no-card-step = Bu bilgisayarda e-Onay adımını bekleyen bir başvuru yok. Başvurunuzun durumunu sohbette /durum ile görebilirsiniz; kartınız henüz denetlenmediyse sohbette /kart yazın.
 card-ready =
     Bilgisayarınız e-İmza kartınızı denetledi: kart ve sertifika { $ticket } numaralı başvurunuzun yenilemesi için uygun.
     Şimdi e-Onay adımı: bilgisayarınızda “eimza-agent eonay” komutunu çalıştırın. Program Kamu SM'nin çevrim içi işlemler sayfasını açıp adımları tek tek gösterecek, sonunda e-Onay'ı kartınızla doğrulayacak.
 card-problems =
-    { $ticket } numaralı başvurunuz için bilgisayarınız kartınızı denetledi ve şunu buldu:
+    Bilgisayarınız { $ticket } numaralı başvurunuz için kartınızı denetledi. Yapmanız gerekenler:
     { $problems }
-    Sorunu giderdiğinizde bilgisayarınız kartı kendiliğinden yeniden denetleyecek.
-card-problems-gave-up = Bilgisayarınız kartın düzelmesini bir süre bekledi, sonra beklemeyi bıraktı. Sorunu giderdiğinizde “Kartı yeniden denetle” düğmesine basın ya da /kart yazın.
+card-problems-waiting = Sorunu giderdiğinizde bilgisayarınız kartı kendiliğinden yeniden denetleyecek.
+card-problems-gave-up = Bilgisayarınız bir süre bekledi ama kullanılabilir bir kart göremedi. Sorunu giderdikten sonra “Kartı yeniden denetle” düğmesine basın ya da /kart yazın.
 card-problem-no-service = • Bilgisayarda akıllı kart hizmeti çalışmıyor. Bilgisayarı yeniden başlatın; sorun sürerse bilgi işlem birimine başvurun.
 card-problem-no-reader = • Kart okuyucu bulunamadı. Okuyucuyu bilgisayara takın (başka bir USB girişi de deneyebilirsiniz).
 card-problem-no-card = • Okuyucuda kart yok. e-İmza kartınızı okuyucuya takın.
@@ -115,14 +115,14 @@ card-problem-no-certificate = • Kartta okunabilir bir e-İmza sertifikası bul
 card-problem-wrong-person = • Takılı kart başka birine ait: sertifikadaki T.C. Kimlik No başvurunuzdakiyle aynı değil. Lütfen kendi kartınızı takın.
 card-problem-not-kamu-sm = • Karttaki sertifikayı Kamu SM vermemiş; kurumsal yenileme yalnızca Kamu SM sertifikalarıyla yapılır. Kamu SM'nin verdiği kartınızı takın.
 card-problem-not-yet-valid = • Karttaki sertifika henüz geçerli değil. Bilgi işlem birimine başvurun.
-card-problem-expired = • Karttaki sertifikanın süresi dolmuş; süresi dolan sertifika yenilenemez.
+card-problem-expired = • Karttaki sertifikanın süresi dolmuş; süresi dolan sertifika yenilenemez. Yeni sertifika başvurusu gerekir; bilgi işlem biriminiz sizinle iletişime geçecek.
 card-problem-renewal-window-not-open = • Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder. Yenileme { $date } tarihinden itibaren yapılabilir.
 card-problem-renewal-window-not-open-undated = • Yenileme için henüz erken: Kamu SM yenilemeyi sertifikanın bitişinden en çok 3 ay önce kabul eder.
 card-problem-pin-locked = • Kartın PIN'i kilitli. Kilidi Kamu SM'nin çevrim içi işlemler sayfasındaki “Kilit Çözme” ile açabilirsiniz.
-card-problem-pkcs11 = • Kamu SM'nin kart yazılımı bulunamadı ya da kartı görmüyor. Kamu SM'nin kart bileşenini kurun; sorun sürerse bilgi işlem birimine başvurun.
-card-problem-other = • Kartla konuşurken beklenmeyen bir sorun oldu. Kartı çıkarıp yeniden takın.
+card-problem-pkcs11 = • AKİS kart sürücüsü bulunamadı ya da kartı görmüyor. Kamu SM'nin AKİS kart sürücüsünü kurun; sorun sürerse bilgi işlem biriminize başvurun.
+card-problem-other = • Kart okunurken beklenmeyen bir sorun oluştu. Kartı çıkarıp yeniden takın.
 btn-card-recheck = Kartı yeniden denetle
-card-step-resent = { $ticket } numaralı başvurunuzun kart adımı “{ $name }” bilgisayarınıza yeniden gönderildi. Kartınızı okuyucuya takın; program kartı denetleyip sonucu buraya bildirecek.
+card-step-resent = { $ticket } numaralı başvurunuz için kart denetimi isteği “{ $name }” adlı bilgisayara yeniden gönderildi. Kartınızı okuyucuya takın; program kartı denetleyip sonucu buraya bildirecek.
 card-recheck-queued = Kart denetimi “{ $name }” bilgisayarınıza gönderildi ({ $ticket }); sonuç birkaç saniye içinde burada olacak.
 card-recheck-not-needed = Şu anda kart denetimine gerek yok: başvurunuz “{ $state }” aşamasında.
 card-recheck-no-pc = Başvurunuz için eşleştirilmiş bir bilgisayar yok. Kartınızın takılı olduğu bilgisayarı eşleştirmek için aşağıdaki düğmeye basın ya da /eslestir yazın.
@@ -130,7 +130,7 @@ attest-refused-chat =
     { $ticket } numaralı başvurunuz için bilgisayarınızdan gelen e-Onay beyanı kabul edilmedi; başvurunuzda hiçbir şey değişmedi.
     { $reason }
 btn-form-approved = Onayladım
-form-approved-thanks = Teşekkürler, { $ticket } için onayınızı aldım.
+form-approved-thanks = Teşekkürler, { $ticket } numaralı başvurunuz için onayınızı aldım.
 form-approval-not-waiting = Şu anda onayınızı bekleyen bir yenileme formu yok: başvurunuz “{ $state }” aşamasında. Kamu SM'nin “Yenileme Formu” e-postası gönderildiğinde size haber vereceğim.
 form-approval-nothing-open = Şu anda onayınızı bekleyen bir yenileme formu yok: açık bir başvurunuz bulunmuyor. Başvurularınızın durumunu /durum ile görebilirsiniz.
 already-open = Zaten açık bir yenileme başvurunuz var: { $ticket } ({ $state }). Aynı anda yalnızca bir başvuru açılabilir; ayrıntılar için /durum yazabilirsiniz.
@@ -155,7 +155,7 @@ next-card-step = bilgisayarınızda “eimza-agent eonay” komutunu çalıştı
 next-eonay-done = bilgi işlem biriminiz Kamu SM'ye kurumsal başvuruyu yapacak.
 next-corporate-applied = Kamu SM, “Yenileme Formu” e-postasını kurum e-posta adresinize gönderecek.
 next-form-email-sent = kurum e-posta adresinize gelen “Yenileme Formu”nu onaylayın, sonra burada “Onayladım” deyin.
-next-completed = başka bir adım yok; yeni kartınız postayla gönderilecek.
+next-completed = başka bir adım yok; yeni kartınız Kamu SM tarafından kurumunuza gönderilecek.
 next-cancelled = başka bir adım yok. Yeni başvuru için /basla yazabilirsiniz.
 next-failed = bilgi işlem biriminiz sizinle iletişime geçecek.
 actor-applicant = siz
@@ -196,22 +196,22 @@ help =
     Kullanabileceğiniz komutlar:
     /basla — yenileme başvurusu başlatır ya da kaldığınız yerden devam eder
     /durum — başvurunuzun durumu ve geçmişi
-    /kart — kart adımında kartınızı yeniden denetletir
+    /kart — e-İmza kartınızı yeniden denetletir
     /iptal — başvuruyu ya da yarım kalan işlemi iptal eder
     /sil — kişisel verilerinizi hemen siler
     /eslestir — bilgisayarınızdaki eimza programını bu sohbetle eşleştirmek için kod verir
     /cihazlar — eşleştirilmiş bilgisayarlarınız; buradan eşleştirmeyi kaldırabilirsiniz
     /yardim — bu yardım metni
     /english — switch to English
-    e-İmza şifrenizi (PIN) asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
+    e-İmza şifrenizi (PIN) asla sohbete yazmayın: PIN yalnızca kendi bilgisayarınızdaki eimza programına girilir.
 idle-hint = Size nasıl yardımcı olabilirim? e-İmza yenileme başvurusu için /basla, mevcut başvurunuzun durumu için /durum, yardım için /yardim yazabilirsiniz.
-idle-hint-open = { $ticket } numaralı başvurunuz açık. Durumunu /durum ile görebilirsiniz; bir sorunuz varsa buraya yazın, bilgi işlem birimine iletirim.
+idle-hint-open = { $ticket } numaralı başvurunuz açık. Durumunu /durum ile görebilirsiniz; bir sorunuz varsa buraya yazabilirsiniz.
 btn-start = Yenileme başvurusu başlat
 resume = Kaldığımız yerden devam edelim.
 unknown-command = “{ $command }” komutunu tanımıyorum. Kullanabileceğiniz komutlar için /yardim yazabilirsiniz.
 stale-button = Bu düğme artık geçerli değil.
-pin-warning = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Güvenliğiniz için mesajınızı sildim. Şifrenizi asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
-pin-warning-undeletable = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Mesajı ben silemiyorum: lütfen mesaja basılı tutup “Sil”i seçerek hemen kendiniz silin. Şifreniz gerçekten başkasının eline geçtiyse Kamu SM'nin çevrim içi işlemler sayfasından PIN'inizi değiştirin ya da bilgi işlem biriminize başvurun. Şifrenizi asla sohbete yazmayın: şifre yalnızca kendi bilgisayarınızdaki eimza programına girilir.
+pin-warning = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Güvenliğiniz için mesajınızı sildim. PIN'inizi asla sohbete yazmayın: PIN yalnızca kendi bilgisayarınızdaki eimza programına girilir.
+pin-warning-undeletable = Az önce 6 haneli bir sayı yazdınız; bu e-İmza şifreniz (PIN) olabilir. Mesajı ben silemiyorum: lütfen mesaja basılı tutup “Sil”i seçerek hemen kendiniz silin. Şifreniz gerçekten başkasının eline geçtiyse Kamu SM'nin çevrim içi işlemler sayfasından PIN'inizi değiştirin ya da bilgi işlem biriminize başvurun. PIN'inizi asla sohbete yazmayın: PIN yalnızca kendi bilgisayarınızdaki eimza programına girilir.
 lang-switched = Bundan sonra Türkçe devam ediyoruz.
 internal-error = Üzgünüm, beklenmeyen bir sorun oluştu ve mesajınızı işleyemedim. Lütfen birkaç dakika sonra yeniden gönderin; sorun sürerse bilgi işlem birimine haber verin.
 

@@ -53,7 +53,7 @@ staff-answer-failed = Yanıtınız { $ticket } başvurusunun sahibine şu an ile
 
 ## Telegram
 telegram-text-only = Şimdilik yalnızca yazılı mesajları anlayabiliyorum. Lütfen yanıtınızı yazın.
-too-many-messages = Kısa sürede çok fazla mesaj gönderdiniz; son mesajlarınızı işlemedim. Lütfen { $seconds } saniye bekleyip yeniden yazın.
+too-many-messages = Kısa sürede çok fazla mesaj gönderdiniz; son mesajlarınızı yanıtlayamadım. Lütfen { $seconds } saniye bekleyip yeniden yazın.
 tg-cmd-start = Yenileme başvurusunu başlat
 tg-cmd-status = Başvurunun durumu ve geçmişi
 tg-cmd-card = Kartımı yeniden denetle

@@ -95,8 +95,11 @@ impl Finding {
 
     /// Nothing the PC could wait for changes this: the card can be used, or the request cannot
     /// go on (the bot ends it).
+    /// Someone else's card ends nothing, whatever state it is in (expired, locked): people pick
+    /// up the wrong card.
     pub fn is_final(&self) -> bool {
-        self.usable || self.problems.iter().any(|p| matches!(p, CardProblem::PinLocked | CardProblem::Expired))
+        let someone_elses = self.problems.contains(&CardProblem::WrongPerson);
+        self.usable || (!someone_elses && self.problems.iter().any(|p| matches!(p, CardProblem::PinLocked | CardProblem::Expired)))
     }
 
     pub fn said(&self) -> Said {
@@ -278,6 +281,8 @@ mod tests {
         assert!(!finding(false, vec![CardProblem::WrongPerson]).is_final(), "people pick up the wrong card");
         assert!(!finding(false, vec![CardProblem::NoCard]).is_final());
         assert!(!finding(false, vec![CardProblem::RenewalWindowNotOpen]).is_final());
+        assert!(!finding(false, vec![CardProblem::WrongPerson, CardProblem::Expired]).is_final(), "a colleague's expired card");
+        assert!(!finding(false, vec![CardProblem::WrongPerson, CardProblem::PinLocked]).is_final(), "a colleague's locked card");
     }
 
     #[test]

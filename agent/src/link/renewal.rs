@@ -1,6 +1,8 @@
 //! The new card closes the loop. During the card step the PC remembers whose certificate it is
-//! renewing (a salted hash of the holder's number, and the old certificate's expiry — no name, no
-//! number in clear); afterwards every card put into a reader is read (certificate only, never the
+//! renewing (a salted hash of the holder's number, and the old certificate's expiry — no name,
+//! and the number not in clear; eleven digits with check digits can be guessed back from the
+//! hash by someone who reads this user's private folder, which also holds the agent's token);
+//! afterwards every card put into a reader is read (certificate only, never the
 //! PIN), and a certificate of the same person that expires later than the renewed one is sent to
 //! the bot, which checks it against its trust anchors and the ticket and completes the request.
 

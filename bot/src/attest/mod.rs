@@ -49,7 +49,7 @@ impl Trust {
             return Err(AttestationRefusal::Malformed);
         };
         let statement = Statement::parse(&bytes).map_err(|_| AttestationRefusal::Malformed)?;
-        if statement.origin.trim_end_matches('/') != self.origin.trim_end_matches('/') {
+        if normalized_origin(&statement.origin).is_none() || normalized_origin(&statement.origin) != normalized_origin(&self.origin) {
             return Err(AttestationRefusal::WrongOrigin);
         }
         let (_, certificate) = X509Certificate::from_der(&der).map_err(|_| AttestationRefusal::Malformed)?;
@@ -107,6 +107,13 @@ impl Trust {
     }
 }
 
+/// An address as the agent and the bot both mean it: scheme, host in lower case, the port only
+/// when not the default, and a path prefix without its trailing slash.
+fn normalized_origin(address: &str) -> Option<String> {
+    let url = http_client::Url::parse(address.trim()).ok()?;
+    Some(format!("{}{}", url.origin().ascii_serialization(), url.path().trim_end_matches('/')))
+}
+
 /// The signature over the statement's exact bytes, with the certificate's own key, by the
 /// algorithm the agent names (which must fit the key).
 fn signature_verifies(certificate: &X509Certificate, algorithm: SignatureAlgorithm, message: &[u8], signature: &[u8]) -> bool {
@@ -135,19 +142,24 @@ fn signature_verifies(certificate: &X509Certificate, algorithm: SignatureAlgorit
     UnparsedPublicKey::new(algorithm, key).verify(message, signature).is_ok()
 }
 
-/// A signing certificate: key usage present with digitalSignature or nonRepudiation.
+/// A person's signing certificate: not a CA, key usage present with digitalSignature or
+/// nonRepudiation.
 fn may_sign(certificate: &X509Certificate) -> bool {
+    if certificate.is_ca() {
+        return false;
+    }
     match certificate.key_usage() {
         Ok(Some(usage)) => usage.value.digital_signature() || usage.value.non_repudiation(),
         _ => false,
     }
 }
 
-/// The TC Kimlik No in the subject's serialNumber (digits only: other CAs prefix them).
+/// The T.C. Kimlik No in the subject's serialNumber: exactly eleven digits, or with the `TCKN`
+/// prefix some CAs write — never digits gathered from a longer value.
 fn subject_tckn(certificate: &X509Certificate) -> Option<Tckn> {
     let serial = certificate.subject().iter_by_oid(&x509_parser::oid_registry::OID_X509_SERIALNUMBER).next()?.as_str().ok()?;
-    let digits: String = serial.chars().filter(char::is_ascii_digit).collect();
-    Tckn::parse(&digits).ok()
+    let digits = serial.trim().strip_prefix("TCKN").unwrap_or(serial.trim());
+    (digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| Tckn::parse(digits).ok()).flatten()
 }
 
 fn issuer_name(certificate: &X509Certificate) -> String {
@@ -312,6 +324,10 @@ mod tests {
         assert!(trust.verify(&signed(&bytes, &good), now).is_ok());
         // Another bot's statement.
         assert_eq!(trust.verify(&signed(&statement("https://baska.gov.tr"), &good), now).err(), Some(AttestationRefusal::WrongOrigin));
+        // The same address however it is written.
+        let spelled =
+            Trust { origin: "https://EIMZA.kurum.gov.tr:443/".into(), anchors: Anchors::from_der(vec![ca.der().to_vec()]), ocsp: None };
+        assert!(spelled.verify(&signed(&bytes, &good), now).is_ok());
         // Not base64, not a statement, not a certificate.
         let mut broken = signed(&bytes, &good);
         broken.statement = "%%%".into();

@@ -18,6 +18,8 @@ const SKEW_SECS: i64 = 300;
 
 const SHA1: &str = "1.3.14.3.2.26";
 const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+/// An answer without `nextUpdate` counts for this long after its `thisUpdate`.
+const MAX_AGE_WITHOUT_NEXT_UPDATE: i64 = 24 * 3600;
 
 pub struct Ocsp {
     client: http_client::Client,
@@ -27,7 +29,8 @@ pub struct Ocsp {
 
 impl Ocsp {
     pub fn new(responder: Option<String>, timeout: Duration) -> anyhow::Result<Ocsp> {
-        let client = http_client::Client::builder().timeout(timeout).build()?;
+        // No redirects: an answer comes from the responder asked, or not at all.
+        let client = http_client::Client::builder().timeout(timeout).redirect(http_client::redirect::Policy::none()).build()?;
         Ok(Ocsp { client, responder: responder.filter(|r| !r.trim().is_empty()) })
     }
 
@@ -54,6 +57,9 @@ impl Ocsp {
         })?;
         if !answer.status().is_success() {
             tracing::warn!(status = %answer.status(), "OCSP responder refused");
+            return Err(unknown);
+        }
+        if answer.content_length().is_some_and(|n| n > MAX_RESPONSE as u64) {
             return Err(unknown);
         }
         let bytes = answer.bytes().await.map_err(|_| unknown)?;
@@ -106,8 +112,14 @@ fn status_in(bytes: &[u8], id: &CertId, issuer: &X509Certificate, now: chrono::D
     let single = basic.tbs_response_data.responses.iter().find(|r| same_cert(&r.cert_id, id)).ok_or(unknown)?;
     let seconds = |t: &x509_ocsp::OcspGeneralizedTime| t.0.to_unix_duration().as_secs() as i64;
     let now = now.timestamp();
-    let fresh =
-        seconds(&single.this_update) <= now + SKEW_SECS && single.next_update.as_ref().is_none_or(|n| now - SKEW_SECS <= seconds(n));
+    // Fresh: made before now, and either still inside its own validity or — when it names none —
+    // no older than a day (an old `good` answer must not stand in for a revocation since).
+    let this_update = seconds(&single.this_update);
+    let fresh = this_update <= now + SKEW_SECS
+        && match single.next_update.as_ref() {
+            Some(next) => now - SKEW_SECS <= seconds(next),
+            None => now - this_update <= MAX_AGE_WITHOUT_NEXT_UPDATE,
+        };
     match &single.cert_status {
         _ if !fresh => Err(unknown),
         CertStatus::Good(_) => Ok(()),
@@ -141,7 +153,9 @@ fn signed_by_issuer(basic: &BasicOcspResponse, issuer: &X509Certificate) -> bool
             Ok(Some(eku)) => eku.value.other.iter().any(|o| o.to_id_string() == OCSP_SIGNING) || eku.value.ocsp_signing,
             _ => false,
         };
+        let valid_now = responder.validity().is_valid();
         delegated
+            && valid_now
             && responder.verify_signature(Some(issuer.public_key())).is_ok()
             && verifies(&algorithm, &responder.public_key().subject_public_key.data, &tbs, signature)
     })

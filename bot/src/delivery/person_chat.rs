@@ -148,9 +148,8 @@ fn card_problems(
         })
         .collect();
     let mut parts = vec![Msg::new("card-problems").with("ticket", ticket.to_string()).with("problems", Value::Lines(lines))];
-    if gave_up {
-        parts.push(Msg::new("card-problems-gave-up"));
-    }
+    // Either the PC goes on watching the reader, or it has stopped: never both.
+    parts.push(Msg::new(if gave_up { "card-problems-gave-up" } else { "card-problems-waiting" }));
     Reply { parts, buttons: vec![Button::new(ButtonId::CardRecheck, "btn-card-recheck")] }
 }
 

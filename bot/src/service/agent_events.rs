@@ -73,7 +73,11 @@ pub async fn card_checked(
     key: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    let fail = if check.problems.contains(&CardProblem::PinLocked) {
+    // Someone else's card ends nothing, whatever state it is in.
+    let someone_elses = check.problems.contains(&CardProblem::WrongPerson);
+    let fail = if someone_elses {
+        None
+    } else if check.problems.contains(&CardProblem::PinLocked) {
         Some(FailReason::CardLocked)
     } else if check.problems.contains(&CardProblem::Expired) {
         Some(FailReason::CertificateExpired)

@@ -139,7 +139,8 @@ impl Attestations {
             None
         };
         if let Some(refusal) = refusal {
-            return Ok(Err((refusal, Some(ticket))));
+            // A nonce of someone else's ticket or PC: nothing is written on their ticket.
+            return Ok(Err((refusal, bound.then_some(ticket))));
         }
         if let Some(ocsp) = &self.trust.ocsp
             && let Err(refusal) = ocsp.check(&checked.certificate, &checked.issuer_certificate, when).await

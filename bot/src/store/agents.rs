@@ -148,9 +148,9 @@ impl Store {
             None => Claim::Unknown,
             Some(row) if opt::<String>(&row, "request_id")?.is_some() => Claim::Used,
             Some(row) if row.try_get::<i64, _>("expires_at")? <= now => Claim::Expired,
-            Some(row) => {
+            Some(row) => 'claim: {
                 let id: i64 = row.try_get("id")?;
-                sqlx::query(
+                let claimed = sqlx::query(
                     "UPDATE pairings SET request_id = $2, poll_hash = $3, pc_name = $4, pc_os = $5, claimed_at = $6
                      WHERE id = $1 AND request_id IS NULL",
                 )
@@ -162,6 +162,10 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx.tx)
                 .await?;
+                // Another presentation of the same code got there first (PostgreSQL lets both read it).
+                if claimed.rows_affected() != 1 {
+                    break 'claim Claim::Used;
+                }
                 let person_id: i64 = row.try_get("person_id")?;
                 let prompt =
                     ChatMessage::PairingPrompt { request_id: request_id.clone(), pc_name: pc_name.to_owned(), pc_os: pc_os.to_owned() };
@@ -637,7 +641,7 @@ impl Tx<'_> {
         sqlx::query(
             "INSERT INTO roster (tckn_hash, tckn_enc, name, title, email, expires_day, source, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, 'agent', $7)
-             ON CONFLICT (tckn_hash) DO UPDATE SET expires_day = excluded.expires_day, source = 'agent', updated_at = excluded.updated_at",
+             ON CONFLICT (tckn_hash) DO UPDATE SET expires_day = excluded.expires_day, updated_at = excluded.updated_at",
         )
         .bind(row.try_get::<String, _>("tckn_hash")?)
         .bind(row.try_get::<Vec<u8>, _>("tckn_enc")?)

@@ -136,7 +136,6 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Keeps a nonce's keyed hash, bound to the ticket, its person and the PC.
     /// A ticket's state, read in this transaction.
     pub async fn ticket_state(&mut self, ticket_id: i64) -> Result<Option<TicketState>> {
         let row = sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(&mut *self.tx).await?;
@@ -146,6 +145,7 @@ impl Tx<'_> {
         }
     }
 
+    /// Keeps a nonce's keyed hash, bound to the ticket, its person and the PC.
     pub async fn issue_challenge(&mut self, ticket_id: i64, agent: &AgentRow, nonce: &Id, now: i64, ttl_ms: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO eonay_challenges (nonce_hash, ticket_id, person_id, agent_id, created_at, expires_at)
@@ -244,7 +244,7 @@ impl Tx<'_> {
         sqlx::query(
             "INSERT INTO roster (tckn_hash, tckn_enc, name, title, email, expires_day, source, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, 'agent', $7)
-             ON CONFLICT (tckn_hash) DO UPDATE SET expires_day = excluded.expires_day, source = 'agent', renewed_at = NULL,
+             ON CONFLICT (tckn_hash) DO UPDATE SET expires_day = excluded.expires_day, renewed_at = NULL,
                                                    updated_at = excluded.updated_at",
         )
         .bind(ticket.try_get::<String, _>("tckn_hash")?)

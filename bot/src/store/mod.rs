@@ -254,6 +254,8 @@ impl Store {
     pub async fn forget_updates_before(&self, before: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("DELETE FROM processed_updates WHERE at < $1").bind(before).execute(&mut *tx.tx).await?;
+        // e-Onay nonces that expired before then are of no use to anyone.
+        sqlx::query("DELETE FROM eonay_challenges WHERE expires_at < $1").bind(before).execute(&mut *tx.tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected())
     }

@@ -10,7 +10,7 @@ use super::{Backend, Result, Store, Tx, corrupt, opt, row_placeholders};
 use crate::core::outbound::{Channel, Lane, Outbound};
 
 pub(super) const PAYLOAD: &str = "outbox-payload";
-const LANE: &str = "outbox-lane";
+pub(super) const LANE: &str = "outbox-lane";
 const MAIL_LIMIT: &str = "mail-limit";
 
 /// Verification e-mails one address may receive: per hour, per day; and all addresses together
@@ -64,7 +64,6 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Queues a message; false if one with the same key was queued before.
     /// Whether a verification e-mail may go to `address` now; if so it is counted. `Err`
     /// carries how many minutes to wait.
     pub async fn count_code_mail(&mut self, address: &str, now: i64) -> Result<std::result::Result<(), i64>> {
@@ -103,6 +102,7 @@ impl Tx<'_> {
         Ok(Ok(()))
     }
 
+    /// Queues a message; false if one with the same key was queued before.
     pub async fn enqueue(&mut self, key: impl Into<String>, message: &Outbound, now: i64) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO outbox (idem_key, channel, kind, ticket_id, message_id, payload_enc, created_at, next_attempt_at, lane)

@@ -98,6 +98,15 @@ fn istanbul_year(now_ms: i64) -> i32 {
     chrono_tz::Europe::Istanbul.timestamp_millis_opt(now_ms).single().map(|t| t.year()).unwrap_or(1970)
 }
 
+/// How far an erasure reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Forget {
+    /// The ticket's personal data (retention).
+    TicketOnly,
+    /// And what the roster learned from it (`/sil`).
+    RosterToo,
+}
+
 impl Tx<'_> {
     pub async fn open_ticket(&mut self, person_id: i64, application: &TicketApplication, lang: Lang, now: i64) -> Result<OpenOutcome> {
         let (Some(tckn), Some(name), Some(title), Some(email), Some(birth), Some(consent_at)) = (
@@ -283,7 +292,7 @@ impl Tx<'_> {
             }
             _ => {}
         }
-        if !to.is_open() || to != TicketState::FormEmailSent {
+        if to != TicketState::FormEmailSent {
             sqlx::query("UPDATE tickets SET approval_notified_at = NULL WHERE id = $1 AND state <> 'form-email-sent'")
                 .bind(ticket_id)
                 .execute(&mut *self.tx)
@@ -367,6 +376,18 @@ impl Tx<'_> {
     /// (history keeps only states, times and actors) and their web chat transcript.
     pub async fn delete_personal_data(&mut self, person_id: i64, now: i64) -> Result<()> {
         let actor = Actor::applicant(person_id);
+        // Mail queued to the person's addresses (a verification code, a reminder) goes too.
+        let emails: Vec<String> = sqlx::query("SELECT email FROM tickets WHERE person_id = $1 AND email IS NOT NULL")
+            .bind(person_id)
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("email"))
+            .collect::<std::result::Result<_, _>>()?;
+        for email in emails {
+            let lane = format!("to:{}", self.store.vault.lookup_hash(super::outbox::LANE, &email.to_ascii_lowercase()));
+            self.drop_pending_outbox(&lane, None, now).await?;
+        }
         let rows = sqlx::query("SELECT id, closed_at FROM tickets WHERE person_id = $1 AND purged_at IS NULL")
             .bind(person_id)
             .fetch_all(&mut *self.tx)
@@ -377,7 +398,7 @@ impl Tx<'_> {
                 let change = TicketChange::new(id, TicketEvent::Cancel, &actor, now);
                 self.apply_event(&change).await?.ok();
             }
-            self.erase_ticket_data(id, &actor, "history-personal-data-deleted", now).await?;
+            self.erase_ticket_data(id, &actor, "history-personal-data-deleted", Forget::RosterToo, now).await?;
         }
         sqlx::query("DELETE FROM webchat_messages WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
         sqlx::query("DELETE FROM form_links WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
@@ -403,13 +424,16 @@ impl Tx<'_> {
         Ok(())
     }
 
-    async fn erase_ticket_data(&mut self, ticket_id: i64, actor: &Actor, note: &str, now: i64) -> Result<()> {
-        // What the roster learned from this person's card or ticket goes with it (rows the
-        // support desk imported stay: they are the institution's list).
-        sqlx::query("DELETE FROM roster WHERE source <> 'import' AND tckn_hash = (SELECT tckn_hash FROM tickets WHERE id = $1)")
-            .bind(ticket_id)
-            .execute(&mut *self.tx)
-            .await?;
+    async fn erase_ticket_data(&mut self, ticket_id: i64, actor: &Actor, note: &str, forget: Forget, now: i64) -> Result<()> {
+        // On `/sil`, what the roster learned from this person's card or ticket goes with it (rows
+        // the support desk imported stay: they are the institution's list). Retention keeps it:
+        // the roster is what the renewed certificate's reminders come from.
+        if forget == Forget::RosterToo {
+            sqlx::query("DELETE FROM roster WHERE source <> 'import' AND tckn_hash = (SELECT tckn_hash FROM tickets WHERE id = $1)")
+                .bind(ticket_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         // Messages about the ticket not sent yet would carry its data: they are dropped (what
         // this very change queues, at `now`, still goes).
         self.drop_pending_outbox(&format!("ticket:{ticket_id}"), Some(ticket_id), now).await?;
@@ -422,18 +446,20 @@ impl Tx<'_> {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
-        // A reason staff typed may name the person; certificate serials and refusal codes stay.
-        sqlx::query("UPDATE ticket_events SET detail = NULL WHERE ticket_id = $1 AND note = 'history-cancel-reason'")
-            .bind(ticket_id)
-            .execute(&mut *self.tx)
-            .await?;
+        // A reason staff typed may name the person, and a qualified certificate's serial and
+        // expiry identify them at Kamu SM; refusal codes stay.
+        sqlx::query(
+            "UPDATE ticket_events SET detail = NULL
+             WHERE ticket_id = $1 AND note IN ('history-cancel-reason', 'history-eonay-attested', 'history-new-certificate')",
+        )
+        .bind(ticket_id)
+        .execute(&mut *self.tx)
+        .await?;
         self.note_on_ticket(&TicketNote { ticket_id, actor, event: "personal-data-erased", note: Some(note), detail: None, at: now }).await
     }
 }
 
 impl Store {
-    /// The retention job: erases personal data of tickets closed before `closed_before`.
-    /// Works in batches so a large backlog never holds the write lock for long.
     /// Forgets what idle people left behind (`idle_before`): web chat transcripts and sessions
     /// of people without an open request and silent since, and conversations (with their
     /// unfinished drafts) untouched since. Returns how many rows went.
@@ -462,6 +488,8 @@ impl Store {
         Ok(gone)
     }
 
+    /// The retention job: erases personal data of tickets closed before `closed_before`.
+    /// Works in batches so a large backlog never holds the write lock for long.
     pub async fn purge_closed(&self, closed_before: i64, now: i64) -> Result<u64> {
         let mut purged = 0;
         loop {
@@ -481,7 +509,7 @@ impl Store {
                 return Ok(purged);
             }
             for id in &ids {
-                tx.erase_ticket_data(*id, &Actor::system(), "history-personal-data-purged", now).await?;
+                tx.erase_ticket_data(*id, &Actor::system(), "history-personal-data-purged", Forget::TicketOnly, now).await?;
             }
             tx.commit().await?;
             self.scrub_soon();

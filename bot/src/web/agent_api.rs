@@ -42,7 +42,10 @@ fn refused(status: StatusCode, code: &'static str, message_id: &'static str) -> 
 /// The paired PC the bearer token names; revoked or unknown ones are refused.
 async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentRow, ApiError> {
     match state.service.store().agent_by_token(bearer(headers).unwrap_or("")).await? {
-        Some(agent) if !agent.revoked => Ok(agent),
+        Some(agent) if !agent.revoked => {
+            state.limits.agent_calls.take(&agent.id.to_string()).map_err(ApiError::RateLimited)?;
+            Ok(agent)
+        }
         Some(_) => Err(refused(StatusCode::UNAUTHORIZED, "revoked", "link-err-revoked")),
         None => Err(refused(StatusCode::UNAUTHORIZED, "unauthorized", "link-err-unauthorized")),
     }
@@ -103,7 +106,17 @@ async fn card_check(State(state): State<AppState>, headers: HeaderMap, body: Res
     let lang = request_lang(&headers);
     let result = async {
         let agent = agent(&state, &headers).await?;
-        let Json(report) = body.map_err(|_| ApiError::BadRequest)?;
+        let Json(mut report) = body.map_err(|_| ApiError::BadRequest)?;
+        // A problem says itself once; a list longer than every problem there is is no report.
+        let mut seen = Vec::new();
+        report.problems.retain(|p| {
+            let first = !seen.contains(p);
+            seen.push(*p);
+            first
+        });
+        if report.problems.len() > 32 {
+            return Err(ApiError::BadRequest);
+        }
         let store = state.service.store();
         let Some(ticket) = store.open_ticket_of_agent(&agent).await?.filter(|t| t.number == report.ticket_no) else {
             return Err(refused(StatusCode::CONFLICT, "no-card-step", "eonay-no-card-step"));

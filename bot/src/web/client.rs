@@ -10,25 +10,44 @@ use std::net::IpAddr;
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
-/// The configured reverse proxies.
+/// Which header the proxy writes. Only that one is read: a proxy that appends to
+/// `X-Forwarded-For` passes a client's own `Forwarded` header through untouched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Header {
+    #[default]
+    XForwardedFor,
+    Forwarded,
+}
+
+/// The configured reverse proxies and the header they write.
 #[derive(Clone, Debug, Default)]
-pub struct Proxies(Vec<IpNet>);
+pub struct Proxies {
+    nets: Vec<IpNet>,
+    header: Header,
+}
 
 impl Proxies {
-    /// `"10.0.0.0/8"`, `"127.0.0.1"`, `"::1"`, …; the first that does not read is named.
-    pub fn parse(list: &[String]) -> Result<Proxies, String> {
-        list.iter()
+    /// `"10.0.0.0/8"`, `"127.0.0.1"`, `"::1"`, …, and `x-forwarded-for` or `forwarded`; the first
+    /// entry that does not read is named.
+    pub fn parse(list: &[String], header: &str) -> Result<Proxies, String> {
+        let header = match header.trim().to_ascii_lowercase().as_str() {
+            "" | "x-forwarded-for" => Header::XForwardedFor,
+            "forwarded" => Header::Forwarded,
+            other => return Err(other.to_owned()),
+        };
+        let nets = list
+            .iter()
             .map(|entry| {
                 let entry = entry.trim();
                 entry.parse::<IpNet>().or_else(|_| entry.parse::<IpAddr>().map(IpNet::from)).map_err(|_| entry.to_owned())
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Proxies)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Proxies { nets, header })
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 }
 
@@ -46,14 +65,15 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &Proxies) -> IpAddr
     if !proxies.trusts(peer) {
         return peer;
     }
-    let chain = forwarded_chain(headers);
-    chain.iter().rev().copied().map(canonical).find(|ip| !proxies.trusts(*ip)).or(chain.first().copied()).unwrap_or(peer)
+    let chain = forwarded_chain(headers, proxies.header);
+    // Only the rightmost untrusted address is the proxy's word; if every one is a proxy, the
+    // peer counts (never the leftmost entry, which the client wrote).
+    chain.iter().rev().copied().map(canonical).find(|ip| !proxies.trusts(*ip)).unwrap_or(peer)
 }
 
-/// The addresses a proxy chain recorded, client first: `Forwarded: for=…` when present,
-/// `X-Forwarded-For` otherwise. Entries that are not addresses (`unknown`, obfuscated names)
-/// are left out.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
+/// The addresses a proxy chain recorded in `header`, client first. Entries that are not
+/// addresses (`unknown`, obfuscated names) are left out.
+fn forwarded_chain(headers: &HeaderMap, header: Header) -> Vec<IpAddr> {
     let values = |name: &str| {
         headers
             .get_all(name)
@@ -64,17 +84,16 @@ fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
             .map(str::to_owned)
             .collect::<Vec<_>>()
     };
-    let forwarded: Vec<IpAddr> = values("forwarded")
-        .iter()
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| pair.trim().strip_prefix("for=").or_else(|| pair.trim().strip_prefix("For=")))
-        })
-        .filter_map(node_ip)
-        .collect();
-    if !forwarded.is_empty() {
-        return forwarded;
+    match header {
+        Header::Forwarded => values("forwarded")
+            .iter()
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| pair.trim().strip_prefix("for=").or_else(|| pair.trim().strip_prefix("For=")))
+            })
+            .filter_map(node_ip)
+            .collect(),
+        Header::XForwardedFor => values("x-forwarded-for").iter().filter_map(|v| node_ip(v)).collect(),
     }
-    values("x-forwarded-for").iter().filter_map(|v| node_ip(v)).collect()
 }
 
 /// `192.0.2.60`, `"[2001:db8::17]:4711"`, `192.0.2.60:1234` → the address.
@@ -115,7 +134,7 @@ mod tests {
 
     #[test]
     fn only_a_trusted_proxy_names_the_client() {
-        let proxies = Proxies::parse(&["10.0.0.0/8".into(), "::1".into()]).unwrap();
+        let proxies = Proxies::parse(&["10.0.0.0/8".into(), "::1".into()], "x-forwarded-for").unwrap();
         let h = headers(&[("x-forwarded-for", "198.51.100.7")]);
         assert_eq!(client_ip(ip("10.1.2.3"), &h, &proxies), ip("198.51.100.7"));
         assert_eq!(client_ip(ip("203.0.113.9"), &h, &proxies), ip("203.0.113.9"), "not a proxy: the header is ignored");
@@ -125,12 +144,19 @@ mod tests {
 
     #[test]
     fn a_client_cannot_pass_as_someone_else() {
-        let proxies = Proxies::parse(&["10.0.0.1".into(), "10.0.0.2".into()]).unwrap();
+        let proxies = Proxies::parse(&["10.0.0.1".into(), "10.0.0.2".into()], "x-forwarded-for").unwrap();
         // The client sent its own X-Forwarded-For; the proxies appended the real address.
         let h = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7, 10.0.0.1")]);
         assert_eq!(client_ip(ip("10.0.0.2"), &h, &proxies), ip("198.51.100.7"));
+        // A `Forwarded` header the client wrote itself means nothing to an X-Forwarded-For proxy.
+        let h = headers(&[("forwarded", "for=9.9.9.9"), ("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &proxies), ip("198.51.100.7"));
+        // Every entry a proxy: the peer, not the client's leftmost word.
+        let h = headers(&[("x-forwarded-for", "10.0.0.2")]);
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &proxies), ip("10.0.0.1"));
+        let rfc = Proxies::parse(&["10.0.0.1".into()], "forwarded").unwrap();
         let h = headers(&[("forwarded", r#"for=1.1.1.1, for="[2001:db8:cafe::17]:4711";proto=https"#)]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &proxies), ip("2001:db8:cafe::17"));
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &rfc), ip("2001:db8:cafe::17"));
         let h = headers(&[("x-forwarded-for", "unknown, 198.51.100.7:5555")]);
         assert_eq!(client_ip(ip("10.0.0.1"), &h, &proxies), ip("198.51.100.7"));
     }
@@ -145,6 +171,7 @@ mod tests {
 
     #[test]
     fn a_wrong_proxy_entry_is_named() {
-        assert_eq!(Proxies::parse(&["10.0.0.0/8".into(), "proxy.local".into()]).unwrap_err(), "proxy.local");
+        assert_eq!(Proxies::parse(&["10.0.0.0/8".into(), "proxy.local".into()], "").unwrap_err(), "proxy.local");
+        assert_eq!(Proxies::parse(&[], "x-real-ip").unwrap_err(), "x-real-ip");
     }
 }

@@ -40,6 +40,8 @@ pub struct AppState {
 pub struct Limits {
     sessions: crate::rate::RateLimiter<String>,
     messages: crate::rate::RateLimiter<String>,
+    /// Calls of a paired PC's HTTP API (a PC needs a handful per renewal).
+    agent_calls: crate::rate::RateLimiter<String>,
 }
 
 impl Limits {
@@ -47,6 +49,7 @@ impl Limits {
         Limits {
             sessions: crate::rate::RateLimiter::new(config.sessions_burst, config.sessions_per_minute),
             messages: crate::rate::RateLimiter::new(config.messages_burst, config.messages_per_minute),
+            agent_calls: crate::rate::RateLimiter::new(30, 60),
         }
     }
 }
@@ -74,7 +77,9 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     let headers = response.headers_mut();
     headers.insert("content-security-policy", HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Same-origin: nothing leaves for other sites, and a form post names its page's origin
+    // (with no-referrer browsers send `Origin: null`, and the staff forms would be refused).
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert("cache-control", HeaderValue::from_static("no-store"));
     response
 }

@@ -63,13 +63,23 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Browsers send basic-auth credentials with any request, also one another site makes them
-/// send; a form post must come from our own page.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// send; a form post must come from our own page: its `Origin` is the bot's public address (or,
+/// behind no proxy, the host asked), never `null`. Without `Origin` (older browsers, scripts), a
+/// browser's `Sec-Fetch-Site` must say same-origin.
+fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    match (headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()), host) {
-        (None, _) => true,
-        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) == Some(host),
-        (Some(_), None) => false,
+    let public = public_url.trim().trim_end_matches('/');
+    let public_origin = public.split_once("://").map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)));
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        Some(origin) => {
+            let origin = origin.trim_end_matches('/');
+            public_origin.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(origin))
+                || (host.is_some() && origin.split_once("://").map(|(_, rest)| rest) == host)
+        }
+        None => match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+            Some(site) => matches!(site, "same-origin" | "none"),
+            None => true,
+        },
     }
 }
 
@@ -81,7 +91,7 @@ fn staff_form_post(state: &AppState, headers: &HeaderMap, lang: Lang) -> Result<
     let Some(staff) = state.staff.check(headers) else {
         return Err(unauthorized(texts, lang));
     };
-    if !same_origin(headers) {
+    if !same_origin(headers, &state.service.settings().public_url) {
         return Err((StatusCode::FORBIDDEN, Html(page(texts, lang, &escape(&texts.get(lang, "staff-forbidden-origin"))))).into_response());
     }
     Ok(staff)
@@ -450,4 +460,29 @@ async fn revoke_agent(
     let to = back.map(|t| format!("/staff/tickets/{t}")).unwrap_or_else(|| "/staff".to_owned());
     // 303 See Other: the browser shows the ticket again with a GET.
     axum::response::Redirect::to(&to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn a_staff_form_post_must_come_from_our_own_page() {
+        let public = "https://eimza.kurum.gov.tr/";
+        assert!(same_origin(&headers(&[("origin", "https://eimza.kurum.gov.tr"), ("host", "10.0.0.5:8080")]), public), "behind a proxy");
+        assert!(same_origin(&headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]), public), "no proxy");
+        assert!(!same_origin(&headers(&[("origin", "null"), ("host", "127.0.0.1:8080")]), public));
+        assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "eimza.kurum.gov.tr")]), public));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), public), "no Origin, but a browser says where from");
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), public));
+        assert!(same_origin(&headers(&[]), public), "a script with the password");
+    }
 }

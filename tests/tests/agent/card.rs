@@ -107,7 +107,7 @@ fn the_card_command_speaks_turkish_and_english_and_json() {
         "Akıllı kart hizmeti (PC/SC): çalışıyor",
         &format!("{}: kart takılı, ATR {}, AKİS (TC, 2020 ve sonrası)", reader.name(), vcard::ATR_TC),
         &format!("Kullanılan okuyucu: {}", reader.name()),
-        "Erişim yolu: doğrudan komutlar (APDU)",
+        "Karta erişim: doğrudan komutlar (APDU)",
         &format!("Sertifika sahibi: AYŞE IŞIK (T.C. Kimlik No {masked})"),
         "Sertifikayı veren: Kamu SM Nitelikli Elektronik Sertifika Hizmet Sağlayıcısı - Sürüm 6",
         "Yenileme: ",

@@ -100,7 +100,7 @@ async fn whole_road(database: Option<String>) {
 
     // The person approves (typed, any case) → Completed; person and staff are told.
     let thanks = road.chat.say("ONAYLADIM").await.text();
-    assert!(thanks.contains(&format!("Teşekkürler, {ticket} için onayınızı aldım.")), "{thanks}");
+    assert!(thanks.contains(&format!("Teşekkürler, {ticket} numaralı başvurunuz için onayınızı aldım.")), "{thanks}");
     road.told(&format!("{ticket}: Yenileme başvurunuz tamamlandı. Yeni e-İmza kartınız Kamu SM tarafından kurumunuza gönderilecek.")).await;
     telegram.wait_for(STAFF_GROUP, 0, &format!("Başvuru tamamlandı — {ticket}")).await;
     let status = road.chat.say("/durum").await.text();
@@ -291,7 +291,7 @@ async fn a_card_pulled_out_while_signing_sends_nothing() {
     let (code, out) = road.eonay_with("evet\n123456\n");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("Kart işlem sırasında çıkarıldı"), "{out}");
-    assert!(out.contains("Beyan imzalanmadı; e-Onay bota bildirilmedi"), "{out}");
+    assert!(out.contains("Beyan imzalanmadı; e-Onay kurumunuza bildirilmedi"), "{out}");
     assert_eq!(road.state().await, "Kart adımı bekleniyor");
     assert!(!road.history().await.contains("e-Onay beyanı"), "nothing reached the bot");
 }
@@ -305,7 +305,7 @@ async fn the_bot_killed_between_e_onay_and_the_pin_loses_nothing() {
     run.wait_for_output("PIN'inizi girin").await;
     road.bot.kill();
     run.type_line("123456");
-    run.wait_for_output("Bota şu an ulaşılamıyor").await;
+    run.wait_for_output("Sunucuya şu an ulaşılamıyor").await;
     road.bot.restart().await;
     let (code, out) = run.finish();
     assert_eq!(code, 0, "{out}");
@@ -322,14 +322,14 @@ async fn the_agent_restarted_between_the_challenge_and_the_report_sends_it_on_th
     // The bot is away when the card has signed; the PC keeps the signed statement, then dies.
     road.bot.kill();
     run.type_line("123456");
-    run.wait_for_output("Bota şu an ulaşılamıyor").await;
+    run.wait_for_output("Sunucuya şu an ulaşılamıyor").await;
     run.kill();
     assert!(road.agent.home.path().join("attestation.json").exists(), "the signed statement is kept");
     road.bot.restart().await;
     // The next run sends what was signed, without asking again.
     let (code, out) = road.eonay_with("");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("{} için daha önce imzalanmış ama bota ulaşmamış e-Onay beyanı gönderiliyor", road.ticket)), "{out}");
+    assert!(out.contains(&format!("{} için daha önce imzalanmış ama sunucuya ulaşmamış e-Onay beyanı gönderiliyor", road.ticket)), "{out}");
     assert!(out.contains("e-Onay doğrulandı"), "{out}");
     assert!(!out.contains("PIN'inizi girin"), "{out}");
     assert!(!road.agent.home.path().join("attestation.json").exists(), "gone once the bot answered");
@@ -373,7 +373,7 @@ async fn the_card_step_waits_for_the_right_card_and_staff_can_send_it_again() {
     let (status, page) = staff_posts(&road.bot, &road.ticket, &[("action", "resend-card-step")]).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("kart adımı başvuru sahibinin bilgisayarına yeniden gönderildi (admin)"), "{page}");
-    road.told("kart adımı “EIMZA-PC-12” bilgisayarınıza yeniden gönderildi").await;
+    road.told("kart denetimi isteği “EIMZA-PC-12” adlı bilgisayara yeniden gönderildi").await;
     wait_for("the PC's second check", async || {
         let lines = bot_lines(&road.chat).await;
         Some(()).filter(|_| lines.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("kart ve sertifika")).count() >= 2)

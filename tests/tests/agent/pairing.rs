@@ -57,7 +57,7 @@ async fn pair_in_chat_and_the_card_step_reaches_the_pc() {
     );
     pushed(&chat, &format!("Bilgisayarınıza bildirim gönderildi: EIMZA-PC-12 bilgisayarı {ticket} numaralı")).await;
     // No PC/SC service on this "PC": the person reads why, specifically, and that the PC waits.
-    let report = pushed(&chat, &format!("{ticket} numaralı başvurunuz için bilgisayarınız kartınızı denetledi ve şunu buldu")).await;
+    let report = pushed(&chat, &format!("Bilgisayarınız {ticket} numaralı başvurunuz için kartınızı denetledi. Yapmanız gerekenler")).await;
     let text = report["text"].as_str().unwrap();
     assert!(text.contains("• Bilgisayarda akıllı kart hizmeti çalışmıyor."), "{text}");
     assert!(text.contains("kendiliğinden yeniden denetleyecek"), "{text}");
@@ -154,7 +154,7 @@ async fn queued_work_survives_a_bot_crash_and_arrives_once() {
     bot.restart().await;
     agent.run();
     wait_for("the notification", async || Some(agent.notifications()).filter(|n| n.len() == 1)).await;
-    pushed(&chat, "kartınızı denetledi ve şunu buldu").await;
+    pushed(&chat, "kartınızı denetledi. Yapmanız gerekenler").await;
     // The bot crashes again with the agent connected: the agent reconnects by itself...
     bot.restart().await;
     let connects = |log: &str| log.lines().filter(|l| l.ends_with(" connected")).count();
@@ -162,7 +162,7 @@ async fn queued_work_survives_a_bot_crash_and_arrives_once() {
     // ...and nothing is delivered or reported twice.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(agent.notifications().len(), 1, "{:?}", agent.notifications());
-    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("şunu buldu")).count();
+    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("Yapmanız gerekenler")).count();
     assert_eq!(reports, 1);
     let delivered = bot_lines(&chat)
         .await
@@ -363,7 +363,7 @@ kill $APID $DPID $XPID 2>/dev/null; wait 2>/dev/null; true"#
     assert!(history.contains("e-İmza yenileme: kartınızı takmanız gerekiyor"), "{history}");
     assert!(history.contains(&format!("{ticket} numaralı başvurunuz için e-İmza kartınızı okuyucuya takın.")), "{history}");
     // And the bot heard that the PC showed it.
-    pushed(&chat, "kartınızı denetledi ve şunu buldu").await;
+    pushed(&chat, "kartınızı denetledi. Yapmanız gerekenler").await;
 }
 
 /// The whole card step on a real PC/SC stack: the agent checks the holder's own card (the bot
@@ -416,7 +416,7 @@ async fn the_card_check_reads_the_holders_card_and_the_roster_learns_its_expiry(
     let mut command = other.command(&["calis", "--okuyucu", reader.name()]);
     command.env_remove("PCSCLITE_CSOCK_NAME");
     other.running = Some(command.spawn().unwrap());
-    let said = pushed(&other_chat, &format!("{other_ticket} numaralı başvurunuz için bilgisayarınız kartınızı denetledi")).await;
+    let said = pushed(&other_chat, &format!("Bilgisayarınız {other_ticket} numaralı başvurunuz için kartınızı denetledi")).await;
     assert!(said["text"].as_str().unwrap().contains("• Takılı kart başka birine ait"), "{said}");
     assert_eq!(store.roster_count().await.unwrap(), 1);
 }
@@ -432,7 +432,7 @@ async fn work_acknowledged_before_a_crash_is_handled_on_the_next_run() {
     pair(&bot, &chat, &agent).await;
     agent.run();
     wait_for("the first notification", async || Some(agent.notifications()).filter(|n| n.len() == 1)).await;
-    pushed(&chat, "şunu buldu").await;
+    pushed(&chat, "Yapmanız gerekenler").await;
     let mut child = agent.running.take().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
@@ -445,7 +445,7 @@ async fn work_acknowledged_before_a_crash_is_handled_on_the_next_run() {
     wait_for("the step taken up again", async || Some(agent.notifications()).filter(|n| n.len() == 2)).await;
     wait_for("the second run's log", async || Some(agent.log()).filter(|l| l.matches(" connected").count() >= 2)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("şunu buldu")).count();
+    let reports = bot_lines(&chat).await.iter().filter(|m| m["text"].as_str().unwrap_or("").contains("Yapmanız gerekenler")).count();
     assert_eq!(reports, 1, "the same finding is not said twice");
 }
 

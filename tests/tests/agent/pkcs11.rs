@@ -97,7 +97,7 @@ fn the_card_command_uses_the_module_and_speaks_turkish() {
     let t = token(207, KeyAlg::Rsa2048, 40);
     let (code, text) = agent(&["kart", "--pkcs11", MODULE, "--erisim", "pkcs11", "--tckn", &t], "tr_TR.UTF-8", "");
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains(&format!("Erişim yolu: PKCS#11 modülü ({MODULE})")), "{text}");
+    assert!(text.contains(&format!("Karta erişim: PKCS#11 modülü ({MODULE})")), "{text}");
     assert!(text.contains("PIN deneme hakkı: tam (kart sayıyı bildirmiyor)"), "{text}");
     assert!(text.contains("Sonuç: kart e-İmza yenilemesi için kullanılabilir."), "{text}");
 
@@ -123,7 +123,7 @@ fn a_missing_module_or_a_bad_option_is_explained() {
     assert!(text.contains("Kamu SM'nin kart modülü kullanılamıyor (/yok/libakisp11.so)"), "{text}");
     let (code, text) = agent(&["kart", "--erisim", "usb"], "tr_TR.UTF-8", "");
     assert_eq!(code, 2);
-    assert!(text.contains("Erişim yolu “usb” tanınmadı"), "{text}");
+    assert!(text.contains("“usb” tanınmadı"), "{text}");
     let (code, text) = agent(&["kart", "--tckn", "12345678901"], "tr_TR.UTF-8", "");
     assert_eq!(code, 2);
     assert!(text.contains("Verilen T.C. Kimlik No geçerli değil"), "{text}");

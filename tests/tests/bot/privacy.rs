@@ -181,6 +181,20 @@ async fn after_sil_the_sqlite_file_holds_nothing_of_the_person() {
     let raw = raw_sqlite(&bot);
     assert!(raw.windows(b"EIMZA-".len()).any(|w| w == b"EIMZA-"), "sanity: the ticket is still there");
     assert_eq!(anything_of_zeynep(&raw, &email), Vec::<String>::new());
+    // What is encrypted cannot be scanned: count it. Only the /sil turn's own two lines remain of
+    // the transcript, and no message about the person waits with a payload.
+    use sqlx::Row;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", bot.data_dir.join("eimza.db").display())).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query(sql).fetch_one(&pool).await.unwrap().try_get::<i64, _>(0).unwrap() }
+    };
+    assert!(count("SELECT COUNT(*) FROM webchat_messages").await <= 2);
+    assert_eq!(count("SELECT COUNT(*) FROM form_links").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM tickets WHERE tckn_enc IS NOT NULL OR birth_enc IS NOT NULL").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM conversations WHERE unsent_enc IS NOT NULL").await, 0);
+    pool.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,7 +331,19 @@ async fn the_key_rotates_from_the_command_line() {
     let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("kayıt yeni anahtarla yeniden şifrelendi"), "{said}");
-    assert_ne!(std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap(), before);
+    let after = std::fs::read_to_string(bot.data_dir.join("eimza.key")).unwrap();
+    assert!(after.starts_with("eimza-key 2") && !after.contains("previous"), "finished: {after}");
+    // The old key opens nothing any more.
+    {
+        let old = eimza_bot::store::Store::connect(
+            &format!("sqlite:{}", bot.data_dir.join("eimza.db").display()),
+            eimza_bot::vault::Vault::from_base64(&before).unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(old.check_key(false).await.unwrap(), eimza_bot::store::KeyCheck::Mismatch);
+        old.close().await;
+    }
     bot.restart().await;
     let (status, page) = bot.staff_page("/staff").await;
     assert_eq!(status, 200);
