@@ -292,14 +292,24 @@ impl InstitutionConfig {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct StaffConfig {
-    #[serde(default)]
-    pub users: Vec<StaffUser>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct StaffUser {
-    pub name: String,
-    pub password: SecretString,
+    /// A session ends after this long without a request.
+    pub idle_minutes: u32,
+    /// … and this long after the login in any case.
+    pub session_hours: u32,
+    /// Failed logins are counted over this window …
+    pub lockout_minutes: u32,
+    /// … and refused beyond this many for one account name …
+    pub failures_per_account: u32,
+    /// … or from one address (IPv6 counted per /64).
+    pub failures_per_address: u32,
+    /// How long the first start's setup link is good for.
+    pub setup_link_hours: u32,
+    /// A ticket whose state has not changed for longer than this many working days is stalled.
+    pub stalled_working_days: u32,
+    /// The daily digest goes out from this hour (Istanbul) on working days.
+    pub digest_hour: u32,
+    /// Tickets per page on /staff.
+    pub page_size: u32,
 }
 
 impl Config {
@@ -349,7 +359,7 @@ mod tests {
         assert_eq!(c.database_url(), "sqlite:data/eimza.db");
         assert_eq!(c.retention_days, 90);
         assert!(!c.institution.domains.is_empty());
-        assert!(c.staff.users.is_empty());
+        assert_eq!((c.staff.idle_minutes, c.staff.digest_hour, c.staff.stalled_working_days), (30, 9, 3));
     }
 
     #[test]

@@ -504,9 +504,12 @@ impl StaffChat for Discord {
             let mut message = post.message.clone();
             // What applicants typed (a name, a question) shows as typed, never as formatting or
             // a link: the staff see `**urgent**`, not bold.
-            message.text = escape_markdown(&message.text);
-            let label = self.service.texts().get(Lang::Tr, "btn-staff-answer");
-            message.buttons.push(RenderedButton { id: ButtonId::StaffReply(post.ticket_id).encode(), label });
+            // The daily digest is ours alone (numbers, states, links) and stays clickable.
+            if let Some(ticket_id) = post.ticket_id {
+                message.text = escape_markdown(&message.text);
+                let label = self.service.texts().get(Lang::Tr, "btn-staff-answer");
+                message.buttons.push(RenderedButton { id: ButtonId::StaffReply(ticket_id).encode(), label });
+            }
             let reply_to = post.reply_to.as_ref().and_then(|(_, m)| m.parse::<u64>().ok()).filter(|m| *m != 0).map(MessageId::new);
             let id = self.send_to(channel, &message, reply_to).await?;
             Ok((channel.get().to_string(), id.get().to_string()))

@@ -102,6 +102,11 @@ impl Texts {
         self.catalog.date(lang, t.year(), t.month(), t.day())
     }
 
+    /// A calendar day: "7 Aralık 2026" / "December 7, 2026".
+    pub fn day(&self, lang: Lang, day: chrono::NaiveDate) -> String {
+        self.catalog.date(lang, day.year(), day.month(), day.day())
+    }
+
     /// "25 Kasım 2026 14:05" / "November 25, 2026, 14:05", in Istanbul time.
     pub fn datetime(&self, lang: Lang, ms: i64) -> String {
         let t = istanbul(ms);

@@ -121,6 +121,64 @@ pub async fn approvals_once(
     Ok(sent)
 }
 
+/// The desk's daily round: the digest once a day, and sessions past their time removed.
+pub async fn digest_loop(store: Store, calendar: Calendar, config: crate::config::StaffConfig) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = clock::now_ms();
+        if let Err(e) = digest_once(&store, &calendar, &config, now).await {
+            tracing::error!(error = %e, "the daily digest failed; will retry");
+        }
+        let idle = now - i64::from(config.idle_minutes.max(1)) * 60_000;
+        let started = now - i64::from(config.session_hours.max(1)) * 3_600_000;
+        if let Err(e) = store.expire_staff_sessions(idle, started).await {
+            tracing::error!(error = %e, "removing ended staff sessions failed; will retry");
+        }
+    }
+}
+
+/// The daily digest at `now`: on a working day from `digest_hour` (Istanbul), once per day
+/// across every instance on the database, to each staff chat and the IT desk's e-mail — the
+/// tickets waiting on the desk and those stalled longer than `stalled_working_days`. Nothing is
+/// sent on a day with nothing to say. Returns the digest when this call sent it.
+pub async fn digest_once(
+    store: &Store,
+    calendar: &Calendar,
+    config: &crate::config::StaffConfig,
+    now: i64,
+) -> Result<Option<crate::core::staff::Digest>, crate::store::StoreError> {
+    use crate::core::outbound::{Mail, Outbound, StaffMessage};
+    use crate::core::staff::{OpenTicket, digest};
+    let Some(local) = chrono_tz::Europe::Istanbul.timestamp_millis_opt(now).single() else { return Ok(None) };
+    let today = local.date_naive();
+    if !calendar.is_working_day(today) || local.hour() < config.digest_hour {
+        return Ok(None);
+    }
+    let day = today.format("%Y-%m-%d").to_string();
+    let open = store.open_ticket_clocks().await?;
+    let tickets: Vec<OpenTicket> =
+        open.into_iter().map(|(number, state, at)| OpenTicket { number, state, since: clock::istanbul_today(at) }).collect();
+    let digest = digest(calendar, today, &tickets, i64::from(config.stalled_working_days));
+    let mut tx = store.begin().await?;
+    if !tx.claim_digest_day(&day, now).await? {
+        return Ok(None);
+    }
+    if digest.is_empty() {
+        tx.commit().await?;
+        tracing::info!("nothing for today's digest");
+        return Ok(None);
+    }
+    for platform in store.routing().staff_chats.clone() {
+        let post = Outbound::StaffChat { platform, ticket_id: None, message: StaffMessage::Digest { digest: digest.clone() } };
+        tx.enqueue(format!("digest:{day}:{}", platform.code()), &post, now).await?;
+    }
+    tx.enqueue(format!("digest:{day}:email"), &Outbound::Email(Mail::StaffDigest { digest: digest.clone() }), now).await?;
+    tx.commit().await?;
+    tracing::info!(waiting = digest.waiting.len(), stalled = digest.stalled.len(), "the daily digest was queued");
+    Ok(Some(digest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

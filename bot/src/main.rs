@@ -34,6 +34,24 @@ enum Tool {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Staff accounts of the desk.
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum StaffAction {
+    Add {
+        name: String,
+        #[arg(long, default_value = "officer")]
+        role: String,
+    },
+    Passwd {
+        name: String,
+    },
+    List,
 }
 
 #[derive(clap::Subcommand)]
@@ -57,6 +75,18 @@ fn parse_args() -> Args {
         .mut_arg("version", |a| a.help(texts.get(lang, "cli-version")))
         .mut_subcommand("key", |c| {
             c.about(texts.get(lang, "cli-key-about")).mut_subcommand("rotate", |r| r.about(texts.get(lang, "cli-key-rotate-about")))
+        })
+        .mut_subcommand("staff", |c| {
+            c.about(texts.get(lang, "cli-staff-about"))
+                .mut_subcommand("add", |a| {
+                    a.about(texts.get(lang, "cli-staff-add-about"))
+                        .mut_arg("name", |n| n.help(texts.get(lang, "cli-staff-name")))
+                        .mut_arg("role", |r| r.help(texts.get(lang, "cli-staff-role")))
+                })
+                .mut_subcommand("passwd", |p| {
+                    p.about(texts.get(lang, "cli-staff-passwd-about")).mut_arg("name", |n| n.help(texts.get(lang, "cli-staff-name")))
+                })
+                .mut_subcommand("list", |l| l.about(texts.get(lang, "cli-staff-list-about")))
         })
         .mut_subcommand("roster", |c| {
             c.about(texts.get(lang, "cli-roster-about")).mut_subcommand("import", |i| {
@@ -83,6 +113,70 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Tool::Roster { action: RosterAction::Import { file } }) => import_roster(&config, &file).await,
         Some(Tool::Key { action: KeyAction::Rotate }) => rotate_key(&config).await,
+        Some(Tool::Staff { action }) => staff(&config, action).await,
+    }
+}
+
+/// A new password: typed twice without echo at a terminal; one line of standard input
+/// otherwise (scripts, tests).
+fn read_password(texts: &Texts, lang: Lang) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = zeroize::Zeroizing::new(rpassword::prompt_password(texts.get(lang, "cli-staff-password-prompt"))?);
+        let again = zeroize::Zeroizing::new(rpassword::prompt_password(texts.get(lang, "cli-staff-password-again"))?);
+        if *first != *again {
+            eprintln!("{}", texts.get(lang, "staff-password-mismatch"));
+            std::process::exit(1);
+        }
+        Ok(first)
+    } else {
+        let mut line = zeroize::Zeroizing::new(String::new());
+        std::io::stdin().read_line(&mut line)?;
+        Ok(zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned()))
+    }
+}
+
+/// `eimza-bot staff add|passwd|list`.
+async fn staff(config: &Config, action: StaffAction) -> anyhow::Result<()> {
+    use eimza_bot::core::staff::{MIN_PASSWORD_CHARS, Role};
+    let lang = std::env::var("LANG").ok().as_deref().and_then(Lang::from_tag).unwrap_or_default();
+    let texts = Texts::load(&config.locales_dir);
+    let store = eimza_bot::startup::open_store(config).await?;
+    let accounts = eimza_bot::service::accounts::Accounts::new(store.clone(), config.staff.clone());
+    let outcome = match action {
+        StaffAction::List => {
+            for a in store.accounts().await? {
+                let state = if a.disabled_at.is_some() { texts.get(lang, "staff-account-disabled") } else { String::new() };
+                println!("{}\t{}\t{state}", a.name, texts.get(lang, a.role.message_id()));
+            }
+            store.close().await;
+            return Ok(());
+        }
+        StaffAction::Add { name, role } => {
+            let Some(role) = Role::parse(&role) else {
+                eprintln!("{}", texts.get(lang, "staff-role-unknown"));
+                std::process::exit(2);
+            };
+            let password = read_password(&texts, lang)?;
+            accounts.add(&name, role, &password, eimza_bot::clock::now_ms()).await?.map(|name| {
+                texts.with(lang, "staff-account-added", &[("name", name.into()), ("role", texts.get(lang, role.message_id()).into())])
+            })
+        }
+        StaffAction::Passwd { name } => {
+            let password = read_password(&texts, lang)?;
+            accounts.set_password(&name, &password).await?.map(|name| texts.with(lang, "staff-password-changed", &[("name", name.into())]))
+        }
+    };
+    store.close().await;
+    match outcome {
+        Ok(said) => {
+            println!("{said}");
+            Ok(())
+        }
+        Err(problem) => {
+            eprintln!("{}", texts.with(lang, problem.message_id(), &[("min", MIN_PASSWORD_CHARS.into())]));
+            std::process::exit(1);
+        }
     }
 }
 

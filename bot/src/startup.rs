@@ -4,14 +4,11 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use base64::Engine as _;
-use rand::RngCore;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::agents::Links;
@@ -28,8 +25,8 @@ use crate::service::ChatService;
 use crate::service::desk::{StaffDesk, StaffRoster};
 use crate::store::{KeyCheck, Routing, Store};
 use crate::telegram::Telegram;
-use crate::vault::{self, Vault};
-use crate::web::{self, AppState, StaffAccounts};
+use crate::vault::Vault;
+use crate::web::{self, AppState};
 use crate::{clock, jobs};
 
 pub struct Application {
@@ -57,7 +54,20 @@ impl Application {
         });
         store.save_institution(&institution.name, &institution_json.to_string(), clock::now_ms()).await?;
         let texts = Arc::new(Texts::load(&config.locales_dir));
-        let staff = Arc::new(StaffAccounts::new(staff_accounts(&config)?));
+        let accounts = Arc::new(crate::service::accounts::Accounts::new(store.clone(), config.staff.clone()));
+        // A fresh install has no staff account: a one-time link for the first admin, printed
+        // where whoever starts the bot reads it (not a password left in a file).
+        if let Some(link) = accounts.setup_link(&config.public_url, clock::now_ms()).await? {
+            let hours = config.staff.setup_link_hours.max(1);
+            println!(
+                "{}",
+                texts.with(eimza_protocol::Lang::Tr, "staff-setup-link-printed", &[("link", link.clone().into()), ("hours", hours.into())])
+            );
+            println!(
+                "{}",
+                texts.with(eimza_protocol::Lang::En, "staff-setup-link-printed", &[("link", link.into()), ("hours", hours.into())])
+            );
+        }
         let mailer = Mailer::new(store.clone(), texts.clone(), &config).context("e-mail configuration")?;
         let webhook = match config.helpdesk.webhook_url.trim().is_empty() {
             true => None,
@@ -104,7 +114,8 @@ impl Application {
             Arc::new(web::client::Proxies::parse(&config.web.trusted_proxies, &config.web.trusted_proxy_header).map_err(|entry| {
                 anyhow::anyhow!("web.trusted_proxies / trusted_proxy_header: {entry:?} is not an address, a network or a known header")
             })?);
-        let state = AppState { service, attestations, desk: desk.clone(), proxies, staff, limits };
+        let calendar = Arc::new(config.calendar.calendar());
+        let state = AppState { service, attestations, desk: desk.clone(), proxies, accounts, calendar, limits };
         Ok(Application { listener, state, store, texts, platforms, mailer: Some(mailer), webhook, config, telegram, discord })
     }
 
@@ -162,6 +173,7 @@ impl Application {
             tokio::spawn(jobs::approval_loop(store.clone(), config.reminders.clone(), config.approval.clone(), config.calendar.calendar())),
             tokio::spawn(crate::agents::poll_loop(store.clone(), links.clone(), offline_after)),
             tokio::spawn(crate::agents::idle_loop(store.clone(), links)),
+            tokio::spawn(jobs::digest_loop(store.clone(), config.calendar.calendar(), config.staff.clone())),
         ];
         if let Some(mailer) = self.mailer.take() {
             let policy = mailer.policy();
@@ -182,6 +194,7 @@ impl Application {
                 self.platforms.clone(),
                 platform,
                 institution,
+                config.public_url.clone(),
                 config.staff_chat.clone(),
             );
             let policy = chats.policy();
@@ -271,31 +284,5 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
                  restore the key file (or EIMZA_DATA_KEY) from your backup and start again. A new key was not kept."
             )
         }
-    }
-}
-
-/// The configured staff accounts; with none, one "admin" account whose random password is kept
-/// in `<data_dir>/staff-password` (mode 0600), so a fresh install is usable and still closed.
-fn staff_accounts(config: &Config) -> anyhow::Result<Vec<(String, SecretString)>> {
-    if !config.staff.users.is_empty() {
-        return Ok(config.staff.users.iter().map(|u| (u.name.clone(), u.password.clone())).collect());
-    }
-    let path = config.data_dir.join("staff-password");
-    let password = read_or_create_password(&path)?;
-    tracing::info!(file = %path.display(), "no staff accounts configured: user \"admin\", password in this file");
-    Ok(vec![("admin".to_owned(), password)])
-}
-
-fn read_or_create_password(path: &Path) -> anyhow::Result<SecretString> {
-    match std::fs::read_to_string(path) {
-        Ok(p) => Ok(SecretString::from(p.trim().to_owned())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut bytes = [0u8; 15];
-            rand::rng().fill_bytes(&mut bytes);
-            let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-            vault::write_private(path, password.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
-            Ok(SecretString::from(password))
-        }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
 }

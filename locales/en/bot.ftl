@@ -388,3 +388,37 @@ key-rotated = { $count ->
        *[other] { $count } records were
     } re-encrypted under the new key. Key file: { $file }. The old key opens nothing any more; back this file up again.
 key-rotate-env = The key comes from the EIMZA_DATA_KEY environment variable: move it into a key file (data/eimza.key), remove EIMZA_DATA_KEY, and run this again.
+
+## The IT desk: history lines, daily digest, command line
+history-assigned = Assigned to
+history-released = Assignment removed
+history-internal-note = Internal note added
+history-staff-answer = The applicant was answered
+staff-digest-subject = e-signature renewal: daily digest for { $day }
+staff-digest-waiting = Requests waiting on the IT department ({ $count ->
+    [one] { $count }
+   *[other] { $count }
+}):
+staff-digest-stalled = Requests that have not moved for more than { $days ->
+    [one] one working day
+   *[other] { $days } working days
+} ({ $count ->
+    [one] { $count }
+   *[other] { $count }
+}):
+staff-digest-line = • { $ticket } — { $state } — { $days ->
+    [one] { $days } working day
+   *[other] { $days } working days
+} — { $link }
+staff-setup-link-printed = There is no IT desk account yet. To create the first administrator account, open this one-time link within { $hours ->
+    [one] one hour
+   *[other] { $hours } hours
+}: { $link }
+cli-staff-about = Accounts of the IT desk
+cli-staff-add-about = Adds an account; asks for its password
+cli-staff-passwd-about = Changes an account's password; its open sessions are closed
+cli-staff-list-about = Lists the accounts
+cli-staff-name = User name (e.g. ayse.kaya)
+cli-staff-role = Role: viewer, officer or admin
+cli-staff-password-prompt = Password:{" "}
+cli-staff-password-again = Password (again):{" "}

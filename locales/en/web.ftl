@@ -24,7 +24,6 @@ api-error-rate-limited = Too many requests in a short time; please wait a moment
 api-error-internal = Something unexpected went wrong; please try again shortly.
 
 staff-page-title = e-Signature renewal requests
-staff-unauthorized = This page is for IT department staff only. Please sign in with your user name and password.
 staff-count = { $count ->
         [one] One request
        *[other] { $count } requests
@@ -49,8 +48,6 @@ staff-actor-applicant = Applicant
 staff-actor-agent = Applicant's computer
 staff-actor-staff = IT department
 staff-actor-system = System
-staff-col-from = Previous status
-staff-col-to = New status
 staff-col-note = Note
 staff-actions = Actions
 staff-cancel-reason = Reason for cancelling:
@@ -59,7 +56,6 @@ staff-cancel-reason-needed = Write a reason for cancelling (at most { $max ->
        *[other] { $max } characters
     }).
 staff-action-unknown = This action is not known. Reload the request's page and try again.
-staff-back-to-ticket = Back to the request
 staff-personal-data-deleted = (deleted)
 staff-not-found = No such request.
 staff-failed-mail = Messages that could not be delivered
@@ -95,3 +91,128 @@ form-done = Thank you, your details were received. You can go back to the chat: 
 form-link-unknown = This link is not valid. Please use the whole link from the chat, or press “New link” in the chat.
 form-link-used = This link was already used. To change the details, ask for a new link in the chat with “Edit”.
 form-link-expired = This link has expired. Press “New link” in the chat to get a new one.
+
+## The IT desk: login, accounts, list, ticket page
+staff-login-title = IT department sign-in
+staff-login-name = User name
+staff-login-password = Password
+staff-login-submit = Sign in
+staff-login-hint = This page is only for your institution's IT department. If you have no account, ask your administrator.
+staff-login-link = Go to the sign-in page
+staff-login-missing = Enter your user name and password.
+staff-login-wrong = Wrong user name or password. Please try again.
+staff-login-throttled = There were too many failed sign-in attempts. Please try again in { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+}; if you forgot your password, ask your administrator.
+staff-logged-out = You are signed out.
+staff-logged-out-everywhere = Your sessions on every device are closed.
+staff-session-ended = Your session has ended. Please sign in again.
+staff-role-refused = Your account may not do this. Ask your administrator if you need it.
+staff-nav-label = IT desk
+staff-nav-desk = Requests
+staff-nav-admin = Administration
+staff-signed-in-as = { $name } ({ $role })
+staff-logout = Sign out
+staff-logout-everywhere = Sign out everywhere
+staff-role-viewer = Viewer
+staff-role-officer = Officer
+staff-role-admin = Administrator
+staff-role-unknown = This role is not known; choose viewer, officer or admin.
+staff-setup-title = First administrator account
+staff-setup-intro = This link works once. Create the IT desk's first administrator account; add the other accounts later on the Administration page.
+staff-setup-submit = Create the account and sign in
+staff-setup-link-invalid = This set-up link is not valid, was used, or has expired. Restart the bot for a new link, or add an account with “eimza-bot staff add”.
+staff-setup-done = The IT desk already has an account; this link is no longer valid. Please sign in.
+staff-new-password = New password
+staff-new-password-again = New password (again)
+staff-password-hint = At least { $min } characters; not containing your user name.
+staff-account-name-hint = 2–32 characters: lower-case English letters, digits, dot, hyphen or underscore (e.g. ayse.kaya).
+staff-counts-label = Requests by state
+staff-col-assigned = Assigned to
+staff-col-waiting = Waiting
+staff-col-birth = Date of birth
+staff-col-role = Role
+staff-col-address = Address
+staff-waiting-days = { $days ->
+    [one] { $days } working day
+   *[other] { $days } working days
+}
+staff-assigned-any = Anyone
+staff-assigned-me = Assigned to me
+staff-assigned-nobody = Assigned to nobody
+staff-stalled-label = Waiting longer than (working days)
+staff-sort-label = Sort by
+staff-sort-dir = Order
+staff-sort-number = Request number
+staff-sort-waiting = Time waiting
+staff-sort-state = State
+staff-sort-name = Name
+staff-sort-desc = Descending
+staff-sort-asc = Ascending
+staff-filter-clear = Clear filters
+staff-filter-bad-state = The chosen state is not known; all states are shown.
+staff-filter-bad-assigned = The assignment filter is not known; everyone's requests are shown.
+staff-filter-bad-stalled = For the waiting time, enter a number of working days from 0 to 1000; this filter was not applied.
+staff-filter-bad-sort = The sort order is not known; sorted by request number.
+staff-filter-bad-page = The page number is not valid; the first page is shown.
+staff-export = Download this list (CSV, Excel)
+staff-page-prev = ‹ Previous
+staff-page-next = Next ›
+staff-page-of = Page { $page } of { $pages }
+staff-ticket-title = Request { $ticket }
+staff-corporate-title = Data for the institutional application
+staff-corporate-reveal = Show the data for the institutional application
+staff-corporate-reveal-hint = The T.C. Kimlik No and the date of birth are shown only to be typed into Kamu SM's institutional application screen; each look is written to the access log with your name.
+staff-corporate-logged = This look is in the access log. Type the data into Kamu SM's institutional application screen in this order; do not copy it anywhere else.
+staff-corporate-officers-only = Only officer and administrator accounts may see the data for the institutional application.
+staff-claim = Take it
+staff-release = Let it go
+staff-assign-to = Assign to:
+staff-assign = Assign
+staff-assigned = { $ticket } is now with { $name }.
+staff-released = { $ticket } is now assigned to nobody.
+staff-assign-unchanged = It was already assigned so; nothing changed.
+staff-assign-unknown = A request can only be assigned to an active officer or administrator account.
+staff-answer-title = Answer the applicant
+staff-answer-hint = Your answer goes to the applicant's own chat with your name. Do not write a T.C. Kimlik No or a PIN.
+staff-answer-send = Send the answer
+staff-notes-title = Internal notes
+staff-notes-hint = Only the IT department sees internal notes; they are never shown to the applicant.
+staff-notes-none = No notes yet.
+staff-note-label = New note
+staff-note-add = Add the note
+staff-note-added = The note was added.
+staff-text-needed = Please write a text (at most { $max ->
+    [one] one character
+   *[other] { $max } characters
+}).
+staff-access-title = Access log
+staff-access-none = Nobody has been shown this request's personal data yet.
+staff-audit-title = Audit log
+staff-audit-login = Sign-in
+staff-audit-login-failed = Failed sign-in attempt
+staff-audit-login-throttled = Sign-in blocked (too many failed attempts)
+staff-audit-reveal = Institutional application data shown
+staff-audit-export = List exported
+staff-audit-setup = First administrator account created
+staff-admin-title = Administration
+staff-accounts-title = IT department accounts
+staff-account-add-title = New account
+staff-account-add = Add the account
+staff-account-added = Account { $name } was added ({ $role }).
+staff-account-changed = Account { $name } was updated; its open sessions were closed.
+staff-account-change-role = Change the role
+staff-account-disable = Close the account
+staff-account-disabled = Closed
+staff-account-yourself = You cannot change your own account here; use “eimza-bot staff passwd” or ask another administrator.
+staff-account-name-invalid = A user name has 2–32 characters and only lower-case English letters, digits, dot, hyphen or underscore (e.g. ayse.kaya).
+staff-account-taken = An account with this user name already exists.
+staff-account-unknown = There is no such account.
+staff-password-empty = The password cannot be empty.
+staff-password-short = The password is too short: at least { $min } characters.
+staff-password-long = The password is too long: at most 256 characters.
+staff-password-name = The password must not contain the user name.
+staff-password-mismatch = The two passwords you typed differ. Please try again.
+staff-password-changed = The password of account { $name } was changed; its open sessions were closed.
+staff-outbox-kind-digest = Daily digest

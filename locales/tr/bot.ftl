@@ -346,3 +346,22 @@ cli-key-about = Veri anahtarıyla ilgili işlemler
 cli-key-rotate-about = Şifreli tüm verileri yeni bir şifreleme anahtarıyla yeniden şifreler (bot durdurulmuşken çalıştırın; yarıda kalırsa yeniden çalıştırın)
 key-rotated = { $count } kayıt yeni anahtarla yeniden şifrelendi. Anahtar dosyası: { $file }. Eski anahtar artık hiçbir şeyi açmıyor; bu dosyanın yedeğini yeniden alın.
 key-rotate-env = Anahtar EIMZA_DATA_KEY ortam değişkeninden geliyor: anahtarı bir dosyaya (data/eimza.key) taşıyıp EIMZA_DATA_KEY'i kaldırdıktan sonra yeniden çalıştırın.
+
+## Bilgi işlem masası: geçmiş satırları, günlük özet, komut satırı
+history-assigned = Üstlenen
+history-released = Atama kaldırıldı
+history-internal-note = İç not eklendi
+history-staff-answer = Başvuru sahibine yanıt verildi
+staff-digest-subject = e-İmza yenileme: { $day } günlük özeti
+staff-digest-waiting = Bilgi işlemi bekleyen başvurular ({ $count }):
+staff-digest-stalled = { $days } iş gününden uzun süredir ilerlemeyen başvurular ({ $count }):
+staff-digest-line = • { $ticket } — { $state } — { $days } iş günü — { $link }
+staff-setup-link-printed = Henüz bilgi işlem hesabı yok. İlk yönetici hesabını oluşturmak için bu tek kullanımlık bağlantıyı { $hours } saat içinde açın: { $link }
+cli-staff-about = Bilgi işlem masasının hesapları
+cli-staff-add-about = Yeni bir hesap ekler; parolayı sorar
+cli-staff-passwd-about = Bir hesabın parolasını değiştirir; açık oturumları kapatılır
+cli-staff-list-about = Hesapları listeler
+cli-staff-name = Kullanıcı adı (ör. ayse.kaya)
+cli-staff-role = Yetki: viewer (izleyici), officer (görevli) ya da admin (yönetici)
+cli-staff-password-prompt = Parola:{" "}
+cli-staff-password-again = Parola (yeniden):{" "}

@@ -139,6 +139,7 @@ pub struct TestBot {
     pub data_dir: PathBuf,
     env: Vec<(String, String)>,
     _tmp: Option<tempfile::TempDir>,
+    admin: tokio::sync::OnceCell<StaffClient>,
 }
 
 impl TestBot {
@@ -173,7 +174,14 @@ impl TestBot {
         ];
         all.retain(|(k, _)| !env.iter().any(|(e, _)| e == k));
         all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let mut bot = TestBot { child: None, port: free_port(), data_dir: tmp.path().join("data"), env: all, _tmp: Some(tmp) };
+        let mut bot = TestBot {
+            child: None,
+            port: free_port(),
+            data_dir: tmp.path().join("data"),
+            env: all,
+            _tmp: Some(tmp),
+            admin: tokio::sync::OnceCell::new(),
+        };
         bot.spawn().await;
         bot
     }
@@ -190,7 +198,13 @@ impl TestBot {
             .env("RUST_LOG", if log { "info,eimza_bot=debug" } else { "warn" })
             .current_dir(self.data_dir.parent().unwrap())
             .stdin(Stdio::null())
-            .stdout(if log { Stdio::inherit() } else { Stdio::null() })
+            // What the bot prints for whoever started it (the first start's setup link) is kept
+            // beside its data folder: [`TestBot::printed`].
+            .stdout(if log {
+                Stdio::inherit()
+            } else {
+                Stdio::from(std::fs::File::create(self.data_dir.parent().unwrap().join("stdout")).expect("stdout file"))
+            })
             .stderr(if log { Stdio::inherit() } else { Stdio::piped() });
         for (k, v) in &self.env {
             cmd.env(k, v);
@@ -218,6 +232,11 @@ impl TestBot {
         self.child = Some(child);
     }
 
+    /// What the bot printed on its standard output since it last started.
+    pub fn printed(&self) -> String {
+        std::fs::read_to_string(self.data_dir.parent().unwrap().join("stdout")).unwrap_or_default()
+    }
+
     /// The running process's id (the benchmark reads its memory).
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
@@ -241,18 +260,150 @@ impl TestBot {
         self.spawn().await;
     }
 
-    pub fn staff_password(&self) -> String {
-        std::fs::read_to_string(self.data_dir.join("staff-password")).expect("staff password file").trim().to_owned()
+    /// Runs `eimza-bot` with this bot's settings (its data folder and database) and `args`,
+    /// feeding `stdin`; returns the exit code and what it printed.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> (i32, String) {
+        use std::io::Write;
+        let mut cmd = Command::new(binary("eimza-bot"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("EIMZA_DATA_DIR", &self.data_dir)
+            .env("EIMZA_LOCALES_DIR", root().join("locales"))
+            .env("EIMZA_PUBLIC_URL", self.url())
+            .env("RUST_LOG", "warn")
+            .env("LANG", "tr_TR.UTF-8")
+            .current_dir(self.data_dir.parent().unwrap())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start eimza-bot");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        let out = child.wait_with_output().expect("eimza-bot output");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(!text.contains("panicked"), "{text}");
+        (out.status.code().unwrap_or(-1), text)
     }
 
-    /// A staff page as the default "admin" sees it: (status, HTML).
+    /// A staff account made with `eimza-bot staff add`, signed in.
+    pub async fn staff_account(&self, name: &str, role: &str) -> StaffClient {
+        let (code, out) = self.cli(&["staff", "add", name, "--role", role], &format!("{STAFF_PASSWORD}\n"));
+        assert!(code == 0 || out.contains("zaten var"), "staff add {name}: {out}");
+        StaffClient::login(&self.url(), name, STAFF_PASSWORD).await.unwrap_or_else(|(status, page)| panic!("login {name}: {status} {page}"))
+    }
+
+    /// The desk as the test admin sees it (made on first use).
+    pub async fn admin(&self) -> &StaffClient {
+        self.admin.get_or_init(|| self.staff_account("admin", "admin")).await
+    }
+
+    /// A staff page as the admin sees it: (status, HTML).
     pub async fn staff_page(&self, path: &str) -> (u16, String) {
-        let r = reqwest::Client::new()
-            .get(format!("{}{path}", self.url()))
-            .basic_auth("admin", Some(self.staff_password()))
+        self.admin().await.get(path).await
+    }
+}
+
+/// The password of every staff account the tests make.
+pub const STAFF_PASSWORD: &str = "sınav-parolası-2026";
+
+/// A signed-in staff member of the desk over real HTTP: the session cookie, the CSRF token of
+/// the forms, and our own `Origin` on every post, as a browser sends them.
+#[derive(Clone, Debug)]
+pub struct StaffClient {
+    client: reqwest::Client,
+    base: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The value of the hidden `csrf` field in a page.
+pub fn csrf_of(page: &str) -> Option<String> {
+    let start = page.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(page[start..].split('"').next()?.to_owned())
+}
+
+impl StaffClient {
+    /// Signs in on /staff/login; the refusal's (status, page) otherwise.
+    pub async fn login(base: &str, name: &str, password: &str) -> Result<StaffClient, (u16, String)> {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = client
+            .post(format!("{base}/staff/login"))
+            .header("origin", base)
+            .form(&[("name", name), ("password", password), ("next", "/staff")])
             .send()
             .await
-            .expect("staff page");
+            .expect("login");
+        let status = r.status().as_u16();
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("eimza_staff="))
+            .map(|v| v.split(';').next().unwrap_or("").to_owned());
+        let Some(cookie) = cookie.filter(|_| status == 303) else {
+            return Err((status, r.text().await.unwrap_or_default()));
+        };
+        let mut staff = StaffClient { client, base: base.to_owned(), cookie, csrf: String::new() };
+        let (_, page) = staff.get("/staff").await;
+        staff.csrf = csrf_of(&page).expect("a CSRF token on /staff");
+        Ok(staff)
+    }
+
+    /// The same client with a session cookie that opens nothing.
+    pub fn signed_out(&self) -> StaffClient {
+        StaffClient { cookie: "eimza_staff=yok".into(), ..self.clone() }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.expect("staff page");
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    }
+
+    /// A GET with its headers (the CSV export).
+    pub async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.expect("staff page")
+    }
+
+    /// A form post from the desk's own page (CSRF token and `Origin` added): (status, page).
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        self.post_with(path, form, Some(&self.base.clone()), Some(&self.csrf.clone())).await
+    }
+
+    /// A form post with the given `Origin` and CSRF token (or none), for the refusals.
+    pub async fn post_with(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>, csrf: Option<&str>) -> (u16, String) {
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        if let Some(csrf) = csrf {
+            fields.push(("csrf", csrf));
+        }
+        let mut request = self.client.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(&fields);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let r = request.send().await.expect("staff post");
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+        let body = r.text().await.unwrap_or_default();
+        (status, location.map(|l| format!("location: {l}\n{body}")).unwrap_or(body))
+    }
+
+    /// A multipart post (the roster upload) with the CSRF token.
+    pub async fn post_file(&self, path: &str, bytes: Vec<u8>) -> (u16, String) {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", self.csrf.clone())
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("roster.csv"));
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("origin", &self.base)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
         (r.status().as_u16(), r.text().await.unwrap_or_default())
     }
 }

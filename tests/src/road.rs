@@ -263,13 +263,5 @@ impl AgentApi {
 
 /// A staff step on the ticket's page, as a staff member's browser posts it.
 pub async fn staff_posts(bot: &TestBot, ticket: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/staff/tickets/{ticket}/actions", bot.url()))
-        .basic_auth("admin", Some(bot.staff_password()))
-        .header("Origin", bot.url())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    bot.admin().await.post(&format!("/staff/tickets/{ticket}/actions"), form).await
 }

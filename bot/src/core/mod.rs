@@ -7,5 +7,6 @@ pub mod conversation;
 pub mod domain;
 pub mod notice;
 pub mod outbound;
+pub mod staff;
 pub mod ticket;
 pub mod workdays;

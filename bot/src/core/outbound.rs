@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::conversation::Transport;
 use super::domain::{RequestId, TicketNo};
 use super::notice::{ApplicantNotice, StaffNotice};
+use super::staff::Digest;
 
 /// A reply as a transport shows it: text and buttons, rendered in the reader's language.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,9 +75,11 @@ pub enum Outbound {
         person_id: i64,
         message: ChatMessage,
     },
+    /// A post in the support desk's chat; about one ticket, or (the daily digest) about many.
     StaffChat {
         platform: Transport,
-        ticket_id: i64,
+        #[serde(default)]
+        ticket_id: Option<i64>,
         message: StaffMessage,
     },
 }
@@ -88,6 +91,8 @@ pub enum Lane {
     Person(i64),
     /// Mail to one address (the store keeps only a keyed hash of it).
     Address(String),
+    /// The desk's own messages about no one ticket (the daily digest).
+    Desk,
 }
 
 impl Outbound {
@@ -107,7 +112,7 @@ impl Outbound {
             Outbound::Email(mail) => mail.ticket_id(),
             Outbound::Webhook(change) => Some(change.ticket_id),
             Outbound::PersonChat { message, .. } => message.ticket_id(),
-            Outbound::StaffChat { ticket_id, .. } => Some(*ticket_id),
+            Outbound::StaffChat { ticket_id, .. } => *ticket_id,
         }
     }
 
@@ -116,11 +121,13 @@ impl Outbound {
             Outbound::Email(mail) => match (mail.ticket_id(), mail) {
                 (Some(ticket), _) => Lane::Ticket(ticket),
                 (None, Mail::EmailCode { to, .. } | Mail::Reminder { to, .. }) => Lane::Address(to.to_ascii_lowercase()),
+                (None, Mail::StaffDigest { .. }) => Lane::Desk,
                 (None, _) => Lane::Address(String::new()),
             },
             Outbound::Webhook(change) => Lane::Ticket(change.ticket_id),
             Outbound::PersonChat { person_id, .. } => Lane::Person(*person_id),
-            Outbound::StaffChat { ticket_id, .. } => Lane::Ticket(*ticket_id),
+            Outbound::StaffChat { ticket_id: Some(ticket_id), .. } => Lane::Ticket(*ticket_id),
+            Outbound::StaffChat { ticket_id: None, .. } => Lane::Desk,
         }
     }
 
@@ -133,6 +140,7 @@ impl Outbound {
             Outbound::Email(Mail::ApplicantNotice { .. }) => "notify-applicant",
             Outbound::Email(Mail::StaffNotice { .. }) => "notify-staff",
             Outbound::Email(Mail::HelpdeskForward(_)) | Outbound::Webhook(_) => "helpdesk-forward",
+            Outbound::Email(Mail::StaffDigest { .. }) | Outbound::StaffChat { message: StaffMessage::Digest { .. }, .. } => "digest",
             Outbound::PersonChat { .. } => "person-chat",
             Outbound::StaffChat { message: StaffMessage::Question { .. }, .. } => "question",
             Outbound::StaffChat { .. } => "staff-chat",
@@ -155,12 +163,14 @@ pub enum Mail {
     StaffNotice { ticket_id: i64, notice: StaffNotice },
     /// A ticket change for the institution's own help-desk (e-mail-to-ticket).
     HelpdeskForward(HelpdeskChange),
+    /// The desk's daily digest, to the IT desk's addresses.
+    StaffDigest { digest: Digest },
 }
 
 impl Mail {
     pub fn ticket_id(&self) -> Option<i64> {
         match self {
-            Mail::EmailCode { .. } | Mail::Reminder { .. } => None,
+            Mail::EmailCode { .. } | Mail::Reminder { .. } | Mail::StaffDigest { .. } => None,
             Mail::ApplicantNotice { ticket_id, .. } | Mail::StaffNotice { ticket_id, .. } => Some(*ticket_id),
             Mail::HelpdeskForward(change) => Some(change.ticket_id),
         }
@@ -246,6 +256,10 @@ pub enum StaffMessage {
     Question {
         text: String,
     },
+    /// The daily digest (ticket numbers and clocks only).
+    Digest {
+        digest: Digest,
+    },
 }
 
 #[cfg(test)]
@@ -266,12 +280,16 @@ mod tests {
                     gave_up: false,
                 },
             },
-            Outbound::StaffChat { platform: Transport::Telegram, ticket_id: 9, message: StaffMessage::Question { text: "?".into() } },
+            Outbound::StaffChat { platform: Transport::Telegram, ticket_id: Some(9), message: StaffMessage::Question { text: "?".into() } },
         ];
         for m in messages {
             let json = serde_json::to_vec(&m).unwrap();
             assert_eq!(serde_json::from_slice::<Outbound>(&json).unwrap(), m);
         }
         assert_eq!(Channel::StaffChat(Transport::Discord).code(), "staff-discord");
+        // Rows written before the digest existed name their ticket as a plain number.
+        let old = r#"{"channel":"staff-chat","platform":"Telegram","ticket_id":9,"message":{"kind":"question","text":"?"}}"#;
+        let Outbound::StaffChat { ticket_id, .. } = serde_json::from_str::<Outbound>(old).unwrap() else { panic!("a staff post") };
+        assert_eq!(ticket_id, Some(9));
     }
 }

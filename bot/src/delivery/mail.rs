@@ -162,6 +162,13 @@ impl Mailer {
                 let (subject, body) = self.staff_notice(&ticket, notice.message_id());
                 (self.config.staff_to.clone(), Lang::Tr, subject, body)
             }
+            Mail::StaffDigest { digest } => {
+                if self.config.staff_to.is_empty() {
+                    return Ok(Ok(Composed::Skip(self.texts.get(Lang::Tr, "mail-no-staff-address"))));
+                }
+                let (subject, body) = super::digest::render(&self.texts, Lang::Tr, digest, &self.public_url);
+                (self.config.staff_to.clone(), Lang::Tr, subject, body)
+            }
             Mail::ApplicantNotice { ticket_id, notice } => {
                 let Some(ticket) = self.store.ticket_by_id(*ticket_id).await? else {
                     return Ok(Err(SendError::Permanent("the ticket of this notice does not exist".into())));

@@ -5,6 +5,7 @@
 //! shown on /staff). [`platforms`] is the registry of the chat platforms' senders; only the
 //! workers here use it.
 
+pub mod digest;
 pub mod mail;
 pub mod person_chat;
 pub mod platforms;

@@ -21,7 +21,8 @@ pub trait Messenger: Send + Sync {
 /// A post for the staff chat about one ticket.
 #[derive(Clone, Debug)]
 pub struct StaffPost {
-    pub ticket_id: i64,
+    /// The ticket it is about (none for the daily digest).
+    pub ticket_id: Option<i64>,
     pub message: Rendered,
     /// Post it as a reply to this earlier post of the same ticket (chat id, message id).
     pub reply_to: Option<(String, String)>,

@@ -27,6 +27,8 @@ pub struct StaffChats {
     platforms: Arc<Platforms>,
     platform: Transport,
     institution: String,
+    /// Where `/staff` is, for the digest's links.
+    public_url: String,
     config: ChatDeliveryConfig,
 }
 
@@ -37,9 +39,10 @@ impl StaffChats {
         platforms: Arc<Platforms>,
         platform: Transport,
         institution: String,
+        public_url: String,
         config: ChatDeliveryConfig,
     ) -> StaffChats {
-        StaffChats { store, texts, platforms, platform, institution, config }
+        StaffChats { store, texts, platforms, platform, institution, public_url, config }
     }
 
     pub fn policy(&self) -> Policy {
@@ -97,6 +100,14 @@ impl Worker for StaffChats {
         let Some(chat) = self.platforms.staff_chat(self.platform) else {
             return Ok(Err(SendError::Temporary("the staff chat is not connected".into())));
         };
+        if let StaffMessage::Digest { digest } = message {
+            let (_, body) = super::digest::render(&self.texts, STAFF_LANG, digest, &self.public_url);
+            let post = StaffPost { ticket_id: None, message: crate::core::outbound::Rendered::plain(body), reply_to: None };
+            return Ok(chat.post(&post).await.map(|_| Delivered::Sent));
+        }
+        let Some(ticket_id) = ticket_id else {
+            return Ok(Err(SendError::Permanent("a ticket post without its ticket".into())));
+        };
         let Some(ticket) = self.store.ticket_by_id(*ticket_id).await? else {
             return Ok(Err(SendError::Permanent("the ticket of this notice does not exist".into())));
         };
@@ -106,8 +117,9 @@ impl Worker for StaffChats {
                 (reply, self.store.staff_post_of(self.platform.code(), ticket.id).await?)
             }
             StaffMessage::TicketNotice { notice } => (self.ticket_post(&ticket, *notice), None),
+            StaffMessage::Digest { .. } => return Ok(Err(SendError::Permanent("a digest names no ticket".into()))),
         };
-        let post = StaffPost { ticket_id: ticket.id, message: self.texts.reply(STAFF_LANG, &reply), reply_to };
+        let post = StaffPost { ticket_id: Some(ticket.id), message: self.texts.reply(STAFF_LANG, &reply), reply_to };
         Ok(match chat.post(&post).await {
             Ok((chat_id, message_id)) => {
                 self.store.record_staff_post(self.platform.code(), &chat_id, &message_id, ticket.id, clock::now_ms()).await?;

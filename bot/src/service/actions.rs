@@ -153,7 +153,7 @@ async fn ask_staff(cx: &mut ActionCx<'_, '_>, text: String) -> Result<ActionResu
     }
     let update = cx.incoming.update_id.clone().unwrap_or_else(|| "-".to_owned());
     for platform in staff_chats {
-        let post = Outbound::StaffChat { platform, ticket_id, message: StaffMessage::Question { text: text.clone() } };
+        let post = Outbound::StaffChat { platform, ticket_id: Some(ticket_id), message: StaffMessage::Question { text: text.clone() } };
         let key = format!("question:{ticket_id}:{}:{}:{update}", post.channel().code(), cx.now);
         cx.tx.enqueue(key, &post, cx.now).await?;
     }

@@ -188,27 +188,35 @@ impl StaffDesk {
         if !self.first_time(actor.transport, update_id).await? {
             return Ok(None);
         }
+        let key = format!("staff-answer:{ticket_id}:{}:{}", actor.user_id, update_id.unwrap_or("-"));
+        let msg = self.answer_ticket(&actor.actor(), &actor.display_name, ticket_id, text, &key).await?;
+        Ok(Some(self.rendered(msg, true)))
+    }
+
+    /// A staff member's answer to the person of a ticket, from a staff chat or the ticket's
+    /// page: the person hears it in their own chat with `display_name` (through the outbox),
+    /// and the history notes that an answer was given — in one transaction. `key` tells one
+    /// answer from another. Returns what to tell the staff member.
+    pub async fn answer_ticket(&self, actor: &Actor, display_name: &str, ticket_id: i64, text: &str, key: &str) -> Result<Msg, StoreError> {
         let text = text.trim();
         let (Some(ticket), Some(person_id)) = (self.store.ticket_by_id(ticket_id).await?, self.store.ticket_person(ticket_id).await?)
         else {
-            return Ok(Some(self.rendered(Msg::new("staff-unknown-ticket"), true)));
+            return Ok(Msg::new("staff-unknown-ticket"));
         };
         if text.is_empty() {
-            return Ok(Some(self.rendered(Msg::new("staff-answer-empty"), true)));
+            return Ok(Msg::new("staff-answer-empty"));
         }
         if ticket.name.is_none() {
-            return Ok(Some(self.rendered(Msg::new("staff-answer-gone").with("ticket", ticket.number.clone()), true)));
+            return Ok(Msg::new("staff-answer-gone").with("ticket", ticket.number.clone()));
         }
         let number: TicketNo = ticket.number.parse().map_err(|_| StoreError::Corrupt("ticket number".into()))?;
         let now = clock::now_ms();
-        let message = ChatMessage::StaffAnswer { ticket: number, staff: actor.display_name.clone(), text: text.to_owned() };
+        let message = ChatMessage::StaffAnswer { ticket: number, staff: display_name.to_owned(), text: text.to_owned() };
         let mut tx = self.store.begin().await?;
-        tx.note_on_ticket(&TicketNote { ticket_id, actor: &actor.actor(), event: "staff-answer", note: None, detail: None, at: now })
-            .await?;
-        let key = format!("staff-answer:{ticket_id}:{}:{now}:{}", actor.user_id, update_id.unwrap_or("-"));
-        tx.enqueue(key, &Outbound::PersonChat { person_id, message }, now).await?;
+        tx.note_on_ticket(&TicketNote { ticket_id, actor, event: "staff-answer", note: None, detail: None, at: now }).await?;
+        tx.enqueue(format!("{key}:{now}"), &Outbound::PersonChat { person_id, message }, now).await?;
         tx.commit().await?;
-        Ok(Some(self.rendered(Msg::new("staff-answer-sent").with("ticket", ticket.number.clone()), true)))
+        Ok(Msg::new("staff-answer-sent").with("ticket", ticket.number.clone()))
     }
 
     /// The ticket an answer is for. A post is recorded right after the platform confirms it; a

@@ -5,6 +5,7 @@
 //!
 //! Nothing here sends: a reply goes back to the caller, everything else is an outbox row.
 
+pub mod accounts;
 mod actions;
 pub mod agent_events;
 pub mod attestation;

@@ -25,7 +25,7 @@ pub struct Sealed {
 
 /// Every encrypted column of the schema. A new one must be added here (the rotation test fails
 /// on a table it does not know).
-pub const SEALED: [Sealed; 9] = [
+pub const SEALED: [Sealed; 10] = [
     Sealed { table: "tickets", key: "id", numeric_key: true, column: "tckn_enc", purpose: super::tickets::TCKN },
     Sealed { table: "tickets", key: "id", numeric_key: true, column: "birth_enc", purpose: super::tickets::BIRTH },
     Sealed { table: "conversations", key: "person_id", numeric_key: true, column: "state_enc", purpose: super::chat::CONVERSATION },
@@ -34,6 +34,7 @@ pub const SEALED: [Sealed; 9] = [
     Sealed { table: "outbox", key: "id", numeric_key: true, column: "payload_enc", purpose: super::outbox::PAYLOAD },
     Sealed { table: "roster", key: "tckn_hash", numeric_key: false, column: "tckn_enc", purpose: super::tickets::TCKN },
     Sealed { table: "pairings", key: "id", numeric_key: true, column: "token_enc", purpose: super::agents::TOKEN },
+    Sealed { table: "ticket_notes", key: "id", numeric_key: true, column: "body_enc", purpose: super::staff::NOTE },
     Sealed { table: "key_check", key: "id", numeric_key: true, column: "sealed", purpose: super::KEY_CHECK },
 ];
 

@@ -10,6 +10,7 @@
 //! transactions are serialised by a process-wide lock (SQLite has one writer anyway, and this
 //! avoids `SQLITE_BUSY` on lock upgrades); with PostgreSQL, rows are locked `FOR UPDATE`.
 
+mod accounts;
 mod agents;
 mod chat;
 mod eonay;
@@ -29,13 +30,14 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use accounts::{Account, AuditEntry, LoginThrottle, SetupOutcome, StaffSession};
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
 pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
 pub use eonay::{ApprovalDue, ChallengeRow, Resent, StepTicket};
 pub use outbox::{Claimed, FailedMessage};
 pub use platforms::FormLinkRefusal;
 pub use roster::{ImportSummary, day_from_number, day_number};
-pub use staff::{EventRow, TicketFilter, TicketRow};
+pub use staff::{AssignedFilter, CorporateData, DeskPage, EventRow, NoteRow, SortKey, TicketFilter, TicketRow};
 pub use tickets::{Actor, OpenOutcome, TicketApplication, TicketChange, TicketNote};
 pub use webchat::{TranscriptButton, TranscriptEntry, WebSession};
 
@@ -90,7 +92,7 @@ pub struct Routing {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(i64, &str, &'static str); 7] = match backend {
+    let files: [(i64, &str, &'static str); 8] = match backend {
         Backend::Sqlite => [
             (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/sqlite/0002_agents.sql")),
@@ -99,6 +101,7 @@ fn migrator(backend: Backend) -> Migrator {
             (5, "outbox lanes", include_str!("../../../migrations/sqlite/0005_outbox_lanes.sql")),
             (6, "e-onay", include_str!("../../../migrations/sqlite/0006_eonay.sql")),
             (7, "limits", include_str!("../../../migrations/sqlite/0007_limits.sql")),
+            (8, "staff desk", include_str!("../../../migrations/sqlite/0008_staff_desk.sql")),
         ],
         Backend::Postgres => [
             (1, "init", include_str!("../../../migrations/postgres/0001_init.sql")),
@@ -108,6 +111,7 @@ fn migrator(backend: Backend) -> Migrator {
             (5, "outbox lanes", include_str!("../../../migrations/postgres/0005_outbox_lanes.sql")),
             (6, "e-onay", include_str!("../../../migrations/postgres/0006_eonay.sql")),
             (7, "limits", include_str!("../../../migrations/postgres/0007_limits.sql")),
+            (8, "staff desk", include_str!("../../../migrations/postgres/0008_staff_desk.sql")),
         ],
     };
     Migrator::with_migrations(

@@ -55,6 +55,7 @@ impl Store {
             Lane::Ticket(id) => format!("ticket:{id}"),
             Lane::Person(id) => format!("person:{id}"),
             Lane::Address(address) => format!("to:{}", self.vault.lookup_hash(LANE, &address)),
+            Lane::Desk => "desk".to_owned(),
         }
     }
 

@@ -247,7 +247,8 @@ impl Tx<'_> {
                     let mail = Outbound::Email(Mail::StaffNotice { ticket_id, notice });
                     self.enqueue(key(&format!("email:staff:{}", notice.code())), &mail, now).await?;
                     for platform in self.store.routing.staff_chats.clone() {
-                        let post = Outbound::StaffChat { platform, ticket_id, message: StaffMessage::TicketNotice { notice } };
+                        let post =
+                            Outbound::StaffChat { platform, ticket_id: Some(ticket_id), message: StaffMessage::TicketNotice { notice } };
                         self.enqueue(key(&format!("{}:{}", post.channel().code(), notice.code())), &post, now).await?;
                     }
                 }
@@ -437,6 +438,8 @@ impl Tx<'_> {
         // Messages about the ticket not sent yet would carry its data: they are dropped (what
         // this very change queues, at `now`, still goes).
         self.drop_pending_outbox(&format!("ticket:{ticket_id}"), Some(ticket_id), now).await?;
+        // The desk's internal notes are about the person.
+        sqlx::query("DELETE FROM ticket_notes WHERE ticket_id = $1").bind(ticket_id).execute(&mut *self.tx).await?;
         sqlx::query(
             "UPDATE tickets SET tckn_hash = NULL, tckn_enc = NULL, birth_enc = NULL, name = NULL, name_fold = NULL,
                     title = NULL, email = NULL, open_key = NULL, purged_at = $2, updated_at = $2

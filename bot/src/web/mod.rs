@@ -21,8 +21,6 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use eimza_protocol::Lang;
 
-pub use staff::StaffAccounts;
-
 use crate::service::ChatService;
 
 #[derive(Clone)]
@@ -32,7 +30,10 @@ pub struct AppState {
     pub desk: Arc<crate::service::desk::StaffDesk>,
     /// The reverse proxies that may name the client.
     pub proxies: Arc<client::Proxies>,
-    pub staff: Arc<StaffAccounts>,
+    /// Staff accounts and sessions of the desk.
+    pub accounts: Arc<crate::service::accounts::Accounts>,
+    /// Working days, for the desk's clocks.
+    pub calendar: Arc<crate::core::workdays::Calendar>,
     pub limits: Arc<Limits>,
 }
 

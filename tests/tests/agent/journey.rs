@@ -389,15 +389,16 @@ async fn the_card_step_waits_for_the_right_card_and_staff_can_send_it_again() {
     assert!(road.history().await.contains("İptal gerekçesi: Kişi kurumdan ayrıldı"));
     assert_eq!(road.state().await, "İptal edildi");
     // Another site cannot make a staff member's browser do it.
-    let r = reqwest::Client::new()
-        .post(format!("{}/staff/tickets/{}/actions", road.bot.url(), road.ticket))
-        .basic_auth("admin", Some(road.bot.staff_password()))
-        .header("Origin", "https://evil.example")
-        .form(&[("action", "resend-card-step")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 403);
+    let admin = road.bot.admin().await;
+    let (status, _) = admin
+        .post_with(
+            &format!("/staff/tickets/{}/actions", road.ticket),
+            &[("action", "resend-card-step")],
+            Some("https://evil.example"),
+            Some(&admin.csrf),
+        )
+        .await;
+    assert_eq!(status, 403);
 }
 
 /// The renewed card closes the loop: after the corporate application, the person puts the new

@@ -301,23 +301,22 @@ async fn staff_can_unlink_a_pc_and_it_lands_in_the_history() {
     assert!(page.contains("Eşleştirilmiş bilgisayarlar"), "{page}");
     assert!(page.contains("EIMZA-PC-12 ("), "{page}");
     let agent_id = agent.pairing()["agent_id"].as_str().unwrap().to_owned();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let url = format!("{}/staff/agents/{agent_id}/revoke", bot.url());
+    let path = format!("/staff/agents/{agent_id}/revoke");
+    let admin = bot.admin().await;
     // Another site cannot make a staff member's browser do it.
-    let r = client
-        .post(&url)
-        .basic_auth("admin", Some(bot.staff_password()))
-        .header("Origin", "https://evil.example")
-        .form(&[("ticket", &ticket)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 403);
-    let r = client.post(&url).form(&[("ticket", &ticket)]).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 401);
-    let r = client.post(&url).basic_auth("admin", Some(bot.staff_password())).form(&[("ticket", &ticket)]).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 303);
-    assert_eq!(r.headers()["location"], format!("/staff/tickets/{ticket}").as_str());
+    let (status, _) = admin.post_with(&path, &[("ticket", &ticket)], Some("https://evil.example"), Some(&admin.csrf)).await;
+    assert_eq!(status, 403);
+    let (status, _) = admin.post_with(&path, &[("ticket", &ticket)], Some(&bot.url()), None).await;
+    assert_eq!(status, 403, "no CSRF token");
+    let signed_out = admin.signed_out();
+    let (status, _) = signed_out.post(&path, &[("ticket", &ticket)]).await;
+    assert_eq!(status, 401);
+    let viewer = bot.staff_account("izleyici", "viewer").await;
+    let (status, _) = viewer.post(&path, &[("ticket", &ticket)]).await;
+    assert_eq!(status, 403, "a viewer reads only");
+    let (status, page) = admin.post(&path, &[("ticket", &ticket)]).await;
+    assert_eq!(status, 303);
+    assert!(page.starts_with(&format!("location: /staff/tickets/{ticket}\n")), "{page}");
     let (code, out) = finish(agent.running.take().unwrap());
     assert_eq!(code, 3, "the live connection closed at once: {out}");
     let (_, page) = bot.staff_page(&format!("/staff/tickets/{ticket}")).await;

@@ -41,16 +41,28 @@ async fn press(c: &Client, id: &str) {
 
 /// The computed CSS property of the first element matching `selector`: proves the style sheet
 /// loaded (the Content-Security-Policy allows only files from the bot itself).
-async fn style(c: &Client, selector: &str, property: &str) -> String {
+pub(crate) async fn style(c: &Client, selector: &str, property: &str) -> String {
     let script = "return getComputedStyle(document.querySelector(arguments[0])).getPropertyValue(arguments[1]);";
     c.execute(script, vec![selector.into(), property.into()]).await.unwrap().as_str().unwrap_or("").to_owned()
 }
 
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     let dir = eimza_tests::root().join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), png).unwrap();
+}
+
+/// Signs in on the login page the browser shows.
+pub(crate) async fn sign_in(c: &Client, name: &str) {
+    c.find(Locator::Css("#name")).await.unwrap().send_keys(name).await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys(eimza_tests::STAFF_PASSWORD).await.unwrap();
+    c.find(Locator::Css("form.sensitive-form button")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while c.current_url().await.unwrap().path() == "/staff/login" {
+        assert!(Instant::now() < deadline, "the login did not go through");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,11 +141,11 @@ async fn a_person_renews_in_the_browser() {
     wait_for(c, "Eşleştirme tamamlandı: EIMZA-PC-12").await;
     assert!(agent.wait_with_output().unwrap().status.success());
 
-    // the staff view in the same browser
-    let password = bot.staff_password();
-    let staff_url = bot.url().replace("http://", &format!("http://admin:{password}@"));
+    // the staff view in the same browser, after the login
+    bot.admin().await;
     c.set_window_size(1280, 700).await.unwrap();
-    c.goto(&format!("{staff_url}/staff")).await.unwrap();
+    c.goto(&format!("{}/staff", bot.url())).await.unwrap();
+    sign_in(c, "admin").await;
     let table = c.find(Locator::Css("table")).await.unwrap().text().await.unwrap();
     assert!(table.contains("100******46") && table.contains("Ilgaz Işık") && table.contains("Kart adımı bekleniyor"), "{table}");
     assert_eq!(style(c, "h1", "color").await, "rgb(179, 18, 46)", "staff.css is applied");

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod browser;
+mod desk;
 mod helpdesk;
 mod mail;
 mod privacy;

@@ -111,7 +111,7 @@ async fn data_files_are_private_to_their_owner() {
     assert_eq!(mode(&bot.data_dir), 0o700);
     assert_eq!(mode(&outbox), 0o700);
     assert_eq!(mode(&eml), 0o600, "{}", eml.display());
-    for file in ["eimza.db", "eimza.key", "staff-password"] {
+    for file in ["eimza.db", "eimza.key"] {
         assert_eq!(mode(&bot.data_dir.join(file)), 0o600, "{file}");
     }
     let wal = bot.data_dir.join("eimza.db-wal");

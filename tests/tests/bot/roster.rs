@@ -224,36 +224,34 @@ async fn the_unsubscribe_link_asks_first_and_refuses_forgeries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_upload_the_roster_on_the_dashboard() {
-    use reqwest::multipart::{Form, Part};
     let bot = eimza_tests::TestBot::start().await;
-    let client = reqwest::Client::new();
-    let upload = |bytes: Vec<u8>, origin: Option<String>, auth: bool| {
-        let mut request = client
-            .post(format!("{}/staff/roster", bot.url()))
-            .multipart(Form::new().part("file", Part::bytes(bytes).file_name("liste.csv")));
-        if auth {
-            request = request.basic_auth("admin", Some(bot.staff_password()));
-        }
-        if let Some(origin) = origin {
-            request = request.header("Origin", origin);
-        }
-        request.send()
-    };
-    let page = client.get(format!("{}/staff", bot.url())).basic_auth("admin", Some(bot.staff_password())).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains("enctype=\"multipart/form-data\""), "the form is on /staff");
+    let admin = bot.admin().await;
+    let (_, page) = admin.get("/staff/admin").await;
+    assert!(page.contains("enctype=\"multipart/form-data\""), "the form is on the admin page");
 
     let sample = std::fs::read(root().join("docs/roster-ornek.csv")).unwrap();
-    let r = upload(sample.clone(), Some(bot.url()), true).await.unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("3 kişi içe aktarıldı: 3 yeni, 0 güncellendi."));
+    let (status, text) = admin.post_file("/staff/roster", sample.clone()).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("3 kişi içe aktarıldı: 3 yeni, 0 güncellendi."), "{text}");
     let bad = b"TC Kimlik No;Ad Soyad;\xDCnvan;Kurum E-Posta;Sertifika Biti\xFE Tarihi\n12345678901;A B;Uzman;a@kurum.gov.tr;01.01.2027\n"
         .to_vec();
-    let text = upload(bad, None, true).await.unwrap().text().await.unwrap();
+    let (status, text) = admin.post_file("/staff/roster", bad).await;
+    assert_eq!(status, 400);
     assert!(text.contains("2. satır, T.C. Kimlik No: Bu numara geçerli bir T.C. Kimlik No değil"), "{text}");
     assert!(text.contains("hiçbir kayıt alınmadı"));
-    let r = upload(sample.clone(), Some("https://kotu.example".into()), true).await.unwrap();
-    assert_eq!(r.status(), 403, "a form posted from another site is refused");
-    assert_eq!(upload(sample, None, false).await.unwrap().status(), 401);
+    // From another site, without the form's token, or by an officer: refused.
+    let client = reqwest::Client::new();
+    let upload = |origin: &str, csrf: &str, cookie: &str| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_owned())
+            .part("file", reqwest::multipart::Part::bytes(sample.clone()).file_name("liste.csv"));
+        client.post(format!("{}/staff/roster", bot.url())).header("origin", origin).header("cookie", cookie).multipart(form).send()
+    };
+    assert_eq!(upload("https://kotu.example", &admin.csrf, &admin.cookie).await.unwrap().status(), 403, "a form posted from another site");
+    assert_eq!(upload(&bot.url(), "wrong", &admin.cookie).await.unwrap().status(), 403, "a wrong CSRF token");
+    assert_eq!(upload(&bot.url(), &admin.csrf, "").await.unwrap().status(), 401, "no session");
+    let officer = bot.staff_account("gorevli", "officer").await;
+    assert_eq!(upload(&bot.url(), &officer.csrf, &officer.cookie).await.unwrap().status(), 403, "only an admin");
 }
 
 /// A person linked to a chat (a ticket of theirs holds their number) gets the reminder in the

@@ -805,3 +805,97 @@ async fn key_rotation_on_sqlite() {
 async fn key_rotation_on_postgresql() {
     key_rotation(fresh_postgres().await).await;
 }
+
+on_both!(staff_sessions_end_when_idle_too_old_or_closed, |store| {
+    use eimza_bot::core::staff::Role;
+    assert!(store.create_account("ayse", Role::Officer, "$argon2id$hash", NOW).await.unwrap());
+    assert!(!store.create_account("ayse", Role::Admin, "$argon2id$other", NOW).await.unwrap(), "a name once");
+    let (account, hash) = store.account_for_login("ayse").await.unwrap().unwrap();
+    assert_eq!((account.role, hash.as_str()), (Role::Officer, "$argon2id$hash"));
+    const MIN: i64 = 60_000;
+    store.create_staff_session(account.id, "token-a", "csrf-a", NOW).await.unwrap();
+    let live = |token: &'static str, now: i64| {
+        let store = &store;
+        async move { store.staff_session(token, now, now - 30 * MIN, now - 600 * MIN).await.unwrap().map(|s| s.csrf) }
+    };
+    assert_eq!(live("token-a", NOW + 29 * MIN).await.as_deref(), Some("csrf-a"));
+    assert_eq!(live("token-b", NOW).await, None, "an unknown token");
+    // Seen at +29 min: alive until +59; then idle too long, and gone for good.
+    assert_eq!(live("token-a", NOW + 58 * MIN).await.as_deref(), Some("csrf-a"));
+    assert_eq!(live("token-a", NOW + 120 * MIN).await, None, "idle");
+    assert_eq!(live("token-a", NOW + 58 * MIN).await, None, "an ended session stays ended");
+    // Kept busy, it still ends after the absolute limit.
+    store.create_staff_session(account.id, "token-c", "csrf-c", NOW).await.unwrap();
+    for step in 1..=20 {
+        let now = NOW + step * 29 * MIN;
+        let alive = live("token-c", now).await.is_some();
+        assert_eq!(alive, step * 29 < 600, "at +{} min", step * 29);
+    }
+    // A disabled account's sessions end with it; a new password ends them too.
+    store.create_staff_session(account.id, "token-d", "csrf-d", NOW).await.unwrap();
+    assert!(store.set_password("ayse", "$argon2id$new").await.unwrap());
+    assert_eq!(live("token-d", NOW + MIN).await, None);
+    store.create_staff_session(account.id, "token-e", "csrf-e", NOW).await.unwrap();
+    assert!(store.disable_account("ayse", NOW + MIN).await.unwrap());
+    assert_eq!(live("token-e", NOW + 2 * MIN).await, None);
+    assert!(store.account_for_login("ayse").await.unwrap().is_none(), "a disabled account cannot sign in");
+    // Failed logins are counted per name and per address within the window.
+    for (name, address) in [("ayse", "10.0.0.1"), ("ayse", "10.0.0.2"), ("mehmet", "10.0.0.1")] {
+        store.audit("login-failed", name, address, None, None, NOW).await.unwrap();
+    }
+    let counted = store.login_failures("ayse", "10.0.0.1", NOW - MIN).await.unwrap();
+    assert_eq!((counted.by_account, counted.by_address), (2, 2));
+    let counted = store.login_failures("ayse", "10.0.0.1", NOW + 1).await.unwrap();
+    assert_eq!((counted.by_account, counted.by_address), (0, 0), "older ones fall out of the window");
+});
+
+on_both!(the_setup_link_works_once, |store| {
+    store.create_setup_token("kurulum", NOW).await.unwrap();
+    assert!(store.setup_token_valid("kurulum", NOW - 1).await.unwrap());
+    assert!(!store.setup_token_valid("kurulum", NOW + 1).await.unwrap(), "too old");
+    assert!(!store.setup_token_valid("baska", NOW - 1).await.unwrap());
+    use eimza_bot::store::SetupOutcome;
+    assert_eq!(store.use_setup_token("kurulum", NOW + 1, "ilk", "$h", NOW).await.unwrap(), SetupOutcome::InvalidLink, "expired");
+    let SetupOutcome::Created(_) = store.use_setup_token("kurulum", NOW - 1, "ilk", "$h", NOW).await.unwrap() else { panic!("created") };
+    assert_eq!(store.use_setup_token("kurulum", NOW - 1, "ikinci", "$h", NOW).await.unwrap(), SetupOutcome::InvalidLink, "once");
+    store.create_setup_token("yeni", NOW).await.unwrap();
+    assert!(!store.setup_token_valid("yeni", NOW - 1).await.unwrap(), "not while an account exists");
+    assert_eq!(store.use_setup_token("yeni", NOW - 1, "ucuncu", "$h", NOW).await.unwrap(), SetupOutcome::AccountsExist);
+    assert_eq!(store.accounts().await.unwrap().len(), 1);
+});
+
+on_both!(desk_notes_and_assignment_are_history_and_leave_with_the_person, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let a = store.person("web", "a", NOW).await.unwrap();
+    open(&store, a, "10000000146", "Ilgaz Işık").await;
+    let (ticket, _) = store.ticket_detail("EIMZA-2026-000001").await.unwrap().unwrap();
+    let staff = eimza_bot::store::Actor::staff("ayse");
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.assign_ticket(ticket.id, Some("ayse"), &staff, NOW + 5).await.unwrap());
+    assert!(!tx.assign_ticket(ticket.id, Some("ayse"), &staff, NOW + 6).await.unwrap(), "already so");
+    tx.add_ticket_note(ticket.id, &staff, "Aradım; kartı evde.", NOW + 7).await.unwrap();
+    tx.commit().await.unwrap();
+    let (after, events) = store.ticket_detail("EIMZA-2026-000001").await.unwrap().unwrap();
+    assert_eq!(after.assigned_to.as_deref(), Some("ayse"));
+    assert_eq!(after.updated_at, ticket.updated_at, "assignment and notes do not reset the waiting clock");
+    let notes: Vec<_> = events.iter().filter_map(|e| e.note.clone()).collect();
+    assert!(notes.contains(&"history-assigned".to_owned()) && notes.contains(&"history-internal-note".to_owned()), "{notes:?}");
+    assert!(!events.iter().any(|e| e.detail.as_deref().is_some_and(|d| d.contains("kartı evde"))), "the note's text is not in the history");
+    assert_eq!(store.ticket_notes(ticket.id).await.unwrap()[0].text, "Aradım; kartı evde.");
+    let assigned = TicketFilter { assigned: eimza_bot::store::AssignedFilter::To("ayse".into()), limit: 10, ..TicketFilter::default() };
+    assert_eq!(store.desk_page(&assigned).await.unwrap().total, 1);
+    let nobody = TicketFilter { assigned: eimza_bot::store::AssignedFilter::Nobody, limit: 10, ..TicketFilter::default() };
+    assert_eq!(store.desk_page(&nobody).await.unwrap().total, 0);
+    let stalled = TicketFilter { changed_before: Some(NOW + 1), limit: 10, ..TicketFilter::default() };
+    assert_eq!(store.desk_page(&stalled).await.unwrap().total, 1);
+    let fresh = TicketFilter { changed_before: Some(NOW - 1), limit: 10, ..TicketFilter::default() };
+    assert_eq!(store.desk_page(&fresh).await.unwrap().total, 0);
+    let data = store.corporate_data(ticket.id).await.unwrap().unwrap();
+    assert_eq!((data.tckn.as_str(), data.birth_date.to_string().as_str()), ("10000000146", "1980-03-05"));
+    // The person's /sil erases the notes with the rest.
+    let mut tx = store.begin().await.unwrap();
+    tx.delete_personal_data(a, NOW + 10).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.ticket_notes(ticket.id).await.unwrap().is_empty());
+    assert_eq!(store.corporate_data(ticket.id).await.unwrap(), None);
+});

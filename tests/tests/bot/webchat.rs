@@ -156,12 +156,12 @@ async fn whole_renewal_with_bad_input_a_crash_and_a_resume() {
     assert!(!all.contains("482913"), "the misplaced PIN is not in the transcript");
 
     // staff sees the ticket, masked
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let r = client.get(format!("{}/staff", bot.url())).send().await.unwrap();
-    assert_eq!(r.status(), 401);
-    assert!(r.text().await.unwrap().contains("yalnızca bilgi işlem personeli"));
-    let r = client.get(format!("{}/staff", bot.url())).basic_auth("admin", Some("wrong")).send().await.unwrap();
-    assert_eq!(r.status(), 401);
+    assert_eq!(r.status(), 303, "to the login");
+    assert_eq!(r.headers()["location"], "/staff/login?next=%2Fstaff%3F");
+    let r = client.get(format!("{}/staff/login", bot.url())).send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("yalnızca kurumunuzun bilgi işlem personeli"));
     let (_, page) = bot.staff_page("/staff").await;
     assert!(page.contains(&number));
     assert!(page.contains("123******50"));
@@ -318,19 +318,29 @@ async fn the_page_is_served_in_the_readers_language() {
 async fn the_staff_view_takes_odd_queries_and_sends_safe_headers() {
     let bot = TestBot::start().await;
     let client = reqwest::Client::new();
-    let get = |path: &str| client.get(format!("{}{path}", bot.url())).basic_auth("admin", Some(bot.staff_password())).send();
-    for path in ["/staff?state=bilinmeyen", "/staff?q=%25%27%22%3Cscript%3E", "/staff?q=", "/staff?state=&q=ş"] {
-        let r = get(path).await.unwrap();
-        assert_eq!(r.status(), 200, "{path}");
-        let body = r.text().await.unwrap();
-        assert!(!body.contains("<script>"), "{path}: input is escaped");
+    let admin = bot.admin().await;
+    for path in [
+        "/staff?state=bilinmeyen",
+        "/staff?q=%25%27%22%3Cscript%3E",
+        "/staff?q=",
+        "/staff?state=&q=ş",
+        "/staff?stalled=-3&sort=x&page=0&assigned=%3Cb%3E",
+        "/staff?stalled=99999999999999999999",
+    ] {
+        let (status, body) = admin.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!body.contains("<script>") && !body.contains("<b>"), "{path}: input is escaped");
         assert!(body.contains("Gösterilecek başvuru yok."), "{path}");
     }
-    let r = get("/staff/tickets/EIMZA-2026-999999").await.unwrap();
-    assert_eq!(r.status(), 404);
-    assert!(r.text().await.unwrap().contains("Böyle bir başvuru bulunamadı."));
-    let r = get("/staff/tickets/%3Cb%3E").await.unwrap();
-    assert_eq!(r.status(), 404);
+    let (_, body) = admin.get("/staff?state=bilinmeyen").await;
+    assert!(body.contains("Seçilen durum tanınmadı; tüm durumlar gösteriliyor."), "a bad filter is said");
+    let (_, body) = admin.get("/staff?stalled=-3").await;
+    assert!(body.contains("0 ile 1000 arasında bir iş günü sayısı yazın"), "{body}");
+    let (status, body) = admin.get("/staff/tickets/EIMZA-2026-999999").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("Böyle bir başvuru bulunamadı."));
+    let (status, _) = admin.get("/staff/tickets/%3Cb%3E").await;
+    assert_eq!(status, 404);
     let r = client.get(bot.url()).send().await.unwrap();
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));

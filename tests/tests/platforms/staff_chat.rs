@@ -62,6 +62,7 @@ async fn e_onay_done_then_the_corporate_application_and_the_form_from_the_staff_
         platforms.clone(),
         Transport::Telegram,
         "Örnek Kurumu".into(),
+        "http://127.0.0.1/".into(),
         config.staff_chat.clone(),
     );
     let person_chat = PersonChat::new(store.clone(), texts.clone(), platforms.clone(), config.person_chat.clone());

@@ -1,0 +1,338 @@
+//! Staff accounts, their sessions, the one-time setup link and the audit log. Passwords arrive
+//! here already hashed (argon2id, `service::accounts`); session and setup tokens are kept only
+//! as keyed hashes, so a copy of the database opens no session.
+
+use sqlx::Row;
+
+use super::{Result, Store, corrupt, opt};
+use crate::core::staff::Role;
+
+const SESSION: &str = "staff-session";
+const SETUP: &str = "staff-setup";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+/// A signed-in staff member.
+#[derive(Clone, Debug)]
+pub struct StaffSession {
+    pub account: Account,
+    /// The token every form of this session carries.
+    pub csrf: String,
+    pub created_at: i64,
+}
+
+/// One row of the audit log: a login, a failure, a reveal of personal data, an export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub kind: String,
+    pub account: String,
+    pub address: String,
+    pub ticket: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Failed logins in the current window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginThrottle {
+    pub by_account: i64,
+    pub by_address: i64,
+}
+
+/// What a setup link did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupOutcome {
+    Created(i64),
+    /// Unknown, used, or too old.
+    InvalidLink,
+    /// Someone made an account in the meantime: the link is void.
+    AccountsExist,
+}
+
+fn account(row: &sqlx::any::AnyRow) -> Result<Account> {
+    let role: String = row.try_get("role")?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt(format!("unknown staff role {role}")))?,
+        created_at: row.try_get("created_at")?,
+        disabled_at: opt(row, "disabled_at")?,
+    })
+}
+
+impl Store {
+    pub async fn count_accounts(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM staff_accounts WHERE disabled_at IS NULL").fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
+    /// A new account; `false` when the name is taken.
+    pub async fn create_account(&self, name: &str, role: Role, password_hash: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO staff_accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name.to_owned())
+        .bind(role.code())
+        .bind(password_hash.to_owned())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A new password (and active again); every session of the account ends. `false` when
+    /// there is no such account.
+    pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE staff_accounts SET password_hash = $2, disabled_at = NULL WHERE name = $1")
+            .bind(name.to_owned())
+            .bind(password_hash.to_owned())
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE account_id IN (SELECT id FROM staff_accounts WHERE name = $1)")
+            .bind(name.to_owned())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A new role; the account's sessions end (they carried the old one in the browser's mind).
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE staff_accounts SET role = $2 WHERE name = $1")
+            .bind(name.to_owned())
+            .bind(role.code())
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE account_id IN (SELECT id FROM staff_accounts WHERE name = $1)")
+            .bind(name.to_owned())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Disables an account (its history stays) and ends its sessions.
+    pub async fn disable_account(&self, name: &str, now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE staff_accounts SET disabled_at = $2 WHERE name = $1 AND disabled_at IS NULL")
+            .bind(name.to_owned())
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE account_id IN (SELECT id FROM staff_accounts WHERE name = $1)")
+            .bind(name.to_owned())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        sqlx::query("SELECT id, name, role, created_at, disabled_at FROM staff_accounts ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(account)
+            .collect()
+    }
+
+    /// An active account and its password hash, for a login.
+    pub async fn account_for_login(&self, name: &str) -> Result<Option<(Account, String)>> {
+        let row = sqlx::query(
+            "SELECT id, name, role, created_at, disabled_at, password_hash FROM staff_accounts WHERE name = $1 AND disabled_at IS NULL",
+        )
+        .bind(name.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((account(&r)?, r.try_get("password_hash")?))).transpose()
+    }
+
+    pub async fn create_staff_session(&self, account_id: i64, token: &str, csrf: &str, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO staff_sessions (token_hash, account_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
+            .bind(self.vault.lookup_hash(SESSION, token))
+            .bind(account_id)
+            .bind(csrf.to_owned())
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The session of `token` if it is alive: not idle since `idle_before`, not started before
+    /// `started_after`, of an active account. A dead one is removed; a live one is marked seen
+    /// (at most once a minute: a page load should not always write).
+    pub async fn staff_session(&self, token: &str, now: i64, idle_before: i64, started_after: i64) -> Result<Option<StaffSession>> {
+        let hash = self.vault.lookup_hash(SESSION, token);
+        let Some(row) = sqlx::query(
+            "SELECT s.csrf, s.created_at AS started, s.last_seen_at, a.id, a.name, a.role, a.created_at, a.disabled_at
+             FROM staff_sessions s JOIN staff_accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
+        )
+        .bind(hash.clone())
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let account = account(&row)?;
+        let (started, seen): (i64, i64) = (row.try_get("started")?, row.try_get("last_seen_at")?);
+        if seen < idle_before || started < started_after || account.disabled_at.is_some() {
+            sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1").bind(hash).execute(&self.pool).await?;
+            return Ok(None);
+        }
+        if now - seen > 60_000 {
+            sqlx::query("UPDATE staff_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                .bind(hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(StaffSession { account, csrf: row.try_get("csrf")?, created_at: started }))
+    }
+
+    pub async fn end_staff_session(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+            .bind(self.vault.lookup_hash(SESSION, token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// "Log out everywhere": every session of the account; returns how many.
+    pub async fn end_all_staff_sessions(&self, account_id: i64) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM staff_sessions WHERE account_id = $1").bind(account_id).execute(&self.pool).await?.rows_affected())
+    }
+
+    /// Sessions idle or started long ago are removed (the retention job).
+    pub async fn expire_staff_sessions(&self, idle_before: i64, started_before: i64) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM staff_sessions WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(idle_before)
+            .bind(started_before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// One audit row. `address` is the client address (grouped as the rate limits group it).
+    pub async fn audit(
+        &self,
+        kind: &str,
+        account: &str,
+        address: &str,
+        ticket_id: Option<i64>,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO staff_audit (at, kind, account, address, ticket_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(now)
+            .bind(kind.to_owned())
+            .bind(account.to_owned())
+            .bind(address.to_owned())
+            .bind(ticket_id)
+            .bind(detail.map(str::to_owned))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Failed logins since `since` for this account name and from this address.
+    pub async fn login_failures(&self, account: &str, address: &str, since: i64) -> Result<LoginThrottle> {
+        let count = |sql: &'static str, value: &str| sqlx::query(sql).bind(value.to_owned()).bind(since).fetch_one(&self.pool);
+        let by_account: i64 =
+            count("SELECT COUNT(*) AS n FROM staff_audit WHERE kind = 'login-failed' AND account = $1 AND at >= $2", account)
+                .await?
+                .try_get("n")?;
+        let by_address: i64 =
+            count("SELECT COUNT(*) AS n FROM staff_audit WHERE kind = 'login-failed' AND address = $1 AND at >= $2", address)
+                .await?
+                .try_get("n")?;
+        Ok(LoginThrottle { by_account, by_address })
+    }
+
+    /// The newest audit rows, of one ticket or all.
+    pub async fn audit_log(&self, ticket_id: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
+        sqlx::query(
+            "SELECT a.at, a.kind, a.account, a.address, a.detail, t.number FROM staff_audit a LEFT JOIN tickets t ON t.id = a.ticket_id
+             WHERE ($1 = 0 OR a.ticket_id = $2) ORDER BY a.id DESC LIMIT $3",
+        )
+        .bind(i64::from(ticket_id.is_some()))
+        .bind(ticket_id.unwrap_or(0))
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                at: r.try_get("at")?,
+                kind: r.try_get("kind")?,
+                account: r.try_get("account")?,
+                address: r.try_get("address")?,
+                ticket: opt(r, "number")?,
+                detail: opt(r, "detail")?,
+            })
+        })
+        .collect()
+    }
+
+    /// A new one-time setup link's token (older ones are void).
+    pub async fn create_setup_token(&self, token: &str, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM staff_setup_tokens").execute(&mut *tx.tx).await?;
+        sqlx::query("INSERT INTO staff_setup_tokens (token_hash, created_at) VALUES ($1, $2)")
+            .bind(self.vault.lookup_hash(SETUP, token))
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Whether a setup link is still good (made after `made_after`, and no account exists).
+    pub async fn setup_token_valid(&self, token: &str, made_after: i64) -> Result<bool> {
+        let row =
+            sqlx::query("SELECT created_at FROM staff_setup_tokens WHERE token_hash = $1 AND NOT EXISTS (SELECT 1 FROM staff_accounts)")
+                .bind(self.vault.lookup_hash(SETUP, token))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64, _>("created_at")? >= made_after,
+            None => false,
+        })
+    }
+
+    /// Uses a setup link: the first (admin) account, and the link is gone — in one transaction,
+    /// so two people racing with the same link make one account.
+    pub async fn use_setup_token(&self, token: &str, made_after: i64, name: &str, password_hash: &str, now: i64) -> Result<SetupOutcome> {
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query("DELETE FROM staff_setup_tokens WHERE token_hash = $1 AND created_at >= $2")
+            .bind(self.vault.lookup_hash(SETUP, token))
+            .bind(made_after)
+            .execute(&mut *tx.tx)
+            .await?;
+        if gone.rows_affected() != 1 {
+            return Ok(SetupOutcome::InvalidLink);
+        }
+        let existing: i64 = sqlx::query("SELECT COUNT(*) AS n FROM staff_accounts").fetch_one(&mut *tx.tx).await?.try_get("n")?;
+        if existing > 0 {
+            tx.commit().await?;
+            return Ok(SetupOutcome::AccountsExist);
+        }
+        let id: i64 =
+            sqlx::query("INSERT INTO staff_accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(name.to_owned())
+                .bind(Role::Admin.code())
+                .bind(password_hash.to_owned())
+                .bind(now)
+                .fetch_one(&mut *tx.tx)
+                .await?
+                .try_get("id")?;
+        tx.commit().await?;
+        Ok(SetupOutcome::Created(id))
+    }
+}
