@@ -135,6 +135,10 @@ pub async fn digest_loop(store: Store, calendar: Calendar, config: crate::config
         if let Err(e) = store.expire_staff_sessions(idle, started).await {
             tracing::error!(error = %e, "removing ended staff sessions failed; will retry");
         }
+        // Failed logins matter for the throttle and a while after; reveals and exports stay.
+        if let Err(e) = store.forget_login_failures(now - 90 * DAY_MS).await {
+            tracing::error!(error = %e, "forgetting old failed logins failed; will retry");
+        }
     }
 }
 

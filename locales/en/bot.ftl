@@ -375,7 +375,7 @@ mail-reminder-body =
 
 ## Command line
 
-cli-bot-about = eimza support bot: takes e-signature renewal requests in the web chat, opens the ticket and serves the IT department view (/staff).
+cli-bot-about = eimza support bot: takes e-signature renewal requests in the web chat, opens the ticket and serves the staff desk (/staff).
 cli-bot-config = Configuration file (TOML). Without it, eimza.toml if present, else the embedded defaults; can also be given with the EIMZA_CONFIG environment variable.
 cli-help = Shows this help
 cli-version = Shows the version
@@ -389,11 +389,11 @@ key-rotated = { $count ->
     } re-encrypted under the new key. Key file: { $file }. The old key opens nothing any more; back this file up again.
 key-rotate-env = The key comes from the EIMZA_DATA_KEY environment variable: move it into a key file (data/eimza.key), remove EIMZA_DATA_KEY, and run this again.
 
-## The IT desk: history lines, daily digest, command line
+## The staff desk: history lines, daily digest, command line
 history-assigned = Assigned to
 history-released = Assignment removed
 history-internal-note = Internal note added
-history-staff-answer = The applicant was answered
+history-staff-answer = Answer sent to the applicant
 staff-digest-subject = e-signature renewal: daily digest for { $day }
 staff-digest-waiting = Requests waiting on the IT department ({ $count ->
     [one] { $count }
@@ -410,11 +410,11 @@ staff-digest-line = • { $ticket } — { $state } — { $days ->
     [one] { $days } working day
    *[other] { $days } working days
 } — { $link }
-staff-setup-link-printed = There is no IT desk account yet. To create the first administrator account, open this one-time link within { $hours ->
+staff-setup-link-printed = There is no staff desk account yet. To create the first administrator account, open this one-time link within { $hours ->
     [one] one hour
    *[other] { $hours } hours
 }: { $link }
-cli-staff-about = Accounts of the IT desk
+cli-staff-about = Staff desk accounts
 cli-staff-add-about = Adds an account; asks for its password
 cli-staff-passwd-about = Changes an account's password; its open sessions are closed
 cli-staff-list-about = Lists the accounts

@@ -1,4 +1,4 @@
-# Web chat page, JSON API errors and the staff view.
+# Web chat page, JSON API errors and the staff desk.
 
 web-title = e-Signature Renewal Assistant
 web-subtitle = Renewal request for your qualified electronic certificate
@@ -92,7 +92,7 @@ form-link-unknown = This link is not valid. Please use the whole link from the c
 form-link-used = This link was already used. To change the details, ask for a new link in the chat with “Edit”.
 form-link-expired = This link has expired. Press “New link” in the chat to get a new one.
 
-## The IT desk: login, accounts, list, ticket page
+## The staff desk: login, accounts, list, ticket page
 staff-login-title = IT department sign-in
 staff-login-name = User name
 staff-login-password = Password
@@ -109,7 +109,7 @@ staff-logged-out = You are signed out.
 staff-logged-out-everywhere = Your sessions on every device are closed.
 staff-session-ended = Your session has ended. Please sign in again.
 staff-role-refused = Your account may not do this. Ask your administrator if you need it.
-staff-nav-label = IT desk
+staff-nav-label = Staff desk
 staff-nav-desk = Requests
 staff-nav-admin = Administration
 staff-signed-in-as = { $name } ({ $role })
@@ -120,14 +120,17 @@ staff-role-officer = Officer
 staff-role-admin = Administrator
 staff-role-unknown = This role is not known; choose viewer, officer or admin.
 staff-setup-title = First administrator account
-staff-setup-intro = This link works once. Create the IT desk's first administrator account; add the other accounts later on the Administration page.
+staff-setup-intro = This link works once. Create the staff desk's first administrator account; add the other accounts later on the Administration page.
 staff-setup-submit = Create the account and sign in
 staff-setup-link-invalid = This set-up link is not valid, was used, or has expired. Restart the bot for a new link, or add an account with “eimza-bot staff add”.
-staff-setup-done = The IT desk already has an account; this link is no longer valid. Please sign in.
+staff-setup-done = The staff desk already has an account; this link is no longer valid. Please sign in.
 staff-new-password = New password
 staff-new-password-again = New password (again)
-staff-password-hint = At least { $min } characters; not containing your user name.
-staff-account-name-hint = 2–32 characters: lower-case English letters, digits, dot, hyphen or underscore (e.g. ayse.kaya).
+staff-password-hint = At least { $min ->
+    [one] one character
+   *[other] { $min } characters
+}; not containing your user name.
+staff-account-name-hint = 2–32 characters: lower-case letters a–z (no accented letters), digits, dot, hyphen or underscore (e.g. ayse.kaya).
 staff-counts-label = Requests by state
 staff-col-assigned = Assigned to
 staff-col-waiting = Waiting
@@ -138,7 +141,7 @@ staff-waiting-days = { $days ->
     [one] { $days } working day
    *[other] { $days } working days
 }
-staff-assigned-any = Anyone
+staff-assigned-any = All
 staff-assigned-me = Assigned to me
 staff-assigned-nobody = Assigned to nobody
 staff-stalled-label = Waiting longer than (working days)
@@ -152,7 +155,7 @@ staff-sort-desc = Descending
 staff-sort-asc = Ascending
 staff-filter-clear = Clear filters
 staff-filter-bad-state = The chosen state is not known; all states are shown.
-staff-filter-bad-assigned = The assignment filter is not known; everyone's requests are shown.
+staff-filter-bad-assigned = The assignment filter is not known; all requests are shown.
 staff-filter-bad-stalled = For the waiting time, enter a number of working days from 0 to 1000; this filter was not applied.
 staff-filter-bad-sort = The sort order is not known; sorted by request number.
 staff-filter-bad-page = The page number is not valid; the first page is shown.
@@ -163,16 +166,16 @@ staff-page-of = Page { $page } of { $pages }
 staff-ticket-title = Request { $ticket }
 staff-corporate-title = Data for the institutional application
 staff-corporate-reveal = Show the data for the institutional application
-staff-corporate-reveal-hint = The T.C. Kimlik No and the date of birth are shown only to be typed into Kamu SM's institutional application screen; each look is written to the access log with your name.
-staff-corporate-logged = This look is in the access log. Type the data into Kamu SM's institutional application screen in this order; do not copy it anywhere else.
+staff-corporate-reveal-hint = The T.C. Kimlik No and the date of birth are shown only to be typed into Kamu SM's institutional application screen; each viewing is recorded in the access log with your name.
+staff-corporate-logged = This viewing has been recorded in the access log. Type the data into Kamu SM's institutional application screen in this order; do not copy it anywhere else.
 staff-corporate-officers-only = Only officer and administrator accounts may see the data for the institutional application.
-staff-claim = Take it
-staff-release = Let it go
+staff-claim = Claim
+staff-release = Release
 staff-assign-to = Assign to:
 staff-assign = Assign
-staff-assigned = { $ticket } is now with { $name }.
-staff-released = { $ticket } is now assigned to nobody.
-staff-assign-unchanged = It was already assigned so; nothing changed.
+staff-assigned = Request { $ticket } is now assigned to “{ $name }”.
+staff-released = Request { $ticket } is no longer assigned to anyone.
+staff-assign-unchanged = The request was already assigned that way; nothing changed.
 staff-assign-unknown = A request can only be assigned to an active officer or administrator account.
 staff-answer-title = Answer the applicant
 staff-answer-hint = Your answer goes to the applicant's own chat with your name. Do not write a T.C. Kimlik No or a PIN.
@@ -206,13 +209,20 @@ staff-account-change-role = Change the role
 staff-account-disable = Close the account
 staff-account-disabled = Closed
 staff-account-yourself = You cannot change your own account here; use “eimza-bot staff passwd” or ask another administrator.
-staff-account-name-invalid = A user name has 2–32 characters and only lower-case English letters, digits, dot, hyphen or underscore (e.g. ayse.kaya).
+staff-account-name-invalid = A user name has 2–32 characters: only lower-case letters a–z (no accented letters), digits, dot, hyphen or underscore (e.g. ayse.kaya).
 staff-account-taken = An account with this user name already exists.
 staff-account-unknown = There is no such account.
 staff-password-empty = The password cannot be empty.
-staff-password-short = The password is too short: at least { $min } characters.
+staff-password-short = The password is too short: at least { $min ->
+    [one] one character
+   *[other] { $min } characters
+}.
 staff-password-long = The password is too long: at most 256 characters.
 staff-password-name = The password must not contain the user name.
 staff-password-mismatch = The two passwords you typed differ. Please try again.
 staff-password-changed = The password of account { $name } was changed; its open sessions were closed.
 staff-outbox-kind-digest = Daily digest
+staff-search-tckn-officers = Only officer and administrator accounts may search by a full T.C. Kimlik No; the search was not applied. Search by request number, name or e-mail.
+staff-search-tckn-limit = Too many searches by T.C. Kimlik No within an hour; the search was not applied. Please try again later or search by request number.
+staff-corporate-not-now = This data is shown only after e-Onay is done, while the institutional application is being made.
+staff-audit-search-tckn = Search by T.C. Kimlik No

@@ -336,7 +336,7 @@ mail-reminder-body =
 
 ## Komut satırı
 
-cli-bot-about = eimza destek botu: e-İmza yenileme başvurularını web sohbetinden alır, başvuru kaydını açar ve bilgi işlem görünümünü (/staff) sunar.
+cli-bot-about = eimza destek botu: e-İmza yenileme başvurularını web sohbetinden alır, başvuru kaydını açar ve bilgi işlem masasını (/staff) sunar.
 cli-bot-config = Yapılandırma dosyası (TOML). Verilmezse varsa eimza.toml, yoksa gömülü varsayılanlar kullanılır; EIMZA_CONFIG ortam değişkeniyle de verilebilir.
 cli-help = Bu yardım metnini gösterir
 cli-version = Sürüm bilgisini gösterir
@@ -348,15 +348,15 @@ key-rotated = { $count } kayıt yeni anahtarla yeniden şifrelendi. Anahtar dosy
 key-rotate-env = Anahtar EIMZA_DATA_KEY ortam değişkeninden geliyor: anahtarı bir dosyaya (data/eimza.key) taşıyıp EIMZA_DATA_KEY'i kaldırdıktan sonra yeniden çalıştırın.
 
 ## Bilgi işlem masası: geçmiş satırları, günlük özet, komut satırı
-history-assigned = Üstlenen
+history-assigned = Atandı
 history-released = Atama kaldırıldı
 history-internal-note = İç not eklendi
 history-staff-answer = Başvuru sahibine yanıt verildi
-staff-digest-subject = e-İmza yenileme: { $day } günlük özeti
-staff-digest-waiting = Bilgi işlemi bekleyen başvurular ({ $count }):
+staff-digest-subject = e-İmza yenileme: { $day } tarihli günlük özet
+staff-digest-waiting = Bilgi işlem biriminde bekleyen başvurular ({ $count }):
 staff-digest-stalled = { $days } iş gününden uzun süredir ilerlemeyen başvurular ({ $count }):
 staff-digest-line = • { $ticket } — { $state } — { $days } iş günü — { $link }
-staff-setup-link-printed = Henüz bilgi işlem hesabı yok. İlk yönetici hesabını oluşturmak için bu tek kullanımlık bağlantıyı { $hours } saat içinde açın: { $link }
+staff-setup-link-printed = Henüz bilgi işlem masası hesabı yok. İlk yönetici hesabını oluşturmak için bu tek kullanımlık bağlantıyı { $hours } saat içinde açın: { $link }
 cli-staff-about = Bilgi işlem masasının hesapları
 cli-staff-add-about = Yeni bir hesap ekler; parolayı sorar
 cli-staff-passwd-about = Bir hesabın parolasını değiştirir; açık oturumları kapatılır

@@ -56,10 +56,15 @@ pub struct Accounts {
     config: StaffConfig,
 }
 
+/// Argon2 runs at most this many at once: each takes 19 MiB and a core for tens of
+/// milliseconds, and a burst of logins must not take the machine.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// An argon2id hash (OWASP's parameters: 19 MiB, 2 passes) in the PHC string format, off the
 /// async threads.
 pub async fn hash_password(password: &str) -> String {
     let password = zeroize::Zeroizing::new(password.to_owned());
+    let _permit = HASHING.acquire().await;
     tokio::task::spawn_blocking(move || {
         let salt_bytes: [u8; 16] = rand::random();
         let salt = SaltString::encode_b64(&salt_bytes).unwrap_or_else(|_| unreachable!("16 bytes make a salt"));
@@ -75,6 +80,7 @@ pub async fn hash_password(password: &str) -> String {
 /// Whether `password` matches `hash` (argon2's own comparison is constant-time).
 async fn verify_password(password: &str, hash: String) -> bool {
     let password = zeroize::Zeroizing::new(password.to_owned());
+    let _permit = HASHING.acquire().await;
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })

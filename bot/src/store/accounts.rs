@@ -86,11 +86,11 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// A new password (and active again); every session of the account ends. `false` when
-    /// there is no such account.
+    /// A new password; every session of the account ends. A closed account stays closed (a
+    /// reset must not bring back a former colleague). `false` when there is no such account.
     pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE staff_accounts SET password_hash = $2, disabled_at = NULL WHERE name = $1")
+        let done = sqlx::query("UPDATE staff_accounts SET password_hash = $2 WHERE name = $1")
             .bind(name.to_owned())
             .bind(password_hash.to_owned())
             .execute(&mut *tx.tx)
@@ -256,6 +256,28 @@ impl Store {
         Ok(LoginThrottle { by_account, by_address })
     }
 
+    /// How many audit rows of `kind` an account has since `since` (a limit on searches by T.C.
+    /// Kimlik No).
+    pub async fn audit_count(&self, kind: &str, account: &str, since: i64) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM staff_audit WHERE kind = $1 AND account = $2 AND at >= $3")
+            .bind(kind.to_owned())
+            .bind(account.to_owned())
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    /// Login noise (failures, refusals) older than `before` goes; the reveals, exports and
+    /// logins stay as the accountability record.
+    pub async fn forget_login_failures(&self, before: i64) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM staff_audit WHERE kind IN ('login-failed', 'login-throttled') AND at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     /// The newest audit rows, of one ticket or all.
     pub async fn audit_log(&self, ticket_id: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
         sqlx::query(
@@ -281,16 +303,15 @@ impl Store {
         .collect()
     }
 
-    /// A new one-time setup link's token (older ones are void).
+    /// A new one-time setup link's token. Each instance that starts without an account prints
+    /// its own; any of them makes the first account, and then all are void.
     pub async fn create_setup_token(&self, token: &str, now: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM staff_setup_tokens").execute(&mut *tx.tx).await?;
         sqlx::query("INSERT INTO staff_setup_tokens (token_hash, created_at) VALUES ($1, $2)")
             .bind(self.vault.lookup_hash(SETUP, token))
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(&self.pool)
             .await?;
-        tx.commit().await
+        Ok(())
     }
 
     /// Whether a setup link is still good (made after `made_after`, and no account exists).

@@ -350,8 +350,17 @@ impl super::Tx<'_> {
     }
 
     /// An internal note, encrypted (staff may write anything about the person); the history
-    /// says that one was written, not what.
-    pub async fn add_ticket_note(&mut self, ticket_id: i64, actor: &super::Actor, text: &str, now: i64) -> Result<()> {
+    /// says that one was written, not what. `false` when the ticket's personal data is already
+    /// erased (read under the row's lock, so an erasure cannot slip in between).
+    pub async fn add_ticket_note(&mut self, ticket_id: i64, actor: &super::Actor, text: &str, now: i64) -> Result<bool> {
+        let select = match self.store.backend() {
+            super::Backend::Postgres => "SELECT purged_at FROM tickets WHERE id = $1 FOR UPDATE",
+            super::Backend::Sqlite => "SELECT purged_at FROM tickets WHERE id = $1",
+        };
+        let row = sqlx::query(select).bind(ticket_id).fetch_one(&mut *self.tx).await?;
+        if opt::<i64>(&row, "purged_at")?.is_some() {
+            return Ok(false);
+        }
         let author = actor.id.clone().unwrap_or_default();
         sqlx::query("INSERT INTO ticket_notes (ticket_id, author, body_enc, at) VALUES ($1, $2, $3, $4)")
             .bind(ticket_id)
@@ -368,7 +377,8 @@ impl super::Tx<'_> {
             detail: None,
             at: now,
         })
-        .await
+        .await?;
+        Ok(true)
     }
 
     /// Takes the day's digest: `true` for the first instance to ask (the row commits with the

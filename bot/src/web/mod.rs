@@ -43,6 +43,9 @@ pub struct Limits {
     messages: crate::rate::RateLimiter<String>,
     /// Calls of a paired PC's HTTP API (a PC needs a handful per renewal).
     agent_calls: crate::rate::RateLimiter<String>,
+    /// Staff login attempts per address, before any password is hashed: bounds the argon2 work
+    /// one address can cause (the failures per account are counted in the database).
+    logins: crate::rate::RateLimiter<String>,
 }
 
 impl Limits {
@@ -51,6 +54,7 @@ impl Limits {
             sessions: crate::rate::RateLimiter::new(config.sessions_burst, config.sessions_per_minute),
             messages: crate::rate::RateLimiter::new(config.messages_burst, config.messages_per_minute),
             agent_calls: crate::rate::RateLimiter::new(30, 60),
+            logins: crate::rate::RateLimiter::new(30, 20),
         }
     }
 }

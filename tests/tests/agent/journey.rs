@@ -123,10 +123,10 @@ async fn whole_road(database: Option<String>) {
     for expected in [
         "e-Onay, kartla imzalanmış beyanla doğrulandı: ".to_owned(),
         pki::KAMU_SM_ISSUER.to_owned(),
-        "<td>Başvuru sahibinin bilgisayarı</td><td>Kart adımı bekleniyor</td><td>e-Onay tamamlandı</td>".to_owned(),
-        "<td>Bilgi işlem (admin)</td><td>e-Onay tamamlandı</td><td>Kurumsal başvuru yapıldı</td>".to_owned(),
-        format!("<td>Bilgi işlem (telegram:{STAFF_USER} (Ilgaz Işık))</td><td>Kurumsal başvuru yapıldı</td>"),
-        "<td>Başvuru sahibi</td><td>Yenileme formu e-postası gönderildi</td><td>Tamamlandı</td>".to_owned(),
+        "<td>Başvuru sahibinin bilgisayarı</td><td>Kart adımı bekleniyor → e-Onay tamamlandı</td>".to_owned(),
+        "<td>Bilgi işlem (admin)</td><td>e-Onay tamamlandı → Kurumsal başvuru yapıldı</td>".to_owned(),
+        format!("<td>Bilgi işlem (telegram:{STAFF_USER} (Ilgaz Işık))</td><td>Kurumsal başvuru yapıldı → "),
+        "<td>Başvuru sahibi</td><td>Yenileme formu e-postası gönderildi → Tamamlandı</td>".to_owned(),
         "Tamamlandı".to_owned(),
     ] {
         assert!(page.contains(&expected), "missing {expected:?} in the history:\n{page}");

@@ -235,6 +235,9 @@ async fn the_link_refuses_bad_frames_politely_and_a_replayed_report_lands_once()
 
     // A report whose connection drops before the ack: sent again after reconnecting, stored once.
     ws.send(Message::text(format!(r#"{{"type":"ack","work_id":"{work_id}"}}"#))).await.unwrap();
+    // Frames are handled in order: once the heartbeat is answered, the work's ack is stored.
+    ws.send(Message::text(r#"{"type":"heartbeat","seq":8}"#)).await.unwrap();
+    assert_eq!(next_json(&mut ws).await, serde_json::json!({"type": "heartbeat-ack", "seq": 8}));
     let report = format!(
         r#"{{"type":"report","report_id":"r-replay","work_id":"{work_id}","body":{{"kind":"card-check","notified":true,"usable":true}}}}"#
     );

@@ -55,11 +55,14 @@ async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
-/// Waits until the page's main text contains `needle`.
+/// Waits until the page's main text contains `needle` (the page may still be loading).
 async fn wait_for_text(c: &Client, needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let text = text_of(c, "main").await;
+        let text = match c.find(Locator::Css("main")).await {
+            Ok(main) => main.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         if text.contains(needle) {
             return;
         }
@@ -103,7 +106,7 @@ async fn an_officer_runs_the_institutional_application_from_the_desk() {
 
     // Claim it.
     click(c, "button[name=to][value=me]").await;
-    wait_for_text(c, &format!("{number} artık ayse.kaya üzerinde.")).await;
+    wait_for_text(c, &format!("{number} numaralı başvuru “ayse.kaya” kullanıcısına atandı.")).await;
     assert!(text_of(c, ".facts").await.contains("ayse.kaya"));
 
     // The data for Kamu SM's institutional application, written to the access log.
@@ -126,7 +129,7 @@ async fn an_officer_runs_the_institutional_application_from_the_desk() {
     wait_for_text(c, &format!("{number}: kurumsal başvuru yapıldı")).await;
     let timeline = text_of(c, "#timeline-table").await;
     assert!(timeline.contains("Bilgi işlem (ayse.kaya)") && timeline.contains("Kurumsal başvuru yapıldı"), "{timeline}");
-    assert!(timeline.contains("Üstlenen: ayse.kaya"), "{timeline}");
+    assert!(timeline.contains("Atandı: ayse.kaya"), "{timeline}");
     // An internal note stays on the desk.
     c.find(Locator::Css("#note-text")).await.unwrap().send_keys("Kamu SM portalına 10:40'ta girildi.").await.unwrap();
     click(c, "form[action$='/notes'] button").await;
@@ -162,6 +165,8 @@ async fn an_officer_runs_the_institutional_application_from_the_desk() {
 async fn each_role_may_do_what_it_should_and_no_more() {
     let bot = TestBot::start().await;
     let (_, number) = request(&bot, "10000000146", "Ilgaz Işık").await;
+    let (_, fresh) = request(&bot, "12345678950", "İpek Çiçek").await;
+    to_eonay_done(&store_of(&bot).await, &number).await;
     let viewer = bot.staff_account("izleyici", "viewer").await;
     let officer = bot.staff_account("gorevli", "officer").await;
     let admin = bot.admin().await.clone();
@@ -204,10 +209,27 @@ async fn each_role_may_do_what_it_should_and_no_more() {
         let signed_out = admin.signed_out();
         assert_eq!(signed_out.post(path, form).await.0, 401, "{path} signed out");
     }
-    // The viewer's ticket page has no buttons and no way to the data.
+    // The viewer's ticket page has no buttons, no notes and no way to the data.
     let (_, page) = viewer.get(&ticket).await;
     assert!(page.contains("yalnızca görevli ve yönetici hesapları görebilir") && !page.contains("/reveal"), "{page}");
     assert!(!page.contains("/actions") && !page.contains("/notes\"") && !page.contains("10000000146"));
+    assert!(!page.contains("İç notlar") && !page.contains("Telefonla arandı."), "notes are for officers: {page}");
+    // The officer saw the data (the reveal posted above), only after e-Onay.
+    let (_, page) = officer.post(&reveal, &[]).await;
+    assert!(page.contains("<output>10000000146</output>") && page.contains("<output>05.03.1980</output>"), "{page}");
+    let (status, page) = officer.post(&format!("/staff/tickets/{fresh}/reveal"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("e-Onay tamamlandıktan sonra") && !page.contains("12345678950"), "{page}");
+    // A full T.C. Kimlik No in the search un-masks it: viewers may not, officers are audited.
+    let (_, page) = viewer.get("/staff?q=10000000146").await;
+    assert!(
+        page.contains("yalnızca görevli ve yönetici hesapları arayabilir") && page.contains("Toplam 2 başvuru"),
+        "not narrowed: {page}"
+    );
+    let (_, page) = officer.get("/staff?q=100%20000%20001%2046").await;
+    assert!(page.contains(&number) && page.contains("Toplam 1 başvuru"), "{page}");
+    let (_, page) = viewer.get("/staff?q=I%C5%9F%C4%B1k").await;
+    assert!(page.contains(&number), "a name is fine for a viewer");
     // Bad input on each form: said, the page again, nothing stored.
     let (status, page) = officer.post(&notes, &[("text", "   ")]).await;
     assert_eq!(status, 400);
@@ -226,9 +248,10 @@ async fn each_role_may_do_what_it_should_and_no_more() {
     let (status, page) = admin.post("/staff/admin/accounts", &[("name", "kisa"), ("role", "officer"), ("password", "123")]).await;
     assert_eq!(status, 400);
     assert!(page.contains("Parola çok kısa: en az 12 karakter olmalı."), "{page}");
-    // The audit log on the admin page names the reveals.
+    // The audit log on the admin page names the reveals and the searches by number.
     let (_, page) = admin.get("/staff/admin").await;
     assert!(page.contains("Kurumsal başvuru bilgileri görüntülendi") && page.contains(&number), "{page}");
+    assert!(page.contains("T.C. Kimlik No ile arama") && !page.contains("10000000146"), "{page}");
     // The person heard both answers only once each; the internal notes never.
     let (_, page) = admin.get(&ticket).await;
     assert!(page.contains("Telefonla arandı."), "{page}");

@@ -873,7 +873,7 @@ on_both!(desk_notes_and_assignment_are_history_and_leave_with_the_person, |store
     let mut tx = store.begin().await.unwrap();
     assert!(tx.assign_ticket(ticket.id, Some("ayse"), &staff, NOW + 5).await.unwrap());
     assert!(!tx.assign_ticket(ticket.id, Some("ayse"), &staff, NOW + 6).await.unwrap(), "already so");
-    tx.add_ticket_note(ticket.id, &staff, "Aradım; kartı evde.", NOW + 7).await.unwrap();
+    assert!(tx.add_ticket_note(ticket.id, &staff, "Aradım; kartı evde.", NOW + 7).await.unwrap());
     tx.commit().await.unwrap();
     let (after, events) = store.ticket_detail("EIMZA-2026-000001").await.unwrap().unwrap();
     assert_eq!(after.assigned_to.as_deref(), Some("ayse"));
@@ -898,4 +898,8 @@ on_both!(desk_notes_and_assignment_are_history_and_leave_with_the_person, |store
     tx.commit().await.unwrap();
     assert!(store.ticket_notes(ticket.id).await.unwrap().is_empty());
     assert_eq!(store.corporate_data(ticket.id).await.unwrap(), None);
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.add_ticket_note(ticket.id, &staff, "Sonradan.", NOW + 11).await.unwrap(), "no note on an erased ticket");
+    tx.commit().await.unwrap();
+    assert!(store.ticket_notes(ticket.id).await.unwrap().is_empty());
 });

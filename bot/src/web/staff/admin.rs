@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use eimza_protocol::Lang;
 use serde::Deserialize;
 
-use super::{csrf_field, failed, may_post, page, signed_in};
+use super::{csrf_field, csrf_matches, failed, may_post, may_post_headers, page, signed_in};
 use crate::clock;
 use crate::core::staff::{MIN_PASSWORD_CHARS, Role};
 use crate::store::StaffSession;
@@ -142,6 +142,11 @@ pub async fn change_account(
 
 /// `POST /staff/roster`: a CSV file from the admin page; all of it or nothing.
 pub async fn upload_roster(State(state): State<AppState>, headers: HeaderMap, mut form: axum::extract::Multipart) -> Response {
+    // Who sends it is judged before a byte of the (large) body is read.
+    let (session, lang) = match may_post_headers(&state, &headers, Role::Admin).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
     let mut bytes = None;
     let mut csrf = String::new();
     while let Ok(Some(field)) = form.next_field().await {
@@ -151,10 +156,9 @@ pub async fn upload_roster(State(state): State<AppState>, headers: HeaderMap, mu
             _ => {}
         }
     }
-    let (session, lang) = match may_post(&state, &headers, &csrf, Role::Admin).await {
-        Ok(s) => s,
-        Err(refusal) => return refusal,
-    };
+    if let Err(refusal) = csrf_matches(&state, &session, lang, &csrf) {
+        return refusal;
+    }
     let texts = state.service.texts();
     let settings = state.service.settings();
     let (ok, lines) = match bytes.as_deref().map(|b| crate::roster::parse(b, &settings.domains, &settings.titles)) {

@@ -37,7 +37,30 @@ const EXPORT_MAX: i64 = 10_000;
 const STALLED_MAX: i64 = 1000;
 
 /// The filter a query asks for, and what in it was not understood (message ids).
-fn filter_of(q: &ListQuery, me: &str, calendar: &Calendar, now: i64) -> (TicketFilter, Vec<&'static str>) {
+fn is_tckn(search: &str) -> bool {
+    crate::core::domain::Tckn::parse(search).is_ok()
+}
+
+/// Searches by T.C. Kimlik No an account may make in an hour.
+const TCKN_SEARCHES_PER_HOUR: i64 = 60;
+
+/// A search by a full T.C. Kimlik No goes into the audit log (without the number), within an
+/// hourly limit; `false` when over it.
+async fn audit_tckn_search(
+    state: &AppState,
+    session: &crate::store::StaffSession,
+    address: &str,
+    now: i64,
+) -> Result<bool, crate::store::StoreError> {
+    let store = state.service.store();
+    if store.audit_count("search-tckn", &session.account.name, now - 3_600_000).await? >= TCKN_SEARCHES_PER_HOUR {
+        return Ok(false);
+    }
+    store.audit("search-tckn", &session.account.name, address, None, None, now).await?;
+    Ok(true)
+}
+
+fn filter_of(q: &ListQuery, me: &str, role: Role, calendar: &Calendar, now: i64) -> (TicketFilter, Vec<&'static str>) {
     let mut problems = Vec::new();
     let mut filter = TicketFilter::default();
     let value = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
@@ -48,6 +71,12 @@ fn filter_of(q: &ListQuery, me: &str, calendar: &Calendar, now: i64) -> (TicketF
         }
     }
     filter.search = value(&q.q).map(|s| s.chars().filter(|c| !c.is_control()).take(200).collect());
+    // A full T.C. Kimlik No finds its ticket: that un-masks the number, so only roles that may
+    // see it may search by it (and each such search is audited by the caller).
+    if filter.search.as_deref().is_some_and(is_tckn) && !role.may(Role::Officer) {
+        problems.push("staff-search-tckn-officers");
+        filter.search = None;
+    }
     filter.assigned = match value(&q.assigned).as_deref() {
         None => AssignedFilter::Anyone,
         Some("me") => AssignedFilter::To(me.to_owned()),
@@ -133,7 +162,12 @@ fn options<T: Copy + PartialEq>(items: &[T], selected: Option<T>, code: impl Fn(
 }
 
 /// `GET /staff`.
-pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, headers: HeaderMap) -> Response {
+pub async fn list(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Response {
     let here = format!("/staff?{}", query_with(&q, &[]));
     let (session, lang) = match signed_in(&state, &headers, Role::Viewer, &here).await {
         Ok(s) => s,
@@ -142,7 +176,17 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, hea
     let texts = state.service.texts();
     let now = clock::now_ms();
     let page_size = i64::from(state.accounts.config().page_size.clamp(10, 500));
-    let (mut filter, problems) = filter_of(&q, &session.account.name, &state.calendar, now);
+    let (mut filter, mut problems) = filter_of(&q, &session.account.name, session.account.role, &state.calendar, now);
+    if filter.search.as_deref().is_some_and(is_tckn) {
+        match audit_tckn_search(&state, &session, &client_address(&state, peer, &headers), now).await {
+            Ok(true) => {}
+            Ok(false) => {
+                problems.push("staff-search-tckn-limit");
+                filter.search = None;
+            }
+            Err(e) => return failed(texts, lang, e),
+        }
+    }
     let page_no = filter.offset + 1;
     filter.offset = (page_no - 1) * page_size;
     filter.limit = page_size;
@@ -354,7 +398,14 @@ pub async fn export(
     };
     let texts = state.service.texts();
     let now = clock::now_ms();
-    let (mut filter, _) = filter_of(&q, &session.account.name, &state.calendar, now);
+    let (mut filter, _) = filter_of(&q, &session.account.name, session.account.role, &state.calendar, now);
+    if filter.search.as_deref().is_some_and(is_tckn) {
+        match audit_tckn_search(&state, &session, &client_address(&state, peer, &headers), now).await {
+            Ok(true) => {}
+            Ok(false) => filter.search = None,
+            Err(e) => return failed(texts, lang, e),
+        }
+    }
     filter.offset = 0;
     filter.limit = EXPORT_MAX;
     let found = match state.service.store().desk_page(&filter).await {
@@ -439,8 +490,13 @@ mod tests {
     fn a_query_becomes_a_filter_and_bad_values_are_said() {
         let calendar = Calendar::default();
         let now = 1_796_000_000_000;
-        let (f, problems) =
-            filter_of(&q(&[("state", "eonay-done"), ("assigned", "me"), ("sort", "waiting"), ("page", "3")]), "ayse", &calendar, now);
+        let (f, problems) = filter_of(
+            &q(&[("state", "eonay-done"), ("assigned", "me"), ("sort", "waiting"), ("page", "3")]),
+            "ayse",
+            Role::Viewer,
+            &calendar,
+            now,
+        );
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(f.state, Some(TicketState::EOnayDone));
         assert_eq!(f.assigned, AssignedFilter::To("ayse".into()));
@@ -448,6 +504,7 @@ mod tests {
         let (f, problems) = filter_of(
             &q(&[("state", "x"), ("assigned", "all"), ("stalled", "-1"), ("sort", "id; DROP"), ("page", "0")]),
             "ayse",
+            Role::Viewer,
             &calendar,
             now,
         );
@@ -462,8 +519,15 @@ mod tests {
             ]
         );
         assert_eq!((f.state, f.changed_before, f.sort), (None, None, SortKey::Number));
-        let (f, _) = filter_of(&q(&[("stalled", "3")]), "ayse", &calendar, now);
+        let (f, _) = filter_of(&q(&[("stalled", "3")]), "ayse", Role::Viewer, &calendar, now);
         assert!(f.changed_before.is_some_and(|c| c < now));
+        // A full T.C. Kimlik No un-masks: viewers may not search by it, officers may.
+        let (f, problems) = filter_of(&q(&[("q", "123 456 789 50")]), "ayse", Role::Viewer, &calendar, now);
+        assert_eq!((f.search, problems), (None, vec!["staff-search-tckn-officers"]));
+        let (f, problems) = filter_of(&q(&[("q", "12345678950")]), "ayse", Role::Officer, &calendar, now);
+        assert_eq!((f.search.as_deref(), problems.len()), (Some("12345678950"), 0));
+        let (f, _) = filter_of(&q(&[("q", "Ayşe")]), "ayse", Role::Viewer, &calendar, now);
+        assert_eq!(f.search.as_deref(), Some("Ayşe"));
     }
 
     #[test]

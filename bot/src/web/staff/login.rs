@@ -101,6 +101,10 @@ pub async fn submit(
         return (StatusCode::BAD_REQUEST, Html(page)).into_response();
     }
     let address = client_address(&state, peer, &headers);
+    if let Err(wait_secs) = state.limits.logins.take(&address) {
+        let text = texts.with(lang, "staff-login-throttled", &[("minutes", (wait_secs.div_ceil(60).max(1) as i64).into())]);
+        return (StatusCode::TOO_MANY_REQUESTS, Html(login_page(texts, lang, &next, &name, Some(&text)))).into_response();
+    }
     match state.accounts.login(&name, &form.password, &address, clock::now_ms()).await {
         Ok(LoginOutcome::Welcome { token, .. }) => {
             let mut response = Redirect::to(&next).into_response();

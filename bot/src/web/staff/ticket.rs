@@ -65,6 +65,12 @@ fn action_code(action: StaffAction) -> &'static str {
     }
 }
 
+/// The full data is shown only while the institutional application is being made (data
+/// minimisation): after e-Onay, and until the renewal-form e-mail is out.
+fn reveal_allowed(state: TicketState) -> bool {
+    matches!(state, TicketState::EOnayDone | TicketState::CorporateApplied)
+}
+
 /// The staff step the ticket's state calls for.
 fn next_step(state: TicketState) -> Option<StaffAction> {
     match state {
@@ -85,12 +91,15 @@ async fn render(state: &AppState, session: &StaffSession, lang: Lang, number: &s
     let Some((ticket, events)) = found else {
         return said(texts, lang, Some(session), StatusCode::NOT_FOUND, &texts.get(lang, "staff-not-found"));
     };
-    let loaded = tokio::try_join!(
-        store.agents_of_ticket(&ticket.number),
-        store.ticket_notes(ticket.id),
-        store.audit_log(Some(ticket.id), 50),
-        store.accounts()
-    );
+    let officer = session.account.role.may(Role::Officer);
+    // Notes may say anything about the person: only the roles that may see their data read them.
+    let notes = async {
+        match officer {
+            true => store.ticket_notes(ticket.id).await,
+            false => Ok(Vec::new()),
+        }
+    };
+    let loaded = tokio::try_join!(store.agents_of_ticket(&ticket.number), notes, store.audit_log(Some(ticket.id), 50), store.accounts());
     let (agents, notes, access, accounts) = match loaded {
         Ok(l) => l,
         Err(e) => return failed(texts, lang, e),
@@ -102,7 +111,7 @@ async fn render(state: &AppState, session: &StaffSession, lang: Lang, number: &s
         ticket: &ticket,
         target: format!("/staff/tickets/{}", escape(&ticket.number)),
         csrf: csrf_field(session),
-        officer: session.account.role.may(Role::Officer),
+        officer,
     };
     let mut body = format!("<nav class=\"crumbs\"><a href=\"/staff\">{}</a></nav>", view.t("staff-back"));
     if let Some((ok, text)) = &extras.said {
@@ -183,6 +192,9 @@ impl View<'_> {
                     self.t("staff-corporate-logged"),
                 )
             }
+            (None, true) if self.ticket.name.is_some() && !reveal_allowed(self.ticket.state) => {
+                format!("<p class=\"hint\">{}</p>", self.t("staff-corporate-not-now"))
+            }
             (None, true) if self.ticket.name.is_some() => format!(
                 "<form method=\"post\" action=\"{target}/reveal\">{csrf}<button type=\"submit\">{}</button></form><p class=\"hint\">{}</p>",
                 self.t("staff-corporate-reveal"),
@@ -248,8 +260,11 @@ impl View<'_> {
         html
     }
 
-    /// Internal notes (never shown to the person).
+    /// Internal notes (never shown to the person; officers only).
     fn notes(&self, notes: &[crate::store::NoteRow]) -> String {
+        if !self.officer {
+            return String::new();
+        }
         let (target, csrf) = (&self.target, &self.csrf);
         let mut html = format!(
             "<section aria-labelledby=\"notes\"><h2 id=\"notes\">{}</h2><p class=\"hint\">{}</p>",
@@ -267,7 +282,7 @@ impl View<'_> {
                 escape(&note.text).replace('\n', "<br>")
             ));
         }
-        if self.officer && self.ticket.name.is_some() {
+        if self.ticket.name.is_some() {
             html.push_str(&format!(
                 "<form method=\"post\" action=\"{target}/notes\">{csrf}<label for=\"note-text\" class=\"hint\">{}</label>\
                  <textarea id=\"note-text\" name=\"text\" rows=\"2\" maxlength=\"{MAX_TEXT}\" required></textarea><button type=\"submit\">{}</button></form>",
@@ -523,20 +538,21 @@ pub async fn note(
             return render(&state, &session, lang, &ticket.number, Extras::bad(text)).await;
         }
     };
-    if ticket.name.is_none() {
-        return render(&state, &session, lang, &ticket.number, Extras::done(false, texts.get(lang, "staff-personal-data-deleted"))).await;
-    }
     let store = state.service.store();
     let result = async {
         let mut tx = store.begin().await?;
-        tx.add_ticket_note(ticket.id, &actor(&session), &text, clock::now_ms()).await?;
-        tx.commit().await
+        let added = tx.add_ticket_note(ticket.id, &actor(&session), &text, clock::now_ms()).await?;
+        tx.commit().await?;
+        Ok::<_, crate::store::StoreError>(added)
     }
     .await;
-    if let Err(e) = result {
-        return failed(texts, lang, e);
+    match result {
+        Ok(true) => render(&state, &session, lang, &ticket.number, Extras::done(true, texts.get(lang, "staff-note-added"))).await,
+        Ok(false) => {
+            render(&state, &session, lang, &ticket.number, Extras::done(false, texts.get(lang, "staff-personal-data-deleted"))).await
+        }
+        Err(e) => failed(texts, lang, e),
     }
-    render(&state, &session, lang, &ticket.number, Extras::done(true, texts.get(lang, "staff-note-added"))).await
 }
 
 /// `POST /staff/tickets/{number}/answer`: an answer to the person, into their own chat.
@@ -595,6 +611,9 @@ pub async fn reveal(
         Ok(t) => t,
         Err(page) => return page,
     };
+    if !reveal_allowed(ticket.state) {
+        return render(&state, &session, lang, &ticket.number, Extras::done(false, texts.get(lang, "staff-corporate-not-now"))).await;
+    }
     let store = state.service.store();
     let data = match store.corporate_data(ticket.id).await {
         Ok(Some(data)) => data,
