@@ -148,6 +148,17 @@ async fn an_officer_runs_the_institutional_application_from_the_desk() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // Another site's page (here a data: URL, origin “null”) posting to the desk in the same
+    // browser: the session cookie stays home (SameSite=Strict) and the post is refused.
+    let forged = format!(
+        "data:text/html;charset=utf-8,<form method=post action='{}/staff/tickets/{number}/actions'>\
+         <input name=action value=cancel><input name=reason value=x></form><script>document.forms[0].submit()</script>",
+        bot.url()
+    );
+    c.goto(&forged).await.unwrap();
+    wait_for_text(c, "Bu istek başka bir siteden geldiği için reddedildi.").await;
+    assert!(store.ticket_detail(&number).await.unwrap().unwrap().0.state.is_open(), "nothing was cancelled");
+
     // The list at an office screen, then on a phone: nothing wider than the screen.
     c.goto(&format!("{}/staff?assigned=me", bot.url())).await.unwrap();
     wait_for_text(c, "Toplam 1 başvuru").await;
