@@ -33,8 +33,11 @@ async fn request(bot: &TestBot, tckn: &str, name: &str) -> (WebChat, String) {
     (chat, text[at..at + 17].to_owned())
 }
 
-/// Moves a ticket on to "e-Onay done" as the PC's attestation would.
-async fn to_eonay_done(store: &Store, number: &str) -> i64 {
+/// Moves a ticket on to "e-Onay done" as the PC's attestation would — with the bot stopped, as
+/// another process writing the same SQLite file beside it could meet its writes half-way.
+async fn to_eonay_done(bot: &mut TestBot, number: &str) {
+    bot.kill();
+    let store = store_of(bot).await;
     let (ticket, _) = store.ticket_detail(number).await.unwrap().unwrap();
     let now = eimza_bot::clock::now_ms();
     for (event, kind) in [
@@ -42,9 +45,10 @@ async fn to_eonay_done(store: &Store, number: &str) -> i64 {
         (TicketEvent::CardStepRequested, ActorKind::System),
         (TicketEvent::EOnayAttested, ActorKind::Agent),
     ] {
-        eimza_tests::apply(store, ticket.id, event, kind, Some("test"), now).await.unwrap();
+        eimza_tests::apply(&store, ticket.id, event, kind, Some("test"), now).await.unwrap();
     }
-    ticket.id
+    store.close().await;
+    bot.restart().await;
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -73,11 +77,11 @@ async fn wait_for_text(c: &Client, needle: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_officer_runs_the_institutional_application_from_the_desk() {
-    let bot = TestBot::start().await;
+    let mut bot = TestBot::start().await;
     let (chat, number) = request(&bot, "10000000146", "Ilgaz Işık").await;
     request(&bot, "12345678950", "İpek Çiçek").await;
+    to_eonay_done(&mut bot, &number).await;
     let store = store_of(&bot).await;
-    to_eonay_done(&store, &number).await;
     let (code, out) = bot.cli(&["staff", "add", "ayse.kaya", "--role", "officer"], &format!("{STAFF_PASSWORD}\n"));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ayse.kaya hesabı eklendi (Görevli)."), "{out}");
@@ -174,10 +178,10 @@ async fn an_officer_runs_the_institutional_application_from_the_desk() {
 /// Every route, every role: what each may see and do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_may_do_what_it_should_and_no_more() {
-    let bot = TestBot::start().await;
+    let mut bot = TestBot::start().await;
     let (_, number) = request(&bot, "10000000146", "Ilgaz Işık").await;
     let (_, fresh) = request(&bot, "12345678950", "İpek Çiçek").await;
-    to_eonay_done(&store_of(&bot).await, &number).await;
+    to_eonay_done(&mut bot, &number).await;
     let viewer = bot.staff_account("izleyici", "viewer").await;
     let officer = bot.staff_account("gorevli", "officer").await;
     let admin = bot.admin().await.clone();

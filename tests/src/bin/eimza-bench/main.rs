@@ -1,4 +1,4 @@
-//! `scripts/bench [chat|roster|mail|card|attest|telegram|agents|all]`: one module per benchmark, each
+//! `scripts/bench [chat|roster|mail|card|attest|telegram|desk|agents|all]`: one module per benchmark, each
 //! printing its figures and their ratio to the targets. The bots it measures are the real
 //! release binaries, started as the end-to-end tests start them (`eimza_tests::TestBot`).
 
@@ -6,6 +6,7 @@ mod agents;
 mod attest;
 mod card;
 mod chat;
+mod desk;
 mod roster;
 mod telegram;
 
@@ -52,6 +53,9 @@ async fn main() {
     }
     if suite == "telegram" || suite == "all" {
         telegram::run(1_000, 10).await;
+    }
+    if suite == "desk" || suite == "all" {
+        desk::run().await;
     }
     if suite == "agents" || suite == "all" {
         for n in [1_000, 10_000] {
