@@ -49,6 +49,8 @@ pub struct Config {
     pub calendar: CalendarConfig,
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
+    /// `/metrics` for Prometheus.
+    pub metrics: MetricsConfig,
     /// Where people reach the web chat; used in links in e-mails.
     pub public_url: String,
 }
@@ -139,6 +141,8 @@ pub struct WebConfig {
     /// A client must send its request's headers within this many seconds.
     #[serde(default = "ten")]
     pub header_read_timeout_secs: u64,
+    /// On SIGTERM, requests in flight get this long to finish before the process exits anyway.
+    pub shutdown_grace_secs: u64,
     /// The reverse proxies (addresses or networks, `10.0.0.0/8`) whose `X-Forwarded-For` /
     /// `Forwarded` name the real client; from anyone else the headers are ignored.
     #[serde(default)]
@@ -290,6 +294,16 @@ impl InstitutionConfig {
     }
 }
 
+/// Where Prometheus reads the metrics: on an address of their own (no token), or on the main
+/// address behind a bearer token; neither: not served.
+#[derive(Clone, Debug, Deserialize)]
+pub struct MetricsConfig {
+    /// e.g. `127.0.0.1:9464`; empty: not on an address of their own.
+    pub listen: String,
+    /// `Authorization: Bearer …` for `/metrics` on the main address.
+    pub token: Option<SecretString>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct StaffConfig {
     /// A session ends after this long without a request.
@@ -316,6 +330,11 @@ impl Config {
     /// Defaults, then `file` (if given, it must exist; otherwise `eimza.toml` if present), then
     /// the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        Self::figment(file).extract().map_err(Box::new)
+    }
+
+    /// The layers [`Config::load`] reads, merged.
+    fn figment(file: Option<&Path>) -> Figment {
         let mut figment = Figment::from(Toml::string(DEFAULTS));
         match file {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
@@ -327,7 +346,7 @@ impl Config {
                 }
             }
         }
-        figment.merge(Env::prefixed("EIMZA_").ignore(&["CONFIG"]).split("__")).extract().map_err(Box::new)
+        figment.merge(Env::prefixed("EIMZA_").ignore(&["CONFIG"]).split("__"))
     }
 
     /// Only the embedded defaults and the given overrides (tests and benchmarks).
@@ -339,6 +358,29 @@ impl Config {
         Figment::from(Toml::string(DEFAULTS)).merge(Toml::string(&toml)).extract().map_err(Box::new)
     }
 
+    /// `eimza-bot config check`: the effective configuration with secrets hidden, the keys no
+    /// version of the bot knows (a typo silently keeps the default), and the first value that
+    /// does not read, with its key.
+    pub fn check(file: Option<&Path>) -> ConfigCheck {
+        let figment = Self::figment(file);
+        let (effective, unknown) = match figment.extract::<serde_json::Value>() {
+            Ok(mut value) => {
+                let known = serde_json::to_value(Figment::from(Toml::string(DEFAULTS)).extract::<serde_json::Value>().unwrap_or_default())
+                    .unwrap_or_default();
+                let mut unknown = Vec::new();
+                unknown_keys(&value, &known, "", &mut unknown);
+                hide_secrets(&mut value);
+                (value, unknown)
+            }
+            Err(_) => (serde_json::Value::Null, Vec::new()),
+        };
+        let problem = figment.extract::<Config>().err().map(|e| {
+            let key = if e.path.is_empty() { String::new() } else { e.path.join(".") };
+            (key, e.kind.to_string())
+        });
+        ConfigCheck { effective, unknown, problem }
+    }
+
     pub fn database_url(&self) -> String {
         if self.database_url.trim().is_empty() {
             format!("sqlite:{}", self.data_dir.join("eimza.db").display())
@@ -348,9 +390,80 @@ impl Config {
     }
 }
 
+/// What `config check` found.
+#[derive(Debug)]
+pub struct ConfigCheck {
+    /// Every setting in effect, secrets as `***`.
+    pub effective: serde_json::Value,
+    /// Keys given that the bot does not know (`mail.smtp.pasword`).
+    pub unknown: Vec<String>,
+    /// The first value that does not read: (key, what is wrong).
+    pub problem: Option<(String, String)>,
+}
+
+/// Keys the defaults do not list but the bot reads (secrets and optional settings).
+const OPTIONAL_KEYS: [&str; 8] = [
+    "data_key",
+    "telegram.token",
+    "telegram.webhook_secret",
+    "discord.token",
+    "mail.smtp.password",
+    "mail.smtp.ca_file",
+    "helpdesk.webhook_secret",
+    "metrics.token",
+];
+
+fn unknown_keys(value: &serde_json::Value, known: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    let serde_json::Value::Object(map) = value else { return };
+    for (key, inner) in map {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match known.get(key) {
+            Some(known_inner) => unknown_keys(inner, known_inner, &path, out),
+            None if OPTIONAL_KEYS.contains(&path.as_str()) => {}
+            None => out.push(path),
+        }
+    }
+}
+
+/// Secrets print as `***` (set) or `""` (not set).
+fn hide_secrets(value: &mut serde_json::Value) {
+    let serde_json::Value::Object(map) = value else { return };
+    for (key, inner) in map.iter_mut() {
+        let secret = ["token", "secret", "password", "data_key"].iter().any(|s| key.contains(s));
+        match inner {
+            serde_json::Value::Object(_) => hide_secrets(inner),
+            serde_json::Value::String(s) if secret && !s.is_empty() => *s = "***".to_owned(),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_check_hides_secrets_and_names_unknown_keys_and_bad_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("eimza.toml");
+        std::fs::write(
+            &file,
+            "data_key = \"c2VjcmV0\"\n[mail.smtp]\npasword = \"x\"\npassword = \"gizli-parola\"\n[staff]\nidle_minutes = 45\n[telegram]\ntoken = \"123:abc\"\n",
+        )
+        .unwrap();
+        let check = Config::check(Some(&file));
+        assert_eq!(check.unknown, ["mail.smtp.pasword"]);
+        assert!(check.problem.is_none(), "{:?}", check.problem);
+        let text = check.effective.to_string();
+        assert!(!text.contains("gizli-parola") && !text.contains("c2VjcmV0") && !text.contains("123:abc"), "{text}");
+        assert_eq!(check.effective["mail"]["smtp"]["password"], "***");
+        assert_eq!(check.effective["staff"]["idle_minutes"], 45);
+        std::fs::write(&file, "[staff]\nidle_minutes = \"yarım saat\"\n").unwrap();
+        let check = Config::check(Some(&file));
+        let (key, what) = check.problem.expect("a bad value");
+        assert_eq!(key, "staff.idle_minutes");
+        assert!(what.contains("yarım saat") || what.contains("string"), "{what}");
+    }
 
     #[test]
     fn embedded_defaults_run_out_of_the_box() {

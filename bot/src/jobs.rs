@@ -40,6 +40,7 @@ pub async fn expire_idle_once(store: &Store, idle_days: u32, now: i64) -> Result
 pub async fn purge_once(store: &Store, retention_days: u32, now: i64) -> Result<u64, crate::store::StoreError> {
     let purged = store.purge_closed(now - i64::from(retention_days) * DAY_MS, now).await?;
     if purged > 0 {
+        crate::metrics::METRICS.job_ran("retention");
         tracing::info!(tickets = purged, "personal data of closed tickets erased after the retention period");
     }
     store.forget_updates_before(now - 7 * DAY_MS).await?;
@@ -71,6 +72,7 @@ pub async fn reminders_once(store: &Store, config: &RemindersConfig, now: i64) -
     }
     let queued = store.queue_due_reminders(clock::istanbul_today(now), &config.offsets, now).await?;
     if queued > 0 {
+        crate::metrics::METRICS.job_ran("expiry-reminders");
         tracing::info!(queued, "certificate-expiry reminders queued");
     }
     Ok(queued)
@@ -116,6 +118,7 @@ pub async fn approvals_once(
         sent += 1;
     }
     if sent > 0 {
+        crate::metrics::METRICS.job_ran("approval-reminders");
         tracing::info!(sent, "renewal-form approval reminders queued");
     }
     Ok(sent)
@@ -179,6 +182,7 @@ pub async fn digest_once(
     }
     tx.enqueue(format!("digest:{day}:email"), &Outbound::Email(Mail::StaffDigest { digest: digest.clone() }), now).await?;
     tx.commit().await?;
+    crate::metrics::METRICS.job_ran("digest");
     tracing::info!(waiting = digest.waiting.len(), stalled = digest.stalled.len(), "the daily digest was queued");
     Ok(Some(digest))
 }

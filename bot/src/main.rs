@@ -14,6 +14,9 @@ use tracing_subscriber::EnvFilter;
 struct Args {
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// `human` (default) or `json` (one object per line, for log collectors).
+    #[arg(long, global = true, env = "EIMZA_LOG_FORMAT", default_value = "human", value_parser = ["human", "json"])]
+    log_format: String,
     #[arg(short = 'h', long, action = clap::ArgAction::Help, global = true)]
     help: Option<bool>,
     #[arg(short = 'V', long, action = clap::ArgAction::Version)]
@@ -39,6 +42,20 @@ enum Tool {
         #[command(subcommand)]
         action: StaffAction,
     },
+    /// A consistent copy of the SQLite database, while the bot runs.
+    Backup { file: PathBuf },
+    /// A backup into an empty data folder (with the same data key).
+    Restore { file: PathBuf },
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum ConfigAction {
+    Check,
 }
 
 #[derive(clap::Subcommand)]
@@ -71,6 +88,16 @@ fn parse_args() -> Args {
     let command = Args::command()
         .about(texts.get(lang, "cli-bot-about"))
         .mut_arg("config", |a| a.help(texts.get(lang, "cli-bot-config")))
+        .mut_arg("log_format", |a| a.help(texts.get(lang, "cli-log-format")))
+        .mut_subcommand("backup", |c| {
+            c.about(texts.get(lang, "cli-backup-about")).mut_arg("file", |a| a.help(texts.get(lang, "cli-backup-file")))
+        })
+        .mut_subcommand("restore", |c| {
+            c.about(texts.get(lang, "cli-restore-about")).mut_arg("file", |a| a.help(texts.get(lang, "cli-backup-file")))
+        })
+        .mut_subcommand("config", |c| {
+            c.about(texts.get(lang, "cli-config-about")).mut_subcommand("check", |k| k.about(texts.get(lang, "cli-config-check-about")))
+        })
         .mut_arg("help", |a| a.help(texts.get(lang, "cli-help")))
         .mut_arg("version", |a| a.help(texts.get(lang, "cli-version")))
         .mut_subcommand("key", |c| {
@@ -103,8 +130,16 @@ async fn main() -> anyhow::Result<()> {
     // personal data or secrets: readable by its own user only.
     #[cfg(unix)]
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
     let args = parse_args();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if args.log_format == "json" {
+        tracing_subscriber::fmt().json().with_current_span(false).with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    if let Some(Tool::Config { action: ConfigAction::Check }) = &args.command {
+        check_config(args.config.as_deref());
+    }
     let config = Config::load(args.config.as_deref()).context("reading the configuration")?;
     match args.command {
         None => {
@@ -114,7 +149,72 @@ async fn main() -> anyhow::Result<()> {
         Some(Tool::Roster { action: RosterAction::Import { file } }) => import_roster(&config, &file).await,
         Some(Tool::Key { action: KeyAction::Rotate }) => rotate_key(&config).await,
         Some(Tool::Staff { action }) => staff(&config, action).await,
+        Some(Tool::Backup { file }) => backup(&config, &file).await,
+        Some(Tool::Restore { file }) => restore(&config, &file).await,
+        Some(Tool::Config { .. }) => Ok(()),
     }
+}
+
+fn cli_lang() -> Lang {
+    std::env::var("LANG").ok().as_deref().and_then(Lang::from_tag).unwrap_or_default()
+}
+
+/// A refusal of `backup`/`restore` in words, exit 2; anything else as an error.
+fn backup_refusal(texts: &Texts, lang: Lang, error: anyhow::Error) -> anyhow::Result<()> {
+    match error.downcast_ref::<eimza_bot::startup::BackupProblem>() {
+        Some(problem) => {
+            eprintln!("{}", texts.get(lang, problem.message_id()));
+            std::process::exit(2);
+        }
+        None => Err(error),
+    }
+}
+
+/// `eimza-bot backup FILE`.
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let (lang, texts) = (cli_lang(), Texts::load(&config.locales_dir));
+    match eimza_bot::startup::backup(config, file).await {
+        Ok(bytes) => {
+            let size = format!("{:.1}", bytes as f64 / 1_048_576.0);
+            println!("{}", texts.with(lang, "backup-done", &[("file", file.display().to_string().into()), ("size", size.into())]));
+            Ok(())
+        }
+        Err(e) => backup_refusal(&texts, lang, e),
+    }
+}
+
+/// `eimza-bot restore FILE`.
+async fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let (lang, texts) = (cli_lang(), Texts::load(&config.locales_dir));
+    match eimza_bot::startup::restore(config, file).await {
+        Ok(done) => {
+            println!("{}", texts.with(lang, "restore-done", &[("tickets", done.tickets.into()), ("pending", done.pending.into())]));
+            Ok(())
+        }
+        Err(e) => backup_refusal(&texts, lang, e),
+    }
+}
+
+/// `eimza-bot config check`: the effective settings (secrets hidden) on standard output, the
+/// problems in words on standard error; exit 1 when there is one.
+fn check_config(file: Option<&std::path::Path>) -> ! {
+    let lang = cli_lang();
+    let texts = Texts::embedded();
+    let check = Config::check(file);
+    if !check.effective.is_null() {
+        println!("{}", serde_json::to_string_pretty(&check.effective).unwrap_or_default());
+    }
+    for key in &check.unknown {
+        eprintln!("{}", texts.with(lang, "config-unknown-key", &[("key", key.clone().into())]));
+    }
+    if let Some((key, what)) = &check.problem {
+        eprintln!("{}", texts.with(lang, "config-bad-value", &[("key", key.clone().into()), ("problem", what.clone().into())]));
+    }
+    if check.unknown.is_empty() && check.problem.is_none() {
+        eprintln!("{}", texts.get(lang, "config-ok"));
+        std::process::exit(0);
+    }
+    std::process::exit(1);
 }
 
 /// A new password: typed twice without echo at a terminal; one line of standard input

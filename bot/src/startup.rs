@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,19 +56,7 @@ impl Application {
         store.save_institution(&institution.name, &institution_json.to_string(), clock::now_ms()).await?;
         let texts = Arc::new(Texts::load(&config.locales_dir));
         let accounts = Arc::new(crate::service::accounts::Accounts::new(store.clone(), config.staff.clone()));
-        // A fresh install has no staff account: a one-time link for the first admin, printed
-        // where whoever starts the bot reads it (not a password left in a file).
-        if let Some(link) = accounts.setup_link(&config.public_url, clock::now_ms()).await? {
-            let hours = config.staff.setup_link_hours.max(1);
-            println!(
-                "{}",
-                texts.with(eimza_protocol::Lang::Tr, "staff-setup-link-printed", &[("link", link.clone().into()), ("hours", hours.into())])
-            );
-            println!(
-                "{}",
-                texts.with(eimza_protocol::Lang::En, "staff-setup-link-printed", &[("link", link.into()), ("hours", hours.into())])
-            );
-        }
+        print_setup_link(&accounts, &config, &texts).await?;
         let mailer = Mailer::new(store.clone(), texts.clone(), &config).context("e-mail configuration")?;
         let webhook = match config.helpdesk.webhook_url.trim().is_empty() {
             true => None,
@@ -115,7 +104,9 @@ impl Application {
                 anyhow::anyhow!("web.trusted_proxies / trusted_proxy_header: {entry:?} is not an address, a network or a known header")
             })?);
         let calendar = Arc::new(config.calendar.calendar());
-        let state = AppState { service, attestations, desk: desk.clone(), proxies, accounts, calendar, limits };
+        let health = health(&config, telegram.as_ref());
+        let metrics_token = config.metrics.token.clone().filter(|t| !t.expose_secret().trim().is_empty()).map(Arc::new);
+        let state = AppState { service, attestations, desk: desk.clone(), proxies, accounts, calendar, health, metrics_token, limits };
         Ok(Application { listener, state, store, texts, platforms, mailer: Some(mailer), webhook, config, telegram, discord })
     }
 
@@ -131,18 +122,30 @@ impl Application {
         tracing::info!(url = %format!("http://{}", self.local_addr()), "eimza-bot is serving the web chat and /staff");
         let links = self.state.service.links().clone();
         let mut tasks = self.spawn_workers();
+        if !self.config.metrics.listen.trim().is_empty() {
+            let addr = self.config.metrics.listen.trim();
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("metrics.listen {addr}"))?;
+            tracing::info!(addr = %addr, "metrics at /metrics");
+            let app = web::metrics_router(self.state.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            }));
+        }
+        let health = self.state.health.clone();
         let mut app = web::router(self.state);
         if let Some(discord) = &self.discord {
             tracing::info!("Discord is on (interactions at /discord/interactions)");
             app = app.merge(discord.routes());
-            tasks.push(tokio::spawn(discord.clone().run()));
+            tasks.push(tokio::spawn(health.watch("discord", discord.clone().run())));
         }
         if let Some(telegram) = &self.telegram {
             tracing::info!(mode = ?self.config.telegram.mode, "Telegram is on");
             if self.config.telegram.mode == TelegramMode::Webhook {
                 app = app.merge(telegram.routes());
             }
-            tasks.push(tokio::spawn(telegram.clone().run()));
+            tasks.push(tokio::spawn(health.watch("telegram", telegram.clone().run())));
         }
         // Agent WebSockets never end by themselves: close them when stopping, or the graceful
         // shutdown would wait for them forever.
@@ -151,7 +154,8 @@ impl Application {
             links.close_all();
         };
         let header_timeout = std::time::Duration::from_secs(self.config.web.header_read_timeout_secs.max(1));
-        let served = web::server::serve(self.listener, app, header_timeout, shutdown).await;
+        let grace = std::time::Duration::from_secs(self.config.web.shutdown_grace_secs.max(1));
+        let served = web::server::serve(self.listener, app, header_timeout, grace, shutdown).await;
         for task in tasks {
             task.abort();
         }
@@ -167,24 +171,28 @@ impl Application {
         let links = self.state.service.links().clone();
         let every = Duration::from_secs(config.purge_interval_secs.max(1));
         let offline_after = Duration::from_secs(config.agents.offline_notice_secs.max(1));
+        let health = self.state.health.clone();
         let mut tasks = vec![
-            tokio::spawn(jobs::purge_loop(store.clone(), every, config.retention_days, config.idle_days)),
-            tokio::spawn(jobs::reminder_loop(store.clone(), config.reminders.clone())),
-            tokio::spawn(jobs::approval_loop(store.clone(), config.reminders.clone(), config.approval.clone(), config.calendar.calendar())),
-            tokio::spawn(crate::agents::poll_loop(store.clone(), links.clone(), offline_after)),
-            tokio::spawn(crate::agents::idle_loop(store.clone(), links)),
-            tokio::spawn(jobs::digest_loop(store.clone(), config.calendar.calendar(), config.staff.clone())),
+            tokio::spawn(health.watch("retention", jobs::purge_loop(store.clone(), every, config.retention_days, config.idle_days))),
+            tokio::spawn(health.watch("expiry-reminders", jobs::reminder_loop(store.clone(), config.reminders.clone()))),
+            tokio::spawn(health.watch(
+                "approval-reminders",
+                jobs::approval_loop(store.clone(), config.reminders.clone(), config.approval.clone(), config.calendar.calendar()),
+            )),
+            tokio::spawn(health.watch("agents", crate::agents::poll_loop(store.clone(), links.clone(), offline_after))),
+            tokio::spawn(health.watch("agents-idle", crate::agents::idle_loop(store.clone(), links))),
+            tokio::spawn(health.watch("digest", jobs::digest_loop(store.clone(), config.calendar.calendar(), config.staff.clone()))),
         ];
         if let Some(mailer) = self.mailer.take() {
             let policy = mailer.policy();
-            tasks.push(tokio::spawn(crate::delivery::run(store.clone(), mailer, policy)));
+            tasks.push(tokio::spawn(health.watch("outbox-email", crate::delivery::run(store.clone(), mailer, policy))));
         }
         let chat = PersonChat::new(store.clone(), self.texts.clone(), self.platforms.clone(), config.person_chat.clone());
         let policy = chat.policy();
-        tasks.push(tokio::spawn(crate::delivery::run(store.clone(), chat, policy)));
+        tasks.push(tokio::spawn(health.watch("outbox-chat", crate::delivery::run(store.clone(), chat, policy))));
         if let Some(webhook) = self.webhook.take() {
             let policy = webhook.policy();
-            tasks.push(tokio::spawn(crate::delivery::run(store.clone(), webhook, policy)));
+            tasks.push(tokio::spawn(health.watch("outbox-webhook", crate::delivery::run(store.clone(), webhook, policy))));
         }
         for platform in store.routing().staff_chats.clone() {
             let institution = config.institution.name.clone();
@@ -198,7 +206,7 @@ impl Application {
                 config.staff_chat.clone(),
             );
             let policy = chats.policy();
-            tasks.push(tokio::spawn(crate::delivery::run(store.clone(), chats, policy)));
+            tasks.push(tokio::spawn(health.watch("outbox-staff-chat", crate::delivery::run(store.clone(), chats, policy))));
         }
         tasks
     }
@@ -219,6 +227,31 @@ fn trust(config: &Config) -> anyhow::Result<crate::attest::Trust> {
         )?),
     };
     Ok(crate::attest::Trust { origin: config.public_url.trim_end_matches('/').to_owned(), anchors, ocsp })
+}
+
+/// A fresh install has no staff account: a one-time link for the first admin, printed where
+/// whoever starts the bot reads it (not a password left in a file) — on stderr, apart from the
+/// log on stdout (which may be JSON for a collector).
+async fn print_setup_link(accounts: &crate::service::accounts::Accounts, config: &Config, texts: &Texts) -> anyhow::Result<()> {
+    if let Some(link) = accounts.setup_link(&config.public_url, clock::now_ms()).await? {
+        let hours = config.staff.setup_link_hours.max(1);
+        for lang in [eimza_protocol::Lang::Tr, eimza_protocol::Lang::En] {
+            eprintln!("{}", texts.with(lang, "staff-setup-link-printed", &[("link", link.clone().into()), ("hours", hours.into())]));
+        }
+    }
+    Ok(())
+}
+
+/// What `/readyz` watches besides the workers: Telegram's long polling, when it polls.
+fn health(config: &Config, telegram: Option<&Arc<Telegram>>) -> Arc<crate::health::Health> {
+    let health = Arc::new(crate::health::Health::default());
+    if let Some(telegram) = telegram
+        && config.telegram.mode == TelegramMode::Polling
+    {
+        // A poll is answered within its timeout; three missed in a row is a broken link.
+        health.watch_telegram(telegram.answered_at(), 3 * (i64::from(config.telegram.poll_timeout_secs) + 15) * 1000);
+    }
+    health
 }
 
 /// What the conversation needs of the configuration.
@@ -283,6 +316,110 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
                 "the data key file {key_name} was missing, but the database already holds data encrypted with a key: \
                  restore the key file (or EIMZA_DATA_KEY) from your backup and start again. A new key was not kept."
             )
+        }
+    }
+}
+
+/// `eimza-bot backup FILE`: a consistent copy of the SQLite database while the bot runs. The key
+/// is not in it (keep `eimza.key` apart); returns the backup's size in bytes.
+pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<u64> {
+    if !config.database_url().starts_with("sqlite:") {
+        anyhow::bail!(BackupProblem::Postgres);
+    }
+    if file.exists() {
+        anyhow::bail!(BackupProblem::TargetExists);
+    }
+    let store = open_store(config).await?;
+    store.backup_to(file).await.context("writing the backup")?;
+    store.close().await;
+    Ok(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0))
+}
+
+/// What `restore` put back: tickets and messages waiting in the outbox.
+#[derive(Debug)]
+pub struct Restored {
+    pub tickets: i64,
+    pub pending: i64,
+}
+
+/// Why a backup or a restore was refused (each names its message).
+#[derive(Debug, thiserror::Error)]
+pub enum BackupProblem {
+    #[error("PostgreSQL: use pg_dump / pg_restore")]
+    Postgres,
+    #[error("the target exists")]
+    TargetExists,
+    #[error("the database exists")]
+    DatabaseExists,
+    #[error("no data key")]
+    NoKey,
+    #[error("the backup was made with another key")]
+    WrongKey,
+    #[error("not a backup")]
+    NotABackup,
+}
+
+impl BackupProblem {
+    pub fn message_id(&self) -> &'static str {
+        match self {
+            BackupProblem::Postgres => "backup-postgres",
+            BackupProblem::TargetExists => "backup-target-exists",
+            BackupProblem::DatabaseExists => "restore-database-exists",
+            BackupProblem::NoKey => "restore-no-key",
+            BackupProblem::WrongKey => "restore-wrong-key",
+            BackupProblem::NotABackup => "restore-not-a-backup",
+        }
+    }
+}
+
+/// `eimza-bot restore FILE`: a backup becomes the database of an empty data folder — only if the
+/// data key it was made with is the one configured (the key-check value inside says).
+pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<Restored> {
+    if !config.database_url().starts_with("sqlite:") {
+        anyhow::bail!(BackupProblem::Postgres);
+    }
+    let target = config.data_dir.join("eimza.db");
+    if target.exists() {
+        anyhow::bail!(BackupProblem::DatabaseExists);
+    }
+    let key_file = config.data_dir.join("eimza.key");
+    let vault = match &config.data_key {
+        Some(key) => Vault::from_base64(key.expose_secret()).context("EIMZA_DATA_KEY")?,
+        None if key_file.exists() => crate::keys::vault_of(&key_file)?,
+        None => anyhow::bail!(BackupProblem::NoKey),
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    if !bytes.starts_with(b"SQLite format 3\0") {
+        anyhow::bail!(BackupProblem::NotABackup);
+    }
+    crate::vault::private_dir(&config.data_dir)?;
+    let staging = config.data_dir.join("eimza.db.restoring");
+    let _ = std::fs::remove_file(&staging);
+    crate::vault::write_private(&staging, &bytes)?;
+    let checked = async {
+        let store = Store::connect(&format!("sqlite:{}", staging.display()), vault).await?;
+        let check = store.check_key(false).await?;
+        let tickets: i64 = store.counts_by_state().await?.iter().map(|(_, n)| n).sum();
+        let pending: i64 = store.outbox_depths().await?.iter().map(|d| d.pending).sum();
+        store.close().await;
+        Ok::<_, crate::store::StoreError>((check, tickets, pending))
+    }
+    .await;
+    match checked {
+        Ok((KeyCheck::Matches, tickets, pending)) => {
+            std::fs::rename(&staging, &target)?;
+            for leftover in ["eimza.db.restoring-wal", "eimza.db.restoring-shm"] {
+                let _ = std::fs::remove_file(config.data_dir.join(leftover));
+            }
+            Ok(Restored { tickets, pending })
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(&staging);
+            anyhow::bail!(BackupProblem::WrongKey)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            Err(e).context("reading the backup")
         }
     }
 }

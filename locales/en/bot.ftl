@@ -422,3 +422,28 @@ cli-staff-name = User name (e.g. ayse.kaya)
 cli-staff-role = Role: viewer, officer or admin
 cli-staff-password-prompt = Password:{" "}
 cli-staff-password-again = Password (again):{" "}
+
+## Operations: backup, restore, configuration check
+cli-log-format = Log format: human (readable text, the default) or json (one object per line)
+cli-backup-about = Takes a consistent copy of the SQLite database, also while the bot runs
+cli-backup-file = The backup file
+cli-restore-about = Restores a backup into an empty data folder (with the same data key)
+cli-config-about = The configuration
+cli-config-check-about = Prints the effective configuration (secrets hidden) and names unknown keys and bad values
+backup-done = Backup written: { $file } ({ $size } MiB). The data key (eimza.key or EIMZA_DATA_KEY) is not in it; keep it apart, in a safe place.
+backup-postgres = The database is PostgreSQL: use pg_dump to back up and pg_restore to restore, and keep the data key apart (README, “Keep it”).
+backup-target-exists = A file with this name exists; it was not overwritten. Give another file name.
+restore-database-exists = The data folder already holds a database (eimza.db); nothing was restored over it. Use an empty data folder, or move the old database away first.
+restore-no-key = No data key found: put the eimza.key file of the installation that made the backup into the data folder (or set EIMZA_DATA_KEY) and try again.
+restore-wrong-key = This backup was made with another data key; none of its encrypted data could be read with this one. Nothing was restored. Use the key of the installation that made the backup.
+restore-not-a-backup = This file is not an eimza backup (a SQLite database). Nothing was restored.
+restore-done = Restored: { $tickets ->
+    [one] one request
+   *[other] { $tickets } requests
+}, { $pending ->
+    [one] one message
+   *[other] { $pending } messages
+} waiting to be sent. Start the bot with this data folder.
+config-unknown-key = Unknown setting: { $key } (perhaps a typo; it is ignored).
+config-bad-value = Bad value: { $key }: { $problem }
+config-ok = The configuration is valid.

@@ -365,3 +365,22 @@ cli-staff-name = Kullanıcı adı (ör. ayse.kaya)
 cli-staff-role = Yetki: viewer (izleyici), officer (görevli) ya da admin (yönetici)
 cli-staff-password-prompt = Parola:{" "}
 cli-staff-password-again = Parola (yeniden):{" "}
+
+## İşletim: yedek, geri yükleme, yapılandırma denetimi
+cli-log-format = Günlük biçimi: human (okunur metin, varsayılan) ya da json (her satır bir nesne)
+cli-backup-about = SQLite veritabanının tutarlı bir kopyasını alır; bot çalışırken de olur
+cli-backup-file = Yedek dosyası
+cli-restore-about = Bir yedeği boş bir veri klasörüne geri yükler (aynı veri anahtarıyla)
+cli-config-about = Yapılandırmayla ilgili işlemler
+cli-config-check-about = Geçerli yapılandırmayı (gizli değerler gizlenerek) yazar, bilinmeyen anahtarları ve hatalı değerleri söyler
+backup-done = Yedek alındı: { $file } ({ $size } MiB). Veri anahtarı (eimza.key ya da EIMZA_DATA_KEY) yedekte yoktur; onu ayrı ve güvenli bir yerde saklayın.
+backup-postgres = Veritabanı PostgreSQL: yedek için pg_dump, geri yükleme için pg_restore kullanın; veri anahtarını da ayrıca saklayın (README, “Keep it”).
+backup-target-exists = Bu adla bir dosya zaten var; üzerine yazılmadı. Başka bir dosya adı verin.
+restore-database-exists = Veri klasöründe zaten bir veritabanı (eimza.db) var; üzerine geri yüklenmedi. Boş bir veri klasörü kullanın ya da eski veritabanını önce başka bir yere taşıyın.
+restore-no-key = Veri anahtarı bulunamadı: yedeği alan kurulumun eimza.key dosyasını veri klasörüne koyun (ya da EIMZA_DATA_KEY verin) ve yeniden deneyin.
+restore-wrong-key = Bu yedek başka bir veri anahtarıyla alınmış; bu anahtarla içindeki hiçbir şifreli veri okunamaz. Hiçbir şey geri yüklenmedi. Yedeği alan kurulumun anahtarını kullanın.
+restore-not-a-backup = Bu dosya bir eimza yedeği (SQLite veritabanı) değil. Hiçbir şey geri yüklenmedi.
+restore-done = Geri yüklendi: { $tickets } başvuru, gönderilmeyi bekleyen { $pending } ileti. Botu bu veri klasörüyle başlatabilirsiniz.
+config-unknown-key = Bilinmeyen ayar: { $key } (yazım hatası olabilir; bu ayar yok sayılır).
+config-bad-value = Hatalı değer: { $key }: { $problem }
+config-ok = Yapılandırma geçerli.

@@ -152,6 +152,17 @@ impl TestBot {
     /// Like [`TestBot::start`] with extra `EIMZA_…` settings (they win over the defaults here).
     pub async fn start_with(env: &[(&str, &str)]) -> TestBot {
         let tmp = tempfile::tempdir().unwrap();
+        let data_dir = tmp.path().join("data");
+        Self::start_on(data_dir, Some(tmp), env).await
+    }
+
+    /// A bot on a data folder made elsewhere (a restored backup); its parent keeps what the bot
+    /// prints.
+    pub async fn start_in(data_dir: PathBuf, env: &[(&str, &str)]) -> TestBot {
+        Self::start_on(data_dir, None, env).await
+    }
+
+    async fn start_on(data_dir: PathBuf, tmp: Option<tempfile::TempDir>, env: &[(&str, &str)]) -> TestBot {
         let smtp_port = env
             .iter()
             .find(|(k, _)| *k == "EIMZA_MAIL__SMTP__PORT")
@@ -174,14 +185,7 @@ impl TestBot {
         ];
         all.retain(|(k, _)| !env.iter().any(|(e, _)| e == k));
         all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let mut bot = TestBot {
-            child: None,
-            port: free_port(),
-            data_dir: tmp.path().join("data"),
-            env: all,
-            _tmp: Some(tmp),
-            admin: tokio::sync::OnceCell::new(),
-        };
+        let mut bot = TestBot { child: None, port: free_port(), data_dir, env: all, _tmp: tmp, admin: tokio::sync::OnceCell::new() };
         bot.spawn().await;
         bot
     }
@@ -198,14 +202,11 @@ impl TestBot {
             .env("RUST_LOG", if log { "info,eimza_bot=debug" } else { "warn" })
             .current_dir(self.data_dir.parent().unwrap())
             .stdin(Stdio::null())
-            // What the bot prints for whoever started it (the first start's setup link) is kept
-            // beside its data folder: [`TestBot::printed`].
-            .stdout(if log {
-                Stdio::inherit()
-            } else {
-                Stdio::from(std::fs::File::create(self.data_dir.parent().unwrap().join("stdout")).expect("stdout file"))
-            })
-            .stderr(if log { Stdio::inherit() } else { Stdio::piped() });
+            // What the bot prints (its log on stdout; for whoever started it, the first start's
+            // setup link, on stderr) is kept beside its data folder: [`TestBot::printed`],
+            // [`TestBot::said`].
+            .stdout(if log { Stdio::inherit() } else { Stdio::from(std::fs::File::create(self.output("stdout")).expect("stdout file")) })
+            .stderr(if log { Stdio::inherit() } else { Stdio::from(std::fs::File::create(self.output("stderr")).expect("stderr file")) });
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -219,12 +220,7 @@ impl TestBot {
                 break;
             }
             if let Ok(Some(status)) = child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    use std::io::Read;
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!("eimza-bot exited with {status} before it served: {err}");
+                panic!("eimza-bot exited with {status} before it served: {}", self.said());
             }
             assert!(Instant::now() < deadline, "eimza-bot did not answer /healthz within 30 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -232,9 +228,18 @@ impl TestBot {
         self.child = Some(child);
     }
 
-    /// What the bot printed on its standard output since it last started.
+    fn output(&self, stream: &str) -> PathBuf {
+        self.data_dir.parent().unwrap().join(stream)
+    }
+
+    /// What the bot printed on its standard output (its log) since it last started.
     pub fn printed(&self) -> String {
-        std::fs::read_to_string(self.data_dir.parent().unwrap().join("stdout")).unwrap_or_default()
+        std::fs::read_to_string(self.output("stdout")).unwrap_or_default()
+    }
+
+    /// What the bot said on its standard error (to whoever started it) since it last started.
+    pub fn said(&self) -> String {
+        std::fs::read_to_string(self.output("stderr")).unwrap_or_default()
     }
 
     /// The running process's id (the benchmark reads its memory).
@@ -244,6 +249,25 @@ impl TestBot {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGTERM, as systemd stops a service; waits at most `within` for the exit: its code (`None`
+    /// if it had to be killed) and how long it took.
+    pub fn terminate(&mut self, within: Duration) -> (Option<i32>, Duration) {
+        let Some(mut child) = self.child.take() else { return (None, Duration::ZERO) };
+        let started = Instant::now();
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return (status.code(), started.elapsed());
+            }
+            if started.elapsed() > within {
+                let _ = child.kill();
+                let _ = child.wait();
+                return (None, started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// kill -9, as a crash or power cut would.
@@ -498,6 +522,21 @@ impl WebChat {
         let a = self.post_raw(serde_json::to_vec(&json!({ "text": text })).unwrap(), &self.token).await;
         assert_eq!(a.status, 200, "{text:?} → {:?}", a.body);
         a
+    }
+
+    /// A message that may meet a stopping bot: its status, or `None` when the connection failed
+    /// (the bot was no longer accepting).
+    pub async fn try_say(&self, text: &str) -> Option<u16> {
+        let r = self
+            .client
+            .post(self.messages_url())
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Content-Type", "application/json")
+            .body(serde_json::to_vec(&json!({ "text": text })).unwrap())
+            .send()
+            .await
+            .ok()?;
+        Some(r.status().as_u16())
     }
 
     pub async fn press(&self, button: &str) -> Answer {

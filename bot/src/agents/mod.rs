@@ -56,6 +56,11 @@ impl Drop for LinkHandle {
 }
 
 impl Links {
+    /// How many agents are connected to this instance.
+    pub fn count(&self) -> usize {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Registers a new connection of `agent_id`; an older one of the same agent is closed (the
     /// agent reconnected before the bot noticed the old connection was gone).
     pub fn register(self: &Arc<Self>, agent_id: &AgentId) -> LinkHandle {

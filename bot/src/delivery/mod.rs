@@ -87,27 +87,33 @@ pub trait Worker: Send + Sync {
 /// Records how one delivery went.
 pub async fn settle(store: &Store, item: &Claimed, result: Result<Delivered, SendError>, policy: &Policy) -> Result<(), StoreError> {
     let now = clock::now_ms();
+    let channel = item.message.as_ref().map(|m| m.channel().code()).unwrap_or("unreadable");
     match result {
         Ok(Delivered::Sent) => {
             tracing::info!(id = item.id, kind = %item.kind, "delivered");
+            crate::metrics::METRICS.delivered(channel, "sent");
             store.mark_sent(item.id, now, None).await
         }
         Ok(Delivered::Skipped(reason)) => {
             tracing::info!(id = item.id, kind = %item.kind, reason = %reason, "nothing to send");
+            crate::metrics::METRICS.delivered(channel, "skipped");
             store.mark_sent(item.id, now, Some(&reason)).await
         }
         Err(SendError::Permanent(e)) => {
             tracing::warn!(id = item.id, kind = %item.kind, error = %e, "refused for good");
+            crate::metrics::METRICS.delivered(channel, "failed");
             store.mark_failed(item.id, now, &e).await
         }
         Err(SendError::Temporary(e)) if item.attempts >= i64::from(policy.max_attempts) => {
             tracing::warn!(id = item.id, attempts = item.attempts, error = %e, "given up after retries");
+            crate::metrics::METRICS.delivered(channel, "failed");
             store.mark_failed(item.id, now, &e).await
         }
         Err(SendError::Temporary(e)) => {
             let attempt = u32::try_from(item.attempts).unwrap_or(u32::MAX);
             let delay = backoff(Duration::from_secs(policy.retry_base_secs), attempt, Duration::from_secs(3600));
             tracing::info!(id = item.id, attempts = item.attempts, retry_in_ms = delay.as_millis() as u64, error = %e, "will retry");
+            crate::metrics::METRICS.delivered(channel, "retried");
             store.mark_retry(item.id, now + delay.as_millis() as i64, &e).await
         }
     }

@@ -160,6 +160,22 @@ impl ChatService {
     async fn handle_for(
         &self,
         person_id: i64,
+        state: ChatState,
+        incoming: &Incoming,
+        mode: ReplyMode,
+        transcript: bool,
+    ) -> Result<Handled, ServiceError> {
+        let started = std::time::Instant::now();
+        let handled = self.handle_retrying(person_id, state, incoming, mode, transcript).await;
+        crate::metrics::METRICS.turns.inc();
+        crate::metrics::METRICS.turn_seconds.observe(started.elapsed().as_secs_f64());
+        handled
+    }
+
+    /// A turn, run again when another instance saved the same conversation in between.
+    async fn handle_retrying(
+        &self,
+        person_id: i64,
         mut state: ChatState,
         incoming: &Incoming,
         mode: ReplyMode,

@@ -48,6 +48,8 @@ pub struct Telegram {
     config: TelegramConfig,
     queues: Queues,
     ledger: Arc<Ledger>,
+    /// When Telegram last answered a poll (ms), for `/readyz`.
+    answered_at: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// How often the replies delivered are written as such (a crash resends at most this much).
@@ -64,7 +66,13 @@ impl Telegram {
         let bot = Bot::with_client(token, client).set_api_url(url);
         let ledger = Arc::new(Ledger::default());
         let queues = Queues::new(bot.clone(), ledger.clone());
-        Ok(Arc::new(Telegram { bot, service, desk, config: config.clone(), queues, ledger }))
+        let answered_at = Arc::new(std::sync::atomic::AtomicI64::new(crate::clock::now_ms()));
+        Ok(Arc::new(Telegram { bot, service, desk, config: config.clone(), queues, ledger, answered_at }))
+    }
+
+    /// When Telegram last answered a poll (ms since the epoch).
+    pub fn answered_at(&self) -> Arc<std::sync::atomic::AtomicI64> {
+        self.answered_at.clone()
     }
 
     /// Sends what is still owed, registers the commands, then polls (unless Telegram calls the
@@ -121,6 +129,7 @@ impl Telegram {
             match request.await {
                 Ok(updates) => {
                     failures = 0;
+                    self.answered_at.store(crate::clock::now_ms(), std::sync::atomic::Ordering::Relaxed);
                     if let Some(last) = updates.last() {
                         offset = i32::try_from(last.id.0).unwrap_or(i32::MAX).saturating_add(1);
                     }

@@ -246,11 +246,13 @@ impl ChatSender {
                     Err(RequestError::RetryAfter(wait)) if refused < MAX_RETRY_AFTER => {
                         refused += 1;
                         tracing::info!(secs = wait.seconds(), "Telegram: 429, waiting as asked");
+                        crate::metrics::METRICS.telegram_429.inc();
                         self.pace.freeze(wait.duration()).await;
                     }
                     other => break other.map_err(send_error)?,
                 }
             };
+            crate::metrics::METRICS.telegram_sent.inc();
             last = Some(sent.id);
         }
         last.ok_or_else(|| SendError::Permanent("empty message".into()))

@@ -83,21 +83,30 @@ async fn claim(
             now: clock::now_ms(),
         };
         // The person is asked in chat through the outbox: this request never waits for a platform.
-        match state.service.store().claim_pairing_code(&claim).await? {
+        let outcome = state.service.store().claim_pairing_code(&claim).await?;
+        match outcome {
             Claim::Claimed { request_id, person_id } => {
                 let version = body.agent_version.as_deref().and_then(clean_label).unwrap_or_else(|| "?".to_owned());
                 tracing::info!(person_id, agent_version = %version, "pairing code presented");
                 Ok((request_id, poll_secret))
             }
-            Claim::Unknown => Err(refused(StatusCode::NOT_FOUND, "pair-code-unknown", "pair-err-unknown")),
-            Claim::Expired => Err(refused(StatusCode::GONE, "pair-code-expired", "pair-err-expired")),
-            Claim::Used => Err(refused(StatusCode::CONFLICT, "pair-code-used", "pair-err-used")),
-            Claim::TooManyTries { retry_after_ms } => Err(ApiError::Refused {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code: "pair-too-many",
-                message_id: "pair-err-too-many",
-                args: Vec::new(),
-                retry_after: Some((retry_after_ms as u64).div_ceil(1000)),
+            Claim::Unknown | Claim::Expired | Claim::Used => {
+                crate::metrics::METRICS.pairing_failures.inc();
+                Err(match outcome {
+                    Claim::Unknown => refused(StatusCode::NOT_FOUND, "pair-code-unknown", "pair-err-unknown"),
+                    Claim::Expired => refused(StatusCode::GONE, "pair-code-expired", "pair-err-expired"),
+                    _ => refused(StatusCode::CONFLICT, "pair-code-used", "pair-err-used"),
+                })
+            }
+            Claim::TooManyTries { retry_after_ms } => Err({
+                crate::metrics::METRICS.refused("pairing");
+                ApiError::Refused {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    code: "pair-too-many",
+                    message_id: "pair-err-too-many",
+                    args: Vec::new(),
+                    retry_after: Some((retry_after_ms as u64).div_ceil(1000)),
+                }
             }),
         }
     }

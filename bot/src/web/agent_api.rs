@@ -43,7 +43,10 @@ fn refused(status: StatusCode, code: &'static str, message_id: &'static str) -> 
 async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentRow, ApiError> {
     match state.service.store().agent_by_token(bearer(headers).unwrap_or("")).await? {
         Some(agent) if !agent.revoked => {
-            state.limits.agent_calls.take(&agent.id.to_string()).map_err(ApiError::RateLimited)?;
+            state.limits.agent_calls.take(&agent.id.to_string()).map_err(|s| {
+                crate::metrics::METRICS.refused("agent-api");
+                ApiError::RateLimited(s)
+            })?;
             Ok(agent)
         }
         Some(_) => Err(refused(StatusCode::UNAUTHORIZED, "revoked", "link-err-revoked")),

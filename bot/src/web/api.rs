@@ -49,11 +49,10 @@ async fn create_session(State(state): State<AppState>, ConnectInfo(peer): Connec
     let lang = request_lang(&headers);
     let texts = state.service.texts();
     let result = async {
-        state
-            .limits
-            .sessions
-            .take(&client::limit_key(client::client_ip(peer.ip(), &headers, &state.proxies)))
-            .map_err(ApiError::RateLimited)?;
+        state.limits.sessions.take(&client::limit_key(client::client_ip(peer.ip(), &headers, &state.proxies))).map_err(|s| {
+            crate::metrics::METRICS.refused("web-session");
+            ApiError::RateLimited(s)
+        })?;
         let (session, token) = state.service.store().create_web_session(clock::now_ms()).await?;
         let incoming = Incoming {
             transport: Transport::Web,
@@ -136,7 +135,10 @@ async fn send_message(State(state): State<AppState>, Path(session): Path<String>
     let lang = request_lang(&headers);
     let result = async {
         let web = authorise(&state, &headers, &session).await?;
-        state.limits.messages.take(&web.id).map_err(ApiError::RateLimited)?;
+        state.limits.messages.take(&web.id).map_err(|s| {
+            crate::metrics::METRICS.refused("web-message");
+            ApiError::RateLimited(s)
+        })?;
         // A body over the limit is a message that is too long, not a transport failure.
         let body = read_body(body).await?;
         let input = parse_input(&body)?;

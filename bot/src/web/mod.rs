@@ -9,6 +9,7 @@ pub mod client;
 mod error;
 mod form;
 
+mod ops;
 mod page;
 pub mod server;
 mod staff;
@@ -34,6 +35,10 @@ pub struct AppState {
     pub accounts: Arc<crate::service::accounts::Accounts>,
     /// Working days, for the desk's clocks.
     pub calendar: Arc<crate::core::workdays::Calendar>,
+    /// The workers and links `/readyz` reports on.
+    pub health: Arc<crate::health::Health>,
+    /// The bearer token of `/metrics` on the main address (none: not served there).
+    pub metrics_token: Option<Arc<secrecy::SecretString>>,
     pub limits: Arc<Limits>,
 }
 
@@ -65,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/chat.js", get(page::chat_js))
         .route("/assets/chat.css", get(page::chat_css))
         .route("/assets/staff.css", get(page::staff_css))
-        .route("/healthz", get(|| async { "ok" }))
+        .merge(ops::routes())
         .merge(api::routes())
         .merge(agent::routes())
         .merge(agent_api::routes())
@@ -106,6 +111,7 @@ fn html_page(texts: &crate::i18n::Texts, lang: Lang, title_id: &str, body: &str)
 }
 
 pub(crate) use crate::i18n::escape_html as escape;
+pub use ops::metrics_router;
 
 #[cfg(test)]
 mod tests {

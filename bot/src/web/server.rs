@@ -16,11 +16,13 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceExt as _;
 
-/// Serves `app` on `listener` until `shutdown` completes, then waits for open requests.
+/// Serves `app` on `listener` until `shutdown` completes, then waits for open requests (at most
+/// `grace`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     header_read_timeout: Duration,
+    grace: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = Builder::new(TokioExecutor::new());
@@ -54,6 +56,8 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(secs = grace.as_secs(), "requests still open after the shutdown grace period; stopping anyway");
+    }
     Ok(())
 }

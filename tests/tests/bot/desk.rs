@@ -359,7 +359,7 @@ async fn logins_are_throttled_audited_and_sessions_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_start_prints_a_one_time_setup_link() {
     let bot = TestBot::start().await;
-    let printed = bot.printed();
+    let printed = bot.said();
     let at = printed.find("/staff/setup/").unwrap_or_else(|| panic!("no setup link in {printed:?}"));
     let path: String = printed[at..].chars().take_while(|c| !c.is_whitespace()).collect();
     assert!(printed.contains("İlk yönetici hesabını oluşturmak için bu tek kullanımlık bağlantıyı 24 saat içinde açın"), "{printed}");

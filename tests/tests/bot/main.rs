@@ -7,6 +7,7 @@ mod browser;
 mod desk;
 mod helpdesk;
 mod mail;
+mod operations;
 mod privacy;
 mod roster;
 mod service;

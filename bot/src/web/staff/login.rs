@@ -102,6 +102,7 @@ pub async fn submit(
     }
     let address = client_address(&state, peer, &headers);
     if let Err(wait_secs) = state.limits.logins.take(&address) {
+        crate::metrics::METRICS.refused("staff-login");
         let text = texts.with(lang, "staff-login-throttled", &[("minutes", (wait_secs.div_ceil(60).max(1) as i64).into())]);
         return (StatusCode::TOO_MANY_REQUESTS, Html(login_page(texts, lang, &next, &name, Some(&text)))).into_response();
     }
