@@ -335,6 +335,17 @@ impl Config {
 
     /// The layers [`Config::load`] reads, merged.
     fn figment(file: Option<&Path>) -> Figment {
+        Self::files(file).merge(Self::environment())
+    }
+
+    /// `EIMZA_…` variables; `EIMZA_CONFIG` and `EIMZA_LOG_FORMAT` are read before the
+    /// configuration.
+    fn environment() -> Env {
+        Env::prefixed("EIMZA_").ignore(&["CONFIG", "LOG_FORMAT"]).split("__")
+    }
+
+    /// The embedded defaults and the configuration file.
+    fn files(file: Option<&Path>) -> Figment {
         let mut figment = Figment::from(Toml::string(DEFAULTS));
         match file {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
@@ -346,7 +357,7 @@ impl Config {
                 }
             }
         }
-        figment.merge(Env::prefixed("EIMZA_").ignore(&["CONFIG"]).split("__"))
+        figment
     }
 
     /// Only the embedded defaults and the given overrides (tests and benchmarks).
@@ -362,7 +373,10 @@ impl Config {
     /// version of the bot knows (a typo silently keeps the default), and the first value that
     /// does not read, with its key.
     pub fn check(file: Option<&Path>) -> ConfigCheck {
-        let figment = Self::figment(file);
+        Self::check_layers(Self::figment(file))
+    }
+
+    fn check_layers(figment: Figment) -> ConfigCheck {
         let (effective, unknown) = match figment.extract::<serde_json::Value>() {
             Ok(mut value) => {
                 let known = serde_json::to_value(Figment::from(Toml::string(DEFAULTS)).extract::<serde_json::Value>().unwrap_or_default())
@@ -376,7 +390,9 @@ impl Config {
         };
         let problem = figment.extract::<Config>().err().map(|e| {
             let key = if e.path.is_empty() { String::new() } else { e.path.join(".") };
-            (key, e.kind.to_string())
+            // The error repeats the value it could not read: not for a secret.
+            let what = if is_secret(e.path.last().map(String::as_str).unwrap_or("")) { "…".to_owned() } else { e.kind.to_string() };
+            (key, what)
         });
         ConfigCheck { effective, unknown, problem }
     }
@@ -425,16 +441,34 @@ fn unknown_keys(value: &serde_json::Value, known: &serde_json::Value, prefix: &s
     }
 }
 
-/// Secrets print as `***` (set) or `""` (not set).
+/// A key whose value is a secret: shown as `***` whatever its type.
+fn is_secret(key: &str) -> bool {
+    ["token", "secret", "password", "data_key", "webhook_url"].iter().any(|s| key.contains(s))
+}
+
+/// Secrets print as `***` (set) or as they are when empty; a URL's password (`database_url`)
+/// as `***` too.
 fn hide_secrets(value: &mut serde_json::Value) {
     let serde_json::Value::Object(map) = value else { return };
     for (key, inner) in map.iter_mut() {
-        let secret = ["token", "secret", "password", "data_key"].iter().any(|s| key.contains(s));
         match inner {
             serde_json::Value::Object(_) => hide_secrets(inner),
-            serde_json::Value::String(s) if secret && !s.is_empty() => *s = "***".to_owned(),
+            serde_json::Value::String(s) if s.is_empty() => {}
+            serde_json::Value::Null => {}
+            _ if is_secret(key) => *inner = serde_json::Value::String("***".to_owned()),
+            serde_json::Value::String(s) if s.contains("://") => *s = without_password(s),
             _ => {}
         }
+    }
+}
+
+/// `postgres://user:pass@host/db` → `postgres://user:***@host/db`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
     }
 }
 
@@ -451,7 +485,8 @@ mod tests {
             "data_key = \"c2VjcmV0\"\n[mail.smtp]\npasword = \"x\"\npassword = \"gizli-parola\"\n[staff]\nidle_minutes = 45\n[telegram]\ntoken = \"123:abc\"\n",
         )
         .unwrap();
-        let check = Config::check(Some(&file));
+        // The file alone: the test's own environment has EIMZA_TEST_… variables of its harness.
+        let check = Config::check_layers(Config::files(Some(&file)));
         assert_eq!(check.unknown, ["mail.smtp.pasword"]);
         assert!(check.problem.is_none(), "{:?}", check.problem);
         let text = check.effective.to_string();
@@ -459,10 +494,23 @@ mod tests {
         assert_eq!(check.effective["mail"]["smtp"]["password"], "***");
         assert_eq!(check.effective["staff"]["idle_minutes"], 45);
         std::fs::write(&file, "[staff]\nidle_minutes = \"yarım saat\"\n").unwrap();
-        let check = Config::check(Some(&file));
+        let check = Config::check_layers(Config::files(Some(&file)));
         let (key, what) = check.problem.expect("a bad value");
         assert_eq!(key, "staff.idle_minutes");
         assert!(what.contains("yarım saat") || what.contains("string"), "{what}");
+        // A URL's password, a webhook URL, a token typed as a number, a bad secret's echo.
+        std::fs::write(
+            &file,
+            "database_url = \"postgres://eimza:pg-gizli@db/eimza\"\n[helpdesk]\nwebhook_url = \"https://hooks.example/abc123\"\n[metrics]\ntoken = 123456\n",
+        )
+        .unwrap();
+        let check = Config::check_layers(Config::files(Some(&file)));
+        let text = check.effective.to_string();
+        assert!(!text.contains("pg-gizli") && !text.contains("abc123") && !text.contains("123456"), "{text}");
+        assert_eq!(check.effective["database_url"], "postgres://eimza:***@db/eimza");
+        std::fs::write(&file, "data_key = [1, 2]\n").unwrap();
+        let (key, what) = Config::check_layers(Config::files(Some(&file))).problem.expect("a bad secret");
+        assert_eq!((key.as_str(), what.as_str()), ("data_key", "…"));
     }
 
     #[test]

@@ -133,19 +133,20 @@ impl Application {
                 }
             }));
         }
-        let health = self.state.health.clone();
         let mut app = web::router(self.state);
         if let Some(discord) = &self.discord {
             tracing::info!("Discord is on (interactions at /discord/interactions)");
             app = app.merge(discord.routes());
-            tasks.push(tokio::spawn(health.watch("discord", discord.clone().run())));
+            // Registers the commands and ends: not a worker to watch.
+            tasks.push(tokio::spawn(discord.clone().run()));
         }
         if let Some(telegram) = &self.telegram {
             tracing::info!(mode = ?self.config.telegram.mode, "Telegram is on");
             if self.config.telegram.mode == TelegramMode::Webhook {
                 app = app.merge(telegram.routes());
             }
-            tasks.push(tokio::spawn(health.watch("telegram", telegram.clone().run())));
+            // Ends after its set-up in webhook mode; its polling is watched by its answers.
+            tasks.push(tokio::spawn(telegram.clone().run()));
         }
         // Agent WebSockets never end by themselves: close them when stopping, or the graceful
         // shutdown would wait for them forever.
@@ -320,18 +321,32 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     }
 }
 
-/// `eimza-bot backup FILE`: a consistent copy of the SQLite database while the bot runs. The key
-/// is not in it (keep `eimza.key` apart); returns the backup's size in bytes.
+/// The SQLite database file the configuration names, or `None` on PostgreSQL.
+fn sqlite_file(config: &Config) -> Option<std::path::PathBuf> {
+    let url = config.database_url();
+    let path = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+    Some(std::path::PathBuf::from(path.split('?').next().unwrap_or(path)))
+}
+
+/// `eimza-bot backup FILE`: a consistent copy of the SQLite database while the bot runs, read
+/// only, written beside FILE first and renamed once on disk (an interrupted backup leaves no
+/// FILE). The key is not in it (keep `eimza.key` apart); returns the backup's size in bytes.
 pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<u64> {
-    if !config.database_url().starts_with("sqlite:") {
-        anyhow::bail!(BackupProblem::Postgres);
+    let Some(source) = sqlite_file(config) else { anyhow::bail!(BackupProblem::Postgres) };
+    if !source.exists() {
+        anyhow::bail!(BackupProblem::NoDatabase);
     }
     if file.exists() {
         anyhow::bail!(BackupProblem::TargetExists);
     }
-    let store = open_store(config).await?;
-    store.backup_to(file).await.context("writing the backup")?;
-    store.close().await;
+    let partial = std::path::PathBuf::from(format!("{}.partial", file.display()));
+    let _ = std::fs::remove_file(&partial);
+    crate::store::sqlite_backup(&source, &partial).await.context("writing the backup")?;
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, file)?;
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
     Ok(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0))
 }
 
@@ -349,6 +364,8 @@ pub enum BackupProblem {
     Postgres,
     #[error("the target exists")]
     TargetExists,
+    #[error("no database to back up")]
+    NoDatabase,
     #[error("the database exists")]
     DatabaseExists,
     #[error("no data key")]
@@ -364,6 +381,7 @@ impl BackupProblem {
         match self {
             BackupProblem::Postgres => "backup-postgres",
             BackupProblem::TargetExists => "backup-target-exists",
+            BackupProblem::NoDatabase => "backup-no-database",
             BackupProblem::DatabaseExists => "restore-database-exists",
             BackupProblem::NoKey => "restore-no-key",
             BackupProblem::WrongKey => "restore-wrong-key",
@@ -375,11 +393,11 @@ impl BackupProblem {
 /// `eimza-bot restore FILE`: a backup becomes the database of an empty data folder — only if the
 /// data key it was made with is the one configured (the key-check value inside says).
 pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<Restored> {
-    if !config.database_url().starts_with("sqlite:") {
-        anyhow::bail!(BackupProblem::Postgres);
-    }
-    let target = config.data_dir.join("eimza.db");
-    if target.exists() {
+    let Some(target) = sqlite_file(config) else { anyhow::bail!(BackupProblem::Postgres) };
+    // A database, or a write-ahead log SQLite would replay onto the restored file.
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let beside = |suffix: &str| target.with_file_name(format!("{name}{suffix}"));
+    if ["", "-wal", "-shm", "-journal"].iter().any(|s| beside(s).exists()) {
         anyhow::bail!(BackupProblem::DatabaseExists);
     }
     let key_file = config.data_dir.join("eimza.key");
@@ -392,34 +410,44 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<Restored> {
     if !bytes.starts_with(b"SQLite format 3\0") {
         anyhow::bail!(BackupProblem::NotABackup);
     }
-    crate::vault::private_dir(&config.data_dir)?;
-    let staging = config.data_dir.join("eimza.db.restoring");
-    let _ = std::fs::remove_file(&staging);
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::vault::private_dir(dir)?;
+    }
+    let staging = beside(".restoring");
+    let leftovers = || {
+        for suffix in [".restoring", ".restoring-wal", ".restoring-shm"] {
+            let _ = std::fs::remove_file(beside(suffix));
+        }
+    };
+    leftovers();
     crate::vault::write_private(&staging, &bytes)?;
+    std::fs::File::open(&staging)?.sync_all()?;
     let checked = async {
         let store = Store::connect(&format!("sqlite:{}", staging.display()), vault).await?;
+        // A damaged file, or a SQLite file the bot never ran on, is no backup.
+        if !store.integrity_ok().await? || !store.has_key_check().await? {
+            store.close().await;
+            return Ok(None);
+        }
         let check = store.check_key(false).await?;
         let tickets: i64 = store.counts_by_state().await?.iter().map(|(_, n)| n).sum();
         let pending: i64 = store.outbox_depths().await?.iter().map(|d| d.pending).sum();
         store.close().await;
-        Ok::<_, crate::store::StoreError>((check, tickets, pending))
+        Ok::<_, crate::store::StoreError>(Some((check, tickets, pending)))
     }
     .await;
-    match checked {
-        Ok((KeyCheck::Matches, tickets, pending)) => {
+    let outcome = match checked {
+        Ok(Some((KeyCheck::Matches, tickets, pending))) => {
             std::fs::rename(&staging, &target)?;
-            for leftover in ["eimza.db.restoring-wal", "eimza.db.restoring-shm"] {
-                let _ = std::fs::remove_file(config.data_dir.join(leftover));
+            if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
             }
             Ok(Restored { tickets, pending })
         }
-        Ok(_) => {
-            let _ = std::fs::remove_file(&staging);
-            anyhow::bail!(BackupProblem::WrongKey)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&staging);
-            Err(e).context("reading the backup")
-        }
-    }
+        Ok(Some(_)) => Err(anyhow::anyhow!(BackupProblem::WrongKey)),
+        Ok(None) => Err(anyhow::anyhow!(BackupProblem::NotABackup)),
+        Err(e) => Err(anyhow::Error::new(e).context("reading the backup")),
+    };
+    leftovers();
+    outcome
 }

@@ -447,3 +447,4 @@ restore-done = Restored: { $tickets ->
 config-unknown-key = Unknown setting: { $key } (perhaps a typo; it is ignored).
 config-bad-value = Bad value: { $key }: { $problem }
 config-ok = The configuration is valid.
+backup-no-database = No database to back up: give the right data folder (data_dir in the configuration or EIMZA_DATA_DIR; in a package install: sudo -u eimza eimza-bot backup FILE --config /etc/eimza/eimza.toml). If the database is PostgreSQL, use pg_dump.

@@ -384,3 +384,4 @@ restore-done = Geri yüklendi: { $tickets } başvuru, gönderilmeyi bekleyen { $
 config-unknown-key = Bilinmeyen ayar: { $key } (yazım hatası olabilir; bu ayar yok sayılır).
 config-bad-value = Hatalı değer: { $key }: { $problem }
 config-ok = Yapılandırma geçerli.
+backup-no-database = Yedeklenecek veritabanı bulunamadı: veri klasörünü doğru verin (yapılandırmadaki data_dir ya da EIMZA_DATA_DIR; paket kurulumunda: sudo -u eimza eimza-bot backup DOSYA --config /etc/eimza/eimza.toml). Veritabanı PostgreSQL ise pg_dump kullanın.

@@ -35,7 +35,7 @@ pub use accounts::{Account, AuditEntry, LoginThrottle, SetupOutcome, StaffSessio
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
 pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
 pub use eonay::{ApprovalDue, ChallengeRow, Resent, StepTicket};
-pub use ops::OutboxDepth;
+pub use ops::{OutboxDepth, sqlite_backup};
 pub use outbox::{Claimed, FailedMessage};
 pub use platforms::FormLinkRefusal;
 pub use roster::{ImportSummary, day_from_number, day_number};

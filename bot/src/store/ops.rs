@@ -42,13 +42,28 @@ impl Store {
 }
 
 impl Store {
-    /// A consistent copy of a SQLite database while it runs (`VACUUM INTO`: one read
-    /// transaction, a compact file). PostgreSQL has `pg_dump`.
-    pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+    /// SQLite's own check of every page and index.
+    pub async fn integrity_ok(&self) -> Result<bool> {
         if self.backend != super::Backend::Sqlite {
-            return Err(super::StoreError::Corrupt("backup_to is for SQLite; use pg_dump".into()));
+            return Ok(true);
         }
-        sqlx::query("VACUUM INTO $1").bind(path.display().to_string()).execute(&self.pool).await?;
-        Ok(())
+        let row = sqlx::query("PRAGMA integrity_check").fetch_one(&self.pool).await?;
+        Ok(row.try_get::<String, _>(0).is_ok_and(|s| s == "ok"))
     }
+
+    /// Whether the data key's check value was ever written (every database the bot has run on).
+    pub async fn has_key_check(&self) -> Result<bool> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM key_check").fetch_one(&self.pool).await?.try_get::<i64, _>("n")? > 0)
+    }
+}
+
+/// A consistent copy of the SQLite database at `source` into `target` while the bot may be
+/// writing it (`VACUUM INTO`: one read transaction), over a read-only connection — nothing is
+/// migrated or written in the live file.
+pub async fn sqlite_backup(source: &std::path::Path, target: &std::path::Path) -> Result<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(source).read_only(true).connect().await?;
+    sqlx::query("VACUUM INTO ?").bind(target.display().to_string()).execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
 }

@@ -22,11 +22,13 @@ pub fn routes() -> Router<AppState> {
 /// `/readyz`.
 async fn ready(State(state): State<AppState>) -> Response {
     let store = state.service.store();
-    let database = matches!(tokio::time::timeout(std::time::Duration::from_secs(3), store.ping()).await, Ok(Ok(())));
-    let migrations = match store.migrations().await {
-        Ok((applied, known)) if applied == known => json!("ok"),
-        Ok((applied, known)) => json!(format!("{applied} of {known} applied")),
-        Err(_) => json!("unknown"),
+    // One bound for both questions: a stuck database makes the answer "not ready", never a hang.
+    let asked = tokio::time::timeout(std::time::Duration::from_secs(3), async { (store.ping().await, store.migrations().await) }).await;
+    let (database, migrations) = match asked {
+        Ok((Ok(()), Ok((applied, known)))) if applied == known => (true, json!("ok")),
+        Ok((Ok(()), Ok((applied, known)))) => (true, json!(format!("{applied} of {known} applied"))),
+        Ok((Ok(()), Err(_))) => (true, json!("unknown")),
+        _ => (false, json!("unknown")),
     };
     let stopped = state.health.stopped_workers();
     let telegram = match state.health.telegram_ok(crate::clock::now_ms()) {

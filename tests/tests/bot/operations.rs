@@ -143,6 +143,20 @@ async fn a_backup_under_load_restores_into_an_empty_folder() {
     assert_eq!(opened, 12);
     let (code, out) = bot.cli(&["backup", &file_arg], "");
     assert_eq!(code, 2, "never over an existing file: {out}");
+    assert!(!std::path::Path::new(&format!("{file_arg}.partial")).exists());
+    // A data folder without a database: said, and nothing is made there.
+    let nowhere = dir.path().join("hic").join("data");
+    let out = std::process::Command::new(eimza_tests::binary("eimza-bot"))
+        .args(["backup", &dir.path().join("bos.db").display().to_string()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LANG", "tr_TR.UTF-8")
+        .env("EIMZA_DATA_DIR", &nowhere)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Yedeklenecek veritabanı bulunamadı"));
+    assert!(!nowhere.join("eimza.db").exists() && !nowhere.join("eimza.key").exists(), "no empty database, no new key");
 
     // Into an empty folder with the same key: every ticket and every waiting message is back.
     let restored = dir.path().join("geri").join("data");
@@ -183,6 +197,47 @@ async fn a_backup_under_load_restores_into_an_empty_folder() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("başka bir veri anahtarıyla alınmış"), "{out}");
     assert!(!other.join("eimza.db").exists() && !other.join("eimza.db.restoring").exists());
+    // A write-ahead log left in the folder would be replayed onto the restored file: refused.
+    let journal = dir.path().join("gunce").join("data");
+    std::fs::create_dir_all(&journal).unwrap();
+    std::fs::copy(bot.data_dir.join("eimza.key"), journal.join("eimza.key")).unwrap();
+    std::fs::write(journal.join("eimza.db-wal"), b"eski").unwrap();
+    let (code, out) = restore(&journal);
+    assert_eq!((code, out.contains("zaten bir veritabanı")), (2, true), "{out}");
+    // A SQLite file that is no eimza database, and a damaged copy.
+    let plain = dir.path().join("duz.db");
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", plain.display())).await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+    }
+    let empty_key = dir.path().join("duz-hedef").join("data");
+    std::fs::create_dir_all(&empty_key).unwrap();
+    std::fs::copy(bot.data_dir.join("eimza.key"), empty_key.join("eimza.key")).unwrap();
+    let restore_file = |data: &std::path::Path, backup: &std::path::Path| {
+        let out = std::process::Command::new(eimza_tests::binary("eimza-bot"))
+            .args(["restore", &backup.display().to_string()])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LANG", "tr_TR.UTF-8")
+            .env("EIMZA_DATA_DIR", data)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, out) = restore_file(&empty_key, &plain);
+    assert_eq!((code, out.contains("eimza yedeği (SQLite veritabanı) değil")), (2, true), "{out}");
+    let mut damaged = std::fs::read(&file).unwrap();
+    let middle = damaged.len() / 2;
+    for b in &mut damaged[middle..middle + 4096] {
+        *b = 0x5a;
+    }
+    let damaged_file = dir.path().join("bozuk.db");
+    std::fs::write(&damaged_file, damaged).unwrap();
+    let (code, out) = restore_file(&empty_key, &damaged_file);
+    assert_ne!(code, 0, "a damaged backup is not restored: {out}");
+    assert!(!empty_key.join("eimza.db").exists());
     // No key at all, and a file that is no backup.
     let empty = dir.path().join("bos").join("data");
     std::fs::create_dir_all(&empty).unwrap();

@@ -20,6 +20,10 @@ async fn start() -> (DiscordApi, TestBot) {
 async fn slash_command_modal_web_form_and_the_staff_channel() {
     let (api, bot) = start().await;
     let url = bot.url();
+    // Discord's set-up task ends once the commands are registered: still ready after it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let ready: serde_json::Value = reqwest::get(format!("{url}/readyz")).await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
 
     // The commands are registered in the configured guild, Turkish names with English ones.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

@@ -61,6 +61,9 @@ async fn a_whole_renewal_on_telegram_with_the_web_form_and_the_staff_group() {
     let email = unique_email("ilgaz.tg");
     let tckn = valid_tckn(4242);
     let link = intake_to_the_link(&api, user, &email).await;
+    // Ready, with Telegram's polling answering (its set-up task ended long ago).
+    let ready: serde_json::Value = reqwest::get(format!("{}/readyz", bot.url())).await.unwrap().json().await.unwrap();
+    assert_eq!((ready["status"].as_str(), ready["checks"]["telegram"].as_str()), (Some("ready"), Some("ok")), "{ready}");
 
     // Commands are registered in Turkish for everyone and in English for `en`.
     let commands = api.calls("setMyCommands");
