@@ -47,6 +47,8 @@ start_postgres() {
     start >/dev/null || { cat "$WORK/pgsock/postgres.log"; return 1; }
   PG_STARTED=$(head -n 1 "$WORK/pg/postmaster.pid")
   export EIMZA_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  # For the fault suite's restart of the cluster.
+  export EIMZA_TEST_PG_DATA="$WORK/pg" EIMZA_TEST_PGBIN="$PGBIN"
   echo "eimza: PostgreSQL (pid $PG_STARTED) on port $port"
 }
 
