@@ -28,7 +28,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use accounts::{Account, AuditEntry, LoginThrottle, SetupOutcome, StaffSession};
@@ -234,8 +235,9 @@ impl Store {
     /// Starts the write transaction for one unit of work.
     pub async fn begin(&self) -> Result<Tx<'_>> {
         let guard = self.write_turn().await;
-        let tx = self.pool.begin().await?;
-        Ok(Tx { tx, store: self, _guard: guard, queued: false })
+        let mut conn = self.pool.acquire().await?;
+        conn.execute("BEGIN").await?;
+        Ok(Tx { tx: TxConn { conn: Some(conn), open: true }, store: self, _guard: guard, queued: false })
     }
 
     /// Saves the institution's configuration (name and the JSON of its settings) as row 1.
@@ -381,9 +383,66 @@ fn sqlite_url(url: &str) -> String {
     format!("sqlite://{file}?{}", params.join("&"))
 }
 
+/// A pooled connection inside `BEGIN` … `COMMIT`, run by hand rather than by sqlx's transaction
+/// manager: on SQLite a `COMMIT` that fails (a full disk) may end the transaction or not, sqlx's
+/// count of it then no longer matches, and the connection went back to the pool with a
+/// transaction open — holding the write lock for ever. Here a failed `COMMIT` closes the
+/// connection, and an unfinished transaction is rolled back (or its connection closed).
+struct TxConn {
+    conn: Option<PoolConnection<Any>>,
+    open: bool,
+}
+
+impl std::ops::Deref for TxConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        self.conn.as_deref().unwrap_or_else(|| unreachable!("the connection is only taken when the transaction ends"))
+    }
+}
+
+impl std::ops::DerefMut for TxConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.conn.as_deref_mut().unwrap_or_else(|| unreachable!("the connection is only taken when the transaction ends"))
+    }
+}
+
+impl TxConn {
+    async fn commit(&mut self) -> std::result::Result<(), sqlx::Error> {
+        let result = self.execute("COMMIT").await.map(|_| ());
+        if result.is_err()
+            && let Some(conn) = self.conn.as_mut()
+        {
+            // Whatever SQLite or the server did with the transaction, this connection is not
+            // trusted again.
+            conn.close_on_drop();
+        }
+        self.open = false;
+        result
+    }
+}
+
+impl Drop for TxConn {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else { return };
+        if !self.open {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if conn.execute("ROLLBACK").await.is_err() {
+                        conn.close_on_drop();
+                    }
+                });
+            }
+            Err(_) => conn.close_on_drop(),
+        }
+    }
+}
+
 /// One write transaction (see the module docs).
 pub struct Tx<'s> {
-    tx: Transaction<'static, Any>,
+    tx: TxConn,
     store: &'s Store,
     _guard: Option<MutexGuard<'s, ()>>,
     /// Whether this transaction queued outbox messages.
@@ -391,7 +450,7 @@ pub struct Tx<'s> {
 }
 
 impl Tx<'_> {
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
         self.tx.commit().await?;
         if self.queued {
             self.store.outbox_signal.send_modify(|n| *n = n.wrapping_add(1));

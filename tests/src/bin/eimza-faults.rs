@@ -328,18 +328,24 @@ async fn disk_full(people: u64) -> Option<bool> {
 
 #[tokio::main]
 async fn main() {
-    let short = std::env::args().any(|a| a == "--short");
+    let args: Vec<String> = std::env::args().collect();
+    let short = args.iter().any(|a| a == "--short");
+    // `--only kill|smtp|postgres|disk`: one fault.
+    let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+    let runs = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let people = if short { 4 } else { 16 };
     let mut ok = true;
-    ok &= killed(people, Duration::from_millis(if short { 500 } else { 1200 })).await;
-    ok &= smtp_down(people).await;
-    ok &= postgres_restarted(people).await.unwrap_or(true);
-    if short {
-        // Known to fail today (the SQLite store does not recover from a full disk; see the
-        // operations issue): in the full suite only, where it is reported, not hidden.
-        println!("faults: disk full: in scripts/faults only (it fails today: SQLite does not serve again after the disk was full)");
-    } else {
-        ok &= disk_full(6).await.unwrap_or(true);
+    if runs("kill") {
+        ok &= killed(people, Duration::from_millis(if short { 500 } else { 1200 })).await;
+    }
+    if runs("smtp") {
+        ok &= smtp_down(people).await;
+    }
+    if runs("postgres") {
+        ok &= postgres_restarted(people).await.unwrap_or(true);
+    }
+    if runs("disk") {
+        ok &= disk_full(if short { 2 } else { 6 }).await.unwrap_or(true);
     }
     println!(
         "faults: the agent's link cut mid-report: the report is sent again and stored once \
