@@ -239,6 +239,8 @@ pub struct RemindersConfig {
 pub struct MailConfig {
     pub transport: MailTransport,
     pub from: String,
+    /// Verification e-mails per hour to all addresses together.
+    pub codes_per_hour: u32,
     #[serde(default)]
     pub staff_to: Vec<String>,
     pub retry_base_secs: u64,

@@ -46,7 +46,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let store = open_store(&config).await?.with_routing(routing(&config));
+        let store = open_store(&config).await?.with_routing(routing(&config)).with_codes_per_hour(config.mail.codes_per_hour);
         let institution = &config.institution;
         let institution_json = serde_json::json!({
             "domains": institution.domains,

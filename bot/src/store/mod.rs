@@ -30,6 +30,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
+use sqlx_core::transaction::TransactionManager as _;
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use accounts::{Account, AuditEntry, LoginThrottle, SetupOutcome, StaffSession};
@@ -80,6 +81,8 @@ pub struct Store {
     /// SQLite only: personal data was erased; the next checkpoint truncates the write-ahead log
     /// so no old copy of it stays in the file.
     scrub: Arc<std::sync::atomic::AtomicBool>,
+    /// Verification e-mails to all addresses together per hour (`mail.codes_per_hour`).
+    codes_per_hour: i64,
 }
 
 /// Who hears of ticket changes besides the applicant, as configured; the store applies it in the
@@ -193,7 +196,15 @@ impl Store {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             outbox_signal: Arc::new(tokio::sync::watch::Sender::new(0)),
             routing: Arc::new(Routing::default()),
+            codes_per_hour: outbox::CODES_PER_HOUR_ALL,
         })
+    }
+
+    /// At most this many verification e-mails per hour to all addresses together (a large
+    /// institution's renewal day may need more than the default).
+    pub fn with_codes_per_hour(mut self, codes: u32) -> Store {
+        self.codes_per_hour = i64::from(codes.max(1));
+        self
     }
 
     /// Who hears of ticket changes (see [`Routing`]).
@@ -235,9 +246,8 @@ impl Store {
     /// Starts the write transaction for one unit of work.
     pub async fn begin(&self) -> Result<Tx<'_>> {
         let guard = self.write_turn().await;
-        let mut conn = self.pool.acquire().await?;
-        conn.execute("BEGIN").await?;
-        Ok(Tx { tx: TxConn { conn: Some(conn), open: true }, store: self, _guard: guard, queued: false })
+        let tx = TxConn::begin(self.pool.acquire().await?).await?;
+        Ok(Tx { tx, store: self, _guard: guard, queued: false })
     }
 
     /// Saves the institution's configuration (name and the JSON of its settings) as row 1.
@@ -383,38 +393,43 @@ fn sqlite_url(url: &str) -> String {
     format!("sqlite://{file}?{}", params.join("&"))
 }
 
-/// A pooled connection inside `BEGIN` … `COMMIT`, run by hand rather than by sqlx's transaction
-/// manager: on SQLite a `COMMIT` that fails (a full disk) may end the transaction or not, sqlx's
-/// count of it then no longer matches, and the connection went back to the pool with a
-/// transaction open — holding the write lock for ever. Here a failed `COMMIT` closes the
-/// connection, and an unfinished transaction is rolled back (or its connection closed).
+/// A pooled connection inside a transaction, begun and ended by sqlx's own transaction manager
+/// as `sqlx::Transaction` does — but keeping hold of the connection: on SQLite a `COMMIT` that
+/// fails (a full disk) may end the transaction or not, sqlx's count of it then no longer
+/// matches, and that connection went back to the pool with a transaction open, holding the
+/// write lock for ever. A connection whose `COMMIT` failed is closed instead.
 struct TxConn {
-    conn: Option<PoolConnection<Any>>,
+    conn: PoolConnection<Any>,
     open: bool,
 }
+
+type Manager = <Any as sqlx::Database>::TransactionManager;
 
 impl std::ops::Deref for TxConn {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
-        self.conn.as_deref().unwrap_or_else(|| unreachable!("the connection is only taken when the transaction ends"))
+        &self.conn
     }
 }
 
 impl std::ops::DerefMut for TxConn {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        self.conn.as_deref_mut().unwrap_or_else(|| unreachable!("the connection is only taken when the transaction ends"))
+        &mut self.conn
     }
 }
 
 impl TxConn {
+    async fn begin(mut conn: PoolConnection<Any>) -> std::result::Result<TxConn, sqlx::Error> {
+        Manager::begin(&mut conn, None).await?;
+        Ok(TxConn { conn, open: true })
+    }
+
     async fn commit(&mut self) -> std::result::Result<(), sqlx::Error> {
-        let result = self.execute("COMMIT").await.map(|_| ());
-        if result.is_err()
-            && let Some(conn) = self.conn.as_mut()
-        {
+        let result = Manager::commit(&mut self.conn).await;
+        if result.is_err() {
             // Whatever SQLite or the server did with the transaction, this connection is not
             // trusted again.
-            conn.close_on_drop();
+            self.conn.close_on_drop();
         }
         self.open = false;
         result
@@ -423,19 +438,9 @@ impl TxConn {
 
 impl Drop for TxConn {
     fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else { return };
-        if !self.open {
-            return;
-        }
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if conn.execute("ROLLBACK").await.is_err() {
-                        conn.close_on_drop();
-                    }
-                });
-            }
-            Err(_) => conn.close_on_drop(),
+        if self.open {
+            // Queued; it runs before the connection is used again (as sqlx::Transaction does).
+            Manager::start_rollback(&mut self.conn);
         }
     }
 }

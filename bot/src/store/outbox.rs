@@ -94,7 +94,7 @@ impl Tx<'_> {
         }
         let row =
             count("SELECT COUNT(*) AS n, MIN(at) AS first FROM mail_limits WHERE at > $1", hour, None).fetch_one(&mut *self.tx).await?;
-        if row.try_get::<i64, _>("n")? >= CODES_PER_HOUR_ALL {
+        if row.try_get::<i64, _>("n")? >= self.store.codes_per_hour {
             tracing::warn!("many verification e-mails in the last hour; new ones wait");
             return Ok(Err(wait(super::opt(&row, "first")?, 3_600_000)));
         }

@@ -190,6 +190,70 @@ async fn killed(people: u64, every: Duration) -> bool {
     audit(&bot, &clients, &sink.maildir, &format!("kill -9 every {} ms", every.as_millis()), &extra).await
 }
 
+/// (1b) kill -9 while people talk to the bot on Telegram (the Bot API stand-in): every
+/// expected reply arrives (updates the bot had not confirmed are delivered again, replies it
+/// owed are sent after the restart), and those sent twice are counted (at least once).
+async fn telegram_killed(users: i64, every: Duration) -> bool {
+    use eimza_tests::telegram::BotApi;
+    let api = std::sync::Arc::new(BotApi::start().await);
+    let sink = SmtpSink::start().await;
+    let mut env = fast_bot_env(&sink);
+    env.extend(api.bot_env());
+    let mut bot = TestBot::start_with(&refs(&env)).await;
+    api.wait_polling().await;
+    let steps: [&str; 3] = ["aydınlatma metni", "Adınızı ve soyadınızı", "Unvanınız"];
+    let runs: Vec<_> = (0..users)
+        .map(|n| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                let user = 70_000 + n;
+                let within = Duration::from_secs(60);
+                tokio::time::sleep(Duration::from_millis(100 * n as u64)).await;
+                let skip = api.sent_to(user).len();
+                api.text(user, "/basla");
+                let notice = api.wait_for_within(user, skip, steps[0], within).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let skip = api.sent_to(user).len();
+                api.press(user, &notice, "consent:yes");
+                api.wait_for_within(user, skip, steps[1], within).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let skip = api.sent_to(user).len();
+                api.text(user, "Ayşe Yılmaz");
+                api.wait_for_within(user, skip, steps[2], within).await;
+            })
+        })
+        .collect();
+    let mut kills = 0;
+    while !runs.iter().all(|r| r.is_finished()) {
+        tokio::time::sleep(every).await;
+        if runs.iter().all(|r| r.is_finished()) {
+            break;
+        }
+        bot.restart().await;
+        kills += 1;
+    }
+    let mut lost = 0;
+    for r in runs {
+        if r.await.is_err() {
+            lost += 1;
+        }
+    }
+    // A reply the person got twice: the same text twice in their chat.
+    let mut twice = 0;
+    for n in 0..users {
+        let texts: Vec<String> = api.sent_to(70_000 + n).into_iter().map(|s| s.text).collect();
+        for step in steps {
+            twice += texts.iter().filter(|t| t.contains(step)).count().saturating_sub(1);
+        }
+    }
+    println!(
+        "faults: Telegram, kill -9 every {} ms: {users} people × 3 messages, {kills} kills, {lost} conversations with a reply lost, \
+         {twice} replies sent twice (owed replies go at least once)",
+        every.as_millis()
+    );
+    lost == 0 && kills >= 1
+}
+
 /// (2) the SMTP server down while codes are sent, then back.
 async fn smtp_down(people: u64) -> bool {
     let mut sink = SmtpSink::start().await;
@@ -330,13 +394,16 @@ async fn disk_full(people: u64) -> Option<bool> {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let short = args.iter().any(|a| a == "--short");
-    // `--only kill|smtp|postgres|disk`: one fault.
+    // `--only kill|telegram|smtp|postgres|disk`: one fault.
     let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
     let runs = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let people = if short { 4 } else { 16 };
     let mut ok = true;
     if runs("kill") {
         ok &= killed(people, Duration::from_millis(if short { 500 } else { 1200 })).await;
+    }
+    if runs("telegram") {
+        ok &= telegram_killed(if short { 3 } else { 10 }, Duration::from_millis(if short { 600 } else { 900 })).await;
     }
     if runs("smtp") {
         ok &= smtp_down(people).await;
