@@ -63,12 +63,26 @@ fn root_command(catalog: &Catalog, lang: Lang) -> Command {
         .subcommand(status_command(catalog, lang))
 }
 
+/// A value's placeholder in the help (`--okuyucu <AD>`), in the reader's language. clap keeps
+/// `&'static str`s: the few placeholders of one process's help are leaked once.
+fn placeholder(catalog: &Catalog, lang: Lang, id: &str) -> &'static str {
+    Box::leak(catalog.text(lang, id, &[]).into_boxed_str())
+}
+
 /// The reader and PKCS#11 module options `kart`, `calis` and `eonay` share.
 fn card_access_args(catalog: &Catalog, lang: Lang) -> [Arg; 2] {
     let t = |id: &str| catalog.text(lang, id, &[]);
     [
-        Arg::new("reader").long("okuyucu").visible_alias("reader").value_name("AD").help(t("cli-card-reader")),
-        Arg::new("pkcs11").long("pkcs11").value_name("YOL").env("EIMZA_PKCS11_MODULE").help(t("cli-card-pkcs11")),
+        Arg::new("reader")
+            .long("okuyucu")
+            .visible_alias("reader")
+            .value_name(placeholder(catalog, lang, "cli-value-name"))
+            .help(t("cli-card-reader")),
+        Arg::new("pkcs11")
+            .long("pkcs11")
+            .value_name(placeholder(catalog, lang, "cli-value-path"))
+            .env("EIMZA_PKCS11_MODULE")
+            .help(t("cli-card-pkcs11")),
     ]
 }
 
@@ -97,13 +111,19 @@ fn card_command(catalog: &Catalog, lang: Lang) -> Command {
                 .help(t("cli-card-watch")),
         )
         .args(card_access_args(catalog, lang))
-        .arg(Arg::new("backend").long("erisim").visible_alias("backend").value_name("YÖNTEM").help(t("cli-card-backend")))
+        .arg(
+            Arg::new("backend")
+                .long("erisim")
+                .visible_alias("backend")
+                .value_name(placeholder(catalog, lang, "cli-value-method"))
+                .help(t("cli-card-backend")),
+        )
         .arg(Arg::new("tckn").long("tckn").value_name("TCKN").help(t("cli-card-tckn")))
         .arg(
             Arg::new("issuer")
                 .long("saglayici")
                 .visible_alias("issuer")
-                .value_name("AD")
+                .value_name(placeholder(catalog, lang, "cli-value-name"))
                 .action(ArgAction::Append)
                 .help(t("cli-card-issuer")),
         )
@@ -117,8 +137,16 @@ fn pair_command(catalog: &Catalog, lang: Lang) -> Command {
         .disable_help_flag(true)
         .arg(help_arg(catalog, lang))
         .arg(Arg::new("server").long("sunucu").visible_alias("server").value_name("URL").required(true).help(t("cli-pair-server")))
-        .arg(Arg::new("name").long("ad").visible_alias("name").value_name("AD").help(t("cli-pair-name")))
-        .arg(Arg::new("code").value_name("KOD").required(true).num_args(1..).help(t("cli-pair-code")))
+        .arg(
+            Arg::new("name")
+                .long("ad")
+                .visible_alias("name")
+                .value_name(placeholder(catalog, lang, "cli-value-name"))
+                .help(t("cli-pair-name")),
+        )
+        .arg(
+            Arg::new("code").value_name(placeholder(catalog, lang, "cli-value-code")).required(true).num_args(1..).help(t("cli-pair-code")),
+        )
 }
 
 fn run_command(catalog: &Catalog, lang: Lang) -> Command {
@@ -133,7 +161,7 @@ fn run_command(catalog: &Catalog, lang: Lang) -> Command {
             Arg::new("card-wait")
                 .long("kart-bekleme")
                 .visible_alias("card-wait")
-                .value_name("SANİYE")
+                .value_name(placeholder(catalog, lang, "cli-value-seconds"))
                 .env("EIMZA_AGENT_CARD_WAIT_SECS")
                 .value_parser(clap::value_parser!(u64).range(1..=86_400))
                 .default_value("1800")

@@ -3,6 +3,11 @@
 agent-about = eimza helper: does the steps that need your e-signature card safely on your own computer and reports your renewal request's progress to the IT department.
 cli-usage = Usage:
 cli-commands = Commands:
+cli-value-name = NAME
+cli-value-path = PATH
+cli-value-method = METHOD
+cli-value-code = CODE
+cli-value-seconds = SECONDS
 cli-options = Options:
 cli-command-placeholder = COMMAND
 cli-usage-error = The command line was not understood: “{ $argument }”. To see the commands and options: eimza-agent --help

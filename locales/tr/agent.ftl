@@ -3,6 +3,11 @@
 agent-about = eimza yardımcı programı: e-İmza kartınızla ilgili adımları kendi bilgisayarınızda güvenle yapar ve yenileme başvurunuzu bilgi işlem birimine bildirir.
 cli-usage = Kullanım:
 cli-commands = Komutlar:
+cli-value-name = AD
+cli-value-path = YOL
+cli-value-method = YÖNTEM
+cli-value-code = KOD
+cli-value-seconds = SANİYE
 cli-options = Seçenekler:
 cli-command-placeholder = KOMUT
 cli-usage-error = Komut satırı anlaşılmadı: “{ $argument }”. Kullanılabilir komutları ve seçenekleri görmek için: eimza-agent --help

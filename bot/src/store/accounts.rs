@@ -67,11 +67,16 @@ fn account(row: &sqlx::any::AnyRow) -> Result<Account> {
     })
 }
 
-impl Store {
-    pub async fn count_accounts(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM staff_accounts WHERE disabled_at IS NULL").fetch_one(&self.pool).await?.try_get("n")?)
-    }
+/// Every session of the account `name` ends (in the transaction that changes the account).
+async fn end_sessions_of(tx: &mut super::Tx<'_>, name: &str) -> Result<()> {
+    sqlx::query("DELETE FROM staff_sessions WHERE account_id IN (SELECT id FROM staff_accounts WHERE name = $1)")
+        .bind(name.to_owned())
+        .execute(&mut *tx.tx)
+        .await?;
+    Ok(())
+}
 
+impl Store {
     /// A new account; `false` when the name is taken.
     pub async fn create_account(&self, name: &str, role: Role, password_hash: &str, now: i64) -> Result<bool> {
         let done = sqlx::query(
@@ -95,10 +100,7 @@ impl Store {
             .bind(password_hash.to_owned())
             .execute(&mut *tx.tx)
             .await?;
-        sqlx::query("DELETE FROM staff_sessions WHERE account_id IN (SELECT id FROM staff_accounts WHERE name = $1)")
-            .bind(name.to_owned())
-            .execute(&mut *tx.tx)
-            .await?;
+        end_sessions_of(&mut tx, name).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -111,10 +113,7 @@ impl Store {
             .bind(role.code())
             .execute(&mut *tx.tx)
             .await?;
-        sqlx::query("DELETE FROM staff_sessions WHERE account_id IN (SELECT id FROM staff_accounts WHERE name = $1)")
-            .bind(name.to_owned())
-            .execute(&mut *tx.tx)
-            .await?;
+        end_sessions_of(&mut tx, name).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -127,10 +126,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx.tx)
             .await?;
-        sqlx::query("DELETE FROM staff_sessions WHERE account_id IN (SELECT id FROM staff_accounts WHERE name = $1)")
-            .bind(name.to_owned())
-            .execute(&mut *tx.tx)
-            .await?;
+        end_sessions_of(&mut tx, name).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

@@ -60,6 +60,23 @@ async fn audit_tckn_search(
     Ok(true)
 }
 
+/// The filter of a query for this staff member; a search by a full T.C. Kimlik No is audited
+/// (and dropped, said, beyond the hourly limit).
+async fn audited_filter(
+    state: &AppState,
+    session: &crate::store::StaffSession,
+    q: &ListQuery,
+    address: &str,
+    now: i64,
+) -> Result<(TicketFilter, Vec<&'static str>), crate::store::StoreError> {
+    let (mut filter, mut problems) = filter_of(q, &session.account.name, session.account.role, &state.calendar, now);
+    if filter.search.as_deref().is_some_and(is_tckn) && !audit_tckn_search(state, session, address, now).await? {
+        problems.push("staff-search-tckn-limit");
+        filter.search = None;
+    }
+    Ok((filter, problems))
+}
+
 fn filter_of(q: &ListQuery, me: &str, role: Role, calendar: &Calendar, now: i64) -> (TicketFilter, Vec<&'static str>) {
     let mut problems = Vec::new();
     let mut filter = TicketFilter::default();
@@ -176,17 +193,10 @@ pub async fn list(
     let texts = state.service.texts();
     let now = clock::now_ms();
     let page_size = i64::from(state.accounts.config().page_size.clamp(10, 500));
-    let (mut filter, mut problems) = filter_of(&q, &session.account.name, session.account.role, &state.calendar, now);
-    if filter.search.as_deref().is_some_and(is_tckn) {
-        match audit_tckn_search(&state, &session, &client_address(&state, peer, &headers), now).await {
-            Ok(true) => {}
-            Ok(false) => {
-                problems.push("staff-search-tckn-limit");
-                filter.search = None;
-            }
-            Err(e) => return failed(texts, lang, e),
-        }
-    }
+    let (mut filter, problems) = match audited_filter(&state, &session, &q, &client_address(&state, peer, &headers), now).await {
+        Ok(found) => found,
+        Err(e) => return failed(texts, lang, e),
+    };
     let page_no = filter.offset + 1;
     filter.offset = (page_no - 1) * page_size;
     filter.limit = page_size;
@@ -398,14 +408,10 @@ pub async fn export(
     };
     let texts = state.service.texts();
     let now = clock::now_ms();
-    let (mut filter, _) = filter_of(&q, &session.account.name, session.account.role, &state.calendar, now);
-    if filter.search.as_deref().is_some_and(is_tckn) {
-        match audit_tckn_search(&state, &session, &client_address(&state, peer, &headers), now).await {
-            Ok(true) => {}
-            Ok(false) => filter.search = None,
-            Err(e) => return failed(texts, lang, e),
-        }
-    }
+    let (mut filter, _) = match audited_filter(&state, &session, &q, &client_address(&state, peer, &headers), now).await {
+        Ok(found) => found,
+        Err(e) => return failed(texts, lang, e),
+    };
     filter.offset = 0;
     filter.limit = EXPORT_MAX;
     let found = match state.service.store().desk_page(&filter).await {

@@ -387,6 +387,19 @@ fn timeline(texts: &Texts, lang: Lang, events: &[crate::store::EventRow]) -> Str
     html
 }
 
+/// An officer's post about a ticket (origin, session, token, role), and the ticket; or the page
+/// that refuses it or says the ticket does not exist.
+async fn officer_on_ticket(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    number: &str,
+) -> Result<(StaffSession, Lang, TicketRow), Response> {
+    let (session, lang) = may_post(state, headers, csrf, Role::Officer).await?;
+    let ticket = ticket_of(state, &session, lang, number).await?;
+    Ok((session, lang, ticket))
+}
+
 /// The ticket a post is about, or the page that says it does not exist.
 async fn ticket_of(state: &AppState, session: &StaffSession, lang: Lang, number: &str) -> Result<TicketRow, Response> {
     let texts = state.service.texts();
@@ -397,7 +410,7 @@ async fn ticket_of(state: &AppState, session: &StaffSession, lang: Lang, number:
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
     csrf: String,
@@ -414,16 +427,12 @@ pub async fn act(
     headers: HeaderMap,
     form: Result<axum::Form<ActionForm>, FormRejection>,
 ) -> Response {
-    let form = form.map(|f| f.0).unwrap_or(ActionForm { csrf: String::new(), action: String::new(), reason: String::new() });
-    let (session, lang) = match may_post(&state, &headers, &form.csrf, Role::Officer).await {
-        Ok(s) => s,
+    let form = form.map(|f| f.0).unwrap_or_default();
+    let (session, lang, ticket) = match officer_on_ticket(&state, &headers, &form.csrf, &number).await {
+        Ok(found) => found,
         Err(refusal) => return refusal,
     };
     let texts = state.service.texts();
-    let ticket = match ticket_of(&state, &session, lang, &number).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
     let Some(action) = StaffAction::ALL.into_iter().find(|a| action_code(*a) == form.action) else {
         return render(&state, &session, lang, &ticket.number, Extras::bad(texts.get(lang, "staff-action-unknown"))).await;
     };
@@ -442,7 +451,7 @@ pub async fn act(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct AssignForm {
     #[serde(default)]
     csrf: String,
@@ -458,15 +467,11 @@ pub async fn assign(
     form: Result<axum::Form<AssignForm>, FormRejection>,
 ) -> Response {
     let form = form.map(|f| f.0).unwrap_or(AssignForm { csrf: String::new(), to: "\u{0}".into() });
-    let (session, lang) = match may_post(&state, &headers, &form.csrf, Role::Officer).await {
-        Ok(s) => s,
+    let (session, lang, ticket) = match officer_on_ticket(&state, &headers, &form.csrf, &number).await {
+        Ok(found) => found,
         Err(refusal) => return refusal,
     };
     let texts = state.service.texts();
-    let ticket = match ticket_of(&state, &session, lang, &number).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
     let to = match form.to.trim() {
         "" => None,
         "me" => Some(session.account.name.clone()),
@@ -502,7 +507,7 @@ pub async fn assign(
     render(&state, &session, lang, &ticket.number, Extras::done(true, text)).await
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct TextForm {
     #[serde(default)]
     csrf: String,
@@ -511,7 +516,7 @@ pub struct TextForm {
 }
 
 fn text_form(form: Result<axum::Form<TextForm>, FormRejection>) -> TextForm {
-    form.map(|f| f.0).unwrap_or(TextForm { csrf: String::new(), text: String::new() })
+    form.map(|f| f.0).unwrap_or_default()
 }
 
 /// `POST /staff/tickets/{number}/notes`: an internal note (never shown to the person).
@@ -522,15 +527,11 @@ pub async fn note(
     form: Result<axum::Form<TextForm>, FormRejection>,
 ) -> Response {
     let form = text_form(form);
-    let (session, lang) = match may_post(&state, &headers, &form.csrf, Role::Officer).await {
-        Ok(s) => s,
+    let (session, lang, ticket) = match officer_on_ticket(&state, &headers, &form.csrf, &number).await {
+        Ok(found) => found,
         Err(refusal) => return refusal,
     };
     let texts = state.service.texts();
-    let ticket = match ticket_of(&state, &session, lang, &number).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
     let text = match clean_text(&form.text, MAX_TEXT, true) {
         Some(text) if !text.is_empty() => text,
         _ => {
@@ -563,15 +564,11 @@ pub async fn answer(
     form: Result<axum::Form<TextForm>, FormRejection>,
 ) -> Response {
     let form = text_form(form);
-    let (session, lang) = match may_post(&state, &headers, &form.csrf, Role::Officer).await {
-        Ok(s) => s,
+    let (session, lang, ticket) = match officer_on_ticket(&state, &headers, &form.csrf, &number).await {
+        Ok(found) => found,
         Err(refusal) => return refusal,
     };
     let texts = state.service.texts();
-    let ticket = match ticket_of(&state, &session, lang, &number).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
     let Some(text) = clean_text(&form.text, MAX_TEXT, true).filter(|t| !t.is_empty()) else {
         let text = texts.with(lang, "staff-text-needed", &[("max", Arg::from(MAX_TEXT as i64))]);
         return render(&state, &session, lang, &ticket.number, Extras::bad(text)).await;
@@ -586,7 +583,7 @@ pub async fn answer(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
     csrf: String,
@@ -602,15 +599,11 @@ pub async fn reveal(
     form: Result<axum::Form<CsrfForm>, FormRejection>,
 ) -> Response {
     let csrf = form.map(|f| f.0.csrf).unwrap_or_default();
-    let (session, lang) = match may_post(&state, &headers, &csrf, Role::Officer).await {
-        Ok(s) => s,
+    let (session, lang, ticket) = match officer_on_ticket(&state, &headers, &csrf, &number).await {
+        Ok(found) => found,
         Err(refusal) => return refusal,
     };
     let texts = state.service.texts();
-    let ticket = match ticket_of(&state, &session, lang, &number).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
     if !reveal_allowed(ticket.state) {
         return render(&state, &session, lang, &ticket.number, Extras::done(false, texts.get(lang, "staff-corporate-not-now"))).await;
     }
@@ -633,7 +626,7 @@ pub async fn reveal(
     render(&state, &session, lang, &ticket.number, Extras { revealed: Some(data), ..Extras::default() }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct RevokeForm {
     #[serde(default)]
     csrf: String,
@@ -648,7 +641,7 @@ pub async fn revoke_agent(
     headers: HeaderMap,
     form: Result<axum::Form<RevokeForm>, FormRejection>,
 ) -> Response {
-    let form = form.map(|f| f.0).unwrap_or(RevokeForm { csrf: String::new(), ticket: String::new() });
+    let form = form.map(|f| f.0).unwrap_or_default();
     let (session, lang) = match may_post(&state, &headers, &form.csrf, Role::Officer).await {
         Ok(s) => s,
         Err(refusal) => return refusal,
