@@ -33,6 +33,7 @@ use crate::core::button::ButtonId;
 use crate::core::conversation::{Expects, Field, Incoming, Input, Transport};
 use crate::delivery::platforms::{Messenger, StaffChat, StaffPost};
 use crate::delivery::{SendError, keep_trying};
+use crate::health::CallOutcomes;
 use crate::i18n::{Rendered, RenderedButton, split_at_lines};
 use crate::service::desk::{AnswerTo, StaffActor, StaffDesk};
 use crate::service::{ChatService, ReplyMode};
@@ -66,6 +67,8 @@ pub struct Discord {
     service: Arc<ChatService>,
     desk: Arc<StaffDesk>,
     config: DiscordConfig,
+    /// How Discord's REST API answered lately, for `/readyz`.
+    calls: Arc<CallOutcomes>,
 }
 
 /// Who sent an interaction and from where.
@@ -145,7 +148,31 @@ impl Discord {
             builder = builder.proxy(config.api_url.trim_end_matches('/')).ratelimiter_disabled(true);
         }
         let http = Arc::new(builder.build());
-        Ok(Arc::new(Discord { http, verifier, service, desk, config: config.clone() }))
+        Ok(Arc::new(Discord { http, verifier, service, desk, config: config.clone(), calls: Arc::default() }))
+    }
+
+    /// How Discord's REST API answered lately (`/readyz`).
+    pub fn calls(&self) -> Arc<CallOutcomes> {
+        self.calls.clone()
+    }
+
+    /// Notes how a REST call went: a failure of the link itself (no answer, 5xx, the token
+    /// refused) or one that went through (a refusal about one person — a closed DM — is neither).
+    fn noted<T>(&self, result: Result<T, serenity::Error>) -> Result<T, serenity::Error> {
+        let now = crate::clock::now_ms();
+        match &result {
+            Ok(_) => self.calls.went_through(now),
+            Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))) => {
+                let status = r.status_code;
+                if status.is_server_error() || status.as_u16() == 401 {
+                    self.calls.failed(now);
+                } else {
+                    self.calls.went_through(now);
+                }
+            }
+            Err(_) => self.calls.failed(now),
+        }
+        result
     }
 
     pub fn routes(self: &Arc<Self>) -> Router {
@@ -170,10 +197,10 @@ impl Discord {
             .collect();
         keep_trying("Discord: registering the slash commands", || async {
             if self.config.guild_ids.is_empty() {
-                return self.http.create_global_commands(&commands).await.map(|_| ()).map_err(|e| loggable(&e));
+                return self.noted(self.http.create_global_commands(&commands).await).map(|_| ()).map_err(|e| loggable(&e));
             }
             for guild in &self.config.guild_ids {
-                GuildId::new(*guild).set_commands(&self.http, commands.clone()).await.map_err(|e| loggable(&e))?;
+                self.noted(GuildId::new(*guild).set_commands(&self.http, commands.clone()).await).map_err(|e| loggable(&e))?;
             }
             Ok(())
         })
@@ -367,7 +394,7 @@ impl Discord {
 
     async fn dm_channel(&self, user_id: &str) -> Result<ChannelId, SendError> {
         let user: u64 = user_id.parse().map_err(|_| SendError::Permanent("not a Discord user id".into()))?;
-        let channel = UserId::new(user.max(1)).create_dm_channel(&*self.http).await.map_err(send_error)?;
+        let channel = self.noted(UserId::new(user.max(1)).create_dm_channel(&*self.http).await).map_err(send_error)?;
         Ok(channel.id)
     }
 
@@ -384,7 +411,7 @@ impl Discord {
             if let (0, Some(to)) = (i, reply_to) {
                 create = create.reference_message((channel, to));
             }
-            id = Some(self.http.send_message(channel, vec![], &create).await.map_err(send_error)?.id);
+            id = Some(self.noted(self.http.send_message(channel, vec![], &create).await).map_err(send_error)?.id);
         }
         id.ok_or_else(|| SendError::Permanent("empty message".into()))
     }

@@ -1,6 +1,7 @@
 //! Whether this instance can do its work, for `/readyz`: the background workers still running
 //! (each watched from its start), and the chat platforms' links (Telegram's long polling
-//! answering lately). The database and the migrations are asked at each check.
+//! answering lately; Discord's REST API answering its last call). The database and the
+//! migrations are asked at each check.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,6 +14,45 @@ pub struct Health {
     /// When Telegram last answered a poll (ms), and how old that may be; `None` when Telegram
     /// is not polled (not configured, or its webhook calls us).
     telegram: Mutex<Option<(Arc<AtomicI64>, i64)>>,
+    /// Discord's REST calls, when Discord is configured.
+    discord: Mutex<Option<Arc<CallOutcomes>>>,
+}
+
+/// When calls to a platform's API last went through and last failed in a way that is the link's
+/// (unreachable, 5xx, a refused token), not one person's (a closed DM).
+#[derive(Default)]
+pub struct CallOutcomes {
+    ok_at: AtomicI64,
+    failed_at: AtomicI64,
+}
+
+/// What `/readyz` says of a platform's link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// No call made yet (nothing to send, set-up still starting).
+    NoCallYet,
+    Ok,
+    /// The last call failed and none went through since.
+    Failing,
+}
+
+impl CallOutcomes {
+    pub fn went_through(&self, now: i64) {
+        self.ok_at.store(now, Ordering::Relaxed);
+    }
+
+    pub fn failed(&self, now: i64) {
+        self.failed_at.store(now, Ordering::Relaxed);
+    }
+
+    pub fn state(&self) -> LinkState {
+        let (ok, failed) = (self.ok_at.load(Ordering::Relaxed), self.failed_at.load(Ordering::Relaxed));
+        match (ok, failed) {
+            (0, 0) => LinkState::NoCallYet,
+            (ok, failed) if failed > ok => LinkState::Failing,
+            _ => LinkState::Ok,
+        }
+    }
 }
 
 /// Marks its worker stopped when dropped: when the worker's future ends, panics or is aborted.
@@ -45,6 +85,15 @@ impl Health {
         *self.telegram.lock().unwrap_or_else(|p| p.into_inner()) = Some((answered_at, stale_ms));
     }
 
+    pub fn watch_discord(&self, calls: Arc<CallOutcomes>) {
+        *self.discord.lock().unwrap_or_else(|p| p.into_inner()) = Some(calls);
+    }
+
+    /// `Some(state)` when Discord is configured.
+    pub fn discord(&self) -> Option<LinkState> {
+        self.discord.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|c| c.state())
+    }
+
     /// `Some(healthy)` when Telegram is polled.
     pub fn telegram_ok(&self, now: i64) -> Option<bool> {
         let watched = self.telegram.lock().unwrap_or_else(|p| p.into_inner());
@@ -73,5 +122,20 @@ mod tests {
         health.watch_telegram(at.clone(), 10_000);
         assert_eq!(health.telegram_ok(5_000), Some(true));
         assert_eq!(health.telegram_ok(20_000), Some(false));
+    }
+
+    #[test]
+    fn a_link_fails_until_a_call_goes_through_again() {
+        let health = Health::default();
+        assert_eq!(health.discord(), None);
+        let calls = Arc::new(CallOutcomes::default());
+        health.watch_discord(calls.clone());
+        assert_eq!(health.discord(), Some(LinkState::NoCallYet));
+        calls.went_through(1_000);
+        assert_eq!(health.discord(), Some(LinkState::Ok));
+        calls.failed(2_000);
+        assert_eq!(health.discord(), Some(LinkState::Failing));
+        calls.went_through(3_000);
+        assert_eq!(health.discord(), Some(LinkState::Ok));
     }
 }

@@ -104,7 +104,7 @@ impl Application {
                 anyhow::anyhow!("web.trusted_proxies / trusted_proxy_header: {entry:?} is not an address, a network or a known header")
             })?);
         let calendar = Arc::new(config.calendar.calendar());
-        let health = health(&config, telegram.as_ref());
+        let health = health(&config, telegram.as_ref(), discord.as_ref());
         let metrics_token = config.metrics.token.clone().filter(|t| !t.expose_secret().trim().is_empty()).map(Arc::new);
         let state = AppState { service, attestations, desk: desk.clone(), proxies, accounts, calendar, health, metrics_token, limits };
         Ok(Application { listener, state, store, texts, platforms, mailer: Some(mailer), webhook, config, telegram, discord })
@@ -243,9 +243,13 @@ async fn print_setup_link(accounts: &crate::service::accounts::Accounts, config:
     Ok(())
 }
 
-/// What `/readyz` watches besides the workers: Telegram's long polling, when it polls.
-fn health(config: &Config, telegram: Option<&Arc<Telegram>>) -> Arc<crate::health::Health> {
+/// What `/readyz` watches besides the workers: Telegram's long polling, when it polls; Discord's
+/// REST calls, when it is configured.
+fn health(config: &Config, telegram: Option<&Arc<Telegram>>, discord: Option<&Arc<Discord>>) -> Arc<crate::health::Health> {
     let health = Arc::new(crate::health::Health::default());
+    if let Some(discord) = discord {
+        health.watch_discord(discord.calls());
+    }
     if let Some(telegram) = telegram
         && config.telegram.mode == TelegramMode::Polling
     {

@@ -36,7 +36,13 @@ async fn ready(State(state): State<AppState>) -> Response {
         Some(true) => "ok",
         Some(false) => "not-answering",
     };
-    let ready = database && migrations == "ok" && stopped.is_empty() && telegram != "not-answering";
+    let discord = match state.health.discord() {
+        None => "not-configured",
+        Some(crate::health::LinkState::NoCallYet) => "no-call-yet",
+        Some(crate::health::LinkState::Ok) => "ok",
+        Some(crate::health::LinkState::Failing) => "failing",
+    };
+    let ready = database && migrations == "ok" && stopped.is_empty() && telegram != "not-answering" && discord != "failing";
     let body = json!({
         "status": if ready { "ready" } else { "not-ready" },
         "checks": {
@@ -44,6 +50,7 @@ async fn ready(State(state): State<AppState>) -> Response {
             "migrations": migrations,
             "workers": if stopped.is_empty() { json!("ok") } else { json!({ "stopped": stopped }) },
             "telegram": telegram,
+            "discord": discord,
         },
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };

@@ -1,7 +1,7 @@
 //! `scripts/faults` (and, short, `scripts/test`): web chat traffic while things break — the bot
 //! killed with -9 again and again, the SMTP server stopped, PostgreSQL restarted, the disk under
-//! the SQLite file full — then a count: every accepted message there exactly once, every
-//! conversation where its person left it, one ticket per person, every e-mail delivered (and
+//! the SQLite file full, the agent's link cut mid-report — then a count: every accepted message
+//! (and every report of the PC) there exactly once, every conversation where its person left it, one ticket per person, every e-mail delivered (and
 //! how many twice), the time to serve again. One figure per line; exit 1 when a message or a
 //! ticket was lost or doubled.
 //!
@@ -390,11 +390,141 @@ async fn disk_full(people: u64) -> Option<bool> {
     Some(result)
 }
 
+/// A TCP relay between the agent and the bot that can cut every connection through it at once.
+struct Relay {
+    port: u16,
+    cut: tokio::sync::broadcast::Sender<()>,
+}
+
+impl Relay {
+    async fn start(to: u16) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, _) = tokio::sync::broadcast::channel::<()>(16);
+        let cuts = cut.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut cut = cuts.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", to)).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.recv() => {} // both sockets dropped: a hard cut, no close frame
+                    }
+                });
+            }
+        });
+        Relay { port, cut }
+    }
+
+    fn cut(&self) {
+        let _ = self.cut.send(());
+    }
+}
+
+/// (5) The agent's link cut again and again while the card changes and the PC reports each
+/// change: the real `eimza-agent calis` (through a relay that drops every connection 0–400 ms
+/// after each change: before, during or after its report), pcscd + vpcd, a colleague's card and
+/// the holder's own. Every report the PC filed is told to the person exactly once; its outbox
+/// ends empty.
+async fn agent_link_cut(changes: usize) -> bool {
+    use eimza_tests::agent::{bot_lines, wait_for};
+    use eimza_tests::road::{Road, Setup, holders_certificate};
+    use eimza_tests::trust::TestCa;
+    use eimza_tests::vcard::{self, CardState, VirtualCard};
+
+    let mut road = Road::start(Setup { card_step: false, ..Setup::new(70) }).await;
+    let bot_port: u16 = road.bot.url().rsplit(':').next().and_then(|p| p.parse().ok()).unwrap();
+    let relay = Relay::start(bot_port).await;
+    // The PC reaches the bot through the relay.
+    let pairing_path = road.agent.home.path().join("pairing.json");
+    let mut pairing: Value = serde_json::from_slice(&std::fs::read(&pairing_path).unwrap()).unwrap();
+    pairing["server"] = json!(format!("http://127.0.0.1:{}", relay.port));
+    std::fs::write(&pairing_path, serde_json::to_vec(&pairing).unwrap()).unwrap();
+    let colleague = holders_certificate(TestCa::kamu_sm(), &valid_tckn(71), None);
+    let colleagues = std::sync::Arc::new(std::sync::Mutex::new(CardState::new(
+        vcard::ATR_TC,
+        colleague.der.clone(),
+        eimza_tests::pki::rsa_key().clone(),
+    )));
+    let holders = road.card.take().unwrap().remove();
+    let before = bot_lines(&road.chat).await.len();
+    let mut command = road.agent.command(&["calis", "--okuyucu", road.reader.name(), "--kart-bekleme", "600"]);
+    command.env_remove("PCSCLITE_CSOCK_NAME");
+    road.agent.running = Some(command.spawn().unwrap());
+    let started = Instant::now();
+    let mut cuts = 0;
+    // No card, a colleague's card, no card… (neither ends the step), then the holder's own.
+    for change in 0..=changes {
+        tokio::time::sleep(Duration::from_millis(900 + rand::random::<u64>() % 400)).await;
+        let last = change == changes;
+        if change % 2 == 0 {
+            let state = if last { holders.clone() } else { colleagues.clone() };
+            road.card = Some(VirtualCard::insert(&road.reader, state));
+        } else if let Some(card) = road.card.take() {
+            card.remove();
+        }
+        tokio::time::sleep(Duration::from_millis(rand::random::<u64>() % 400)).await;
+        relay.cut();
+        cuts += 1;
+        if last && change % 2 == 1 {
+            road.card = Some(VirtualCard::insert(&road.reader, holders.clone()));
+        }
+    }
+    let ticket = road.ticket.clone();
+    let ready = async {
+        wait_for("the card ready", async || {
+            bot_lines(&road.chat)
+                .await
+                .iter()
+                .any(|m| m["text"].as_str().unwrap_or("").contains(&format!("kart ve sertifika {ticket}")))
+                .then_some(())
+        })
+        .await
+    };
+    if tokio::time::timeout(Duration::from_secs(90), ready).await.is_err() {
+        println!("faults: the agent's link cut mid-report: the usable card was NOT told within 90 s");
+        return false;
+    }
+    // The PC files its reports and keeps each until the bot acknowledges it.
+    let home = road.agent.home.path().to_owned();
+    let outbox_empty = || {
+        let outbox: Value =
+            std::fs::read(home.join("outbox.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
+        outbox["reports"].as_object().is_none_or(|r| r.is_empty())
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !outbox_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let inbox: Value = serde_json::from_slice(&std::fs::read(home.join("inbox.json")).unwrap()).unwrap();
+    let filed: u64 = inbox["items"].as_object().unwrap().values().filter_map(|i| i["reports"].as_u64()).sum();
+    let lines = bot_lines(&road.chat).await;
+    let new = &lines[before.min(lines.len())..];
+    let says = |words: &str| new.iter().filter(|m| m["text"].as_str().unwrap_or_default().contains(words)).count() as u64;
+    // Each report: "Bilgisayarınız … kartınızı denetledi"; the work's ack: one notice.
+    let (told, acked) = (says("kartınızı denetledi"), says("kart adımını aldı"));
+    if std::env::var_os("EIMZA_FAULTS_VERBOSE").is_some() {
+        for line in new {
+            println!("  told: {}", line["text"].as_str().unwrap_or_default().replace('\n', " / "));
+        }
+        println!("  agent log:\n{}", road.agent.log());
+    }
+    let (lost, doubled) = (filed.saturating_sub(told), told.saturating_sub(filed));
+    println!(
+        "faults: the agent's link cut mid-report: {changes} card changes, {cuts} cuts, {filed} reports filed by the PC, {told} told \
+         to the person, {lost} lost, {doubled} told twice, the card step's arrival told {acked} time(s), outbox {}, usable card told {} ms after the first change",
+        if outbox_empty() { "empty" } else { "NOT empty" },
+        started.elapsed().as_millis()
+    );
+    lost == 0 && doubled == 0 && acked == 1 && outbox_empty() && filed as usize >= changes
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let short = args.iter().any(|a| a == "--short");
-    // `--only kill|telegram|smtp|postgres|disk`: one fault.
+    // `--only kill|telegram|smtp|postgres|disk|agent`: one fault.
     let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
     let runs = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let people = if short { 4 } else { 16 };
@@ -414,10 +544,9 @@ async fn main() {
     if runs("disk") {
         ok &= disk_full(if short { 2 } else { 6 }).await.unwrap_or(true);
     }
-    println!(
-        "faults: the agent's link cut mid-report: the report is sent again and stored once \
-         (tests/agent/pairing.rs, the_link_refuses_bad_frames_politely_and_a_replayed_report_lands_once)"
-    );
+    if runs("agent") {
+        ok &= agent_link_cut(if short { 6 } else { 16 }).await;
+    }
     if !ok {
         println!("faults: FAILED — a message or a ticket was lost or doubled");
         std::process::exit(1);

@@ -22,7 +22,7 @@ async fn readiness_and_metrics_for_the_operators() {
     let ready: serde_json::Value = r.json().await.unwrap();
     assert_eq!(
         ready,
-        serde_json::json!({"status": "ready", "checks": {"database": "ok", "migrations": "ok", "workers": "ok", "telegram": "not-polled"}})
+        serde_json::json!({"status": "ready", "checks": {"database": "ok", "migrations": "ok", "workers": "ok", "telegram": "not-polled", "discord": "not-configured"}})
     );
     let metrics = |token: Option<&str>| {
         let mut request = client.get(format!("{}/metrics", bot.url()));

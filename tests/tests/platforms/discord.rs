@@ -17,6 +17,33 @@ async fn start() -> (DiscordApi, TestBot) {
 }
 
 #[tokio::test]
+async fn readyz_says_when_discord_does_not_answer() {
+    let api = DiscordApi::start().await;
+    let mut env: Vec<(&str, String)> = api.bot_env();
+    // Discord's REST API out of reach: a port nothing listens on.
+    let dead = format!("http://127.0.0.1:{}", eimza_tests::free_port());
+    env.retain(|(k, _)| *k != "EIMZA_DISCORD__API_URL");
+    env.push(("EIMZA_DISCORD__API_URL", dead));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bot = TestBot::start_with(&env).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = reqwest::get(format!("{}/readyz", bot.url())).await.unwrap();
+        let status = r.status().as_u16();
+        let ready: serde_json::Value = r.json().await.unwrap();
+        if ready["checks"]["discord"] == "failing" {
+            assert_eq!(status, 503, "{ready}");
+            assert_eq!(ready["status"], "not-ready", "{ready}");
+            assert_eq!(ready["checks"]["database"], "ok", "only Discord is at fault: {ready}");
+            break;
+        }
+        assert_eq!(ready["checks"]["discord"], "no-call-yet", "{ready}");
+        assert!(std::time::Instant::now() < deadline, "readyz never said Discord was failing: {ready}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
 async fn slash_command_modal_web_form_and_the_staff_channel() {
     let (api, bot) = start().await;
     let url = bot.url();
@@ -24,6 +51,7 @@ async fn slash_command_modal_web_form_and_the_staff_channel() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let ready: serde_json::Value = reqwest::get(format!("{url}/readyz")).await.unwrap().json().await.unwrap();
     assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["checks"]["discord"], "ok", "the commands were registered: {ready}");
 
     // The commands are registered in the configured guild, Turkish names with English ones.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
