@@ -61,6 +61,7 @@ fn root_command(catalog: &Catalog, lang: Lang) -> Command {
         .subcommand(run_command(catalog, lang))
         .subcommand(eonay_command(catalog, lang))
         .subcommand(status_command(catalog, lang))
+        .subcommand(window_command(catalog, lang))
 }
 
 /// A value's placeholder in the help (`--okuyucu <AD>`), in the reader's language. clap keeps
@@ -193,6 +194,21 @@ fn eonay_command(catalog: &Catalog, lang: Lang) -> Command {
                 .action(ArgAction::SetTrue)
                 .help(t("cli-eonay-no-browser")),
         )
+}
+
+fn window_command(catalog: &Catalog, lang: Lang) -> Command {
+    let t = |id: &str| catalog.text(lang, id, &[]);
+    let [wait, url] = [run_command(catalog, lang), eonay_command(catalog, lang)]
+        .map(|c| c.get_arguments().find(|a| matches!(a.get_id().as_str(), "card-wait" | "kamusm-url")).cloned());
+    Command::new("pencere")
+        .visible_alias("window")
+        .about(t("cli-window-about"))
+        .disable_help_flag(true)
+        .arg(help_arg(catalog, lang))
+        .args(card_access_args(catalog, lang))
+        .args(wait)
+        .args(url)
+        .arg(Arg::new("hidden").long("gizli").visible_alias("hidden").action(ArgAction::SetTrue).help(t("cli-window-hidden")))
 }
 
 fn status_command(catalog: &Catalog, lang: Lang) -> Command {

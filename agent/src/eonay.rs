@@ -23,8 +23,8 @@ use eimza_protocol::wire::{CardProblem, Id};
 use eimza_protocol::{Arg, Catalog, Lang, TicketNo};
 use serde::{Deserialize, Serialize};
 
-use crate::card::cert::KeyKind;
-use crate::card::preflight::{self, Options};
+use crate::card::cert::{KeyKind, SigningCertificate};
+use crate::card::preflight::{self, Diagnosis, Options};
 use crate::card::{Card, CardError, Unverified};
 use crate::link::api::{ApiError, BotApi};
 use crate::link::card_step::Finding;
@@ -49,142 +49,107 @@ pub struct EonayOptions {
 
 /// A signed statement the bot has not answered yet.
 #[derive(Serialize, Deserialize)]
-struct Pending {
-    ticket: TicketNo,
+pub struct Pending {
+    pub ticket: TicketNo,
     expires_at: DateTime<Utc>,
     attestation: Attestation,
 }
 
-struct Step<'a> {
-    catalog: &'a Catalog,
-    lang: Lang,
-    home: &'a Home,
+/// What the card showed when it was checked against the ticket's person.
+pub enum CardChecked {
+    /// Usable: open, PIN not asked yet.
+    Usable(Card<Unverified>),
+    /// Not usable: the diagnosis says why (already reported to the bot).
+    NotUsable(Box<Diagnosis>),
+}
+
+/// A statement ready for the card: its exact bytes and until when the bot accepts it.
+pub struct Prepared {
+    pub ticket: TicketNo,
+    pub bytes: Vec<u8>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How sending the signed statement ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    Accepted(TicketNo),
+    /// The bot refused it: the message id says why.
+    Refused(&'static str),
+    /// The bot stayed out of reach: kept, sent again by the next run.
+    SavedForLater,
+    /// Another answer: the message id says what.
+    Failed(&'static str),
+}
+
+/// The e-Onay step's parts, shared by the command line (`run`) and the window's wizard: each is
+/// one call to the bot or the card, blocking (the window runs them off its own thread).
+pub struct Eonay {
+    home: Home,
+    pairing: Pairing,
     api: BotApi,
     rt: tokio::runtime::Runtime,
 }
 
-impl Step<'_> {
-    fn say(&self, id: &str, args: &[(&str, Arg)]) {
-        println!("{}", self.catalog.text(self.lang, id, args));
+impl Eonay {
+    /// The paired PC's e-Onay; `Err(message id)` when not paired or nothing works.
+    pub fn open(home: &Home, lang: Lang) -> Result<Eonay, &'static str> {
+        let pairing = home.pairing().ok_or("run-not-paired")?;
+        let api = BotApi::new(&pairing, lang).map_err(|_| "api-err-unexpected")?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|_| "api-err-unexpected")?;
+        Ok(Eonay { home: Home::at(home.dir()), pairing, api, rt })
     }
 
-    fn t(&self, id: &str) -> String {
-        self.catalog.text(self.lang, id, &[])
-    }
-}
-
-/// Runs the step; the exit code: 0 e-Onay recorded, 1 not (said why), 2 bad input.
-pub fn run(catalog: &Catalog, lang: Lang, home: &Home, options: &EonayOptions) -> i32 {
-    let Some(url) = checked_url(&options.kamu_sm_url) else {
-        println!("{}", catalog.text(lang, "eonay-bad-url", &[("url", Arg::from(options.kamu_sm_url.as_str()))]));
-        return 2;
-    };
-    let Some(pairing) = home.pairing() else {
-        println!("{}", catalog.text(lang, "run-not-paired", &[]));
-        return 1;
-    };
-    let (Ok(api), Ok(rt)) = (BotApi::new(&pairing, lang), tokio::runtime::Builder::new_current_thread().enable_all().build()) else {
-        println!("{}", catalog.text(lang, "api-err-unexpected", &[]));
-        return 1;
-    };
-    let step = Step { catalog, lang, home, api, rt };
-    // A statement signed earlier that the bot never answered goes first, while it is valid.
-    if let Some(pending) = step.home.load::<Option<Pending>>(PENDING) {
+    /// A statement signed earlier that the bot never answered, while it is valid (it goes first).
+    pub fn saved(&self) -> Option<Pending> {
+        let pending = self.home.load::<Option<Pending>>(PENDING)?;
         if pending.expires_at > Utc::now() {
-            step.say("eonay-sending-saved", &[("ticket", Arg::from(pending.ticket.to_string()))]);
-            return step.send(&pending);
+            return Some(pending);
         }
-        forget_pending(home);
+        forget_pending(&self.home);
+        None
     }
-    let info = match step.rt.block_on(step.api.card_step()) {
-        Ok(Some(info)) => info,
-        Ok(None) => {
-            step.say("eonay-no-card-step", &[]);
-            return 1;
-        }
-        Err(e) => {
-            step.say(e.message_id(), &[]);
-            return 1;
-        }
-    };
-    step.say("eonay-title", &[("ticket", Arg::from(info.ticket_no.to_string()))]);
-    let Some(card) = step.card(&info, &options.card) else { return 1 };
-    step.guide(&info, card.certificate(), &url, options.open_browser);
-    if !step.confirmed() {
-        step.say("eonay-not-confirmed", &[]);
-        return 1;
-    }
-    step.attest(&pairing, &info, card)
-}
 
-impl Step<'_> {
-    /// The pre-flight against the ticket's person; a card that cannot be used is explained and
-    /// reported to the bot (the person's chat hears the same).
-    fn card(&self, info: &CardStepInfo, options: &Options) -> Option<Card<Unverified>> {
+    /// The ticket waiting for this PC's card step.
+    pub fn card_step(&self) -> Result<CardStepInfo, ApiError> {
+        match self.rt.block_on(self.api.card_step()) {
+            Ok(Some(info)) => Ok(info),
+            Ok(None) => Err(ApiError::NoCardStep),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The pre-flight against the ticket's person; a card that cannot be used is reported to the
+    /// bot (the person's chat hears the same).
+    pub fn check_card(&self, info: &CardStepInfo, options: &Options) -> CardChecked {
         let options = Options { now: Utc::now(), expected_tckn: Some(info.tckn.clone()), ..options.clone() };
         let (diagnosis, card) = preflight::run(&options);
         let on_card = card.as_ref().and_then(|c| c.certificate().tckn.clone());
         let finding = Finding::of(&diagnosis, Some(&info.tckn), on_card.as_ref());
         if let Some(own) = &finding.holders_own {
-            renewal::remember(self.home, own);
+            renewal::remember(&self.home, own);
         }
         match card {
-            Some(card) if diagnosis.usable => Some(card),
+            Some(card) if diagnosis.usable => CardChecked::Usable(card),
             _ => {
-                println!("{}", report::diagnosis(self.catalog, self.lang, &diagnosis));
                 self.report_card(info.ticket_no, finding.problems);
-                None
+                CardChecked::NotUsable(Box::new(diagnosis))
             }
         }
     }
 
     /// Tells the bot what the card showed (a locked PIN ends the request there).
-    fn report_card(&self, ticket_no: TicketNo, problems: Vec<CardProblem>) {
+    pub fn report_card(&self, ticket_no: TicketNo, problems: Vec<CardProblem>) {
         let report = CardCheckReport { ticket_no, usable: false, problems };
         if let Err(e) = self.rt.block_on(self.api.card_check(&report)) {
             self.home.log(&format!("e-Onay: the card check could not be sent: {e}"));
         }
     }
 
-    /// Opens Kamu SM's page and shows the steps with the person's own name and number.
-    fn guide(&self, info: &CardStepInfo, certificate: &crate::card::cert::SigningCertificate, url: &str, open_browser: bool) {
-        let name = printable(&certificate.holder);
-        let masked = info.tckn.masked();
-        self.say("eonay-card-ok", &[("name", Arg::from(name.as_str())), ("tckn", Arg::from(masked.as_str()))]);
-        let opened = open_browser && open::that_detached(url).is_ok();
-        if opened {
-            self.say("eonay-browser-opened", &[("url", Arg::from(url))]);
-        } else {
-            self.say("eonay-open-yourself", &[("url", Arg::from(url))]);
-        }
-        self.say("eonay-steps", &[("name", Arg::from(name.as_str())), ("tckn", Arg::from(masked.as_str()))]);
-    }
-
-    /// "e-Onay tamamlandı" in the person's words: yes, no, or asked again (three times).
-    fn confirmed(&self) -> bool {
-        for _ in 0..3 {
-            let Some(answer) = prompt::read_answer(&self.t("eonay-confirm-prompt")) else { return false };
-            match yes_or_no(&answer) {
-                Some(yes) => return yes,
-                None => self.say("eonay-confirm-again", &[]),
-            }
-        }
-        false
-    }
-
-    /// Nonce, statement, PIN, signature; then the bot's verdict.
-    fn attest(&self, pairing: &Pairing, info: &CardStepInfo, card: Card<Unverified>) -> i32 {
-        let challenge = match self.rt.block_on(self.api.challenge(&info.ticket_no)) {
-            Ok(c) => c,
-            Err(e) => {
-                self.say(e.message_id(), &[]);
-                return 1;
-            }
-        };
-        let Some(agent) = Id::new(&pairing.agent_id) else {
-            self.say("api-err-unexpected", &[]);
-            return 1;
-        };
+    /// A nonce from the bot and the statement built on it, for the card to sign.
+    pub fn prepare(&self, info: &CardStepInfo) -> Result<Prepared, ApiError> {
+        let challenge = self.rt.block_on(self.api.challenge(&info.ticket_no))?;
+        let agent = Id::new(&self.pairing.agent_id).ok_or(ApiError::Unexpected)?;
         let statement = Statement {
             origin: self.api.origin().to_owned(),
             ticket: info.ticket_no,
@@ -193,77 +158,176 @@ impl Step<'_> {
             agent,
             signed_at: Utc::now().trunc_subsecs(0),
         };
-        self.say("eonay-statement", &[("sentence", Arg::from(Statement::sentence(&info.ticket_no)))]);
-        let Some(algorithm) = algorithm(card.certificate().key) else {
-            self.say("eonay-key-unsupported", &[]);
-            return 1;
-        };
-        let der = card.certificate().der.clone();
-        let bytes = statement.encode();
-        let signature = match prompt::sign_with_pin(self.catalog, self.lang, card, &bytes, Attempts::WhileTheCardAllows) {
-            Ok(signature) => signature,
-            Err(Stop::Card(CardError::PinLocked)) => {
-                self.report_card(info.ticket_no, vec![CardProblem::PinLocked]);
-                self.say("eonay-locked-reported", &[]);
-                return 1;
-            }
-            Err(_) => {
-                self.say("eonay-not-signed", &[]);
-                return 1;
-            }
-        };
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let attestation =
-            Attestation { statement: b64.encode(&bytes), algorithm, signature: b64.encode(&signature), certificate: b64.encode(&der) };
         let expires_at = DateTime::parse_from_rfc3339(&challenge.expires_at).map(|t| t.to_utc()).unwrap_or_else(|_| Utc::now());
-        let pending = Pending { ticket: info.ticket_no, expires_at, attestation };
-        // Kept before it is sent: a crash or a lost network between here and the verdict loses
-        // nothing.
+        Ok(Prepared { ticket: info.ticket_no, bytes: statement.encode(), expires_at })
+    }
+
+    /// The card's signature over the statement, kept before it is sent: a crash or a lost network
+    /// between here and the verdict loses nothing. `None` when the card's key is of a kind the
+    /// bot does not check.
+    pub fn seal(&self, prepared: &Prepared, certificate: &SigningCertificate, signature: &[u8]) -> Option<Pending> {
+        let algorithm = algorithm(certificate.key)?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let attestation = Attestation {
+            statement: b64.encode(&prepared.bytes),
+            algorithm,
+            signature: b64.encode(signature),
+            certificate: b64.encode(&certificate.der),
+        };
+        let pending = Pending { ticket: prepared.ticket, expires_at: prepared.expires_at, attestation };
         if self.home.store(PENDING, &pending).is_err() {
             self.home.log("e-Onay: the signed statement could not be kept; sending it at once");
         }
-        self.home.log(&format!("e-Onay: statement signed for {}", info.ticket_no));
-        self.send(&pending)
+        self.home.log(&format!("e-Onay: statement signed for {}", prepared.ticket));
+        Some(pending)
     }
 
-    /// Sends the signed statement until the bot answers (or for a while), and says the verdict
-    /// in our own words.
-    fn send(&self, pending: &Pending) -> i32 {
+    /// Sends the signed statement until the bot answers (or for a while); `retrying` hears the
+    /// first time the bot is out of reach.
+    pub fn send(&self, pending: &Pending, retrying: &mut dyn FnMut()) -> Sent {
         let until = std::time::Instant::now() + SEND_FOR;
         let mut attempt = 0u32;
         loop {
             match self.rt.block_on(self.api.attest(&pending.attestation)) {
                 Ok(Verdict::Accepted { ticket_no }) => {
-                    forget_pending(self.home);
+                    forget_pending(&self.home);
                     self.home.log(&format!("e-Onay: accepted for {ticket_no}"));
-                    self.say("eonay-accepted", &[("ticket", Arg::from(ticket_no.to_string()))]);
-                    return 0;
+                    return Sent::Accepted(ticket_no);
                 }
                 Ok(Verdict::Refused { reason, .. }) => {
-                    forget_pending(self.home);
+                    forget_pending(&self.home);
                     self.home.log(&format!("e-Onay: refused ({})", reason.code()));
-                    self.say(reason.message_id(), &[]);
-                    return 1;
+                    return Sent::Refused(reason.message_id());
                 }
                 Err(ApiError::Unreachable) if std::time::Instant::now() < until && pending.expires_at > Utc::now() => {
                     if attempt == 0 {
-                        self.say("eonay-bot-unreachable-retrying", &[]);
+                        retrying();
                     }
                     attempt += 1;
                     std::thread::sleep(crate::link::run::backoff(attempt.min(3)));
                 }
-                Err(ApiError::Unreachable) => {
-                    self.say("eonay-saved-for-later", &[]);
-                    return 1;
-                }
+                Err(ApiError::Unreachable) => return Sent::SavedForLater,
                 Err(e) => {
-                    forget_pending(self.home);
-                    self.say(e.message_id(), &[]);
-                    return 1;
+                    forget_pending(&self.home);
+                    return Sent::Failed(e.message_id());
                 }
             }
         }
     }
+}
+
+/// Runs the step at the terminal; the exit code: 0 e-Onay recorded, 1 not (said why), 2 bad input.
+pub fn run(catalog: &Catalog, lang: Lang, home: &Home, options: &EonayOptions) -> i32 {
+    let say = |id: &str, args: &[(&str, Arg)]| println!("{}", catalog.text(lang, id, args));
+    let Some(url) = checked_url(&options.kamu_sm_url) else {
+        say("eonay-bad-url", &[("url", Arg::from(options.kamu_sm_url.as_str()))]);
+        return 2;
+    };
+    let eonay = match Eonay::open(home, lang) {
+        Ok(eonay) => eonay,
+        Err(id) => {
+            say(id, &[]);
+            return 1;
+        }
+    };
+    if let Some(pending) = eonay.saved() {
+        say("eonay-sending-saved", &[("ticket", Arg::from(pending.ticket.to_string()))]);
+        return said_verdict(catalog, lang, &eonay, &pending);
+    }
+    let info = match eonay.card_step() {
+        Ok(info) => info,
+        Err(e) => {
+            say(e.message_id(), &[]);
+            return 1;
+        }
+    };
+    say("eonay-title", &[("ticket", Arg::from(info.ticket_no.to_string()))]);
+    let card = match eonay.check_card(&info, &options.card) {
+        CardChecked::Usable(card) => card,
+        CardChecked::NotUsable(diagnosis) => {
+            println!("{}", report::diagnosis(catalog, lang, &diagnosis));
+            return 1;
+        }
+    };
+    let (name, masked) = (printable(&card.certificate().holder), info.tckn.masked());
+    let who = [("name", Arg::from(name.as_str())), ("tckn", Arg::from(masked.as_str()))];
+    say("eonay-card-ok", &who);
+    if open_page(&url, options.open_browser) {
+        say("eonay-browser-opened", &[("url", Arg::from(url.as_str()))]);
+    } else {
+        say("eonay-open-yourself", &[("url", Arg::from(url.as_str()))]);
+    }
+    say("eonay-steps", &who);
+    if !confirmed(catalog, lang) {
+        say("eonay-not-confirmed", &[]);
+        return 1;
+    }
+    let prepared = match eonay.prepare(&info) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            say(e.message_id(), &[]);
+            return 1;
+        }
+    };
+    say("eonay-statement", &[("sentence", Arg::from(Statement::sentence(&info.ticket_no)))]);
+    if algorithm(card.certificate().key).is_none() {
+        say("eonay-key-unsupported", &[]);
+        return 1;
+    }
+    let certificate = card.certificate().clone();
+    let signature = match prompt::sign_with_pin(catalog, lang, card, &prepared.bytes, Attempts::WhileTheCardAllows) {
+        Ok(signature) => signature,
+        Err(Stop::Card(CardError::PinLocked)) => {
+            eonay.report_card(info.ticket_no, vec![CardProblem::PinLocked]);
+            say("eonay-locked-reported", &[]);
+            return 1;
+        }
+        Err(_) => {
+            say("eonay-not-signed", &[]);
+            return 1;
+        }
+    };
+    let Some(pending) = eonay.seal(&prepared, &certificate, &signature) else {
+        say("eonay-key-unsupported", &[]);
+        return 1;
+    };
+    said_verdict(catalog, lang, &eonay, &pending)
+}
+
+/// Sends and says the verdict in our own words.
+fn said_verdict(catalog: &Catalog, lang: Lang, eonay: &Eonay, pending: &Pending) -> i32 {
+    let say = |id: &str, args: &[(&str, Arg)]| println!("{}", catalog.text(lang, id, args));
+    match eonay.send(pending, &mut || say("eonay-bot-unreachable-retrying", &[])) {
+        Sent::Accepted(ticket) => {
+            say("eonay-accepted", &[("ticket", Arg::from(ticket.to_string()))]);
+            0
+        }
+        Sent::Refused(id) | Sent::Failed(id) => {
+            say(id, &[]);
+            1
+        }
+        Sent::SavedForLater => {
+            say("eonay-saved-for-later", &[]);
+            1
+        }
+    }
+}
+
+/// Opens Kamu SM's page in the browser; false when it could not (the person opens it).
+pub fn open_page(url: &str, open_browser: bool) -> bool {
+    open_browser && open::that_detached(url).is_ok()
+}
+
+/// "e-Onay tamamlandı" in the person's words: yes, no, or asked again (three times).
+fn confirmed(catalog: &Catalog, lang: Lang) -> bool {
+    for _ in 0..3 {
+        let Some(answer) = prompt::read_answer(&catalog.text(lang, "eonay-confirm-prompt", &[])) else { return false };
+        match yes_or_no(&answer) {
+            Some(yes) => return yes,
+            None => println!("{}", catalog.text(lang, "eonay-confirm-again", &[])),
+        }
+    }
+    false
 }
 
 fn forget_pending(home: &Home) {
@@ -291,7 +355,7 @@ fn yes_or_no(answer: &str) -> Option<bool> {
 }
 
 /// The page to open: `https://`, or `http://` on this machine (tests); one line, no spaces.
-fn checked_url(url: &str) -> Option<String> {
+pub fn checked_url(url: &str) -> Option<String> {
     let url = url.trim();
     let clean = !url.is_empty() && url.len() <= 300 && !url.chars().any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '\'');
     let scheme_ok = url.starts_with("https://") || crate::link::checked_server(url).is_some_and(|s| s.starts_with("http://"));
@@ -299,7 +363,7 @@ fn checked_url(url: &str) -> Option<String> {
 }
 
 /// A name from the card as it may be printed: no control characters, bounded.
-fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 

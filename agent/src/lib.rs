@@ -10,6 +10,7 @@
 //! - [`link`]: pairing (`eslestir`), the WebSocket link to the bot (`calis`), `durum`, the
 //!   desktop notification.
 //! - [`eonay`]: `eonay`, the guided e-Onay step and the card-signed attestation.
+//! - [`gui`]: `pencere`, the window — pairing, the card panel, the e-Onay wizard, the PIN dialog.
 //! - [`prompt`]: answers and the PIN at the terminal; the PIN-then-sign dialogue.
 //! - [`report`]: the diagnosis as Turkish/English text for a person, and as JSON for machines.
 
@@ -17,6 +18,7 @@ pub mod card;
 pub mod card_command;
 pub mod cli;
 pub mod eonay;
+pub mod gui;
 pub mod link;
 pub mod prompt;
 pub mod report;

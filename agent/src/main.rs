@@ -36,6 +36,7 @@ fn main() {
                 notifier: notify::from_env(),
                 card: card_options(m),
                 card_wait: std::time::Duration::from_secs(m.get_one::<u64>("card-wait").copied().unwrap_or(1800)),
+                events: None,
             };
             block_on(runner.run())
         }
@@ -48,6 +49,15 @@ fn main() {
             eonay::run(catalog, lang, &Home::locate(), &options)
         }
         Some(("durum", _)) => status::run(catalog, lang, &Home::locate()),
+        Some(("pencere", m)) => {
+            let options = eimza_agent::gui::WindowOptions {
+                card: card_options(m),
+                card_wait: std::time::Duration::from_secs(m.get_one::<u64>("card-wait").copied().unwrap_or(1800)),
+                kamu_sm_url: m.get_one::<String>("kamusm-url").cloned().unwrap_or_else(|| eonay::KAMU_SM_URL.to_owned()),
+                hidden: m.get_flag("hidden"),
+            };
+            eimza_agent::gui::run(catalog, lang, Home::locate(), options)
+        }
         _ => {
             let _ = cli::command(catalog, lang).print_help();
             0

@@ -214,7 +214,7 @@ fn check(job: &Job) -> Finding {
     Finding::of(&diagnosis, job.holder.as_ref(), on_card.as_ref())
 }
 
-fn open_watcher(cancel: &Cancel) -> Option<Watcher> {
+pub fn open_watcher(cancel: &Cancel) -> Option<Watcher> {
     let mut watcher = Pcsc::establish().and_then(|p| p.watcher()).ok()?;
     // The first answer describes what is there now; only changes after it matter.
     let _ = watcher.next(Duration::ZERO);
@@ -222,9 +222,9 @@ fn open_watcher(cancel: &Cancel) -> Option<Watcher> {
     Some(watcher)
 }
 
-/// Waits until a reader or a card comes or goes, the PC/SC service returns or stops, `until`
+/// Waits until a reader or a card comes or goes (also what the window's card panel waits on), the PC/SC service returns or stops, `until`
 /// passes, or the step is cancelled.
-fn wait_for_change(watcher: &mut Option<Watcher>, cancel: &Cancel, until: Instant) {
+pub fn wait_for_change(watcher: &mut Option<Watcher>, cancel: &Cancel, until: Instant) {
     loop {
         let now = Instant::now();
         if cancel.is_cancelled() || now >= until {

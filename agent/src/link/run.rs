@@ -82,6 +82,31 @@ pub fn backoff(attempt: u32) -> Duration {
     ceiling.mul_f64(jitter)
 }
 
+/// What the link does, for a window that shows it (the command line prints the same in words).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkEvent {
+    Connecting,
+    Connected,
+    /// The connection dropped; the next try is at this time.
+    Retrying {
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Stopped for good (revoked, outdated, a bad server): the message id says why.
+    Stopped(&'static str),
+    /// A card step arrived for this ticket (the holder's number masked).
+    CardStep {
+        ticket: eimza_protocol::TicketNo,
+        holder_masked: Option<String>,
+    },
+    /// What the card step found (the same as the bot hears).
+    Finding(Finding),
+    /// The renewed card was seen and the bot completed the request.
+    Renewed,
+}
+
+/// Hears the link's events (the window's thread is woken by it).
+pub type Events = Arc<dyn Fn(LinkEvent) + Send + Sync>;
+
 pub struct Runner {
     pub catalog: &'static Catalog,
     pub lang: Lang,
@@ -90,6 +115,8 @@ pub struct Runner {
     pub card: Options,
     /// How long a card step waits for a card that can be used.
     pub card_wait: Duration,
+    /// The window's ear, when a window runs the link.
+    pub events: Option<Events>,
 }
 
 /// The runner and what its tasks share with the connection.
@@ -124,6 +151,12 @@ impl Runner {
     fn say(&self, id: &str, args: &[(&str, Arg)]) {
         println!("{}", self.catalog.text(self.lang, id, args));
     }
+
+    fn tell(&self, event: LinkEvent) {
+        if let Some(events) = &self.events {
+            events(event);
+        }
+    }
 }
 
 impl Shared {
@@ -135,13 +168,19 @@ impl Shared {
         &self.runner.home
     }
 
+    fn tell(&self, event: LinkEvent) {
+        self.runner.tell(event);
+    }
+
     async fn keep_connected(self: &Arc<Self>, pairing: &Pairing) -> i32 {
         let mut attempt = 0;
         loop {
             self.home().save_link_status(LinkState::Connecting);
+            self.tell(LinkEvent::Connecting);
             match self.connect_once(pairing, &mut attempt).await {
                 Ended::Final(code, message, state) => {
                     self.home().save_link_status(state);
+                    self.tell(LinkEvent::Stopped(message));
                     self.say(message, &[]);
                     self.home().log(&format!("stopped: {message}"));
                     return code;
@@ -151,6 +190,8 @@ impl Shared {
                     attempt = attempt.saturating_add(1);
                     self.home().log(&format!("disconnected; retry in {} ms", pause.as_millis()));
                     self.say("run-reconnecting", &[("seconds", Arg::from(pause.as_secs().max(1) as i64))]);
+                    let at = chrono::Utc::now() + chrono::Duration::from_std(pause).unwrap_or_default();
+                    self.tell(LinkEvent::Retrying { at });
                     tokio::time::sleep(pause).await;
                 }
             }
@@ -233,6 +274,7 @@ impl Shared {
         *attempt = 0;
         self.home().save_link_status(LinkState::Connected);
         self.home().log("connected");
+        self.tell(LinkEvent::Connected);
         self.say("run-connected", &[("server", Arg::from(pairing.server.as_str()))]);
         let mut sent = BTreeSet::new();
         if !self.send_outbox(&mut out, &mut sent).await {
@@ -331,6 +373,7 @@ impl Shared {
                 }
                 self.home().log(&format!("work {work_id}: card step for {ticket_no}"));
                 self.say("run-card-step", &[("ticket", Arg::from(ticket_no.to_string()))]);
+                self.tell(LinkEvent::CardStep { ticket: ticket_no, holder_masked: tckn.as_ref().map(|t| t.masked()) });
                 let shared = self.clone();
                 tokio::task::spawn_blocking(move || shared.card_step(&work_id, ticket_no, tckn, &cancel));
             }
@@ -356,6 +399,7 @@ impl Shared {
         };
         card_step::run(&job, said_before, cancel, &mut |finding: Finding| {
             self.say_finding(&finding);
+            self.tell(LinkEvent::Finding(finding.clone()));
             if let Some(own) = &finding.holders_own {
                 renewal::remember(self.home(), own);
             }
@@ -460,6 +504,7 @@ impl Shared {
                         renewal::forget(self.home());
                         self.home().log("the renewed certificate was seen; the request is complete");
                         self.say("run-renewed-card", &[]);
+                        self.tell(LinkEvent::Renewed);
                     }
                     Ok(false) => self.home().log("a later certificate was seen; the bot did not complete a request with it"),
                     Err(e) => self.home().log(&format!("the renewed certificate could not be sent: {e}")),
