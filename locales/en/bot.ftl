@@ -86,7 +86,7 @@ pair-code =
     The code is valid for { $minutes ->
             [one] one minute
            *[other] { $minutes } minutes
-        } and can be used once. On the computer where your e-signature card is plugged in, run:
+        } and can be used once. On the computer where your e-signature card is plugged in, open the eimza program and type this code; from the command line:
     eimza-agent pair --server { $server } { $command_code }
     You will then see your computer's name here and approve the pairing. Do not share this code with anyone; the IT department will never ask you for it.
 pair-request = The computer “{ $name }” ({ $os }) wants to pair with this chat. Approve if you typed the code into your own computer; reject if you do not recognise it.
@@ -115,7 +115,7 @@ card-step-delivered = A notification was sent to your computer: { $name } receiv
 eonay-no-card-step = No request on this computer is waiting for e-Onay. You can see your request's status with /status in the chat; if your card has not been checked yet, type /card in the chat.
 card-ready =
     Your computer checked your e-signature card: the card and certificate are fine for renewing request { $ticket }.
-    Next is e-Onay: run “eimza-agent eonay” on your computer. It opens Kamu SM's online services page, shows the steps one by one, and at the end confirms e-Onay with your card.
+    Next is e-Onay: the eimza window on your computer shows the steps (without the window, run “eimza-agent eonay”). It opens Kamu SM's online services page, shows the steps one by one, and at the end confirms e-Onay with your card.
 card-problems =
     Your computer checked your card for request { $ticket }. What to do:
     { $problems }
@@ -166,7 +166,7 @@ status-history =
 status-event = • { $at } — { $state } ({ $actor })
 next-submitted = install the eimza program on your computer and pair it with this chat.
 next-agent-paired = insert your e-signature card into the reader and follow the program's instructions.
-next-card-step = run “eimza-agent eonay” on your computer and complete e-Onay following its instructions.
+next-card-step = complete e-Onay following the instructions in the eimza window on your computer (or with “eimza-agent eonay”).
 next-eonay-done = your IT department makes the institutional application to Kamu SM.
 next-corporate-applied = Kamu SM sends the “Yenileme Formu” e-mail to your institutional address.
 next-form-email-sent = approve the “Yenileme Formu” that arrived at your institutional address, then say “approved” here.

@@ -11,6 +11,7 @@
 
 pub mod agent;
 pub mod browser;
+pub mod desktop;
 pub mod discord;
 pub mod mail;
 pub mod pki;

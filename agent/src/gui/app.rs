@@ -132,6 +132,12 @@ pub struct App {
     /// The window should come forward (work arrived, another start asked).
     pub raise: bool,
     pub renewed: bool,
+    /// "Programdan çık" was pressed: the window closes and the agent ends.
+    pub quit: bool,
+    /// e-Onay was recorded for this ticket (from this window).
+    pub accepted: Option<TicketNo>,
+    /// What the log last heard of the screen.
+    logged: &'static str,
 }
 
 pub struct Setup {
@@ -176,6 +182,9 @@ impl App {
             focus_pending: true,
             raise: false,
             renewed: false,
+            accepted: None,
+            quit: false,
+            logged: "",
         }
     }
 
@@ -260,7 +269,10 @@ impl App {
                 self.pin_open = false;
                 Wizard::Sending { retrying }
             }
-            WizardUpdate::Accepted(ticket) => Wizard::Done(ticket),
+            WizardUpdate::Accepted(ticket) => {
+                self.accepted = Some(ticket);
+                Wizard::Done(ticket)
+            }
             WizardUpdate::CardFailed(e) => {
                 self.pin_open = false;
                 Wizard::Failed(Failure::Card(e))
@@ -279,9 +291,44 @@ impl App {
         self.backend.start_wizard();
     }
 
+    /// The screen by name, for the agent's log (a support person reads where someone stopped).
+    fn screen(&self) -> &'static str {
+        if self.pairing.is_none() {
+            return match self.pair_state {
+                PairForm::Editing => "pairing form",
+                PairForm::Sending => "pairing: sending",
+                PairForm::Waiting(_) => "pairing: waiting for the approval",
+                PairForm::Failed(_) => "pairing: refused",
+            };
+        }
+        match (&self.wizard, self.pin_open) {
+            (Wizard::Sign { .. }, true) => "pin dialog",
+            (Wizard::Off, _) => "home",
+            (Wizard::WaitingForCard, _) => "wizard: waiting for the card",
+            (Wizard::Checking, _) => "wizard: checking the card",
+            (Wizard::Guide { page_opened: None, .. }, _) => "wizard: open the page",
+            (Wizard::Guide { .. }, _) => "wizard: e-onay steps",
+            (Wizard::Preparing, _) => "wizard: preparing",
+            (Wizard::Sign { .. }, false) => "wizard: statement",
+            (Wizard::Verifying, _) => "wizard: verifying the pin",
+            (Wizard::Sending { .. }, _) => "wizard: sending",
+            (Wizard::Done(_), _) => "wizard: accepted",
+            (Wizard::Failed(_), _) => "wizard: stopped",
+        }
+    }
+
+    fn log_screen(&mut self) {
+        let screen = self.screen();
+        if screen != self.logged {
+            self.logged = screen;
+            self.backend.log(&format!("window: {screen}"));
+        }
+    }
+
     /// Draws the whole window.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.take_updates();
+        self.log_screen();
         egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
@@ -297,6 +344,8 @@ impl App {
         if self.pin_open {
             self.pin_dialog(ui.ctx());
         }
+        // A click or a key may have changed the screen: said now, not at the next frame.
+        self.log_screen();
         if matches!(self.link, Link::Retrying(_)) {
             // The countdown to the next try.
             ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
@@ -404,6 +453,16 @@ impl App {
     }
 
     fn home(&mut self, ui: &mut egui::Ui) {
+        if let Some((ticket, masked)) = &self.card_step {
+            let line = match masked {
+                Some(tckn) => self.ta("gui-home-request", &[("ticket", Arg::from(ticket.to_string())), ("tckn", Arg::from(tckn.as_str()))]),
+                None => self.ta("gui-home-request-plain", &[("ticket", Arg::from(ticket.to_string()))]),
+            };
+            ui.label(line);
+        }
+        if let Some(ticket) = self.accepted {
+            ui.colored_label(GREEN, self.ta("gui-home-eonay-done", &[("ticket", Arg::from(ticket.to_string()))]));
+        }
         if self.renewed {
             ui.colored_label(GREEN, self.t("run-renewed-card"));
             ui.add_space(6.0);
@@ -411,7 +470,7 @@ impl App {
         if !matches!(self.wizard, Wizard::Off) {
             egui::Frame::group(ui.style()).show(ui, |ui| self.wizard_panel(ui));
             ui.add_space(10.0);
-        } else if ui.button(self.t("gui-eonay-start")).clicked() {
+        } else if self.accepted.is_none() && ui.button(self.t("gui-eonay-start")).clicked() {
             self.start_wizard();
         }
         ui.add_space(6.0);
@@ -774,6 +833,10 @@ impl App {
         }
         if ui.button(self.t("gui-settings-log-folder")).clicked() && !self.backend.open_log_folder() {
             self.notice = Some(self.t("gui-settings-failed"));
+        }
+        ui.label(egui::RichText::new(self.t("gui-settings-quit-hint")).weak());
+        if ui.button(self.t("gui-settings-quit")).clicked() {
+            self.quit = true;
         }
         ui.add_space(10.0);
         ui.label(self.ta("gui-settings-version", &[("version", Arg::from(env!("CARGO_PKG_VERSION")))]));

@@ -72,6 +72,11 @@ impl Instance {
         Some(Instance { lock, show })
     }
 
+    /// The file another start writes to ask this window to come forward.
+    pub fn show_request(&self) -> PathBuf {
+        self.show.clone()
+    }
+
     /// True once after another start asked this window to come forward.
     pub fn asked_to_show(&self) -> bool {
         std::fs::remove_file(&self.show).is_ok()

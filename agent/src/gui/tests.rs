@@ -84,6 +84,7 @@ impl Backend for Recorder {
     fn notify(&mut self, title: &str, _body: &str) {
         self.push(Call::Notify(title.to_owned()));
     }
+    fn log(&mut self, _line: &str) {}
 }
 
 fn pairing() -> crate::link::home::Pairing {
@@ -367,6 +368,9 @@ fn the_wizard_walks_the_card_step_with_e_onay() {
     w.assert_shows("e-Onay doğrulandı: EIMZA-2026-000042 numaralı başvurunuza kaydedildi");
     w.click("Kapat");
     assert!(matches!(w.harness.state().wizard, Wizard::Off));
+    w.assert_shows("Başvuru: EIMZA-2026-000042 (T.C. Kimlik No 100******46)");
+    w.assert_shows("EIMZA-2026-000042 için e-Onay tamamlandı.");
+    assert!(!w.shows("e-Onay adımına başla"), "nothing left to start");
 }
 
 #[test]

@@ -86,6 +86,8 @@ pub trait Backend {
     fn set_start_at_login(&mut self, on: bool) -> bool;
     /// Raises the desktop notification (the card step arrived).
     fn notify(&mut self, title: &str, body: &str);
+    /// A line in the agent's log (states only: never a PIN, a name or a number).
+    fn log(&mut self, line: &str);
 }
 
 /// The real work. Each update wakes the window (`wake`).
@@ -235,6 +237,10 @@ impl Backend for Live {
 
     fn notify(&mut self, title: &str, body: &str) {
         notify::from_env().notify(title, body);
+    }
+
+    fn log(&mut self, line: &str) {
+        self.home.log(line);
     }
 }
 

@@ -1,5 +1,5 @@
 //! The desktop agent: its command line, the card layer through pcscd + vpcd and SoftHSM2, and
-//! pairing and the live link with the real bot. One test binary.
+//! pairing and the live link with the real bot, the window under Xvfb. One test binary.
 
 mod agent_cli;
 mod card;
@@ -7,3 +7,4 @@ mod journey;
 mod notify;
 mod pairing;
 mod pkcs11;
+mod window;

@@ -1,4 +1,4 @@
-//! `scripts/bench [chat|roster|mail|card|attest|telegram|desk|agents|all]`: one module per benchmark, each
+//! `scripts/bench [chat|roster|mail|card|attest|telegram|desk|agents|window|all]`: one module per benchmark, each
 //! printing its figures and their ratio to the targets. The bots it measures are the real
 //! release binaries, started as the end-to-end tests start them (`eimza_tests::TestBot`).
 
@@ -9,6 +9,7 @@ mod chat;
 mod desk;
 mod roster;
 mod telegram;
+mod window;
 
 use eimza_bot::core::conversation::Transport;
 
@@ -61,6 +62,9 @@ async fn main() {
         for n in [1_000, 10_000] {
             agents::run(n).await;
         }
+    }
+    if suite == "window" || suite == "all" {
+        window::run().await;
     }
     println!("peak RSS of this process: {:.1} MiB", chat::peak_rss_mib());
 }

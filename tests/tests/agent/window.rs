@@ -1,0 +1,142 @@
+//! The agent's window for real: `eimza-agent pencere` on a private Xvfb display (1366×768), with
+//! the real bot, pcscd + vpcd and the virtual AKİS card, driven by the keyboard only (xdotool):
+//! the person types the pairing code, approves in chat, and takes the card step with e-Onay and
+//! the PIN — the ticket reaches EOnayDone. Screenshots of each screen go to target/screenshots/
+//! (those in docs/ are copies of such a run).
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use eimza_tests::agent::{Agent, code_in, pushed};
+use eimza_tests::desktop::Desktop;
+use eimza_tests::road::holders_certificate;
+use eimza_tests::trust::TestCa;
+use eimza_tests::vcard::{self, CardState, Reader, VirtualCard};
+use eimza_tests::{TestBot, pki, valid_tckn};
+
+struct Window {
+    child: Child,
+    agent: Agent,
+}
+
+impl Window {
+    /// Waits for `window: {screen}` in the agent's log (the window logs each screen it shows).
+    fn wait_for(&self, screen: &str) {
+        let line = format!("window: {screen}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.agent.log().contains(&line) {
+            assert!(Instant::now() < deadline, "the window never showed {screen:?}; log:\n{}", self.agent.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // The frame that logged it draws at once; its main control takes the focus.
+        std::thread::sleep(Duration::from_millis(600));
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pair_and_take_the_card_step_with_e_onay_in_the_window() {
+    let bot = TestBot::start().await;
+    let (chat, ticket) = crate::pairing::with_ticket(&bot, 701).await;
+    let tckn = valid_tckn(701);
+    let issued = holders_certificate(TestCa::kamu_sm(), &tckn, None);
+    let reader = Reader::acquire();
+    let state = std::sync::Arc::new(std::sync::Mutex::new(CardState::new(vcard::ATR_TC, issued.der.clone(), pki::rsa_key().clone())));
+    let _card = VirtualCard::insert(&reader, state.clone());
+    let desktop = Desktop::start();
+    let agent = Agent::new();
+    // The institution ships the server's address; the browser is a script that notes the page.
+    let config = agent.home.path().join("agent.conf");
+    std::fs::write(&config, format!("# kurumun sunucusu\nserver = {}\n", bot.url())).unwrap();
+    let bin = agent.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opened = agent.home.path().join("opened.txt");
+    let xdg_open = bin.join("xdg-open");
+    std::fs::write(&xdg_open, format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", opened.display())).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&xdg_open, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut command = agent.command(&["pencere", "--okuyucu", reader.name(), "--kamusm-adresi", "https://onlineislemler.kamusm.gov.tr/"]);
+    command
+        .env_remove("PCSCLITE_CSOCK_NAME")
+        .env("DISPLAY", &desktop.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("EIMZA_AGENT_CONFIG", &config)
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let window = Window { child: command.spawn().unwrap(), agent };
+    let shots = Desktop::screenshot_dir();
+
+    // Pairing: the code field has the focus; the code as a person types it.
+    desktop.wait_for_window("eimza");
+    window.wait_for("pairing form");
+    let code = code_in(&chat.press("pair").await.text());
+    desktop.screenshot(&shots.join("agent-pairing.png"));
+    desktop.type_text(&code.to_lowercase().replace('-', " "));
+    desktop.key("Return");
+    let ask = pushed(&chat, "bu sohbetle eşleşmek istiyor").await;
+    let approve = ask["buttons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_owned())
+        .find(|id| id.starts_with("pair-approve:"))
+        .unwrap();
+    window.wait_for("pairing: waiting for the approval");
+    chat.press(&approve).await;
+
+    // The card step arrives by itself; the card in the reader is usable: e-Onay begins.
+    window.wait_for("wizard: open the page");
+    desktop.screenshot(&shots.join("agent-wizard.png"));
+    desktop.key("Return");
+    window.wait_for("wizard: e-onay steps");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !opened.exists() {
+        assert!(Instant::now() < deadline, "Kamu SM's page was not opened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap().trim(), "https://onlineislemler.kamusm.gov.tr/");
+    desktop.screenshot(&shots.join("agent-eonay-steps.png"));
+    desktop.key("Return");
+    window.wait_for("wizard: statement");
+    desktop.key("Return");
+    window.wait_for("pin dialog");
+    desktop.type_text("000000");
+    desktop.screenshot(&shots.join("agent-pin.png"));
+    desktop.key("Return");
+    // A wrong PIN: said in the dialog, tried once, never again by itself.
+    window.wait_for("wizard: verifying the pin");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while state.lock().unwrap().tries != vcard::MAX_TRIES - 1 {
+        assert!(Instant::now() < deadline, "the wrong PIN never reached the card");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(state.lock().unwrap().tries, vcard::MAX_TRIES - 1, "a wrong PIN is not tried again");
+    desktop.screenshot(&shots.join("agent-pin-wrong.png"));
+    desktop.type_text("123456");
+    desktop.key("Return");
+    window.wait_for("wizard: accepted");
+    desktop.screenshot(&shots.join("agent-done.png"));
+    let done = pushed(&chat, "e-Onay işleminiz doğrulandı").await;
+    assert!(done["text"].as_str().unwrap().contains(&ticket), "{done}");
+    let status = chat.say("/durum").await.text();
+    assert!(status.contains("e-Onay tamamlandı") || status.contains("e-Onay"), "{status}");
+    let log = window.agent.log();
+    assert!(!log.contains("123456") && !log.contains("000000") && !log.contains(&tckn), "no PIN, no number in the log: {log}");
+
+    // Home with the card panel, after the wizard is closed.
+    desktop.key("Return");
+    window.wait_for("home");
+    desktop.screenshot(&shots.join("agent-home.png"));
+}
