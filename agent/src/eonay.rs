@@ -334,6 +334,11 @@ fn forget_pending(home: &Home) {
     let _ = std::fs::remove_file(home.dir().join(PENDING));
 }
 
+/// Whether the bot can check what this card's key signs.
+pub fn signs_for_the_bot(certificate: &SigningCertificate) -> bool {
+    algorithm(certificate.key).is_some()
+}
+
 /// How the card signs: the card layer signs SHA-256 digests (RSA PKCS#1 v1.5, ECDSA P-256 r‖s).
 fn algorithm(key: KeyKind) -> Option<SignatureAlgorithm> {
     match key {

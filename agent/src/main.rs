@@ -37,6 +37,7 @@ fn main() {
                 card: card_options(m),
                 card_wait: std::time::Duration::from_secs(m.get_one::<u64>("card-wait").copied().unwrap_or(1800)),
                 events: None,
+                stop: None,
             };
             block_on(runner.run())
         }

@@ -26,6 +26,9 @@ pub struct CallOutcomes {
     failed_at: AtomicI64,
 }
 
+/// How long a failed call keeps a link "failing" when no call went through since.
+pub const FAILURE_HOLDS_MS: i64 = 5 * 60 * 1000;
+
 /// What `/readyz` says of a platform's link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkState {
@@ -45,11 +48,14 @@ impl CallOutcomes {
         self.failed_at.store(now, Ordering::Relaxed);
     }
 
-    pub fn state(&self) -> LinkState {
+    /// A failure counts for [`FAILURE_HOLDS_MS`]: with little traffic, one 5xx must not keep
+    /// the instance out of service for hours.
+    pub fn state(&self, now: i64) -> LinkState {
         let (ok, failed) = (self.ok_at.load(Ordering::Relaxed), self.failed_at.load(Ordering::Relaxed));
         match (ok, failed) {
             (0, 0) => LinkState::NoCallYet,
-            (ok, failed) if failed > ok => LinkState::Failing,
+            (ok, failed) if failed > ok && now - failed <= FAILURE_HOLDS_MS => LinkState::Failing,
+            (0, _) => LinkState::NoCallYet,
             _ => LinkState::Ok,
         }
     }
@@ -90,8 +96,8 @@ impl Health {
     }
 
     /// `Some(state)` when Discord is configured.
-    pub fn discord(&self) -> Option<LinkState> {
-        self.discord.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|c| c.state())
+    pub fn discord(&self, now: i64) -> Option<LinkState> {
+        self.discord.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|c| c.state(now))
     }
 
     /// `Some(healthy)` when Telegram is polled.
@@ -127,15 +133,16 @@ mod tests {
     #[test]
     fn a_link_fails_until_a_call_goes_through_again() {
         let health = Health::default();
-        assert_eq!(health.discord(), None);
+        assert_eq!(health.discord(0), None);
         let calls = Arc::new(CallOutcomes::default());
         health.watch_discord(calls.clone());
-        assert_eq!(health.discord(), Some(LinkState::NoCallYet));
+        assert_eq!(health.discord(0), Some(LinkState::NoCallYet));
         calls.went_through(1_000);
-        assert_eq!(health.discord(), Some(LinkState::Ok));
+        assert_eq!(health.discord(1_500), Some(LinkState::Ok));
         calls.failed(2_000);
-        assert_eq!(health.discord(), Some(LinkState::Failing));
+        assert_eq!(health.discord(2_500), Some(LinkState::Failing));
+        assert_eq!(health.discord(2_000 + FAILURE_HOLDS_MS + 1), Some(LinkState::Ok), "an old failure ages out");
         calls.went_through(3_000);
-        assert_eq!(health.discord(), Some(LinkState::Ok));
+        assert_eq!(health.discord(3_500), Some(LinkState::Ok));
     }
 }

@@ -229,7 +229,7 @@ cli-eonay-no-browser = Do not open the browser; only show the address
 ## The window (eimza-agent window)
 
 cli-window-about = Opens the program in a window: pairing, the card's state, the card step and e-Onay step by step
-cli-window-hidden = Starts without showing the window (for login); the window comes forward when work arrives
+cli-window-hidden = Starts without showing the window (for login); the window comes forward when there is a step for you to take
 gui-already-running = The eimza window is already open; it was brought forward.
 gui-cannot-open = The window could not be opened ({ $reason }). You can go on at the command line with “eimza-agent run” and “eimza-agent eonay”.
 gui-title = eimza
@@ -238,11 +238,14 @@ gui-tab-settings = Settings
 gui-link-not-paired = Not paired
 gui-link-connecting = Connecting…
 gui-link-connected = Connected
-gui-link-offline = Offline — trying again in { $seconds } seconds
+gui-link-offline = Offline — trying again in { $seconds ->
+        [one] one second
+       *[other] { $seconds } seconds
+    }
 gui-none = —
 
 gui-pair-title = Pair this computer with your chat
-gui-pair-intro = Type “/pair” in the chat or press “Pair my computer”, and enter the code you get below. You will then be asked to press “Approve” in the chat.
+gui-pair-intro = Type “/pair” in the chat or press “Pair my computer”, and enter the code you receive in the field below. You will then be asked to press “Approve” in the chat.
 gui-pair-server = Server address
 gui-pair-code = Pairing code
 gui-pair-name = Computer name
@@ -265,15 +268,15 @@ gui-card-expiry = Valid until
 gui-card-renewal = Renewal
 gui-card-renewal-open = possible since { $date }
 gui-card-renewal-later = possible from { $date }
-gui-card-tries = PIN tries
-gui-card-wrong-person = The card in the reader does not belong to the person of the request. Please insert your own card.
+gui-card-tries = PIN
+gui-card-wrong-person = The card in the reader does not belong to the applicant. Please insert your own card.
 gui-check-title = Self-check
 gui-check-ok = Everything needed is in place.
-gui-check-service = The smart-card service (PC/SC) is not running. Restart the computer; if that does not help, ask the IT desk to start the “pcscd” service.
+gui-check-service = The smart-card service (PC/SC) is not running. Restart the computer; if that does not help, ask the IT department to start the smart-card service (“Smart Card” on Windows, pcscd on Linux).
 gui-check-reader = No card reader was found. Plug the reader into the computer (another USB port may help).
 gui-check-module = Kamu SM's card driver (the AKİS PKCS#11 module) was not found; the card is read directly, which is enough for e-Onay. To sign documents with your e-signature, install the driver from Kamu SM's site.
-gui-copy-report = Copy the report for the IT desk
-gui-copied = The report was copied to the clipboard; you can send it to the IT desk by e-mail or in the chat.
+gui-copy-report = Copy the report for the IT department
+gui-copied = The report was copied to the clipboard; you can send it to the IT department by e-mail or in the chat.
 
 gui-wizard-title = Card step and e-Onay — { $ticket }
 gui-wizard-title-plain = Card step and e-Onay
@@ -284,10 +287,10 @@ gui-step-sign = Statement and PIN
 gui-step-send = Sending
 gui-wizard-insert = Insert your e-signature card into the reader.
 gui-wizard-waiting-card = Waiting for the card; it is checked as soon as you insert it.
-gui-wizard-gave-up = The wait is over. Once you have fixed the problem, press “Check now”.
+gui-wizard-gave-up = The wait for the card timed out. Insert your card or fix the problem above, then press “Check now”.
 gui-wizard-check-now = Check now
 gui-wizard-checking = Checking your card…
-gui-wizard-open-page-intro = You will now do e-Onay on Kamu SM's online services page.
+gui-wizard-open-page-intro = You will now do e-Onay on Kamu SM's online services page. Press the button below to open it.
 gui-wizard-open-page = Open Kamu SM's page
 gui-wizard-eonay-done = I have completed e-Onay
 gui-wizard-preparing = Preparing the statement…
@@ -302,7 +305,7 @@ gui-saved-for-later = The server could not be reached. Your signed statement is 
 gui-pin-title = e-signature PIN
 gui-pin-label = PIN (6 digits)
 gui-pin-digits-only = The PIN is made of digits only.
-gui-pin-last-try = You have one try left. If the PIN is wrong, the card locks; only Kamu SM's “Kilit Çözme” (unlock) can open it.
+gui-pin-last-try = You have one try left. If the PIN is wrong, the card locks; only Kamu SM's “Kilit Çözme” (unlock) can open it. To go on, tick the box below; if you are not sure of your PIN, press “Cancel” and ask the IT department.
 gui-pin-last-try-confirm = I want to use my last try
 gui-pin-sign = Sign
 gui-pin-cancel = Cancel
@@ -313,15 +316,17 @@ gui-settings-language = Language:
 gui-settings-start-at-login = Start at login
 gui-settings-paired = This computer was paired with { $server } on { $date }.
 gui-settings-unlink = Unpair this computer
-gui-settings-unlink-sure = The pairing will be deleted from this computer. You can also remove it in the chat with “/devices”. Are you sure?
+gui-settings-unlink-sure = The pairing will be deleted from this computer only; this computer will no longer receive the steps of your request. To remove it from the chat as well, type “/cihazlar” there. Are you sure?
 gui-settings-unlink-yes = Yes, unpair
 gui-settings-log-folder = Open the log folder
 gui-settings-failed = This could not be done.
 gui-settings-version = Version { $version }
 gui-settings-licences = eimza is distributed under the EUPL-1.2 licence. The libraries it uses (egui, tokio, rustls and others) are under MIT, Apache-2.0 and similar free licences.
-gui-step-of = Step { $n } of { $total }:
-gui-home-request = Request: { $ticket } (TC Kimlik No { $tckn })
+gui-step-of = Step { $n ->
+       *[other] { $n }
+    } of { $total }:
+gui-home-request = Request: { $ticket } (T.C. Kimlik No { $tckn })
 gui-home-request-plain = Request: { $ticket }
-gui-home-eonay-done = e-Onay is done for { $ticket }. Follow the next steps in the chat; when you insert your new card, this program sees it and closes your request.
-gui-settings-quit-hint = Closing the window keeps the program at work in the background; it comes forward when work arrives.
+gui-home-eonay-done = e-Onay is done for your request { $ticket }. Follow the next steps in the chat; when you insert your new card into this computer, the program recognises it and completes your request.
+gui-settings-quit-hint = Closing the window keeps the program at work in the background; the window comes forward when there is a step for you to take.
 gui-settings-quit = Quit the program

@@ -86,7 +86,7 @@ pair-code =
     The code is valid for { $minutes ->
             [one] one minute
            *[other] { $minutes } minutes
-        } and can be used once. On the computer where your e-signature card is plugged in, open the eimza program and type this code; from the command line:
+        } and can be used once. On the computer where your e-signature card is plugged in, open the eimza program and type this code. If you use the command line, run:
     eimza-agent pair --server { $server } { $command_code }
     You will then see your computer's name here and approve the pairing. Do not share this code with anyone; the IT department will never ask you for it.
 pair-request = The computer “{ $name }” ({ $os }) wants to pair with this chat. Approve if you typed the code into your own computer; reject if you do not recognise it.
@@ -115,7 +115,7 @@ card-step-delivered = A notification was sent to your computer: { $name } receiv
 eonay-no-card-step = No request on this computer is waiting for e-Onay. You can see your request's status with /status in the chat; if your card has not been checked yet, type /card in the chat.
 card-ready =
     Your computer checked your e-signature card: the card and certificate are fine for renewing request { $ticket }.
-    Next is e-Onay: the eimza window on your computer shows the steps (without the window, run “eimza-agent eonay”). It opens Kamu SM's online services page, shows the steps one by one, and at the end confirms e-Onay with your card.
+    Next is e-Onay: follow the steps in the eimza window on your computer (if you do not use the window, run “eimza-agent eonay”). It opens Kamu SM's online services page, shows the steps one by one, and at the end confirms e-Onay with your card.
 card-problems =
     Your computer checked your card for request { $ticket }. What to do:
     { $problems }

@@ -74,7 +74,7 @@ ticket-next-step = Sonraki adım: eimza yardımcı programını (eimza-agent) e-
 btn-pair = Bilgisayarımı eşleştir
 pair-code =
     Eşleştirme kodunuz: { $code }
-    Kod { $minutes } dakika geçerlidir ve bir kez kullanılabilir. e-İmza kartınızın takılı olduğu bilgisayarda eimza programını açıp bu kodu yazın; komut satırından:
+    Kod { $minutes } dakika geçerlidir ve bir kez kullanılabilir. e-İmza kartınızın takılı olduğu bilgisayarda eimza programını açıp bu kodu yazın. Komut satırını kullanıyorsanız şunu çalıştırın:
     eimza-agent eslestir --sunucu { $server } { $command_code }
     Ardından burada bilgisayarınızın adını görecek ve eşleştirmeyi onaylayacaksınız. Bu kodu kimseyle paylaşmayın; bilgi işlem personeli de sizden istemez.
 pair-request = “{ $name }” ({ $os }) adlı bilgisayar bu sohbetle eşleşmek istiyor. Kodu siz kendi bilgisayarınıza girdiyseniz onaylayın; tanımıyorsanız reddedin.
@@ -100,7 +100,7 @@ card-step-delivered = Bilgisayarınıza bildirim gönderildi: { $name } bilgisay
 eonay-no-card-step = Bu bilgisayarda e-Onay adımını bekleyen bir başvuru yok. Başvurunuzun durumunu sohbette /durum ile görebilirsiniz; kartınız henüz denetlenmediyse sohbette /kart yazın.
 card-ready =
     Bilgisayarınız e-İmza kartınızı denetledi: kart ve sertifika { $ticket } numaralı başvurunuzun yenilemesi için uygun.
-    Şimdi e-Onay adımı: bilgisayarınızdaki eimza penceresi adımları gösteriyor (pencere kullanmıyorsanız “eimza-agent eonay” komutunu çalıştırın). Program Kamu SM'nin çevrim içi işlemler sayfasını açıp adımları tek tek gösterecek, sonunda e-Onay'ı kartınızla doğrulayacak.
+    Şimdi e-Onay adımı: bilgisayarınızdaki eimza penceresinde adımları izleyin (pencereyi kullanmıyorsanız “eimza-agent eonay” komutunu çalıştırın). Program Kamu SM'nin çevrim içi işlemler sayfasını açıp adımları tek tek gösterecek, sonunda e-Onay'ı kartınızla doğrulayacak.
 card-problems =
     Bilgisayarınız { $ticket } numaralı başvurunuz için kartınızı denetledi. Yapmanız gerekenler:
     { $problems }

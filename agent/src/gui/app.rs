@@ -237,7 +237,17 @@ impl App {
                 self.finding = None;
                 self.tab = Tab::Home;
                 self.raise = true;
-                if !matches!(self.wizard, Wizard::Guide { .. } | Wizard::Sign { .. } | Wizard::Verifying | Wizard::Sending { .. }) {
+                // e-Onay already under way goes on; anything else starts again at the card.
+                let under_way = matches!(
+                    self.wizard,
+                    Wizard::Checking
+                        | Wizard::Guide { .. }
+                        | Wizard::Preparing
+                        | Wizard::Sign { .. }
+                        | Wizard::Verifying
+                        | Wizard::Sending { .. }
+                );
+                if !under_way {
                     self.wizard = Wizard::WaitingForCard;
                     self.focus_pending = true;
                 }
@@ -532,6 +542,15 @@ impl App {
         if d.usable && warnings.is_empty() {
             ui.colored_label(GREEN, self.t("diag-usable"));
         }
+        self.self_check(ui);
+        if let Some(n) = &self.notice {
+            ui.label(egui::RichText::new(n).weak());
+        }
+    }
+
+    /// What is missing on this PC and what to do, and the report for the IT department.
+    fn self_check(&mut self, ui: &mut egui::Ui) {
+        let Some(d) = self.card.as_deref() else { return };
         ui.add_space(10.0);
         ui.heading(self.t("gui-check-title"));
         let mut checks = Vec::new();
@@ -553,9 +572,6 @@ impl App {
             let text = report::diagnosis(self.catalog, self.lang, d);
             ui.ctx().copy_text(text);
             self.notice = Some(self.t("gui-copied"));
-        }
-        if let Some(n) = &self.notice {
-            ui.label(egui::RichText::new(n).weak());
         }
     }
 
@@ -605,28 +621,7 @@ impl App {
         self.steps(ui);
         match &self.wizard {
             Wizard::Off => {}
-            Wizard::WaitingForCard => {
-                ui.label(self.t("gui-wizard-insert"));
-                if let Some(f) = &self.finding {
-                    for cause in &f.causes {
-                        let text = match cause {
-                            Cause::Certificate(p) => report::problem(self.catalog, self.lang, p),
-                            Cause::Card(e) => report::card_error(self.catalog, self.lang, e),
-                        };
-                        ui.colored_label(RED, text);
-                    }
-                    if f.gave_up {
-                        ui.label(self.t("gui-wizard-gave-up"));
-                    }
-                }
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(self.t("gui-wizard-waiting-card"));
-                });
-                if self.main_button(ui, "gui-wizard-check-now") {
-                    self.start_wizard();
-                }
-            }
+            Wizard::WaitingForCard => self.waiting_for_card(ui),
             Wizard::Checking | Wizard::Preparing | Wizard::Verifying => {
                 let id = match self.wizard {
                     Wizard::Checking => "gui-wizard-checking",
@@ -640,41 +635,17 @@ impl App {
             }
             Wizard::Guide { name, masked, page_opened, .. } => {
                 let (name, masked, page_opened) = (name.clone(), masked.clone(), *page_opened);
-                let who = [("name", Arg::from(name.as_str())), ("tckn", Arg::from(masked.as_str()))];
-                ui.colored_label(GREEN, self.ta("eonay-card-ok", &who));
-                ui.add_space(6.0);
-                match page_opened {
-                    None => {
-                        ui.label(self.t("gui-wizard-open-page-intro"));
-                        if self.main_button(ui, "gui-wizard-open-page") {
-                            let opened = self.backend.open_page(&self.kamu_sm_url);
-                            if let Wizard::Guide { page_opened, .. } = &mut self.wizard {
-                                *page_opened = Some(opened);
-                            }
-                            self.focus_pending = true;
-                        }
-                    }
-                    Some(opened) => {
-                        let url = Arg::from(self.kamu_sm_url.as_str());
-                        let id = if opened { "eonay-browser-opened" } else { "eonay-open-yourself" };
-                        ui.label(self.ta(id, &[("url", url)]));
-                        ui.add_space(4.0);
-                        ui.label(self.ta("eonay-steps", &who));
-                        ui.add_space(6.0);
-                        if self.main_button(ui, "gui-wizard-eonay-done") {
-                            self.wizard = Wizard::Preparing;
-                            self.backend.wizard(WizardCommand::EonayDone);
-                        }
-                    }
-                }
+                self.guide(ui, &name, &masked, page_opened);
             }
-            Wizard::Sign { sentence, tries, .. } => {
-                let (sentence, tries) = (sentence.clone(), *tries);
+            Wizard::Sign { sentence, tries, refused, .. } => {
+                let (sentence, tries, refused) = (sentence.clone(), *tries, refused.is_some());
                 ui.label(self.t("gui-wizard-statement-intro"));
                 egui::Frame::NONE.inner_margin(8.0).fill(ui.visuals().faint_bg_color).show(ui, |ui| {
                     ui.label(egui::RichText::new(format!("“{sentence}”")).italics());
                 });
-                ui.label(report::tries(self.catalog, self.lang, tries));
+                if !refused || !self.pin_open {
+                    ui.label(report::tries(self.catalog, self.lang, tries));
+                }
                 if self.main_button(ui, "gui-wizard-sign") {
                     self.pin_open = true;
                     self.focus_pending = true;
@@ -694,31 +665,83 @@ impl App {
                     self.wizard = Wizard::Off;
                 }
             }
-            Wizard::Failed(failure) => {
-                let (text, retry) = match failure {
-                    Failure::Diagnosis(d) => (plain(&report::diagnosis(self.catalog, self.lang, d)), true),
-                    Failure::Card(CardError::PinLocked) => (
-                        format!(
-                            "{}\n\n{}",
-                            report::card_error(self.catalog, self.lang, &CardError::PinLocked),
-                            self.t("eonay-locked-reported")
-                        ),
-                        false,
-                    ),
-                    Failure::Card(e) => (report::card_error(self.catalog, self.lang, e), true),
-                    Failure::Message(id) => (self.t(id), *id != "eonay-no-card-step"),
+            Wizard::Failed(_) => self.failed(ui),
+        }
+    }
+
+    /// The card step arrived: what the link's check found, while the card is awaited.
+    fn waiting_for_card(&mut self, ui: &mut egui::Ui) {
+        ui.label(self.t("gui-wizard-insert"));
+        if let Some(f) = &self.finding {
+            for cause in &f.causes {
+                let text = match cause {
+                    Cause::Certificate(p) => report::problem(self.catalog, self.lang, p),
+                    Cause::Card(e) => report::card_error(self.catalog, self.lang, e),
                 };
                 ui.colored_label(RED, text);
-                ui.horizontal(|ui| {
-                    if retry && self.main_button(ui, "gui-wizard-retry") {
-                        self.start_wizard();
-                    }
-                    if ui.button(self.t("gui-wizard-close")).clicked() {
-                        self.wizard = Wizard::Off;
-                    }
-                });
+            }
+            if f.gave_up {
+                ui.label(self.t("gui-wizard-gave-up"));
             }
         }
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(self.t("gui-wizard-waiting-card"));
+        });
+        if self.main_button(ui, "gui-wizard-check-now") {
+            self.start_wizard();
+        }
+    }
+
+    /// The card is the holder's: open Kamu SM's page, then the e-Onay steps with their name.
+    fn guide(&mut self, ui: &mut egui::Ui, name: &str, masked: &str, page_opened: Option<bool>) {
+        let who = [("name", Arg::from(name)), ("tckn", Arg::from(masked))];
+        ui.colored_label(GREEN, self.ta("eonay-card-ok", &who));
+        ui.add_space(6.0);
+        let Some(opened) = page_opened else {
+            ui.label(self.t("gui-wizard-open-page-intro"));
+            if self.main_button(ui, "gui-wizard-open-page") {
+                let opened = self.backend.open_page(&self.kamu_sm_url);
+                if let Wizard::Guide { page_opened, .. } = &mut self.wizard {
+                    *page_opened = Some(opened);
+                }
+                self.focus_pending = true;
+            }
+            return;
+        };
+        let url = Arg::from(self.kamu_sm_url.as_str());
+        let id = if opened { "eonay-browser-opened" } else { "eonay-open-yourself" };
+        ui.label(self.ta(id, &[("url", url)]));
+        ui.add_space(4.0);
+        ui.label(self.ta("eonay-steps", &who));
+        ui.add_space(6.0);
+        if self.main_button(ui, "gui-wizard-eonay-done") {
+            self.wizard = Wizard::Preparing;
+            self.backend.wizard(WizardCommand::EonayDone);
+        }
+    }
+
+    /// Why the wizard stopped, and the way forward.
+    fn failed(&mut self, ui: &mut egui::Ui) {
+        let Wizard::Failed(failure) = &self.wizard else { return };
+        let (text, retry) = match failure {
+            Failure::Diagnosis(d) => (plain(&report::diagnosis(self.catalog, self.lang, d)), true),
+            Failure::Card(CardError::PinLocked) => (
+                format!("{}\n\n{}", report::card_error(self.catalog, self.lang, &CardError::PinLocked), self.t("eonay-locked-reported")),
+                false,
+            ),
+            Failure::Card(e) => (report::card_error(self.catalog, self.lang, e), true),
+            Failure::Message(id) => (self.t(id), *id != "eonay-no-card-step"),
+        };
+        ui.colored_label(RED, text);
+        ui.horizontal(|ui| {
+            if retry && self.main_button(ui, "gui-wizard-retry") {
+                self.start_wizard();
+            }
+            if ui.button(self.t("gui-wizard-close")).clicked() {
+                self.wizard = Wizard::Off;
+            }
+        });
     }
 
     fn pin_dialog(&mut self, ctx: &egui::Context) {
@@ -732,10 +755,11 @@ impl App {
         egui::Modal::new(egui::Id::unique("pin-dialog")).show(ctx, |ui| {
             ui.set_width(420.0);
             ui.heading(self.t("gui-pin-title"));
-            if let Some(e) = &refused {
-                ui.colored_label(RED, report::card_error(self.catalog, self.lang, e));
-            }
-            ui.label(egui::RichText::new(report::tries(self.catalog, self.lang, tries)).strong());
+            // After a wrong PIN its message says the tries left; otherwise the count is shown.
+            match &refused {
+                Some(e) => ui.colored_label(RED, report::card_error(self.catalog, self.lang, e)),
+                None => ui.label(egui::RichText::new(report::tries(self.catalog, self.lang, tries)).strong()),
+            };
             let last = tries == PinTries::Final;
             if last {
                 egui::Frame::NONE.inner_margin(8.0).fill(egui::Color32::from_rgb(0xfd, 0xe7, 0xe9)).show(ui, |ui| {

@@ -73,7 +73,8 @@ impl PinBuffer {
         if !self.is_full() {
             return None;
         }
-        let typed = Zeroizing::new(String::from_utf8_lossy(&self.digits[..self.len]).into_owned());
+        let mut typed = Zeroizing::new(String::with_capacity(PIN_LEN));
+        typed.extend(self.digits[..self.len].iter().map(|&d| char::from(d)));
         self.clear();
         Pin::parse(typed).ok()
     }
@@ -99,15 +100,26 @@ pub fn pin_field(ui: &mut egui::Ui, buffer: &mut PinBuffer, label: &str, typed: 
     if response.has_focus() {
         // Tab leaves the field; everything else typed is ours.
         ui.memory_mut(|m| m.set_focus_lock_filter(response.id, egui::EventFilter { tab: false, ..Default::default() }));
-        let events = ui.input(|i| i.events.clone());
-        for event in events {
-            match event {
-                egui::Event::Text(text) => typed.refused |= buffer.type_text(&text) > 0,
-                egui::Event::Key { key: egui::Key::Backspace, pressed: true, .. } => buffer.backspace(),
-                egui::Event::Key { key: egui::Key::Enter, pressed: true, .. } => typed.entered = true,
-                _ => {}
+        // Read in place, and each typed text wiped where egui keeps it (its input and the raw
+        // input it came from): no copy of a digit outlives this frame.
+        ui.input_mut(|i| {
+            for event in i.events.iter_mut() {
+                match event {
+                    egui::Event::Text(text) => {
+                        typed.refused |= buffer.type_text(text) > 0;
+                        text.zeroize();
+                    }
+                    egui::Event::Key { key: egui::Key::Backspace, pressed: true, .. } => buffer.backspace(),
+                    egui::Event::Key { key: egui::Key::Enter, pressed: true, .. } => typed.entered = true,
+                    _ => {}
+                }
             }
-        }
+            for event in i.raw.events.iter_mut() {
+                if let egui::Event::Text(text) = event {
+                    text.zeroize();
+                }
+            }
+        });
     }
     let label = label.to_owned();
     let filled = buffer.len();

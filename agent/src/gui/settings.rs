@@ -33,13 +33,20 @@ fn autostart_file() -> Option<PathBuf> {
 /// The user's own entry wins over the package's `/etc/xdg/autostart` one (same file name).
 pub fn starts_at_login() -> bool {
     match autostart_file().and_then(|f| std::fs::read_to_string(f).ok()) {
-        Some(entry) => !entry.lines().any(|l| l.trim() == "Hidden=true"),
+        Some(entry) => !entry.lines().any(|l| matches!(l.trim(), "Hidden=true" | "X-GNOME-Autostart-enabled=false")),
         None => Path::new("/etc/xdg/autostart/eimza-agent.desktop").exists(),
     }
 }
 
 pub fn set_start_at_login(on: bool) -> std::io::Result<()> {
     let file = autostart_file().ok_or_else(|| std::io::Error::other("no home folder"))?;
+    // "On" with the package's entry present: the user's own copy goes, so later packages reach them.
+    if on && Path::new("/etc/xdg/autostart/eimza-agent.desktop").exists() {
+        return match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -47,29 +54,41 @@ pub fn set_start_at_login(on: bool) -> std::io::Result<()> {
         "[Desktop Entry]\nType=Application\nName=eimza\nExec=eimza-agent pencere --gizli\nTerminal=false\nNoDisplay=true\n{}",
         if on { "X-GNOME-Autostart-enabled=true\n" } else { "Hidden=true\n" }
     );
-    std::fs::write(file, entry)
+    let tmp = file.with_extension("desktop.tmp");
+    std::fs::write(&tmp, entry)?;
+    std::fs::rename(tmp, file)
 }
 
-/// One window per user: the lock file holds the running window's process id.
+/// One window per user: the running one holds a lock on `window.lock` for its whole life (the
+/// system lets go of it when the process ends, however it ends: no stale process id to trust).
 pub struct Instance {
-    lock: PathBuf,
+    _lock: std::fs::File,
     show: PathBuf,
 }
 
 impl Instance {
     /// `None` when another window runs (it was asked to come forward).
     pub fn claim(dir: &Path) -> Option<Instance> {
-        let (lock, show) = (dir.join("window.pid"), dir.join("window.show"));
+        let show = dir.join("window.show");
         let _ = std::fs::create_dir_all(dir);
-        if let Some(pid) = std::fs::read_to_string(&lock).ok().and_then(|p| p.trim().parse::<u32>().ok())
-            && pid != std::process::id()
-            && alive(pid)
+        #[cfg(unix)]
         {
-            let _ = std::fs::write(&show, b"1");
-            return None;
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
-        let _ = std::fs::write(&lock, std::process::id().to_string());
-        Some(Instance { lock, show })
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("window.lock")).ok()?;
+        match lock.try_lock() {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&show);
+                Some(Instance { _lock: lock, show })
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let _ = std::fs::write(&show, b"1");
+                None
+            }
+            // A file system without locks: one window is better than none.
+            Err(std::fs::TryLockError::Error(_)) => Some(Instance { _lock: lock, show }),
+        }
     }
 
     /// The file another start writes to ask this window to come forward.
@@ -81,16 +100,6 @@ impl Instance {
     pub fn asked_to_show(&self) -> bool {
         std::fs::remove_file(&self.show).is_ok()
     }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.lock);
-    }
-}
-
-fn alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") { Path::new(&format!("/proc/{pid}")).exists() } else { false }
 }
 
 #[cfg(test)]
@@ -111,11 +120,11 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let first = Instance::claim(&dir).expect("the first window");
         assert!(!first.asked_to_show());
-        // Another process (pid 1 is always alive) holding the lock: this start steps back.
-        std::fs::write(dir.join("window.pid"), "1").unwrap();
-        assert!(Instance::claim(&dir).is_none());
+        assert!(Instance::claim(&dir).is_none(), "the lock is held");
         assert!(first.asked_to_show());
         assert!(!first.asked_to_show(), "once");
+        drop(first);
+        assert!(Instance::claim(&dir).is_some(), "the lock went with the first window");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

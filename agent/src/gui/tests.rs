@@ -265,7 +265,7 @@ fn the_card_panel_follows_the_card() {
     w.assert_shows("AYŞE YILMAZ (100******46)");
     w.assert_shows("AKİS (TC, 2020 ve sonrası)");
     w.assert_shows("Kalan PIN deneme hakkı: 3");
-    w.assert_shows("tarihinde yapılabilir olacak");
+    w.assert_shows("tarihinden itibaren yapılabilir");
     w.send(Update::Card(Box::new(with_card(-5))));
     w.assert_shows("Sonuç: kart e-İmza yenilemesi için kullanılabilir.");
     w.assert_shows("Gerekenlerin hepsi yerinde.");
@@ -281,7 +281,7 @@ fn the_card_panel_follows_the_card() {
     };
     w.send(Update::Link(LinkEvent::CardStep { ticket: Window::ticket(), holder_masked: Some("200******12".into()) }));
     w.send(Update::Link(LinkEvent::Finding(finding)));
-    w.assert_shows("Takılı kart başvurudaki kişiye ait değil");
+    w.assert_shows("Takılı kart başvuru sahibine ait değil");
     w.harness.get_by_label("Bilgi işlem için raporu kopyala").click();
     let mut copied = false;
     for _ in 0..3 {
@@ -336,15 +336,15 @@ fn the_wizard_walks_the_card_step_with_e_onay() {
     w.assert_shows(sentence);
     w.click("PIN ile imzala");
     w.assert_shows("Kalan PIN deneme hakkı: 3");
-    assert!(w.harness.get_by_label("PIN (6 rakam)").is_focused());
-    w.harness.get_by_label("PIN (6 rakam)").type_text("12a34");
+    assert!(w.harness.get_by_label("PIN (6 haneli)").is_focused());
+    w.harness.get_by_label("PIN (6 haneli)").type_text("12a34");
     w.step();
     w.assert_shows("PIN yalnızca rakamlardan oluşur.");
     w.click("İmzala");
     assert!(w.calls.calls().is_empty(), "four digits are not sent");
-    w.harness.get_by_label("PIN (6 rakam)").focus();
+    w.harness.get_by_label("PIN (6 haneli)").focus();
     w.step();
-    w.harness.get_by_label("PIN (6 rakam)").type_text("56");
+    w.harness.get_by_label("PIN (6 haneli)").type_text("56");
     w.step();
     w.harness.key_press(egui::Key::Enter);
     w.step();
@@ -354,9 +354,8 @@ fn the_wizard_walks_the_card_step_with_e_onay() {
     let wrong = CardError::WrongPin { tries: PinTries::Known(2) };
     w.send(Update::Wizard(WizardUpdate::Statement { ticket, sentence: sentence.into(), tries: PinTries::Known(2), refused: Some(wrong) }));
     w.assert_shows("PIN yanlış. Kalan deneme hakkınız: 2");
-    w.assert_shows("Kalan PIN deneme hakkı: 2");
-    assert!(w.harness.get_by_label("PIN (6 rakam)").value().unwrap_or_default().is_empty());
-    w.harness.get_by_label("PIN (6 rakam)").type_text("654321");
+    assert!(w.harness.get_by_label("PIN (6 haneli)").value().unwrap_or_default().is_empty());
+    w.harness.get_by_label("PIN (6 haneli)").type_text("654321");
     w.step();
     w.click("İmzala");
     assert_eq!(w.calls.calls(), [Call::Pin { digits: "654321".into(), last_try: LastTry::NotConfirmed }]);
@@ -369,7 +368,7 @@ fn the_wizard_walks_the_card_step_with_e_onay() {
     w.click("Kapat");
     assert!(matches!(w.harness.state().wizard, Wizard::Off));
     w.assert_shows("Başvuru: EIMZA-2026-000042 (T.C. Kimlik No 100******46)");
-    w.assert_shows("EIMZA-2026-000042 için e-Onay tamamlandı.");
+    w.assert_shows("EIMZA-2026-000042 numaralı başvurunuz için e-Onay tamamlandı.");
     assert!(!w.shows("e-Onay adımına başla"), "nothing left to start");
 }
 
@@ -381,7 +380,7 @@ fn the_last_try_needs_a_second_red_confirmation() {
     w.click("PIN ile imzala");
     w.assert_shows("son hak; yanlış girilirse kart kilitlenir");
     w.assert_shows("Son deneme hakkınız kaldı.");
-    w.harness.get_by_label("PIN (6 rakam)").type_text("123456");
+    w.harness.get_by_label("PIN (6 haneli)").type_text("123456");
     w.step();
     w.click("İmzala");
     w.harness.key_press(egui::Key::Enter);

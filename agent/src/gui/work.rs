@@ -100,7 +100,10 @@ pub struct Live {
     pub to_window: Sender<Update>,
     pub wake: Arc<dyn Fn() + Send + Sync>,
     wizard: Option<Sender<WizardCommand>>,
-    link_started: bool,
+    /// The wizard worker whose updates count (an older one's are dropped).
+    wizard_generation: Arc<std::sync::atomic::AtomicU64>,
+    /// The running link's stop, when there is one.
+    link: Option<Arc<tokio::sync::Notify>>,
     panel: Arc<Cancel>,
 }
 
@@ -114,7 +117,19 @@ impl Live {
         wake: Arc<dyn Fn() + Send + Sync>,
     ) -> (Live, Receiver<Update>) {
         let (to_window, from_work) = channel();
-        let live = Live { catalog, lang, home, card, card_wait, to_window, wake, wizard: None, link_started: false, panel: Cancel::new() };
+        let live = Live {
+            catalog,
+            lang,
+            home,
+            card,
+            card_wait,
+            to_window,
+            wake,
+            wizard: None,
+            wizard_generation: Arc::default(),
+            link: None,
+            panel: Cancel::new(),
+        };
         live.start_card_panel();
         (live, from_work)
     }
@@ -173,10 +188,11 @@ impl Backend for Live {
     }
 
     fn start_link(&mut self) {
-        if self.link_started {
+        if self.link.is_some() {
             return;
         }
-        self.link_started = true;
+        let stop = Arc::new(tokio::sync::Notify::new());
+        self.link = Some(stop.clone());
         let send = Arc::new(self.sender());
         let runner = Runner {
             catalog: self.catalog,
@@ -187,6 +203,7 @@ impl Backend for Live {
             card: self.card.clone(),
             card_wait: self.card_wait,
             events: Some(Arc::new(move |event| send(Update::Link(event)))),
+            stop: Some(stop),
         };
         std::thread::spawn(move || {
             if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -203,8 +220,15 @@ impl Backend for Live {
         self.wizard = Some(tx);
         let send = self.sender();
         let (home, lang, options) = (Home::at(self.home.dir()), self.lang, self.card.clone());
+        let current = self.wizard_generation.clone();
+        let generation = current.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         std::thread::spawn(move || {
-            let update = |u: WizardUpdate| send(Update::Wizard(u));
+            // A worker replaced by a newer one (the card step came again) says nothing more.
+            let update = |u: WizardUpdate| {
+                if current.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                    send(Update::Wizard(u));
+                }
+            };
             wizard(&home, lang, &options, &rx, &update);
         });
     }
@@ -215,8 +239,21 @@ impl Backend for Live {
         }
     }
 
+    /// Stops the link and the wizard, and removes what this PC kept for the pairing: the token,
+    /// the work (which holds the holder's number), the reports, a signed statement, the renewal
+    /// watch.
     fn unlink(&mut self) -> bool {
+        if let Some(stop) = self.link.take() {
+            stop.notify_one();
+        }
+        self.wizard_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Some(old) = self.wizard.take() {
+            let _ = old.send(WizardCommand::Cancel);
+        }
         let removed = std::fs::remove_file(self.home.pairing_path()).is_ok();
+        for kept in ["inbox.json", "outbox.json", "attestation.json", "holder.json", "link.json"] {
+            let _ = std::fs::remove_file(self.home.dir().join(kept));
+        }
         if removed {
             self.home.log("unpaired from the window");
         }
@@ -283,6 +320,10 @@ fn wizard(home: &Home, lang: Lang, options: &Options, commands: &Receiver<Wizard
     };
     let sentence = Statement::sentence(&info.ticket_no);
     let certificate = card.certificate().clone();
+    // A key the bot cannot check: said before any PIN is asked.
+    if !crate::eonay::signs_for_the_bot(&certificate) {
+        return update(WizardUpdate::Failed("eonay-key-unsupported"));
+    }
     let mut refused = None;
     let mut verified = loop {
         // The counter is read again before each try: it may have changed.

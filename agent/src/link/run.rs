@@ -117,6 +117,9 @@ pub struct Runner {
     pub card_wait: Duration,
     /// The window's ear, when a window runs the link.
     pub events: Option<Events>,
+    /// Ends the link from outside (the window's "unpair"): the card step is cancelled, nothing
+    /// more is taken.
+    pub stop: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// The runner and what its tasks share with the connection.
@@ -140,7 +143,16 @@ impl Runner {
         let shared =
             Arc::new(Shared { runner: self, files: Mutex::new(()), step: Mutex::new(None), outbox_filed: tokio::sync::Notify::new() });
         let watch = shared.clone().watch_for_renewed_card(&pairing);
-        let code = shared.keep_connected(&pairing).await;
+        let code = match shared.runner.stop.clone() {
+            Some(stop) => tokio::select! {
+                code = shared.keep_connected(&pairing) => code,
+                () = stop.notified() => {
+                    shared.home().log("stopped: unpaired in the window");
+                    0
+                }
+            },
+            None => shared.keep_connected(&pairing).await,
+        };
         watch.cancel();
         if let Some((_, step)) = shared.step.lock().unwrap_or_else(|p| p.into_inner()).take() {
             step.cancel();

@@ -36,7 +36,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         Some(true) => "ok",
         Some(false) => "not-answering",
     };
-    let discord = match state.health.discord() {
+    let discord = match state.health.discord(crate::clock::now_ms()) {
         None => "not-configured",
         Some(crate::health::LinkState::NoCallYet) => "no-call-yet",
         Some(crate::health::LinkState::Ok) => "ok",

@@ -511,13 +511,30 @@ async fn agent_link_cut(changes: usize) -> bool {
         println!("  agent log:\n{}", road.agent.log());
     }
     let (lost, doubled) = (filed.saturating_sub(told), told.saturating_sub(filed));
+    // Report by report, in order: what the PC found (its log) against what the person was told
+    // (one lost and one doubled must not cancel out).
+    let kind = |text: &str| {
+        if text.contains("usable=true") || text.contains("kart ve sertifika") {
+            "usable"
+        } else if text.contains("WrongPerson") || text.contains("başka birine ait") {
+            "someone else's card"
+        } else if text.contains("NoCard") || text.contains("Okuyucuda kart yok") {
+            "no card"
+        } else {
+            "other"
+        }
+    };
+    let found: Vec<&str> = road.agent.log().lines().filter(|l| l.contains(": card usable=")).map(kind).collect();
+    let heard: Vec<&str> = new.iter().filter_map(|m| m["text"].as_str()).filter(|t| t.contains("kartınızı denetledi")).map(kind).collect();
+    let in_order = found == heard;
     println!(
         "faults: the agent's link cut mid-report: {changes} card changes, {cuts} cuts, {filed} reports filed by the PC, {told} told \
-         to the person, {lost} lost, {doubled} told twice, the card step's arrival told {acked} time(s), outbox {}, usable card told {} ms after the first change",
+         to the person, {lost} lost, {doubled} told twice, the card step's arrival told {acked} time(s), {} report by report, outbox {}, usable card told {} ms after the first change",
+        if in_order { "the same" } else { "NOT the same" },
         if outbox_empty() { "empty" } else { "NOT empty" },
         started.elapsed().as_millis()
     );
-    lost == 0 && doubled == 0 && acked == 1 && outbox_empty() && filed as usize >= changes
+    lost == 0 && doubled == 0 && in_order && acked == 1 && outbox_empty() && filed as usize >= changes
 }
 
 #[tokio::main]
