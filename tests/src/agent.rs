@@ -115,6 +115,18 @@ pub async fn pushed(chat: &WebChat, words: &str) -> Value {
     wait_for(words, async || bot_lines(chat).await.into_iter().rev().find(|m| m["text"].as_str().unwrap_or("").contains(words))).await
 }
 
+/// The id of a pushed message's button that starts with `prefix` (`pair-approve:`…).
+pub fn button_id(message: &Value, prefix: &str) -> String {
+    message["buttons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["id"].as_str())
+        .find(|id| id.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} button in {message}"))
+        .to_owned()
+}
+
 pub fn code_in(text: &str) -> String {
     let start = text.find("Eşleştirme kodunuz: ").expect(text) + "Eşleştirme kodunuz: ".len();
     text[start..start + 9].to_owned()
@@ -130,13 +142,7 @@ pub async fn pair(bot: &TestBot, chat: &WebChat, agent: &Agent) -> String {
     let child = agent.start_pairing(&bot.url(), &code.to_lowercase().replace('-', " "));
     let ask = pushed(chat, "bu sohbetle eşleşmek istiyor").await;
     assert!(ask["text"].as_str().unwrap().contains("“EIMZA-PC-12” ("), "{ask}");
-    let approve = ask["buttons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["id"].as_str().unwrap().to_owned())
-        .find(|id| id.starts_with("pair-approve:"))
-        .unwrap();
+    let approve = button_id(&ask, "pair-approve:");
     let labels: Vec<&str> = ask["buttons"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["Onayla", "Reddet"]);
     let reply = chat.press(&approve).await.text();

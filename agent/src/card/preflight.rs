@@ -85,7 +85,8 @@ pub struct ErrorReport {
 }
 
 impl Diagnosis {
-    fn empty() -> Diagnosis {
+    /// Nothing found yet: no service, no reader, no card.
+    pub fn empty() -> Diagnosis {
         Diagnosis {
             pcsc_service: false,
             readers: Vec::new(),

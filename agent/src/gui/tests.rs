@@ -154,16 +154,8 @@ fn diagnosis() -> Diagnosis {
     Diagnosis {
         pcsc_service: true,
         readers: vec![ReaderReport { name: "ACS ACR39U 00 00".into(), card_present: false, atr: None, akis_family: None }],
-        reader: None,
-        atr: None,
-        akis_family: None,
-        backend: None,
-        pkcs11_module: None,
-        certificate: None,
-        problems: Vec::new(),
-        pin_tries: None,
         error: Some(ErrorReport { code: "no-card", error: CardError::NoCard }),
-        usable: false,
+        ..Diagnosis::empty()
     }
 }
 

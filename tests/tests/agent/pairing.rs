@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use eimza_tests::agent::{Agent, bot_lines, code_in, finish, pair, pushed, wait_for};
+use eimza_tests::agent::{Agent, bot_lines, button_id, code_in, finish, pair, pushed, wait_for};
 use eimza_tests::{TestBot, WebChat, binary, unique_email, valid_tckn};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
@@ -99,13 +99,7 @@ async fn rejected_reused_wrong_and_too_many_codes() {
     let code = code_in(&chat.say("/eslestir").await.text());
     let child = agent.start_pairing(&bot.url(), &code);
     let ask = pushed(&chat, "bu sohbetle eşleşmek istiyor").await;
-    let reject = ask["buttons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["id"].as_str().unwrap().to_owned())
-        .find(|id| id.starts_with("pair-reject:"))
-        .unwrap();
+    let reject = button_id(&ask, "pair-reject:");
     assert!(chat.press(&reject).await.text().contains("Eşleştirme reddedildi: “EIMZA-PC-12” bu hesaba bağlanmadı"));
     let (exit, out) = finish(child);
     assert_eq!(exit, 1);
@@ -271,13 +265,7 @@ async fn two_bots_on_one_postgresql_reach_an_agent_connected_to_either() {
     let mut agent = Agent::new();
     let child = agent.start_pairing(&a.url(), &code);
     let ask = pushed(&chat, "bu sohbetle eşleşmek istiyor").await;
-    let approve = ask["buttons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["id"].as_str().unwrap().to_owned())
-        .find(|id| id.starts_with("pair-approve:"))
-        .unwrap();
+    let approve = button_id(&ask, "pair-approve:");
     chat.press(&approve).await;
     assert_eq!(finish(child).0, 0);
     agent.run();

@@ -7,7 +7,7 @@
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use eimza_tests::agent::{Agent, code_in, pushed};
+use eimza_tests::agent::{Agent, button_id, code_in, pushed};
 use eimza_tests::desktop::Desktop;
 use eimza_tests::road::holders_certificate;
 use eimza_tests::trust::TestCa;
@@ -85,13 +85,7 @@ async fn pair_and_take_the_card_step_with_e_onay_in_the_window() {
     desktop.type_text(&code.to_lowercase().replace('-', " "));
     desktop.key("Return");
     let ask = pushed(&chat, "bu sohbetle eşleşmek istiyor").await;
-    let approve = ask["buttons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["id"].as_str().unwrap().to_owned())
-        .find(|id| id.starts_with("pair-approve:"))
-        .unwrap();
+    let approve = button_id(&ask, "pair-approve:");
     window.wait_for("pairing: waiting for the approval");
     chat.press(&approve).await;
 
