@@ -150,10 +150,11 @@ fn in_the_background(
     instance: &settings::Instance,
 ) -> Option<Vec<work::Update>> {
     use work::Backend as _;
-    if home.pairing().is_none() {
-        return Some(Vec::new()); // nothing to do without a pairing: the window asks for one
+    // Unpaired, nothing can arrive: the window waits for the person to open it from the menu
+    // (an office PC with the package but no renewal yet is not shown a form at every login).
+    if home.pairing().is_some() {
+        backend.start_link();
     }
-    backend.start_link();
     let mut seen: Vec<work::Update> = Vec::new();
     loop {
         match updates.recv_timeout(Duration::from_millis(700)) {

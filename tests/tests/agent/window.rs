@@ -134,3 +134,47 @@ async fn pair_and_take_the_card_step_with_e_onay_in_the_window() {
     window.wait_for("home");
     desktop.screenshot(&shots.join("agent-home.png"));
 }
+
+/// Started at login (`--gizli`): no window while there is nothing to do; a start from the menu
+/// brings the running one forward (and ends itself); paired, the card step opens the window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn started_in_the_background_the_window_opens_when_it_is_needed() {
+    let desktop = Desktop::start();
+    let start = |agent: &Agent, hidden: bool| {
+        let mut args = vec!["pencere"];
+        if hidden {
+            args.push("--gizli");
+        }
+        let mut command = agent.command(&args);
+        command.env("DISPLAY", &desktop.display).env_remove("WAYLAND_DISPLAY").env("LIBGL_ALWAYS_SOFTWARE", "1");
+        command.spawn().unwrap()
+    };
+    let shown = || desktop.xdotool(&["search", "--onlyvisible", "--name", "eimza"]);
+
+    // Not paired: nothing at login; the menu's start shows the pairing form in the running one.
+    let unpaired = Agent::new();
+    let mut first = start(&unpaired, true);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!shown(), "no window at login for an unpaired PC");
+    let second = start(&unpaired, false).wait_with_output().unwrap();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("eimza penceresi zaten açık; öne getirildi."));
+    desktop.wait_for_window("eimza");
+    let _ = first.kill();
+    let _ = first.wait();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shown() {
+        assert!(Instant::now() < deadline, "the first window did not end");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Paired, with a card step waiting: the window opens by itself, with the notification.
+    let bot = TestBot::start().await;
+    let (chat, _) = crate::pairing::with_ticket(&bot, 702).await;
+    let agent = Agent::new();
+    eimza_tests::agent::pair(&bot, &chat, &agent).await;
+    let window = Window { child: start(&agent, true), agent };
+    desktop.wait_for_window("eimza");
+    window.wait_for("wizard: waiting for the card");
+    assert_eq!(window.agent.notifications().len(), 1, "{:?}", window.agent.notifications());
+}
