@@ -330,3 +330,4 @@ gui-home-request-plain = Request: { $ticket }
 gui-home-eonay-done = e-Onay is done for your request { $ticket }. Follow the next steps in the chat; when you insert your new card into this computer, the program recognises it and completes your request.
 gui-settings-quit-hint = Closing the window keeps the program at work in the background; the window comes forward when there is a step for you to take.
 gui-settings-quit = Quit the program
+gui-language-name = English

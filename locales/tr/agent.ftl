@@ -310,3 +310,4 @@ gui-home-request-plain = Başvuru: { $ticket }
 gui-home-eonay-done = { $ticket } numaralı başvurunuz için e-Onay tamamlandı. Sonraki adımları sohbetten takip edebilirsiniz; yeni kartınızı bu bilgisayara taktığınızda program onu tanır ve başvurunuzu tamamlar.
 gui-settings-quit-hint = Pencereyi kapatınca program arka planda çalışmayı sürdürür; yapmanız gereken bir adım olduğunda pencere öne gelir.
 gui-settings-quit = Programdan çık
+gui-language-name = Türkçe

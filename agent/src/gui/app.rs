@@ -815,8 +815,10 @@ impl App {
         ui.add_space(6.0);
         ui.horizontal(|ui| {
             ui.label(self.t("gui-settings-language"));
-            ui.radio_value(&mut self.lang, Lang::Tr, "Türkçe");
-            ui.radio_value(&mut self.lang, Lang::En, "English");
+            // Each language named in itself, whatever the window's language.
+            let (tr, en) = (self.catalog.text(Lang::Tr, "gui-language-name", &[]), self.catalog.text(Lang::En, "gui-language-name", &[]));
+            ui.radio_value(&mut self.lang, Lang::Tr, tr);
+            ui.radio_value(&mut self.lang, Lang::En, en);
         });
         let mut at_login = self.start_at_login;
         if ui.checkbox(&mut at_login, self.t("gui-settings-start-at-login")).changed() {

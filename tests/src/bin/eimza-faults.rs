@@ -120,6 +120,18 @@ async fn renewal(base: String, n: u64, maildir: Maildir) -> (Client, usize) {
     (c, refused)
 }
 
+/// The renewals' clients, and how many polite refusals they met on the way.
+async fn finished(runs: Vec<tokio::task::JoinHandle<(Client, usize)>>) -> (Vec<Client>, usize) {
+    let mut clients = Vec::new();
+    let mut refused = 0;
+    for r in runs {
+        let (c, n) = r.await.expect("a renewal");
+        refused += n;
+        clients.push(c);
+    }
+    (clients, refused)
+}
+
 /// After a scenario: every person's messages held once, one open ticket each, mail counts.
 async fn audit(bot: &TestBot, clients: &[Client], maildir: &Maildir, label: &str, extra: &str) -> bool {
     let (mut accepted, mut resent) = (0, 0);
@@ -175,13 +187,7 @@ async fn killed(people: u64, every: Duration) -> bool {
         worst = worst.max(started.elapsed());
         kills += 1;
     }
-    let mut clients = Vec::new();
-    let mut refused = 0;
-    for r in runs {
-        let (c, n) = r.await.expect("a renewal");
-        refused += n;
-        clients.push(c);
-    }
+    let (clients, refused) = finished(runs).await;
     let extra = format!(", {kills} kills, serving again within {} ms at worst, {refused} 5xx answers", worst.as_millis());
     if kills < 2 {
         println!("faults: kill -9: only {kills} kills landed during the conversations");
@@ -298,13 +304,7 @@ async fn postgres_restarted(people: u64) -> Option<bool> {
     let ok = cmd.args(["-D", &data, "-m", "fast", "-w", "restart"]).stdout(std::process::Stdio::null()).status().is_ok_and(|s| s.success());
     let down = started.elapsed();
     assert!(ok, "pg_ctl restart");
-    let mut clients = Vec::new();
-    let mut refused = 0;
-    for r in runs {
-        let (c, n) = r.await.expect("a renewal");
-        refused += n;
-        clients.push(c);
-    }
+    let (clients, refused) = finished(runs).await;
     let extra = format!(", PostgreSQL down {} ms, {refused} polite 5xx answers meanwhile", down.as_millis());
     Some(audit(&bot, &clients, &sink.maildir, "PostgreSQL restarted", &extra).await)
 }
