@@ -46,6 +46,8 @@ pub struct Metrics {
     registry: Registry,
     pub turns: Counter,
     pub turn_seconds: Histogram,
+    /// Items per group-committed batch (conversation saves, chat-state reads).
+    pub batch_items: Histogram,
     pub deliveries: Family<Delivery, Counter>,
     pub pairing_failures: Counter,
     pub rate_limited: Family<Limit, Counter>,
@@ -68,6 +70,9 @@ impl Metrics {
         // 0.5 ms … 4 s.
         let turn_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
         registry.register("conversation_turn_seconds", "Time to handle one conversation turn", turn_seconds.clone());
+        // 1 … 256.
+        let batch_items = Histogram::new(exponential_buckets(1.0, 2.0, 9));
+        registry.register("store_batch_items", "Turns served by one batched statement or commit", batch_items.clone());
         let deliveries = Family::<Delivery, Counter>::default();
         registry.register("outbox_deliveries", "Outbox messages sent, retried later or failed for good", deliveries.clone());
         let pairing_failures = Counter::default();
@@ -96,6 +101,7 @@ impl Metrics {
             registry,
             turns,
             turn_seconds,
+            batch_items,
             deliveries,
             pairing_failures,
             rate_limited,

@@ -153,7 +153,12 @@ impl ChatService {
     /// Handles a web chat message and keeps the transcript (encrypted) for the page.
     pub async fn handle_web(&self, person_id: i64, incoming: &Incoming) -> Result<Handled, ServiceError> {
         let _turn = self.locks.lock(incoming.transport.code(), &incoming.user_id).await;
-        let state = self.store.chat_state(person_id).await?;
+        // The session's person is the web person of that session id: read with the other
+        // turns' reads.
+        let state = match self.store.chat_state_of(incoming.transport.code(), &incoming.user_id).await? {
+            Some((found, state)) if found == person_id => state,
+            _ => self.store.chat_state(person_id).await?,
+        };
         self.handle_for(person_id, state, incoming, ReplyMode::Immediate, true).await
     }
 
@@ -236,8 +241,9 @@ impl ChatService {
         let c = &outcome.conversation;
         let lang = c.lang.or(incoming.lang_hint).or(c.platform_lang).unwrap_or_default();
         let turn = Turn { person_id, state, incoming, mode, transcript, ctx, outcome, lang };
-        // Most messages change nothing but the conversation: one statement, no transaction.
-        if turn.outcome.actions.is_empty() && !transcript && mode != ReplyMode::Outbox {
+        // Most messages change nothing but the conversation (and the web transcript): saved
+        // with the other turns in flight, one commit for all.
+        if turn.outcome.actions.is_empty() && mode != ReplyMode::Outbox {
             return self.save_only(turn).await;
         }
         self.save_with_actions(turn).await

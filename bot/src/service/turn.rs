@@ -23,6 +23,8 @@ pub(super) struct Turn<'a> {
 }
 
 impl ChatService {
+    /// A turn whose only effect is the conversation's new state (and the web chat's transcript
+    /// lines): saved with the other turns in flight in one commit.
     pub(super) async fn save_only(&self, turn: Turn<'_>) -> Result<Option<Handled>, ServiceError> {
         let replies: Vec<Rendered> = turn.outcome.replies.iter().map(|r| self.texts.reply(turn.lang, r)).collect();
         let unsent = self.owed(&turn, &replies)?;
@@ -33,7 +35,8 @@ impl ChatService {
             unsent: unsent.as_ref(),
             now: turn.ctx.now_ms,
         };
-        if !self.store.save_conversation(&save).await? {
+        let transcript = if turn.transcript { self.transcript_lines(&turn, &replies, false) } else { Vec::new() };
+        if !self.store.save_turn(&save, &transcript).await? {
             return Ok(None);
         }
         let mistake = is_mistake(&turn.outcome.replies);

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use super::gather::{Batch as _, Saves, SealedSave, StoredChat};
+use super::webchat::{TRANSCRIPT, TranscriptEntry};
 use super::{Result, Store, Tx, corrupt};
 use crate::core::conversation::{Conversation, TicketBrief};
 use crate::core::domain::TicketNo;
@@ -115,9 +117,14 @@ impl Store {
     }
 
     /// Like [`Store::chat_state`], found by the person's transport and id there; `None` for
-    /// someone we have never seen. The hot path of every message: one round trip.
+    /// someone we have never seen. The hot path of every message: the reads of the turns in
+    /// flight are one statement ([`super::gather`]).
     pub async fn chat_state_of(&self, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
-        self.find_chat_state(-1, transport, user_id).await
+        let Some(reads) = &self.reads else { return self.find_chat_state(-1, transport, user_id).await };
+        match reads.submit((transport.to_owned(), user_id.to_owned())).await? {
+            Some(stored) => Ok(Some((stored.person_id, self.open_chat_state(stored)?))),
+            None => Ok(None),
+        }
     }
 
     async fn find_chat_state(&self, person_id: i64, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
@@ -136,26 +143,34 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => Ok(Some((row.try_get("person_id")?, self.decode_chat_state(&row)?))),
+            Some(row) => {
+                let stored = StoredChat {
+                    person_id: row.try_get("person_id")?,
+                    version: row.try_get("version")?,
+                    state: row.try_get("state_enc")?,
+                    unsent: row.try_get("unsent_enc")?,
+                    open_number: row.try_get("open_number")?,
+                    open_state: row.try_get("open_state")?,
+                };
+                Ok(Some((stored.person_id, self.open_chat_state(stored)?)))
+            }
             None => Ok(None),
         }
     }
 
-    fn decode_chat_state(&self, row: &sqlx::any::AnyRow) -> Result<ChatState> {
-        let version: Option<i64> = row.try_get("version")?;
-        let conversation = match row.try_get::<Option<Vec<u8>>, _>("state_enc")? {
+    fn open_chat_state(&self, stored: StoredChat) -> Result<ChatState> {
+        let conversation = match stored.state {
             Some(sealed) => {
                 let json = self.vault.decrypt(CONVERSATION, &sealed).map_err(corrupt)?;
                 serde_json::from_slice(&json).map_err(corrupt)?
             }
             None => Conversation::default(),
         };
-        let open_ticket = match (row.try_get::<Option<String>, _>("open_number")?, row.try_get::<Option<String>, _>("open_state")?) {
+        let open_ticket = match (stored.open_number, stored.open_state) {
             (Some(number), Some(state)) => Some(ticket_brief(&number, &state)?),
             _ => None,
         };
-        let unsent = row.try_get::<Option<Vec<u8>>, _>("unsent_enc")?.map(SealedUnsent);
-        Ok(ChatState { conversation, version: version.unwrap_or(0), open_ticket, unsent })
+        Ok(ChatState { conversation, version: stored.version.unwrap_or(0), open_ticket, unsent: stored.unsent.map(SealedUnsent) })
     }
 
     /// The replies a conversation still owes.
@@ -209,13 +224,28 @@ impl Store {
             .collect()
     }
 
-    /// Saves the conversation alone, without a transaction of its own: for a message whose only
-    /// effect is the conversation's new state (most messages). Same contract as
+    /// Saves the conversation alone: for a message whose only effect is the conversation's new
+    /// state (most messages). The saves of the turns in flight share one commit
+    /// ([`super::gather`]); this returns once that commit is durable. Same contract as
     /// [`Tx::save_conversation`].
     pub async fn save_conversation(&self, save: &ConversationSave<'_>) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let mut conn = self.pool.acquire().await?;
-        save_conversation(self, &mut conn, save).await
+        self.save_turn(save, &[]).await
+    }
+
+    /// The same with the turn's web chat transcript lines, stored only if the save is.
+    pub async fn save_turn(&self, save: &ConversationSave<'_>, transcript: &[TranscriptEntry]) -> Result<bool> {
+        let (state, unsent) = seal_save(self, save)?;
+        let transcript = transcript
+            .iter()
+            .map(|entry| {
+                Ok((entry.at, entry.direction_code(), self.vault.encrypt(TRANSCRIPT, &serde_json::to_vec(entry).map_err(corrupt)?)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let sealed = SealedSave { person_id: save.person_id, version: save.version, state, unsent, now: save.now, transcript };
+        match &self.saves {
+            Some(saves) => saves.submit(sealed).await,
+            None => Saves::run(self, std::slice::from_ref(&sealed)).await.map(|saved| saved.first() == Some(&true)),
+        }
     }
 }
 
@@ -230,15 +260,20 @@ pub struct ConversationSave<'a> {
     pub now: i64,
 }
 
-/// The one statement that saves a conversation (and the replies still owed for it) if its
-/// version is still `version`; the saved version is `version + 1`.
-async fn save_conversation(store: &Store, conn: &mut sqlx::AnyConnection, save: &ConversationSave<'_>) -> Result<bool> {
+/// The conversation and the replies it still owes, encrypted.
+fn seal_save(store: &Store, save: &ConversationSave<'_>) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
     let json = serde_json::to_vec(save.conversation).map_err(corrupt)?;
-    let sealed = store.vault.encrypt(CONVERSATION, &json);
     let unsent = match save.unsent {
         Some(unsent) => Some(store.vault.encrypt(UNSENT, &serde_json::to_vec(unsent).map_err(corrupt)?)),
         None => None,
     };
+    Ok((store.vault.encrypt(CONVERSATION, &json), unsent))
+}
+
+/// The one statement that saves a conversation (and the replies still owed for it) if its
+/// version is still `version`; the saved version is `version + 1`.
+async fn save_conversation(store: &Store, conn: &mut sqlx::AnyConnection, save: &ConversationSave<'_>) -> Result<bool> {
+    let (sealed, unsent) = seal_save(store, save)?;
     let done = if save.version == 0 {
         sqlx::query(
             "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES ($1, 1, $2, $3, $4)

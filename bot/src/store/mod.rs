@@ -14,6 +14,7 @@ mod accounts;
 mod agents;
 mod chat;
 mod eonay;
+mod gather;
 pub mod keys;
 mod ops;
 mod outbox;
@@ -83,6 +84,11 @@ pub struct Store {
     scrub: Arc<std::sync::atomic::AtomicBool>,
     /// Verification e-mails to all addresses together per hour (`mail.codes_per_hour`).
     codes_per_hour: i64,
+    /// Group commit of conversation saves, and batched chat-state and web-session reads
+    /// (`gather.rs`); `None` in the store their own tasks use.
+    saves: Option<gather::Gather<gather::Saves>>,
+    reads: Option<gather::Gather<gather::Reads>>,
+    sessions: Option<gather::Gather<gather::Sessions>>,
 }
 
 /// Who hears of ticket changes besides the applicant, as configured; the store applies it in the
@@ -188,7 +194,7 @@ impl Store {
         if backend == Backend::Sqlite {
             tokio::spawn(checkpoint_loop(pool.clone(), scrub.clone()));
         }
-        Ok(Store {
+        let mut store = Store {
             scrub,
             pool,
             backend,
@@ -197,7 +203,14 @@ impl Store {
             outbox_signal: Arc::new(tokio::sync::watch::Sender::new(0)),
             routing: Arc::new(Routing::default()),
             codes_per_hour: outbox::CODES_PER_HOUR_ALL,
-        })
+            saves: None,
+            reads: None,
+            sessions: None,
+        };
+        store.saves = Some(gather::Gather::start(store.clone()));
+        store.reads = Some(gather::Gather::start(store.clone()));
+        store.sessions = Some(gather::Gather::start(store.clone()));
+        Ok(store)
     }
 
     /// At most this many verification e-mails per hour to all addresses together (a large

@@ -254,6 +254,17 @@ impl Store {
         .await
     }
 
+    /// Every open claim ended, its messages due again: at the start of the only process that
+    /// serves a SQLite file, whose claims can only be a killed process's. Returns how many.
+    pub async fn release_claims(&self) -> Result<u64> {
+        let _turn = self.write_turn().await;
+        let done =
+            sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL")
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Ends a claim: one of the three statements above, with the message's id, a time and a text.
     async fn release(&self, sql: &'static str, id: i64, at: i64, text: Option<&str>) -> Result<()> {
         let _turn = self.write_turn().await;

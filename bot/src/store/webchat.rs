@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
+use super::gather::Batch as _;
 use super::{Result, Store, Tx, corrupt, row_placeholders};
 
 pub(super) const TRANSCRIPT: &str = "webchat-message";
@@ -28,6 +29,13 @@ pub struct TranscriptEntry {
     pub text: String,
     #[serde(default)]
     pub buttons: Vec<TranscriptButton>,
+}
+
+impl TranscriptEntry {
+    /// The direction as stored: anything but the person's own line is the bot's.
+    pub(super) fn direction_code(&self) -> &'static str {
+        if self.direction == "in" { "in" } else { "out" }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,19 +71,17 @@ impl Store {
     /// The session if it exists: `Ok(None)` for an unknown id, `Ok(Some(Err(())))` for a wrong
     /// token. The token is compared in constant time.
     pub async fn web_session(&self, id: &str, token: &str) -> Result<Option<Result<WebSession, ()>>> {
-        let Some(row) = sqlx::query("SELECT token_hash, person_id FROM webchat_sessions WHERE id = $1")
-            .bind(id.to_owned())
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
+        // Looked up with the other requests in flight (`gather.rs`).
+        let found = match &self.sessions {
+            Some(sessions) => sessions.submit(id.to_owned()).await?,
+            None => super::gather::Sessions::run(self, &[id.to_owned()]).await?.pop().flatten(),
         };
-        let stored: String = row.try_get("token_hash")?;
+        let Some((stored, person_id)) = found else { return Ok(None) };
         let given = self.vault.lookup_hash(SESSION_TOKEN, token);
         if !bool::from(stored.as_bytes().ct_eq(given.as_bytes())) {
             return Ok(Some(Err(())));
         }
-        Ok(Some(Ok(WebSession { id: id.to_owned(), person_id: row.try_get("person_id")? })))
+        Ok(Some(Ok(WebSession { id: id.to_owned(), person_id })))
     }
 
     pub async fn transcript(&self, person_id: i64) -> Result<Vec<TranscriptEntry>> {
@@ -124,7 +130,7 @@ impl Tx<'_> {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for entry in entries {
             let json = serde_json::to_vec(entry).map_err(corrupt)?;
-            query = query.bind(person_id).bind(entry.at).bind(entry.direction.clone()).bind(self.store.vault.encrypt(TRANSCRIPT, &json));
+            query = query.bind(person_id).bind(entry.at).bind(entry.direction_code()).bind(self.store.vault.encrypt(TRANSCRIPT, &json));
         }
         query.execute(&mut *self.tx).await?;
         Ok(())

@@ -371,6 +371,11 @@ on_both!(a_lanes_messages_are_claimed_in_order_across_retries, |store| {
         mails.contains(&"other".to_owned()) && !mails.iter().any(|k| k == "first" || k == "second"),
         "channels are separate: {mails:?}"
     );
+    // A restart of the only process on a SQLite file: the claims it held (the mails, the
+    // second webhook) are due again at once, not when their lease lapses; sent ones stay sent.
+    assert_eq!(store.release_claims().await.unwrap() as usize, mails.len() + 1);
+    assert_eq!(keys(store.claim_due(Channel::Email, NOW + 1003, 60_000, 10).await.unwrap()), mails);
+    assert_eq!(keys(store.claim_due(Channel::Webhook, NOW + 1003, 60_000, 10).await.unwrap()), ["second"]);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -902,4 +907,110 @@ on_both!(desk_notes_and_assignment_are_history_and_leave_with_the_person, |store
     assert!(!tx.add_ticket_note(ticket.id, &staff, "Sonradan.", NOW + 11).await.unwrap(), "no note on an erased ticket");
     tx.commit().await.unwrap();
     assert!(store.ticket_notes(ticket.id).await.unwrap().is_empty());
+});
+
+/// One turn's save as the chat service makes it, on its own task (as concurrent turns are).
+async fn save_alone(store: &Store, person_id: i64, version: i64, name: &str) -> eimza_bot::store::Result<bool> {
+    let conv = Conversation { recent_updates: vec![name.into()], ..Conversation::default() };
+    let store = store.clone();
+    tokio::spawn(async move { store.save_conversation(&save(person_id, version, &conv, None, NOW)).await }).await.unwrap()
+}
+
+/// Items and batches the group commit has served so far (this process, every test in it).
+fn batches() -> (f64, f64) {
+    let text = eimza_bot::metrics::METRICS.render();
+    let value = |name: &str| text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok())).unwrap_or(0.0);
+    (value("eimza_store_batch_items_sum"), value("eimza_store_batch_items_count"))
+}
+
+on_both!(turns_in_flight_share_one_commit_and_a_conflict_fails_only_its_own, |store| {
+    use futures_util::future::join_all;
+    let mut people = Vec::new();
+    for i in 0..40 {
+        people.push(store.person("telegram", &format!("g{i}"), NOW).await.unwrap());
+    }
+    let (items_before, batches_before) = batches();
+    // Forty first saves at once.
+    let saved = join_all(people.iter().map(|&p| save_alone(&store, p, 0, "İlk"))).await;
+    assert!(saved.iter().all(|s| matches!(s, Ok(true))), "{saved:?}");
+    let (items, count) = batches();
+    assert!(items - items_before >= 40.0 && count - batches_before < items - items_before, "saves in flight shared batches");
+
+    // The same batch holds current and stale saves: each stale one (a stale first save, a stale
+    // version) loses alone, the others are saved.
+    let tries = people.iter().enumerate().map(|(i, &p)| {
+        let version = match i % 4 {
+            0 => 0, // saved before: a second first save loses
+            1 => 7, // nobody read version 7
+            _ => 1,
+        };
+        save_alone(&store, p, version, "İkinci")
+    });
+    let saved = join_all(tries).await;
+    for (i, (&p, result)) in people.iter().zip(&saved).enumerate() {
+        let winner = i % 4 >= 2;
+        assert_eq!(result.as_ref().ok(), Some(&winner), "person {i}");
+        let state = store.chat_state(p).await.unwrap();
+        let name = if winner { "İkinci" } else { "İlk" };
+        assert_eq!((state.version, state.conversation.recent_updates), (if winner { 2 } else { 1 }, vec![name.to_owned()]));
+    }
+
+    // One person's two saves from the same version never share a batch: exactly one wins.
+    let p = people[2];
+    let both = join_all([save_alone(&store, p, 2, "A"), save_alone(&store, p, 2, "B")]).await;
+    assert_eq!(both.iter().filter(|r| matches!(r, Ok(true))).count(), 1, "{both:?}");
+    assert_eq!(both.iter().filter(|r| matches!(r, Ok(false))).count(), 1, "{both:?}");
+    assert_eq!(store.chat_state(p).await.unwrap().version, 3);
+
+    // A save the database refuses (no such person) fails alone; the turns beside it are saved.
+    let current = |i: usize| if i % 4 >= 2 { 2 } else { 1 };
+    let mut tries: Vec<_> = (20..30).map(|i| save_alone(&store, people[i], current(i), "Üçüncü")).collect();
+    tries.push(save_alone(&store, 987_654, 0, "Kimse"));
+    let saved = join_all(tries).await;
+    assert!(saved[..10].iter().all(|s| matches!(s, Ok(true))), "{saved:?}");
+    assert!(saved[10].is_err(), "{saved:?}");
+    assert!(store.chat_state_of("telegram", "g25").await.unwrap().is_some_and(|(_, s)| s.version == current(25) + 1));
+
+    // Reads in flight answer each their own person, and nobody for a stranger.
+    let reads = join_all((0..45).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move { store.chat_state_of("telegram", &format!("g{i}")).await.unwrap().map(|(p, _)| p) })
+    }))
+    .await;
+    for (i, read) in reads.into_iter().enumerate() {
+        assert_eq!(read.unwrap(), people.get(i).copied(), "read {i}");
+    }
+});
+
+on_both!(a_web_turns_transcript_is_kept_only_with_its_save, |store| {
+    use eimza_bot::store::TranscriptEntry;
+    let (session, token) = store.create_web_session(NOW).await.unwrap();
+    let line = |direction: &str, text: &str| TranscriptEntry { at: NOW, direction: direction.into(), text: text.into(), buttons: vec![] };
+    let conv = Conversation::default();
+    let said = [line("in", "Merhaba"), line("out", "Hoş geldiniz, İlgaz.")];
+    assert!(store.save_turn(&save(session.person_id, 0, &conv, None, NOW), &said).await.unwrap());
+    let stale = [line("in", "bu kaybolmalı")];
+    assert!(!store.save_turn(&save(session.person_id, 0, &conv, None, NOW), &stale).await.unwrap());
+    assert!(store.save_turn(&save(session.person_id, 1, &conv, None, NOW), &[line("in", "İkinci")]).await.unwrap());
+    let texts: Vec<_> = store.transcript(session.person_id).await.unwrap().into_iter().map(|e| (e.direction, e.text)).collect();
+    assert_eq!(texts, [("in".into(), "Merhaba".into()), ("out".into(), "Hoş geldiniz, İlgaz.".into()), ("in".into(), "İkinci".into())]);
+
+    // Session look-ups in flight: each its own; a wrong token and an unknown id are told apart.
+    let mut sessions = vec![(session, token)];
+    for _ in 0..5 {
+        sessions.push(store.create_web_session(NOW).await.unwrap());
+    }
+    let looks = futures_util::future::join_all(sessions.iter().enumerate().map(|(i, (s, t))| {
+        let (store, id, token) = (store.clone(), s.id.clone(), if i == 3 { "yanlış".to_owned() } else { t.clone() });
+        tokio::spawn(async move { store.web_session(&id, &token).await.unwrap() })
+    }))
+    .await;
+    for (i, (look, (s, _))) in looks.into_iter().zip(&sessions).enumerate() {
+        match look.unwrap() {
+            Some(Ok(found)) => assert!(i != 3 && found.person_id == s.person_id && found.id == s.id),
+            Some(Err(())) => assert_eq!(i, 3),
+            None => panic!("session {i} not found"),
+        }
+    }
+    assert!(store.web_session("bilinmeyen", "x").await.unwrap().is_none());
 });

@@ -122,6 +122,102 @@ fn script(n: u64) -> Vec<Input> {
 pub struct Stats {
     latencies: Vec<Duration>,
     elapsed: Duration,
+    /// What the run wrote, for the raw-SQLite anchor.
+    pub writes: Writes,
+}
+
+/// Rows the conversations wrote per message, counted in the database after the run: every
+/// message saves its conversation (one row written), and whatever else they stored (people,
+/// tickets and their history, outbox rows, transcript lines…) is a row of another table.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Writes {
+    pub per_message: f64,
+    /// The average stored conversation, in bytes.
+    pub conversation_bytes: usize,
+}
+
+impl Writes {
+    fn count(db: &std::path::Path, messages: usize) -> Writes {
+        let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut other = 0i64;
+        for table in tables.iter().filter(|t| *t != "conversations") {
+            // Table names come from the database's own catalogue.
+            other += conn.query_row(&format!("SELECT COUNT(*) FROM \"{table}\""), [], |row| row.get::<_, i64>(0)).unwrap();
+        }
+        let conversation_bytes: f64 = conn
+            .query_row("SELECT COALESCE(AVG(LENGTH(state_enc) + COALESCE(LENGTH(unsent_enc), 0)), 0) FROM conversations", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        Writes { per_message: (messages as f64 + other as f64) / messages as f64, conversation_bytes: conversation_bytes as usize }
+    }
+}
+
+/// The machine's limit for the same writes: raw SQLite (rusqlite, one thread, no engine) on the
+/// same file system with the bot's settings, `messages` messages each writing `writes` rows — a
+/// conversation row of the same size updated under the same version check, the rest inserted
+/// rows — `per_commit` messages to a transaction (1: a commit per message, as a turn alone).
+/// Returns messages per second.
+pub fn raw_sqlite(messages: usize, writes: Writes, per_commit: usize) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
+         PRAGMA wal_autocheckpoint = 20000; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -65536;
+         CREATE TABLE conversations (person_id INTEGER PRIMARY KEY, version BIGINT NOT NULL, state_enc BLOB NOT NULL,
+                                     updated_at BIGINT NOT NULL, unsent_enc BLOB);
+         CREATE TABLE other_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, person_id BIGINT NOT NULL, at BIGINT NOT NULL,
+                                  body BLOB NOT NULL);",
+    )
+    .unwrap();
+    const PEOPLE: usize = 2_000;
+    let mut blob = vec![0u8; writes.conversation_bytes.max(16)];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut blob);
+    {
+        let tx = conn.transaction().unwrap();
+        for person in 0..PEOPLE {
+            tx.execute("INSERT INTO conversations VALUES (?1, 1, ?2, 0, NULL)", rusqlite::params![person as i64, blob]).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let mut versions = vec![1i64; PEOPLE];
+    let mut extra = 0.0;
+    let start = Instant::now();
+    let mut done = 0;
+    while done < messages {
+        let tx = conn.transaction().unwrap();
+        for n in done..(done + per_commit).min(messages) {
+            let person = n % PEOPLE;
+            blob[..8].copy_from_slice(&(n as u64).to_le_bytes()); // encrypted data differs each save
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE conversations SET version = version + 1, state_enc = ?2, updated_at = ?3 WHERE person_id = ?1 AND version = ?4",
+                )
+                .unwrap()
+                .execute(rusqlite::params![person as i64, blob, n as i64, versions[person]])
+                .unwrap();
+            assert_eq!(changed, 1);
+            versions[person] += 1;
+            extra += writes.per_message - 1.0;
+            while extra >= 1.0 {
+                tx.prepare_cached("INSERT INTO other_rows (person_id, at, body) VALUES (?1, ?2, ?3)")
+                    .unwrap()
+                    .execute(rusqlite::params![person as i64, n as i64, &blob[..blob.len().min(200)]])
+                    .unwrap();
+                extra -= 1.0;
+            }
+        }
+        tx.commit().unwrap();
+        done = (done + per_commit).min(messages);
+    }
+    messages as f64 / start.elapsed().as_secs_f64()
 }
 
 impl Stats {
@@ -143,6 +239,18 @@ impl Stats {
         if let Some(target) = target_p99_ms {
             println!("  target p99 / p99    {:.2}x (target < {target:.0} ms)", target / pct(0.99));
         }
+        // The anchor: the same writes by raw SQLite, in this run, on this file system.
+        let alone = raw_sqlite(n, self.writes, 1);
+        let batched = raw_sqlite(n, self.writes, 32);
+        println!(
+            "  rows written        {:.2} per message (a {} B conversation, the rest other rows)",
+            self.writes.per_message, self.writes.conversation_bytes
+        );
+        println!(
+            "  raw SQLite, same writes, a commit per message   {alone:.0} messages/s → engine at {:.2} of it (target ≥ 0.5)",
+            rate / alone
+        );
+        println!("  raw SQLite, same writes, 32 messages per commit {batched:.0} messages/s → engine at {:.2} of it", rate / batched);
     }
 }
 
@@ -237,7 +345,8 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     ledger.write(&store).await.unwrap();
     let elapsed = start.elapsed();
     assert!(store.owed_replies(Transport::Telegram.code()).await.unwrap().is_empty(), "every turn's replies confirmed");
-    Stats { latencies, elapsed }
+    let writes = Writes::count(&dir.path().join("bench.db"), latencies.len());
+    Stats { latencies, elapsed, writes }
 }
 
 pub async fn over_http(people: u64, concurrency: u64) -> Stats {
@@ -312,5 +421,54 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     let elapsed = start.elapsed();
     let _ = stop_tx.send(());
     let _ = server.await;
-    Stats { latencies, elapsed }
+    let writes = Writes::count(&data.join("eimza.db"), latencies.len());
+    Stats { latencies, elapsed, writes }
+}
+
+/// The real release bot on its embedded defaults (SQLite, web chat, e-mail to files): from start
+/// to `/readyz` answering 200 — a first start that creates the database and its key, then a
+/// start on that database — and the resident memory after 3 s idle.
+pub async fn cold_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    for label in ["first start (creates the database)", "start on an existing database"] {
+        let port = eimza_tests::free_port();
+        let started = Instant::now();
+        let mut child = std::process::Command::new(eimza_tests::binary("eimza-bot"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("EIMZA_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env("EIMZA_DATA_DIR", dir.path().join("data"))
+            .env("EIMZA_LOCALES_DIR", eimza_tests::root().join("locales"))
+            .env("RUST_LOG", "warn")
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let ready = loop {
+            if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+                && r.status().is_success()
+            {
+                break started.elapsed();
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "the bot was not ready within 30 s");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+            .unwrap_or(0.0)
+            / 1024.0;
+        let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = child.wait();
+        println!(
+            "  {label}: ready to serve in {:.0} ms (target < 1000 ms, {:.1}x), idle RSS {rss:.1} MiB (target < 50 MiB, {:.1}x)",
+            ready.as_secs_f64() * 1000.0,
+            1.0 / ready.as_secs_f64(),
+            50.0 / rss
+        );
+    }
 }

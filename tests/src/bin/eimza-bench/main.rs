@@ -24,20 +24,26 @@ async fn main() {
             let mut stats = chat::in_process(people, c, Transport::Discord).await;
             stats.print(
                 &format!("engine + store, in-process (update ids, replies within the request), {c} conversations at a time"),
-                Some(5_000.0),
-                Some(20.0),
+                Some(15_000.0),
+                Some(10.0),
             );
         }
         for c in [16, concurrency] {
             let mut stats = chat::in_process(people, c, Transport::Telegram).await;
             stats.print(
                 &format!("the same on the Telegram path (each turn's replies saved until sent), {c} at a time"),
-                Some(5_000.0),
-                Some(20.0),
+                Some(10_000.0),
+                Some(10.0),
             );
         }
         let mut stats = chat::over_http(people / 2, concurrency).await;
-        stats.print("web chat JSON API over HTTP (transcript kept, encrypted)", None, None);
+        stats.print(
+            &format!("web chat JSON API over HTTP (transcript kept, encrypted), {concurrency} at a time"),
+            Some(5_000.0),
+            Some(20.0),
+        );
+        println!("the bot's cold start and idle memory (release binary, SQLite)");
+        chat::cold_start().await;
     }
     if suite == "roster" || suite == "all" {
         roster::run().await;
@@ -65,6 +71,13 @@ async fn main() {
     }
     if suite == "window" || suite == "all" {
         window::run().await;
+    }
+    if std::env::var_os("BENCH_METRICS").is_some() {
+        for line in
+            eimza_bot::metrics::METRICS.render().lines().filter(|l| l.contains("batch_items_sum") || l.contains("batch_items_count"))
+        {
+            println!("{line}");
+        }
     }
     println!("peak RSS of this process: {:.1} MiB", chat::peak_rss_mib());
 }

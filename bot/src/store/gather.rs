@@ -1,0 +1,297 @@
+//! Group commit: the conversation saves of the turns in flight are written by one task in one
+//! transaction, and their chat-state reads answered by one statement.
+//!
+//! Why: most of a turn's cost was not the engine nor SQLite's own work but thread hand-offs
+//! (sqlx runs each SQLite statement on the connection's worker thread, and each statement is a
+//! wake-up there and back) and one commit — a write-ahead-log append — per message. A
+//! [`Gather`] takes whatever is queued when its task gets to it — one item when the bot is quiet
+//! (no timer, no added wait), dozens under load — and runs them as one batch.
+//!
+//! Guarantees kept: a turn hears "saved" only after the commit that holds its save (its replies
+//! leave after that, as before); the optimistic version check is per row, so a conflict fails
+//! only that turn (it re-runs), never the batch; two saves of one person never share a batch
+//! (the later waits for the next, so a person's order holds); a batch that fails as a whole is
+//! run again item by item, so one bad item fails only itself.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use sqlx::Row;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Result, Store, row_placeholders};
+
+/// Items a batch takes at most (bounded by SQLite's 32,766 parameters: 5 per save).
+const MAX_BATCH: usize = 256;
+
+/// One kind of work that can be done for many callers at once.
+pub(super) trait Batch: Send + Sync + 'static {
+    type Item: Send + 'static;
+    type Answer: Send + 'static;
+    /// Items that must not share a batch (the same person's saves) have the same key.
+    fn key(_item: &Self::Item) -> Option<i64> {
+        None
+    }
+    /// One answer per item, in order. An error fails the batch; its items then run alone.
+    fn run(store: &Store, items: &[Self::Item]) -> impl Future<Output = Result<Vec<Self::Answer>>> + Send;
+}
+
+type Waiting<B> = (<B as Batch>::Item, oneshot::Sender<Result<<B as Batch>::Answer>>);
+
+/// The queue of one kind of batch; its task ends when the last [`Store`] holding it is dropped.
+pub(super) struct Gather<B: Batch> {
+    queue: mpsc::UnboundedSender<Waiting<B>>,
+}
+
+impl<B: Batch> Clone for Gather<B> {
+    fn clone(&self) -> Self {
+        Gather { queue: self.queue.clone() }
+    }
+}
+
+impl<B: Batch> std::fmt::Debug for Gather<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gather")
+    }
+}
+
+impl<B: Batch> Gather<B> {
+    /// Starts the task. `store` must not hold gatherers itself (or the task would keep its own
+    /// queue open for ever); it only runs the batch's statements.
+    pub(super) fn start(store: Store) -> Gather<B> {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        tokio::spawn(gather_loop::<B>(store, waiting));
+        Gather { queue }
+    }
+
+    /// Queues the item and waits for its answer.
+    pub(super) async fn submit(&self, item: B::Item) -> Result<B::Answer> {
+        let (answer, answered) = oneshot::channel();
+        if self.queue.send((item, answer)).is_err() {
+            return Err(super::StoreError::Db(sqlx::Error::PoolClosed));
+        }
+        answered.await.unwrap_or(Err(super::StoreError::Db(sqlx::Error::PoolClosed)))
+    }
+}
+
+async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceiver<Waiting<B>>) {
+    // Items whose key was already in the batch, for the next one (oldest first).
+    let mut deferred: VecDeque<Waiting<B>> = VecDeque::new();
+    loop {
+        if deferred.is_empty() {
+            match waiting.recv().await {
+                Some(first) => deferred.push_back(first),
+                None => return,
+            }
+        }
+        while let Ok(next) = waiting.try_recv() {
+            deferred.push_back(next);
+        }
+        let mut keys = HashSet::new();
+        let mut batch = Vec::new();
+        let mut later = VecDeque::new();
+        while let Some(waiting) = deferred.pop_front() {
+            let fresh = B::key(&waiting.0).is_none_or(|k| keys.insert(k));
+            if fresh && batch.len() < MAX_BATCH { batch.push(waiting) } else { later.push_back(waiting) }
+        }
+        deferred = later;
+        crate::metrics::METRICS.batch_items.observe(batch.len() as f64);
+        let (items, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        match B::run(&store, &items).await {
+            Ok(results) if results.len() == items.len() => {
+                for (answer, result) in answers.into_iter().zip(results) {
+                    let _ = answer.send(Ok(result));
+                }
+            }
+            Ok(_) | Err(_) if items.len() > 1 => {
+                // One item may be why: each alone, so it fails only itself.
+                for (item, answer) in items.into_iter().zip(answers) {
+                    let one = std::slice::from_ref(&item);
+                    let result = B::run(&store, one).await.and_then(|mut r| r.pop().ok_or_else(|| super::corrupt("no answer")));
+                    let _ = answer.send(result);
+                }
+            }
+            Ok(_) => {
+                let _ = answers.into_iter().next().map(|a| a.send(Err(super::corrupt("no answer"))));
+            }
+            Err(e) => {
+                let _ = answers.into_iter().next().map(|a| a.send(Err(e)));
+            }
+        }
+    }
+}
+
+/// A conversation's save, sealed by the caller (encryption runs on the turn's own task).
+pub(super) struct SealedSave {
+    pub person_id: i64,
+    /// The version read; saved as `version + 1` if it is still the stored one (0: a first save).
+    pub version: i64,
+    pub state: Vec<u8>,
+    pub unsent: Option<Vec<u8>>,
+    pub now: i64,
+    /// The web chat's transcript lines of the turn, sealed.
+    pub transcript: Vec<SealedLine>,
+}
+
+/// A transcript line as stored: `(at, direction, encrypted body)`.
+pub(super) type SealedLine = (i64, &'static str, Vec<u8>);
+
+/// Conversation saves (with their transcript lines) in one transaction; the answer is whether
+/// each was saved (false: someone saved that conversation since it was read).
+pub(super) struct Saves;
+
+impl Batch for Saves {
+    type Item = SealedSave;
+    type Answer = bool;
+
+    fn key(item: &SealedSave) -> Option<i64> {
+        Some(item.person_id)
+    }
+
+    async fn run(store: &Store, items: &[SealedSave]) -> Result<Vec<bool>> {
+        let (first, later): (Vec<&SealedSave>, Vec<&SealedSave>) = items.iter().partition(|s| s.version == 0);
+        let mut saved = HashSet::new();
+        if first.is_empty() && items.iter().all(|s| s.transcript.is_empty()) {
+            // The usual batch: one statement, atomic on its own, so no transaction around it
+            // (each statement is a hand-off to the database's thread and back).
+            let _turn = store.write_turn().await;
+            let mut conn = store.pool.acquire().await?;
+            updates(store, &mut conn, &later, &mut saved).await?;
+            return Ok(items.iter().map(|s| saved.contains(&s.person_id)).collect());
+        }
+        let mut tx = store.begin().await?;
+        updates(store, &mut tx.tx, &later, &mut saved).await?;
+        if !first.is_empty() {
+            let sql = format!(
+                "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES {}
+                 ON CONFLICT (person_id) DO NOTHING RETURNING person_id",
+                row_placeholders(store.backend, first.len(), 5)
+            );
+            // Only placeholders are generated; every value is bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for s in &first {
+                query = query.bind(s.person_id).bind(1_i64).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
+            }
+            for row in query.fetch_all(&mut *tx.tx).await? {
+                saved.insert(row.try_get::<i64, _>("person_id")?);
+            }
+        }
+        let lines: Vec<(i64, &SealedLine)> = items
+            .iter()
+            .filter(|s| saved.contains(&s.person_id))
+            .flat_map(|s| s.transcript.iter().map(move |line| (s.person_id, line)))
+            .collect();
+        for chunk in lines.chunks(MAX_BATCH) {
+            let sql = format!(
+                "INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES {}",
+                row_placeholders(store.backend, chunk.len(), 4)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (person_id, (at, direction, body)) in chunk {
+                query = query.bind(*person_id).bind(*at).bind(*direction).bind(body.clone());
+            }
+            query.execute(&mut *tx.tx).await?;
+        }
+        tx.commit().await?;
+        Ok(items.iter().map(|s| saved.contains(&s.person_id)).collect())
+    }
+}
+
+/// The saves of conversations stored before, if their version is still the one read: one
+/// statement; `saved` learns whose went through.
+async fn updates(store: &Store, conn: &mut sqlx::AnyConnection, saves: &[&SealedSave], saved: &mut HashSet<i64>) -> Result<()> {
+    if saves.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE conversations AS c SET version = c.version + 1, state_enc = v.column3, updated_at = v.column4,
+                unsent_enc = v.column5
+         FROM (VALUES {}) AS v WHERE c.person_id = v.column1 AND c.version = v.column2 RETURNING person_id",
+        row_placeholders(store.backend, saves.len(), 5)
+    );
+    // Only placeholders are generated; every value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for s in saves {
+        query = query.bind(s.person_id).bind(s.version).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        saved.insert(row.try_get::<i64, _>("person_id")?);
+    }
+    Ok(())
+}
+
+/// A person's chat state as stored (decrypted by the caller).
+#[derive(Clone)]
+pub(super) struct StoredChat {
+    pub person_id: i64,
+    pub version: Option<i64>,
+    pub state: Option<Vec<u8>>,
+    pub unsent: Option<Vec<u8>>,
+    pub open_number: Option<String>,
+    pub open_state: Option<String>,
+}
+
+/// Chat-state reads by the person's transport and id there, in one statement.
+pub(super) struct Reads;
+
+impl Batch for Reads {
+    type Item = (String, String);
+    type Answer = Option<StoredChat>;
+
+    async fn run(store: &Store, items: &[(String, String)]) -> Result<Vec<Option<StoredChat>>> {
+        // A join with the keys (not `IN`): SQLite then looks each one up in the unique index.
+        let sql = format!(
+            "SELECT p.id AS person_id, p.transport, p.user_id, c.version, c.state_enc, c.unsent_enc,
+                    (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_number,
+                    (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_state
+             FROM (VALUES {}) AS k JOIN persons p ON p.transport = k.column1 AND p.user_id = k.column2
+             LEFT JOIN conversations c ON c.person_id = p.id",
+            row_placeholders(store.backend, items.len(), 2)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (transport, user_id) in items {
+            query = query.bind(transport.clone()).bind(user_id.clone());
+        }
+        let mut found = HashMap::new();
+        for row in query.fetch_all(&store.pool).await? {
+            let key: (String, String) = (row.try_get("transport")?, row.try_get("user_id")?);
+            let chat = StoredChat {
+                person_id: row.try_get("person_id")?,
+                version: row.try_get("version")?,
+                state: row.try_get("state_enc")?,
+                unsent: row.try_get("unsent_enc")?,
+                open_number: row.try_get("open_number")?,
+                open_state: row.try_get("open_state")?,
+            };
+            found.insert(key, chat);
+        }
+        Ok(items.iter().map(|(transport, user_id)| found.get(&(transport.clone(), user_id.clone())).cloned()).collect())
+    }
+}
+
+/// Web chat sessions by id, in one statement: `(token hash, person)`.
+pub(super) struct Sessions;
+
+impl Batch for Sessions {
+    type Item = String;
+    type Answer = Option<(String, i64)>;
+
+    async fn run(store: &Store, items: &[String]) -> Result<Vec<Option<(String, i64)>>> {
+        let sql = format!(
+            "SELECT s.id, s.token_hash, s.person_id FROM (VALUES {}) AS k JOIN webchat_sessions s ON s.id = k.column1",
+            row_placeholders(store.backend, items.len(), 1)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in items {
+            query = query.bind(id.clone());
+        }
+        let mut found = HashMap::new();
+        for row in query.fetch_all(&store.pool).await? {
+            found.insert(row.try_get::<String, _>("id")?, (row.try_get("token_hash")?, row.try_get("person_id")?));
+        }
+        Ok(items.iter().map(|id| found.get(id).cloned()).collect())
+    }
+}
