@@ -184,18 +184,6 @@ impl Application {
             tokio::spawn(health.watch("agents-idle", crate::agents::idle_loop(store.clone(), links))),
             tokio::spawn(health.watch("digest", jobs::digest_loop(store.clone(), config.calendar.calendar(), config.staff.clone()))),
         ];
-        if store.backend() == crate::store::Backend::Sqlite {
-            // One process serves a SQLite file: a claim found now was a dead process's, and a
-            // verification code must not wait for its lease (minutes) to lapse.
-            let store = store.clone();
-            tasks.push(tokio::spawn(async move {
-                match store.release_claims().await {
-                    Ok(0) => {}
-                    Ok(released) => tracing::info!(released, "outbox messages claimed before a restart are due again"),
-                    Err(e) => tracing::warn!(error = %e, "could not release the outbox claims of before the restart"),
-                }
-            }));
-        }
         if let Some(mailer) = self.mailer.take() {
             let policy = mailer.policy();
             tasks.push(tokio::spawn(health.watch("outbox-email", crate::delivery::run(store.clone(), mailer, policy))));

@@ -156,6 +156,15 @@ pub async fn drain<W: Worker>(store: &Store, worker: &W, policy: &Policy) -> Res
 /// Runs a channel's worker until the task is dropped: at once when something is queued, and every
 /// `policy.poll` for retries that became due.
 pub async fn run<W: Worker>(store: Store, worker: W, policy: Policy) {
+    if store.backend() == crate::store::Backend::Sqlite {
+        // One process serves a SQLite file: a claim on this channel found before this worker's
+        // first was a killed process's, and a verification code must not wait out its lease.
+        match store.release_claims(worker.channel()).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, channel = worker.channel().code(), "messages claimed before a restart are due again"),
+            Err(e) => tracing::warn!(error = %e, "could not release the claims of before the restart"),
+        }
+    }
     let mut queued = store.outbox_changes();
     loop {
         // Seen before draining: whatever is queued meanwhile starts the next round at once.

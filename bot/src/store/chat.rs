@@ -144,14 +144,7 @@ impl Store {
         .await?;
         match row {
             Some(row) => {
-                let stored = StoredChat {
-                    person_id: row.try_get("person_id")?,
-                    version: row.try_get("version")?,
-                    state: row.try_get("state_enc")?,
-                    unsent: row.try_get("unsent_enc")?,
-                    open_number: row.try_get("open_number")?,
-                    open_state: row.try_get("open_state")?,
-                };
+                let stored = StoredChat::from_row(&row)?;
                 Ok(Some((stored.person_id, self.open_chat_state(stored)?)))
             }
             None => Ok(None),

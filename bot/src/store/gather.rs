@@ -10,15 +10,16 @@
 //! Guarantees kept: a turn hears "saved" only after the commit that holds its save (its replies
 //! leave after that, as before); the optimistic version check is per row, so a conflict fails
 //! only that turn (it re-runs), never the batch; two saves of one person never share a batch
-//! (the later waits for the next, so a person's order holds); a batch that fails as a whole is
-//! run again item by item, so one bad item fails only itself.
+//! (the later waits for the next, so a person's order holds); a batch a statement refused (a
+//! constraint) is run again item by item, so one bad item fails only itself; any other failure
+//! (the connection, a commit whose outcome is unknown) fails the batch's turns at once.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Result, Store, row_placeholders};
+use super::{Result, Store, StoreError, row_placeholders};
 
 /// Items a batch takes at most (bounded by SQLite's 32,766 parameters: 5 per save).
 const MAX_BATCH: usize = 256;
@@ -102,19 +103,32 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
                     let _ = answer.send(Ok(result));
                 }
             }
-            Ok(_) | Err(_) if items.len() > 1 => {
-                // One item may be why: each alone, so it fails only itself.
+            // A statement refused the batch (a constraint): nothing of it was written, and one
+            // item may be why, so each runs alone and fails only itself.
+            Err(super::StoreError::Db(sqlx::Error::Database(_))) if items.len() > 1 => {
                 for (item, answer) in items.into_iter().zip(answers) {
                     let one = std::slice::from_ref(&item);
                     let result = B::run(&store, one).await.and_then(|mut r| r.pop().ok_or_else(|| super::corrupt("no answer")));
                     let _ = answer.send(result);
                 }
             }
+            // Anything else (the connection, the pool, a commit whose outcome is unknown) fails
+            // every turn of the batch at once, as it would have failed each alone: none is run
+            // again here, where a save that did commit would read as a conflict.
             Ok(_) => {
-                let _ = answers.into_iter().next().map(|a| a.send(Err(super::corrupt("no answer"))));
+                for answer in answers {
+                    let _ = answer.send(Err(super::corrupt("a batch gave no answer for each item")));
+                }
             }
             Err(e) => {
-                let _ = answers.into_iter().next().map(|a| a.send(Err(e)));
+                let said = e.to_string();
+                let mut answers = answers.into_iter();
+                if let Some(first) = answers.next() {
+                    let _ = first.send(Err(e));
+                }
+                for answer in answers {
+                    let _ = answer.send(Err(super::StoreError::Db(sqlx::Error::Protocol(said.clone()))));
+                }
             }
         }
     }
@@ -191,7 +205,8 @@ impl Batch for Saves {
             }
             query.execute(&mut *tx.tx).await?;
         }
-        tx.commit().await?;
+        // A failed commit's outcome is unknown: not a `Database` error, so no item is run again.
+        tx.commit().await.map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("commit: {e}"))))?;
         Ok(items.iter().map(|s| saved.contains(&s.person_id)).collect())
     }
 }
@@ -230,6 +245,20 @@ pub(super) struct StoredChat {
     pub open_state: Option<String>,
 }
 
+impl StoredChat {
+    /// From a row of the chat-state query (`chat.rs` and [`Reads`] select the same columns).
+    pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredChat> {
+        Ok(StoredChat {
+            person_id: row.try_get("person_id")?,
+            version: row.try_get("version")?,
+            state: row.try_get("state_enc")?,
+            unsent: row.try_get("unsent_enc")?,
+            open_number: row.try_get("open_number")?,
+            open_state: row.try_get("open_state")?,
+        })
+    }
+}
+
 /// Chat-state reads by the person's transport and id there, in one statement.
 pub(super) struct Reads;
 
@@ -257,15 +286,7 @@ impl Batch for Reads {
         let mut found = HashMap::new();
         for row in query.fetch_all(&store.pool).await? {
             let key: (String, String) = (row.try_get("transport")?, row.try_get("user_id")?);
-            let chat = StoredChat {
-                person_id: row.try_get("person_id")?,
-                version: row.try_get("version")?,
-                state: row.try_get("state_enc")?,
-                unsent: row.try_get("unsent_enc")?,
-                open_number: row.try_get("open_number")?,
-                open_state: row.try_get("open_state")?,
-            };
-            found.insert(key, chat);
+            found.insert(key, StoredChat::from_row(&row)?);
         }
         Ok(items.iter().map(|(transport, user_id)| found.get(&(transport.clone(), user_id.clone())).cloned()).collect())
     }

@@ -254,14 +254,18 @@ impl Store {
         .await
     }
 
-    /// Every open claim ended, its messages due again: at the start of the only process that
-    /// serves a SQLite file, whose claims can only be a killed process's. Returns how many.
-    pub async fn release_claims(&self) -> Result<u64> {
+    /// Every open claim on a channel ended, its messages due again: when the only process that
+    /// serves a SQLite file starts the channel's worker, before its first claim, the claims found
+    /// can only be a killed process's. Returns how many.
+    pub async fn release_claims(&self, channel: Channel) -> Result<u64> {
         let _turn = self.write_turn().await;
-        let done =
-            sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL")
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL
+             WHERE channel = $1 AND claimed_until IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL",
+        )
+        .bind(channel.code())
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 
