@@ -244,6 +244,13 @@ gui-link-offline = Offline — trying again in { $seconds ->
     }
 gui-none = —
 
+# The tray icon: its menu and tooltip.
+gui-tray-open = Open
+gui-tray-state = Status: { $state }
+gui-tray-quit = Quit
+gui-tray-offline = Offline
+gui-tray-card-step = The card step is waiting for you
+
 gui-pair-title = Pair this computer with your chat
 gui-pair-intro = Type “/pair” in the chat or press “Pair my computer”, and enter the code you receive in the field below. You will then be asked to press “Approve” in the chat.
 gui-pair-server = Server address

@@ -226,6 +226,13 @@ gui-link-connected = Bağlı
 gui-link-offline = Çevrim dışı — { $seconds } saniye sonra yeniden denenecek
 gui-none = —
 
+# The tray icon: its menu and tooltip.
+gui-tray-open = Aç
+gui-tray-state = Durum: { $state }
+gui-tray-quit = Çıkış
+gui-tray-offline = Çevrim dışı
+gui-tray-card-step = Kart adımı sizi bekliyor
+
 gui-pair-title = Bu bilgisayarı sohbetinizle eşleştirin
 gui-pair-intro = Sohbette “/eslestir” yazın ya da “Bilgisayarımı eşleştir” düğmesine basın; size verilen kodu aşağıya yazın. Ardından sohbette “Onayla”ya basmanız istenecek.
 gui-pair-server = Sunucu adresi

@@ -5,6 +5,8 @@
 pub mod app;
 pub mod pin;
 pub mod settings;
+#[cfg(target_os = "linux")]
+pub mod tray;
 pub mod work;
 
 #[cfg(test)]
@@ -83,7 +85,16 @@ pub fn run(catalog: &'static Catalog, lang: Lang, home: Home, options: WindowOpt
             ctx.request_repaint();
         }
     });
-    let (mut backend, updates) = work::Live::new(catalog, lang, Home::at(home.dir()), options.card.clone(), options.card_wait, wake);
+    let (mut backend, updates) =
+        work::Live::new(catalog, lang, Home::at(home.dir()), options.card.clone(), options.card_wait, wake.clone());
+    // The tray hears every update on its way to the window (Linux: a StatusNotifierItem).
+    #[cfg(target_os = "linux")]
+    let updates = {
+        let look = if home.pairing().is_some() { tray::Look::Connecting } else { tray::Look::NotPaired };
+        tray::tee(updates, tray::start(catalog, lang, look, instance.show_request(), Home::at(home.dir())), look, wake)
+    };
+    #[cfg(not(target_os = "linux"))]
+    drop(wake);
     let mut early = Vec::new();
     if options.hidden {
         match in_the_background(&home, &mut backend, &updates, &instance) {

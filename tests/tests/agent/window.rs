@@ -178,3 +178,54 @@ async fn started_in_the_background_the_window_opens_when_it_is_needed() {
     window.wait_for("wizard: waiting for the card");
     assert_eq!(window.agent.notifications().len(), 1, "{:?}", window.agent.notifications());
 }
+
+/// The tray, as a panel sees it over a private D-Bus: the state's words and colour, and a menu —
+/// "Aç" brings the window of a background start, "Çıkış" ends the agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tray_shows_the_state_and_its_menu_opens_the_window_and_quits() {
+    use eimza_tests::desktop::TrayHost;
+    let desktop = Desktop::start();
+    let host = TrayHost::start().await;
+    let agent = Agent::new();
+    let mut command = agent.command(&["pencere", "--gizli"]);
+    command
+        .env("DISPLAY", &desktop.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .env("DBUS_SESSION_BUS_ADDRESS", &host.address)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut window = Window { child: command.spawn().unwrap(), agent };
+    let item = host.item().await;
+    let title: String = host.property(&item, "Title").await;
+    let status: String = host.property(&item, "Status").await;
+    assert_eq!((title.as_str(), status.as_str()), ("eimza", "Active"));
+    assert_eq!(host.tool_tip(&item).await, ("eimza".to_owned(), "Eşleştirilmedi".to_owned()));
+    // Grey: not paired. The 32-pixel icon's centre, ARGB.
+    let icons = host.icons(&item).await;
+    let (_, _, pixels) = icons.iter().find(|(w, _, _)| *w == 32).expect("a 32-pixel icon");
+    assert_eq!(pixels[(16 * 32 + 16) * 4..][..4], [0xff, 0x80, 0x80, 0x80]);
+    let menu = host.menu(&item).await;
+    let labels: Vec<&str> = menu.iter().map(|e| e.label.as_str()).filter(|l| !l.is_empty()).collect();
+    assert_eq!(labels, ["Aç", "Durum: Eşleştirilmedi", "Çıkış"]);
+    let shown = || desktop.xdotool(&["search", "--onlyvisible", "--name", "eimza"]);
+    assert!(!shown(), "no window at login for an unpaired PC");
+
+    // "Aç": the pairing form, in the running agent.
+    host.click(&item, menu.iter().find(|e| e.label == "Aç").unwrap()).await;
+    desktop.wait_for_window("eimza");
+    window.wait_for("pairing form");
+
+    // "Çıkış": the agent ends.
+    host.click(&item, menu.iter().find(|e| e.label == "Çıkış").unwrap()).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = window.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the agent did not end on Çıkış");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(window.agent.log().contains("tray: quit"), "{}", window.agent.log());
+}

@@ -24,7 +24,7 @@ fn cpu_secs(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn start(agent: &Agent, desktop: &Desktop, reader: &str, hidden: bool) -> Child {
+fn start(agent: &Agent, desktop: &Desktop, reader: &str, hidden: bool, bus: Option<&str>) -> Child {
     let mut args = vec!["pencere", "--okuyucu", reader];
     if hidden {
         args.push("--gizli");
@@ -37,6 +37,10 @@ fn start(agent: &Agent, desktop: &Desktop, reader: &str, hidden: bool) -> Child 
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    match bus {
+        Some(address) => command.env("DBUS_SESSION_BUS_ADDRESS", address),
+        None => command.env_remove("DBUS_SESSION_BUS_ADDRESS"),
+    };
     command.spawn().unwrap()
 }
 
@@ -89,7 +93,7 @@ pub async fn run() {
     let _card = VirtualCard::insert(&reader, state);
     let desktop = Desktop::start();
 
-    let mut window = start(&agent, &desktop, reader.name(), false);
+    let mut window = start(&agent, &desktop, reader.name(), false, None);
     desktop.wait_for_window("eimza");
     std::thread::sleep(Duration::from_secs(3));
     let (open_rss, open_cpu) = idle(window.id(), 10);
@@ -127,12 +131,16 @@ pub async fn run() {
     let _ = window.wait();
 
     // The card step from the runs above is done with: the background start has nothing to show.
-    let mut hidden = start(&agent, &desktop, reader.name(), true);
+    // With a tray on the desktop (a private session bus and a stand-in panel): tray-only.
+    let host = eimza_tests::desktop::TrayHost::start().await;
+    let mut hidden = start(&agent, &desktop, reader.name(), true, Some(&host.address));
+    let item = host.item().await;
     std::thread::sleep(Duration::from_secs(4));
     let (tray_rss, tray_cpu) = idle(hidden.id(), 10);
+    let (_, state) = host.tool_tip(&item).await;
     println!(
-        "started in the background (--gizli: the link and the card wait, no window until work arrives), idle 10 s: \
-         RSS {tray_rss:.1} MiB (target < 30, ratio {:.2}), CPU {tray_cpu:.2} %",
+        "in the tray (--gizli: the tray icon, the link and the card wait, no window until work arrives; the tray says {state:?}), \
+         idle 10 s: RSS {tray_rss:.1} MiB (target < 30, ratio {:.2}), CPU {tray_cpu:.2} % (target < 0.5 %)",
         tray_rss / 30.0
     );
     // Work arrives: the window opens by itself.
