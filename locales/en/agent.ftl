@@ -247,7 +247,7 @@ gui-none = —
 # The tray icon: its menu and tooltip.
 gui-tray-open = Open
 gui-tray-state = Status: { $state }
-gui-tray-quit = Quit
+gui-tray-quit = Quit the program
 gui-tray-offline = Offline
 gui-tray-card-step = The card step is waiting for you
 
@@ -335,6 +335,6 @@ gui-step-of = Step { $n ->
 gui-home-request = Request: { $ticket } (T.C. Kimlik No { $tckn })
 gui-home-request-plain = Request: { $ticket }
 gui-home-eonay-done = e-Onay is done for your request { $ticket }. Follow the next steps in the chat; when you insert your new card into this computer, the program recognises it and completes your request.
-gui-settings-quit-hint = Closing the window keeps the program at work in the background; the window comes forward when there is a step for you to take.
+gui-settings-quit-hint = Closing the window keeps the program at work in the background (in the system tray); the window comes forward when there is a step for you to take.
 gui-settings-quit = Quit the program
 gui-language-name = English

@@ -229,7 +229,7 @@ gui-none = —
 # The tray icon: its menu and tooltip.
 gui-tray-open = Aç
 gui-tray-state = Durum: { $state }
-gui-tray-quit = Çıkış
+gui-tray-quit = Programdan çık
 gui-tray-offline = Çevrim dışı
 gui-tray-card-step = Kart adımı sizi bekliyor
 
@@ -315,6 +315,6 @@ gui-step-of = Adım { $n } / { $total }:
 gui-home-request = Başvuru: { $ticket } (T.C. Kimlik No { $tckn })
 gui-home-request-plain = Başvuru: { $ticket }
 gui-home-eonay-done = { $ticket } numaralı başvurunuz için e-Onay tamamlandı. Sonraki adımları sohbetten takip edebilirsiniz; yeni kartınızı bu bilgisayara taktığınızda program onu tanır ve başvurunuzu tamamlar.
-gui-settings-quit-hint = Pencereyi kapatınca program arka planda çalışmayı sürdürür; yapmanız gereken bir adım olduğunda pencere öne gelir.
+gui-settings-quit-hint = Pencereyi kapatınca program arka planda (sistem tepsisinde) çalışmayı sürdürür; yapmanız gereken bir adım olduğunda pencere öne gelir.
 gui-settings-quit = Programdan çık
 gui-language-name = Türkçe

@@ -1,6 +1,6 @@
 //! The tray icon: a StatusNotifierItem on the session's D-Bus (ksni, pure Rust over zbus: no
 //! GTK), the colour of the link's state, and a menu — Aç, the state (opens the window too),
-//! Çıkış. Closing the window leaves the agent here.
+//! Programdan çık. Closing the window leaves the agent here.
 //!
 //! It runs on a thread of its own with a small async runtime, fed the work's updates
 //! ([`tee`]); "Aç" asks for the window the way a second start does (the show request), so the
@@ -287,11 +287,11 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let tr = tray(Lang::Tr, Look::CardStep);
-        assert_eq!(labels(&tr), ["Aç", "Durum: Kart adımı sizi bekliyor", "Çıkış"]);
+        assert_eq!(labels(&tr), ["Aç", "Durum: Kart adımı sizi bekliyor", "Programdan çık"]);
         assert_eq!(tr.status(), ksni::Status::NeedsAttention);
         assert_eq!(tr.tool_tip().description, "Kart adımı sizi bekliyor");
         let en = tray(Lang::En, Look::Connected);
-        assert_eq!(labels(&en), ["Open", "Status: Connected", "Quit"]);
+        assert_eq!(labels(&en), ["Open", "Status: Connected", "Quit the program"]);
         assert_eq!(en.status(), ksni::Status::Active);
         // The icon is the state's colour, in the sizes panels ask for.
         let icons = en.icon_pixmap();

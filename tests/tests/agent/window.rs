@@ -180,7 +180,7 @@ async fn started_in_the_background_the_window_opens_when_it_is_needed() {
 }
 
 /// The tray, as a panel sees it over a private D-Bus: the state's words and colour, and a menu —
-/// "Aç" brings the window of a background start, "Çıkış" ends the agent.
+/// "Aç" brings the window of a background start, "Programdan çık" ends the agent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tray_shows_the_state_and_its_menu_opens_the_window_and_quits() {
     use eimza_tests::desktop::TrayHost;
@@ -207,7 +207,7 @@ async fn the_tray_shows_the_state_and_its_menu_opens_the_window_and_quits() {
     assert_eq!(pixels[(16 * 32 + 16) * 4..][..4], [0xff, 0x80, 0x80, 0x80]);
     let menu = host.menu(&item).await;
     let labels: Vec<&str> = menu.iter().map(|e| e.label.as_str()).filter(|l| !l.is_empty()).collect();
-    assert_eq!(labels, ["Aç", "Durum: Eşleştirilmedi", "Çıkış"]);
+    assert_eq!(labels, ["Aç", "Durum: Eşleştirilmedi", "Programdan çık"]);
     let shown = || desktop.xdotool(&["search", "--onlyvisible", "--name", "eimza"]);
     assert!(!shown(), "no window at login for an unpaired PC");
 
@@ -216,14 +216,14 @@ async fn the_tray_shows_the_state_and_its_menu_opens_the_window_and_quits() {
     desktop.wait_for_window("eimza");
     window.wait_for("pairing form");
 
-    // "Çıkış": the agent ends.
-    host.click(&item, menu.iter().find(|e| e.label == "Çıkış").unwrap()).await;
+    // "Programdan çık": the agent ends.
+    host.click(&item, menu.iter().find(|e| e.label == "Programdan çık").unwrap()).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(status) = window.child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "the agent did not end on Çıkış");
+        assert!(Instant::now() < deadline, "the agent did not end on Programdan çık");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
