@@ -44,6 +44,7 @@ pub async fn purge_once(store: &Store, retention_days: u32, now: i64) -> Result<
         tracing::info!(tickets = purged, "personal data of closed tickets erased after the retention period");
     }
     store.forget_updates_before(now - 7 * DAY_MS).await?;
+    store.forget_mail_limits_before(now - DAY_MS).await?;
     Ok(purged)
 }
 

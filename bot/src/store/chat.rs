@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::gather::{Batch as _, Saves, SealedSave, StoredChat};
+use super::gather::{Batch as _, Reader, Saves, SealedSave, StoredChat};
 use super::webchat::{TRANSCRIPT, TranscriptEntry};
 use super::{Result, Store, Tx, corrupt};
 use crate::core::conversation::{Conversation, TicketBrief};
@@ -95,7 +95,7 @@ impl Store {
     /// The person's id on a transport, created on first contact; one statement either way
     /// (the no-op update makes `RETURNING` answer for an existing row too).
     pub async fn person(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_turn().await?;
         let row = sqlx::query(
             "INSERT INTO persons (transport, user_id, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id",
@@ -103,7 +103,7 @@ impl Store {
         .bind(transport.to_owned())
         .bind(user_id.to_owned())
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await?;
         Ok(row.try_get("id")?)
     }
@@ -188,8 +188,8 @@ impl Store {
             for (person_id, version) in chunk {
                 query = query.bind(*person_id).bind(*version);
             }
-            let _turn = self.write_turn().await;
-            cleared += query.execute(&self.pool).await?.rows_affected();
+            let mut conn = self.write_turn().await?;
+            cleared += query.execute(&mut *conn).await?.rows_affected();
         }
         Ok(cleared)
     }
@@ -237,7 +237,7 @@ impl Store {
         let sealed = SealedSave { person_id: save.person_id, version: save.version, state, unsent, now: save.now, transcript };
         match &self.saves {
             Some(saves) => saves.submit(sealed).await,
-            None => Saves::run(self, std::slice::from_ref(&sealed)).await.map(|saved| saved.first() == Some(&true)),
+            None => Saves::run(self, &mut Reader::once(), std::slice::from_ref(&sealed)).await.map(|saved| saved.first() == Some(&true)),
         }
     }
 }

@@ -33,7 +33,57 @@ pub(super) trait Batch: Send + Sync + 'static {
         None
     }
     /// One answer per item, in order. An error fails the batch; its items then run alone.
-    fn run(store: &Store, items: &[Self::Item]) -> impl Future<Output = Result<Vec<Self::Answer>>> + Send;
+    /// Reads go through `reader`.
+    fn run(store: &Store, reader: &mut Reader, items: &[Self::Item]) -> impl Future<Output = Result<Vec<Self::Answer>>> + Send;
+}
+
+/// The connection a batch task reads through. SQLite: one the task keeps outside the pool
+/// between batches (a connection given back to sqlx's pool is first tested with a statement, a
+/// hand-off to its thread and back as dear as the batch's own), closed after a failure that
+/// was not a statement's own and taken anew. PostgreSQL: one from the pool for each batch.
+pub(super) struct Reader {
+    /// Whether a connection is kept between batches (a batch task's, on SQLite).
+    keep: bool,
+    kept: Option<sqlx::AnyConnection>,
+    pooled: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+}
+
+impl Reader {
+    /// A batch task's.
+    fn for_task(store: &Store) -> Reader {
+        Reader { keep: store.backend == super::Backend::Sqlite, kept: None, pooled: None }
+    }
+
+    /// For one batch run without a task: reads through the pool.
+    pub(super) fn once() -> Reader {
+        Reader { keep: false, kept: None, pooled: None }
+    }
+
+    pub(super) async fn conn(&mut self, store: &Store) -> Result<&mut sqlx::AnyConnection> {
+        if !self.keep {
+            let conn = match self.pooled.take() {
+                Some(conn) => conn,
+                None => store.pool.acquire().await?,
+            };
+            return Ok(self.pooled.insert(conn));
+        }
+        let conn = match self.kept.take() {
+            Some(conn) => conn,
+            None => store.pool.acquire().await?.detach(),
+        };
+        Ok(self.kept.insert(conn))
+    }
+
+    /// After a batch: a pooled connection goes back; a kept one stays unless the batch failed
+    /// for another reason than a statement refusing it.
+    fn after<T>(&mut self, result: &Result<T>) {
+        self.pooled = None;
+        if let Err(e) = result
+            && !matches!(e, StoreError::Db(sqlx::Error::Database(_)))
+        {
+            self.kept = None;
+        }
+    }
 }
 
 type Waiting<B> = (<B as Batch>::Item, oneshot::Sender<Result<<B as Batch>::Answer>>);
@@ -77,6 +127,7 @@ impl<B: Batch> Gather<B> {
 async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceiver<Waiting<B>>) {
     // Items whose key was already in the batch, for the next one (oldest first).
     let mut deferred: VecDeque<Waiting<B>> = VecDeque::new();
+    let mut reader = Reader::for_task(&store);
     loop {
         if deferred.is_empty() {
             match waiting.recv().await {
@@ -97,7 +148,9 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
         deferred = later;
         crate::metrics::METRICS.batch_items.observe(batch.len() as f64);
         let (items, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        match B::run(&store, &items).await {
+        let ran = B::run(&store, &mut reader, &items).await;
+        reader.after(&ran);
+        match ran {
             Ok(results) if results.len() == items.len() => {
                 for (answer, result) in answers.into_iter().zip(results) {
                     let _ = answer.send(Ok(result));
@@ -108,7 +161,9 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
             Err(super::StoreError::Db(sqlx::Error::Database(_))) if items.len() > 1 => {
                 for (item, answer) in items.into_iter().zip(answers) {
                     let one = std::slice::from_ref(&item);
-                    let result = B::run(&store, one).await.and_then(|mut r| r.pop().ok_or_else(|| super::corrupt("no answer")));
+                    let result = B::run(&store, &mut reader, one).await;
+                    reader.after(&result);
+                    let result = result.and_then(|mut r| r.pop().ok_or_else(|| super::corrupt("no answer")));
                     let _ = answer.send(result);
                 }
             }
@@ -161,14 +216,13 @@ impl Batch for Saves {
         Some(item.person_id)
     }
 
-    async fn run(store: &Store, items: &[SealedSave]) -> Result<Vec<bool>> {
+    async fn run(store: &Store, _: &mut Reader, items: &[SealedSave]) -> Result<Vec<bool>> {
         let (first, later): (Vec<&SealedSave>, Vec<&SealedSave>) = items.iter().partition(|s| s.version == 0);
         let mut saved = HashSet::new();
         if first.is_empty() && items.iter().all(|s| s.transcript.is_empty()) {
             // The usual batch: one statement, atomic on its own, so no transaction around it
             // (each statement is a hand-off to the database's thread and back).
-            let _turn = store.write_turn().await;
-            let mut conn = store.pool.acquire().await?;
+            let mut conn = store.write_turn().await?;
             updates(store, &mut conn, &later, &mut saved).await?;
             return Ok(items.iter().map(|s| saved.contains(&s.person_id)).collect());
         }
@@ -266,7 +320,7 @@ impl Batch for Reads {
     type Item = (String, String);
     type Answer = Option<StoredChat>;
 
-    async fn run(store: &Store, items: &[(String, String)]) -> Result<Vec<Option<StoredChat>>> {
+    async fn run(store: &Store, reader: &mut Reader, items: &[(String, String)]) -> Result<Vec<Option<StoredChat>>> {
         // A join with the keys (not `IN`): SQLite then looks each one up in the unique index.
         let sql = format!(
             "SELECT p.id AS person_id, p.transport, p.user_id, c.version, c.state_enc, c.unsent_enc,
@@ -284,7 +338,7 @@ impl Batch for Reads {
             query = query.bind(transport.clone()).bind(user_id.clone());
         }
         let mut found = HashMap::new();
-        for row in query.fetch_all(&store.pool).await? {
+        for row in query.fetch_all(reader.conn(store).await?).await? {
             let key: (String, String) = (row.try_get("transport")?, row.try_get("user_id")?);
             found.insert(key, StoredChat::from_row(&row)?);
         }
@@ -299,7 +353,7 @@ impl Batch for Sessions {
     type Item = String;
     type Answer = Option<(String, i64)>;
 
-    async fn run(store: &Store, items: &[String]) -> Result<Vec<Option<(String, i64)>>> {
+    async fn run(store: &Store, reader: &mut Reader, items: &[String]) -> Result<Vec<Option<(String, i64)>>> {
         let sql = format!(
             "SELECT s.id, s.token_hash, s.person_id FROM (VALUES {}) AS k JOIN webchat_sessions s ON s.id = k.column1",
             row_placeholders(store.backend, items.len(), 1)
@@ -310,7 +364,7 @@ impl Batch for Sessions {
             query = query.bind(id.clone());
         }
         let mut found = HashMap::new();
-        for row in query.fetch_all(&store.pool).await? {
+        for row in query.fetch_all(reader.conn(store).await?).await? {
             found.insert(row.try_get::<String, _>("id")?, (row.try_get("token_hash")?, row.try_get("person_id")?));
         }
         Ok(items.iter().map(|id| found.get(id).cloned()).collect())

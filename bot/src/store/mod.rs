@@ -6,9 +6,10 @@
 //! The store owns the [`Vault`]: personal data is encrypted on the way in and decrypted on the
 //! way out here, so no caller can forget it.
 //!
-//! Every write that belongs to one message happens in one [`Tx`]; with SQLite, write
-//! transactions are serialised by a process-wide lock (SQLite has one writer anyway, and this
-//! avoids `SQLITE_BUSY` on lock upgrades); with PostgreSQL, rows are locked `FOR UPDATE`.
+//! Every write that belongs to one message happens in one [`Tx`]; with SQLite, writes are
+//! serialised by a process-wide lock (SQLite has one writer anyway, and this avoids
+//! `SQLITE_BUSY` on lock upgrades) that holds the process's one writer connection (see
+//! [`Store::write_turn`]); with PostgreSQL, rows are locked `FOR UPDATE`.
 
 mod accounts;
 mod agents;
@@ -30,9 +31,9 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Executor, Row};
 use sqlx_core::transaction::TransactionManager as _;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 pub use accounts::{Account, AuditEntry, LoginThrottle, SetupOutcome, StaffSession};
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
@@ -73,8 +74,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     vault: Vault,
-    /// SQLite only: one write transaction at a time in this process.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite only: the writer connection; one write at a time in this process.
+    writer: Option<Arc<WriterSlot>>,
     /// Rung when a transaction that queued outbox messages commits, so delivery starts at once.
     outbox_signal: Arc<tokio::sync::watch::Sender<u64>>,
     /// Who hears of ticket changes besides the applicant.
@@ -199,7 +200,7 @@ impl Store {
             pool,
             backend,
             vault,
-            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            writer: (backend == Backend::Sqlite).then(|| Arc::new(WriterSlot::default())),
             outbox_signal: Arc::new(tokio::sync::watch::Sender::new(0)),
             routing: Arc::new(Routing::default()),
             codes_per_hour: outbox::CODES_PER_HOUR_ALL,
@@ -245,22 +246,44 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(slot) = &self.writer {
+            let writer = slot.conn.lock().await.take();
+            if let Some(conn) = writer {
+                let _ = conn.close().await;
+            }
+        }
         self.pool.close().await;
     }
 
-    /// SQLite: waits for this process's turn to write. PostgreSQL: no wait (rows are locked).
-    async fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
-        match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
+    /// The connection for one write, with this process's turn to write.
+    ///
+    /// SQLite: waits for the turn, which holds the one writer connection. It is kept out of the
+    /// pool: a connection given back to sqlx's pool is first tested with a statement, a
+    /// hand-off to its thread and back as dear as a write's own. After a failed commit it is
+    /// closed and the next write takes a new one. PostgreSQL: no wait (rows are locked), a
+    /// connection from the pool.
+    async fn write_turn(&self) -> Result<WriteConn<'_>> {
+        let Some(slot) = &self.writer else {
+            return Ok(WriteConn::Pooled(self.pool.acquire().await?));
+        };
+        let mut writer = slot.conn.lock().await;
+        if slot.broken.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            *writer = None; // dropped: closed
         }
+        let conn = match writer.take() {
+            Some(conn) => conn,
+            // After `close`, this fails as the pool is closed.
+            None => self.pool.acquire().await?.detach(),
+        };
+        *writer = Some(conn);
+        let conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
+        Ok(WriteConn::Writer { conn, broken: &slot.broken })
     }
 
     /// Starts the write transaction for one unit of work.
     pub async fn begin(&self) -> Result<Tx<'_>> {
-        let guard = self.write_turn().await;
-        let tx = TxConn::begin(self.pool.acquire().await?).await?;
-        Ok(Tx { tx, store: self, _guard: guard, queued: false })
+        let tx = TxConn::begin(self.write_turn().await?).await?;
+        Ok(Tx { tx, store: self, queued: false })
     }
 
     /// Saves the institution's configuration (name and the JSON of its settings) as row 1.
@@ -288,6 +311,13 @@ impl Store {
         // e-Onay nonces that expired before then are of no use to anyone.
         sqlx::query("DELETE FROM eonay_challenges WHERE expires_at < $1").bind(before).execute(&mut *tx.tx).await?;
         tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Forgets the verification e-mails counted before `before` (the limits look back a day).
+    pub async fn forget_mail_limits_before(&self, before: i64) -> Result<u64> {
+        let mut conn = self.write_turn().await?;
+        let done = sqlx::query("DELETE FROM mail_limits WHERE at <= $1").bind(before).execute(&mut *conn).await?;
         Ok(done.rows_affected())
     }
 }
@@ -406,33 +436,85 @@ fn sqlite_url(url: &str) -> String {
     format!("sqlite://{file}?{}", params.join("&"))
 }
 
-/// A pooled connection inside a transaction, begun and ended by sqlx's own transaction manager
+/// SQLite: the process's one writer connection, and whether it must be replaced.
+#[derive(Default)]
+struct WriterSlot {
+    /// `None` before the first write and after [`Store::close`].
+    conn: Mutex<Option<AnyConnection>>,
+    /// A commit failed on it: closed and replaced at the next write.
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for WriterSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriterSlot")
+    }
+}
+
+/// The connection one write runs on (see [`Store::write_turn`]).
+enum WriteConn<'s> {
+    /// SQLite: the writer connection, held with the turn to write.
+    Writer { conn: MappedMutexGuard<'s, AnyConnection>, broken: &'s std::sync::atomic::AtomicBool },
+    /// PostgreSQL: one from the pool.
+    Pooled(PoolConnection<Any>),
+}
+
+impl WriteConn<'_> {
+    /// Not to be trusted again: closed (SQLite: replaced at the next write).
+    fn discard(&mut self) {
+        match self {
+            WriteConn::Writer { broken, .. } => broken.store(true, std::sync::atomic::Ordering::SeqCst),
+            WriteConn::Pooled(conn) => conn.close_on_drop(),
+        }
+    }
+}
+
+impl std::ops::Deref for WriteConn<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            WriteConn::Writer { conn, .. } => conn,
+            WriteConn::Pooled(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteConn<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            WriteConn::Writer { conn, .. } => conn,
+            WriteConn::Pooled(conn) => conn,
+        }
+    }
+}
+
+/// A write connection inside a transaction, begun and ended by sqlx's own transaction manager
 /// as `sqlx::Transaction` does — but keeping hold of the connection: on SQLite a `COMMIT` that
 /// fails (a full disk) may end the transaction or not, sqlx's count of it then no longer
-/// matches, and that connection went back to the pool with a transaction open, holding the
-/// write lock for ever. A connection whose `COMMIT` failed is closed instead.
-struct TxConn {
-    conn: PoolConnection<Any>,
+/// matches, and that connection would keep a transaction open, holding the write lock for
+/// ever. A connection whose `COMMIT` failed is closed instead.
+struct TxConn<'s> {
+    conn: WriteConn<'s>,
     open: bool,
 }
 
 type Manager = <Any as sqlx::Database>::TransactionManager;
 
-impl std::ops::Deref for TxConn {
+impl std::ops::Deref for TxConn<'_> {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
         &self.conn
     }
 }
 
-impl std::ops::DerefMut for TxConn {
+impl std::ops::DerefMut for TxConn<'_> {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.conn
     }
 }
 
-impl TxConn {
-    async fn begin(mut conn: PoolConnection<Any>) -> std::result::Result<TxConn, sqlx::Error> {
+impl<'s> TxConn<'s> {
+    async fn begin(mut conn: WriteConn<'s>) -> std::result::Result<TxConn<'s>, sqlx::Error> {
         Manager::begin(&mut conn, None).await?;
         Ok(TxConn { conn, open: true })
     }
@@ -442,14 +524,14 @@ impl TxConn {
         if result.is_err() {
             // Whatever SQLite or the server did with the transaction, this connection is not
             // trusted again.
-            self.conn.close_on_drop();
+            self.conn.discard();
         }
         self.open = false;
         result
     }
 }
 
-impl Drop for TxConn {
+impl Drop for TxConn<'_> {
     fn drop(&mut self) {
         if self.open {
             // Queued; it runs before the connection is used again (as sqlx::Transaction does).
@@ -460,9 +542,8 @@ impl Drop for TxConn {
 
 /// One write transaction (see the module docs).
 pub struct Tx<'s> {
-    tx: TxConn,
+    tx: TxConn<'s>,
     store: &'s Store,
-    _guard: Option<MutexGuard<'s, ()>>,
     /// Whether this transaction queued outbox messages.
     queued: bool,
 }

@@ -70,36 +70,34 @@ impl Tx<'_> {
     pub async fn count_code_mail(&mut self, address: &str, now: i64) -> Result<std::result::Result<(), i64>> {
         let hash = self.store.vault.lookup_hash(MAIL_LIMIT, &address.to_lowercase());
         let (hour, day) = (now - 3_600_000, now - 86_400_000);
-        let count = |sql: &'static str, since: i64, hash: Option<String>| {
-            let mut q = sqlx::query(sql).bind(since);
-            if let Some(h) = hash {
-                q = q.bind(h);
-            }
-            q
-        };
-        let row =
-            count("SELECT COUNT(*) AS n, MIN(at) AS first FROM mail_limits WHERE at > $1 AND address_hash = $2", hour, Some(hash.clone()))
-                .fetch_one(&mut *self.tx)
-                .await?;
+        // The three limits in one statement (each a hand-off to the database's thread); every
+        // sub-select is a range of an index.
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $2) AS hour_n,
+                    (SELECT MIN(at) FROM mail_limits WHERE address_hash = $1 AND at > $2) AS hour_first,
+                    (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $3) AS day_n,
+                    (SELECT MIN(at) FROM mail_limits WHERE address_hash = $1 AND at > $3) AS day_first,
+                    (SELECT COUNT(*) FROM mail_limits WHERE at > $2) AS all_n,
+                    (SELECT MIN(at) FROM mail_limits WHERE at > $2) AS all_first",
+        )
+        .bind(hash.clone())
+        .bind(hour)
+        .bind(day)
+        .fetch_one(&mut *self.tx)
+        .await?;
         let wait = |first: Option<i64>, window: i64| ((first.unwrap_or(now) + window - now).max(60_000) + 59_999) / 60_000;
-        if row.try_get::<i64, _>("n")? >= CODES_PER_ADDRESS_HOUR {
-            return Ok(Err(wait(super::opt(&row, "first")?, 3_600_000)));
+        if row.try_get::<i64, _>("hour_n")? >= CODES_PER_ADDRESS_HOUR {
+            return Ok(Err(wait(super::opt(&row, "hour_first")?, 3_600_000)));
         }
-        let row =
-            count("SELECT COUNT(*) AS n, MIN(at) AS first FROM mail_limits WHERE at > $1 AND address_hash = $2", day, Some(hash.clone()))
-                .fetch_one(&mut *self.tx)
-                .await?;
-        if row.try_get::<i64, _>("n")? >= CODES_PER_ADDRESS_DAY {
-            return Ok(Err(wait(super::opt(&row, "first")?, 86_400_000)));
+        if row.try_get::<i64, _>("day_n")? >= CODES_PER_ADDRESS_DAY {
+            return Ok(Err(wait(super::opt(&row, "day_first")?, 86_400_000)));
         }
-        let row =
-            count("SELECT COUNT(*) AS n, MIN(at) AS first FROM mail_limits WHERE at > $1", hour, None).fetch_one(&mut *self.tx).await?;
-        if row.try_get::<i64, _>("n")? >= self.store.codes_per_hour {
+        if row.try_get::<i64, _>("all_n")? >= self.store.codes_per_hour {
             tracing::warn!("many verification e-mails in the last hour; new ones wait");
-            return Ok(Err(wait(super::opt(&row, "first")?, 3_600_000)));
+            return Ok(Err(wait(super::opt(&row, "all_first")?, 3_600_000)));
         }
+        // Rows older than a day are forgotten by the retention job (`forget_mail_limits_before`).
         sqlx::query("INSERT INTO mail_limits (address_hash, at) VALUES ($1, $2)").bind(hash).bind(now).execute(&mut *self.tx).await?;
-        sqlx::query("DELETE FROM mail_limits WHERE at <= $1").bind(day).execute(&mut *self.tx).await?;
         Ok(Ok(()))
     }
 
@@ -171,14 +169,14 @@ impl Store {
                           ORDER BY id LIMIT $4 {lock})
              RETURNING id, idem_key, kind, ticket_id, lane, payload_enc, attempts"
         );
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_turn().await?;
         // The statement is one of two fixed texts; every value is bound.
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now + lease_ms)
             .bind(channel.code())
             .bind(now)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await?;
         let mut claimed = rows.iter().map(|row| self.decode_message(row)).collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|c| c.id);
@@ -258,21 +256,21 @@ impl Store {
     /// serves a SQLite file starts the channel's worker, before its first claim, the claims found
     /// can only be a killed process's. Returns how many.
     pub async fn release_claims(&self, channel: Channel) -> Result<u64> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_turn().await?;
         let done = sqlx::query(
             "UPDATE outbox SET claimed_until = NULL
              WHERE channel = $1 AND claimed_until IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL",
         )
         .bind(channel.code())
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await?;
         Ok(done.rows_affected())
     }
 
     /// Ends a claim: one of the three statements above, with the message's id, a time and a text.
     async fn release(&self, sql: &'static str, id: i64, at: i64, text: Option<&str>) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(sql).bind(id).bind(at).bind(text.map(str::to_owned)).execute(&self.pool).await?;
+        let mut conn = self.write_turn().await?;
+        sqlx::query(sql).bind(id).bind(at).bind(text.map(str::to_owned)).execute(&mut *conn).await?;
         Ok(())
     }
 

@@ -150,11 +150,11 @@ impl Store {
         if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), mac.as_bytes())) {
             return Ok(false);
         }
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_turn().await?;
         sqlx::query("INSERT INTO reminder_optouts (tckn_hash, at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(person.to_owned())
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *conn)
             .await?;
         Ok(true)
     }

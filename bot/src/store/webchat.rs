@@ -74,7 +74,7 @@ impl Store {
         // Looked up with the other requests in flight (`gather.rs`).
         let found = match &self.sessions {
             Some(sessions) => sessions.submit(id.to_owned()).await?,
-            None => super::gather::Sessions::run(self, &[id.to_owned()]).await?.pop().flatten(),
+            None => super::gather::Sessions::run(self, &mut super::gather::Reader::once(), &[id.to_owned()]).await?.pop().flatten(),
         };
         let Some((stored, person_id)) = found else { return Ok(None) };
         let given = self.vault.lookup_hash(SESSION_TOKEN, token);
