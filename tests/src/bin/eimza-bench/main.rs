@@ -13,6 +13,10 @@ mod window;
 
 use eimza_bot::core::conversation::Transport;
 
+// The bot's allocator, so the in-process figures are the bot's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let suite = std::env::args().nth(1).unwrap_or_else(|| "all".into());
