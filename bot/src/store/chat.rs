@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::gather::{Batch as _, Reader, Saves, SealedSave, StoredChat};
+use super::gather::{Reader, Saves, SealedSave, StoredChat, run_one};
 use super::webchat::{TRANSCRIPT, TranscriptEntry};
 use super::{Result, Store, Tx, corrupt};
 use crate::core::conversation::{Conversation, TicketBrief};
@@ -237,7 +237,7 @@ impl Store {
         let sealed = SealedSave { person_id: save.person_id, version: save.version, state, unsent, now: save.now, transcript };
         match &self.saves {
             Some(saves) => saves.submit(sealed).await,
-            None => Saves::run(self, &mut Reader::once(), std::slice::from_ref(&sealed)).await.map(|saved| saved.first() == Some(&true)),
+            None => run_one::<Saves>(self, &mut Reader::once(), &sealed).await,
         }
     }
 }

@@ -26,15 +26,16 @@ const MAX_BATCH: usize = 256;
 
 /// One kind of work that can be done for many callers at once.
 pub(super) trait Batch: Send + Sync + 'static {
-    type Item: Send + 'static;
+    type Item: Send + Sync + 'static;
     type Answer: Send + 'static;
     /// Items that must not share a batch (the same person's saves) have the same key.
     fn key(_item: &Self::Item) -> Option<i64> {
         None
     }
-    /// One answer per item, in order. An error fails the batch; its items then run alone.
-    /// Reads go through `reader`.
-    fn run(store: &Store, reader: &mut Reader, items: &[Self::Item]) -> impl Future<Output = Result<Vec<Self::Answer>>> + Send;
+    /// One answer per item, in order; an item's error fails only that item. An error of the
+    /// whole fails the batch (if a statement refused it, its items then run alone). Reads go
+    /// through `reader`.
+    fn run(store: &Store, reader: &mut Reader, items: &[Self::Item]) -> impl Future<Output = Result<Vec<Result<Self::Answer>>>> + Send;
 }
 
 /// The connection a batch task reads through. SQLite: one the task keeps outside the pool
@@ -153,18 +154,14 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
         match ran {
             Ok(results) if results.len() == items.len() => {
                 for (answer, result) in answers.into_iter().zip(results) {
-                    let _ = answer.send(Ok(result));
+                    let _ = answer.send(result);
                 }
             }
             // A statement refused the batch (a constraint): nothing of it was written, and one
             // item may be why, so each runs alone and fails only itself.
             Err(super::StoreError::Db(sqlx::Error::Database(_))) if items.len() > 1 => {
                 for (item, answer) in items.into_iter().zip(answers) {
-                    let one = std::slice::from_ref(&item);
-                    let result = B::run(&store, &mut reader, one).await;
-                    reader.after(&result);
-                    let result = result.and_then(|mut r| r.pop().ok_or_else(|| super::corrupt("no answer")));
-                    let _ = answer.send(result);
+                    let _ = answer.send(run_one::<B>(&store, &mut reader, &item).await);
                 }
             }
             // Anything else (the connection, the pool, a commit whose outcome is unknown) fails
@@ -187,6 +184,13 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
             }
         }
     }
+}
+
+/// One item run alone.
+pub(super) async fn run_one<B: Batch>(store: &Store, reader: &mut Reader, item: &B::Item) -> Result<B::Answer> {
+    let ran = B::run(store, reader, std::slice::from_ref(item)).await;
+    reader.after(&ran);
+    ran?.pop().unwrap_or_else(|| Err(super::corrupt("a batch gave no answer")))
 }
 
 /// A conversation's save, sealed by the caller (encryption runs on the turn's own task).
@@ -216,33 +220,36 @@ impl Batch for Saves {
         Some(item.person_id)
     }
 
-    async fn run(store: &Store, _: &mut Reader, items: &[SealedSave]) -> Result<Vec<bool>> {
+    async fn run(store: &Store, _: &mut Reader, items: &[SealedSave]) -> Result<Vec<Result<bool>>> {
         let (first, later): (Vec<&SealedSave>, Vec<&SealedSave>) = items.iter().partition(|s| s.version == 0);
         let mut saved = HashSet::new();
-        if first.is_empty() && items.iter().all(|s| s.transcript.is_empty()) {
-            // The usual batch: one statement, atomic on its own, so no transaction around it
-            // (each statement is a hand-off to the database's thread and back).
+        let answers = |saved: &HashSet<i64>| items.iter().map(|s| Ok(saved.contains(&s.person_id))).collect();
+        if items.iter().all(|s| s.transcript.is_empty()) {
+            // The usual batch: the first saves, then the others, each one statement atomic on
+            // its own, so no transaction around them (its BEGIN and COMMIT would be two more
+            // hand-offs to the database's thread and back).
             let mut conn = store.write_turn().await?;
-            updates(store, &mut conn, &later, &mut saved).await?;
-            return Ok(items.iter().map(|s| saved.contains(&s.person_id)).collect());
+            // Refused: nothing was written, and the batch runs again item by item.
+            inserts(store, &mut conn, &first, &mut saved).await?;
+            if let Err(e) = updates(store, &mut conn, &later, &mut saved).await {
+                if first.is_empty() {
+                    return Err(e);
+                }
+                // The first saves are written: only the others' turns hear of it.
+                let said = e.to_string();
+                return Ok(items
+                    .iter()
+                    .map(|s| match s.version {
+                        0 => Ok(saved.contains(&s.person_id)),
+                        _ => Err(StoreError::Db(sqlx::Error::Protocol(said.clone()))),
+                    })
+                    .collect());
+            }
+            return Ok(answers(&saved));
         }
         let mut tx = store.begin().await?;
         updates(store, &mut tx.tx, &later, &mut saved).await?;
-        if !first.is_empty() {
-            let sql = format!(
-                "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES {}
-                 ON CONFLICT (person_id) DO NOTHING RETURNING person_id",
-                row_placeholders(store.backend, first.len(), 5)
-            );
-            // Only placeholders are generated; every value is bound.
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for s in &first {
-                query = query.bind(s.person_id).bind(1_i64).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
-            }
-            for row in query.fetch_all(&mut *tx.tx).await? {
-                saved.insert(row.try_get::<i64, _>("person_id")?);
-            }
-        }
+        inserts(store, &mut tx.tx, &first, &mut saved).await?;
         let lines: Vec<(i64, &SealedLine)> = items
             .iter()
             .filter(|s| saved.contains(&s.person_id))
@@ -261,8 +268,30 @@ impl Batch for Saves {
         }
         // A failed commit's outcome is unknown: not a `Database` error, so no item is run again.
         tx.commit().await.map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("commit: {e}"))))?;
-        Ok(items.iter().map(|s| saved.contains(&s.person_id)).collect())
+        Ok(answers(&saved))
     }
+}
+
+/// The first saves of conversations (none stored yet): one statement; `saved` learns whose
+/// went through (not someone else's first save since).
+async fn inserts(store: &Store, conn: &mut sqlx::AnyConnection, saves: &[&SealedSave], saved: &mut HashSet<i64>) -> Result<()> {
+    if saves.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES {}
+         ON CONFLICT (person_id) DO NOTHING RETURNING person_id",
+        row_placeholders(store.backend, saves.len(), 5)
+    );
+    // Only placeholders are generated; every value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for s in saves {
+        query = query.bind(s.person_id).bind(1_i64).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        saved.insert(row.try_get::<i64, _>("person_id")?);
+    }
+    Ok(())
 }
 
 /// The saves of conversations stored before, if their version is still the one read: one
@@ -320,7 +349,7 @@ impl Batch for Reads {
     type Item = (String, String);
     type Answer = Option<StoredChat>;
 
-    async fn run(store: &Store, reader: &mut Reader, items: &[(String, String)]) -> Result<Vec<Option<StoredChat>>> {
+    async fn run(store: &Store, reader: &mut Reader, items: &[(String, String)]) -> Result<Vec<Result<Option<StoredChat>>>> {
         // A join with the keys (not `IN`): SQLite then looks each one up in the unique index.
         let sql = format!(
             "SELECT p.id AS person_id, p.transport, p.user_id, c.version, c.state_enc, c.unsent_enc,
@@ -342,7 +371,7 @@ impl Batch for Reads {
             let key: (String, String) = (row.try_get("transport")?, row.try_get("user_id")?);
             found.insert(key, StoredChat::from_row(&row)?);
         }
-        Ok(items.iter().map(|(transport, user_id)| found.get(&(transport.clone(), user_id.clone())).cloned()).collect())
+        Ok(items.iter().map(|(transport, user_id)| Ok(found.get(&(transport.clone(), user_id.clone())).cloned())).collect())
     }
 }
 
@@ -353,7 +382,7 @@ impl Batch for Sessions {
     type Item = String;
     type Answer = Option<(String, i64)>;
 
-    async fn run(store: &Store, reader: &mut Reader, items: &[String]) -> Result<Vec<Option<(String, i64)>>> {
+    async fn run(store: &Store, reader: &mut Reader, items: &[String]) -> Result<Vec<Result<Option<(String, i64)>>>> {
         let sql = format!(
             "SELECT s.id, s.token_hash, s.person_id FROM (VALUES {}) AS k JOIN webchat_sessions s ON s.id = k.column1",
             row_placeholders(store.backend, items.len(), 1)
@@ -367,6 +396,6 @@ impl Batch for Sessions {
         for row in query.fetch_all(reader.conn(store).await?).await? {
             found.insert(row.try_get::<String, _>("id")?, (row.try_get("token_hash")?, row.try_get("person_id")?));
         }
-        Ok(items.iter().map(|id| found.get(id).cloned()).collect())
+        Ok(items.iter().map(|id| Ok(found.get(id).cloned())).collect())
     }
 }

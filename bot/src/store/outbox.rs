@@ -70,17 +70,37 @@ impl Tx<'_> {
     pub async fn count_code_mail(&mut self, address: &str, now: i64) -> Result<std::result::Result<(), i64>> {
         let hash = self.store.vault.lookup_hash(MAIL_LIMIT, &address.to_lowercase());
         let (hour, day) = (now - 3_600_000, now - 86_400_000);
-        // The three limits in one statement (each a hand-off to the database's thread); every
-        // sub-select is a range of an index.
+        // Counted if under the three limits: one statement (each is a hand-off to the database's
+        // thread); every sub-select is a range of an index. Rows older than a day are forgotten
+        // by the retention job (`forget_mail_limits_before`).
+        let counted = sqlx::query(
+            "INSERT INTO mail_limits (address_hash, at)
+             SELECT $1, $4
+             WHERE (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $2) < $5
+               AND (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $3) < $6
+               AND (SELECT COUNT(*) FROM mail_limits WHERE at > $2) < $7",
+        )
+        .bind(hash.clone())
+        .bind(hour)
+        .bind(day)
+        .bind(now)
+        .bind(CODES_PER_ADDRESS_HOUR)
+        .bind(CODES_PER_ADDRESS_DAY)
+        .bind(self.store.codes_per_hour)
+        .execute(&mut *self.tx)
+        .await?;
+        if counted.rows_affected() == 1 {
+            return Ok(Ok(()));
+        }
+        // Over a limit: which one, and until when.
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $2) AS hour_n,
                     (SELECT MIN(at) FROM mail_limits WHERE address_hash = $1 AND at > $2) AS hour_first,
                     (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $3) AS day_n,
                     (SELECT MIN(at) FROM mail_limits WHERE address_hash = $1 AND at > $3) AS day_first,
-                    (SELECT COUNT(*) FROM mail_limits WHERE at > $2) AS all_n,
                     (SELECT MIN(at) FROM mail_limits WHERE at > $2) AS all_first",
         )
-        .bind(hash.clone())
+        .bind(hash)
         .bind(hour)
         .bind(day)
         .fetch_one(&mut *self.tx)
@@ -92,13 +112,8 @@ impl Tx<'_> {
         if row.try_get::<i64, _>("day_n")? >= CODES_PER_ADDRESS_DAY {
             return Ok(Err(wait(super::opt(&row, "day_first")?, 86_400_000)));
         }
-        if row.try_get::<i64, _>("all_n")? >= self.store.codes_per_hour {
-            tracing::warn!("many verification e-mails in the last hour; new ones wait");
-            return Ok(Err(wait(super::opt(&row, "all_first")?, 3_600_000)));
-        }
-        // Rows older than a day are forgotten by the retention job (`forget_mail_limits_before`).
-        sqlx::query("INSERT INTO mail_limits (address_hash, at) VALUES ($1, $2)").bind(hash).bind(now).execute(&mut *self.tx).await?;
-        Ok(Ok(()))
+        tracing::warn!("many verification e-mails in the last hour; new ones wait");
+        Ok(Err(wait(super::opt(&row, "all_first")?, 3_600_000)))
     }
 
     /// Queues a message; false if one with the same key was queued before.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
-use super::gather::Batch as _;
+use super::gather::{Reader, Sessions, run_one};
 use super::{Result, Store, Tx, corrupt, row_placeholders};
 
 pub(super) const TRANSCRIPT: &str = "webchat-message";
@@ -74,7 +74,7 @@ impl Store {
         // Looked up with the other requests in flight (`gather.rs`).
         let found = match &self.sessions {
             Some(sessions) => sessions.submit(id.to_owned()).await?,
-            None => super::gather::Sessions::run(self, &mut super::gather::Reader::once(), &[id.to_owned()]).await?.pop().flatten(),
+            None => run_one::<Sessions>(self, &mut Reader::once(), &id.to_owned()).await?,
         };
         let Some((stored, person_id)) = found else { return Ok(None) };
         let given = self.vault.lookup_hash(SESSION_TOKEN, token);

@@ -1015,3 +1015,41 @@ on_both!(a_web_turns_transcript_is_kept_only_with_its_save, |store| {
     }
     assert!(store.web_session("bilinmeyen", "x").await.unwrap().is_none());
 });
+
+/// Counts a verification e-mail to `address` at `at` in its own transaction.
+async fn count_code(store: &Store, address: &str, at: i64) -> Result<(), i64> {
+    let mut tx = store.begin().await.unwrap();
+    let counted = tx.count_code_mail(address, at).await.unwrap();
+    tx.commit().await.unwrap();
+    counted
+}
+
+on_both!(verification_emails_are_limited_per_address_and_in_all, |store| {
+    const MINUTE: i64 = 60_000;
+    let store = store.with_codes_per_hour(5);
+    // Three an hour to one address (its case does not matter); the fourth waits until the
+    // first is an hour old.
+    for i in 0..3 {
+        assert_eq!(count_code(&store, "ayse@kurum.gov.tr", NOW + i * MINUTE).await, Ok(()));
+    }
+    assert_eq!(count_code(&store, "AYSE@kurum.gov.tr", NOW + 10 * MINUTE).await, Err(50));
+    // The global limit: five an hour to all addresses together.
+    assert_eq!(count_code(&store, "mehmet@kurum.gov.tr", NOW + 11 * MINUTE).await, Ok(()));
+    assert_eq!(count_code(&store, "zeynep@kurum.gov.tr", NOW + 12 * MINUTE).await, Ok(()));
+    assert_eq!(count_code(&store, "ilgaz@kurum.gov.tr", NOW + 13 * MINUTE).await, Err(47));
+    // A refused one is not counted: an hour after the first, both limits have room again.
+    assert_eq!(count_code(&store, "ayse@kurum.gov.tr", NOW + 61 * MINUTE).await, Ok(()));
+    // Ten a day to one address (four so far): the eleventh waits until the day's first is a day
+    // old.
+    let mut at = NOW + 61 * MINUTE;
+    for _ in 0..6 {
+        at += 30 * MINUTE;
+        assert_eq!(count_code(&store, "ayse@kurum.gov.tr", at).await, Ok(()));
+    }
+    assert_eq!(at, NOW + 241 * MINUTE);
+    assert_eq!(count_code(&store, "ayse@kurum.gov.tr", NOW + 271 * MINUTE).await, Err(24 * 60 - 271));
+    // A day later the retention job forgets what is a day old (the two at NOW and NOW + 1 min);
+    // the day's limit has room again.
+    assert_eq!(store.forget_mail_limits_before(NOW + MINUTE).await.unwrap(), 2);
+    assert_eq!(count_code(&store, "ayse@kurum.gov.tr", NOW + 24 * 60 * MINUTE + 2 * MINUTE).await, Ok(()));
+});
