@@ -121,26 +121,31 @@ impl Tx<'_> {
         };
         let vault = &self.store.vault;
         let tckn_hash = vault.lookup_hash(TCKN, tckn);
-        if let Some(row) = sqlx::query(
-            "SELECT number, state FROM tickets
-             WHERE open_key = $1 OR (person_id = $2 AND closed_at IS NULL) ORDER BY id LIMIT 1",
-        )
-        .bind(tckn_hash.clone())
-        .bind(person_id)
-        .fetch_optional(&mut *self.tx)
-        .await?
-        {
-            return Ok(OpenOutcome::AlreadyOpen(ticket_brief(&row.try_get::<String, _>("number")?, &row.try_get::<String, _>("state")?)?));
-        }
         let year = istanbul_year(now);
-        let seq: i64 = sqlx::query(
-            "INSERT INTO ticket_counters (year, last) VALUES ($1, 1)
+        // The year's next number, unless the person or the T.C. Kimlik No has an open ticket: one
+        // statement (each is a hand-off to the database's thread), no number used up in vain.
+        let next = sqlx::query(
+            "INSERT INTO ticket_counters (year, last)
+             SELECT $1, 1 WHERE NOT EXISTS (SELECT 1 FROM tickets WHERE open_key = $2 OR (person_id = $3 AND closed_at IS NULL))
              ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
         )
         .bind(i64::from(year))
-        .fetch_one(&mut *self.tx)
-        .await?
-        .try_get("last")?;
+        .bind(tckn_hash.clone())
+        .bind(person_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(next) = next else {
+            let row = sqlx::query(
+                "SELECT number, state FROM tickets
+                 WHERE open_key = $1 OR (person_id = $2 AND closed_at IS NULL) ORDER BY id LIMIT 1",
+            )
+            .bind(tckn_hash)
+            .bind(person_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+            return Ok(OpenOutcome::AlreadyOpen(ticket_brief(&row.try_get::<String, _>("number")?, &row.try_get::<String, _>("state")?)?));
+        };
+        let seq: i64 = next.try_get("last")?;
         let number = TicketNo::new(year, u32::try_from(seq).map_err(corrupt)?);
         // The new ticket's first transition is decided before the row exists, so the row is
         // written once, in its resulting state; the history still shows Collecting → Submitted.
