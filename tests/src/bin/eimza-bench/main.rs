@@ -24,7 +24,10 @@ async fn main() {
     if suite == "chat" || suite == "all" {
         let (people, concurrency) = (2_000, 32);
         println!("== conversation: {people} people × 13 messages, {concurrency} at a time, SQLite (WAL), {cores} cores");
-        for c in [16, concurrency] {
+        // BENCH_CHAT=discord|telegram|http|start runs only that part (for a profile of it).
+        let part = std::env::var("BENCH_CHAT").ok();
+        let runs = |name: &str| part.as_deref().is_none_or(|p| p == name);
+        for c in [16, concurrency].into_iter().filter(|_| runs("discord")) {
             let mut stats = chat::in_process(people, c, Transport::Discord).await;
             stats.print(
                 &format!("engine + store, in-process (update ids, replies within the request), {c} conversations at a time"),
@@ -32,7 +35,7 @@ async fn main() {
                 Some(10.0),
             );
         }
-        for c in [16, concurrency] {
+        for c in [16, concurrency].into_iter().filter(|_| runs("telegram")) {
             let mut stats = chat::in_process(people, c, Transport::Telegram).await;
             stats.print(
                 &format!("the same on the Telegram path (each turn's replies saved until sent), {c} at a time"),
@@ -40,14 +43,18 @@ async fn main() {
                 Some(10.0),
             );
         }
-        let mut stats = chat::over_http(people / 2, concurrency).await;
-        stats.print(
-            &format!("web chat JSON API over HTTP (transcript kept, encrypted), {concurrency} at a time"),
-            Some(5_000.0),
-            Some(20.0),
-        );
-        println!("the bot's cold start and idle memory (release binary, SQLite)");
-        chat::cold_start().await;
+        if runs("http") {
+            let mut stats = chat::over_http(people / 2, concurrency).await;
+            stats.print(
+                &format!("web chat JSON API over HTTP (transcript kept, encrypted), {concurrency} at a time"),
+                Some(5_000.0),
+                Some(20.0),
+            );
+        }
+        if runs("start") {
+            println!("the bot's cold start and idle memory (release binary, SQLite)");
+            chat::cold_start().await;
+        }
     }
     if suite == "roster" || suite == "all" {
         roster::run().await;
