@@ -38,13 +38,15 @@ pub async fn expire_idle_once(store: &Store, idle_days: u32, now: i64) -> Result
 }
 
 pub async fn purge_once(store: &Store, retention_days: u32, now: i64) -> Result<u64, crate::store::StoreError> {
+    // Not held up by a failure of the rest: the counts are hashes of addresses, kept a day.
+    let forgot = store.forget_mail_limits_before(now - DAY_MS).await;
     let purged = store.purge_closed(now - i64::from(retention_days) * DAY_MS, now).await?;
     if purged > 0 {
         crate::metrics::METRICS.job_ran("retention");
         tracing::info!(tickets = purged, "personal data of closed tickets erased after the retention period");
     }
     store.forget_updates_before(now - 7 * DAY_MS).await?;
-    store.forget_mail_limits_before(now - DAY_MS).await?;
+    forgot?;
     Ok(purged)
 }
 

@@ -61,6 +61,10 @@ impl Reader {
     }
 
     pub(super) async fn conn(&mut self, store: &Store) -> Result<&mut sqlx::AnyConnection> {
+        if store.pool.is_closed() {
+            self.kept = None;
+            return Err(StoreError::Db(sqlx::Error::PoolClosed));
+        }
         if !self.keep {
             let conn = match self.pooled.take() {
                 Some(conn) => conn,
@@ -230,8 +234,12 @@ impl Batch for Saves {
             // hand-offs to the database's thread and back).
             let mut conn = store.write_turn().await?;
             // Refused: nothing was written, and the batch runs again item by item.
-            inserts(store, &mut conn, &first, &mut saved).await?;
+            if let Err(e) = inserts(store, &mut conn, &first, &mut saved).await {
+                conn.failed_with(&e);
+                return Err(e);
+            }
             if let Err(e) = updates(store, &mut conn, &later, &mut saved).await {
+                conn.failed_with(&e);
                 if first.is_empty() {
                     return Err(e);
                 }

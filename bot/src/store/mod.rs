@@ -26,6 +26,8 @@ mod tickets;
 mod webchat;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -247,8 +249,11 @@ impl Store {
 
     pub async fn close(&self) {
         if let Some(slot) = &self.writer {
-            let writer = slot.conn.lock().await.take();
-            if let Some(conn) = writer {
+            // Closed with the turn to write held: a write waiting for it then finds the store
+            // closed, not an empty slot to fill from the pool.
+            let mut writer = slot.conn.lock().await;
+            slot.closed.store(true, SeqCst);
+            if let Some(conn) = writer.take() {
                 let _ = conn.close().await;
             }
         }
@@ -267,17 +272,28 @@ impl Store {
             return Ok(WriteConn::Pooled(self.pool.acquire().await?));
         };
         let mut writer = slot.conn.lock().await;
-        if slot.broken.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            *writer = None; // dropped: closed
+        if slot.closed.load(SeqCst) {
+            return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
-        let conn = match writer.take() {
+        if slot.broken.swap(false, SeqCst) {
+            *writer = None; // dropped: closed, which ends whatever it had open
+            slot.rolled_back.store(false, SeqCst);
+        }
+        let mut conn = match writer.take() {
             Some(conn) => conn,
-            // After `close`, this fails as the pool is closed.
             None => self.pool.acquire().await?.detach(),
         };
+        // A transaction dropped open had its rollback queued; once it has run, sqlx must count
+        // no open transaction. It still counts one when SQLite had ended the transaction itself
+        // (a full disk, an I/O error): its ROLLBACK then failed, and its next BEGIN would be a
+        // savepoint inside a transaction never committed. Such a connection is replaced.
+        if slot.rolled_back.swap(false, SeqCst) && (conn.ping().await.is_err() || Manager::get_transaction_depth(&conn) != 0) {
+            drop(conn);
+            conn = self.pool.acquire().await?.detach();
+        }
         *writer = Some(conn);
         let conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
-        Ok(WriteConn::Writer { conn, broken: &slot.broken })
+        Ok(WriteConn::Writer { conn, slot })
     }
 
     /// Starts the write transaction for one unit of work.
@@ -436,13 +452,18 @@ fn sqlite_url(url: &str) -> String {
     format!("sqlite://{file}?{}", params.join("&"))
 }
 
-/// SQLite: the process's one writer connection, and whether it must be replaced.
+/// SQLite: the process's one writer connection, and what the next write must check first (the
+/// flags are set with the turn to write held).
 #[derive(Default)]
 struct WriterSlot {
     /// `None` before the first write and after [`Store::close`].
     conn: Mutex<Option<AnyConnection>>,
-    /// A commit failed on it: closed and replaced at the next write.
-    broken: std::sync::atomic::AtomicBool,
+    /// A commit failed on it, or it failed otherwise than by a statement's refusal: replaced.
+    broken: AtomicBool,
+    /// A transaction on it was dropped open (its rollback queued): checked, replaced if unsound.
+    rolled_back: AtomicBool,
+    /// [`Store::close`] ran: no more writes.
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for WriterSlot {
@@ -454,7 +475,7 @@ impl std::fmt::Debug for WriterSlot {
 /// The connection one write runs on (see [`Store::write_turn`]).
 enum WriteConn<'s> {
     /// SQLite: the writer connection, held with the turn to write.
-    Writer { conn: MappedMutexGuard<'s, AnyConnection>, broken: &'s std::sync::atomic::AtomicBool },
+    Writer { conn: MappedMutexGuard<'s, AnyConnection>, slot: &'s WriterSlot },
     /// PostgreSQL: one from the pool.
     Pooled(PoolConnection<Any>),
 }
@@ -463,8 +484,23 @@ impl WriteConn<'_> {
     /// Not to be trusted again: closed (SQLite: replaced at the next write).
     fn discard(&mut self) {
         match self {
-            WriteConn::Writer { broken, .. } => broken.store(true, std::sync::atomic::Ordering::SeqCst),
+            WriteConn::Writer { slot, .. } => slot.broken.store(true, SeqCst),
             WriteConn::Pooled(conn) => conn.close_on_drop(),
+        }
+    }
+
+    /// After a failed write: a failure that is not a statement's refusal (its thread gone, the
+    /// connection lost) means the connection is discarded.
+    fn failed(&mut self, error: &sqlx::Error) {
+        if !matches!(error, sqlx::Error::Database(_)) {
+            self.discard();
+        }
+    }
+
+    /// [`WriteConn::failed`] for the store's own errors.
+    fn failed_with(&mut self, error: &StoreError) {
+        if let StoreError::Db(e) = error {
+            self.failed(e);
         }
     }
 }
@@ -515,7 +551,10 @@ impl std::ops::DerefMut for TxConn<'_> {
 
 impl<'s> TxConn<'s> {
     async fn begin(mut conn: WriteConn<'s>) -> std::result::Result<TxConn<'s>, sqlx::Error> {
-        Manager::begin(&mut conn, None).await?;
+        if let Err(e) = Manager::begin(&mut conn, None).await {
+            conn.failed(&e);
+            return Err(e);
+        }
         Ok(TxConn { conn, open: true })
     }
 
@@ -536,6 +575,9 @@ impl Drop for TxConn<'_> {
         if self.open {
             // Queued; it runs before the connection is used again (as sqlx::Transaction does).
             Manager::start_rollback(&mut self.conn);
+            if let WriteConn::Writer { slot, .. } = &self.conn {
+                slot.rolled_back.store(true, SeqCst);
+            }
         }
     }
 }
@@ -613,6 +655,85 @@ mod tests {
     fn placeholders_per_dialect() {
         assert_eq!(super::row_placeholders(super::Backend::Postgres, 2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(super::row_placeholders(super::Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+    }
+
+    async fn sqlite_store() -> (super::Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        (super::Store::connect(&url, crate::vault::Vault::from_master_key(&[5; 32])).await.unwrap(), dir)
+    }
+
+    async fn persons(store: &super::Store) -> i64 {
+        sqlx::Row::get(&sqlx::query("SELECT COUNT(*) AS n FROM persons").fetch_one(&store.pool).await.unwrap(), "n")
+    }
+
+    /// SQLite itself ends the transaction when a statement says `OR ROLLBACK` (as it does on a
+    /// full disk or an I/O error); sqlx's ROLLBACK then fails and it still counts a transaction
+    /// open. The writer connection must not stay like that: later writes would be savepoints
+    /// inside a transaction that never commits.
+    #[tokio::test]
+    async fn the_writer_recovers_when_sqlite_ended_the_transaction_itself() {
+        let (store, _dir) = sqlite_store().await;
+        store.person("web", "a", 1).await.unwrap();
+        {
+            let mut tx = store.begin().await.unwrap();
+            sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'b', 1)").execute(&mut *tx.tx).await.unwrap();
+            let refused = sqlx::query("INSERT OR ROLLBACK INTO persons (transport, user_id, created_at) VALUES ('web', 'a', 1)")
+                .execute(&mut *tx.tx)
+                .await;
+            assert!(refused.is_err(), "the duplicate is refused");
+        } // dropped open
+        let mut tx = store.begin().await.unwrap();
+        sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'c', 1)").execute(&mut *tx.tx).await.unwrap();
+        tx.commit().await.unwrap();
+        // Seen from another connection: committed for real ('b' went with the rollback).
+        assert_eq!(persons(&store).await, 2);
+        // Another transaction dropped open (a conflict), then writes of one statement each.
+        {
+            let mut tx = store.begin().await.unwrap();
+            sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'e', 1)").execute(&mut *tx.tx).await.unwrap();
+        }
+        store.person("web", "d", 1).await.unwrap();
+        assert_eq!(persons(&store).await, 3);
+        let mut tx = store.begin().await.unwrap();
+        sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'f', 1)").execute(&mut *tx.tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(persons(&store).await, 4);
+    }
+
+    /// A conflict's transaction dropped open is rolled back, and the writer goes on.
+    #[tokio::test]
+    async fn a_transaction_dropped_open_is_rolled_back() {
+        let (store, _dir) = sqlite_store().await;
+        {
+            let mut tx = store.begin().await.unwrap();
+            sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'a', 1)").execute(&mut *tx.tx).await.unwrap();
+        }
+        store.person("web", "b", 1).await.unwrap();
+        assert_eq!(persons(&store).await, 1, "only the committed one");
+    }
+
+    /// A write waiting for its turn while the store closes finds it closed (it does not open a
+    /// new writer connection that nobody closes).
+    #[tokio::test]
+    async fn a_write_waiting_while_the_store_closes_is_refused() {
+        let (store, _dir) = sqlite_store().await;
+        let tx = store.begin().await.unwrap();
+        let closing = tokio::spawn({
+            let store = store.clone();
+            async move { store.close().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.person("web", "late", 1).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(tx);
+        closing.await.unwrap();
+        let refused = waiting.await.unwrap();
+        assert!(matches!(refused, Err(super::StoreError::Db(sqlx::Error::PoolClosed))), "{refused:?}");
+        assert!(matches!(store.begin().await, Err(super::StoreError::Db(sqlx::Error::PoolClosed))));
     }
 
     #[test]
