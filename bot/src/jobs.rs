@@ -1,6 +1,7 @@
 //! Background jobs. The retention job erases the personal data of tickets closed longer ago
 //! than the retention period, forgets idle web chats and conversations, and forgets old
-//! processed-update ids. The reminder job queues the
+//! processed-update ids and the verification e-mail counts older than a day (the limits look
+//! back a day). The reminder job queues the
 //! certificate-expiry e-mails, in office hours only.
 
 use std::time::Duration;

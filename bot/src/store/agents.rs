@@ -325,14 +325,15 @@ impl Tx<'_> {
 impl Store {
     /// Unlinks agents silent since `before`; returns their ids (to close live connections).
     pub async fn revoke_idle_agents(&self, before: i64, now: i64) -> Result<Vec<AgentId>> {
-        let mut conn = self.write_turn().await?;
-        let rows = sqlx::query(
-            "UPDATE agents SET revoked_at = $2, revoked_by = 'system:idle' WHERE revoked_at IS NULL AND last_seen_at < $1 RETURNING id",
-        )
-        .bind(before)
-        .bind(now)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = self
+            .write_rows(
+                sqlx::query(
+                    "UPDATE agents SET revoked_at = $2, revoked_by = 'system:idle' WHERE revoked_at IS NULL AND last_seen_at < $1 RETURNING id",
+                )
+                .bind(before)
+                .bind(now),
+            )
+            .await?;
         rows.iter().map(|r| agent_id_of(r, "id")).collect()
     }
 

@@ -95,16 +95,18 @@ impl Store {
     /// The person's id on a transport, created on first contact; one statement either way
     /// (the no-op update makes `RETURNING` answer for an existing row too).
     pub async fn person(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
-        let mut conn = self.write_turn().await?;
-        let row = sqlx::query(
-            "INSERT INTO persons (transport, user_id, created_at) VALUES ($1, $2, $3)
-             ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id",
-        )
-        .bind(transport.to_owned())
-        .bind(user_id.to_owned())
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
+        let rows = self
+            .write_rows(
+                sqlx::query(
+                    "INSERT INTO persons (transport, user_id, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id",
+                )
+                .bind(transport.to_owned())
+                .bind(user_id.to_owned())
+                .bind(now),
+            )
+            .await?;
+        let row = rows.first().ok_or_else(|| corrupt("no person id returned"))?;
         Ok(row.try_get("id")?)
     }
 
@@ -188,8 +190,7 @@ impl Store {
             for (person_id, version) in chunk {
                 query = query.bind(*person_id).bind(*version);
             }
-            let mut conn = self.write_turn().await?;
-            cleared += query.execute(&mut *conn).await?.rows_affected();
+            cleared += self.write_count(query).await?;
         }
         Ok(cleared)
     }

@@ -1,5 +1,6 @@
-//! Group commit: the conversation saves of the turns in flight are written by one task in one
-//! transaction, and their chat-state reads answered by one statement.
+//! Group commit: the conversation saves of the turns in flight are written together by one task
+//! (one statement for the first saves and one for the others, in one transaction only when web
+//! transcript lines go with them), and their chat-state reads answered by one statement.
 //!
 //! Why: most of a turn's cost was not the engine nor SQLite's own work but thread hand-offs
 //! (sqlx runs each SQLite statement on the connection's worker thread, and each statement is a
@@ -12,7 +13,9 @@
 //! only that turn (it re-runs), never the batch; two saves of one person never share a batch
 //! (the later waits for the next, so a person's order holds); a batch a statement refused (a
 //! constraint) is run again item by item, so one bad item fails only itself; any other failure
-//! (the connection, a commit whose outcome is unknown) fails the batch's turns at once.
+//! (the connection, a commit whose outcome is unknown) fails the batch's turns at once. Answers
+//! are per item: when the first saves of a batch are written and its other saves then fail,
+//! only the others' turns hear of it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -38,57 +41,83 @@ pub(super) trait Batch: Send + Sync + 'static {
     fn run(store: &Store, reader: &mut Reader, items: &[Self::Item]) -> impl Future<Output = Result<Vec<Result<Self::Answer>>>> + Send;
 }
 
-/// The connection a batch task reads through. SQLite: one the task keeps outside the pool
-/// between batches (a connection given back to sqlx's pool is first tested with a statement, a
-/// hand-off to its thread and back as dear as the batch's own), closed after a failure that
-/// was not a statement's own and taken anew. PostgreSQL: one from the pool for each batch.
-pub(super) struct Reader {
-    /// Whether a connection is kept between batches (a batch task's, on SQLite).
-    keep: bool,
-    kept: Option<sqlx::AnyConnection>,
-    pooled: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+/// The connection a batch reads through.
+pub(super) enum Reader {
+    /// SQLite, a batch task's: one connection kept outside the pool between batches (a
+    /// connection given back to sqlx's pool is first tested with a statement, a hand-off to its
+    /// thread and back as dear as the batch's own); closed after a failure that was not a
+    /// statement's refusal, and taken anew.
+    Kept(Option<sqlx::AnyConnection>),
+    /// PostgreSQL, or a batch run without a task: one from the pool for each batch.
+    Pooled(Option<sqlx::pool::PoolConnection<sqlx::Any>>),
 }
 
 impl Reader {
     /// A batch task's.
     fn for_task(store: &Store) -> Reader {
-        Reader { keep: store.backend == super::Backend::Sqlite, kept: None, pooled: None }
+        match store.backend {
+            super::Backend::Sqlite => Reader::Kept(None),
+            super::Backend::Postgres => Reader::Pooled(None),
+        }
     }
 
-    /// For one batch run without a task: reads through the pool.
+    /// For one batch run without a task.
     pub(super) fn once() -> Reader {
-        Reader { keep: false, kept: None, pooled: None }
+        Reader::Pooled(None)
     }
 
     pub(super) async fn conn(&mut self, store: &Store) -> Result<&mut sqlx::AnyConnection> {
         if store.pool.is_closed() {
-            self.kept = None;
+            *self = Reader::once();
             return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
-        if !self.keep {
-            let conn = match self.pooled.take() {
-                Some(conn) => conn,
-                None => store.pool.acquire().await?,
-            };
-            return Ok(self.pooled.insert(conn));
-        }
-        let conn = match self.kept.take() {
-            Some(conn) => conn,
-            None => store.pool.acquire().await?.detach(),
-        };
-        Ok(self.kept.insert(conn))
+        Ok(match self {
+            Reader::Kept(kept) => {
+                let conn = match kept.take() {
+                    Some(conn) => conn,
+                    None => store.pool.acquire().await?.detach(),
+                };
+                kept.insert(conn)
+            }
+            Reader::Pooled(pooled) => {
+                let conn = match pooled.take() {
+                    Some(conn) => conn,
+                    None => store.pool.acquire().await?,
+                };
+                pooled.insert(conn)
+            }
+        })
     }
 
     /// After a batch: a pooled connection goes back; a kept one stays unless the batch failed
-    /// for another reason than a statement refusing it.
+    /// otherwise than by a statement's refusal.
     fn after<T>(&mut self, result: &Result<T>) {
-        self.pooled = None;
-        if let Err(e) = result
-            && !matches!(e, StoreError::Db(sqlx::Error::Database(_)))
-        {
-            self.kept = None;
+        match self {
+            Reader::Pooled(pooled) => *pooled = None,
+            Reader::Kept(kept) => {
+                if result.as_ref().is_err_and(|e| !super::refused(e)) {
+                    *kept = None;
+                }
+            }
         }
     }
+}
+
+/// Runs a batch through `reader`, and lets the reader know how it went.
+async fn run_batch<B: Batch>(store: &Store, reader: &mut Reader, items: &[B::Item]) -> Result<Vec<Result<B::Answer>>> {
+    let ran = B::run(store, reader, items).await;
+    reader.after(&ran);
+    ran
+}
+
+/// One item run alone.
+pub(super) async fn run_one<B: Batch>(store: &Store, reader: &mut Reader, item: &B::Item) -> Result<B::Answer> {
+    run_batch::<B>(store, reader, std::slice::from_ref(item)).await?.pop().unwrap_or_else(|| Err(super::corrupt("a batch gave no answer")))
+}
+
+/// The same failure told to another caller (the error itself is not `Clone`).
+fn told_again(e: &StoreError) -> StoreError {
+    StoreError::Db(sqlx::Error::Protocol(e.to_string()))
 }
 
 type Waiting<B> = (<B as Batch>::Item, oneshot::Sender<Result<<B as Batch>::Answer>>);
@@ -153,9 +182,7 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
         deferred = later;
         crate::metrics::METRICS.batch_items.observe(batch.len() as f64);
         let (items, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let ran = B::run(&store, &mut reader, &items).await;
-        reader.after(&ran);
-        match ran {
+        match run_batch::<B>(&store, &mut reader, &items).await {
             Ok(results) if results.len() == items.len() => {
                 for (answer, result) in answers.into_iter().zip(results) {
                     let _ = answer.send(result);
@@ -163,7 +190,7 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
             }
             // A statement refused the batch (a constraint): nothing of it was written, and one
             // item may be why, so each runs alone and fails only itself.
-            Err(super::StoreError::Db(sqlx::Error::Database(_))) if items.len() > 1 => {
+            Err(e) if super::refused(&e) && items.len() > 1 => {
                 for (item, answer) in items.into_iter().zip(answers) {
                     let _ = answer.send(run_one::<B>(&store, &mut reader, &item).await);
                 }
@@ -177,24 +204,17 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
                 }
             }
             Err(e) => {
-                let said = e.to_string();
                 let mut answers = answers.into_iter();
-                if let Some(first) = answers.next() {
-                    let _ = first.send(Err(e));
-                }
+                let first = answers.next();
                 for answer in answers {
-                    let _ = answer.send(Err(super::StoreError::Db(sqlx::Error::Protocol(said.clone()))));
+                    let _ = answer.send(Err(told_again(&e)));
+                }
+                if let Some(first) = first {
+                    let _ = first.send(Err(e));
                 }
             }
         }
     }
-}
-
-/// One item run alone.
-pub(super) async fn run_one<B: Batch>(store: &Store, reader: &mut Reader, item: &B::Item) -> Result<B::Answer> {
-    let ran = B::run(store, reader, std::slice::from_ref(item)).await;
-    reader.after(&ran);
-    ran?.pop().unwrap_or_else(|| Err(super::corrupt("a batch gave no answer")))
 }
 
 /// A conversation's save, sealed by the caller (encryption runs on the turn's own task).
@@ -212,8 +232,8 @@ pub(super) struct SealedSave {
 /// A transcript line as stored: `(at, direction, encrypted body)`.
 pub(super) type SealedLine = (i64, &'static str, Vec<u8>);
 
-/// Conversation saves (with their transcript lines) in one transaction; the answer is whether
-/// each was saved (false: someone saved that conversation since it was read).
+/// Conversation saves (with their transcript lines, then in one transaction); the answer is
+/// whether each was saved (false: someone saved that conversation since it was read).
 pub(super) struct Saves;
 
 impl Batch for Saves {
@@ -238,22 +258,32 @@ impl Batch for Saves {
                 conn.failed_with(&e);
                 return Err(e);
             }
-            if let Err(e) = updates(store, &mut conn, &later, &mut saved).await {
-                conn.failed_with(&e);
-                if first.is_empty() {
-                    return Err(e);
-                }
-                // The first saves are written: only the others' turns hear of it.
-                let said = e.to_string();
-                return Ok(items
-                    .iter()
-                    .map(|s| match s.version {
-                        0 => Ok(saved.contains(&s.person_id)),
-                        _ => Err(StoreError::Db(sqlx::Error::Protocol(said.clone()))),
-                    })
-                    .collect());
+            let Err(e) = updates(store, &mut conn, &later, &mut saved).await else {
+                return Ok(answers(&saved));
+            };
+            conn.failed_with(&e);
+            if first.is_empty() {
+                return Err(e);
             }
-            return Ok(answers(&saved));
+            // The first saves are written, so this batch answers for the others itself: each
+            // alone if a statement refused them (nothing of it was written), else all failed.
+            let mut failed = HashMap::new();
+            for s in &later {
+                let alone = match super::refused(&e) {
+                    true => updates(store, &mut conn, &[*s], &mut saved).await,
+                    false => Err(told_again(&e)),
+                };
+                if let Err(e) = alone {
+                    failed.insert(s.person_id, e);
+                }
+            }
+            return Ok(items
+                .iter()
+                .map(|s| match failed.remove(&s.person_id) {
+                    Some(e) => Err(e),
+                    None => Ok(saved.contains(&s.person_id)),
+                })
+                .collect());
         }
         let mut tx = store.begin().await?;
         updates(store, &mut tx.tx, &later, &mut saved).await?;

@@ -92,7 +92,7 @@ impl Tx<'_> {
         if counted.rows_affected() == 1 {
             return Ok(Ok(()));
         }
-        // Over a limit: which one, and until when.
+        // Over a limit: which one, and until when (the same three ranges as above).
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $2) AS hour_n,
                     (SELECT MIN(at) FROM mail_limits WHERE address_hash = $1 AND at > $2) AS hour_first,
@@ -184,15 +184,9 @@ impl Store {
                           ORDER BY id LIMIT $4 {lock})
              RETURNING id, idem_key, kind, ticket_id, lane, payload_enc, attempts"
         );
-        let mut conn = self.write_turn().await?;
         // The statement is one of two fixed texts; every value is bound.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(now + lease_ms)
-            .bind(channel.code())
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows =
+            self.write_rows(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now + lease_ms).bind(channel.code()).bind(now).bind(limit)).await?;
         let mut claimed = rows.iter().map(|row| self.decode_message(row)).collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|c| c.id);
         Ok(claimed)
@@ -271,21 +265,19 @@ impl Store {
     /// serves a SQLite file starts the channel's worker, before its first claim, the claims found
     /// can only be a killed process's. Returns how many.
     pub async fn release_claims(&self, channel: Channel) -> Result<u64> {
-        let mut conn = self.write_turn().await?;
-        let done = sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL
-             WHERE channel = $1 AND claimed_until IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL",
+        self.write_count(
+            sqlx::query(
+                "UPDATE outbox SET claimed_until = NULL
+                 WHERE channel = $1 AND claimed_until IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL",
+            )
+            .bind(channel.code()),
         )
-        .bind(channel.code())
-        .execute(&mut *conn)
-        .await?;
-        Ok(done.rows_affected())
+        .await
     }
 
     /// Ends a claim: one of the three statements above, with the message's id, a time and a text.
     async fn release(&self, sql: &'static str, id: i64, at: i64, text: Option<&str>) -> Result<()> {
-        let mut conn = self.write_turn().await?;
-        sqlx::query(sql).bind(id).bind(at).bind(text.map(str::to_owned)).execute(&mut *conn).await?;
+        self.write_count(sqlx::query(sql).bind(id).bind(at).bind(text.map(str::to_owned))).await?;
         Ok(())
     }
 

@@ -150,12 +150,12 @@ impl Store {
         if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), mac.as_bytes())) {
             return Ok(false);
         }
-        let mut conn = self.write_turn().await?;
-        sqlx::query("INSERT INTO reminder_optouts (tckn_hash, at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(person.to_owned())
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        self.write_count(
+            sqlx::query("INSERT INTO reminder_optouts (tckn_hash, at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(person.to_owned())
+                .bind(now),
+        )
+        .await?;
         Ok(true)
     }
 }
