@@ -8,7 +8,7 @@ use super::actions::{self, ActionCx, AfterCommit};
 use super::{ChatService, Handled, Owed, ReplyMode, ServiceError};
 use crate::core::conversation::{self, ActionResult, Conversation, Ctx, Incoming, Input, Label, Reply};
 use crate::core::outbound::{ChatMessage, Outbound, Rendered};
-use crate::store::{ChatState, ConversationSave, StoreError, TranscriptButton, TranscriptEntry, Unsent};
+use crate::store::{ChatState, ConversationSave, StoreError, TranscriptButton, TranscriptEntry, Tx, Unsent};
 
 /// One try at a turn: everything decided before the transaction.
 pub(super) struct Turn<'a> {
@@ -43,13 +43,51 @@ impl ChatService {
         Ok(Some(self.handled(&turn, &turn.outcome.conversation, replies, mistake, false)))
     }
 
+    /// A turn with actions: they and the save in one transaction. `None` when the conversation
+    /// changed since it was read (nothing written; the turn runs again).
     pub(super) async fn save_with_actions(&self, turn: Turn<'_>) -> Result<Option<Handled>, ServiceError> {
-        let mut conversation = turn.outcome.conversation.clone();
         let mut tx = self.store.begin().await?;
+        // SQLite: checked with the transaction's first statements, so the save below can ride
+        // with the COMMIT (see `Tx::expect_version`).
+        tx.expect_version(turn.person_id, turn.state.version)?;
         let mut after = AfterCommit::default();
+        let done = match self.act_and_save(&turn, &mut tx, &mut after).await {
+            Err(_) if tx.changed() => return Ok(None),
+            done => done?,
+        };
+        let Some((conversation, rendered, mistake)) = done else {
+            return Ok(None); // dropping `tx` rolls back
+        };
+        match tx.commit().await {
+            Err(StoreError::Changed) => return Ok(None),
+            committed => committed?,
+        }
+        for agent in &after.close_agents {
+            self.links.close(agent);
+        }
+        for agent in &after.wake_agents {
+            self.links.wake(agent);
+        }
+        let mut handled = self.handled(&turn, &conversation, rendered, mistake, after.delete_incoming);
+        if turn.mode == ReplyMode::Outbox {
+            handled.replies.clear(); // they are on their way through the outbox
+        }
+        Ok(Some(handled))
+    }
+
+    /// The turn's actions, then its save, transcript and outbox replies, in `tx`; the
+    /// conversation as saved, the replies, and whether they explain a mistake. `None` on a
+    /// conflict found by the save.
+    async fn act_and_save(
+        &self,
+        turn: &Turn<'_>,
+        tx: &mut Tx<'_>,
+        after: &mut AfterCommit,
+    ) -> Result<Option<(Conversation, Vec<Rendered>, bool)>, ServiceError> {
+        let mut conversation = turn.outcome.conversation.clone();
         let (mut replies, mut late) = (Vec::new(), Vec::new());
         let mut cx = ActionCx {
-            tx: &mut tx,
+            tx,
             store: &self.store,
             settings: &self.settings,
             person_id: turn.person_id,
@@ -59,7 +97,7 @@ impl ChatService {
             open_ticket: turn.state.open_ticket,
             codes_sent: conversation.draft.codes_sent,
             incoming: turn.incoming,
-            after: &mut after,
+            after,
         };
         for action in turn.outcome.actions.iter().cloned() {
             let result = actions::apply(action, &mut cx).await?;
@@ -69,10 +107,11 @@ impl ChatService {
             let said = conversation::action_result(&mut conversation, result);
             if is_late { late.extend(said) } else { replies.extend(said) }
         }
+        let delete_incoming = cx.after.delete_incoming;
         replies.extend(turn.outcome.replies.iter().cloned());
         replies.extend(late);
         let rendered: Vec<Rendered> = replies.iter().map(|r| self.texts.reply(turn.lang, r)).collect();
-        let unsent = self.owed(&turn, &rendered)?;
+        let unsent = self.owed(turn, &rendered)?;
         let save = ConversationSave {
             person_id: turn.person_id,
             version: turn.state.version,
@@ -81,27 +120,17 @@ impl ChatService {
             now: turn.ctx.now_ms,
         };
         if !tx.save_conversation(&save).await? {
-            return Ok(None); // dropping `tx` rolls back
+            return Ok(None);
         }
         if turn.transcript {
-            tx.append_transcript(turn.person_id, &self.transcript_lines(&turn, &rendered, after.delete_incoming)).await?;
+            tx.append_transcript(turn.person_id, &self.transcript_lines(turn, &rendered, delete_incoming)).await?;
         }
         if turn.mode == ReplyMode::Outbox && !rendered.is_empty() {
             let message = Outbound::PersonChat { person_id: turn.person_id, message: ChatMessage::Replies { replies: rendered.clone() } };
             tx.enqueue(format!("turn:{}:{}", turn.person_id, turn.state.version + 1), &message, turn.ctx.now_ms).await?;
         }
-        tx.commit().await?;
-        for agent in &after.close_agents {
-            self.links.close(agent);
-        }
-        for agent in &after.wake_agents {
-            self.links.wake(agent);
-        }
-        let mut handled = self.handled(&turn, &conversation, rendered, is_mistake(&replies), after.delete_incoming);
-        if turn.mode == ReplyMode::Outbox {
-            handled.replies.clear(); // they are on their way through the outbox
-        }
-        Ok(Some(handled))
+        let mistake = is_mistake(&replies);
+        Ok(Some((conversation, rendered, mistake)))
     }
 
     fn handled(

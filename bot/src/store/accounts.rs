@@ -71,7 +71,7 @@ fn account(row: &sqlx::any::AnyRow) -> Result<Account> {
 async fn end_sessions_of(tx: &mut super::Tx<'_>, name: &str) -> Result<()> {
     sqlx::query("DELETE FROM staff_sessions WHERE account_id IN (SELECT id FROM staff_accounts WHERE name = $1)")
         .bind(name.to_owned())
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
     Ok(())
 }
@@ -98,7 +98,7 @@ impl Store {
         let done = sqlx::query("UPDATE staff_accounts SET password_hash = $2 WHERE name = $1")
             .bind(name.to_owned())
             .bind(password_hash.to_owned())
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         end_sessions_of(&mut tx, name).await?;
         tx.commit().await?;
@@ -111,7 +111,7 @@ impl Store {
         let done = sqlx::query("UPDATE staff_accounts SET role = $2 WHERE name = $1")
             .bind(name.to_owned())
             .bind(role.code())
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         end_sessions_of(&mut tx, name).await?;
         tx.commit().await?;
@@ -124,7 +124,7 @@ impl Store {
         let done = sqlx::query("UPDATE staff_accounts SET disabled_at = $2 WHERE name = $1 AND disabled_at IS NULL")
             .bind(name.to_owned())
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         end_sessions_of(&mut tx, name).await?;
         tx.commit().await?;
@@ -330,12 +330,12 @@ impl Store {
         let gone = sqlx::query("DELETE FROM staff_setup_tokens WHERE token_hash = $1 AND created_at >= $2")
             .bind(self.vault.lookup_hash(SETUP, token))
             .bind(made_after)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         if gone.rows_affected() != 1 {
             return Ok(SetupOutcome::InvalidLink);
         }
-        let existing: i64 = sqlx::query("SELECT COUNT(*) AS n FROM staff_accounts").fetch_one(&mut *tx.tx).await?.try_get("n")?;
+        let existing: i64 = sqlx::query("SELECT COUNT(*) AS n FROM staff_accounts").fetch_one(&mut tx.tx).await?.try_get("n")?;
         if existing > 0 {
             tx.commit().await?;
             return Ok(SetupOutcome::AccountsExist);
@@ -346,7 +346,7 @@ impl Store {
                 .bind(Role::Admin.code())
                 .bind(password_hash.to_owned())
                 .bind(now)
-                .fetch_one(&mut *tx.tx)
+                .fetch_one(&mut tx.tx)
                 .await?
                 .try_get("id")?;
         tx.commit().await?;

@@ -123,7 +123,7 @@ impl Store {
         let failures = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM pairing_failures WHERE source = $1 AND at > $2")
             .bind(source.to_owned())
             .bind(since)
-            .fetch_one(&mut *tx.tx)
+            .fetch_one(&mut tx.tx)
             .await?;
         let count: i64 = failures.try_get("n")?;
         if count >= MAX_FAILURES {
@@ -133,7 +133,7 @@ impl Store {
         // From every address together: guessing spread over many addresses is slowed down too.
         let everyone = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM pairing_failures WHERE at > $1")
             .bind(since)
-            .fetch_one(&mut *tx.tx)
+            .fetch_one(&mut tx.tx)
             .await?;
         if everyone.try_get::<i64, _>("n")? >= MAX_FAILURES_ALL {
             let first = opt::<i64>(&everyone, "first")?.unwrap_or(now);
@@ -142,7 +142,7 @@ impl Store {
         }
         let row = sqlx::query("SELECT id, person_id, expires_at, request_id FROM pairings WHERE code_hash = $1")
             .bind(self.vault.lookup_hash(CODE, code.as_str()))
-            .fetch_optional(&mut *tx.tx)
+            .fetch_optional(&mut tx.tx)
             .await?;
         let outcome = match row {
             None => Claim::Unknown,
@@ -160,7 +160,7 @@ impl Store {
                 .bind(pc_name.to_owned())
                 .bind(pc_os.to_owned())
                 .bind(now)
-                .execute(&mut *tx.tx)
+                .execute(&mut tx.tx)
                 .await?;
                 // Another presentation of the same code got there first (PostgreSQL lets both read it).
                 if claimed.rows_affected() != 1 {
@@ -177,9 +177,9 @@ impl Store {
             sqlx::query("INSERT INTO pairing_failures (source, at) VALUES ($1, $2)")
                 .bind(source.to_owned())
                 .bind(now)
-                .execute(&mut *tx.tx)
+                .execute(&mut tx.tx)
                 .await?;
-            sqlx::query("DELETE FROM pairing_failures WHERE at <= $1").bind(since).execute(&mut *tx.tx).await?;
+            sqlx::query("DELETE FROM pairing_failures WHERE at <= $1").bind(since).execute(&mut tx.tx).await?;
         }
         tx.commit().await?;
         Ok(outcome)
@@ -190,7 +190,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let Some(row) = sqlx::query("SELECT id, poll_hash, claimed_at, decision, agent_id, token_enc FROM pairings WHERE request_id = $1")
             .bind(request_id.to_owned())
-            .fetch_optional(&mut *tx.tx)
+            .fetch_optional(&mut tx.tx)
             .await?
         else {
             return Ok(PairingStatus::NotFound);
@@ -206,7 +206,7 @@ impl Store {
                     let token = self.vault.decrypt_str(TOKEN, &sealed).map_err(corrupt)?;
                     sqlx::query("UPDATE pairings SET token_enc = NULL WHERE id = $1")
                         .bind(row.try_get::<i64, _>("id")?)
-                        .execute(&mut *tx.tx)
+                        .execute(&mut tx.tx)
                         .await?;
                     let agent_id: String = opt(&row, "agent_id")?.unwrap_or_default();
                     PairingStatus::Approved { agent_id: AgentId::parse(&agent_id).ok_or_else(|| corrupt("agent id"))?, token }
@@ -298,7 +298,7 @@ impl Tx<'_> {
             .bind(person_id)
             .bind(now)
             .bind(now + ttl_ms)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(())
     }
@@ -314,7 +314,7 @@ impl Tx<'_> {
         .bind(now)
         .bind(by.id.clone().unwrap_or_else(|| by.kind.code().to_owned()))
         .bind(only_of.unwrap_or(-1))
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?;
         let Some(owner) = owner else { return Ok(false) };
         self.note_on_open_ticket(owner.try_get("person_id")?, by, "agent-unlinked", "history-agent-unlinked", now).await?;
@@ -411,14 +411,14 @@ impl Store {
         )
         .bind(now)
         .bind(before)
-        .fetch_all(&mut *tx.tx)
+        .fetch_all(&mut tx.tx)
         .await?;
         let mut told = 0;
         for row in rows {
             let agent: String = row.try_get("agent_id")?;
             let Some(person) = sqlx::query("SELECT person_id FROM agents WHERE id = $1 AND revoked_at IS NULL")
                 .bind(agent)
-                .fetch_optional(&mut *tx.tx)
+                .fetch_optional(&mut tx.tx)
                 .await?
             else {
                 continue;
@@ -461,7 +461,7 @@ impl Tx<'_> {
         let row = sqlx::query("SELECT id, pc_name, pc_os, claimed_at, decision FROM pairings WHERE request_id = $1 AND person_id = $2")
             .bind(request_id.as_str())
             .bind(person_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut self.tx)
             .await?;
         let Some(row) = row else { return Ok(Decided::Stale) };
         if opt::<String>(&row, "decision")?.is_some() || opt::<i64>(&row, "claimed_at")?.unwrap_or(0) + ttl_ms <= now {
@@ -474,7 +474,7 @@ impl Tx<'_> {
             sqlx::query("UPDATE pairings SET decision = 'rejected', decided_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(now)
-                .execute(&mut *self.tx)
+                .execute(&mut self.tx)
                 .await?;
             return Ok(Decided::Rejected { pc_name });
         }
@@ -488,19 +488,19 @@ impl Tx<'_> {
         .bind(pc_name.clone())
         .bind(pc_os.clone())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         sqlx::query("UPDATE pairings SET decision = 'approved', decided_at = $2, agent_id = $3, token_enc = $4 WHERE id = $1")
             .bind(id)
             .bind(now)
             .bind(agent_id.as_str())
             .bind(self.store.vault.encrypt_str(TOKEN, token))
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         // The ticket moves on: the person's PC is paired.
         if let Some(ticket) = sqlx::query("SELECT id FROM tickets WHERE person_id = $1 AND closed_at IS NULL AND state = 'submitted'")
             .bind(person_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut self.tx)
             .await?
         {
             let actor = Actor { kind: crate::core::ticket::ActorKind::Applicant, id: Some(format!("agent:{agent_id}")) };
@@ -523,7 +523,7 @@ impl Tx<'_> {
         let Some(ticket) =
             sqlx::query("SELECT id, number FROM tickets WHERE person_id = $1 AND closed_at IS NULL AND state = 'agent-paired'")
                 .bind(person_id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(&mut self.tx)
                 .await?
         else {
             return Ok(None);
@@ -550,7 +550,7 @@ impl Tx<'_> {
             .bind(ticket_id)
             .bind(eimza_protocol::wire::encode(body))
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(())
     }
@@ -564,7 +564,7 @@ impl Tx<'_> {
         )
         .bind(work_id.as_str())
         .bind(agent.id.as_str())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?;
         let Some(row) = row else { return Ok(false) };
         if opt::<i64>(&row, "acked_at")?.is_some() {
@@ -574,7 +574,7 @@ impl Tx<'_> {
             .bind(work_id.as_str())
             .bind(agent.id.as_str())
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         if let Some(number) = opt::<String>(&row, "number")? {
             let ticket: TicketNo = number.parse().map_err(corrupt)?;
@@ -599,7 +599,7 @@ impl Tx<'_> {
         )
         .bind(work_id.as_str())
         .bind(agent_id.as_str())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?
         else {
             return Ok(None);
@@ -613,7 +613,7 @@ impl Tx<'_> {
         .bind(work_id.as_str())
         .bind(body.to_owned())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
@@ -634,7 +634,7 @@ impl Tx<'_> {
              WHERE w.work_id = $1 AND t.tckn_hash IS NOT NULL AND t.name IS NOT NULL",
         )
         .bind(work_id.as_str())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?
         else {
             return Ok(false);
@@ -651,7 +651,7 @@ impl Tx<'_> {
         .bind(opt::<String>(&row, "email")?.unwrap_or_default())
         .bind(super::day_number(day))
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(true)
     }
@@ -664,10 +664,10 @@ impl Tx<'_> {
         )
         .bind(person_id)
         .bind(now)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(&mut self.tx)
         .await?;
         let ids = rows.iter().map(|r| agent_id_of(r, "id")).collect::<Result<Vec<_>>>()?;
-        sqlx::query("DELETE FROM pairings WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM pairings WHERE person_id = $1").bind(person_id).execute(&mut self.tx).await?;
         Ok(ids)
     }
 }

@@ -265,10 +265,11 @@ fn seal_save(store: &Store, save: &ConversationSave<'_>) -> Result<(Vec<u8>, Opt
 }
 
 /// The one statement that saves a conversation (and the replies still owed for it) if its
-/// version is still `version`; the saved version is `version + 1`.
-async fn save_conversation(store: &Store, conn: &mut sqlx::AnyConnection, save: &ConversationSave<'_>) -> Result<bool> {
+/// version is still `version`; the saved version is `version + 1`. It changes one row, or none
+/// on a conflict.
+fn save_statement(store: &Store, save: &ConversationSave<'_>) -> Result<super::AnyQuery<'static>> {
     let (sealed, unsent) = seal_save(store, save)?;
-    let done = if save.version == 0 {
+    Ok(if save.version == 0 {
         sqlx::query(
             "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES ($1, 1, $2, $3, $4)
              ON CONFLICT (person_id) DO NOTHING",
@@ -277,8 +278,6 @@ async fn save_conversation(store: &Store, conn: &mut sqlx::AnyConnection, save: 
         .bind(sealed)
         .bind(save.now)
         .bind(unsent)
-        .execute(&mut *conn)
-        .await?
     } else {
         sqlx::query(
             "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3, unsent_enc = $5
@@ -289,16 +288,20 @@ async fn save_conversation(store: &Store, conn: &mut sqlx::AnyConnection, save: 
         .bind(save.now)
         .bind(save.version)
         .bind(unsent)
-        .execute(&mut *conn)
-        .await?
-    };
-    Ok(done.rows_affected() == 1)
+    })
 }
 
 impl Tx<'_> {
     /// Saves the conversation if nobody else changed it since `version` was read; false on a
-    /// conflict (the caller reloads and handles the message again).
+    /// conflict (the caller reloads and handles the message again). When the transaction
+    /// guards this version ([`Tx::expect_version`]), the save is held and sent with the COMMIT
+    /// (a conflict then fails the transaction instead).
     pub async fn save_conversation(&mut self, save: &ConversationSave<'_>) -> Result<bool> {
-        save_conversation(self.store, &mut self.tx, save).await
+        let statement = save_statement(self.store, save)?;
+        if self.tx.guards(save.person_id, save.version) {
+            self.tx.write(statement, Some(1)).await?;
+            return Ok(true);
+        }
+        Ok(statement.execute(&mut self.tx).await?.rows_affected() == 1)
     }
 }

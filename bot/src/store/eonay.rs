@@ -138,7 +138,7 @@ impl Store {
 impl Tx<'_> {
     /// A ticket's state, read in this transaction.
     pub async fn ticket_state(&mut self, ticket_id: i64) -> Result<Option<TicketState>> {
-        let row = sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(&mut *self.tx).await?;
+        let row = sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(&mut self.tx).await?;
         match row {
             Some(r) => Ok(Some(TicketState::from_code(&r.try_get::<String, _>("state")?).ok_or_else(|| corrupt("unknown state"))?)),
             None => Ok(None),
@@ -157,7 +157,7 @@ impl Tx<'_> {
         .bind(agent.id.as_str())
         .bind(now)
         .bind(now + ttl_ms)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(())
     }
@@ -167,7 +167,7 @@ impl Tx<'_> {
         let done = sqlx::query("UPDATE eonay_challenges SET used_at = $2 WHERE nonce_hash = $1 AND used_at IS NULL AND expires_at > $2")
             .bind(self.store.vault.lookup_hash(NONCE, nonce.as_str()))
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -179,7 +179,7 @@ impl Tx<'_> {
         let lock = if self.store.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
         let sql = format!("SELECT number, person_id, state FROM tickets WHERE id = $1{lock}");
         // One of two fixed texts; the value is bound.
-        let Some(ticket) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket_id).fetch_optional(&mut *self.tx).await? else {
+        let Some(ticket) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ticket_id).fetch_optional(&mut self.tx).await? else {
             return Ok(None);
         };
         if ticket.try_get::<String, _>("state")? != TicketState::CardStep.code() {
@@ -189,7 +189,7 @@ impl Tx<'_> {
             "SELECT id, pc_name FROM agents WHERE person_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(ticket.try_get::<i64, _>("person_id")?)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?
         else {
             return Ok(None);
@@ -209,7 +209,7 @@ impl Tx<'_> {
     pub async fn approve_form(&mut self, person_id: i64, now: i64) -> Result<Option<(TicketNo, std::result::Result<Applied, Refusal>)>> {
         let Some(row) = sqlx::query("SELECT id, number FROM tickets WHERE person_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
             .bind(person_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut self.tx)
             .await?
         else {
             return Ok(None);
@@ -229,7 +229,7 @@ impl Tx<'_> {
              LEFT JOIN roster r ON r.tckn_hash = t.tckn_hash WHERE t.id = $1 AND t.tckn_hash IS NOT NULL",
         )
         .bind(ticket_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?
         else {
             return Ok(false);
@@ -254,7 +254,7 @@ impl Tx<'_> {
         .bind(opt::<String>(&ticket, "email")?.unwrap_or_default())
         .bind(super::day_number(day))
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(true)
     }
@@ -269,7 +269,7 @@ impl Tx<'_> {
         .bind(due.ticket_id)
         .bind(due.reminders)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(()); // another instance reminded, or the person approved meanwhile

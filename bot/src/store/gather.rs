@@ -254,11 +254,11 @@ impl Batch for Saves {
             // hand-offs to the database's thread and back).
             let mut conn = store.write_turn().await?;
             // Refused: nothing was written, and the batch runs again item by item.
-            if let Err(e) = inserts(store, &mut conn, &first, &mut saved).await {
+            if let Err(e) = inserts(store, &mut *conn, &first, &mut saved).await {
                 conn.failed_with(&e);
                 return Err(e);
             }
-            let Err(e) = updates(store, &mut conn, &later, &mut saved).await else {
+            let Err(e) = updates(store, &mut *conn, &later, &mut saved).await else {
                 return Ok(answers(&saved));
             };
             conn.failed_with(&e);
@@ -270,7 +270,7 @@ impl Batch for Saves {
             let mut failed = HashMap::new();
             for s in &later {
                 let alone = match super::refused(&e) {
-                    true => updates(store, &mut conn, &[*s], &mut saved).await,
+                    true => updates(store, &mut *conn, &[*s], &mut saved).await,
                     false => Err(told_again(&e)),
                 };
                 if let Err(e) = alone {
@@ -285,6 +285,8 @@ impl Batch for Saves {
                 })
                 .collect());
         }
+        // With their transcript lines: one transaction (a line is never stored without its
+        // save). On SQLite the lines ride with the COMMIT: two hand-offs in all.
         let mut tx = store.begin().await?;
         updates(store, &mut tx.tx, &later, &mut saved).await?;
         inserts(store, &mut tx.tx, &first, &mut saved).await?;
@@ -302,17 +304,21 @@ impl Batch for Saves {
             for (person_id, (at, direction, body)) in chunk {
                 query = query.bind(*person_id).bind(*at).bind(*direction).bind(body.clone());
             }
-            query.execute(&mut *tx.tx).await?;
+            tx.tx.write(query, None).await?;
         }
-        // A failed commit's outcome is unknown: not a `Database` error, so no item is run again.
-        tx.commit().await.map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("commit: {e}"))))?;
+        // A failed COMMIT's outcome is unknown, and `commit` says so with an error that is not a
+        // refusal, so no item is run again.
+        tx.commit().await?;
         Ok(answers(&saved))
     }
 }
 
 /// The first saves of conversations (none stored yet): one statement; `saved` learns whose
 /// went through (not someone else's first save since).
-async fn inserts(store: &Store, conn: &mut sqlx::AnyConnection, saves: &[&SealedSave], saved: &mut HashSet<i64>) -> Result<()> {
+async fn inserts<C>(store: &Store, conn: &mut C, saves: &[&SealedSave], saved: &mut HashSet<i64>) -> Result<()>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     if saves.is_empty() {
         return Ok(());
     }
@@ -334,7 +340,10 @@ async fn inserts(store: &Store, conn: &mut sqlx::AnyConnection, saves: &[&Sealed
 
 /// The saves of conversations stored before, if their version is still the one read: one
 /// statement; `saved` learns whose went through.
-async fn updates(store: &Store, conn: &mut sqlx::AnyConnection, saves: &[&SealedSave], saved: &mut HashSet<i64>) -> Result<()> {
+async fn updates<C>(store: &Store, conn: &mut C, saves: &[&SealedSave], saved: &mut HashSet<i64>) -> Result<()>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     if saves.is_empty() {
         return Ok(());
     }

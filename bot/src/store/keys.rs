@@ -60,7 +60,7 @@ impl Store {
             Cursor::Int(n) => query.bind(*n),
             Cursor::Text(s) => query.bind(s.clone()),
         };
-        let rows = query.bind(limit).fetch_all(&mut *tx.tx).await?;
+        let rows = query.bind(limit).fetch_all(&mut tx.tx).await?;
         let mut rewritten = 0;
         let mut last = None;
         for row in &rows {
@@ -79,7 +79,7 @@ impl Store {
                     Cursor::Int(n) => q.bind(*n),
                     Cursor::Text(s) => q.bind(s.clone()),
                 };
-                q.execute(&mut *tx.tx).await?;
+                q.execute(&mut tx.tx).await?;
                 rewritten += 1;
             }
             last = Some(at);

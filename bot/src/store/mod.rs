@@ -21,21 +21,18 @@ mod ops;
 mod outbox;
 mod platforms;
 mod roster;
+mod script;
 mod staff;
 mod tickets;
 mod webchat;
+mod writer;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Executor, Row};
-use sqlx_core::transaction::TransactionManager as _;
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use sqlx::{Any, AnyPool, Connection as _, Executor, Row};
 
 pub use accounts::{Account, AuditEntry, LoginThrottle, SetupOutcome, StaffSession};
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
@@ -50,6 +47,7 @@ pub use tickets::{Actor, OpenOutcome, TicketApplication, TicketChange, TicketNot
 pub use webchat::{TranscriptButton, TranscriptEntry, WebSession};
 
 use crate::vault::Vault;
+use writer::{TxConn, WriterSlot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -61,6 +59,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL (use sqlite:… or postgres://…)")]
     UnsupportedUrl,
+    /// A transaction's conversation changed since it was read (see [`Tx::expect_version`]).
+    #[error("the conversation changed since it was read")]
+    Changed,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -185,6 +186,7 @@ impl Store {
                     // 64 MiB of page cache instead of SQLite's 2 MiB: the roster's key index
                     // alone is larger than that with a million people.
                     conn.execute("PRAGMA cache_size = -65536").await?;
+                    conn.execute(writer::GUARD_TABLE).await?;
                     Ok(())
                 })
             })
@@ -261,67 +263,6 @@ impl Store {
         closing.await;
     }
 
-    /// The connection for one write, with this process's turn to write.
-    ///
-    /// SQLite: waits for the turn, which holds the one writer connection. It is kept out of the
-    /// pool: a connection given back to sqlx's pool is first tested with a statement, a
-    /// hand-off to its thread and back as dear as a write's own. When it is replaced, see
-    /// [`WriterSlot`]. PostgreSQL: no wait (rows are locked), a connection from the pool.
-    async fn write_turn(&self) -> Result<WriteConn<'_>> {
-        let Some(slot) = &self.writer else {
-            return Ok(WriteConn::Pooled(self.pool.acquire().await?));
-        };
-        let mut writer = slot.conn.lock().await;
-        if self.pool.is_closed() {
-            return Err(StoreError::Db(sqlx::Error::PoolClosed));
-        }
-        if slot.broken.swap(false, SeqCst) {
-            *writer = None; // dropped: closed, which ends whatever it had open
-            slot.rolled_back.store(false, SeqCst);
-        }
-        let mut conn = match writer.take() {
-            Some(conn) => conn,
-            None => self.pool.acquire().await?.detach(),
-        };
-        // A transaction dropped open had its rollback queued; once it has run, sqlx must count
-        // no open transaction. It still counts one when SQLite had ended the transaction itself
-        // (a full disk, an I/O error): its ROLLBACK then failed, and its next BEGIN would be a
-        // savepoint inside a transaction never committed. Such a connection is replaced.
-        if slot.rolled_back.swap(false, SeqCst) && (conn.ping().await.is_err() || Manager::get_transaction_depth(&conn) != 0) {
-            drop(conn);
-            conn = self.pool.acquire().await?.detach();
-        }
-        *writer = Some(conn);
-        let conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
-        Ok(WriteConn::Writer { conn, slot })
-    }
-
-    /// One write of one statement, with the turn to write; its rows (`RETURNING`).
-    async fn write_rows(&self, query: AnyQuery<'_>) -> Result<Vec<sqlx::any::AnyRow>> {
-        let mut conn = self.write_turn().await?;
-        let rows = query.fetch_all(&mut *conn).await;
-        if let Err(e) = &rows {
-            conn.failed(e);
-        }
-        Ok(rows?)
-    }
-
-    /// One write of one statement, with the turn to write; how many rows it changed.
-    async fn write_count(&self, query: AnyQuery<'_>) -> Result<u64> {
-        let mut conn = self.write_turn().await?;
-        let done = query.execute(&mut *conn).await;
-        if let Err(e) = &done {
-            conn.failed(e);
-        }
-        Ok(done?.rows_affected())
-    }
-
-    /// Starts the write transaction for one unit of work.
-    pub async fn begin(&self) -> Result<Tx<'_>> {
-        let tx = TxConn::begin(self.write_turn().await?).await?;
-        Ok(Tx { tx, store: self, queued: false })
-    }
-
     /// Saves the institution's configuration (name and the JSON of its settings) as row 1.
     pub async fn save_institution(&self, name: &str, config_json: &str, now: i64) -> Result<i64> {
         let mut tx = self.begin().await?;
@@ -333,7 +274,7 @@ impl Store {
         .bind(name.to_owned())
         .bind(config_json.to_owned())
         .bind(now)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
         tx.commit().await?;
         Ok(1)
@@ -343,9 +284,9 @@ impl Store {
     /// which platforms stop after a day).
     pub async fn forget_updates_before(&self, before: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("DELETE FROM processed_updates WHERE at < $1").bind(before).execute(&mut *tx.tx).await?;
+        let done = sqlx::query("DELETE FROM processed_updates WHERE at < $1").bind(before).execute(&mut tx.tx).await?;
         // e-Onay nonces that expired before then are of no use to anyone.
-        sqlx::query("DELETE FROM eonay_challenges WHERE expires_at < $1").bind(before).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM eonay_challenges WHERE expires_at < $1").bind(before).execute(&mut tx.tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected())
     }
@@ -470,134 +411,6 @@ fn sqlite_url(url: &str) -> String {
     format!("sqlite://{file}?{}", params.join("&"))
 }
 
-/// SQLite: the process's one writer connection, and what the next write must check first (the
-/// flags are set with the turn to write held).
-#[derive(Default)]
-struct WriterSlot {
-    /// `None` before the first write and after [`Store::close`].
-    conn: Mutex<Option<AnyConnection>>,
-    /// A commit failed on it, or it failed otherwise than by a statement's refusal: replaced.
-    broken: AtomicBool,
-    /// A transaction on it was dropped open (its rollback queued): checked, replaced if unsound.
-    rolled_back: AtomicBool,
-}
-
-impl std::fmt::Debug for WriterSlot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WriterSlot")
-    }
-}
-
-/// The connection one write runs on (see [`Store::write_turn`]).
-enum WriteConn<'s> {
-    /// SQLite: the writer connection, held with the turn to write.
-    Writer { conn: MappedMutexGuard<'s, AnyConnection>, slot: &'s WriterSlot },
-    /// PostgreSQL: one from the pool.
-    Pooled(PoolConnection<Any>),
-}
-
-impl WriteConn<'_> {
-    /// Not to be trusted again: closed (SQLite: replaced at the next write).
-    fn discard(&mut self) {
-        match self {
-            WriteConn::Writer { slot, .. } => slot.broken.store(true, SeqCst),
-            WriteConn::Pooled(conn) => conn.close_on_drop(),
-        }
-    }
-
-    /// After a failed write: a failure that is not a statement's refusal (its thread gone, the
-    /// connection lost) means the connection is discarded.
-    fn failed(&mut self, error: &sqlx::Error) {
-        if !matches!(error, sqlx::Error::Database(_)) {
-            self.discard();
-        }
-    }
-
-    /// [`WriteConn::failed`] for the store's own errors.
-    fn failed_with(&mut self, error: &StoreError) {
-        if !refused(error) {
-            self.discard();
-        }
-    }
-}
-
-impl std::ops::Deref for WriteConn<'_> {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        match self {
-            WriteConn::Writer { conn, .. } => conn,
-            WriteConn::Pooled(conn) => conn,
-        }
-    }
-}
-
-impl std::ops::DerefMut for WriteConn<'_> {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        match self {
-            WriteConn::Writer { conn, .. } => conn,
-            WriteConn::Pooled(conn) => conn,
-        }
-    }
-}
-
-/// A write connection inside a transaction, begun and ended by sqlx's own transaction manager
-/// as `sqlx::Transaction` does — but keeping hold of the connection: on SQLite a `COMMIT` that
-/// fails (a full disk) may end the transaction or not, sqlx's count of it then no longer
-/// matches, and that connection would keep a transaction open, holding the write lock for
-/// ever. A connection whose `COMMIT` failed is closed instead.
-struct TxConn<'s> {
-    conn: WriteConn<'s>,
-    open: bool,
-}
-
-type Manager = <Any as sqlx::Database>::TransactionManager;
-
-impl std::ops::Deref for TxConn<'_> {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        &self.conn
-    }
-}
-
-impl std::ops::DerefMut for TxConn<'_> {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.conn
-    }
-}
-
-impl<'s> TxConn<'s> {
-    async fn begin(mut conn: WriteConn<'s>) -> std::result::Result<TxConn<'s>, sqlx::Error> {
-        if let Err(e) = Manager::begin(&mut conn, None).await {
-            conn.failed(&e);
-            return Err(e);
-        }
-        Ok(TxConn { conn, open: true })
-    }
-
-    async fn commit(&mut self) -> std::result::Result<(), sqlx::Error> {
-        let result = Manager::commit(&mut self.conn).await;
-        if result.is_err() {
-            // Whatever SQLite or the server did with the transaction, this connection is not
-            // trusted again.
-            self.conn.discard();
-        }
-        self.open = false;
-        result
-    }
-}
-
-impl Drop for TxConn<'_> {
-    fn drop(&mut self) {
-        if self.open {
-            // Queued; it runs before the connection is used again (as sqlx::Transaction does).
-            Manager::start_rollback(&mut self.conn);
-            if let WriteConn::Writer { slot, .. } = &self.conn {
-                slot.rolled_back.store(true, SeqCst);
-            }
-        }
-    }
-}
-
 /// One write transaction (see the module docs).
 pub struct Tx<'s> {
     tx: TxConn<'s>,
@@ -607,12 +420,30 @@ pub struct Tx<'s> {
 }
 
 impl Tx<'_> {
+    /// Commits. [`StoreError::Changed`] when a guard ([`Tx::expect_version`]) found the
+    /// conversation changed: nothing of the transaction was written.
     pub async fn commit(mut self) -> Result<()> {
-        self.tx.commit().await?;
+        if let Err(e) = self.tx.commit().await {
+            return Err(if self.tx.changed() { StoreError::Changed } else { e.into() });
+        }
         if self.queued {
             self.store.outbox_signal.send_modify(|n| *n = n.wrapping_add(1));
         }
         Ok(())
+    }
+
+    /// This transaction saves `person_id`'s conversation read at `version`. SQLite: checked
+    /// with its first statements, under SQLite's write lock, so the save can ride with the
+    /// COMMIT unanswered; if it changed, the transaction fails and [`Tx::changed`] says so.
+    /// PostgreSQL: the save itself finds out ([`Tx::save_conversation`] answers false).
+    pub fn expect_version(&mut self, person_id: i64, version: i64) -> Result<()> {
+        Ok(self.tx.guard(person_id, version)?)
+    }
+
+    /// Whether this transaction failed because the conversation changed (see
+    /// [`Tx::expect_version`]).
+    pub fn changed(&self) -> bool {
+        self.tx.changed()
     }
 
     /// Records a platform update id; false if it was processed before (a re-delivery).
@@ -621,7 +452,7 @@ impl Tx<'_> {
             .bind(transport.to_owned())
             .bind(update_id.to_owned())
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -693,23 +524,22 @@ mod tests {
     }
 
     /// SQLite itself ends the transaction when a statement says `OR ROLLBACK` (as it does on a
-    /// full disk or an I/O error); sqlx's ROLLBACK then fails and it still counts a transaction
-    /// open. The writer connection must not stay like that: later writes would be savepoints
-    /// inside a transaction that never commits.
+    /// full disk or an I/O error); the ROLLBACK of the transaction dropped open then fails. The
+    /// writer connection must not stay in doubt: later writes must commit for real.
     #[tokio::test]
     async fn the_writer_recovers_when_sqlite_ended_the_transaction_itself() {
         let (store, _dir) = sqlite_store().await;
         store.person("web", "a", 1).await.unwrap();
         {
             let mut tx = store.begin().await.unwrap();
-            sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'b', 1)").execute(&mut *tx.tx).await.unwrap();
+            sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'b', 1)").execute(&mut tx.tx).await.unwrap();
             let refused = sqlx::query("INSERT OR ROLLBACK INTO persons (transport, user_id, created_at) VALUES ('web', 'a', 1)")
-                .execute(&mut *tx.tx)
+                .execute(&mut tx.tx)
                 .await;
             assert!(refused.is_err(), "the duplicate is refused");
         } // dropped open
         let mut tx = store.begin().await.unwrap();
-        sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'c', 1)").execute(&mut *tx.tx).await.unwrap();
+        sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'c', 1)").execute(&mut tx.tx).await.unwrap();
         tx.commit().await.unwrap();
         // Seen from another connection: committed for real ('b' went with the rollback).
         assert_eq!(persons(&store).await, 2);
@@ -717,14 +547,80 @@ mod tests {
         // writes of one statement each.
         {
             let mut tx = store.begin().await.unwrap();
-            sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'e', 1)").execute(&mut *tx.tx).await.unwrap();
+            sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'e', 1)").execute(&mut tx.tx).await.unwrap();
         }
         store.person("web", "d", 1).await.unwrap();
         assert_eq!(persons(&store).await, 3);
         let mut tx = store.begin().await.unwrap();
-        sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'f', 1)").execute(&mut *tx.tx).await.unwrap();
+        sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'f', 1)").execute(&mut tx.tx).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(persons(&store).await, 4);
+    }
+
+    /// A transaction guarding a conversation's version: the save and an outbox row ride with the
+    /// COMMIT. If the conversation changed meanwhile, nothing of it is written, `commit` says
+    /// `Changed`, and the writer goes on.
+    #[tokio::test]
+    async fn a_guarded_transaction_writes_nothing_when_the_conversation_changed() {
+        use crate::core::conversation::Conversation;
+        use crate::core::outbound::{ChatMessage, Outbound};
+        let (store, _dir) = sqlite_store().await;
+        let person = store.person("web", "a", 1).await.unwrap();
+        let conversation = Conversation::default();
+        let save = |version| super::ConversationSave { person_id: person, version, conversation: &conversation, unsent: None, now: 1 };
+        let outbox = |key: &str| Outbound::PersonChat { person_id: person, message: ChatMessage::AgentOutdated { pc_name: key.into() } };
+        let count = |sql: &'static str| {
+            let pool = store.pool.clone();
+            async move { sqlx::Row::get::<i64, _>(&sqlx::query(sql).fetch_one(&pool).await.unwrap(), 0) }
+        };
+        // Version 0 (none saved) holds: written.
+        let mut tx = store.begin().await.unwrap();
+        tx.expect_version(person, 0).unwrap();
+        tx.enqueue("k1", &outbox("1"), 1).await.unwrap();
+        assert!(tx.save_conversation(&save(0)).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(count("SELECT version FROM conversations").await, 1);
+        assert_eq!(count("SELECT COUNT(*) FROM outbox").await, 1);
+        // Read at version 0 again, but it is at 1 now: nothing of it is written.
+        let mut tx = store.begin().await.unwrap();
+        tx.expect_version(person, 0).unwrap();
+        tx.enqueue("k2", &outbox("2"), 1).await.unwrap();
+        assert!(tx.save_conversation(&save(0)).await.unwrap());
+        assert!(matches!(tx.commit().await, Err(super::StoreError::Changed)));
+        assert_eq!(count("SELECT COUNT(*) FROM outbox").await, 1);
+        // The same found by a statement waited for (a read inside the transaction).
+        let mut tx = store.begin().await.unwrap();
+        tx.expect_version(person, 7).unwrap();
+        tx.enqueue("k3", &outbox("3"), 1).await.unwrap();
+        assert!(tx.mark_update("web", "u1", 1).await.is_err());
+        assert!(tx.changed());
+        drop(tx);
+        assert_eq!(count("SELECT COUNT(*) FROM processed_updates").await, 0);
+        // The writer goes on: version 1 holds.
+        let mut tx = store.begin().await.unwrap();
+        tx.expect_version(person, 1).unwrap();
+        assert!(tx.mark_update("web", "u2", 1).await.unwrap());
+        assert!(tx.save_conversation(&save(1)).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(count("SELECT version FROM conversations").await, 2);
+        assert_eq!(count("SELECT COUNT(*) FROM outbox").await, 1);
+    }
+
+    /// A transaction dropped open is rolled back at once, not at the next write: SQLite's write
+    /// lock is free for another connection (another process) without this one writing again.
+    #[tokio::test]
+    async fn a_transaction_dropped_open_lets_go_of_the_write_lock() {
+        let (store, _dir) = sqlite_store().await;
+        {
+            let mut tx = store.begin().await.unwrap();
+            assert!(tx.mark_update("web", "u1", 1).await.unwrap());
+        }
+        let mut other = store.pool.acquire().await.unwrap();
+        sqlx::query("PRAGMA busy_timeout = 2000").execute(&mut *other).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *other).await.expect("the write lock is free");
+        sqlx::query("ROLLBACK").execute(&mut *other).await.unwrap();
+        let n: i64 = sqlx::Row::get(&sqlx::query("SELECT COUNT(*) FROM processed_updates").fetch_one(&mut *other).await.unwrap(), 0);
+        assert_eq!(n, 0, "rolled back");
     }
 
     /// A write waiting for its turn while the store closes finds it closed (it does not open a

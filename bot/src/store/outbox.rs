@@ -87,7 +87,7 @@ impl Tx<'_> {
         .bind(CODES_PER_ADDRESS_HOUR)
         .bind(CODES_PER_ADDRESS_DAY)
         .bind(self.store.codes_per_hour)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         if counted.rows_affected() == 1 {
             return Ok(Ok(()));
@@ -103,7 +103,7 @@ impl Tx<'_> {
         .bind(hash)
         .bind(hour)
         .bind(day)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(&mut self.tx)
         .await?;
         let wait = |first: Option<i64>, window: i64| ((first.unwrap_or(now) + window - now).max(60_000) + 59_999) / 60_000;
         if row.try_get::<i64, _>("hour_n")? >= CODES_PER_ADDRESS_HOUR {
@@ -116,9 +116,10 @@ impl Tx<'_> {
         Ok(Err(wait(super::opt(&row, "all_first")?, 3_600_000)))
     }
 
-    /// Queues a message; false if one with the same key was queued before.
-    pub async fn enqueue(&mut self, key: impl Into<String>, message: &Outbound, now: i64) -> Result<bool> {
-        let done = sqlx::query(
+    /// Queues a message (dropped if one with the same key was queued before). On SQLite it is
+    /// sent with the transaction's next statement that is waited for, or its COMMIT.
+    pub async fn enqueue(&mut self, key: impl Into<String>, message: &Outbound, now: i64) -> Result<()> {
+        let query = sqlx::query(
             "INSERT INTO outbox (idem_key, channel, kind, ticket_id, message_id, payload_enc, created_at, next_attempt_at, lane)
              VALUES ($1, $2, $3, $4, $3, $5, $6, $6, $7) ON CONFLICT (idem_key) DO NOTHING",
         )
@@ -128,11 +129,11 @@ impl Tx<'_> {
         .bind(message.ticket_id())
         .bind(self.store.seal(message)?)
         .bind(now)
-        .bind(self.store.lane_key(message))
-        .execute(&mut *self.tx)
-        .await?;
-        self.queued |= done.rows_affected() == 1;
-        Ok(done.rows_affected() == 1)
+        .bind(self.store.lane_key(message));
+        self.tx.write(query, None).await?;
+        // Rung at the commit even if it was a duplicate: a delivery worker then finds nothing.
+        self.queued = true;
+        Ok(())
     }
 
     /// Queues many messages in one statement (e.g. a day's reminders); duplicates are dropped.
@@ -157,7 +158,7 @@ impl Tx<'_> {
                     .bind(now)
                     .bind(self.store.lane_key(message));
             }
-            let done = query.execute(&mut *self.tx).await?;
+            let done = query.execute(&mut self.tx).await?;
             self.queued |= done.rows_affected() > 0;
         }
         Ok(())

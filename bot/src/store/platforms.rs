@@ -22,7 +22,7 @@ impl Tx<'_> {
             .bind(person_id)
             .bind(now)
             .bind(now + ttl_ms)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(())
     }
@@ -53,7 +53,7 @@ impl Store {
         )
         .bind(self.vault.lookup_hash(LINK_PURPOSE, token))
         .bind(now)
-        .fetch_optional(&mut *tx.tx)
+        .fetch_optional(&mut tx.tx)
         .await?;
         tx.commit().await?;
         match row {
@@ -73,7 +73,7 @@ impl Store {
         .bind(message_id.to_owned())
         .bind(ticket_id)
         .bind(now)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
         tx.commit().await
     }

@@ -44,7 +44,7 @@ impl Store {
             for h in &hashes {
                 query = query.bind(h.clone());
             }
-            let existing: i64 = query.fetch_one(&mut *tx.tx).await?.try_get("n")?;
+            let existing: i64 = query.fetch_one(&mut tx.tx).await?.try_get("n")?;
             let sql = format!(
                 "INSERT INTO roster (tckn_hash, tckn_enc, name, title, email, expires_day, source, updated_at) VALUES {}
                  ON CONFLICT (tckn_hash) DO UPDATE SET tckn_enc = excluded.tckn_enc, name = excluded.name,
@@ -65,7 +65,7 @@ impl Store {
                     .bind(source.to_owned())
                     .bind(now);
             }
-            query.execute(&mut *tx.tx).await?;
+            query.execute(&mut tx.tx).await?;
             summary.updated += existing as usize;
             summary.added += chunk.len() - existing as usize;
         }
@@ -174,7 +174,7 @@ impl Tx<'_> {
             query = query.bind(hash.clone()).bind(*expires).bind(*offset).bind(now);
         }
         let inserted: HashSet<(String, i64, i64)> = query
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut self.tx)
             .await?
             .iter()
             .map(|r| Ok((r.try_get("tckn_hash")?, r.try_get("expires_day")?, r.try_get("offset_days")?)))
@@ -202,7 +202,7 @@ impl Tx<'_> {
         for (hash, expires, offset, days_left, _, _) in due.iter().filter(|(h, e, o, ..)| inserted.contains(&(h.clone(), *e, *o))) {
             let persons = sqlx::query("SELECT DISTINCT person_id FROM tickets WHERE tckn_hash = $1")
                 .bind(hash.clone())
-                .fetch_all(&mut *self.tx)
+                .fetch_all(&mut self.tx)
                 .await?;
             for row in persons {
                 let person_id: i64 = row.try_get("person_id")?;

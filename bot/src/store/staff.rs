@@ -332,14 +332,14 @@ impl super::Tx<'_> {
     /// who did it; the ticket's clock does not move (it measures waiting, not handling).
     /// `false` when it already was so.
     pub async fn assign_ticket(&mut self, ticket_id: i64, to: Option<&str>, actor: &super::Actor, now: i64) -> Result<bool> {
-        let row = sqlx::query("SELECT assigned_to FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut *self.tx).await?;
+        let row = sqlx::query("SELECT assigned_to FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut self.tx).await?;
         if opt::<String>(&row, "assigned_to")?.as_deref() == to {
             return Ok(false);
         }
         sqlx::query("UPDATE tickets SET assigned_to = $2 WHERE id = $1")
             .bind(ticket_id)
             .bind(to.map(str::to_owned))
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         let (event, note) = match to {
             Some(_) => ("assigned", "history-assigned"),
@@ -357,7 +357,7 @@ impl super::Tx<'_> {
             super::Backend::Postgres => "SELECT purged_at FROM tickets WHERE id = $1 FOR UPDATE",
             super::Backend::Sqlite => "SELECT purged_at FROM tickets WHERE id = $1",
         };
-        let row = sqlx::query(select).bind(ticket_id).fetch_one(&mut *self.tx).await?;
+        let row = sqlx::query(select).bind(ticket_id).fetch_one(&mut self.tx).await?;
         if opt::<i64>(&row, "purged_at")?.is_some() {
             return Ok(false);
         }
@@ -367,7 +367,7 @@ impl super::Tx<'_> {
             .bind(author)
             .bind(self.store.vault.encrypt_str(NOTE, text))
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         self.note_on_ticket(&super::TicketNote {
             ticket_id,
@@ -387,7 +387,7 @@ impl super::Tx<'_> {
         let done = sqlx::query("INSERT INTO digest_runs (day, at) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING")
             .bind(day.to_owned())
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -132,7 +132,7 @@ impl Tx<'_> {
         .bind(i64::from(year))
         .bind(tckn_hash.clone())
         .bind(person_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?;
         let Some(next) = next else {
             let row = sqlx::query(
@@ -141,7 +141,7 @@ impl Tx<'_> {
             )
             .bind(tckn_hash)
             .bind(person_id)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(&mut self.tx)
             .await?;
             return Ok(OpenOutcome::AlreadyOpen(ticket_brief(&row.try_get::<String, _>("number")?, &row.try_get::<String, _>("state")?)?));
         };
@@ -172,7 +172,7 @@ impl Tx<'_> {
         .bind(consent_at)
         .bind(lang.code())
         .bind(now)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(&mut self.tx)
         .await?
         .try_get("id")?;
         self.record(&TicketChange::new(id, event, &actor, now), from, &applied).await?;
@@ -185,7 +185,7 @@ impl Tx<'_> {
             super::Backend::Postgres => "SELECT state FROM tickets WHERE id = $1 FOR UPDATE",
             super::Backend::Sqlite => "SELECT state FROM tickets WHERE id = $1",
         };
-        let state: String = sqlx::query(select).bind(change.ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
+        let state: String = sqlx::query(select).bind(change.ticket_id).fetch_one(&mut self.tx).await?.try_get("state")?;
         self.apply_to(&state, change).await
     }
 
@@ -202,7 +202,7 @@ impl Tx<'_> {
         };
         let (ticket_id, now) = (change.ticket_id, change.at);
         let closed = !to.is_open();
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE tickets SET state = $2, updated_at = $3,
                     closed_at = CASE WHEN $4 = 1 THEN $3 ELSE closed_at END,
                     open_key = CASE WHEN $4 = 1 THEN NULL ELSE open_key END
@@ -211,9 +211,8 @@ impl Tx<'_> {
         .bind(ticket_id)
         .bind(to.code())
         .bind(now)
-        .bind(i64::from(closed))
-        .execute(&mut *self.tx)
-        .await?;
+        .bind(i64::from(closed));
+        self.tx.write(query, Some(1)).await?;
         self.record(change, from, &applied).await?;
         Ok(Ok(applied))
     }
@@ -283,33 +282,25 @@ impl Tx<'_> {
     async fn after_move(&mut self, ticket_id: i64, to: TicketState, now: i64) -> Result<()> {
         match to {
             TicketState::FormEmailSent => {
-                sqlx::query("UPDATE tickets SET approval_notified_at = $2, approval_reminders = 0 WHERE id = $1")
-                    .bind(ticket_id)
-                    .bind(now)
-                    .execute(&mut *self.tx)
-                    .await?;
+                let query = sqlx::query("UPDATE tickets SET approval_notified_at = $2, approval_reminders = 0 WHERE id = $1");
+                self.tx.write(query.bind(ticket_id).bind(now), None).await?;
             }
             TicketState::Completed => {
-                sqlx::query("UPDATE roster SET renewed_at = $2 WHERE tckn_hash = (SELECT tckn_hash FROM tickets WHERE id = $1)")
-                    .bind(ticket_id)
-                    .bind(now)
-                    .execute(&mut *self.tx)
-                    .await?;
+                let query =
+                    sqlx::query("UPDATE roster SET renewed_at = $2 WHERE tckn_hash = (SELECT tckn_hash FROM tickets WHERE id = $1)");
+                self.tx.write(query.bind(ticket_id).bind(now), None).await?;
             }
             _ => {}
         }
         if to != TicketState::FormEmailSent {
-            sqlx::query("UPDATE tickets SET approval_notified_at = NULL WHERE id = $1 AND state <> 'form-email-sent'")
-                .bind(ticket_id)
-                .execute(&mut *self.tx)
-                .await?;
+            let query = sqlx::query("UPDATE tickets SET approval_notified_at = NULL WHERE id = $1 AND state <> 'form-email-sent'");
+            self.tx.write(query.bind(ticket_id), None).await?;
         }
         Ok(())
     }
 
     pub(super) async fn ticket_person_and_number(&mut self, ticket_id: i64) -> Result<(i64, TicketNo, Option<String>)> {
-        let row =
-            sqlx::query("SELECT person_id, number, email FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut *self.tx).await?;
+        let row = sqlx::query("SELECT person_id, number, email FROM tickets WHERE id = $1").bind(ticket_id).fetch_one(&mut self.tx).await?;
         let number: String = row.try_get("number")?;
         Ok((row.try_get("person_id")?, number.parse().map_err(corrupt)?, super::opt(&row, "email")?))
     }
@@ -317,7 +308,7 @@ impl Tx<'_> {
     /// A fact about a ticket that does not move it: a history row with the state unchanged.
     pub async fn note_on_ticket(&mut self, note: &TicketNote<'_>) -> Result<()> {
         let state: String =
-            sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(note.ticket_id).fetch_one(&mut *self.tx).await?.try_get("state")?;
+            sqlx::query("SELECT state FROM tickets WHERE id = $1").bind(note.ticket_id).fetch_one(&mut self.tx).await?.try_get("state")?;
         let state = TicketState::from_code(&state).ok_or_else(|| corrupt("unknown state"))?;
         let row = HistoryRow {
             ticket_id: note.ticket_id,
@@ -336,7 +327,7 @@ impl Tx<'_> {
     pub async fn note_on_open_ticket(&mut self, person_id: i64, actor: &Actor, event: &str, note: &str, now: i64) -> Result<()> {
         let Some(row) = sqlx::query("SELECT id FROM tickets WHERE person_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
             .bind(person_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut self.tx)
             .await?
         else {
             return Ok(());
@@ -344,8 +335,10 @@ impl Tx<'_> {
         self.note_on_ticket(&TicketNote { ticket_id: row.try_get("id")?, actor, event, note: Some(note), detail: None, at: now }).await
     }
 
+    /// The history row (on SQLite, sent with the transaction's next statement that is waited
+    /// for, or its COMMIT).
     async fn history(&mut self, row: &HistoryRow<'_>) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO ticket_events (ticket_id, at, actor_kind, actor_id, event, from_state, to_state, note, detail)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -357,10 +350,8 @@ impl Tx<'_> {
         .bind(row.from.code())
         .bind(row.to.code())
         .bind(row.note.map(str::to_owned))
-        .bind(row.detail.map(str::to_owned))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        .bind(row.detail.map(str::to_owned));
+        Ok(self.tx.write(query, None).await?)
     }
 
     /// The applicant cancels their own open ticket.
@@ -369,7 +360,7 @@ impl Tx<'_> {
             super::Backend::Postgres => "SELECT id, state FROM tickets WHERE number = $1 AND person_id = $2 FOR UPDATE",
             super::Backend::Sqlite => "SELECT id, state FROM tickets WHERE number = $1 AND person_id = $2",
         };
-        let Some(row) = sqlx::query(select).bind(number.to_string()).bind(person_id).fetch_optional(&mut *self.tx).await? else {
+        let Some(row) = sqlx::query(select).bind(number.to_string()).bind(person_id).fetch_optional(&mut self.tx).await? else {
             return Ok(Err(Refusal::NotAllowed));
         };
         let actor = Actor::applicant(person_id);
@@ -385,7 +376,7 @@ impl Tx<'_> {
         // Mail queued to the person's addresses (a verification code, a reminder) goes too.
         let emails: Vec<String> = sqlx::query("SELECT email FROM tickets WHERE person_id = $1 AND email IS NOT NULL")
             .bind(person_id)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut self.tx)
             .await?
             .iter()
             .map(|r| r.try_get("email"))
@@ -396,7 +387,7 @@ impl Tx<'_> {
         }
         let rows = sqlx::query("SELECT id, closed_at FROM tickets WHERE person_id = $1 AND purged_at IS NULL")
             .bind(person_id)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut self.tx)
             .await?;
         for row in rows {
             let id: i64 = row.try_get("id")?;
@@ -406,10 +397,10 @@ impl Tx<'_> {
             }
             self.erase_ticket_data(id, &actor, "history-personal-data-deleted", Forget::RosterToo, now).await?;
         }
-        sqlx::query("DELETE FROM webchat_messages WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
-        sqlx::query("DELETE FROM form_links WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM webchat_messages WHERE person_id = $1").bind(person_id).execute(&mut self.tx).await?;
+        sqlx::query("DELETE FROM form_links WHERE person_id = $1").bind(person_id).execute(&mut self.tx).await?;
         // Replies a platform still owed (a summary among them) and messages queued for the person.
-        sqlx::query("UPDATE conversations SET unsent_enc = NULL WHERE person_id = $1").bind(person_id).execute(&mut *self.tx).await?;
+        sqlx::query("UPDATE conversations SET unsent_enc = NULL WHERE person_id = $1").bind(person_id).execute(&mut self.tx).await?;
         self.drop_pending_outbox(&format!("person:{person_id}"), None, now).await?;
         self.store.scrub_soon();
         Ok(())
@@ -425,7 +416,7 @@ impl Tx<'_> {
         .bind(lane.to_owned())
         .bind(ticket_id.unwrap_or(-1))
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(())
     }
@@ -437,14 +428,14 @@ impl Tx<'_> {
         if forget == Forget::RosterToo {
             sqlx::query("DELETE FROM roster WHERE source <> 'import' AND tckn_hash = (SELECT tckn_hash FROM tickets WHERE id = $1)")
                 .bind(ticket_id)
-                .execute(&mut *self.tx)
+                .execute(&mut self.tx)
                 .await?;
         }
         // Messages about the ticket not sent yet would carry its data: they are dropped (what
         // this very change queues, at `now`, still goes).
         self.drop_pending_outbox(&format!("ticket:{ticket_id}"), Some(ticket_id), now).await?;
         // The desk's internal notes are about the person.
-        sqlx::query("DELETE FROM ticket_notes WHERE ticket_id = $1").bind(ticket_id).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM ticket_notes WHERE ticket_id = $1").bind(ticket_id).execute(&mut self.tx).await?;
         sqlx::query(
             "UPDATE tickets SET tckn_hash = NULL, tckn_enc = NULL, birth_enc = NULL, name = NULL, name_fold = NULL,
                     title = NULL, email = NULL, open_key = NULL, purged_at = $2, updated_at = $2
@@ -452,7 +443,7 @@ impl Tx<'_> {
         )
         .bind(ticket_id)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         // A reason staff typed may name the person, and a qualified certificate's serial and
         // expiry identify them at Kamu SM; refusal codes stay.
@@ -461,7 +452,7 @@ impl Tx<'_> {
              WHERE ticket_id = $1 AND note IN ('history-cancel-reason', 'history-eonay-attested', 'history-new-certificate')",
         )
         .bind(ticket_id)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         self.note_on_ticket(&TicketNote { ticket_id, actor, event: "personal-data-erased", note: Some(note), detail: None, at: now }).await
     }
@@ -487,7 +478,7 @@ impl Store {
             format!("DELETE FROM conversations WHERE updated_at < $1 AND person_id NOT IN ({open})"),
         ] {
             // Fixed texts; the value is bound.
-            gone += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(idle_before).execute(&mut *tx.tx).await?.rows_affected();
+            gone += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(idle_before).execute(&mut tx.tx).await?.rows_affected();
         }
         tx.commit().await?;
         if gone > 0 {
@@ -507,7 +498,7 @@ impl Store {
                  ORDER BY closed_at LIMIT 200",
             )
             .bind(closed_before)
-            .fetch_all(&mut *tx.tx)
+            .fetch_all(&mut tx.tx)
             .await?
             .iter()
             .map(|r| r.try_get("id"))

@@ -62,7 +62,7 @@ impl Store {
             .bind(self.vault.lookup_hash(SESSION_TOKEN, &token))
             .bind(person_id)
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         tx.commit().await?;
         Ok((WebSession { id, person_id }, token))
@@ -117,7 +117,8 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Appends transcript lines in one statement.
+    /// Appends transcript lines in one statement (on SQLite, sent with the transaction's next
+    /// statement that is waited for, or its COMMIT).
     pub async fn append_transcript(&mut self, person_id: i64, entries: &[TranscriptEntry]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
@@ -132,7 +133,6 @@ impl Tx<'_> {
             let json = serde_json::to_vec(entry).map_err(corrupt)?;
             query = query.bind(person_id).bind(entry.at).bind(entry.direction_code()).bind(self.store.vault.encrypt(TRANSCRIPT, &json));
         }
-        query.execute(&mut *self.tx).await?;
-        Ok(())
+        Ok(self.tx.write(query, None).await?)
     }
 }

@@ -348,12 +348,19 @@ on_both!(a_lanes_messages_are_claimed_in_order_across_retries, |store| {
         at: NOW,
     };
     let code = Outbound::Email(Mail::EmailCode { to: "x@kurum.gov.tr".into(), code: "E-7K4Q2".into(), lang: Lang::Tr });
+    let pending = |depths: &[eimza_bot::store::OutboxDepth], channel: &str| {
+        depths.iter().find(|d| d.channel == channel).map_or(0, |d| d.pending)
+    };
+    let before = store.outbox_depths().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     for (key, message) in [("first", Outbound::Webhook(change("one"))), ("second", Outbound::Webhook(change("two"))), ("other", code)] {
-        assert!(tx.enqueue(key, &message, NOW).await.unwrap());
-        assert!(!tx.enqueue(key, &message, NOW).await.unwrap(), "a second enqueue with the same key is dropped");
+        tx.enqueue(key, &message, NOW).await.unwrap();
+        tx.enqueue(key, &message, NOW).await.unwrap(); // the same key again: dropped
     }
     tx.commit().await.unwrap();
+    let after = store.outbox_depths().await.unwrap();
+    let added = |channel| pending(&after, channel) - pending(&before, channel);
+    assert_eq!((added("webhook"), added("email")), (2, 1), "a second enqueue with the same key is dropped: {after:?}");
     let keys = |c: Vec<eimza_bot::store::Claimed>| c.into_iter().map(|m| m.key).collect::<Vec<_>>();
     let first = store.claim_due(Channel::Webhook, NOW, 60_000, 10).await.unwrap();
     assert_eq!(keys(first.clone()), ["first"], "the second waits for the first");

@@ -1,0 +1,250 @@
+//! SQLite: several statements sent to the database's thread as one script.
+//!
+//! sqlx runs each SQLite statement on the connection's own thread, and every statement is a
+//! hand-off there and back (two thread switches, dearer than most statements themselves). It
+//! also runs a query text of several statements in one hand-off, binding their parameters in
+//! turn. A [`Script`] is such a text, put together from ordinary queries: each statement's
+//! placeholders (`$N` or `?`) become positional `?`, its values are appended in the order they
+//! appear, and what each statement is for ([`Part`]) is kept so that its answer, or its failure,
+//! is told apart from the others'.
+
+use futures_util::StreamExt as _;
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
+use sqlx::{AnyConnection, Either, Executor as _};
+use sqlx_core::any::{AnyArgumentBuffer, AnyValueKind};
+
+/// What a statement of a script is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Part {
+    /// `BEGIN IMMEDIATE`.
+    Begin,
+    /// Fails (a `CHECK`) when the conversation changed since it was read.
+    Guard,
+    /// A write nobody waits for; `Some(n)`: it must change exactly `n` rows.
+    Write(Option<u64>),
+    /// The statement whose answer the caller waits for (the script's last but for a COMMIT).
+    Asked,
+    Commit,
+}
+
+/// Statements to be sent together.
+#[derive(Default)]
+pub(super) struct Script {
+    sql: String,
+    values: Vec<AnyValueKind>,
+    parts: Vec<Part>,
+}
+
+/// What one statement of a script answered.
+pub(super) struct Answer {
+    pub rows: Vec<AnyRow>,
+    pub result: AnyQueryResult,
+}
+
+/// The statement of a script that failed (those before it ran; those after it did not).
+#[derive(Debug)]
+pub(super) struct Failed {
+    pub part: Part,
+    pub error: sqlx::Error,
+}
+
+impl Script {
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub fn has(&self, part: Part) -> bool {
+        self.parts.contains(&part)
+    }
+
+    /// Appends a statement with its values (`None`: it has no placeholders).
+    pub fn push(&mut self, sql: &str, args: Option<AnyArguments>, part: Part) -> Result<(), sqlx::Error> {
+        let values = args.map(|a| a.values.0).unwrap_or_default();
+        if !self.sql.is_empty() {
+            self.sql.push_str(";\n");
+        }
+        positional(sql, &values, &mut self.sql, &mut self.values)?;
+        self.parts.push(part);
+        Ok(())
+    }
+
+    /// Sends the script in one hand-off and reads every statement's answer.
+    pub async fn run(self, conn: &mut AnyConnection) -> Result<Vec<Answer>, Failed> {
+        let Script { sql, values, parts } = self;
+        let args = AnyArguments { values: AnyArgumentBuffer(values) };
+        // The text is made of the store's own statements; every value is bound.
+        let query = sqlx::query_with(sqlx::AssertSqlSafe(sql), args);
+        let mut answers = Vec::with_capacity(parts.len());
+        let mut rows = Vec::new();
+        let mut stream = conn.fetch_many(query);
+        while let Some(item) = stream.next().await {
+            let part = parts.get(answers.len()).copied().unwrap_or(Part::Asked);
+            match item {
+                Ok(Either::Right(row)) => rows.push(row),
+                Ok(Either::Left(result)) => {
+                    if let Part::Write(Some(n)) = part
+                        && result.rows_affected() != n
+                    {
+                        let error = sqlx::Error::Protocol(format!("a write changed {} rows, not {n}", result.rows_affected()));
+                        return Err(Failed { part, error });
+                    }
+                    answers.push(Answer { rows: std::mem::take(&mut rows), result });
+                }
+                Err(error) => return Err(Failed { part, error }),
+            }
+        }
+        if answers.len() != parts.len() {
+            let error = sqlx::Error::Protocol(format!("a script of {} statements answered {}", parts.len(), answers.len()));
+            return Err(Failed { part: parts.get(answers.len()).copied().unwrap_or(Part::Asked), error });
+        }
+        Ok(answers)
+    }
+}
+
+/// Copies `sql` to `out` with every placeholder made a positional `?`, and the value each one
+/// stands for appended to `out_values` in the same order: `$N` and `?N` by number (a number may
+/// appear more than once), a bare `?` by its place among the bare ones. String literals, quoted
+/// names and comments are copied as they are.
+fn positional(sql: &str, values: &[AnyValueKind], out: &mut String, out_values: &mut Vec<AnyValueKind>) -> Result<(), sqlx::Error> {
+    let bytes = sql.as_bytes();
+    let mut bare = 0;
+    let mut i = 0;
+    let mut copied = 0;
+    let value = |n: usize| values.get(n).cloned().ok_or_else(|| sqlx::Error::Protocol(format!("placeholder {} has no value", n + 1)));
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                // To the closing quote; a doubled quote inside is an escaped one.
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == quote {
+                        if bytes.get(i + 1) == Some(&quote) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+            }
+            sigil @ (b'$' | b'?') => {
+                let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+                let n = match (sigil, digits) {
+                    (b'?', 0) => {
+                        bare += 1;
+                        bare
+                    }
+                    (_, 0) => return Err(sqlx::Error::Protocol(format!("unsupported placeholder in: {sql}"))),
+                    _ => sql[i + 1..i + 1 + digits].parse::<usize>().map_err(|e| sqlx::Error::Protocol(e.to_string()))?,
+                };
+                if n == 0 {
+                    return Err(sqlx::Error::Protocol(format!("placeholder 0 in: {sql}")));
+                }
+                out.push_str(&sql[copied..i]);
+                out.push('?');
+                out_values.push(value(n - 1)?);
+                i += 1 + digits;
+                copied = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&sql[copied.min(sql.len())..]);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(sql: &str, n: usize) -> (String, Vec<i64>) {
+        let values: Vec<AnyValueKind> = (1..=n as i64).map(|v| AnyValueKind::BigInt(v * 10)).collect();
+        let (mut out, mut out_values) = (String::new(), Vec::new());
+        positional(sql, &values, &mut out, &mut out_values).unwrap();
+        let numbers = out_values
+            .into_iter()
+            .map(|v| match v {
+                AnyValueKind::BigInt(v) => v,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        (out, numbers)
+    }
+
+    #[test]
+    fn numbered_placeholders_become_positional_in_order_of_appearance() {
+        let (sql, values) = convert("UPDATE t SET a = $2, b = $1 WHERE id = $1 AND c = $10", 10);
+        assert_eq!(sql, "UPDATE t SET a = ?, b = ? WHERE id = ? AND c = ?");
+        assert_eq!(values, vec![20, 10, 10, 100]);
+    }
+
+    #[test]
+    fn bare_placeholders_keep_their_order() {
+        let (sql, values) = convert("INSERT INTO t VALUES (?, ?), (?, ?)", 4);
+        assert_eq!(sql, "INSERT INTO t VALUES (?, ?), (?, ?)");
+        assert_eq!(values, vec![10, 20, 30, 40]);
+    }
+
+    #[test]
+    fn literals_names_and_comments_are_left_alone() {
+        let (sql, values) = convert("SELECT '$1 ?', \"a$2\", 'it''s $3' -- $4 ?\n, $1 /* $2 ? */ FROM t WHERE x = ?2", 2);
+        assert_eq!(sql, "SELECT '$1 ?', \"a$2\", 'it''s $3' -- $4 ?\n, ? /* $2 ? */ FROM t WHERE x = ?");
+        assert_eq!(values, vec![10, 20]);
+    }
+
+    #[test]
+    fn a_placeholder_without_its_value_is_an_error() {
+        let mut out = String::new();
+        assert!(positional("SELECT $3", &[AnyValueKind::BigInt(1)], &mut out, &mut Vec::new()).is_err());
+        assert!(positional("SELECT $0", &[AnyValueKind::BigInt(1)], &mut out, &mut Vec::new()).is_err());
+        assert!(positional("SELECT $x", &[AnyValueKind::BigInt(1)], &mut out, &mut Vec::new()).is_err());
+    }
+
+    /// A real script on SQLite: each statement's answer apart, values bound across statements,
+    /// and a failure named by the statement that failed (the ones before it ran).
+    #[tokio::test]
+    async fn a_script_runs_in_order_and_names_what_failed() {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let mut conn = AnyConnection::connect("sqlite::memory:").await.unwrap();
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL CHECK (v <> 'bad'))").await.unwrap();
+        let mut script = Script::default();
+        let mut args = AnyArguments::default();
+        sqlx::Arguments::add(&mut args, 1_i64).unwrap();
+        sqlx::Arguments::add(&mut args, "one").unwrap();
+        script.push("INSERT INTO t (id, v) VALUES ($1, $2)", Some(args), Part::Write(Some(1))).unwrap();
+        let mut args = AnyArguments::default();
+        sqlx::Arguments::add(&mut args, 1_i64).unwrap();
+        script.push("SELECT v FROM t WHERE id = $1", Some(args), Part::Asked).unwrap();
+        let answers = script.run(&mut conn).await.unwrap();
+        assert_eq!(answers.len(), 2);
+        assert_eq!(answers[0].result.rows_affected(), 1);
+        assert_eq!(sqlx::Row::get::<String, _>(&answers[1].rows[0], "v"), "one");
+
+        let mut script = Script::default();
+        script.push("INSERT INTO t (id, v) VALUES (2, 'two')", None, Part::Write(None)).unwrap();
+        script.push("INSERT INTO t (id, v) VALUES (3, 'bad')", None, Part::Guard).unwrap();
+        script.push("INSERT INTO t (id, v) VALUES (4, 'four')", None, Part::Write(None)).unwrap();
+        let failed = script.run(&mut conn).await.err().unwrap();
+        assert_eq!(failed.part, Part::Guard);
+        let n: i64 = sqlx::Row::get(&sqlx::query("SELECT COUNT(*) AS n FROM t").fetch_one(&mut conn).await.unwrap(), "n");
+        assert_eq!(n, 2, "the statement before the failure ran, the one after did not");
+
+        let mut script = Script::default();
+        script.push("UPDATE t SET v = 'x' WHERE id = 99", None, Part::Write(Some(1))).unwrap();
+        assert!(matches!(script.run(&mut conn).await, Err(Failed { part: Part::Write(Some(1)), .. })));
+    }
+}

@@ -1,0 +1,408 @@
+//! The write side: this process's turn to write, the connection a write runs on, and a
+//! transaction on it.
+//!
+//! SQLite has one writer, and so has this process: one connection, held by the turn to write
+//! and kept out of sqlx's pool (a connection given back to the pool is first tested with a
+//! statement, a hand-off to its thread and back as dear as a write's own). A transaction on it
+//! sends its statements in as few [`Script`]s as it can: a write whose answer nobody waits for
+//! is held and sent with the next statement that is waited for; `BEGIN` rides with the first
+//! script and `COMMIT` with the last. A turn that mails a code is two hand-offs instead of six.
+//!
+//! PostgreSQL: a connection from the pool, sqlx's own transactions, each statement sent at once
+//! (rows are locked, so writers do not wait for one another here).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
+
+use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Arguments as _, Either, Execute, Executor, SqlStr};
+use sqlx_core::transaction::TransactionManager as _;
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+
+use super::script::{Answer, Failed, Part, Script};
+use super::{AnyQuery, Result, Store, StoreError, Tx, corrupt};
+
+type Manager = <Any as sqlx::Database>::TransactionManager;
+
+/// Fails when the conversation `$1` is no longer at version `$2` (0: none saved): a `CHECK` on a
+/// table of the writer's own that never holds a row. A failed statement stops its script, so
+/// a COMMIT after it never runs.
+const GUARD: &str = "INSERT INTO temp.turn_guard (outcome)
+     SELECT 'changed' WHERE COALESCE((SELECT version FROM main.conversations WHERE person_id = $1), 0) <> $2";
+
+/// Made on each SQLite connection when it opens (`Store::connect`).
+pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard (outcome TEXT NOT NULL CHECK (outcome = 'unchanged'))";
+
+/// SQLite: the process's one writer connection, and what the next write must do first (the
+/// flags are set with the turn to write held, or by a transaction dropped open).
+#[derive(Default)]
+pub(super) struct WriterSlot {
+    /// `None` before the first write and after [`Store::close`].
+    pub conn: Mutex<Option<AnyConnection>>,
+    /// A commit failed on it, or it failed otherwise than by a statement's refusal: replaced.
+    broken: AtomicBool,
+    /// A transaction on it was dropped open: rolled back before anything else runs on it.
+    unfinished: AtomicBool,
+}
+
+impl std::fmt::Debug for WriterSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriterSlot")
+    }
+}
+
+impl WriterSlot {
+    /// Rolls back a transaction dropped open, if any. A ROLLBACK that fails for whatever reason
+    /// (SQLite may have ended the transaction itself, after a full disk or an I/O error) costs
+    /// the connection: it is closed, and the next write opens another.
+    async fn finish(&self, writer: &mut Option<AnyConnection>) {
+        if !self.unfinished.swap(false, SeqCst) {
+            return;
+        }
+        if let Some(conn) = writer.as_mut()
+            && sqlx::Executor::execute(&mut *conn, "ROLLBACK").await.is_err()
+        {
+            *writer = None;
+        }
+    }
+
+    /// After a transaction was dropped open: rolled back by a task of its own as soon as the
+    /// turn to write is free (or by the next write, whichever comes first), so SQLite's write
+    /// lock is not held until then.
+    fn roll_back_soon(self: &Arc<Self>) {
+        self.unfinished.store(true, SeqCst);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let slot = self.clone();
+            runtime.spawn(async move {
+                let mut writer = slot.conn.lock().await;
+                slot.finish(&mut writer).await;
+            });
+        }
+    }
+}
+
+impl Store {
+    /// The connection for one write, with this process's turn to write.
+    ///
+    /// SQLite: waits for the turn, which holds the one writer connection (replaced when it was
+    /// found unsound, see [`WriterSlot`]). PostgreSQL: no wait (rows are locked), a connection
+    /// from the pool.
+    pub(super) async fn write_turn(&self) -> Result<WriteConn<'_>> {
+        let Some(slot) = &self.writer else {
+            return Ok(WriteConn::Pooled(self.pool.acquire().await?));
+        };
+        let mut writer = slot.conn.lock().await;
+        if self.pool.is_closed() {
+            return Err(StoreError::Db(sqlx::Error::PoolClosed));
+        }
+        if slot.broken.swap(false, SeqCst) {
+            *writer = None; // dropped: closed, which ends whatever it had open
+            slot.unfinished.store(false, SeqCst);
+        }
+        slot.finish(&mut writer).await;
+        if writer.is_none() {
+            *writer = Some(self.pool.acquire().await?.detach());
+        }
+        let conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
+        Ok(WriteConn::Writer { conn, slot })
+    }
+
+    /// One write of one statement, with the turn to write; its rows (`RETURNING`).
+    pub(super) async fn write_rows(&self, query: AnyQuery<'_>) -> Result<Vec<AnyRow>> {
+        let mut conn = self.write_turn().await?;
+        let rows = query.fetch_all(&mut *conn).await;
+        if let Err(e) = &rows {
+            conn.failed(e);
+        }
+        Ok(rows?)
+    }
+
+    /// One write of one statement, with the turn to write; how many rows it changed.
+    pub(super) async fn write_count(&self, query: AnyQuery<'_>) -> Result<u64> {
+        let mut conn = self.write_turn().await?;
+        let done = query.execute(&mut *conn).await;
+        if let Err(e) = &done {
+            conn.failed(e);
+        }
+        Ok(done?.rows_affected())
+    }
+
+    /// Starts the write transaction for one unit of work (on SQLite, nothing is sent yet).
+    pub async fn begin(&self) -> Result<Tx<'_>> {
+        let tx = TxConn::begin(self.write_turn().await?).await?;
+        Ok(Tx { tx, store: self, queued: false })
+    }
+}
+
+/// The connection one write runs on (see [`Store::write_turn`]).
+pub(super) enum WriteConn<'s> {
+    /// SQLite: the writer connection, held with the turn to write.
+    Writer { conn: MappedMutexGuard<'s, AnyConnection>, slot: &'s Arc<WriterSlot> },
+    /// PostgreSQL: one from the pool.
+    Pooled(PoolConnection<Any>),
+}
+
+impl WriteConn<'_> {
+    /// Not to be trusted again: closed (SQLite: replaced at the next write).
+    pub fn discard(&mut self) {
+        match self {
+            WriteConn::Writer { slot, .. } => slot.broken.store(true, SeqCst),
+            WriteConn::Pooled(conn) => conn.close_on_drop(),
+        }
+    }
+
+    /// After a failed write: a failure that is not a statement's refusal (its thread gone, the
+    /// connection lost) means the connection is discarded.
+    pub fn failed(&mut self, error: &sqlx::Error) {
+        if !matches!(error, sqlx::Error::Database(_)) {
+            self.discard();
+        }
+    }
+
+    /// [`WriteConn::failed`] for the store's own errors.
+    pub fn failed_with(&mut self, error: &StoreError) {
+        if !super::refused(error) {
+            self.discard();
+        }
+    }
+}
+
+impl std::ops::Deref for WriteConn<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            WriteConn::Writer { conn, .. } => conn,
+            WriteConn::Pooled(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteConn<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            WriteConn::Writer { conn, .. } => conn,
+            WriteConn::Pooled(conn) => conn,
+        }
+    }
+}
+
+/// A write connection inside a transaction. Every statement of a [`Tx`] runs through it (it is
+/// the executor the store's queries are given).
+///
+/// SQLite: begun and ended by its own statements, sent in [`Script`]s (see the module docs);
+/// sqlx's transaction manager never counts a transaction on the writer, so no ROLLBACK that
+/// failed leaves it counting one that SQLite ended. PostgreSQL: sqlx's transaction manager, as
+/// `sqlx::Transaction` does, but keeping hold of the connection, so that one whose COMMIT
+/// failed is closed, not reused.
+pub(super) struct TxConn<'s> {
+    conn: WriteConn<'s>,
+    /// SQLite: the statements not sent yet (the first is `BEGIN` until it is sent). `None` on
+    /// PostgreSQL.
+    held: Option<Script>,
+    /// SQLite: a script with the `BEGIN` was sent (a transaction may be open on the connection).
+    begun: bool,
+    /// Neither committed nor rolled back.
+    open: bool,
+    /// SQLite: the conversation (person, version) whose save this transaction guards.
+    guarded: Option<(i64, i64)>,
+    /// SQLite: that guard failed: the conversation changed since it was read.
+    changed: bool,
+    /// SQLite: a script failed; nothing more is sent (the transaction is rolled back).
+    failed: bool,
+}
+
+impl std::fmt::Debug for TxConn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TxConn").field("begun", &self.begun).field("open", &self.open).finish_non_exhaustive()
+    }
+}
+
+impl<'s> TxConn<'s> {
+    async fn begin(mut conn: WriteConn<'s>) -> std::result::Result<TxConn<'s>, sqlx::Error> {
+        let held = match conn {
+            WriteConn::Writer { .. } => {
+                let mut script = Script::default();
+                // IMMEDIATE: SQLite's write lock from the first statement on, so what this
+                // transaction read (a conversation's version) holds until it commits, even
+                // against another process.
+                script.push("BEGIN IMMEDIATE", None, Part::Begin)?;
+                Some(script)
+            }
+            WriteConn::Pooled(_) => {
+                if let Err(e) = Manager::begin(&mut conn, None).await {
+                    conn.failed(&e);
+                    return Err(e);
+                }
+                None
+            }
+        };
+        Ok(TxConn { conn, held, begun: false, open: true, guarded: None, changed: false, failed: false })
+    }
+
+    /// A write whose answer nobody waits for. SQLite: sent with the next statement that is
+    /// waited for, or with the COMMIT, and a failure of it is reported there; `rows`: how many
+    /// rows it must change, checked when its answer comes (a check, not a guard: the statements
+    /// after it have run by then). PostgreSQL: sent now.
+    pub async fn write(&mut self, mut query: AnyQuery<'_>, rows: Option<u64>) -> std::result::Result<(), sqlx::Error> {
+        match &mut self.held {
+            Some(held) => {
+                let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+                held.push(Execute::sql(query).as_str(), args, Part::Write(rows))
+            }
+            None => {
+                let done = query.execute(&mut *self.conn).await?;
+                match rows {
+                    Some(n) if done.rows_affected() != n => {
+                        Err(sqlx::Error::Protocol(format!("a write changed {} rows, not {n}", done.rows_affected())))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// SQLite: this transaction saves `person_id`'s conversation read at `version`; it fails
+    /// (and [`TxConn::changed`] says so) if the conversation is at another version by then.
+    /// PostgreSQL: nothing; the save itself finds out.
+    pub fn guard(&mut self, person_id: i64, version: i64) -> std::result::Result<(), sqlx::Error> {
+        let Some(held) = &mut self.held else { return Ok(()) };
+        let mut args = AnyArguments::default();
+        args.add(person_id).map_err(sqlx::Error::Encode)?;
+        args.add(version).map_err(sqlx::Error::Encode)?;
+        held.push(GUARD, Some(args), Part::Guard)?;
+        self.guarded = Some((person_id, version));
+        Ok(())
+    }
+
+    /// Whether the guard covers a save of this conversation at this version.
+    pub fn guards(&self, person_id: i64, version: i64) -> bool {
+        self.guarded == Some((person_id, version))
+    }
+
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// SQLite: sends what is held, as one script.
+    async fn send(&mut self) -> std::result::Result<Vec<Answer>, sqlx::Error> {
+        if self.failed {
+            return Err(sqlx::Error::Protocol("the transaction failed before".into()));
+        }
+        let script = self.held.replace(Script::default()).unwrap_or_default();
+        self.begun |= script.has(Part::Begin);
+        match script.run(&mut self.conn).await {
+            Ok(answers) => Ok(answers),
+            Err(Failed { part, error }) => {
+                self.failed = true;
+                self.conn.failed(&error);
+                match part {
+                    Part::Guard => self.changed = true,
+                    // Another transaction still open on it? Not sound: replaced.
+                    Part::Begin => self.conn.discard(),
+                    Part::Commit => {
+                        // Whatever SQLite did with the transaction, this connection is not
+                        // trusted again; the outcome is unknown, so not told as a refusal.
+                        self.conn.discard();
+                        self.open = false;
+                        return Err(sqlx::Error::Protocol(format!("commit: {error}")));
+                    }
+                    Part::Write(_) | Part::Asked => {}
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// SQLite: the held statements and `query`, sent together; `query`'s answer.
+    async fn asked<'q>(&mut self, mut query: impl Execute<'q, Any>) -> std::result::Result<Answer, sqlx::Error> {
+        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        if let Some(held) = &mut self.held {
+            held.push(query.sql().as_str(), args, Part::Asked)?;
+        }
+        self.send().await?.pop().ok_or_else(|| sqlx::Error::Protocol("a script without its answer".into()))
+    }
+
+    /// Commits: a failed COMMIT's outcome is unknown, and it is reported as such (not as a
+    /// refusal), the connection closed.
+    pub async fn commit(&mut self) -> std::result::Result<(), sqlx::Error> {
+        let Some(held) = &mut self.held else {
+            let result = Manager::commit(&mut self.conn).await;
+            self.open = false;
+            return result.map_err(|e| {
+                self.conn.discard();
+                sqlx::Error::Protocol(format!("commit: {e}"))
+            });
+        };
+        if !self.begun && held.has(Part::Begin) && held.len() == 1 {
+            self.open = false; // nothing was written
+            return Ok(());
+        }
+        held.push("COMMIT", None, Part::Commit)?;
+        self.send().await?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for TxConn<'_> {
+    fn drop(&mut self) {
+        if !self.open {
+            return;
+        }
+        match &mut self.conn {
+            WriteConn::Writer { slot, .. } => {
+                if self.begun {
+                    slot.roll_back_soon();
+                }
+            }
+            // Queued; it runs before the connection is used again (as sqlx::Transaction does).
+            WriteConn::Pooled(_) => Manager::start_rollback(&mut self.conn),
+        }
+    }
+}
+
+impl<'c, 's> Executor<'c> for &'c mut TxConn<'s> {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, std::result::Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        if self.held.is_none() {
+            return (&mut *self.conn).fetch_many(query);
+        }
+        Box::pin(futures_util::stream::once(self.asked(query)).flat_map(|answer| {
+            let items: Vec<std::result::Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>> = match answer {
+                Ok(Answer { rows, result, .. }) => {
+                    rows.into_iter().map(|r| Ok(Either::Right(r))).chain([Ok(Either::Left(result))]).collect()
+                }
+                Err(e) => vec![Err(e)],
+            };
+            futures_util::stream::iter(items)
+        }))
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, std::result::Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        if self.held.is_none() {
+            return (&mut *self.conn).fetch_optional(query);
+        }
+        Box::pin(async move { Ok(self.asked(query).await?.rows.into_iter().next()) })
+    }
+
+    fn prepare_with<'e>(self, sql: SqlStr, parameters: &'e [AnyTypeInfo]) -> BoxFuture<'e, std::result::Result<AnyStatement, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        (&mut *self.conn).prepare_with(sql, parameters)
+    }
+}
