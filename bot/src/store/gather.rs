@@ -22,7 +22,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Result, Store, StoreError, row_placeholders};
+use super::script::{Failed, Part, Script};
+use super::writer::WriteConn;
+use super::{AnyQuery, Backend, Result, Store, StoreError, row_placeholders};
 
 /// Items a batch takes at most (bounded by SQLite's 32,766 parameters: 5 per save).
 const MAX_BATCH: usize = 256;
@@ -251,20 +253,18 @@ impl Batch for Saves {
         if items.iter().all(|s| s.transcript.is_empty()) {
             // The usual batch: the first saves, then the others, each one statement atomic on
             // its own, so no transaction around them (its BEGIN and COMMIT would be two more
-            // hand-offs to the database's thread and back).
+            // hand-offs to the database's thread and back); on SQLite both in one script.
             let mut conn = store.write_turn().await?;
-            // Refused: nothing was written, and the batch runs again item by item.
-            if let Err(e) = inserts(store, &mut *conn, &first, &mut saved).await {
-                conn.failed_with(&e);
-                return Err(e);
-            }
-            let Err(e) = updates(store, &mut *conn, &later, &mut saved).await else {
-                return Ok(answers(&saved));
+            let e = match first_then_later(store, &mut conn, &first, &later, &mut saved).await {
+                Ok(()) => return Ok(answers(&saved)),
+                // Refused before anything was written: the batch runs again item by item.
+                Err((false, e)) => {
+                    conn.failed_with(&e);
+                    return Err(e);
+                }
+                Err((true, e)) => e,
             };
             conn.failed_with(&e);
-            if first.is_empty() {
-                return Err(e);
-            }
             // The first saves are written, so this batch answers for the others itself: each
             // alone if a statement refused them (nothing of it was written), else all failed.
             let mut failed = HashMap::new();
@@ -313,6 +313,33 @@ impl Batch for Saves {
     }
 }
 
+/// The first saves, then the others, without a transaction; on SQLite in one script (one
+/// hand-off) when there are both. `Err((written, e))`: whether the first saves were written
+/// before `e` (the others were not).
+async fn first_then_later(
+    store: &Store,
+    conn: &mut WriteConn<'_>,
+    first: &[&SealedSave],
+    later: &[&SealedSave],
+    saved: &mut HashSet<i64>,
+) -> std::result::Result<(), (bool, StoreError)> {
+    if store.backend != Backend::Sqlite || first.is_empty() || later.is_empty() {
+        inserts(store, &mut **conn, first, saved).await.map_err(|e| (false, e))?;
+        return updates(store, &mut **conn, later, saved).await.map_err(|e| (!first.is_empty(), e));
+    }
+    let mut script = Script::default();
+    script.push_query(insert_statement(store, first), Part::Write(None)).map_err(|e| (false, e.into()))?;
+    script.push_query(update_statement(store, later), Part::Asked).map_err(|e| (false, e.into()))?;
+    let (answers, failed) = match script.run(conn).await {
+        Ok(answers) => (answers, None),
+        Err(Failed { part, error, answered }) => (answered, Some((part != Part::Write(None), StoreError::from(error)))),
+    };
+    for answer in &answers {
+        note_saved(&answer.rows, saved).map_err(|e| (true, e))?;
+    }
+    failed.map_or(Ok(()), Err)
+}
+
 /// The first saves of conversations (none stored yet): one statement; `saved` learns whose
 /// went through (not someone else's first save since).
 async fn inserts<C>(store: &Store, conn: &mut C, saves: &[&SealedSave], saved: &mut HashSet<i64>) -> Result<()>
@@ -322,20 +349,7 @@ where
     if saves.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES {}
-         ON CONFLICT (person_id) DO NOTHING RETURNING person_id",
-        row_placeholders(store.backend, saves.len(), 5)
-    );
-    // Only placeholders are generated; every value is bound.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for s in saves {
-        query = query.bind(s.person_id).bind(1_i64).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
-    }
-    for row in query.fetch_all(&mut *conn).await? {
-        saved.insert(row.try_get::<i64, _>("person_id")?);
-    }
-    Ok(())
+    note_saved(&insert_statement(store, saves).fetch_all(&mut *conn).await?, saved)
 }
 
 /// The saves of conversations stored before, if their version is still the one read: one
@@ -347,6 +361,34 @@ where
     if saves.is_empty() {
         return Ok(());
     }
+    note_saved(&update_statement(store, saves).fetch_all(&mut *conn).await?, saved)
+}
+
+/// `saved` learns whose saves the rows (`RETURNING person_id`) say went through.
+fn note_saved(rows: &[sqlx::any::AnyRow], saved: &mut HashSet<i64>) -> Result<()> {
+    for row in rows {
+        saved.insert(row.try_get::<i64, _>("person_id")?);
+    }
+    Ok(())
+}
+
+/// The statement of [`inserts`] (not empty).
+fn insert_statement(store: &Store, saves: &[&SealedSave]) -> AnyQuery<'static> {
+    let sql = format!(
+        "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES {}
+         ON CONFLICT (person_id) DO NOTHING RETURNING person_id",
+        row_placeholders(store.backend, saves.len(), 5)
+    );
+    // Only placeholders are generated; every value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for s in saves {
+        query = query.bind(s.person_id).bind(1_i64).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
+    }
+    query
+}
+
+/// The statement of [`updates`] (not empty).
+fn update_statement(store: &Store, saves: &[&SealedSave]) -> AnyQuery<'static> {
     let sql = format!(
         "UPDATE conversations AS c SET version = c.version + 1, state_enc = v.column3, updated_at = v.column4,
                 unsent_enc = v.column5
@@ -358,10 +400,7 @@ where
     for s in saves {
         query = query.bind(s.person_id).bind(s.version).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
     }
-    for row in query.fetch_all(&mut *conn).await? {
-        saved.insert(row.try_get::<i64, _>("person_id")?);
-    }
-    Ok(())
+    query
 }
 
 /// A person's chat state as stored (decrypted by the caller).

@@ -10,7 +10,7 @@
 
 use futures_util::StreamExt as _;
 use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
-use sqlx::{AnyConnection, Either, Executor as _};
+use sqlx::{Any, AnyConnection, Either, Execute, Executor as _};
 use sqlx_core::any::{AnyArgumentBuffer, AnyValueKind};
 
 /// What a statement of a script is for.
@@ -41,11 +41,18 @@ pub(super) struct Answer {
     pub result: AnyQueryResult,
 }
 
-/// The statement of a script that failed (those before it ran; those after it did not).
-#[derive(Debug)]
+/// The statement of a script that failed (those before it ran, and `answered` holds their
+/// answers; those after it did not run).
 pub(super) struct Failed {
     pub part: Part,
     pub error: sqlx::Error,
+    pub answered: Vec<Answer>,
+}
+
+impl std::fmt::Debug for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Failed").field("part", &self.part).field("error", &self.error).finish_non_exhaustive()
+    }
 }
 
 impl Script {
@@ -55,6 +62,12 @@ impl Script {
 
     pub fn has(&self, part: Part) -> bool {
         self.parts.contains(&part)
+    }
+
+    /// Appends a query (its text and values).
+    pub fn push_query<'q>(&mut self, mut query: impl Execute<'q, Any>, part: Part) -> Result<(), sqlx::Error> {
+        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        self.push(query.sql().as_str(), args, part)
     }
 
     /// Appends a statement with its values (`None`: it has no placeholders).
@@ -86,16 +99,16 @@ impl Script {
                         && result.rows_affected() != n
                     {
                         let error = sqlx::Error::Protocol(format!("a write changed {} rows, not {n}", result.rows_affected()));
-                        return Err(Failed { part, error });
+                        return Err(Failed { part, error, answered: answers });
                     }
                     answers.push(Answer { rows: std::mem::take(&mut rows), result });
                 }
-                Err(error) => return Err(Failed { part, error }),
+                Err(error) => return Err(Failed { part, error, answered: answers }),
             }
         }
         if answers.len() != parts.len() {
             let error = sqlx::Error::Protocol(format!("a script of {} statements answered {}", parts.len(), answers.len()));
-            return Err(Failed { part: parts.get(answers.len()).copied().unwrap_or(Part::Asked), error });
+            return Err(Failed { part: parts.get(answers.len()).copied().unwrap_or(Part::Asked), error, answered: answers });
         }
         Ok(answers)
     }
@@ -240,6 +253,7 @@ mod tests {
         script.push("INSERT INTO t (id, v) VALUES (4, 'four')", None, Part::Write(None)).unwrap();
         let failed = script.run(&mut conn).await.err().unwrap();
         assert_eq!(failed.part, Part::Guard);
+        assert_eq!(failed.answered.len(), 1, "the answer of the statement before it");
         let n: i64 = sqlx::Row::get(&sqlx::query("SELECT COUNT(*) AS n FROM t").fetch_one(&mut conn).await.unwrap(), "n");
         assert_eq!(n, 2, "the statement before the failure ran, the one after did not");
 

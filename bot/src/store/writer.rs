@@ -248,12 +248,9 @@ impl<'s> TxConn<'s> {
     /// waited for, or with the COMMIT, and a failure of it is reported there; `rows`: how many
     /// rows it must change, checked when its answer comes (a check, not a guard: the statements
     /// after it have run by then). PostgreSQL: sent now.
-    pub async fn write(&mut self, mut query: AnyQuery<'_>, rows: Option<u64>) -> std::result::Result<(), sqlx::Error> {
+    pub async fn write(&mut self, query: AnyQuery<'_>, rows: Option<u64>) -> std::result::Result<(), sqlx::Error> {
         match &mut self.held {
-            Some(held) => {
-                let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
-                held.push(Execute::sql(query).as_str(), args, Part::Write(rows))
-            }
+            Some(held) => held.push_query(query, Part::Write(rows)),
             None => {
                 let done = query.execute(&mut *self.conn).await?;
                 match rows {
@@ -297,7 +294,7 @@ impl<'s> TxConn<'s> {
         self.begun |= script.has(Part::Begin);
         match script.run(&mut self.conn).await {
             Ok(answers) => Ok(answers),
-            Err(Failed { part, error }) => {
+            Err(Failed { part, error, .. }) => {
                 self.failed = true;
                 self.conn.failed(&error);
                 match part {
@@ -319,10 +316,9 @@ impl<'s> TxConn<'s> {
     }
 
     /// SQLite: the held statements and `query`, sent together; `query`'s answer.
-    async fn asked<'q>(&mut self, mut query: impl Execute<'q, Any>) -> std::result::Result<Answer, sqlx::Error> {
-        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+    async fn asked<'q>(&mut self, query: impl Execute<'q, Any>) -> std::result::Result<Answer, sqlx::Error> {
         if let Some(held) = &mut self.held {
-            held.push(query.sql().as_str(), args, Part::Asked)?;
+            held.push_query(query, Part::Asked)?;
         }
         self.send().await?.pop().ok_or_else(|| sqlx::Error::Protocol("a script without its answer".into()))
     }

@@ -348,9 +348,8 @@ on_both!(a_lanes_messages_are_claimed_in_order_across_retries, |store| {
         at: NOW,
     };
     let code = Outbound::Email(Mail::EmailCode { to: "x@kurum.gov.tr".into(), code: "E-7K4Q2".into(), lang: Lang::Tr });
-    let pending = |depths: &[eimza_bot::store::OutboxDepth], channel: &str| {
-        depths.iter().find(|d| d.channel == channel).map_or(0, |d| d.pending)
-    };
+    let pending =
+        |depths: &[eimza_bot::store::OutboxDepth], channel: &str| depths.iter().find(|d| d.channel == channel).map_or(0, |d| d.pending);
     let before = store.outbox_depths().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     for (key, message) in [("first", Outbound::Webhook(change("one"))), ("second", Outbound::Webhook(change("two"))), ("other", code)] {
