@@ -298,8 +298,8 @@ impl Tx<'_> {
     /// (a conflict then fails the transaction instead).
     pub async fn save_conversation(&mut self, save: &ConversationSave<'_>) -> Result<bool> {
         let statement = save_statement(self.store, save)?;
-        if self.tx.guards(save.person_id, save.version) {
-            self.tx.write(statement, Some(1)).await?;
+        if self.tx.guards_version(save.person_id, save.version) {
+            self.tx.write_later(statement, Some(1)).await?;
             return Ok(true);
         }
         Ok(statement.execute(&mut self.tx).await?.rows_affected() == 1)

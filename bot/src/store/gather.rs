@@ -286,7 +286,7 @@ impl Batch for Saves {
                 .collect());
         }
         // With their transcript lines: one transaction (a line is never stored without its
-        // save). On SQLite the lines ride with the COMMIT: two hand-offs in all.
+        // save). On SQLite the lines ride with the COMMIT.
         let mut tx = store.begin().await?;
         updates(store, &mut tx.tx, &later, &mut saved).await?;
         inserts(store, &mut tx.tx, &first, &mut saved).await?;
@@ -304,7 +304,7 @@ impl Batch for Saves {
             for (person_id, (at, direction, body)) in chunk {
                 query = query.bind(*person_id).bind(*at).bind(*direction).bind(body.clone());
             }
-            tx.tx.write(query, None).await?;
+            tx.tx.write_later(query, None).await?;
         }
         // A failed COMMIT's outcome is unknown, and `commit` says so with an error that is not a
         // refusal, so no item is run again.
@@ -328,11 +328,11 @@ async fn first_then_later(
         return updates(store, &mut **conn, later, saved).await.map_err(|e| (!first.is_empty(), e));
     }
     let mut script = Script::default();
-    script.push_query(insert_statement(store, first), Part::Write(None)).map_err(|e| (false, e.into()))?;
+    script.push_query(insert_statement(store, first), Part::Write).map_err(|e| (false, e.into()))?;
     script.push_query(update_statement(store, later), Part::Asked).map_err(|e| (false, e.into()))?;
     let (answers, failed) = match script.run(conn).await {
         Ok(answers) => (answers, None),
-        Err(Failed { part, error, answered }) => (answered, Some((part != Part::Write(None), StoreError::from(error)))),
+        Err(Failed { part, error, answered }) => (answered, Some((part != Part::Write, StoreError::from(error)))),
     };
     for answer in &answers {
         note_saved(&answer.rows, saved).map_err(|e| (true, e))?;

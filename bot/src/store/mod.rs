@@ -8,8 +8,9 @@
 //!
 //! Every write that belongs to one message happens in one [`Tx`]; with SQLite, writes are
 //! serialised by a process-wide lock (SQLite has one writer anyway, and this avoids
-//! `SQLITE_BUSY` on lock upgrades) that holds the process's one writer connection (see
-//! [`Store::write_turn`]); with PostgreSQL, rows are locked `FOR UPDATE`.
+//! `SQLITE_BUSY` on lock upgrades) that holds the process's one writer connection, and a
+//! transaction's statements go to it in as few scripts as it can (`writer.rs`, `script.rs`);
+//! with PostgreSQL, rows are locked `FOR UPDATE`.
 
 mod accounts;
 mod agents;
@@ -415,7 +416,8 @@ fn sqlite_url(url: &str) -> String {
 pub struct Tx<'s> {
     tx: TxConn<'s>,
     store: &'s Store,
-    /// Whether this transaction queued outbox messages.
+    /// Whether this transaction asked for outbox messages (a duplicate key among them too: the
+    /// delivery workers, woken at the commit, then find nothing new).
     queued: bool,
 }
 
@@ -437,7 +439,7 @@ impl Tx<'_> {
     /// COMMIT unanswered; if it changed, the transaction fails and [`Tx::changed`] says so.
     /// PostgreSQL: the save itself finds out ([`Tx::save_conversation`] answers false).
     pub fn expect_version(&mut self, person_id: i64, version: i64) -> Result<()> {
-        Ok(self.tx.guard(person_id, version)?)
+        Ok(self.tx.guard_version(person_id, version)?)
     }
 
     /// Whether this transaction failed because the conversation changed (see
@@ -604,6 +606,43 @@ mod tests {
         tx.commit().await.unwrap();
         assert_eq!(count("SELECT version FROM conversations").await, 2);
         assert_eq!(count("SELECT COUNT(*) FROM outbox").await, 1);
+    }
+
+    /// A held write that fails is reported by the next statement sent (here the COMMIT), and
+    /// nothing of the transaction is written; a statement after the failure is refused without
+    /// being sent; a write that changes another number of rows than it must stops its script
+    /// before the COMMIT. The writer goes on each time.
+    #[tokio::test]
+    async fn a_held_write_that_fails_keeps_the_whole_transaction_out() {
+        let (store, _dir) = sqlite_store().await;
+        let insert =
+            |user: &'static str| sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', $1, 1)").bind(user);
+        store.person("web", "a", 1).await.unwrap();
+        // A duplicate person, held behind a good one; refused at the COMMIT.
+        let mut tx = store.begin().await.unwrap();
+        tx.tx.write_later(insert("b"), None).await.unwrap();
+        tx.tx.write_later(insert("a"), None).await.unwrap();
+        let refused = tx.commit().await;
+        assert!(refused.as_ref().is_err_and(super::refused), "{refused:?}");
+        assert_eq!(persons(&store).await, 1, "'b' went with the rollback");
+        // Refused by a statement waited for; the next one is not sent at all.
+        let mut tx = store.begin().await.unwrap();
+        tx.tx.write_later(insert("c"), None).await.unwrap();
+        assert!(insert("a").execute(&mut tx.tx).await.is_err());
+        assert!(matches!(insert("d").execute(&mut tx.tx).await, Err(sqlx::Error::Protocol(_))));
+        drop(tx);
+        assert_eq!(persons(&store).await, 1);
+        // An UPDATE that must change one row and changes none: the COMMIT after it never runs.
+        let mut tx = store.begin().await.unwrap();
+        tx.tx.write_later(insert("e"), Some(1)).await.unwrap();
+        tx.tx.write_later(sqlx::query("UPDATE persons SET created_at = 2 WHERE user_id = 'nobody'"), Some(1)).await.unwrap();
+        assert!(tx.commit().await.is_err());
+        assert_eq!(persons(&store).await, 1, "'e' went with the rollback");
+        // The writer goes on.
+        let mut tx = store.begin().await.unwrap();
+        tx.tx.write_later(insert("f"), Some(1)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(persons(&store).await, 2);
     }
 
     /// A transaction dropped open is rolled back at once, not at the next write: SQLite's write

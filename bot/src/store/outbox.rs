@@ -130,13 +130,14 @@ impl Tx<'_> {
         .bind(self.store.seal(message)?)
         .bind(now)
         .bind(self.store.lane_key(message));
-        self.tx.write(query, None).await?;
+        self.tx.write_later(query, None).await?;
         // Rung at the commit even if it was a duplicate: a delivery worker then finds nothing.
         self.queued = true;
         Ok(())
     }
 
-    /// Queues many messages in one statement (e.g. a day's reminders); duplicates are dropped.
+    /// Queues many messages in one statement per 500 (e.g. a day's reminders); duplicates are
+    /// dropped. Held like [`Tx::enqueue`].
     pub async fn enqueue_many(&mut self, messages: &[(String, Outbound)], now: i64) -> Result<()> {
         for chunk in messages.chunks(500) {
             let sql = format!(
@@ -158,8 +159,8 @@ impl Tx<'_> {
                     .bind(now)
                     .bind(self.store.lane_key(message));
             }
-            let done = query.execute(&mut self.tx).await?;
-            self.queued |= done.rows_affected() > 0;
+            self.tx.write_later(query, None).await?;
+            self.queued = true;
         }
         Ok(())
     }

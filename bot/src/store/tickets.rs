@@ -212,7 +212,7 @@ impl Tx<'_> {
         .bind(to.code())
         .bind(now)
         .bind(i64::from(closed));
-        self.tx.write(query, Some(1)).await?;
+        self.tx.write_later(query, Some(1)).await?;
         self.record(change, from, &applied).await?;
         Ok(Ok(applied))
     }
@@ -283,18 +283,18 @@ impl Tx<'_> {
         match to {
             TicketState::FormEmailSent => {
                 let query = sqlx::query("UPDATE tickets SET approval_notified_at = $2, approval_reminders = 0 WHERE id = $1");
-                self.tx.write(query.bind(ticket_id).bind(now), None).await?;
+                self.tx.write_later(query.bind(ticket_id).bind(now), None).await?;
             }
             TicketState::Completed => {
                 let query =
                     sqlx::query("UPDATE roster SET renewed_at = $2 WHERE tckn_hash = (SELECT tckn_hash FROM tickets WHERE id = $1)");
-                self.tx.write(query.bind(ticket_id).bind(now), None).await?;
+                self.tx.write_later(query.bind(ticket_id).bind(now), None).await?;
             }
             _ => {}
         }
         if to != TicketState::FormEmailSent {
             let query = sqlx::query("UPDATE tickets SET approval_notified_at = NULL WHERE id = $1 AND state <> 'form-email-sent'");
-            self.tx.write(query.bind(ticket_id), None).await?;
+            self.tx.write_later(query.bind(ticket_id), None).await?;
         }
         Ok(())
     }
@@ -351,7 +351,7 @@ impl Tx<'_> {
         .bind(row.to.code())
         .bind(row.note.map(str::to_owned))
         .bind(row.detail.map(str::to_owned));
-        Ok(self.tx.write(query, None).await?)
+        Ok(self.tx.write_later(query, None).await?)
     }
 
     /// The applicant cancels their own open ticket.

@@ -133,6 +133,6 @@ impl Tx<'_> {
             let json = serde_json::to_vec(entry).map_err(corrupt)?;
             query = query.bind(person_id).bind(entry.at).bind(entry.direction_code()).bind(self.store.vault.encrypt(TRANSCRIPT, &json));
         }
-        Ok(self.tx.write(query, None).await?)
+        Ok(self.tx.write_later(query, None).await?)
     }
 }

@@ -35,7 +35,11 @@ type Manager = <Any as sqlx::Database>::TransactionManager;
 const GUARD: &str = "INSERT INTO temp.turn_guard (outcome)
      SELECT 'changed' WHERE COALESCE((SELECT version FROM main.conversations WHERE person_id = $1), 0) <> $2";
 
-/// Made on each SQLite connection when it opens (`Store::connect`).
+/// Fails when the statement before it changed another number of rows than `$1`
+/// (`changes()` is the count of the last statement that completed).
+const COUNT: &str = "INSERT INTO temp.turn_guard (outcome) SELECT 'miscounted' WHERE changes() <> $1";
+
+/// Made on each SQLite connection when it opens (`Store::connect`; only the writer uses it).
 pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard (outcome TEXT NOT NULL CHECK (outcome = 'unchanged'))";
 
 /// SQLite: the process's one writer connection, and what the next write must do first (the
@@ -47,7 +51,7 @@ pub(super) struct WriterSlot {
     /// A commit failed on it, or it failed otherwise than by a statement's refusal: replaced.
     broken: AtomicBool,
     /// A transaction on it was dropped open: rolled back before anything else runs on it.
-    unfinished: AtomicBool,
+    dropped_open: AtomicBool,
 }
 
 impl std::fmt::Debug for WriterSlot {
@@ -57,11 +61,11 @@ impl std::fmt::Debug for WriterSlot {
 }
 
 impl WriterSlot {
-    /// Rolls back a transaction dropped open, if any. A ROLLBACK that fails for whatever reason
+    /// Rolls back the transaction dropped open, if any. A ROLLBACK that fails for whatever reason
     /// (SQLite may have ended the transaction itself, after a full disk or an I/O error) costs
     /// the connection: it is closed, and the next write opens another.
-    async fn finish(&self, writer: &mut Option<AnyConnection>) {
-        if !self.unfinished.swap(false, SeqCst) {
+    async fn roll_back_dropped(&self, writer: &mut Option<AnyConnection>) {
+        if !self.dropped_open.swap(false, SeqCst) {
             return;
         }
         if let Some(conn) = writer.as_mut()
@@ -75,12 +79,12 @@ impl WriterSlot {
     /// turn to write is free (or by the next write, whichever comes first), so SQLite's write
     /// lock is not held until then.
     fn roll_back_soon(self: &Arc<Self>) {
-        self.unfinished.store(true, SeqCst);
+        self.dropped_open.store(true, SeqCst);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let slot = self.clone();
             runtime.spawn(async move {
                 let mut writer = slot.conn.lock().await;
-                slot.finish(&mut writer).await;
+                slot.roll_back_dropped(&mut writer).await;
             });
         }
     }
@@ -102,9 +106,9 @@ impl Store {
         }
         if slot.broken.swap(false, SeqCst) {
             *writer = None; // dropped: closed, which ends whatever it had open
-            slot.unfinished.store(false, SeqCst);
+            slot.dropped_open.store(false, SeqCst);
         }
-        slot.finish(&mut writer).await;
+        slot.roll_back_dropped(&mut writer).await;
         if writer.is_none() {
             *writer = Some(self.pool.acquire().await?.detach());
         }
@@ -212,7 +216,8 @@ pub(super) struct TxConn<'s> {
     guarded: Option<(i64, i64)>,
     /// SQLite: that guard failed: the conversation changed since it was read.
     changed: bool,
-    /// SQLite: a script failed; nothing more is sent (the transaction is rolled back).
+    /// SQLite: a script failed; nothing more is sent (the transaction is rolled back when this
+    /// is dropped).
     failed: bool,
 }
 
@@ -244,13 +249,21 @@ impl<'s> TxConn<'s> {
         Ok(TxConn { conn, held, begun: false, open: true, guarded: None, changed: false, failed: false })
     }
 
-    /// A write whose answer nobody waits for. SQLite: sent with the next statement that is
-    /// waited for, or with the COMMIT, and a failure of it is reported there; `rows`: how many
-    /// rows it must change, checked when its answer comes (a check, not a guard: the statements
-    /// after it have run by then). PostgreSQL: sent now.
-    pub async fn write(&mut self, query: AnyQuery<'_>, rows: Option<u64>) -> std::result::Result<(), sqlx::Error> {
+    /// A write whose answer nobody waits for. SQLite: held and sent with the next statement
+    /// that is waited for, or with the COMMIT, and a failure of it is reported there; `rows`:
+    /// how many rows it must change, checked by a statement right after it that fails
+    /// otherwise (so the COMMIT after it never runs). PostgreSQL: sent now.
+    pub async fn write_later(&mut self, query: AnyQuery<'_>, rows: Option<u64>) -> std::result::Result<(), sqlx::Error> {
         match &mut self.held {
-            Some(held) => held.push_query(query, Part::Write(rows)),
+            Some(held) => {
+                held.push_query(query, Part::Write)?;
+                if let Some(n) = rows {
+                    let mut args = AnyArguments::default();
+                    args.add(i64::try_from(n).unwrap_or(i64::MAX)).map_err(sqlx::Error::Encode)?;
+                    held.push(COUNT, Some(args), Part::Count)?;
+                }
+                Ok(())
+            }
             None => {
                 let done = query.execute(&mut *self.conn).await?;
                 match rows {
@@ -266,7 +279,7 @@ impl<'s> TxConn<'s> {
     /// SQLite: this transaction saves `person_id`'s conversation read at `version`; it fails
     /// (and [`TxConn::changed`] says so) if the conversation is at another version by then.
     /// PostgreSQL: nothing; the save itself finds out.
-    pub fn guard(&mut self, person_id: i64, version: i64) -> std::result::Result<(), sqlx::Error> {
+    pub fn guard_version(&mut self, person_id: i64, version: i64) -> std::result::Result<(), sqlx::Error> {
         let Some(held) = &mut self.held else { return Ok(()) };
         let mut args = AnyArguments::default();
         args.add(person_id).map_err(sqlx::Error::Encode)?;
@@ -277,7 +290,7 @@ impl<'s> TxConn<'s> {
     }
 
     /// Whether the guard covers a save of this conversation at this version.
-    pub fn guards(&self, person_id: i64, version: i64) -> bool {
+    pub fn guards_version(&self, person_id: i64, version: i64) -> bool {
         self.guarded == Some((person_id, version))
     }
 
@@ -308,7 +321,8 @@ impl<'s> TxConn<'s> {
                         self.open = false;
                         return Err(sqlx::Error::Protocol(format!("commit: {error}")));
                     }
-                    Part::Write(_) | Part::Asked => {}
+                    Part::Count => tracing::error!("a write changed another number of rows than it must; the transaction is rolled back"),
+                    Part::Write | Part::Asked => {}
                 }
                 Err(error)
             }
