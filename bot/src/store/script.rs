@@ -76,7 +76,8 @@ impl Script {
     pub fn push(&mut self, sql: &str, args: Option<AnyArguments>, part: Part) -> Result<(), sqlx::Error> {
         let values = args.map(|a| a.values.0).unwrap_or_default();
         if !self.sql.is_empty() {
-            self.sql.push_str(";\n");
+            // On a line of its own: a statement's last line may be a `--` comment.
+            self.sql.push_str("\n;\n");
         }
         positional(sql, &values, &mut self.sql, &mut self.values)?;
         self.parts.push(part);
@@ -113,7 +114,8 @@ impl Script {
 /// appear more than once), a bare `?` by its place among the bare ones. String literals, quoted
 /// names and comments are copied as they are. One statement only: each statement of a script
 /// is told apart by its answer, so a query of two would shift every answer after it. Named
-/// placeholders (`:a`, `@a`) are not supported (the store uses none).
+/// placeholders (`:a`, `@a`) and names quoted with `[]` or backticks are refused (the store uses
+/// none; they could make this count differ from SQLite's).
 fn positional(sql: &str, values: &[AnyValueKind], out: &mut String, out_values: &mut Vec<AnyValueKind>) -> Result<(), sqlx::Error> {
     let bytes = sql.as_bytes();
     let mut bare = 0;
@@ -174,6 +176,8 @@ fn positional(sql: &str, values: &[AnyValueKind], out: &mut String, out_values: 
             b':' | b'@' if bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic()) => {
                 return Err(sqlx::Error::Protocol(format!("a named placeholder in: {sql}")));
             }
+            // SQLite's other quotes for names, which could hide a `?` from this count.
+            b'[' | b'`' => return Err(sqlx::Error::Protocol(format!("a name quoted with [] or `` in: {sql}"))),
             _ => i += 1,
         }
     }
@@ -225,6 +229,7 @@ mod tests {
         let mut out = String::new();
         assert!(positional("UPDATE t SET a = 1; DELETE FROM t", &[], &mut out, &mut Vec::new()).is_err());
         assert!(positional("SELECT ':a;' FROM t WHERE b = :b", &[], &mut out, &mut Vec::new()).is_err());
+        assert!(positional("SELECT [a?] FROM t", &[], &mut out, &mut Vec::new()).is_err());
         let (sql, _) = convert("SELECT 'a; b' FROM t -- c; d\n;  ", 0);
         assert_eq!(sql, "SELECT 'a; b' FROM t -- c; d\n");
     }

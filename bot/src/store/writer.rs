@@ -48,7 +48,7 @@ pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard
 pub(super) struct WriterSlot {
     /// `None` before the first write and after [`Store::close`].
     pub conn: Mutex<Option<AnyConnection>>,
-    /// A commit failed on it, or it failed otherwise than by a statement's refusal: replaced.
+    /// A commit failed on it, or it failed otherwise than by a statement's refusal: closed.
     broken: AtomicBool,
     /// A transaction on it was dropped open: rolled back before anything else runs on it.
     dropped_open: AtomicBool,
@@ -61,10 +61,16 @@ impl std::fmt::Debug for WriterSlot {
 }
 
 impl WriterSlot {
-    /// Rolls back the transaction dropped open, if any. A ROLLBACK that fails for whatever reason
-    /// (SQLite may have ended the transaction itself, after a full disk or an I/O error) costs
-    /// the connection: it is closed, and the next write opens another.
-    async fn roll_back_dropped(&self, writer: &mut Option<AnyConnection>) {
+    /// Puts the writer right before anything else runs on it: a broken one is closed (which
+    /// ends whatever it had open); a transaction dropped open is rolled back, and a ROLLBACK
+    /// that fails for whatever reason (SQLite may have ended the transaction itself, after a
+    /// full disk or an I/O error) costs the connection too. The next write opens another.
+    async fn tidy(&self, writer: &mut Option<AnyConnection>) {
+        if self.broken.swap(false, SeqCst) {
+            *writer = None;
+            self.dropped_open.store(false, SeqCst);
+            return;
+        }
         if !self.dropped_open.swap(false, SeqCst) {
             return;
         }
@@ -75,16 +81,15 @@ impl WriterSlot {
         }
     }
 
-    /// After a transaction was dropped open: rolled back by a task of its own as soon as the
-    /// turn to write is free (or by the next write, whichever comes first), so SQLite's write
-    /// lock is not held until then.
-    fn roll_back_soon(self: &Arc<Self>) {
-        self.dropped_open.store(true, SeqCst);
+    /// [`WriterSlot::tidy`] by a task of its own as soon as the turn to write is free (or by
+    /// the next write, whichever comes first), so SQLite's write lock is not held until this
+    /// process writes again.
+    fn tidy_soon(self: &Arc<Self>) {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let slot = self.clone();
             runtime.spawn(async move {
                 let mut writer = slot.conn.lock().await;
-                slot.roll_back_dropped(&mut writer).await;
+                slot.tidy(&mut writer).await;
             });
         }
     }
@@ -104,11 +109,7 @@ impl Store {
         if self.pool.is_closed() {
             return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
-        if slot.broken.swap(false, SeqCst) {
-            *writer = None; // dropped: closed, which ends whatever it had open
-            slot.dropped_open.store(false, SeqCst);
-        }
-        slot.roll_back_dropped(&mut writer).await;
+        slot.tidy(&mut writer).await;
         if writer.is_none() {
             *writer = Some(self.pool.acquire().await?.detach());
         }
@@ -152,10 +153,14 @@ pub(super) enum WriteConn<'s> {
 }
 
 impl WriteConn<'_> {
-    /// Not to be trusted again: closed (SQLite: replaced at the next write).
+    /// Not to be trusted again: closed (SQLite: as soon as the turn to write is free, and
+    /// replaced at the next write).
     pub fn discard(&mut self) {
         match self {
-            WriteConn::Writer { slot, .. } => slot.broken.store(true, SeqCst),
+            WriteConn::Writer { slot, .. } => {
+                slot.broken.store(true, SeqCst);
+                slot.tidy_soon();
+            }
             WriteConn::Pooled(conn) => conn.close_on_drop(),
         }
     }
@@ -311,7 +316,11 @@ impl<'s> TxConn<'s> {
                 self.failed = true;
                 self.conn.failed(&error);
                 match part {
-                    Part::Guard => self.changed = true,
+                    // Only its CHECK says the conversation changed; any other failure of it
+                    // (a full disk, an I/O error) is told as it is.
+                    Part::Guard => {
+                        self.changed = error.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::CheckViolation)
+                    }
                     // Another transaction still open on it? Not sound: replaced.
                     Part::Begin => self.conn.discard(),
                     Part::Commit => {
@@ -367,7 +376,8 @@ impl Drop for TxConn<'_> {
         match &mut self.conn {
             WriteConn::Writer { slot, .. } => {
                 if self.begun {
-                    slot.roll_back_soon();
+                    slot.dropped_open.store(true, SeqCst);
+                    slot.tidy_soon();
                 }
             }
             // Queued; it runs before the connection is used again (as sqlx::Transaction does).

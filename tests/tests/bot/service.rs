@@ -123,6 +123,44 @@ async fn redelivery_and_races(service: Arc<ChatService>) {
     assert!(service.handle_web(person_web, &web).await.unwrap().owed.is_none());
 }
 
+/// Two instances on one database (two processes; each keeps its own per-person order): one
+/// person's turns with actions race across them. Each is applied exactly once — a turn that lost
+/// the race (on SQLite its transaction's guard, on PostgreSQL its save) runs again — and none
+/// fails.
+async fn action_turns_race_across_instances(a: Arc<ChatService>, b: Arc<ChatService>) {
+    let ledger = Arc::new(Ledger::default());
+    tg(&a, &ledger, &update("r1", 1, Input::Text("/basla".into()))).await;
+    let person = a.store().person("telegram", "r1", 0).await.unwrap();
+    let before = a.store().chat_state(person).await.unwrap().version;
+    let mut tasks = Vec::new();
+    for i in 0..16u64 {
+        let service = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            service.handle(&update("r1", 10 + i, Input::Text("/cihazlar".into())), ReplyMode::Immediate).await
+        }));
+    }
+    for t in tasks {
+        let handled = t.await.unwrap().expect("handled despite the race");
+        assert!(handled.replies.iter().any(|r| r.text.contains("Eşleştirilmiş bilgisayarınız yok")), "{:?}", handled.replies);
+    }
+    assert_eq!(b.store().chat_state(person).await.unwrap().version, before + 16, "every turn saved exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn action_turns_race_across_instances_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("r.db").display());
+    let a = service(&url).await;
+    action_turns_race_across_instances(a, service(&url).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn action_turns_race_across_instances_on_postgresql() {
+    let url = eimza_tests::fresh_postgres().await;
+    let a = service(&url).await;
+    action_turns_race_across_instances(a, service(&url).await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redelivery_and_races_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
