@@ -18,9 +18,9 @@ use std::sync::atomic::Ordering::SeqCst;
 use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
-use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, Arguments as _, Either, Execute, Executor, SqlStr};
+use sqlx::{Any, AnyConnection, Either, Execute, Executor, SqlStr};
 use sqlx_core::transaction::TransactionManager as _;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
@@ -263,9 +263,7 @@ impl<'s> TxConn<'s> {
             Some(held) => {
                 held.push_query(query, Part::Write)?;
                 if let Some(n) = rows {
-                    let mut args = AnyArguments::default();
-                    args.add(i64::try_from(n).unwrap_or(i64::MAX)).map_err(sqlx::Error::Encode)?;
-                    held.push(COUNT, Some(args), Part::Count)?;
+                    held.push_query(sqlx::query(COUNT).bind(i64::try_from(n).unwrap_or(i64::MAX)), Part::Count)?;
                 }
                 Ok(())
             }
@@ -286,10 +284,7 @@ impl<'s> TxConn<'s> {
     /// PostgreSQL: nothing; the save itself finds out.
     pub fn guard_version(&mut self, person_id: i64, version: i64) -> std::result::Result<(), sqlx::Error> {
         let Some(held) = &mut self.held else { return Ok(()) };
-        let mut args = AnyArguments::default();
-        args.add(person_id).map_err(sqlx::Error::Encode)?;
-        args.add(version).map_err(sqlx::Error::Encode)?;
-        held.push(GUARD, Some(args), Part::Guard)?;
+        held.push_query(sqlx::query(GUARD).bind(person_id).bind(version), Part::Guard)?;
         self.guarded = Some((person_id, version));
         Ok(())
     }
@@ -357,7 +352,8 @@ impl<'s> TxConn<'s> {
                 sqlx::Error::Protocol(format!("commit: {e}"))
             });
         };
-        if !self.begun && held.has(Part::Begin) && held.len() == 1 {
+        // Nothing sent, and nothing held but the BEGIN.
+        if !self.begun && held.len() == 1 {
             self.open = false; // nothing was written
             return Ok(());
         }
