@@ -32,8 +32,11 @@ pub struct Road {
     pub tckn: String,
     pub email: String,
     pub agent: Agent,
-    pub reader: Reader,
+    /// Declared before `reader`: fields drop in order, and the card must be out (pcscd seeing
+    /// no card) before the reader goes back to the pool, or the next test's card, waiting in
+    /// vpcd's queue, takes its place and this card is never seen leaving.
     pub card: Option<VirtualCard>,
+    pub reader: Reader,
     pub state: Arc<Mutex<CardState>>,
     pub issued: Issued,
 }
