@@ -8,7 +8,7 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
 use crate::config::StaffConfig;
 use crate::core::staff::{self, PasswordProblem, Role};
-use crate::store::{Account, SetupOutcome, StaffSession, Store, StoreError};
+use crate::store::{Account, LoginAttempt, SetupOutcome, StaffSession, Store, StoreError};
 use crate::vault::random_secret;
 
 const MINUTE_MS: i64 = 60_000;
@@ -145,13 +145,17 @@ impl Accounts {
         // What the audit log keeps of a typed name: the name if it could be one, never free text.
         let logged = if staff::valid_account_name(&name) { name.clone() } else { "-".to_owned() };
         let window = i64::from(self.config.lockout_minutes.max(1)) * MINUTE_MS;
-        let failures = self.store.login_failures(&logged, address, now - window).await?;
-        if failures.by_account >= i64::from(self.config.failures_per_account.max(1))
-            || failures.by_address >= i64::from(self.config.failures_per_address.max(1))
-        {
-            self.store.audit("login-throttled", &logged, address, None, None, now).await?;
+        let attempt = LoginAttempt {
+            account: &logged,
+            address,
+            since: now - window,
+            per_account: i64::from(self.config.failures_per_account.max(1)),
+            per_address: i64::from(self.config.failures_per_address.max(1)),
+            now,
+        };
+        let Some(attempt) = self.store.begin_login(&attempt).await? else {
             return Ok(LoginOutcome::Throttled { minutes: self.config.lockout_minutes.max(1) });
-        }
+        };
         let found = self.store.account_for_login(&logged).await?;
         let hash = match &found {
             Some((_, hash)) => hash.clone(),
@@ -162,12 +166,12 @@ impl Accounts {
             Some((account, _)) if matches => {
                 let token = random_secret();
                 self.store.create_staff_session(account.id, &token, &random_secret(), now).await?;
-                self.store.audit("login", &account.name, address, None, None, now).await?;
+                self.store.logged_in(attempt, now).await?;
                 tracing::info!(staff = %account.name, "staff login");
                 Ok(LoginOutcome::Welcome { token, account })
             }
             _ => {
-                self.store.audit("login-failed", &logged, address, None, None, now).await?;
+                // Its `login-failed` row was written before the password was checked.
                 tracing::info!("a staff login failed");
                 Ok(LoginOutcome::Refused)
             }

@@ -39,11 +39,17 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// Failed logins in the current window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoginThrottle {
-    pub by_account: i64,
-    pub by_address: i64,
+/// A login attempt to count ([`Store::begin_login`]).
+#[derive(Clone, Copy, Debug)]
+pub struct LoginAttempt<'a> {
+    /// The typed account name as the audit log keeps it.
+    pub account: &'a str,
+    pub address: &'a str,
+    /// Failed logins from this time on count.
+    pub since: i64,
+    pub per_account: i64,
+    pub per_address: i64,
+    pub now: i64,
 }
 
 /// What a setup link did.
@@ -238,18 +244,47 @@ impl Store {
         Ok(())
     }
 
-    /// Failed logins since `since` for this account name and from this address.
-    pub async fn login_failures(&self, account: &str, address: &str, since: i64) -> Result<LoginThrottle> {
-        let count = |sql: &'static str, value: &str| sqlx::query(sql).bind(value.to_owned()).bind(since).fetch_one(&self.pool);
-        let by_account: i64 =
-            count("SELECT COUNT(*) AS n FROM staff_audit WHERE kind = 'login-failed' AND account = $1 AND at >= $2", account)
-                .await?
-                .try_get("n")?;
-        let by_address: i64 =
-            count("SELECT COUNT(*) AS n FROM staff_audit WHERE kind = 'login-failed' AND address = $1 AND at >= $2", address)
-                .await?
-                .try_get("n")?;
-        Ok(LoginThrottle { by_account, by_address })
+    /// A login attempt, counted before its password is checked: under both limits (failed
+    /// logins since `since` for this account name and from this address) its `login-failed`
+    /// row is written at once and its id returned (made a `login` row by [`Store::logged_in`]
+    /// if the password was right); over one, a `login-throttled` row and `None`. Counted and
+    /// written in one transaction that counts alone, so attempts sent in parallel cannot all
+    /// pass under the limit while their passwords are being checked.
+    pub async fn begin_login(&self, attempt: &LoginAttempt<'_>) -> Result<Option<i64>> {
+        let LoginAttempt { account, address, since, per_account, per_address, now } = *attempt;
+        let mut tx = self.begin().await?;
+        tx.count_alone(super::Limit::Logins).await?;
+        let counts = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM staff_audit WHERE kind = 'login-failed' AND account = $1 AND at >= $3) AS by_account,
+                    (SELECT COUNT(*) FROM staff_audit WHERE kind = 'login-failed' AND address = $2 AND at >= $3) AS by_address",
+        )
+        .bind(account.to_owned())
+        .bind(address.to_owned())
+        .bind(since)
+        .fetch_one(&mut tx.tx)
+        .await?;
+        let over = counts.try_get::<i64, _>("by_account")? >= per_account || counts.try_get::<i64, _>("by_address")? >= per_address;
+        let kind = if over { "login-throttled" } else { "login-failed" };
+        let id: i64 = sqlx::query("INSERT INTO staff_audit (at, kind, account, address) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(now)
+            .bind(kind)
+            .bind(account.to_owned())
+            .bind(address.to_owned())
+            .fetch_one(&mut tx.tx)
+            .await?
+            .try_get("id")?;
+        tx.commit().await?;
+        Ok((!over).then_some(id))
+    }
+
+    /// The attempt [`Store::begin_login`] counted had the right password: its row says so.
+    pub async fn logged_in(&self, attempt: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE staff_audit SET kind = 'login', at = $2 WHERE id = $1 AND kind = 'login-failed'")
+            .bind(attempt)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// How many audit rows of `kind` an account has since `since` (a limit on searches by T.C.

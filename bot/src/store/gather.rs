@@ -247,7 +247,12 @@ impl Batch for Saves {
     }
 
     async fn run(store: &Store, _: &mut Reader, items: &[SealedSave]) -> Result<Vec<Result<bool>>> {
-        let (first, later): (Vec<&SealedSave>, Vec<&SealedSave>) = items.iter().partition(|s| s.version == 0);
+        let (mut first, mut later): (Vec<&SealedSave>, Vec<&SealedSave>) = items.iter().partition(|s| s.version == 0);
+        // In the order of the key, so that two instances' batches sharing people lock their
+        // rows in the same order (PostgreSQL) and do not wait for each other in a circle; a
+        // deadlock PostgreSQL breaks anyway is a refusal, and its batch runs again item by item.
+        first.sort_unstable_by_key(|s| s.person_id);
+        later.sort_unstable_by_key(|s| s.person_id);
         let mut saved = HashSet::new();
         let answers = |saved: &HashSet<i64>| items.iter().map(|s| Ok(saved.contains(&s.person_id))).collect();
         if items.iter().all(|s| s.transcript.is_empty()) {

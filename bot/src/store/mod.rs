@@ -35,7 +35,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Connection as _, Executor, Row};
 
-pub use accounts::{Account, AuditEntry, LoginThrottle, SetupOutcome, StaffSession};
+pub use accounts::{Account, AuditEntry, LoginAttempt, SetupOutcome, StaffSession};
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
 pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
 pub use eonay::{ApprovalDue, ChallengeRow, Resent, StepTicket};
@@ -412,6 +412,19 @@ fn sqlite_url(url: &str) -> String {
     format!("sqlite://{file}?{}", params.join("&"))
 }
 
+/// A limit counted in the database ([`Tx::count_alone`]); the number is its PostgreSQL
+/// advisory lock key (the high bits spell "eimza" so that no other program's key collides).
+#[derive(Clone, Copy, Debug)]
+#[repr(i64)]
+pub(crate) enum Limit {
+    /// Verification e-mails per address and in all.
+    CodeMail = 0x6569_6d7a_6100_0001,
+    /// Wrong pairing codes per source address and in all.
+    PairingFailures = 0x6569_6d7a_6100_0002,
+    /// Failed staff logins per account name and per address.
+    Logins = 0x6569_6d7a_6100_0003,
+}
+
 /// One write transaction (see the module docs).
 pub struct Tx<'s> {
     tx: TxConn<'s>,
@@ -446,6 +459,18 @@ impl Tx<'_> {
     /// [`Tx::expect_version`]).
     pub fn changed(&self) -> bool {
         self.tx.changed()
+    }
+
+    /// Makes this transaction the only one counting `limit` until it ends, so that counting
+    /// what is under the limit and adding the row that counts are one step. SQLite: nothing to
+    /// do, a transaction holds the database's only write lock from its first statement.
+    /// PostgreSQL (READ COMMITTED): a transaction-scoped advisory lock; without it two
+    /// instances' transactions would each see room under the limit and both go over it.
+    pub(crate) async fn count_alone(&mut self, limit: Limit) -> Result<()> {
+        if self.store.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(limit as i64).execute(&mut self.tx).await?;
+        }
+        Ok(())
     }
 
     /// Records a platform update id; false if it was processed before (a re-delivery).

@@ -357,6 +357,27 @@ async fn logins_are_throttled_audited_and_sessions_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_sent_at_once_are_throttled_all_the_same() {
+    let bot = TestBot::start().await;
+    let admin = bot.admin().await.clone();
+    let base = bot.url();
+    // Twelve guesses in parallel: each is counted before its password is checked, so five are
+    // checked and refused, seven throttled — not twelve checked while none was counted yet.
+    let guesses = (0..12).map(|i| {
+        let base = base.clone();
+        tokio::spawn(async move { StaffClient::login(&base, "admin", &format!("tahmin-{i}-parola")).await.map(|_| ()) })
+    });
+    let mut statuses: Vec<u16> = futures_util::future::join_all(guesses).await.into_iter().map(|r| r.unwrap().unwrap_err().0).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[401; 5].as_slice(), [429; 7].as_slice()].concat());
+    // The right password waits too; the audit log has five failures and the refusals.
+    assert_eq!(StaffClient::login(&base, "admin", STAFF_PASSWORD).await.unwrap_err().0, 429);
+    let (_, page) = admin.get("/staff/admin").await;
+    assert_eq!(page.matches("Hatalı giriş denemesi").count(), 5, "{page}");
+    assert!(page.contains("Giriş engellendi"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_start_prints_a_one_time_setup_link() {
     let bot = TestBot::start().await;
     let printed = bot.said();

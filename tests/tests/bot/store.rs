@@ -855,10 +855,23 @@ on_both!(staff_sessions_end_when_idle_too_old_or_closed, |store| {
     for (name, address) in [("ayse", "10.0.0.1"), ("ayse", "10.0.0.2"), ("mehmet", "10.0.0.1")] {
         store.audit("login-failed", name, address, None, None, NOW).await.unwrap();
     }
-    let counted = store.login_failures("ayse", "10.0.0.1", NOW - MIN).await.unwrap();
-    assert_eq!((counted.by_account, counted.by_address), (2, 2));
-    let counted = store.login_failures("ayse", "10.0.0.1", NOW + 1).await.unwrap();
-    assert_eq!((counted.by_account, counted.by_address), (0, 0), "older ones fall out of the window");
+    // An attempt is counted as a failure before its password is checked.
+    let attempt =
+        |account, address, since, now| eimza_bot::store::LoginAttempt { account, address, since, per_account: 3, per_address: 3, now };
+    let first = store.begin_login(&attempt("ayse", "10.0.0.1", NOW - MIN, NOW)).await.unwrap();
+    assert!(first.is_some(), "two failures for the name and two from the address: under both limits");
+    assert_eq!(store.begin_login(&attempt("ayse", "10.0.0.3", NOW - MIN, NOW)).await.unwrap(), None, "three for the name");
+    assert_eq!(store.begin_login(&attempt("zeynep", "10.0.0.1", NOW - MIN, NOW)).await.unwrap(), None, "three from the address");
+    // The first had the right password: no longer a failure, so the name has room again.
+    store.logged_in(first.unwrap(), NOW).await.unwrap();
+    assert!(store.begin_login(&attempt("ayse", "10.0.0.3", NOW - MIN, NOW)).await.unwrap().is_some());
+    assert!(
+        store.begin_login(&attempt("ayse", "10.0.0.1", NOW + 1, NOW + 1)).await.unwrap().is_some(),
+        "older ones fall out of the window"
+    );
+    let kinds: Vec<String> = store.audit_log(None, 20).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "login").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "login-throttled").count(), 2, "{kinds:?}");
 });
 
 on_both!(the_setup_link_works_once, |store| {
@@ -1060,4 +1073,33 @@ on_both!(verification_emails_are_limited_per_address_and_in_all, |store| {
     eimza_bot::jobs::purge_once(&store, 90, day_later).await.unwrap();
     assert_eq!(store.forget_mail_limits_before(NOW + 2 * MINUTE).await.unwrap(), 0, "forgotten by the job");
     assert_eq!(store.forget_mail_limits_before(NOW + 61 * MINUTE).await.unwrap(), 3, "mehmet's, zeynep's and ayse's fourth stayed");
+});
+
+on_both!(limits_hold_when_many_ask_at_once, |store| {
+    use eimza_bot::store::Claim;
+    // Eight verification e-mails to one address at once, each transaction counting, then
+    // waiting before its commit: three an hour are counted, not eight (PostgreSQL's READ
+    // COMMITTED lets every one of them see room unless they count one at a time).
+    let asks = (0..8).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            let counted = tx.count_code_mail("ayse@kurum.gov.tr", NOW + i).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+            tx.commit().await.unwrap();
+            counted
+        })
+    });
+    let counted = futures_util::future::join_all(asks).await.into_iter().filter(|c| matches!(c, Ok(Ok(())))).count();
+    assert_eq!(counted, 3);
+
+    // Twelve wrong pairing codes from one address at once: five are looked up, seven refused.
+    let claims = (0..12).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move { claim(&store, "ZZZZZZZZ", "10.0.0.7", NOW + i).await })
+    });
+    let claims: Vec<Claim> = futures_util::future::join_all(claims).await.into_iter().map(Result::unwrap).collect();
+    let unknown = claims.iter().filter(|c| **c == Claim::Unknown).count();
+    let refused = claims.iter().filter(|c| matches!(c, Claim::TooManyTries { .. })).count();
+    assert_eq!((unknown, refused), (5, 7), "{claims:?}");
 });
