@@ -165,8 +165,7 @@ impl Accounts {
         match found {
             Some((account, _)) if matches => {
                 let token = random_secret();
-                self.store.create_staff_session(account.id, &token, &random_secret(), now).await?;
-                self.store.logged_in(attempt, now).await?;
+                self.store.logged_in(attempt, account.id, &token, &random_secret(), now).await?;
                 tracing::info!(staff = %account.name, "staff login");
                 Ok(LoginOutcome::Welcome { token, account })
             }

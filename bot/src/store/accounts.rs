@@ -253,7 +253,7 @@ impl Store {
     pub async fn begin_login(&self, attempt: &LoginAttempt<'_>) -> Result<Option<i64>> {
         let LoginAttempt { account, address, since, per_account, per_address, now } = *attempt;
         let mut tx = self.begin().await?;
-        tx.count_alone(super::Limit::Logins).await?;
+        tx.count_alone(super::Limit::Logins, &[&format!("account:{account}"), &format!("address:{address}")]).await?;
         let counts = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM staff_audit WHERE kind = 'login-failed' AND account = $1 AND at >= $3) AS by_account,
                     (SELECT COUNT(*) FROM staff_audit WHERE kind = 'login-failed' AND address = $2 AND at >= $3) AS by_address",
@@ -277,26 +277,48 @@ impl Store {
         Ok((!over).then_some(id))
     }
 
-    /// The attempt [`Store::begin_login`] counted had the right password: its row says so.
-    pub async fn logged_in(&self, attempt: i64, now: i64) -> Result<()> {
+    /// The attempt [`Store::begin_login`] counted had the right password: the account's new
+    /// session, and the attempt's row made a `login` row, in one transaction (a right password
+    /// never stays counted as a failure, nor a session without its record).
+    pub async fn logged_in(&self, attempt: i64, account_id: i64, token: &str, csrf: &str, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO staff_sessions (token_hash, account_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
+            .bind(self.vault.lookup_hash(SESSION, token))
+            .bind(account_id)
+            .bind(csrf.to_owned())
+            .bind(now)
+            .execute(&mut tx.tx)
+            .await?;
         sqlx::query("UPDATE staff_audit SET kind = 'login', at = $2 WHERE id = $1 AND kind = 'login-failed'")
             .bind(attempt)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut tx.tx)
             .await?;
-        Ok(())
+        tx.commit().await
     }
 
-    /// How many audit rows of `kind` an account has since `since` (a limit on searches by T.C.
-    /// Kimlik No).
-    pub async fn audit_count(&self, kind: &str, account: &str, since: i64) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM staff_audit WHERE kind = $1 AND account = $2 AND at >= $3")
-            .bind(kind.to_owned())
-            .bind(account.to_owned())
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?)
+    /// Writes an audit row of `kind` for `account` if it has fewer than `max` since `since`;
+    /// false (nothing written) when it has that many. Counted alone per account, so requests
+    /// in parallel cannot all pass under the limit.
+    pub async fn audit_within(&self, kind: &str, account: &str, address: &str, (since, max): (i64, i64), now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        tx.count_alone(super::Limit::AuditedPerAccount, &[account]).await?;
+        let written = sqlx::query(
+            "INSERT INTO staff_audit (at, kind, account, address)
+             SELECT $1, $2, $3, $4
+             WHERE (SELECT COUNT(*) FROM staff_audit WHERE kind = $2 AND account = $3 AND at >= $5) < $6",
+        )
+        .bind(now)
+        .bind(kind.to_owned())
+        .bind(account.to_owned())
+        .bind(address.to_owned())
+        .bind(since)
+        .bind(max)
+        .execute(&mut tx.tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(written == 1)
     }
 
     /// Login noise (failures, refusals) older than `before` goes; the reveals, exports and

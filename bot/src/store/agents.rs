@@ -119,7 +119,7 @@ impl Store {
     pub async fn claim_pairing_code(&self, claim: &PairingClaim<'_>) -> Result<Claim> {
         let PairingClaim { code, source, pc_name, pc_os, request_id, poll_secret, now } = *claim;
         let mut tx = self.begin().await?;
-        tx.count_alone(super::Limit::PairingFailures).await?;
+        tx.count_alone(super::Limit::PairingFailures, &[]).await?;
         let since = now - FAILURE_WINDOW_MS;
         let failures = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM pairing_failures WHERE source = $1 AND at > $2")
             .bind(source.to_owned())

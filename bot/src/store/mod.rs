@@ -421,8 +421,10 @@ pub(crate) enum Limit {
     CodeMail = 0x6569_6d7a_6100_0001,
     /// Wrong pairing codes per source address and in all.
     PairingFailures = 0x6569_6d7a_6100_0002,
-    /// Failed staff logins per account name and per address.
+    /// Failed staff logins per account name and per address (counted alone per each).
     Logins = 0x6569_6d7a_6100_0003,
+    /// Audited staff actions with an hourly limit per account (searches by T.C. Kimlik No).
+    AuditedPerAccount = 0x6569_6d7a_6100_0004,
 }
 
 /// One write transaction (see the module docs).
@@ -461,14 +463,32 @@ impl Tx<'_> {
         self.tx.changed()
     }
 
-    /// Makes this transaction the only one counting `limit` until it ends, so that counting
-    /// what is under the limit and adding the row that counts are one step. SQLite: nothing to
-    /// do, a transaction holds the database's only write lock from its first statement.
-    /// PostgreSQL (READ COMMITTED): a transaction-scoped advisory lock; without it two
-    /// instances' transactions would each see room under the limit and both go over it.
-    pub(crate) async fn count_alone(&mut self, limit: Limit) -> Result<()> {
-        if self.store.backend == Backend::Postgres {
+    /// Makes this transaction the only one counting `limit` (for `within`'s keys only, if any:
+    /// a limit per account counts alone per account) until it ends, so that counting what is
+    /// under the limit and adding the row that counts are one step. SQLite: nothing to do, a
+    /// transaction holds the database's only write lock from its first statement. PostgreSQL:
+    /// transaction-scoped advisory locks, taken in one order; without them READ COMMITTED lets
+    /// parallel transactions (of one instance or several) each see room under the limit.
+    /// It must be the transaction's first statement: taken after a row lock, it could wait in a
+    /// circle with a transaction holding the advisory lock and waiting for that row; and only
+    /// then does a transaction at a stricter isolation level take its snapshot after the lock.
+    pub(crate) async fn count_alone(&mut self, limit: Limit, within: &[&str]) -> Result<()> {
+        if self.store.backend != Backend::Postgres {
+            return Ok(());
+        }
+        if within.is_empty() {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(limit as i64).execute(&mut self.tx).await?;
+            return Ok(());
+        }
+        let mut keys = within.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
+                .bind(key.to_owned())
+                .bind(limit as i64)
+                .execute(&mut self.tx)
+                .await?;
         }
         Ok(())
     }

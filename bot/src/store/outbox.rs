@@ -69,7 +69,7 @@ impl Tx<'_> {
     /// carries how many minutes to wait.
     pub async fn count_code_mail(&mut self, address: &str, now: i64) -> Result<std::result::Result<(), i64>> {
         let hash = self.store.vault.lookup_hash(MAIL_LIMIT, &address.to_lowercase());
-        self.count_alone(super::Limit::CodeMail).await?;
+        self.count_alone(super::Limit::CodeMail, &[]).await?;
         let (hour, day) = (now - 3_600_000, now - 86_400_000);
         // Counted if under the three limits: one statement (each is a hand-off to the database's
         // thread); every sub-select is a range of an index. Rows older than a day are forgotten

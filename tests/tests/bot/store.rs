@@ -863,7 +863,7 @@ on_both!(staff_sessions_end_when_idle_too_old_or_closed, |store| {
     assert_eq!(store.begin_login(&attempt("ayse", "10.0.0.3", NOW - MIN, NOW)).await.unwrap(), None, "three for the name");
     assert_eq!(store.begin_login(&attempt("zeynep", "10.0.0.1", NOW - MIN, NOW)).await.unwrap(), None, "three from the address");
     // The first had the right password: no longer a failure, so the name has room again.
-    store.logged_in(first.unwrap(), NOW).await.unwrap();
+    store.logged_in(first.unwrap(), account.id, "token-f", "csrf-f", NOW).await.unwrap();
     assert!(store.begin_login(&attempt("ayse", "10.0.0.3", NOW - MIN, NOW)).await.unwrap().is_some());
     assert!(
         store.begin_login(&attempt("ayse", "10.0.0.1", NOW + 1, NOW + 1)).await.unwrap().is_some(),
@@ -1102,4 +1102,32 @@ on_both!(limits_hold_when_many_ask_at_once, |store| {
     let unknown = claims.iter().filter(|c| **c == Claim::Unknown).count();
     let refused = claims.iter().filter(|c| matches!(c, Claim::TooManyTries { .. })).count();
     assert_eq!((unknown, refused), (5, 7), "{claims:?}");
+
+    // Twelve staff logins for one name from twelve addresses at once: five are counted (their
+    // passwords then checked), seven throttled.
+    let logins = (0..12).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let address = format!("10.0.1.{i}");
+            let attempt = eimza_bot::store::LoginAttempt {
+                account: "ayse",
+                address: &address,
+                since: NOW - 60_000,
+                per_account: 5,
+                per_address: 5,
+                now: NOW + i,
+            };
+            store.begin_login(&attempt).await.unwrap()
+        })
+    });
+    let counted = futures_util::future::join_all(logins).await.into_iter().filter(|a| a.as_ref().unwrap().is_some()).count();
+    assert_eq!(counted, 5);
+
+    // Twelve audited searches by one account at once, four allowed: four are written.
+    let searches = (0..12).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move { store.audit_within("search-tckn", "mehmet", "10.0.2.1", (NOW - 60_000, 4), NOW + i).await.unwrap() })
+    });
+    let written = futures_util::future::join_all(searches).await.into_iter().filter(|w| *w.as_ref().unwrap()).count();
+    assert_eq!(written, 4);
 });

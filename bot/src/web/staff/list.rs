@@ -52,12 +52,8 @@ async fn audit_tckn_search(
     address: &str,
     now: i64,
 ) -> Result<bool, crate::store::StoreError> {
-    let store = state.service.store();
-    if store.audit_count("search-tckn", &session.account.name, now - 3_600_000).await? >= TCKN_SEARCHES_PER_HOUR {
-        return Ok(false);
-    }
-    store.audit("search-tckn", &session.account.name, address, None, None, now).await?;
-    Ok(true)
+    let hour = (now - 3_600_000, TCKN_SEARCHES_PER_HOUR);
+    state.service.store().audit_within("search-tckn", &session.account.name, address, hour, now).await
 }
 
 /// The filter of a query for this staff member; a search by a full T.C. Kimlik No is audited
