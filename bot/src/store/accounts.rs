@@ -158,14 +158,17 @@ impl Store {
     }
 
     pub async fn create_staff_session(&self, account_id: i64, token: &str, csrf: &str, now: i64) -> Result<()> {
+        self.session_insert(account_id, token, csrf, now).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The statement that stores a new session (only the token's hash).
+    fn session_insert(&self, account_id: i64, token: &str, csrf: &str, now: i64) -> super::AnyQuery<'static> {
         sqlx::query("INSERT INTO staff_sessions (token_hash, account_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
             .bind(self.vault.lookup_hash(SESSION, token))
             .bind(account_id)
             .bind(csrf.to_owned())
             .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     /// The session of `token` if it is alive: not idle since `idle_before`, not started before
@@ -282,13 +285,7 @@ impl Store {
     /// never stays counted as a failure, nor a session without its record).
     pub async fn logged_in(&self, attempt: i64, account_id: i64, token: &str, csrf: &str, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO staff_sessions (token_hash, account_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
-            .bind(self.vault.lookup_hash(SESSION, token))
-            .bind(account_id)
-            .bind(csrf.to_owned())
-            .bind(now)
-            .execute(&mut tx.tx)
-            .await?;
+        self.session_insert(account_id, token, csrf, now).execute(&mut tx.tx).await?;
         sqlx::query("UPDATE staff_audit SET kind = 'login', at = $2 WHERE id = $1 AND kind = 'login-failed'")
             .bind(attempt)
             .bind(now)
