@@ -378,6 +378,22 @@ async fn wrong_passwords_sent_at_once_are_throttled_all_the_same() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searches_by_tckn_sent_at_once_keep_the_hourly_limit() {
+    let bot = TestBot::start().await;
+    let admin = bot.admin().await.clone();
+    // Seventy searches by one number at once: sixty are run (and audited), ten are told the
+    // limit — not seventy run while none was counted yet.
+    let searches = (0..70).map(|_| {
+        let admin = admin.clone();
+        tokio::spawn(async move { admin.get("/staff?q=10000000146").await })
+    });
+    let pages: Vec<(u16, String)> = futures_util::future::join_all(searches).await.into_iter().map(Result::unwrap).collect();
+    assert!(pages.iter().all(|(status, _)| *status == 200));
+    let limited = pages.iter().filter(|(_, page)| page.contains("Bir saat içinde T.C. Kimlik No ile çok sayıda arama yapıldı")).count();
+    assert_eq!(limited, 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_start_prints_a_one_time_setup_link() {
     let bot = TestBot::start().await;
     let printed = bot.said();
