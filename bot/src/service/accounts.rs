@@ -153,7 +153,7 @@ impl Accounts {
             per_address: i64::from(self.config.failures_per_address.max(1)),
             now,
         };
-        let Some(attempt) = self.store.begin_login(&attempt).await? else {
+        let Some(attempt_row) = self.store.begin_login(&attempt).await? else {
             return Ok(LoginOutcome::Throttled { minutes: self.config.lockout_minutes.max(1) });
         };
         let found = self.store.account_for_login(&logged).await?;
@@ -165,7 +165,7 @@ impl Accounts {
         match found {
             Some((account, _)) if matches => {
                 let token = random_secret();
-                self.store.logged_in(attempt, account.id, &token, &random_secret(), now).await?;
+                self.store.logged_in(attempt_row, account.id, &token, &random_secret(), now).await?;
                 tracing::info!(staff = %account.name, "staff login");
                 Ok(LoginOutcome::Welcome { token, account })
             }

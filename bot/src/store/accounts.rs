@@ -39,6 +39,13 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// At most `max` audit rows of a kind for an account from `since` on ([`Store::audit_within`]).
+#[derive(Clone, Copy, Debug)]
+pub struct AuditLimit {
+    pub since: i64,
+    pub max: i64,
+}
+
 /// A login attempt to count ([`Store::begin_login`]).
 #[derive(Clone, Copy, Debug)]
 pub struct LoginAttempt<'a> {
@@ -286,18 +293,22 @@ impl Store {
     pub async fn logged_in(&self, attempt: i64, account_id: i64, token: &str, csrf: &str, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         self.session_insert(account_id, token, csrf, now).execute(&mut tx.tx).await?;
-        sqlx::query("UPDATE staff_audit SET kind = 'login', at = $2 WHERE id = $1 AND kind = 'login-failed'")
+        let recorded = sqlx::query("UPDATE staff_audit SET kind = 'login', at = $2 WHERE id = $1 AND kind = 'login-failed'")
             .bind(attempt)
             .bind(now)
             .execute(&mut tx.tx)
             .await?;
+        if recorded.rows_affected() != 1 {
+            return Err(corrupt(format!("login attempt {attempt} is not a counted attempt"))); // dropping `tx` rolls back
+        }
         tx.commit().await
     }
 
     /// Writes an audit row of `kind` for `account` if it has fewer than `max` since `since`;
     /// false (nothing written) when it has that many. Counted alone per account, so requests
     /// in parallel cannot all pass under the limit.
-    pub async fn audit_within(&self, kind: &str, account: &str, address: &str, (since, max): (i64, i64), now: i64) -> Result<bool> {
+    pub async fn audit_within(&self, kind: &str, account: &str, address: &str, limit: AuditLimit, now: i64) -> Result<bool> {
+        let AuditLimit { since, max } = limit;
         let mut tx = self.begin().await?;
         tx.count_alone(super::Limit::AuditedPerAccount, &[account]).await?;
         let written = sqlx::query(

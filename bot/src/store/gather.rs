@@ -248,9 +248,10 @@ impl Batch for Saves {
 
     async fn run(store: &Store, _: &mut Reader, items: &[SealedSave]) -> Result<Vec<Result<bool>>> {
         let (mut first, mut later): (Vec<&SealedSave>, Vec<&SealedSave>) = items.iter().partition(|s| s.version == 0);
-        // In the order of the key, so that two instances' batches sharing people lock their
-        // rows in the same order (PostgreSQL) and do not wait for each other in a circle; a
-        // deadlock PostgreSQL breaks anyway is a refusal, and its batch runs again item by item.
+        // In person order, so that two instances' batches sharing people usually lock their
+        // rows in one order (PostgreSQL, when the plan walks the VALUES in turn; the planner
+        // chooses) and do not wait for each other in a circle; a deadlock PostgreSQL breaks
+        // anyway is a refusal, and its batch runs again item by item.
         first.sort_unstable_by_key(|s| s.person_id);
         later.sort_unstable_by_key(|s| s.person_id);
         let mut saved = HashSet::new();

@@ -35,7 +35,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Connection as _, Executor, Row};
 
-pub use accounts::{Account, AuditEntry, LoginAttempt, SetupOutcome, StaffSession};
+pub use accounts::{Account, AuditEntry, AuditLimit, LoginAttempt, SetupOutcome, StaffSession};
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
 pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
 pub use eonay::{ApprovalDue, ChallengeRow, Resent, StepTicket};
@@ -413,17 +413,20 @@ fn sqlite_url(url: &str) -> String {
 }
 
 /// A limit counted in the database ([`Tx::count_alone`]); the number is its PostgreSQL
-/// advisory lock key (the high bits spell "eimza" so that no other program's key collides).
+/// advisory lock key when the limit counts alone over everyone (its high bits spell "eimza",
+/// so another program's small keys do not collide), or the seed of its keys' hashes.
 #[derive(Clone, Copy, Debug)]
 #[repr(i64)]
 pub(crate) enum Limit {
-    /// Verification e-mails per address and in all.
+    /// Verification e-mails per address and in all: one lock for all.
     CodeMail = 0x6569_6d7a_6100_0001,
-    /// Wrong pairing codes per source address and in all.
+    /// Wrong pairing codes per source address and in all: one lock for all.
     PairingFailures = 0x6569_6d7a_6100_0002,
-    /// Failed staff logins per account name and per address (counted alone per each).
+    /// Failed staff logins per account name and per address (one lock per name, one per
+    /// address).
     Logins = 0x6569_6d7a_6100_0003,
-    /// Audited staff actions with an hourly limit per account (searches by T.C. Kimlik No).
+    /// Audited staff actions with a limit per account (searches by T.C. Kimlik No): one lock
+    /// per account.
     AuditedPerAccount = 0x6569_6d7a_6100_0004,
 }
 
@@ -463,24 +466,25 @@ impl Tx<'_> {
         self.tx.changed()
     }
 
-    /// Makes this transaction the only one counting `limit` (for `within`'s keys only, if any:
-    /// a limit per account counts alone per account) until it ends, so that counting what is
-    /// under the limit and adding the row that counts are one step. SQLite: nothing to do, a
-    /// transaction holds the database's only write lock from its first statement. PostgreSQL:
-    /// transaction-scoped advisory locks, taken in one order; without them READ COMMITTED lets
-    /// parallel transactions (of one instance or several) each see room under the limit.
-    /// It must be the transaction's first statement: taken after a row lock, it could wait in a
-    /// circle with a transaction holding the advisory lock and waiting for that row; and only
-    /// then does a transaction at a stricter isolation level take its snapshot after the lock.
-    pub(crate) async fn count_alone(&mut self, limit: Limit, within: &[&str]) -> Result<()> {
+    /// Makes this transaction the only one counting `limit` until it ends (with `keys`, only
+    /// among those counting the same key: one lock per account name, one per address), so
+    /// that counting what is under the limit and adding the row that counts are one step.
+    /// SQLite: nothing to do, a transaction holds the database's only write lock from its first
+    /// statement. PostgreSQL: transaction-scoped advisory locks, keys in one order; without
+    /// them READ COMMITTED lets parallel transactions (of one instance or several) each see
+    /// room under the limit. Best as the transaction's first statement (it is in all but a
+    /// chat turn's, where the code e-mail is its only action): after a row lock it could wait
+    /// in a circle, which PostgreSQL breaks by refusing one side; and a stricter isolation
+    /// level than READ COMMITTED would take its snapshot before the wait.
+    pub(crate) async fn count_alone(&mut self, limit: Limit, keys: &[&str]) -> Result<()> {
         if self.store.backend != Backend::Postgres {
             return Ok(());
         }
-        if within.is_empty() {
+        if keys.is_empty() {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(limit as i64).execute(&mut self.tx).await?;
             return Ok(());
         }
-        let mut keys = within.to_vec();
+        let mut keys = keys.to_vec();
         keys.sort_unstable();
         keys.dedup();
         for key in keys {

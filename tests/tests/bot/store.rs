@@ -863,7 +863,13 @@ on_both!(staff_sessions_end_when_idle_too_old_or_closed, |store| {
     assert_eq!(store.begin_login(&attempt("ayse", "10.0.0.3", NOW - MIN, NOW)).await.unwrap(), None, "three for the name");
     assert_eq!(store.begin_login(&attempt("zeynep", "10.0.0.1", NOW - MIN, NOW)).await.unwrap(), None, "three from the address");
     // The first had the right password: no longer a failure, so the name has room again.
-    store.logged_in(first.unwrap(), account.id, "token-f", "csrf-f", NOW).await.unwrap();
+    // (The account's session and the record in one transaction; an attempt is used once.)
+    assert!(store.create_account("mehmet", Role::Officer, "$argon2id$hash", NOW).await.unwrap());
+    let (active, _) = store.account_for_login("mehmet").await.unwrap().unwrap();
+    store.logged_in(first.unwrap(), active.id, "token-f", "csrf-f", NOW).await.unwrap();
+    assert_eq!(live("token-f", NOW + MIN).await.as_deref(), Some("csrf-f"));
+    assert!(store.logged_in(first.unwrap(), active.id, "token-g", "csrf-g", NOW).await.is_err());
+    assert_eq!(live("token-g", NOW + MIN).await, None, "rolled back with its record");
     assert!(store.begin_login(&attempt("ayse", "10.0.0.3", NOW - MIN, NOW)).await.unwrap().is_some());
     assert!(
         store.begin_login(&attempt("ayse", "10.0.0.1", NOW + 1, NOW + 1)).await.unwrap().is_some(),
@@ -1076,7 +1082,7 @@ on_both!(verification_emails_are_limited_per_address_and_in_all, |store| {
 });
 
 on_both!(limits_hold_when_many_ask_at_once, |store| {
-    use eimza_bot::store::Claim;
+    use eimza_bot::store::{AuditLimit, Claim};
     // Eight verification e-mails to one address at once, each transaction counting, then
     // waiting before its commit: three an hour are counted, not eight (PostgreSQL's READ
     // COMMITTED lets every one of them see room unless they count one at a time).
@@ -1126,7 +1132,9 @@ on_both!(limits_hold_when_many_ask_at_once, |store| {
     // Twelve audited searches by one account at once, four allowed: four are written.
     let searches = (0..12).map(|i| {
         let store = store.clone();
-        tokio::spawn(async move { store.audit_within("search-tckn", "mehmet", "10.0.2.1", (NOW - 60_000, 4), NOW + i).await.unwrap() })
+        tokio::spawn(async move {
+            store.audit_within("search-tckn", "mehmet", "10.0.2.1", AuditLimit { since: NOW - 60_000, max: 4 }, NOW + i).await.unwrap()
+        })
     });
     let written = futures_util::future::join_all(searches).await.into_iter().filter(|w| *w.as_ref().unwrap()).count();
     assert_eq!(written, 4);

@@ -52,7 +52,7 @@ async fn audit_tckn_search(
     address: &str,
     now: i64,
 ) -> Result<bool, crate::store::StoreError> {
-    let hour = (now - 3_600_000, TCKN_SEARCHES_PER_HOUR);
+    let hour = crate::store::AuditLimit { since: now - 3_600_000, max: TCKN_SEARCHES_PER_HOUR };
     state.service.store().audit_within("search-tckn", &session.account.name, address, hour, now).await
 }
 
