@@ -8,7 +8,7 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
 use crate::config::StaffConfig;
 use crate::core::staff::{self, PasswordProblem, Role};
-use crate::store::{Account, LoginAttempt, SetupOutcome, StaffSession, Store, StoreError};
+use crate::store::{Account, FirstAdmin, LoginAttempt, SetupOutcome, StaffSession, Store, StoreError};
 use crate::vault::random_secret;
 
 const MINUTE_MS: i64 = 60_000;
@@ -237,13 +237,21 @@ impl Accounts {
             return Ok(Err(AccountProblem::Mismatch));
         }
         let hash = hash_password(password).await;
-        match self.store.use_setup_token(token, self.setup_made_after(now), &name, &hash, now).await? {
+        let session = random_secret();
+        let admin = FirstAdmin {
+            token,
+            made_after: self.setup_made_after(now),
+            name: &name,
+            password_hash: &hash,
+            address,
+            session: &session,
+            csrf: &random_secret(),
+            now,
+        };
+        match self.store.use_setup_token(&admin).await? {
             SetupOutcome::InvalidLink => Ok(Err(AccountProblem::SetupLink)),
             SetupOutcome::AccountsExist => Ok(Err(AccountProblem::AccountsExist)),
             SetupOutcome::Created(id) => {
-                let session = random_secret();
-                self.store.create_staff_session(id, &session, &random_secret(), now).await?;
-                self.store.audit("setup", &name, address, None, None, now).await?;
                 let account = Account { id, name, role: Role::Admin, created_at: now, disabled_at: None };
                 Ok(Ok((session, account)))
             }

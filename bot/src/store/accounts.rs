@@ -59,6 +59,22 @@ pub struct LoginAttempt<'a> {
     pub now: i64,
 }
 
+/// The first admin account made with a setup link ([`Store::use_setup_token`]).
+#[derive(Clone, Copy, Debug)]
+pub struct FirstAdmin<'a> {
+    /// The link's token, and the time it must have been made after to be good.
+    pub token: &'a str,
+    pub made_after: i64,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    /// Where the link was used from (the audit row's address).
+    pub address: &'a str,
+    /// The new account's first session: its token and CSRF secret.
+    pub session: &'a str,
+    pub csrf: &'a str,
+    pub now: i64,
+}
+
 /// What a setup link did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetupOutcome {
@@ -388,9 +404,11 @@ impl Store {
         })
     }
 
-    /// Uses a setup link: the first (admin) account, and the link is gone — in one transaction,
-    /// so two people racing with the same link make one account.
-    pub async fn use_setup_token(&self, token: &str, made_after: i64, name: &str, password_hash: &str, now: i64) -> Result<SetupOutcome> {
+    /// Uses a setup link: the first (admin) account, its first session and the audit row, and
+    /// the link is gone — in one transaction, so two people racing with the same link make one
+    /// account, and an account is never made without its record.
+    pub async fn use_setup_token(&self, admin: &FirstAdmin<'_>) -> Result<SetupOutcome> {
+        let FirstAdmin { token, made_after, name, password_hash, address, session, csrf, now } = *admin;
         let mut tx = self.begin().await?;
         let gone = sqlx::query("DELETE FROM staff_setup_tokens WHERE token_hash = $1 AND created_at >= $2")
             .bind(self.vault.lookup_hash(SETUP, token))
@@ -414,6 +432,13 @@ impl Store {
                 .fetch_one(&mut tx.tx)
                 .await?
                 .try_get("id")?;
+        self.session_insert(id, session, csrf, now).execute(&mut tx.tx).await?;
+        sqlx::query("INSERT INTO staff_audit (at, kind, account, address) VALUES ($1, 'setup', $2, $3)")
+            .bind(now)
+            .bind(name.to_owned())
+            .bind(address.to_owned())
+            .execute(&mut tx.tx)
+            .await?;
         tx.commit().await?;
         Ok(SetupOutcome::Created(id))
     }

@@ -35,7 +35,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Connection as _, Executor, Row};
 
-pub use accounts::{Account, AuditEntry, AuditLimit, LoginAttempt, SetupOutcome, StaffSession};
+pub use accounts::{Account, AuditEntry, AuditLimit, FirstAdmin, LoginAttempt, SetupOutcome, StaffSession};
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
 pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
 pub use eonay::{ApprovalDue, ChallengeRow, Resent, StepTicket};

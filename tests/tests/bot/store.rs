@@ -880,18 +880,37 @@ on_both!(staff_sessions_end_when_idle_too_old_or_closed, |store| {
     assert_eq!(kinds.iter().filter(|k| *k == "login-throttled").count(), 2, "{kinds:?}");
 });
 
+/// The first admin `name` made with setup link `token` made after `made_after`.
+async fn use_setup(store: &Store, token: &str, made_after: i64, name: &str) -> eimza_bot::store::SetupOutcome {
+    let session = format!("session-of-{name}");
+    let admin = eimza_bot::store::FirstAdmin {
+        token,
+        made_after,
+        name,
+        password_hash: "$h",
+        address: "10.0.0.1",
+        session: &session,
+        csrf: "csrf",
+        now: NOW,
+    };
+    store.use_setup_token(&admin).await.unwrap()
+}
+
 on_both!(the_setup_link_works_once, |store| {
     store.create_setup_token("kurulum", NOW).await.unwrap();
     assert!(store.setup_token_valid("kurulum", NOW - 1).await.unwrap());
     assert!(!store.setup_token_valid("kurulum", NOW + 1).await.unwrap(), "too old");
     assert!(!store.setup_token_valid("baska", NOW - 1).await.unwrap());
     use eimza_bot::store::SetupOutcome;
-    assert_eq!(store.use_setup_token("kurulum", NOW + 1, "ilk", "$h", NOW).await.unwrap(), SetupOutcome::InvalidLink, "expired");
-    let SetupOutcome::Created(_) = store.use_setup_token("kurulum", NOW - 1, "ilk", "$h", NOW).await.unwrap() else { panic!("created") };
-    assert_eq!(store.use_setup_token("kurulum", NOW - 1, "ikinci", "$h", NOW).await.unwrap(), SetupOutcome::InvalidLink, "once");
+    assert_eq!(use_setup(&store, "kurulum", NOW + 1, "ilk").await, SetupOutcome::InvalidLink, "expired");
+    let SetupOutcome::Created(_) = use_setup(&store, "kurulum", NOW - 1, "ilk").await else { panic!("created") };
+    // Its first session and the audit row came with it.
+    assert!(store.staff_session("session-of-ilk", NOW, NOW - 60_000, NOW - 60_000).await.unwrap().is_some());
+    assert_eq!(store.audit_log(None, 10).await.unwrap().iter().filter(|e| e.kind == "setup" && e.account == "ilk").count(), 1);
+    assert_eq!(use_setup(&store, "kurulum", NOW - 1, "ikinci").await, SetupOutcome::InvalidLink, "once");
     store.create_setup_token("yeni", NOW).await.unwrap();
     assert!(!store.setup_token_valid("yeni", NOW - 1).await.unwrap(), "not while an account exists");
-    assert_eq!(store.use_setup_token("yeni", NOW - 1, "ucuncu", "$h", NOW).await.unwrap(), SetupOutcome::AccountsExist);
+    assert_eq!(use_setup(&store, "yeni", NOW - 1, "ucuncu").await, SetupOutcome::AccountsExist);
     assert_eq!(store.accounts().await.unwrap().len(), 1);
 });
 
