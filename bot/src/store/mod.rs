@@ -18,6 +18,7 @@ mod chat;
 mod eonay;
 mod gather;
 pub mod keys;
+mod lane;
 mod ops;
 mod outbox;
 mod platforms;
@@ -54,6 +55,9 @@ use writer::{TxConn, WriterSlot};
 pub enum StoreError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// From a batch thread's own SQLite connection (`lane.rs`).
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data could not be decrypted or decoded: {0}")]
@@ -141,6 +145,29 @@ fn migrator(backend: Backend) -> Migrator {
     )
 }
 
+/// Set on every SQLite connection when it opens: sqlx's (`Store::connect`) and the batch
+/// threads' (`lane.rs`).
+const SQLITE_PRAGMAS: &[&str] = &[
+    // WAL: readers never wait for the writer. NORMAL: durable at checkpoints, which WAL makes
+    // safe against corruption; fsync per commit would cap us at a few hundred messages a second.
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    // Deleted content is overwritten with zeros, not left in free pages: erased personal data
+    // is gone from the file.
+    "PRAGMA secure_delete = ON",
+    "PRAGMA busy_timeout = 10000",
+    // Checkpoints run in the background (see `checkpoint_loop`); this only bounds the WAL
+    // should that task ever stop.
+    "PRAGMA wal_autocheckpoint = 20000",
+    // Pages another connection changed are read back through the map, not with a system call
+    // each.
+    "PRAGMA mmap_size = 268435456",
+    // 64 MiB of page cache instead of SQLite's 2 MiB: the roster's key index alone is larger
+    // than that with a million people.
+    "PRAGMA cache_size = -65536",
+];
+
 impl Store {
     /// Connects, creating a SQLite file (and its folder) if needed, and applies migrations.
     pub async fn connect(url: &str, vault: Vault) -> Result<Store> {
@@ -168,25 +195,9 @@ impl Store {
         let options = if backend == Backend::Sqlite {
             options.after_connect(|conn, _| {
                 Box::pin(async move {
-                    // WAL: readers never wait for the writer. NORMAL: durable at checkpoints,
-                    // which WAL makes safe against corruption; fsync per commit would cap us
-                    // at a few hundred messages a second.
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    // Deleted content is overwritten with zeros, not left in free pages: erased
-                    // personal data is gone from the file.
-                    conn.execute("PRAGMA secure_delete = ON").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    // Checkpoints run in the background (see `checkpoint_loop`); this only
-                    // bounds the WAL should that task ever stop.
-                    conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
-                    // Pages another connection changed are read back through the map, not
-                    // with a system call each.
-                    conn.execute("PRAGMA mmap_size = 268435456").await?;
-                    // 64 MiB of page cache instead of SQLite's 2 MiB: the roster's key index
-                    // alone is larger than that with a million people.
-                    conn.execute("PRAGMA cache_size = -65536").await?;
+                    for pragma in SQLITE_PRAGMAS {
+                        conn.execute(*pragma).await?;
+                    }
                     conn.execute(writer::GUARD_TABLE).await?;
                     Ok(())
                 })
@@ -213,9 +224,11 @@ impl Store {
             reads: None,
             sessions: None,
         };
-        store.saves = Some(gather::Gather::start(store.clone()));
-        store.reads = Some(gather::Gather::start(store.clone()));
-        store.sessions = Some(gather::Gather::start(store.clone()));
+        // SQLite: the batches run on threads of their own, on the same file (`lane.rs`).
+        let file = if backend == Backend::Sqlite { lane::shared_file(&url) } else { None };
+        store.saves = Some(gather::Gather::start(store.clone(), file.as_deref()));
+        store.reads = Some(gather::Gather::start(store.clone(), file.as_deref()));
+        store.sessions = Some(gather::Gather::start(store.clone(), file.as_deref()));
         Ok(store)
     }
 
@@ -539,7 +552,7 @@ type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 /// Whether the database refused a statement (a constraint, a type): nothing of it was written,
 /// and the connection is sound.
 fn refused(e: &StoreError) -> bool {
-    matches!(e, StoreError::Db(sqlx::Error::Database(_)))
+    matches!(e, StoreError::Db(sqlx::Error::Database(_)) | StoreError::Sqlite(rusqlite::Error::SqliteFailure(..)))
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {

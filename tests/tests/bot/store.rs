@@ -1158,3 +1158,44 @@ on_both!(limits_hold_when_many_ask_at_once, |store| {
     let written = futures_util::future::join_all(searches).await.into_iter().filter(|w| *w.as_ref().unwrap()).count();
     assert_eq!(written, 4);
 });
+
+/// On SQLite the group commit writes on a connection of its own (`store/lane.rs`): it still takes
+/// the one turn to write, so it waits for a transaction in progress rather than meet SQLite's
+/// lock, and a transaction dropped open never holds it up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batched_save_waits_its_turn_to_write_and_a_transaction_dropped_open_does_not_stop_it() {
+    use std::time::Duration;
+    let (store, _dir) = sqlite().await;
+    let person = store.person("telegram", "sıra", NOW).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.mark_update("telegram", "1", NOW).await.unwrap());
+    let waiting = tokio::spawn({
+        let store = store.clone();
+        async move { save_alone(&store, person, 0, "Bekleyen").await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "the save waits for the transaction holding the turn");
+    tx.commit().await.unwrap();
+    let saved = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("saved once the turn is free").unwrap();
+    assert!(matches!(saved, Ok(true)), "{saved:?}");
+
+    // A transaction dropped open: the next batched save rolls it back first, or finds it so.
+    for round in 0..20 {
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.mark_update("telegram", &format!("bırakılan-{round}"), NOW).await.unwrap());
+        drop(tx);
+        let saved = tokio::time::timeout(Duration::from_secs(5), save_alone(&store, person, round + 1, "Sonraki")).await;
+        assert!(matches!(saved, Ok(Ok(true))), "round {round}: {saved:?}");
+    }
+    let state = store.chat_state(person).await.unwrap();
+    assert_eq!((state.version, state.conversation.recent_updates), (21, vec!["Sonraki".to_owned()]));
+    // None of the dropped transactions' writes was kept.
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.mark_update("telegram", "bırakılan-0", NOW).await.unwrap(), "rolled back");
+    tx.commit().await.unwrap();
+
+    // Once the store is closed, a save is refused at once (the batch thread does not reopen it).
+    store.close().await;
+    let refused = tokio::time::timeout(Duration::from_secs(5), save_alone(&store, person, 21, "Geç")).await;
+    assert!(matches!(refused, Ok(Err(_))), "{refused:?}");
+}
