@@ -171,6 +171,12 @@ const SQLITE_PRAGMAS: &[&str] = &[
 impl Store {
     /// Connects, creating a SQLite file (and its folder) if needed, and applies migrations.
     pub async fn connect(url: &str, vault: Vault) -> Result<Store> {
+        Store::connect_with(url, vault, true).await
+    }
+
+    /// [`Store::connect`]; on SQLite the group commit's batches run on threads of their own when
+    /// `batch_threads` and the file can be shared (`lane.rs`), else on sqlx's connections.
+    async fn connect_with(url: &str, vault: Vault, batch_threads: bool) -> Result<Store> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -225,7 +231,7 @@ impl Store {
             sessions: None,
         };
         // SQLite: the batches run on threads of their own, on the same file (`lane.rs`).
-        let file = if backend == Backend::Sqlite { lane::shared_file(&url) } else { None };
+        let file = if backend == Backend::Sqlite && batch_threads { lane::shared_file(&url) } else { None };
         store.saves = Some(gather::Gather::start(store.clone(), file.as_deref()));
         store.reads = Some(gather::Gather::start(store.clone(), file.as_deref()));
         store.sessions = Some(gather::Gather::start(store.clone(), file.as_deref()));
@@ -746,6 +752,64 @@ mod tests {
         let refused = waiting.await.unwrap();
         assert!(matches!(refused, Err(super::StoreError::Db(sqlx::Error::PoolClosed))), "{refused:?}");
         assert!(matches!(store.begin().await, Err(super::StoreError::Db(sqlx::Error::PoolClosed))));
+    }
+
+    /// The batches' path through sqlx, which SQLite takes for a database a second connection
+    /// cannot share (memory, read-only, an encoded name): the same answers as on the batch
+    /// threads, which every store test exercises.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_batches_through_sqlx_answer_each_turn_alone() {
+        use super::ConversationSave;
+        use super::webchat::TranscriptEntry;
+        use crate::core::conversation::Conversation;
+        use futures_util::future::join_all;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let store = super::Store::connect_with(&url, crate::vault::Vault::from_master_key(&[5; 32]), false).await.unwrap();
+        let mut people = Vec::new();
+        for i in 0..24 {
+            people.push(store.person("telegram", &format!("p{i}"), 1).await.unwrap());
+        }
+        let save = |person: i64, version: i64, name: &str, said: Vec<TranscriptEntry>| {
+            let store = store.clone();
+            let name = name.to_owned();
+            tokio::spawn(async move {
+                let conversation = Conversation { recent_updates: vec![name], ..Conversation::default() };
+                let save = ConversationSave { person_id: person, version, conversation: &conversation, unsent: None, now: 2 };
+                store.save_turn(&save, &said).await
+            })
+        };
+        let line = |text: &str| TranscriptEntry { at: 2, direction: "in".into(), text: text.into(), buttons: vec![] };
+        let first = join_all(people.iter().map(|&p| save(p, 0, "İlk", vec![]))).await;
+        assert!(first.iter().all(|s| matches!(s, Ok(Ok(true)))), "{first:?}");
+        // Stale first saves, stale versions and current ones in flight together, half of them
+        // with a transcript line: only the current ones are kept, each with its line.
+        let tries = people.iter().enumerate().map(|(i, &p)| {
+            let version = [0, 7, 1][i % 3];
+            save(p, version, "İkinci", if i % 2 == 0 { vec![line(&format!("satır {i}"))] } else { vec![] })
+        });
+        let saved = join_all(tries).await;
+        for (i, (&p, result)) in people.iter().zip(&saved).enumerate() {
+            let winner = i % 3 == 2;
+            assert!(matches!(result, Ok(Ok(w)) if *w == winner), "person {i}: {result:?}");
+            let state = store.chat_state(p).await.unwrap();
+            let expected = if winner { (2, "İkinci") } else { (1, "İlk") };
+            assert_eq!((state.version, state.conversation.recent_updates), (expected.0, vec![expected.1.to_owned()]), "person {i}");
+            let lines: Vec<_> = store.transcript(p).await.unwrap().into_iter().map(|e| e.text).collect();
+            assert_eq!(lines, if winner && i % 2 == 0 { vec![format!("satır {i}")] } else { vec![] }, "person {i}");
+        }
+        // Chat states and web sessions read in flight: each finds its own.
+        let states = join_all(people.iter().enumerate().map(|(i, _)| {
+            let store = store.clone();
+            tokio::spawn(async move { store.chat_state_of("telegram", &format!("p{i}")).await.unwrap().map(|(p, _)| p) })
+        }))
+        .await;
+        let found: Vec<_> = states.into_iter().map(|s| s.unwrap()).collect();
+        assert_eq!(found, people.iter().map(|&p| Some(p)).collect::<Vec<_>>());
+        let (session, token) = store.create_web_session(3).await.unwrap();
+        assert!(matches!(store.web_session(&session.id, &token).await.unwrap(), Some(Ok(s)) if s.person_id == session.person_id));
+        assert!(matches!(store.web_session(&session.id, "yanlış").await.unwrap(), Some(Err(()))));
+        assert!(store.web_session("bilinmeyen", &token).await.unwrap().is_none());
     }
 
     #[test]
