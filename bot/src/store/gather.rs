@@ -308,18 +308,7 @@ impl Batch for Saves {
     const WRITES: bool = true;
 
     fn run_on(lane: &mut Lane, items: &[SealedSave]) -> Result<Vec<Result<bool>>> {
-        lane.transaction(|conn| {
-            let mut answers = Vec::with_capacity(items.len());
-            for s in items {
-                match save_on(conn, s) {
-                    // SQLite ended the transaction itself (it does after a full disk, an I/O
-                    // error): the saves before went with it, so the batch fails.
-                    Err(e) if conn.is_autocommit() => return Err(e),
-                    answer => answers.push(answer),
-                }
-            }
-            Ok(answers)
-        })
+        lane.transaction(|conn| items.iter().map(|s| save_on(conn, s)).collect())
     }
 
     async fn run(store: &Store, _: &mut Reader, items: &[SealedSave]) -> Result<Vec<Result<bool>>> {
@@ -395,9 +384,11 @@ impl Batch for Saves {
     }
 }
 
-/// One save on a batch thread's connection; with its transcript lines under a savepoint (a
-/// line is never stored without its save, nor a save without its lines).
-fn save_on(conn: &rusqlite::Connection, s: &SealedSave) -> Result<bool> {
+/// One save on a batch thread's connection, with its transcript lines under a savepoint (a line
+/// is never stored without its save, nor a save without its lines): the item's answer, or an
+/// error that fails the batch when its transaction can no longer be trusted (SQLite ended it, or
+/// the savepoint could not be set, released or undone).
+fn save_on(conn: &rusqlite::Connection, s: &SealedSave) -> Result<Result<bool>> {
     let save = || -> Result<bool> {
         let changed = if s.version == 0 {
             let values = rusqlite::named_params! {"$1": s.person_id, "$2": s.state, "$3": s.now, "$4": s.unsent};
@@ -409,7 +400,7 @@ fn save_on(conn: &rusqlite::Connection, s: &SealedSave) -> Result<bool> {
         Ok(changed == 1)
     };
     if s.transcript.is_empty() {
-        return save();
+        return item_on(conn, save());
     }
     conn.execute_batch("SAVEPOINT turn")?;
     let saved = save().and_then(|saved| {
@@ -421,8 +412,18 @@ fn save_on(conn: &rusqlite::Connection, s: &SealedSave) -> Result<bool> {
         }
         Ok(saved)
     });
+    let saved = item_on(conn, saved)?;
     conn.execute_batch(if saved.is_ok() { "RELEASE turn" } else { "ROLLBACK TO turn; RELEASE turn" })?;
-    saved
+    Ok(saved)
+}
+
+/// An item's own answer on a batch thread, or its error as the batch's when SQLite ended the
+/// transaction with it (it does after a full disk, an I/O error): the items before went with it.
+fn item_on<T>(conn: &rusqlite::Connection, answer: Result<T>) -> Result<Result<T>> {
+    match answer {
+        Err(e) if conn.is_autocommit() => Err(e),
+        answer => Ok(answer),
+    }
 }
 
 /// A web chat transcript line, as a batch thread stores it.
@@ -581,7 +582,9 @@ impl Batch for Reads {
             let mut find = conn.prepare_cached(&SQL)?;
             items
                 .iter()
-                .map(|(transport, user_id)| Ok(Ok(find.query_row([transport, user_id], StoredChat::from_sqlite).optional()?)))
+                .map(|(transport, user_id)| {
+                    item_on(conn, find.query_row([transport, user_id], StoredChat::from_sqlite).optional().map_err(StoreError::from))
+                })
                 .collect()
         })
     }
@@ -620,7 +623,10 @@ impl Batch for Sessions {
     fn run_on(lane: &mut Lane, items: &[String]) -> Result<Vec<Result<Option<(String, i64)>>>> {
         lane.transaction(|conn| {
             let mut find = conn.prepare_cached("SELECT token_hash, person_id FROM webchat_sessions WHERE id = ?1")?;
-            items.iter().map(|id| Ok(Ok(find.query_row([id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?))).collect()
+            items
+                .iter()
+                .map(|id| item_on(conn, find.query_row([id], |row| Ok((row.get(0)?, row.get(1)?))).optional().map_err(StoreError::from)))
+                .collect()
         })
     }
 

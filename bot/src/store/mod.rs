@@ -231,10 +231,14 @@ impl Store {
             sessions: None,
         };
         // SQLite: the batches run on threads of their own, on the same file (`lane.rs`).
+        // The path made absolute now: a thread opens it at its first batch.
         let file = if backend == Backend::Sqlite && batch_threads { lane::shared_file(&url) } else { None };
-        store.saves = Some(gather::Gather::start(store.clone(), file.as_deref()));
-        store.reads = Some(gather::Gather::start(store.clone(), file.as_deref()));
-        store.sessions = Some(gather::Gather::start(store.clone(), file.as_deref()));
+        let file = file.and_then(|f| std::path::absolute(f).ok());
+        // One clone without gatherers for all three (a batch's store must not hold a queue).
+        let plain = store.clone();
+        store.saves = Some(gather::Gather::start(plain.clone(), file.as_deref()));
+        store.reads = Some(gather::Gather::start(plain.clone(), file.as_deref()));
+        store.sessions = Some(gather::Gather::start(plain, file.as_deref()));
         Ok(store)
     }
 
