@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::gather::{CHAT_STATE_COLUMNS, Reader, Saves, SealedSave, StoredChat, run_one};
+use super::gather::{Reader, Saves, SealedSave, StoredChat, run_one};
 use super::webchat::{TRANSCRIPT, TranscriptEntry};
 use super::{Result, Store, Tx, corrupt};
 use crate::core::conversation::{Conversation, TicketBrief};
@@ -130,16 +130,20 @@ impl Store {
     }
 
     async fn find_chat_state(&self, person_id: i64, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
-        let sql = format!(
-            "SELECT {CHAT_STATE_COLUMNS} FROM persons p LEFT JOIN conversations c ON c.person_id = p.id
-             WHERE p.id = $1 OR (p.transport = $2 AND p.user_id = $3)"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(person_id)
-            .bind(transport.to_owned())
-            .bind(user_id.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT p.id AS person_id, c.version, c.state_enc, c.unsent_enc,
+                    (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_number,
+                    (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_state
+             FROM persons p LEFT JOIN conversations c ON c.person_id = p.id
+             WHERE p.id = $1 OR (p.transport = $2 AND p.user_id = $3)",
+        )
+        .bind(person_id)
+        .bind(transport.to_owned())
+        .bind(user_id.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
         match row {
             Some(row) => {
                 let stored = StoredChat::from_row(&row)?;
@@ -266,21 +270,26 @@ fn seal_save(store: &Store, save: &ConversationSave<'_>) -> Result<(Vec<u8>, Opt
 fn save_statement(store: &Store, save: &ConversationSave<'_>) -> Result<super::AnyQuery<'static>> {
     let (sealed, unsent) = seal_save(store, save)?;
     Ok(if save.version == 0 {
-        sqlx::query(FIRST_SAVE).bind(save.person_id).bind(sealed).bind(save.now).bind(unsent)
+        sqlx::query(
+            "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES ($1, 1, $2, $3, $4)
+             ON CONFLICT (person_id) DO NOTHING",
+        )
+        .bind(save.person_id)
+        .bind(sealed)
+        .bind(save.now)
+        .bind(unsent)
     } else {
-        sqlx::query(LATER_SAVE).bind(save.person_id).bind(sealed).bind(save.now).bind(save.version).bind(unsent)
+        sqlx::query(
+            "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3, unsent_enc = $5
+             WHERE person_id = $1 AND version = $4",
+        )
+        .bind(save.person_id)
+        .bind(sealed)
+        .bind(save.now)
+        .bind(save.version)
+        .bind(unsent)
     })
 }
-
-/// A conversation's first save: `$1` the person, `$2` the sealed state, `$3` now, `$4` the sealed
-/// replies still owed; no row when someone saved it first.
-pub(super) const FIRST_SAVE: &str = "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc)
-     VALUES ($1, 1, $2, $3, $4) ON CONFLICT (person_id) DO NOTHING";
-
-/// A later save, the same and `$4` the version read (`$5` the replies owed); no row when it is
-/// no longer the stored one.
-pub(super) const LATER_SAVE: &str = "UPDATE conversations SET version = version + 1, state_enc = $2, updated_at = $3, unsent_enc = $5
-     WHERE person_id = $1 AND version = $4";
 
 impl Tx<'_> {
     /// Saves the conversation if nobody else changed it since `version` was read; false on a

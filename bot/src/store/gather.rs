@@ -18,13 +18,10 @@
 //! only the others' turns hear of it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::Path;
 
-use rusqlite::OptionalExtension as _;
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
-use super::lane::Lane;
 use super::script::{Failed, Part, Script};
 use super::writer::WriteConn;
 use super::{AnyQuery, Backend, Result, Store, StoreError, row_placeholders};
@@ -44,11 +41,6 @@ pub(super) trait Batch: Send + Sync + 'static {
     /// whole fails the batch (if a statement refused it, its items then run alone). Reads go
     /// through `reader`.
     fn run(store: &Store, reader: &mut Reader, items: &[Self::Item]) -> impl Future<Output = Result<Vec<Result<Self::Answer>>>> + Send;
-    /// Whether the batch writes (on SQLite, its thread then takes the turn to write).
-    const WRITES: bool;
-    /// The same on a SQLite batch thread (`lane.rs`), in one transaction of `lane`'s: an item's
-    /// error fails only that item, and leaves the transaction open for the others.
-    fn run_on(lane: &mut Lane, items: &[Self::Item]) -> Result<Vec<Result<Self::Answer>>>;
 }
 
 /// The connection a batch reads through.
@@ -130,8 +122,7 @@ fn told_again(e: &StoreError) -> StoreError {
     StoreError::Db(sqlx::Error::Protocol(e.to_string()))
 }
 
-type Answer<B> = oneshot::Sender<Result<<B as Batch>::Answer>>;
-type Waiting<B> = (<B as Batch>::Item, Answer<B>);
+type Waiting<B> = (<B as Batch>::Item, oneshot::Sender<Result<<B as Batch>::Answer>>);
 
 /// The queue of one kind of batch; its task ends when the last [`Store`] holding it is dropped.
 pub(super) struct Gather<B: Batch> {
@@ -151,25 +142,11 @@ impl<B: Batch> std::fmt::Debug for Gather<B> {
 }
 
 impl<B: Batch> Gather<B> {
-    /// Starts the task, or on SQLite with a database `file` a thread of its own (`lane.rs`).
-    /// `store` must not hold gatherers itself (or the task would keep its own queue open for
-    /// ever); it only runs the batch's statements.
-    pub(super) fn start(store: Store, file: Option<&Path>) -> Gather<B> {
+    /// Starts the task. `store` must not hold gatherers itself (or the task would keep its own
+    /// queue open for ever); it only runs the batch's statements.
+    pub(super) fn start(store: Store) -> Gather<B> {
         let (queue, waiting) = mpsc::unbounded_channel();
-        match file {
-            Some(file) if store.backend == Backend::Sqlite => {
-                let lane = Lane::new(store, file, B::WRITES);
-                let name = format!("eimza-{}", std::any::type_name::<B>().rsplit("::").next().unwrap_or("batch").to_lowercase());
-                let spawned = std::thread::Builder::new().name(name).stack_size(256 * 1024).spawn(move || lane_loop::<B>(lane, waiting));
-                if let Err(e) = spawned {
-                    // Its queue is closed with it: every submit then fails as on a closed store.
-                    tracing::error!(error = %e, "a batch thread could not be started");
-                }
-            }
-            _ => {
-                tokio::spawn(gather_loop::<B>(store, waiting));
-            }
-        }
+        tokio::spawn(gather_loop::<B>(store, waiting));
         Gather { queue }
     }
 
@@ -180,55 +157,6 @@ impl<B: Batch> Gather<B> {
             return Err(super::StoreError::Db(sqlx::Error::PoolClosed));
         }
         answered.await.unwrap_or(Err(super::StoreError::Db(sqlx::Error::PoolClosed)))
-    }
-}
-
-/// The next batch from the items waiting: no two with one key, at most [`MAX_BATCH`]; the rest
-/// stay waiting, in order.
-fn take_batch<B: Batch>(deferred: &mut VecDeque<Waiting<B>>) -> (Vec<B::Item>, Vec<Answer<B>>) {
-    let mut keys = HashSet::new();
-    let mut batch = Vec::new();
-    let mut later = VecDeque::new();
-    while let Some(waiting) = deferred.pop_front() {
-        let fresh = B::key(&waiting.0).is_none_or(|k| keys.insert(k));
-        if fresh && batch.len() < MAX_BATCH { batch.push(waiting) } else { later.push_back(waiting) }
-    }
-    *deferred = later;
-    crate::metrics::METRICS.batch_items.observe(batch.len() as f64);
-    batch.into_iter().unzip()
-}
-
-/// Tells each item of a batch how it went: its own answer, or the batch's failure (the
-/// connection, the pool, a commit whose outcome is unknown) as it would have failed it alone.
-fn answer_all<B: Batch>(answers: Vec<Answer<B>>, ran: Result<Vec<Result<B::Answer>>>) {
-    match ran {
-        Ok(results) if results.len() == answers.len() => {
-            for (answer, result) in answers.into_iter().zip(results) {
-                let _ = answer.send(result);
-            }
-        }
-        Ok(_) => {
-            for answer in answers {
-                let _ = answer.send(Err(super::corrupt("a batch gave no answer for each item")));
-            }
-        }
-        Err(e) => {
-            let mut answers = answers.into_iter();
-            let first = answers.next();
-            for answer in answers {
-                let _ = answer.send(Err(told_again(&e)));
-            }
-            if let Some(first) = first {
-                let _ = first.send(Err(e));
-            }
-        }
-    }
-}
-
-/// Whatever was queued meanwhile joins the items waiting.
-fn gathered<B: Batch>(deferred: &mut VecDeque<Waiting<B>>, waiting: &mut mpsc::UnboundedReceiver<Waiting<B>>) {
-    while let Ok(next) = waiting.try_recv() {
-        deferred.push_back(next);
     }
 }
 
@@ -243,9 +171,25 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
                 None => return,
             }
         }
-        gathered::<B>(&mut deferred, &mut waiting);
-        let (items, answers) = take_batch::<B>(&mut deferred);
+        while let Ok(next) = waiting.try_recv() {
+            deferred.push_back(next);
+        }
+        let mut keys = HashSet::new();
+        let mut batch = Vec::new();
+        let mut later = VecDeque::new();
+        while let Some(waiting) = deferred.pop_front() {
+            let fresh = B::key(&waiting.0).is_none_or(|k| keys.insert(k));
+            if fresh && batch.len() < MAX_BATCH { batch.push(waiting) } else { later.push_back(waiting) }
+        }
+        deferred = later;
+        crate::metrics::METRICS.batch_items.observe(batch.len() as f64);
+        let (items, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         match run_batch::<B>(&store, &mut reader, &items).await {
+            Ok(results) if results.len() == items.len() => {
+                for (answer, result) in answers.into_iter().zip(results) {
+                    let _ = answer.send(result);
+                }
+            }
             // A statement refused the batch (a constraint): nothing of it was written, and one
             // item may be why, so each runs alone and fails only itself.
             Err(e) if super::refused(&e) && items.len() > 1 => {
@@ -253,28 +197,25 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
                     let _ = answer.send(run_one::<B>(&store, &mut reader, &item).await);
                 }
             }
-            // Anything else fails every turn of the batch at once: none is run again here, where
-            // a save that did commit would read as a conflict.
-            ran => answer_all::<B>(answers, ran),
-        }
-    }
-}
-
-/// The same on a SQLite batch thread: items are answered one by one inside the batch's
-/// transaction, so a refused one needs no second run.
-fn lane_loop<B: Batch>(mut lane: Lane, mut waiting: mpsc::UnboundedReceiver<Waiting<B>>) {
-    let mut deferred: VecDeque<Waiting<B>> = VecDeque::new();
-    loop {
-        if deferred.is_empty() {
-            match waiting.blocking_recv() {
-                Some(first) => deferred.push_back(first),
-                None => return,
+            // Anything else (the connection, the pool, a commit whose outcome is unknown) fails
+            // every turn of the batch at once, as it would have failed each alone: none is run
+            // again here, where a save that did commit would read as a conflict.
+            Ok(_) => {
+                for answer in answers {
+                    let _ = answer.send(Err(super::corrupt("a batch gave no answer for each item")));
+                }
+            }
+            Err(e) => {
+                let mut answers = answers.into_iter();
+                let first = answers.next();
+                for answer in answers {
+                    let _ = answer.send(Err(told_again(&e)));
+                }
+                if let Some(first) = first {
+                    let _ = first.send(Err(e));
+                }
             }
         }
-        gathered::<B>(&mut deferred, &mut waiting);
-        let (items, answers) = take_batch::<B>(&mut deferred);
-        let ran = B::run_on(&mut lane, &items);
-        answer_all::<B>(answers, ran);
     }
 }
 
@@ -303,12 +244,6 @@ impl Batch for Saves {
 
     fn key(item: &SealedSave) -> Option<i64> {
         Some(item.person_id)
-    }
-
-    const WRITES: bool = true;
-
-    fn run_on(lane: &mut Lane, items: &[SealedSave]) -> Result<Vec<Result<bool>>> {
-        lane.transaction(|conn| items.iter().map(|s| save_on(conn, s)).collect())
     }
 
     async fn run(store: &Store, _: &mut Reader, items: &[SealedSave]) -> Result<Vec<Result<bool>>> {
@@ -383,51 +318,6 @@ impl Batch for Saves {
         Ok(answers(&saved))
     }
 }
-
-/// One save on a batch thread's connection, with its transcript lines under a savepoint (a line
-/// is never stored without its save, nor a save without its lines): the item's answer, or an
-/// error that fails the batch when its transaction can no longer be trusted (SQLite ended it, or
-/// the savepoint could not be set, released or undone).
-fn save_on(conn: &rusqlite::Connection, s: &SealedSave) -> Result<Result<bool>> {
-    let save = || -> Result<bool> {
-        let changed = if s.version == 0 {
-            let values = rusqlite::named_params! {"$1": s.person_id, "$2": s.state, "$3": s.now, "$4": s.unsent};
-            conn.prepare_cached(super::chat::FIRST_SAVE)?.execute(values)?
-        } else {
-            let values = rusqlite::named_params! {"$1": s.person_id, "$2": s.state, "$3": s.now, "$4": s.version, "$5": s.unsent};
-            conn.prepare_cached(super::chat::LATER_SAVE)?.execute(values)?
-        };
-        Ok(changed == 1)
-    };
-    if s.transcript.is_empty() {
-        return item_on(conn, save());
-    }
-    conn.execute_batch("SAVEPOINT turn")?;
-    let saved = save().and_then(|saved| {
-        if saved {
-            let mut line = conn.prepare_cached(TRANSCRIPT_LINE)?;
-            for (at, direction, body) in &s.transcript {
-                line.execute(rusqlite::params![s.person_id, at, direction, body])?;
-            }
-        }
-        Ok(saved)
-    });
-    let saved = item_on(conn, saved)?;
-    conn.execute_batch(if saved.is_ok() { "RELEASE turn" } else { "ROLLBACK TO turn; RELEASE turn" })?;
-    Ok(saved)
-}
-
-/// An item's own answer on a batch thread, or its error as the batch's when SQLite ended the
-/// transaction with it (it does after a full disk, an I/O error): the items before went with it.
-fn item_on<T>(conn: &rusqlite::Connection, answer: Result<T>) -> Result<Result<T>> {
-    match answer {
-        Err(e) if conn.is_autocommit() => Err(e),
-        answer => Ok(answer),
-    }
-}
-
-/// A web chat transcript line, as a batch thread stores it.
-const TRANSCRIPT_LINE: &str = "INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES (?1, ?2, ?3, ?4)";
 
 /// The first saves, then the others, without a transaction; on SQLite in one script (one
 /// hand-off) when there are both. `Err((written, e))`: whether the first saves were written
@@ -530,25 +420,7 @@ pub(super) struct StoredChat {
     pub open_state: Option<String>,
 }
 
-/// The columns of a chat state ([`StoredChat`]) of the person `p` with their conversation `c`:
-/// what `chat.rs`, [`Reads`] and its batch thread select.
-pub(super) const CHAT_STATE_COLUMNS: &str = "p.id AS person_id, c.version, c.state_enc, c.unsent_enc,
-    (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL ORDER BY t.id DESC LIMIT 1) AS open_number,
-    (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL ORDER BY t.id DESC LIMIT 1) AS open_state";
-
 impl StoredChat {
-    /// From a row of a batch thread's chat-state query.
-    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredChat> {
-        Ok(StoredChat {
-            person_id: row.get("person_id")?,
-            version: row.get("version")?,
-            state: row.get("state_enc")?,
-            unsent: row.get("unsent_enc")?,
-            open_number: row.get("open_number")?,
-            open_state: row.get("open_state")?,
-        })
-    }
-
     /// From a row of the chat-state query (`chat.rs` and [`Reads`] select the same columns).
     pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredChat> {
         Ok(StoredChat {
@@ -569,30 +441,14 @@ impl Batch for Reads {
     type Item = (String, String);
     type Answer = Option<StoredChat>;
 
-    const WRITES: bool = false;
-
-    fn run_on(lane: &mut Lane, items: &[(String, String)]) -> Result<Vec<Result<Option<StoredChat>>>> {
-        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            format!(
-                "SELECT {CHAT_STATE_COLUMNS} FROM persons p LEFT JOIN conversations c ON c.person_id = p.id
-                 WHERE p.transport = ?1 AND p.user_id = ?2"
-            )
-        });
-        lane.transaction(|conn| {
-            let mut find = conn.prepare_cached(&SQL)?;
-            items
-                .iter()
-                .map(|(transport, user_id)| {
-                    item_on(conn, find.query_row([transport, user_id], StoredChat::from_sqlite).optional().map_err(StoreError::from))
-                })
-                .collect()
-        })
-    }
-
     async fn run(store: &Store, reader: &mut Reader, items: &[(String, String)]) -> Result<Vec<Result<Option<StoredChat>>>> {
         // A join with the keys (not `IN`): SQLite then looks each one up in the unique index.
         let sql = format!(
-            "SELECT {CHAT_STATE_COLUMNS}, p.transport, p.user_id
+            "SELECT p.id AS person_id, p.transport, p.user_id, c.version, c.state_enc, c.unsent_enc,
+                    (SELECT number FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_number,
+                    (SELECT state FROM tickets t WHERE t.person_id = p.id AND t.closed_at IS NULL
+                      ORDER BY t.id DESC LIMIT 1) AS open_state
              FROM (VALUES {}) AS k JOIN persons p ON p.transport = k.column1 AND p.user_id = k.column2
              LEFT JOIN conversations c ON c.person_id = p.id",
             row_placeholders(store.backend, items.len(), 2)
@@ -617,18 +473,6 @@ pub(super) struct Sessions;
 impl Batch for Sessions {
     type Item = String;
     type Answer = Option<(String, i64)>;
-
-    const WRITES: bool = false;
-
-    fn run_on(lane: &mut Lane, items: &[String]) -> Result<Vec<Result<Option<(String, i64)>>>> {
-        lane.transaction(|conn| {
-            let mut find = conn.prepare_cached("SELECT token_hash, person_id FROM webchat_sessions WHERE id = ?1")?;
-            items
-                .iter()
-                .map(|id| item_on(conn, find.query_row([id], |row| Ok((row.get(0)?, row.get(1)?))).optional().map_err(StoreError::from)))
-                .collect()
-        })
-    }
 
     async fn run(store: &Store, reader: &mut Reader, items: &[String]) -> Result<Vec<Result<Option<(String, i64)>>>> {
         let sql = format!(

@@ -18,7 +18,6 @@ mod chat;
 mod eonay;
 mod gather;
 pub mod keys;
-mod lane;
 mod ops;
 mod outbox;
 mod platforms;
@@ -55,9 +54,6 @@ use writer::{TxConn, WriterSlot};
 pub enum StoreError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
-    /// From a batch thread's own SQLite connection (`lane.rs`).
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data could not be decrypted or decoded: {0}")]
@@ -145,38 +141,9 @@ fn migrator(backend: Backend) -> Migrator {
     )
 }
 
-/// Set on every SQLite connection when it opens: sqlx's (`Store::connect`) and the batch
-/// threads' (`lane.rs`).
-const SQLITE_PRAGMAS: &[&str] = &[
-    // WAL: readers never wait for the writer. NORMAL: durable at checkpoints, which WAL makes
-    // safe against corruption; fsync per commit would cap us at a few hundred messages a second.
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
-    "PRAGMA foreign_keys = ON",
-    // Deleted content is overwritten with zeros, not left in free pages: erased personal data
-    // is gone from the file.
-    "PRAGMA secure_delete = ON",
-    "PRAGMA busy_timeout = 10000",
-    // Checkpoints run in the background (see `checkpoint_loop`); this only bounds the WAL
-    // should that task ever stop.
-    "PRAGMA wal_autocheckpoint = 20000",
-    // Pages another connection changed are read back through the map, not with a system call
-    // each.
-    "PRAGMA mmap_size = 268435456",
-    // 64 MiB of page cache instead of SQLite's 2 MiB: the roster's key index alone is larger
-    // than that with a million people.
-    "PRAGMA cache_size = -65536",
-];
-
 impl Store {
     /// Connects, creating a SQLite file (and its folder) if needed, and applies migrations.
     pub async fn connect(url: &str, vault: Vault) -> Result<Store> {
-        Store::connect_with(url, vault, true).await
-    }
-
-    /// [`Store::connect`]; on SQLite the group commit's batches run on threads of their own when
-    /// `batch_threads` and the file can be shared (`lane.rs`), else on sqlx's connections.
-    async fn connect_with(url: &str, vault: Vault, batch_threads: bool) -> Result<Store> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -201,9 +168,25 @@ impl Store {
         let options = if backend == Backend::Sqlite {
             options.after_connect(|conn, _| {
                 Box::pin(async move {
-                    for pragma in SQLITE_PRAGMAS {
-                        conn.execute(*pragma).await?;
-                    }
+                    // WAL: readers never wait for the writer. NORMAL: durable at checkpoints,
+                    // which WAL makes safe against corruption; fsync per commit would cap us
+                    // at a few hundred messages a second.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    // Deleted content is overwritten with zeros, not left in free pages: erased
+                    // personal data is gone from the file.
+                    conn.execute("PRAGMA secure_delete = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    // Checkpoints run in the background (see `checkpoint_loop`); this only
+                    // bounds the WAL should that task ever stop.
+                    conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
+                    // Pages another connection changed are read back through the map, not
+                    // with a system call each.
+                    conn.execute("PRAGMA mmap_size = 268435456").await?;
+                    // 64 MiB of page cache instead of SQLite's 2 MiB: the roster's key index
+                    // alone is larger than that with a million people.
+                    conn.execute("PRAGMA cache_size = -65536").await?;
                     conn.execute(writer::GUARD_TABLE).await?;
                     Ok(())
                 })
@@ -230,15 +213,9 @@ impl Store {
             reads: None,
             sessions: None,
         };
-        // SQLite: the batches run on threads of their own, on the same file (`lane.rs`).
-        // The path made absolute now: a thread opens it at its first batch.
-        let file = if backend == Backend::Sqlite && batch_threads { lane::shared_file(&url) } else { None };
-        let file = file.and_then(|f| std::path::absolute(f).ok());
-        // One clone without gatherers for all three (a batch's store must not hold a queue).
-        let plain = store.clone();
-        store.saves = Some(gather::Gather::start(plain.clone(), file.as_deref()));
-        store.reads = Some(gather::Gather::start(plain.clone(), file.as_deref()));
-        store.sessions = Some(gather::Gather::start(plain, file.as_deref()));
+        store.saves = Some(gather::Gather::start(store.clone()));
+        store.reads = Some(gather::Gather::start(store.clone()));
+        store.sessions = Some(gather::Gather::start(store.clone()));
         Ok(store)
     }
 
@@ -562,7 +539,7 @@ type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 /// Whether the database refused a statement (a constraint, a type): nothing of it was written,
 /// and the connection is sound.
 fn refused(e: &StoreError) -> bool {
-    matches!(e, StoreError::Db(sqlx::Error::Database(_)) | StoreError::Sqlite(rusqlite::Error::SqliteFailure(..)))
+    matches!(e, StoreError::Db(sqlx::Error::Database(_)))
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -756,64 +733,6 @@ mod tests {
         let refused = waiting.await.unwrap();
         assert!(matches!(refused, Err(super::StoreError::Db(sqlx::Error::PoolClosed))), "{refused:?}");
         assert!(matches!(store.begin().await, Err(super::StoreError::Db(sqlx::Error::PoolClosed))));
-    }
-
-    /// The batches' path through sqlx, which SQLite takes for a database a second connection
-    /// cannot share (memory, read-only, an encoded name): the same answers as on the batch
-    /// threads, which every store test exercises.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite_batches_through_sqlx_answer_each_turn_alone() {
-        use super::ConversationSave;
-        use super::webchat::TranscriptEntry;
-        use crate::core::conversation::Conversation;
-        use futures_util::future::join_all;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("t.db").display());
-        let store = super::Store::connect_with(&url, crate::vault::Vault::from_master_key(&[5; 32]), false).await.unwrap();
-        let mut people = Vec::new();
-        for i in 0..24 {
-            people.push(store.person("telegram", &format!("p{i}"), 1).await.unwrap());
-        }
-        let save = |person: i64, version: i64, name: &str, said: Vec<TranscriptEntry>| {
-            let store = store.clone();
-            let name = name.to_owned();
-            tokio::spawn(async move {
-                let conversation = Conversation { recent_updates: vec![name], ..Conversation::default() };
-                let save = ConversationSave { person_id: person, version, conversation: &conversation, unsent: None, now: 2 };
-                store.save_turn(&save, &said).await
-            })
-        };
-        let line = |text: &str| TranscriptEntry { at: 2, direction: "in".into(), text: text.into(), buttons: vec![] };
-        let first = join_all(people.iter().map(|&p| save(p, 0, "İlk", vec![]))).await;
-        assert!(first.iter().all(|s| matches!(s, Ok(Ok(true)))), "{first:?}");
-        // Stale first saves, stale versions and current ones in flight together, half of them
-        // with a transcript line: only the current ones are kept, each with its line.
-        let tries = people.iter().enumerate().map(|(i, &p)| {
-            let version = [0, 7, 1][i % 3];
-            save(p, version, "İkinci", if i % 2 == 0 { vec![line(&format!("satır {i}"))] } else { vec![] })
-        });
-        let saved = join_all(tries).await;
-        for (i, (&p, result)) in people.iter().zip(&saved).enumerate() {
-            let winner = i % 3 == 2;
-            assert!(matches!(result, Ok(Ok(w)) if *w == winner), "person {i}: {result:?}");
-            let state = store.chat_state(p).await.unwrap();
-            let expected = if winner { (2, "İkinci") } else { (1, "İlk") };
-            assert_eq!((state.version, state.conversation.recent_updates), (expected.0, vec![expected.1.to_owned()]), "person {i}");
-            let lines: Vec<_> = store.transcript(p).await.unwrap().into_iter().map(|e| e.text).collect();
-            assert_eq!(lines, if winner && i % 2 == 0 { vec![format!("satır {i}")] } else { vec![] }, "person {i}");
-        }
-        // Chat states and web sessions read in flight: each finds its own.
-        let states = join_all(people.iter().enumerate().map(|(i, _)| {
-            let store = store.clone();
-            tokio::spawn(async move { store.chat_state_of("telegram", &format!("p{i}")).await.unwrap().map(|(p, _)| p) })
-        }))
-        .await;
-        let found: Vec<_> = states.into_iter().map(|s| s.unwrap()).collect();
-        assert_eq!(found, people.iter().map(|&p| Some(p)).collect::<Vec<_>>());
-        let (session, token) = store.create_web_session(3).await.unwrap();
-        assert!(matches!(store.web_session(&session.id, &token).await.unwrap(), Some(Ok(s)) if s.person_id == session.person_id));
-        assert!(matches!(store.web_session(&session.id, "yanlış").await.unwrap(), Some(Err(()))));
-        assert!(store.web_session("bilinmeyen", &token).await.unwrap().is_none());
     }
 
     #[test]

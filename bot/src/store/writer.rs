@@ -117,22 +117,6 @@ impl Store {
         Ok(WriteConn::Writer { conn, slot })
     }
 
-    /// [`Store::write_turn`] for a thread outside the runtime (a batch's own, `lane.rs`): blocks
-    /// until the turn is free, and holds it while the guard lives. What the writer connection
-    /// must do first (close, or roll back a transaction dropped open) is done here, through
-    /// `runtime`, so SQLite's write lock is free before the caller writes on its own connection.
-    pub(super) fn write_turn_blocking(&self, runtime: &tokio::runtime::Handle) -> Result<MutexGuard<'_, Option<AnyConnection>>> {
-        let Some(slot) = &self.writer else { return Err(corrupt("a blocking turn to write without a writer")) };
-        let mut writer = slot.conn.blocking_lock();
-        if self.pool.is_closed() {
-            return Err(StoreError::Db(sqlx::Error::PoolClosed));
-        }
-        if slot.broken.load(SeqCst) || slot.dropped_open.load(SeqCst) {
-            runtime.block_on(slot.tidy(&mut writer));
-        }
-        Ok(writer)
-    }
-
     /// One write of one statement, with the turn to write; its rows (`RETURNING`).
     pub(super) async fn write_rows(&self, query: AnyQuery<'_>) -> Result<Vec<AnyRow>> {
         let mut conn = self.write_turn().await?;

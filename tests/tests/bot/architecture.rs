@@ -52,12 +52,10 @@ fn all_sources() -> Vec<(String, String)> {
 
 #[test]
 fn outside_crates_are_imported_only_by_their_module() {
-    let rules: [(&str, &[&str]); 9] = [
+    let rules: [(&str, &[&str]); 8] = [
         ("teloxide", &["bot/src/telegram/"]),
         ("serenity", &["bot/src/discord.rs"]),
         ("sqlx", &["bot/src/store/"]),
-        // The group commit's SQLite batch threads (`store/lane.rs`, `store/gather.rs`).
-        ("rusqlite", &["bot/src/store/"]),
         ("lettre", &["bot/src/delivery/mail.rs"]),
         ("pcsc", &["agent/src/card/pcsc_io.rs"]),
         ("cryptoki", &["agent/src/card/pkcs11.rs"]),
@@ -86,7 +84,6 @@ fn the_pure_core_and_the_protocol_do_no_io_and_read_no_clock() {
     let forbidden = [
         "tokio",
         "sqlx",
-        "rusqlite",
         "std::fs",
         "std::net",
         "reqwest",

@@ -1159,9 +1159,9 @@ on_both!(limits_hold_when_many_ask_at_once, |store| {
     assert_eq!(written, 4);
 });
 
-/// On SQLite the group commit writes on a connection of its own (`store/lane.rs`): it still takes
-/// the one turn to write, so it waits for a transaction in progress rather than meet SQLite's
-/// lock, and a transaction dropped open never holds it up.
+/// On SQLite the group commit's saves take the process's one turn to write: a save waits for a
+/// transaction in progress rather than meet SQLite's lock, and a transaction dropped open never
+/// holds it up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batched_save_waits_its_turn_to_write_and_a_transaction_dropped_open_does_not_stop_it() {
     use std::time::Duration;
@@ -1194,7 +1194,7 @@ async fn a_batched_save_waits_its_turn_to_write_and_a_transaction_dropped_open_d
     assert!(tx.mark_update("telegram", "bırakılan-0", NOW).await.unwrap(), "rolled back");
     tx.commit().await.unwrap();
 
-    // Once the store is closed, a save is refused at once (the batch thread does not reopen it).
+    // Once the store is closed, a save is refused at once (nothing reopens a connection).
     store.close().await;
     let refused = tokio::time::timeout(Duration::from_secs(5), save_alone(&store, person, 21, "Geç")).await;
     assert!(matches!(refused, Ok(Err(_))), "{refused:?}");
