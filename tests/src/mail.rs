@@ -75,15 +75,22 @@ impl Maildir {
 
     /// Waits until `count` messages to `address` have arrived; returns them.
     pub async fn wait_for(&self, address: &str, count: usize) -> Vec<Mail> {
+        self.wait_until(address, &format!("{count} e-mail(s)"), |mails| mails.len() >= count).await
+    }
+
+    /// Waits until the messages to `address` satisfy `arrived` (`what` names it should they
+    /// not); returns them.
+    pub async fn wait_until(&self, address: &str, what: &str, arrived: impl Fn(&[Mail]) -> bool) -> Vec<Mail> {
         // Mail goes out once the bot is back and its retry comes round: a fault case with
         // kills every few hundred milliseconds needs more than a quiet test.
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let mails = self.to(address);
-            if mails.len() >= count {
+            if arrived(&mails) {
                 return mails;
             }
-            assert!(Instant::now() < deadline, "waited for {count} e-mail(s) to {address}; got {}", mails.len());
+            let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+            assert!(Instant::now() < deadline, "waited for {what} to {address}; got {subjects:?}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

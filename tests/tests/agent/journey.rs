@@ -72,11 +72,11 @@ async fn whole_road(database: Option<String>) {
     let post = telegram.wait_for(STAFF_GROUP, 0, &format!("e-Onay tamamlandı; kurumsal başvuru yapılmalı — {ticket}")).await;
     let labels: Vec<&str> = post.buttons.iter().map(|(label, _)| label.as_str()).collect();
     assert!(labels.contains(&"Kurumsal başvuru yapıldı") && labels.contains(&"Form e-postası gönderildi"), "{labels:?}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !Maildir::shared().to("bilgiislem@kurum.gov.tr").iter().any(|m| m.subject.contains(&ticket) && m.text.contains("e-Onay")) {
-        assert!(Instant::now() < deadline, "the staff e-mail about e-Onay for {ticket}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    Maildir::shared()
+        .wait_until("bilgiislem@kurum.gov.tr", &format!("the staff e-mail about e-Onay for {ticket}"), |mails| {
+            mails.iter().any(|m| m.subject.contains(&ticket) && m.text.contains("e-Onay"))
+        })
+        .await;
 
     // Staff: the corporate application on /staff, the form e-mail from the Telegram group.
     let (status, page) = staff_posts(&road.bot, &ticket, &[("action", "corporate-applied")]).await;
@@ -93,15 +93,9 @@ async fn whole_road(database: Option<String>) {
     assert_eq!(labels, ["Onayladım"]);
     // The form e-mail goes out through the outbox after the chat's push: waited for by what it
     // says (the code and the application e-mail came before it).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let mails = Maildir::shared().to(&road.email);
-        if mails.iter().any(|m| m.text.contains("Yenileme Formu")) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the person's mail: {:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    Maildir::shared()
+        .wait_until(&road.email, "the person's form e-mail", |mails| mails.iter().any(|m| m.text.contains("Yenileme Formu")))
+        .await;
 
     // The person approves (typed, any case) → Completed; person and staff are told.
     let thanks = road.chat.say("ONAYLADIM").await.text();
