@@ -48,6 +48,10 @@ pub struct Metrics {
     pub turn_seconds: Histogram,
     /// Items per group-committed batch (conversation saves, chat-state reads).
     pub batch_items: Histogram,
+    /// SQLite: how long each holder kept this process's one turn to write.
+    pub write_turn_seconds: Histogram,
+    /// SQLite: one script of a write transaction, sent to SQLite's thread and answered.
+    pub write_script_seconds: Histogram,
     pub deliveries: Family<Delivery, Counter>,
     pub pairing_failures: Counter,
     pub rate_limited: Family<Limit, Counter>,
@@ -73,6 +77,15 @@ impl Metrics {
         // 1 … 256.
         let batch_items = Histogram::new(exponential_buckets(1.0, 2.0, 9));
         registry.register("store_batch_items", "Turns served by one batched statement or commit", batch_items.clone());
+        // 50 µs … 0.4 s.
+        let write_turn_seconds = Histogram::new(exponential_buckets(0.00005, 2.0, 14));
+        registry.register("store_write_turn_seconds", "How long one holder kept the turn to write (SQLite)", write_turn_seconds.clone());
+        let write_script_seconds = Histogram::new(exponential_buckets(0.00005, 2.0, 14));
+        registry.register(
+            "store_write_script_seconds",
+            "One script of a write transaction, from sending to its answer (SQLite)",
+            write_script_seconds.clone(),
+        );
         let deliveries = Family::<Delivery, Counter>::default();
         registry.register("outbox_deliveries", "Outbox messages sent, retried later or failed for good", deliveries.clone());
         let pairing_failures = Counter::default();
@@ -102,6 +115,8 @@ impl Metrics {
             turns,
             turn_seconds,
             batch_items,
+            write_turn_seconds,
+            write_script_seconds,
             deliveries,
             pairing_failures,
             rate_limited,

@@ -106,6 +106,7 @@ impl Store {
             return Ok(WriteConn::Pooled(self.pool.acquire().await?));
         };
         let mut writer = slot.conn.lock().await;
+        let since = std::time::Instant::now();
         if self.pool.is_closed() {
             return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
@@ -114,7 +115,7 @@ impl Store {
             *writer = Some(self.pool.acquire().await?.detach());
         }
         let conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
-        Ok(WriteConn::Writer { conn, slot })
+        Ok(WriteConn::Writer { conn, slot, since })
     }
 
     /// One write of one statement, with the turn to write; its rows (`RETURNING`).
@@ -147,7 +148,12 @@ impl Store {
 /// The connection one write runs on (see [`Store::write_turn`]).
 pub(super) enum WriteConn<'s> {
     /// SQLite: the writer connection, held with the turn to write.
-    Writer { conn: MappedMutexGuard<'s, AnyConnection>, slot: &'s Arc<WriterSlot> },
+    Writer {
+        conn: MappedMutexGuard<'s, AnyConnection>,
+        slot: &'s Arc<WriterSlot>,
+        /// When the turn was taken (how long it is held is measured: it is SQLite's bottleneck).
+        since: std::time::Instant,
+    },
     /// PostgreSQL: one from the pool.
     Pooled(PoolConnection<Any>),
 }
@@ -177,6 +183,14 @@ impl WriteConn<'_> {
     pub fn failed_with(&mut self, error: &StoreError) {
         if !super::refused(error) {
             self.discard();
+        }
+    }
+}
+
+impl Drop for WriteConn<'_> {
+    fn drop(&mut self) {
+        if let WriteConn::Writer { since, .. } = self {
+            crate::metrics::METRICS.write_turn_seconds.observe(since.elapsed().as_secs_f64());
         }
     }
 }
@@ -305,7 +319,10 @@ impl<'s> TxConn<'s> {
         }
         let script = self.held.replace(Script::default()).unwrap_or_default();
         self.begun |= script.has(Part::Begin);
-        match script.run(&mut self.conn).await {
+        let sent = std::time::Instant::now();
+        let ran = script.run(&mut self.conn).await;
+        crate::metrics::METRICS.write_script_seconds.observe(sent.elapsed().as_secs_f64());
+        match ran {
             Ok(answers) => Ok(answers),
             Err(Failed { part, error, .. }) => {
                 self.failed = true;

@@ -146,6 +146,48 @@ pub struct Stats {
     elapsed: Duration,
     /// What the run wrote, for the raw-SQLite anchor.
     pub writes: Writes,
+    /// What the run's turn to write did (the bot's own metrics, counted over the run).
+    write_side: WriteSide,
+}
+
+/// The bot's write-side metrics (SQLite): the turn to write (its holders one at a time, so
+/// its share of the run bounds throughput) and the write transactions' scripts.
+#[derive(Clone, Copy, Debug, Default)]
+struct WriteSide {
+    held_seconds: f64,
+    holds: f64,
+    script_seconds: f64,
+    scripts: f64,
+}
+
+impl WriteSide {
+    /// The totals so far, read from the bot's metrics registry.
+    fn now() -> WriteSide {
+        let text = eimza_bot::metrics::METRICS.render();
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        WriteSide {
+            held_seconds: value("eimza_store_write_turn_seconds_sum"),
+            holds: value("eimza_store_write_turn_seconds_count"),
+            script_seconds: value("eimza_store_write_script_seconds_sum"),
+            scripts: value("eimza_store_write_script_seconds_count"),
+        }
+    }
+
+    /// What happened between `before` and now.
+    fn since(before: WriteSide) -> WriteSide {
+        let now = WriteSide::now();
+        WriteSide {
+            held_seconds: now.held_seconds - before.held_seconds,
+            holds: now.holds - before.holds,
+            script_seconds: now.script_seconds - before.script_seconds,
+            scripts: now.scripts - before.scripts,
+        }
+    }
 }
 
 /// Rows the conversations wrote per message, counted in the database after the run: every
@@ -273,6 +315,26 @@ impl Stats {
             rate / alone
         );
         println!("  raw SQLite, same writes, 32 messages per commit {batched:.0} messages/s → engine at {:.2} of it", rate / batched);
+        // Where the rest goes: SQLite has one writer, so the time the turn to write is held
+        // (one holder at a time) bounds the rate; its scripts are the round trips to SQLite's
+        // thread made while holding it.
+        let w = self.write_side;
+        if w.holds > 0.0 {
+            println!(
+                "  turn to write       held {:.0} % of the run: {:.2} holds per message, {:.0} µs each",
+                100.0 * w.held_seconds / self.elapsed.as_secs_f64(),
+                w.holds / n as f64,
+                1e6 * w.held_seconds / w.holds
+            );
+        }
+        if w.scripts > 0.0 {
+            println!(
+                "  its transactions    {:.2} scripts per message, {:.0} µs each round trip: {:.0} % of the time it is held",
+                w.scripts / n as f64,
+                1e6 * w.script_seconds / w.scripts,
+                100.0 * w.script_seconds / w.held_seconds.max(f64::MIN_POSITIVE)
+            );
+        }
     }
 }
 
@@ -305,6 +367,7 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     let service = Arc::new(ChatService::new(store.clone(), Arc::new(Texts::embedded()), settings, Arc::new(Links::default())));
     // Telegram's ledger of replies sent (its adapter writes it every second).
     let ledger = Arc::new(Ledger::default());
+    let before = WriteSide::now();
     let start = Instant::now();
     let writer = {
         let (ledger, store) = (ledger.clone(), store.clone());
@@ -367,8 +430,9 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     ledger.write(&store).await.unwrap();
     let elapsed = start.elapsed();
     assert!(store.owed_replies(Transport::Telegram.code()).await.unwrap().is_empty(), "every turn's replies confirmed");
+    let write_side = WriteSide::since(before);
     let writes = Writes::count(&dir.path().join("bench.db"), latencies.len());
-    Stats { latencies, elapsed, writes }
+    Stats { latencies, elapsed, writes, write_side }
 }
 
 pub async fn over_http(people: u64, concurrency: u64) -> Stats {
@@ -393,6 +457,7 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
         let _ = stop_rx.await;
     }));
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build().unwrap();
+    let before = WriteSide::now();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
@@ -441,10 +506,11 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
         latencies.extend(t.await.unwrap());
     }
     let elapsed = start.elapsed();
+    let write_side = WriteSide::since(before);
     let _ = stop_tx.send(());
     let _ = server.await;
     let writes = Writes::count(&data.join("eimza.db"), latencies.len());
-    Stats { latencies, elapsed, writes }
+    Stats { latencies, elapsed, writes, write_side }
 }
 
 /// The real release bot on its embedded defaults (SQLite, web chat, e-mail to files): from start
