@@ -124,11 +124,23 @@ impl Tx<'_> {
         let year = istanbul_year(now);
         // The year's next number, unless the person or the T.C. Kimlik No has an open ticket: one
         // statement (each is a hand-off to the database's thread), no number used up in vain.
-        let next = sqlx::query(
+        // SQLite: with it the new row's id, so the row is written without waiting for an answer
+        // (it rides with the COMMIT, one round trip fewer while the turn to write is held).
+        // Safe there: this transaction holds SQLite's only write lock from its first statement,
+        // so nobody takes that id meanwhile; AUTOINCREMENT's counter and the largest id both
+        // count, so an id is never used twice. PostgreSQL takes its id from the sequence.
+        let sqlite = self.store.backend == super::Backend::Sqlite;
+        let next_id = if sqlite {
+            ", MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0),
+                   COALESCE((SELECT MAX(id) FROM tickets), 0)) + 1 AS next_id"
+        } else {
+            ""
+        };
+        let next = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO ticket_counters (year, last)
              SELECT $1, 1 WHERE NOT EXISTS (SELECT 1 FROM tickets WHERE open_key = $2 OR (person_id = $3 AND closed_at IS NULL))
-             ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
-        )
+             ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last{next_id}"
+        )))
         .bind(i64::from(year))
         .bind(tckn_hash.clone())
         .bind(person_id)
@@ -154,27 +166,34 @@ impl Tx<'_> {
         let Applied::Moved { to, .. } = &applied else {
             return Err(corrupt("a new ticket's Confirm was a duplicate"));
         };
-        let id: i64 = sqlx::query(
-            "INSERT INTO tickets (number, person_id, institution_id, state, open_key, tckn_hash, tckn_enc,
-                                  birth_enc, name, name_fold, title, email, consent_at, lang, created_at, updated_at)
-             VALUES ($1, $2, 1, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
-        )
-        .bind(number.to_string())
-        .bind(person_id)
-        .bind(to.code())
-        .bind(tckn_hash)
-        .bind(vault.encrypt_str(TCKN, tckn))
-        .bind(vault.encrypt_str(BIRTH, &birth.format("%Y-%m-%d").to_string()))
-        .bind(name.to_owned())
-        .bind(eimza_protocol::turkish::fold(name))
-        .bind(title.to_owned())
-        .bind(email.to_owned())
-        .bind(consent_at)
-        .bind(lang.code())
-        .bind(now)
-        .fetch_one(&mut self.tx)
-        .await?
-        .try_get("id")?;
+        let columns = "number, person_id, institution_id, state, open_key, tckn_hash, tckn_enc, birth_enc, name, name_fold,
+                       title, email, consent_at, lang, created_at, updated_at";
+        let values = "$1, $2, 1, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13";
+        let row = |sql: String| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(number.to_string())
+                .bind(person_id)
+                .bind(to.code())
+                .bind(tckn_hash.clone())
+                .bind(vault.encrypt_str(TCKN, tckn))
+                .bind(vault.encrypt_str(BIRTH, &birth.format("%Y-%m-%d").to_string()))
+                .bind(name.to_owned())
+                .bind(eimza_protocol::turkish::fold(name))
+                .bind(title.to_owned())
+                .bind(email.to_owned())
+                .bind(consent_at)
+                .bind(lang.code())
+                .bind(now)
+        };
+        let id: i64 = if sqlite {
+            let id: i64 = next.try_get("next_id")?;
+            let insert = row(format!("INSERT INTO tickets (id, {columns}) VALUES ($14, {values})")).bind(id);
+            // Exactly one row, or the transaction fails at its COMMIT.
+            self.tx.write_later(insert, Some(1)).await?;
+            id
+        } else {
+            row(format!("INSERT INTO tickets ({columns}) VALUES ({values}) RETURNING id")).fetch_one(&mut self.tx).await?.try_get("id")?
+        };
         self.record(&TicketChange::new(id, event, &actor, now), from, &applied).await?;
         Ok(OpenOutcome::Opened(number))
     }

@@ -86,6 +86,31 @@ on_both!(ticket_numbers_are_sequential_and_one_open_ticket_per_tckn, |store| {
     assert!(store.chat_state(a).await.unwrap().open_ticket.is_none());
 });
 
+/// SQLite: a new ticket's id is chosen with its number, so its row rides with the COMMIT (one
+/// round trip fewer while the turn to write is held). It is never an id used before, not even
+/// when the newest tickets' rows are gone, and the ticket's history and its applicant's open
+/// ticket are found by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_tickets_id_on_sqlite_is_never_one_used_before() {
+    let (store, dir) = sqlite().await;
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let (a, b) = (store.person("web", "a", NOW).await.unwrap(), store.person("web", "b", NOW).await.unwrap());
+    assert_eq!(open(&store, a, "10000000146", "Ilgaz Işık").await, OpenOutcome::Opened("EIMZA-2026-000001".parse().unwrap()));
+    assert_eq!(ticket_id(&store, "EIMZA-2026-000001").await, 1);
+    // As if tickets up to id 41 had been opened and their rows taken out since.
+    let raw = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
+    raw.execute("UPDATE sqlite_sequence SET seq = 41 WHERE name = 'tickets'", []).unwrap();
+    drop(raw);
+    assert_eq!(open(&store, b, "12345678950", "Ayşe Yılmaz").await, OpenOutcome::Opened("EIMZA-2026-000002".parse().unwrap()));
+    for (number, id, person) in [("EIMZA-2026-000001", 1, a), ("EIMZA-2026-000002", 42, b)] {
+        let (ticket, events) = store.ticket_detail(number).await.unwrap().unwrap();
+        assert_eq!(ticket.id, id, "{number}");
+        let moves: Vec<(&str, &str)> = events.iter().map(|e| (e.from_state.as_str(), e.to_state.as_str())).collect();
+        assert_eq!(moves, vec![("collecting", "submitted")], "{number}: its history is under its id");
+        assert_eq!(store.chat_state(person).await.unwrap().open_ticket.unwrap().number.to_string(), number);
+    }
+}
+
 on_both!(concurrent_openings_never_share_a_number, |store| {
     store.save_institution("Örnek", "{}", NOW).await.unwrap();
     let tckns = ["10000000146", "12345678950", "10000000078", "10000000214", "10000000382", "10000000450"];
