@@ -121,32 +121,7 @@ impl Tx<'_> {
         };
         let vault = &self.store.vault;
         let tckn_hash = vault.lookup_hash(TCKN, tckn);
-        let year = istanbul_year(now);
-        // The year's next number, unless the person or the T.C. Kimlik No has an open ticket: one
-        // statement (each is a hand-off to the database's thread), no number used up in vain.
-        // SQLite: with it the new row's id, so the row is written without waiting for an answer
-        // (it rides with the COMMIT, one round trip fewer while the turn to write is held).
-        // Safe there: this transaction holds SQLite's only write lock from its first statement,
-        // so nobody takes that id meanwhile; AUTOINCREMENT's counter and the largest id both
-        // count, so an id is never used twice. PostgreSQL takes its id from the sequence.
-        let sqlite = self.store.backend == super::Backend::Sqlite;
-        let next_id = if sqlite {
-            ", MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0),
-                   COALESCE((SELECT MAX(id) FROM tickets), 0)) + 1 AS next_id"
-        } else {
-            ""
-        };
-        let next = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO ticket_counters (year, last)
-             SELECT $1, 1 WHERE NOT EXISTS (SELECT 1 FROM tickets WHERE open_key = $2 OR (person_id = $3 AND closed_at IS NULL))
-             ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last{next_id}"
-        )))
-        .bind(i64::from(year))
-        .bind(tckn_hash.clone())
-        .bind(person_id)
-        .fetch_optional(&mut self.tx)
-        .await?;
-        let Some(next) = next else {
+        let Some((number, next_id)) = self.next_ticket(person_id, &tckn_hash, istanbul_year(now)).await? else {
             let row = sqlx::query(
                 "SELECT number, state FROM tickets
                  WHERE open_key = $1 OR (person_id = $2 AND closed_at IS NULL) ORDER BY id LIMIT 1",
@@ -157,8 +132,6 @@ impl Tx<'_> {
             .await?;
             return Ok(OpenOutcome::AlreadyOpen(ticket_brief(&row.try_get::<String, _>("number")?, &row.try_get::<String, _>("state")?)?));
         };
-        let seq: i64 = next.try_get("last")?;
-        let number = TicketNo::new(year, u32::try_from(seq).map_err(corrupt)?);
         // The new ticket's first transition is decided before the row exists, so the row is
         // written once, in its resulting state; the history still shows Collecting → Submitted.
         let (from, event, actor) = (TicketState::Collecting, TicketEvent::Confirm, Actor::applicant(person_id));
@@ -185,8 +158,7 @@ impl Tx<'_> {
                 .bind(lang.code())
                 .bind(now)
         };
-        let id: i64 = if sqlite {
-            let id: i64 = next.try_get("next_id")?;
+        let id: i64 = if let Some(id) = next_id {
             let insert = row(format!("INSERT INTO tickets (id, {columns}) VALUES ($14, {values})")).bind(id);
             // Exactly one row, or the transaction fails at its COMMIT.
             self.tx.write_later(insert, Some(1)).await?;
@@ -196,6 +168,38 @@ impl Tx<'_> {
         };
         self.record(&TicketChange::new(id, event, &actor, now), from, &applied).await?;
         Ok(OpenOutcome::Opened(number))
+    }
+
+    /// The year's next ticket number, and on SQLite the new row's id; `None` when the person
+    /// or the T.C. Kimlik No has an open ticket. One statement (each is a hand-off to the
+    /// database's thread), no number used up in vain.
+    ///
+    /// SQLite: the id comes with it, so the row is written without waiting for an answer (it
+    /// rides with the COMMIT, one round trip fewer while the turn to write is held). Safe there:
+    /// this transaction holds SQLite's only write lock from its first statement, so nobody takes
+    /// that id meanwhile; AUTOINCREMENT's counter and the largest id both count, so an id is
+    /// never used twice. PostgreSQL takes its id from the sequence.
+    async fn next_ticket(&mut self, person_id: i64, tckn_hash: &str, year: i32) -> Result<Option<(TicketNo, Option<i64>)>> {
+        let sqlite = self.store.backend == super::Backend::Sqlite;
+        let next_id = if sqlite {
+            ", MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0),
+                   COALESCE((SELECT MAX(id) FROM tickets), 0)) + 1 AS next_id"
+        } else {
+            ""
+        };
+        let next = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO ticket_counters (year, last)
+             SELECT $1, 1 WHERE NOT EXISTS (SELECT 1 FROM tickets WHERE open_key = $2 OR (person_id = $3 AND closed_at IS NULL))
+             ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last{next_id}"
+        )))
+        .bind(i64::from(year))
+        .bind(tckn_hash.to_owned())
+        .bind(person_id)
+        .fetch_optional(&mut self.tx)
+        .await?;
+        let Some(next) = next else { return Ok(None) };
+        let number = TicketNo::new(year, u32::try_from(next.try_get::<i64, _>("last")?).map_err(corrupt)?);
+        Ok(Some((number, if sqlite { Some(next.try_get("next_id")?) } else { None })))
     }
 
     /// Applies one event to a ticket: the single path by which ticket state changes.
