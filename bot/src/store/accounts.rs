@@ -108,16 +108,16 @@ async fn end_sessions_of(tx: &mut super::Tx<'_>, name: &str) -> Result<()> {
 impl Store {
     /// A new account; `false` when the name is taken.
     pub async fn create_account(&self, name: &str, role: Role, password_hash: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query(
+        let done = self.write_count(sqlx::query(
             "INSERT INTO staff_accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name.to_owned())
         .bind(role.code())
         .bind(password_hash.to_owned())
         .bind(now)
-        .execute(&self.pool)
+        )
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// A new password; every session of the account ends. A closed account stays closed (a
@@ -181,7 +181,7 @@ impl Store {
     }
 
     pub async fn create_staff_session(&self, account_id: i64, token: &str, csrf: &str, now: i64) -> Result<()> {
-        self.session_insert(account_id, token, csrf, now).execute(&self.pool).await?;
+        self.write_count(self.session_insert(account_id, token, csrf, now)).await?;
         Ok(())
     }
 
@@ -212,40 +212,32 @@ impl Store {
         let account = account(&row)?;
         let (started, seen): (i64, i64) = (row.try_get("started")?, row.try_get("last_seen_at")?);
         if seen < idle_before || started < started_after || account.disabled_at.is_some() {
-            sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1").bind(hash).execute(&self.pool).await?;
+            self.write_count(sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1").bind(hash)).await?;
             return Ok(None);
         }
         if now - seen > 60_000 {
-            sqlx::query("UPDATE staff_sessions SET last_seen_at = $2 WHERE token_hash = $1")
-                .bind(hash)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+            self.write_count(sqlx::query("UPDATE staff_sessions SET last_seen_at = $2 WHERE token_hash = $1").bind(hash).bind(now)).await?;
         }
         Ok(Some(StaffSession { account, csrf: row.try_get("csrf")?, created_at: started }))
     }
 
     pub async fn end_staff_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
-            .bind(self.vault.lookup_hash(SESSION, token))
-            .execute(&self.pool)
+        self.write_count(sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1").bind(self.vault.lookup_hash(SESSION, token)))
             .await?;
         Ok(())
     }
 
     /// "Log out everywhere": every session of the account; returns how many.
     pub async fn end_all_staff_sessions(&self, account_id: i64) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM staff_sessions WHERE account_id = $1").bind(account_id).execute(&self.pool).await?.rows_affected())
+        self.write_count(sqlx::query("DELETE FROM staff_sessions WHERE account_id = $1").bind(account_id)).await
     }
 
     /// Sessions idle or started long ago are removed (the retention job).
     pub async fn expire_staff_sessions(&self, idle_before: i64, started_before: i64) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM staff_sessions WHERE last_seen_at < $1 OR created_at < $2")
-            .bind(idle_before)
-            .bind(started_before)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        self.write_count(
+            sqlx::query("DELETE FROM staff_sessions WHERE last_seen_at < $1 OR created_at < $2").bind(idle_before).bind(started_before),
+        )
+        .await
     }
 
     /// One audit row. `address` is the client address (grouped as the rate limits group it).
@@ -258,15 +250,16 @@ impl Store {
         detail: Option<&str>,
         now: i64,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO staff_audit (at, kind, account, address, ticket_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(now)
-            .bind(kind.to_owned())
-            .bind(account.to_owned())
-            .bind(address.to_owned())
-            .bind(ticket_id)
-            .bind(detail.map(str::to_owned))
-            .execute(&self.pool)
-            .await?;
+        self.write_count(
+            sqlx::query("INSERT INTO staff_audit (at, kind, account, address, ticket_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(now)
+                .bind(kind.to_owned())
+                .bind(account.to_owned())
+                .bind(address.to_owned())
+                .bind(ticket_id)
+                .bind(detail.map(str::to_owned)),
+        )
+        .await?;
         Ok(())
     }
 
@@ -348,11 +341,8 @@ impl Store {
     /// Login noise (failures, refusals) older than `before` goes; the reveals, exports and
     /// logins stay as the accountability record.
     pub async fn forget_login_failures(&self, before: i64) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM staff_audit WHERE kind IN ('login-failed', 'login-throttled') AND at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        self.write_count(sqlx::query("DELETE FROM staff_audit WHERE kind IN ('login-failed', 'login-throttled') AND at < $1").bind(before))
+            .await
     }
 
     /// The newest audit rows, of one ticket or all.
@@ -383,11 +373,12 @@ impl Store {
     /// A new one-time setup link's token. Each instance that starts without an account prints
     /// its own; any of them makes the first account, and then all are void.
     pub async fn create_setup_token(&self, token: &str, now: i64) -> Result<()> {
-        sqlx::query("INSERT INTO staff_setup_tokens (token_hash, created_at) VALUES ($1, $2)")
-            .bind(self.vault.lookup_hash(SETUP, token))
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        self.write_count(
+            sqlx::query("INSERT INTO staff_setup_tokens (token_hash, created_at) VALUES ($1, $2)")
+                .bind(self.vault.lookup_hash(SETUP, token))
+                .bind(now),
+        )
+        .await?;
         Ok(())
     }
 

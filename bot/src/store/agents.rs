@@ -263,12 +263,13 @@ impl Store {
     }
 
     pub async fn touch_agent(&self, id: &AgentId, version: Option<&str>, now: i64) -> Result<()> {
-        sqlx::query("UPDATE agents SET last_seen_at = $2, agent_version = COALESCE($3, agent_version) WHERE id = $1")
-            .bind(id.as_str())
-            .bind(now)
-            .bind(version.map(str::to_owned))
-            .execute(&self.pool)
-            .await?;
+        self.write_count(
+            sqlx::query("UPDATE agents SET last_seen_at = $2, agent_version = COALESCE($3, agent_version) WHERE id = $1")
+                .bind(id.as_str())
+                .bind(now)
+                .bind(version.map(str::to_owned)),
+        )
+        .await?;
         Ok(())
     }
 
@@ -368,11 +369,10 @@ impl Store {
     }
 
     pub async fn mark_work_sent(&self, work_id: &Id, now: i64) -> Result<()> {
-        sqlx::query("UPDATE agent_work SET sent_at = COALESCE(sent_at, $2) WHERE work_id = $1")
-            .bind(work_id.as_str())
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        self.write_count(
+            sqlx::query("UPDATE agent_work SET sent_at = COALESCE(sent_at, $2) WHERE work_id = $1").bind(work_id.as_str()).bind(now),
+        )
+        .await?;
         Ok(())
     }
 

@@ -368,10 +368,11 @@ impl Store {
         if has_data && key_is_new {
             return Ok(KeyCheck::NewKeyForOldData);
         }
-        sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
-            .bind(self.vault.encrypt(KEY_CHECK, KEY_CHECK_VALUE))
-            .execute(&self.pool)
-            .await?;
+        self.write_count(
+            sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+                .bind(self.vault.encrypt(KEY_CHECK, KEY_CHECK_VALUE)),
+        )
+        .await?;
         Ok(KeyCheck::Matches)
     }
 
