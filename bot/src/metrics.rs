@@ -38,6 +38,33 @@ pub struct Job {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Holder {
+    /// `batch`, `transaction`, `statement` (see [`TurnHolder`]).
+    pub holder: &'static str,
+}
+
+/// Who held SQLite's turn to write: a group-committed batch, a unit of work's transaction, or
+/// one write alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TurnHolder {
+    Batch,
+    Transaction,
+    Statement,
+}
+
+impl TurnHolder {
+    pub const ALL: [TurnHolder; 3] = [TurnHolder::Batch, TurnHolder::Transaction, TurnHolder::Statement];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TurnHolder::Batch => "batch",
+            TurnHolder::Transaction => "transaction",
+            TurnHolder::Statement => "statement",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct State {
     pub state: String,
 }
@@ -48,8 +75,9 @@ pub struct Metrics {
     pub turn_seconds: Histogram,
     /// Items per group-committed batch (conversation saves, chat-state reads).
     pub batch_items: Histogram,
-    /// SQLite: how long each holder kept this process's one turn to write.
-    pub write_turn_seconds: Histogram,
+    /// SQLite: how long each holder kept this process's one turn to write, by kind of holder
+    /// (in [`TurnHolder::ALL`]'s order; see [`Metrics::write_turn_seconds`]).
+    write_turn_seconds: [Histogram; 3],
     /// SQLite: one script of a write transaction, sent to SQLite's thread and answered.
     pub write_script_seconds: Histogram,
     pub deliveries: Family<Delivery, Counter>,
@@ -78,8 +106,10 @@ impl Metrics {
         let batch_items = Histogram::new(exponential_buckets(1.0, 2.0, 9));
         registry.register("store_batch_items", "Turns served by one batched statement or commit", batch_items.clone());
         // 50 µs … 0.4 s.
-        let write_turn_seconds = Histogram::new(exponential_buckets(0.00005, 2.0, 14));
-        registry.register("store_write_turn_seconds", "How long one holder kept the turn to write (SQLite)", write_turn_seconds.clone());
+        let holders = Family::<Holder, Histogram, _>::new_with_constructor(|| Histogram::new(exponential_buckets(0.00005, 2.0, 14)));
+        registry.register("store_write_turn_seconds", "How long one holder kept the turn to write (SQLite)", holders.clone());
+        // Made once, so that observing one is no lookup (and all three are shown from the start).
+        let write_turn_seconds = TurnHolder::ALL.map(|h| holders.get_or_create(&Holder { holder: h.label() }).clone());
         let write_script_seconds = Histogram::new(exponential_buckets(0.00005, 2.0, 14));
         registry.register(
             "store_write_script_seconds",
@@ -146,6 +176,11 @@ impl Metrics {
     }
 
     /// The text exposition.
+    /// How long each holder of this kind kept SQLite's turn to write.
+    pub fn write_turn_seconds(&self, holder: TurnHolder) -> &Histogram {
+        &self.write_turn_seconds[holder as usize]
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
@@ -165,6 +200,7 @@ mod tests {
         METRICS.delivered("email", "sent");
         METRICS.refused("pairing");
         METRICS.outbox_depth.get_or_create(&Channel { channel: "email".into() }).set(3);
+        METRICS.write_turn_seconds(TurnHolder::Statement).observe(0.0001);
         let text = METRICS.render();
         for name in [
             "eimza_conversation_turns_total",
@@ -173,6 +209,10 @@ mod tests {
             "eimza_rate_limit_refusals_total{limit=\"pairing\"}",
             "eimza_outbox_pending{channel=\"email\"} 3",
             "eimza_agents_connected",
+            // Each kind of holder of SQLite's turn to write shown from the start.
+            "eimza_store_write_turn_seconds_count{holder=\"batch\"}",
+            "eimza_store_write_turn_seconds_count{holder=\"transaction\"}",
+            "eimza_store_write_turn_seconds_count{holder=\"statement\"}",
         ] {
             assert!(text.contains(name), "{name} in {text}");
         }

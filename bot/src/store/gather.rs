@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::script::{Failed, Part, Script};
 use super::writer::WriteConn;
 use super::{AnyQuery, Backend, Result, Store, StoreError, row_placeholders};
+use crate::metrics::TurnHolder;
 
 /// Items a batch takes at most (bounded by SQLite's 32,766 parameters: 5 per save).
 const MAX_BATCH: usize = 256;
@@ -260,7 +261,7 @@ impl Batch for Saves {
             // The usual batch: the first saves, then the others, each one statement atomic on
             // its own, so no transaction around them (its BEGIN and COMMIT would be two more
             // hand-offs to the database's thread and back); on SQLite both in one script.
-            let mut conn = store.write_turn().await?;
+            let mut conn = store.write_turn(TurnHolder::Batch).await?;
             let e = match first_then_later(store, &mut conn, &first, &later, &mut saved).await {
                 Ok(()) => return Ok(answers(&saved)),
                 // Refused before anything was written: the batch runs again item by item.
@@ -293,7 +294,7 @@ impl Batch for Saves {
         }
         // With their transcript lines: one transaction (a line is never stored without its
         // save). On SQLite the lines ride with the COMMIT.
-        let mut tx = store.begin().await?;
+        let mut tx = store.begin_for(TurnHolder::Batch).await?;
         updates(store, &mut tx.tx, &later, &mut saved).await?;
         inserts(store, &mut tx.tx, &first, &mut saved).await?;
         let lines: Vec<(i64, &SealedLine)> = items

@@ -26,6 +26,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::script::{Answer, Failed, Part, Script};
 use super::{AnyQuery, Result, Store, StoreError, Tx, corrupt};
+use crate::metrics::TurnHolder;
 
 type Manager = <Any as sqlx::Database>::TransactionManager;
 
@@ -101,7 +102,7 @@ impl Store {
     /// SQLite: waits for the turn, which holds the one writer connection (replaced when it was
     /// found unsound, see [`WriterSlot`]). PostgreSQL: no wait (rows are locked), a connection
     /// from the pool.
-    pub(super) async fn write_turn(&self) -> Result<WriteConn<'_>> {
+    pub(super) async fn write_turn(&self, holder: TurnHolder) -> Result<WriteConn<'_>> {
         let Some(slot) = &self.writer else {
             return Ok(WriteConn::Pooled(self.pool.acquire().await?));
         };
@@ -115,12 +116,12 @@ impl Store {
             *writer = Some(self.pool.acquire().await?.detach());
         }
         let conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
-        Ok(WriteConn::Writer { conn, slot, since })
+        Ok(WriteConn::Writer { conn, slot, since, holder })
     }
 
     /// One write of one statement, with the turn to write; its rows (`RETURNING`).
     pub(super) async fn write_rows(&self, query: AnyQuery<'_>) -> Result<Vec<AnyRow>> {
-        let mut conn = self.write_turn().await?;
+        let mut conn = self.write_turn(TurnHolder::Statement).await?;
         let rows = query.fetch_all(&mut *conn).await;
         if let Err(e) = &rows {
             conn.failed(e);
@@ -130,7 +131,7 @@ impl Store {
 
     /// One write of one statement, with the turn to write; how many rows it changed.
     pub(super) async fn write_count(&self, query: AnyQuery<'_>) -> Result<u64> {
-        let mut conn = self.write_turn().await?;
+        let mut conn = self.write_turn(TurnHolder::Statement).await?;
         let done = query.execute(&mut *conn).await;
         if let Err(e) = &done {
             conn.failed(e);
@@ -140,7 +141,12 @@ impl Store {
 
     /// Starts the write transaction for one unit of work (on SQLite, nothing is sent yet).
     pub async fn begin(&self) -> Result<Tx<'_>> {
-        let tx = TxConn::begin(self.write_turn().await?).await?;
+        self.begin_for(TurnHolder::Transaction).await
+    }
+
+    /// [`Store::begin`] for a holder of another kind (a batch in one transaction).
+    pub(super) async fn begin_for(&self, holder: TurnHolder) -> Result<Tx<'_>> {
+        let tx = TxConn::begin(self.write_turn(holder).await?).await?;
         Ok(Tx { tx, store: self, queued: false })
     }
 }
@@ -153,6 +159,8 @@ pub(super) enum WriteConn<'s> {
         slot: &'s Arc<WriterSlot>,
         /// When the turn was taken (how long it is held is measured: it is SQLite's bottleneck).
         since: std::time::Instant,
+        /// Who holds it (measured apart: a batch, a transaction, one write).
+        holder: TurnHolder,
     },
     /// PostgreSQL: one from the pool.
     Pooled(PoolConnection<Any>),
@@ -189,8 +197,8 @@ impl WriteConn<'_> {
 
 impl Drop for WriteConn<'_> {
     fn drop(&mut self) {
-        if let WriteConn::Writer { since, .. } = self {
-            crate::metrics::METRICS.write_turn_seconds.observe(since.elapsed().as_secs_f64());
+        if let WriteConn::Writer { since, holder, .. } = self {
+            crate::metrics::METRICS.write_turn_seconds(*holder).observe(since.elapsed().as_secs_f64());
         }
     }
 }

@@ -20,6 +20,7 @@ use eimza_bot::agents::Links;
 use eimza_bot::core::conversation::{Incoming, Input, Settings, Transport};
 use eimza_bot::core::outbound::{Channel, Mail, Outbound};
 use eimza_bot::i18n::Texts;
+use eimza_bot::metrics::TurnHolder;
 use eimza_bot::service::{ChatService, ReplyMode};
 use eimza_bot::store::Store;
 use eimza_bot::telegram::Ledger;
@@ -154,8 +155,9 @@ pub struct Stats {
 /// its share of the run bounds throughput) and the write transactions' scripts.
 #[derive(Clone, Copy, Debug, Default)]
 struct WriteSide {
-    held_seconds: f64,
-    holds: f64,
+    /// By holder, in `TurnHolder::ALL`'s order.
+    held_seconds: [f64; 3],
+    holds: [f64; 3],
     script_seconds: f64,
     scripts: f64,
 }
@@ -164,15 +166,17 @@ impl WriteSide {
     /// The totals so far, read from the bot's metrics registry.
     fn now() -> WriteSide {
         let text = eimza_bot::metrics::METRICS.render();
+        // `name value`, or `name{labels} value` for a holder's.
         let value = |name: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .unwrap_or(0.0)
         };
+        let holder = |name: &str, h: TurnHolder| value(&format!("{name}{{holder=\"{}\"}}", h.label()));
         WriteSide {
-            held_seconds: value("eimza_store_write_turn_seconds_sum"),
-            holds: value("eimza_store_write_turn_seconds_count"),
+            held_seconds: TurnHolder::ALL.map(|h| holder("eimza_store_write_turn_seconds_sum", h)),
+            holds: TurnHolder::ALL.map(|h| holder("eimza_store_write_turn_seconds_count", h)),
             script_seconds: value("eimza_store_write_script_seconds_sum"),
             scripts: value("eimza_store_write_script_seconds_count"),
         }
@@ -182,8 +186,8 @@ impl WriteSide {
     fn since(before: WriteSide) -> WriteSide {
         let now = WriteSide::now();
         WriteSide {
-            held_seconds: now.held_seconds - before.held_seconds,
-            holds: now.holds - before.holds,
+            held_seconds: std::array::from_fn(|i| now.held_seconds[i] - before.held_seconds[i]),
+            holds: std::array::from_fn(|i| now.holds[i] - before.holds[i]),
             script_seconds: now.script_seconds - before.script_seconds,
             scripts: now.scripts - before.scripts,
         }
@@ -319,20 +323,30 @@ impl Stats {
         // (one holder at a time) bounds the rate; its scripts are the round trips to SQLite's
         // thread made while holding it.
         let w = self.write_side;
-        if w.holds > 0.0 {
+        let (held, holds): (f64, f64) = (w.held_seconds.iter().sum(), w.holds.iter().sum());
+        if holds > 0.0 {
             println!(
                 "  turn to write       held {:.0} % of the run: {:.2} holds per message, {:.0} µs each",
-                100.0 * w.held_seconds / self.elapsed.as_secs_f64(),
-                w.holds / n as f64,
-                1e6 * w.held_seconds / w.holds
+                100.0 * held / self.elapsed.as_secs_f64(),
+                holds / n as f64,
+                1e6 * held / holds
             );
+            let by: Vec<String> = TurnHolder::ALL
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| w.holds[*i] > 0.0)
+                .map(|(i, h)| {
+                    format!("{} {:.2}/message × {:.0} µs", h.label(), w.holds[i] / n as f64, 1e6 * w.held_seconds[i] / w.holds[i])
+                })
+                .collect();
+            println!("    by holder         {}", by.join(", "));
         }
         if w.scripts > 0.0 {
             println!(
                 "  its transactions    {:.2} scripts per message, {:.0} µs each round trip: {:.0} % of the time it is held",
                 w.scripts / n as f64,
                 1e6 * w.script_seconds / w.scripts,
-                100.0 * w.script_seconds / w.held_seconds.max(f64::MIN_POSITIVE)
+                100.0 * w.script_seconds / held.max(f64::MIN_POSITIVE)
             );
         }
     }

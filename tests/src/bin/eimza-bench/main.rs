@@ -27,7 +27,13 @@ async fn main() {
         // BENCH_CHAT=discord|telegram|http|start runs only that part (for a profile of it).
         let part = std::env::var("BENCH_CHAT").ok();
         let runs = |name: &str| part.as_deref().is_none_or(|p| p == name);
-        for c in [16, concurrency].into_iter().filter(|_| runs("discord")) {
+        // BENCH_CONCURRENCY=1,4 runs the in-process part at those numbers in flight instead (at 1,
+        // what a turn costs with nobody waiting for the turn to write).
+        let in_flight: Vec<u64> = std::env::var("BENCH_CONCURRENCY")
+            .ok()
+            .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).filter(|c| *c > 0).collect())
+            .unwrap_or_else(|| vec![16, concurrency]);
+        for c in in_flight.into_iter().filter(|_| runs("discord")) {
             let mut stats = chat::in_process(people, c, Transport::Discord).await;
             stats.print(
                 &format!("engine + store, in-process (update ids, replies within the request), {c} conversations at a time"),
