@@ -52,8 +52,15 @@ async fn readiness_and_metrics_for_the_operators() {
         .and_then(|v| v.trim().parse().ok())
         .expect("the turn counter");
     assert!(turns >= 8.0, "{turns} turns counted");
+    // Names, labels and help texts: a sample's value is a number the bot counted (a latency's
+    // sum may well read 0.001980…), never a person's.
+    let words: String = text
+        .lines()
+        .map(|l| if l.starts_with('#') { l } else { l.rsplit_once(' ').map_or(l, |(name, _)| name) })
+        .collect::<Vec<_>>()
+        .join("\n");
     for personal in ["10000000146", "Ilgaz", "ILGAZ", &email, "1980"] {
-        assert!(!text.contains(personal), "{personal} in the metrics");
+        assert!(!words.contains(personal), "{personal} in the metrics: {words}");
     }
 
     // On an address of its own, no token; then the main address does not serve it.
