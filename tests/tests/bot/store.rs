@@ -410,6 +410,58 @@ on_both!(a_lanes_messages_are_claimed_in_order_across_retries, |store| {
     assert_eq!(keys(store.claim_due(Channel::Webhook, NOW + 1003, 60_000, 10).await.unwrap()), ["second"]);
 });
 
+on_both!(deliveries_settled_at_once_each_end_as_told, |store| {
+    use eimza_bot::core::outbound::{Channel, Mail, Outbound};
+    let mail = |n: usize| Outbound::Email(Mail::EmailCode { to: format!("kisi{n}@kurum.gov.tr"), code: "E-7K4Q2".into(), lang: Lang::Tr });
+    let mut tx = store.begin().await.unwrap();
+    for n in 0..12 {
+        tx.enqueue(format!("toplu-{n}"), &mail(n), NOW).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let claimed: Vec<_> =
+        store.claim_due(Channel::Email, NOW, 60_000, 50).await.unwrap().into_iter().filter(|m| m.key.starts_with("toplu-")).collect();
+    assert_eq!(claimed.len(), 12);
+    // All at once, as a worker's lanes settle: four sent (two with a note), four due again
+    // later, four failed for good; and one of a message no longer stored.
+    let settles = claimed.iter().enumerate().map(|(i, m)| {
+        let store = store.clone();
+        let id = m.id;
+        tokio::spawn(async move {
+            match i / 4 {
+                0 => store.mark_sent(id, NOW + 1, (i % 2 == 0).then_some("gönderilecek bir şey yok")).await,
+                1 => store.mark_retry(id, NOW + 5_000, "503 sonra deneyin").await,
+                _ => store.mark_failed(id, NOW + 1, "550 böyle bir kutu yok").await,
+            }
+        })
+    });
+    for settled in futures_util::future::join_all(settles).await {
+        settled.unwrap().unwrap();
+    }
+    store.mark_sent(i64::MAX, NOW, None).await.expect("a message erased meanwhile is settled as nothing");
+    let failed: Vec<_> = store.failed_messages(100).await.unwrap().into_iter().filter(|f| f.error == "550 böyle bir kutu yok").collect();
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    assert!(failed.iter().all(|f| f.failed_at == NOW + 1 && f.kind == "email-code"), "{failed:?}");
+    let due = |at| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_due(Channel::Email, at, 60_000, 50)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.key.starts_with("toplu-"))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(due(NOW + 10).await.is_empty(), "none due before the retry's time: the sent and failed ones never");
+    let again = due(NOW + 5_000).await;
+    let keys: Vec<&str> = again.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, ["toplu-4", "toplu-5", "toplu-6", "toplu-7"]);
+    for (n, m) in (4..8).zip(&again) {
+        assert_eq!((m.attempts, &m.message), (2, &Ok(mail(n))), "a retried message keeps its payload");
+    }
+});
+
 // ---------------------------------------------------------------------------------------------
 // pairing and the agent queue
 
