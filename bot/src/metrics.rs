@@ -175,12 +175,12 @@ impl Metrics {
         self.deliveries.get_or_create(&Delivery { channel: channel.to_owned(), outcome: outcome.to_owned() }).inc();
     }
 
-    /// The text exposition.
     /// How long each holder of this kind kept SQLite's turn to write.
     pub fn write_turn_seconds(&self, holder: TurnHolder) -> &Histogram {
         &self.write_turn_seconds[holder as usize]
     }
 
+    /// The text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
