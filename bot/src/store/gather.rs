@@ -172,6 +172,12 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
                 None => return,
             }
         }
+        // Tokio runs a woken task next, on the thread of the task that woke it: this one runs
+        // before the turn that queued the item has even awaited its answer, and before the
+        // turns ready beside it. One pass of the run queue (no timer) lets them queue their
+        // items first; without it, under load, batches of one ran while the writer (which
+        // runs in place, see `inline.rs`) kept this thread from the others.
+        tokio::task::yield_now().await;
         while let Ok(next) = waiting.try_recv() {
             deferred.push_back(next);
         }
@@ -260,7 +266,7 @@ impl Batch for Saves {
         if items.iter().all(|s| s.transcript.is_empty()) {
             // The usual batch: the first saves, then the others, each one statement atomic on
             // its own, so no transaction around them (its BEGIN and COMMIT would be two more
-            // hand-offs to the database's thread and back); on SQLite both in one script.
+            // statements for the writer); on SQLite both in one script.
             let mut conn = store.write_turn(TurnHolder::Batch).await?;
             let e = match first_then_later(store, &mut conn, &first, &later, &mut saved).await {
                 Ok(()) => return Ok(answers(&saved)),
@@ -277,7 +283,7 @@ impl Batch for Saves {
             let mut failed = HashMap::new();
             for s in &later {
                 let alone = match super::refused(&e) {
-                    true => updates(store, &mut *conn, &[*s], &mut saved).await,
+                    true => updates(store, &mut conn, &[*s], &mut saved).await,
                     false => Err(told_again(&e)),
                 };
                 if let Err(e) = alone {
@@ -320,8 +326,8 @@ impl Batch for Saves {
     }
 }
 
-/// The first saves, then the others, without a transaction; on SQLite in one script (one
-/// hand-off) when there are both. `Err((written, e))`: whether the first saves were written
+/// The first saves, then the others, without a transaction; on SQLite in one script when
+/// there are both. `Err((written, e))`: whether the first saves were written
 /// before `e` (the others were not).
 async fn first_then_later(
     store: &Store,
@@ -331,13 +337,13 @@ async fn first_then_later(
     saved: &mut HashSet<i64>,
 ) -> std::result::Result<(), (bool, StoreError)> {
     if store.backend != Backend::Sqlite || first.is_empty() || later.is_empty() {
-        inserts(store, &mut **conn, first, saved).await.map_err(|e| (false, e))?;
-        return updates(store, &mut **conn, later, saved).await.map_err(|e| (!first.is_empty(), e));
+        inserts(store, conn, first, saved).await.map_err(|e| (false, e))?;
+        return updates(store, conn, later, saved).await.map_err(|e| (!first.is_empty(), e));
     }
     let mut script = Script::default();
     script.push_query(insert_statement(store, first), Part::Write).map_err(|e| (false, e.into()))?;
     script.push_query(update_statement(store, later), Part::Asked).map_err(|e| (false, e.into()))?;
-    let (answers, failed) = match script.run(conn).await {
+    let (answers, failed) = match conn.run(script) {
         Ok(answers) => (answers, None),
         Err(Failed { part, error, answered }) => (answered, Some((part != Part::Write, StoreError::from(error)))),
     };

@@ -8,8 +8,9 @@
 //!
 //! Every write that belongs to one message happens in one [`Tx`]; with SQLite, writes are
 //! serialised by a process-wide lock (SQLite has one writer anyway, and this avoids
-//! `SQLITE_BUSY` on lock upgrades) that holds the process's one writer connection, and a
-//! transaction's statements go to it in as few scripts as it can (`writer.rs`, `script.rs`);
+//! `SQLITE_BUSY` on lock upgrades) that holds the process's one writer connection (its
+//! statements run in place, `inline.rs`), and a transaction's statements go to it in as few
+//! scripts as it can (`writer.rs`, `script.rs`);
 //! with PostgreSQL, rows are locked `FOR UPDATE`.
 
 mod accounts;
@@ -17,6 +18,7 @@ mod agents;
 mod chat;
 mod eonay;
 mod gather;
+mod inline;
 pub mod keys;
 mod ops;
 mod outbox;
@@ -33,7 +35,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyPool, Connection as _, Executor, Row};
+use sqlx::{Any, AnyPool, Executor, Row};
 
 pub use accounts::{Account, AuditEntry, AuditLimit, FirstAdmin, LoginAttempt, SetupOutcome, StaffSession};
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
@@ -141,6 +143,29 @@ fn migrator(backend: Backend) -> Migrator {
     )
 }
 
+/// What every SQLite connection of the store runs when it opens (the pool's and the writer's).
+const SQLITE_SETTINGS: &[&str] = &[
+    // WAL: readers never wait for the writer. NORMAL: durable at checkpoints, which WAL makes
+    // safe against corruption; fsync per commit would cap us at a few hundred messages a second.
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    // Deleted content is overwritten with zeros, not left in free pages: erased personal data
+    // is gone from the file.
+    "PRAGMA secure_delete = ON",
+    "PRAGMA busy_timeout = 10000",
+    // Checkpoints run in the background (see `checkpoint_loop`); this only bounds the WAL
+    // should that task ever stop.
+    "PRAGMA wal_autocheckpoint = 20000",
+    // Pages another connection changed are read back through the map, not with a system call
+    // each.
+    "PRAGMA mmap_size = 268435456",
+    // 64 MiB of page cache instead of SQLite's 2 MiB: the roster's key index alone is larger
+    // than that with a million people.
+    "PRAGMA cache_size = -65536",
+    writer::GUARD_TABLE,
+];
+
 impl Store {
     /// Connects, creating a SQLite file (and its folder) if needed, and applies migrations.
     pub async fn connect(url: &str, vault: Vault) -> Result<Store> {
@@ -168,26 +193,9 @@ impl Store {
         let options = if backend == Backend::Sqlite {
             options.after_connect(|conn, _| {
                 Box::pin(async move {
-                    // WAL: readers never wait for the writer. NORMAL: durable at checkpoints,
-                    // which WAL makes safe against corruption; fsync per commit would cap us
-                    // at a few hundred messages a second.
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    // Deleted content is overwritten with zeros, not left in free pages: erased
-                    // personal data is gone from the file.
-                    conn.execute("PRAGMA secure_delete = ON").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    // Checkpoints run in the background (see `checkpoint_loop`); this only
-                    // bounds the WAL should that task ever stop.
-                    conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
-                    // Pages another connection changed are read back through the map, not
-                    // with a system call each.
-                    conn.execute("PRAGMA mmap_size = 268435456").await?;
-                    // 64 MiB of page cache instead of SQLite's 2 MiB: the roster's key index
-                    // alone is larger than that with a million people.
-                    conn.execute("PRAGMA cache_size = -65536").await?;
-                    conn.execute(writer::GUARD_TABLE).await?;
+                    for statement in SQLITE_SETTINGS {
+                        conn.execute(*statement).await?;
+                    }
                     Ok(())
                 })
             })
@@ -205,7 +213,7 @@ impl Store {
             pool,
             backend,
             vault,
-            writer: (backend == Backend::Sqlite).then(|| Arc::new(WriterSlot::default())),
+            writer: (backend == Backend::Sqlite).then(|| Arc::new(WriterSlot::new(&url))),
             outbox_signal: Arc::new(tokio::sync::watch::Sender::new(0)),
             routing: Arc::new(Routing::default()),
             codes_per_hour: outbox::CODES_PER_HOUR_ALL,
@@ -257,9 +265,8 @@ impl Store {
         // an empty slot to fill from the pool.
         let mut writer = slot.conn.lock().await;
         let closing = self.pool.close();
-        if let Some(conn) = writer.take() {
-            let _ = conn.close().await;
-        }
+        // Closed when dropped (SQLite's close, a last checkpoint of what is left).
+        drop(writer.take());
         drop(writer);
         closing.await;
     }

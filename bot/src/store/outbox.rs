@@ -71,8 +71,8 @@ impl Tx<'_> {
         let hash = self.store.vault.lookup_hash(MAIL_LIMIT, &address.to_lowercase());
         self.count_alone(super::Limit::CodeMail, &[]).await?;
         let (hour, day) = (now - 3_600_000, now - 86_400_000);
-        // Counted if under the three limits: one statement (each is a hand-off to the database's
-        // thread); every sub-select is a range of an index. Rows older than a day are forgotten
+        // Counted if under the three limits: one statement (on PostgreSQL each is a round trip);
+        // every sub-select is a range of an index. Rows older than a day are forgotten
         // by the retention job (`forget_mail_limits_before`).
         let counted = sqlx::query(
             "INSERT INTO mail_limits (address_hash, at)

@@ -1,17 +1,16 @@
-//! SQLite: several statements sent to the database's thread as one script.
+//! SQLite: several statements given to the writer together, as one script.
 //!
-//! sqlx runs each SQLite statement on the connection's own thread, and every statement is a
-//! hand-off there and back (two thread switches, dearer than most statements themselves). It
-//! also runs a query text of several statements in one hand-off, binding their parameters in
-//! turn. A [`Script`] is such a text, put together from ordinary queries: each statement's
-//! placeholders (`$N` or `?`) become positional `?`, its values are appended in the order they
-//! appear, and what each statement is for ([`Part`]) is kept so that its answer, or its failure,
-//! is told apart from the others'.
+//! A [`Script`] is put together from ordinary queries: each statement's placeholders (`$N` or
+//! `?`) become positional `?` (SQLite would read `$1` as a name, numbered by first
+//! appearance), its values are kept in the order they appear, and what each statement is for
+//! ([`Part`]) is kept so that its answer, or its failure, is told apart from the others'. The
+//! writer ([`Inline`]) runs the statements in order and stops at the first that fails.
 
-use futures_util::StreamExt as _;
 use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
-use sqlx::{Any, AnyConnection, Either, Execute, Executor as _};
-use sqlx_core::any::{AnyArgumentBuffer, AnyValueKind};
+use sqlx::{Any, Execute};
+use sqlx_core::any::AnyValueKind;
+
+use super::inline::Inline;
 
 /// What a statement of a script is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,12 +28,15 @@ pub(super) enum Part {
     Commit,
 }
 
-/// Statements to be sent together.
+/// Statements to be run together.
 #[derive(Default)]
 pub(super) struct Script {
+    /// The statements' texts, one after another.
     sql: String,
+    /// Their values, one statement's after another's.
     values: Vec<AnyValueKind>,
-    parts: Vec<Part>,
+    /// Each statement: where its text and its values end, and what it is for.
+    ends: Vec<(usize, usize, Part)>,
 }
 
 /// What one statement of a script answered.
@@ -59,11 +61,21 @@ impl std::fmt::Debug for Failed {
 
 impl Script {
     pub fn len(&self) -> usize {
-        self.parts.len()
+        self.ends.len()
     }
 
     pub fn has(&self, part: Part) -> bool {
-        self.parts.contains(&part)
+        self.ends.iter().any(|(_, _, p)| *p == part)
+    }
+
+    /// Each statement in order: what it is for, its text, its values.
+    pub fn statements(&self) -> impl Iterator<Item = (Part, &str, &[AnyValueKind])> {
+        let mut from = (0, 0);
+        self.ends.iter().map(move |&(sql_end, values_end, part)| {
+            let statement = (part, &self.sql[from.0..sql_end], &self.values[from.1..values_end]);
+            from = (sql_end, values_end);
+            statement
+        })
     }
 
     /// Appends a query (its text and values).
@@ -75,37 +87,14 @@ impl Script {
     /// Appends a statement with its values (`None`: it has no placeholders).
     pub fn push(&mut self, sql: &str, args: Option<AnyArguments>, part: Part) -> Result<(), sqlx::Error> {
         let values = args.map(|a| a.values.0).unwrap_or_default();
-        if !self.sql.is_empty() {
-            // On a line of its own: a statement's last line may be a `--` comment.
-            self.sql.push_str("\n;\n");
-        }
         positional(sql, &values, &mut self.sql, &mut self.values)?;
-        self.parts.push(part);
+        self.ends.push((self.sql.len(), self.values.len(), part));
         Ok(())
     }
 
-    /// Sends the script in one hand-off and reads every statement's answer.
-    pub async fn run(self, conn: &mut AnyConnection) -> Result<Vec<Answer>, Failed> {
-        let Script { sql, values, parts } = self;
-        let args = AnyArguments { values: AnyArgumentBuffer(values) };
-        // The text is made of the store's own statements; every value is bound.
-        let query = sqlx::query_with(sqlx::AssertSqlSafe(sql), args);
-        let mut answers = Vec::with_capacity(parts.len());
-        let mut rows = Vec::new();
-        let mut stream = conn.fetch_many(query);
-        while let Some(item) = stream.next().await {
-            let part = parts.get(answers.len()).copied().unwrap_or(Part::Asked);
-            match item {
-                Ok(Either::Right(row)) => rows.push(row),
-                Ok(Either::Left(result)) => answers.push(Answer { rows: std::mem::take(&mut rows), result }),
-                Err(error) => return Err(Failed { part, error, answered: answers }),
-            }
-        }
-        if answers.len() != parts.len() {
-            let error = sqlx::Error::Protocol(format!("a script of {} statements answered {}", parts.len(), answers.len()));
-            return Err(Failed { part: parts.get(answers.len()).copied().unwrap_or(Part::Asked), error, answered: answers });
-        }
-        Ok(answers)
+    /// Runs the script on the writer; every statement's answer.
+    pub fn run(self, conn: &mut Inline) -> Result<Vec<Answer>, Failed> {
+        conn.run(&self)
     }
 }
 
@@ -244,12 +233,12 @@ mod tests {
 
     /// A real script on SQLite: each statement's answer apart, values bound across statements,
     /// and a failure named by the statement that failed (the ones before it ran).
-    #[tokio::test]
-    async fn a_script_runs_in_order_and_names_what_failed() {
-        use sqlx::Connection as _;
-        sqlx::any::install_default_drivers();
-        let mut conn = AnyConnection::connect("sqlite::memory:").await.unwrap();
-        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL CHECK (v <> 'bad'))").await.unwrap();
+    #[test]
+    fn a_script_runs_in_order_and_names_what_failed() {
+        let dir = std::env::temp_dir().join(format!("eimza-script-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("script.db").display());
+        let mut conn = Inline::open(&url, &["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL CHECK (v <> 'bad'))"]).unwrap();
         let mut script = Script::default();
         let mut args = AnyArguments::default();
         sqlx::Arguments::add(&mut args, 1_i64).unwrap();
@@ -258,7 +247,7 @@ mod tests {
         let mut args = AnyArguments::default();
         sqlx::Arguments::add(&mut args, 1_i64).unwrap();
         script.push("SELECT v FROM t WHERE id = $1", Some(args), Part::Asked).unwrap();
-        let answers = script.run(&mut conn).await.unwrap();
+        let answers = script.run(&mut conn).unwrap();
         assert_eq!(answers.len(), 2);
         assert_eq!(answers[0].result.rows_affected(), 1);
         assert_eq!(sqlx::Row::get::<String, _>(&answers[1].rows[0], "v"), "one");
@@ -267,10 +256,18 @@ mod tests {
         script.push("INSERT INTO t (id, v) VALUES (2, 'two')", None, Part::Write).unwrap();
         script.push("INSERT INTO t (id, v) VALUES (3, 'bad')", None, Part::Guard).unwrap();
         script.push("INSERT INTO t (id, v) VALUES (4, 'four')", None, Part::Write).unwrap();
-        let failed = script.run(&mut conn).await.err().unwrap();
+        let failed = script.run(&mut conn).err().unwrap();
         assert_eq!(failed.part, Part::Guard);
         assert_eq!(failed.answered.len(), 1, "the answer of the statement before it");
-        let n: i64 = sqlx::Row::get(&sqlx::query("SELECT COUNT(*) AS n FROM t").fetch_one(&mut conn).await.unwrap(), "n");
-        assert_eq!(n, 2, "the statement before the failure ran, the one after did not");
+        assert!(matches!(failed.error, sqlx::Error::Database(ref e) if e.kind() == sqlx::error::ErrorKind::CheckViolation));
+        let mut script = Script::default();
+        script.push("SELECT COUNT(*) AS n, 1.5 AS r, NULL AS z, x'00ff' AS b FROM t", None, Part::Asked).unwrap();
+        let row = &script.run(&mut conn).unwrap()[0].rows[0];
+        assert_eq!(sqlx::Row::get::<i64, _>(row, "n"), 2, "the statement before the failure ran, the one after did not");
+        assert_eq!(sqlx::Row::get::<f64, _>(row, "r"), 1.5);
+        assert_eq!(sqlx::Row::get::<Option<String>, _>(row, "z"), None);
+        assert_eq!(sqlx::Row::get::<Vec<u8>, _>(row, "b"), vec![0, 255]);
+        drop(conn);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -171,8 +171,8 @@ impl Tx<'_> {
     }
 
     /// The year's next ticket number, and on SQLite the new row's id; `None` when the person
-    /// or the T.C. Kimlik No has an open ticket. One statement (each is a hand-off to the
-    /// database's thread), no number used up in vain.
+    /// or the T.C. Kimlik No has an open ticket. One statement (on PostgreSQL each is a
+    /// round trip), no number used up in vain.
     ///
     /// SQLite: the id comes with it, so the row is written without waiting for an answer (it
     /// rides with the COMMIT, one round trip fewer while the turn to write is held). Safe there:

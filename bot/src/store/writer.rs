@@ -1,12 +1,11 @@
 //! The write side: this process's turn to write, the connection a write runs on, and a
 //! transaction on it.
 //!
-//! SQLite has one writer, and so has this process: one connection, held by the turn to write
-//! and kept out of sqlx's pool (a connection given back to the pool is first tested with a
-//! statement, a hand-off to its thread and back as dear as a write's own). A transaction on it
-//! sends its statements in as few [`Script`]s as it can: a write whose answer nobody waits for
-//! is held and sent with the next statement that is waited for; `BEGIN` rides with the first
-//! script and `COMMIT` with the last. A turn that mails a code is two hand-offs instead of six.
+//! SQLite has one writer, and so has this process: one connection of its own ([`Inline`]: its
+//! statements run on the thread of the task that holds the turn to write, not on a thread of
+//! sqlx's). A transaction on it runs its statements in as few [`Script`]s as it can: a write
+//! whose answer nobody waits for is held and run with the next statement that is waited for;
+//! `BEGIN` rides with the first script and `COMMIT` with the last.
 //!
 //! PostgreSQL: a connection from the pool, sqlx's own transactions, each statement sent at once
 //! (rows are locked, so writers do not wait for one another here).
@@ -20,10 +19,11 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, Either, Execute, Executor, SqlStr};
+use sqlx::{Any, Either, Execute, Executor, SqlStr};
 use sqlx_core::transaction::TransactionManager as _;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
+use super::inline::Inline;
 use super::script::{Answer, Failed, Part, Script};
 use super::{AnyQuery, Result, Store, StoreError, Tx, corrupt};
 use crate::metrics::TurnHolder;
@@ -40,15 +40,16 @@ const GUARD: &str = "INSERT INTO temp.turn_guard (outcome)
 /// (`changes()` is the count of the last statement that completed).
 const COUNT: &str = "INSERT INTO temp.turn_guard (outcome) SELECT 'miscounted' WHERE changes() <> $1";
 
-/// Made on each SQLite connection when it opens (`Store::connect`; only the writer uses it).
+/// Made on each SQLite connection when it opens (`SQLITE_SETTINGS`; only the writer uses it).
 pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard (outcome TEXT NOT NULL CHECK (outcome = 'unchanged'))";
 
 /// SQLite: the process's one writer connection, and what the next write must do first (the
 /// flags are set with the turn to write held, or by a transaction dropped open).
-#[derive(Default)]
 pub(super) struct WriterSlot {
     /// `None` before the first write and after [`Store::close`].
-    pub conn: Mutex<Option<AnyConnection>>,
+    pub conn: Mutex<Option<Inline>>,
+    /// The database's `sqlite:` URL, as the pool has it.
+    url: String,
     /// A commit failed on it, or it failed otherwise than by a statement's refusal: closed.
     broken: AtomicBool,
     /// A transaction on it was dropped open: rolled back before anything else runs on it.
@@ -62,11 +63,15 @@ impl std::fmt::Debug for WriterSlot {
 }
 
 impl WriterSlot {
+    pub fn new(url: &str) -> WriterSlot {
+        WriterSlot { conn: Mutex::default(), url: url.to_owned(), broken: AtomicBool::new(false), dropped_open: AtomicBool::new(false) }
+    }
+
     /// Puts the writer right before anything else runs on it: a broken one is closed (which
     /// ends whatever it had open); a transaction dropped open is rolled back, and a ROLLBACK
     /// that fails for whatever reason (SQLite may have ended the transaction itself, after a
     /// full disk or an I/O error) costs the connection too. The next write opens another.
-    async fn tidy(&self, writer: &mut Option<AnyConnection>) {
+    fn tidy(&self, writer: &mut Option<Inline>) {
         if self.broken.swap(false, SeqCst) {
             *writer = None;
             self.dropped_open.store(false, SeqCst);
@@ -76,7 +81,7 @@ impl WriterSlot {
             return;
         }
         if let Some(conn) = writer.as_mut()
-            && sqlx::Executor::execute(&mut *conn, "ROLLBACK").await.is_err()
+            && conn.rollback().is_err()
         {
             *writer = None;
         }
@@ -90,7 +95,7 @@ impl WriterSlot {
             let slot = self.clone();
             runtime.spawn(async move {
                 let mut writer = slot.conn.lock().await;
-                slot.tidy(&mut writer).await;
+                slot.tidy(&mut writer);
             });
         }
     }
@@ -111,9 +116,9 @@ impl Store {
         if self.pool.is_closed() {
             return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
-        slot.tidy(&mut writer).await;
+        slot.tidy(&mut writer);
         if writer.is_none() {
-            *writer = Some(self.pool.acquire().await?.detach());
+            *writer = Some(Inline::open(&slot.url, super::SQLITE_SETTINGS)?);
         }
         let conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
         Ok(WriteConn::Writer { conn, slot, since, holder })
@@ -122,7 +127,7 @@ impl Store {
     /// One write of one statement, with the turn to write; its rows (`RETURNING`).
     pub(super) async fn write_rows(&self, query: AnyQuery<'_>) -> Result<Vec<AnyRow>> {
         let mut conn = self.write_turn(TurnHolder::Statement).await?;
-        let rows = query.fetch_all(&mut *conn).await;
+        let rows = query.fetch_all(&mut conn).await;
         if let Err(e) = &rows {
             conn.failed(e);
         }
@@ -132,7 +137,7 @@ impl Store {
     /// One write of one statement, with the turn to write; how many rows it changed.
     pub(super) async fn write_count(&self, query: AnyQuery<'_>) -> Result<u64> {
         let mut conn = self.write_turn(TurnHolder::Statement).await?;
-        let done = query.execute(&mut *conn).await;
+        let done = query.execute(&mut conn).await;
         if let Err(e) = &done {
             conn.failed(e);
         }
@@ -155,7 +160,7 @@ impl Store {
 pub(super) enum WriteConn<'s> {
     /// SQLite: the writer connection, held with the turn to write.
     Writer {
-        conn: MappedMutexGuard<'s, AnyConnection>,
+        conn: MappedMutexGuard<'s, Inline>,
         slot: &'s Arc<WriterSlot>,
         /// When the turn was taken (how long it is held is measured: it is SQLite's bottleneck).
         since: std::time::Instant,
@@ -203,22 +208,62 @@ impl Drop for WriteConn<'_> {
     }
 }
 
-impl std::ops::Deref for WriteConn<'_> {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
+impl WriteConn<'_> {
+    /// SQLite: runs a script on the writer (there is no script on PostgreSQL).
+    pub fn run(&mut self, script: Script) -> std::result::Result<Vec<Answer>, Failed> {
         match self {
-            WriteConn::Writer { conn, .. } => conn,
-            WriteConn::Pooled(conn) => conn,
+            WriteConn::Writer { conn, .. } => script.run(conn),
+            WriteConn::Pooled(_) => Err(Failed {
+                part: Part::Asked,
+                error: sqlx::Error::Protocol("a script is for SQLite's writer".into()),
+                answered: Vec::new(),
+            }),
         }
     }
 }
 
-impl std::ops::DerefMut for WriteConn<'_> {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
+impl<'c> Executor<'c> for &'c mut WriteConn<'_> {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, std::result::Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
         match self {
-            WriteConn::Writer { conn, .. } => conn,
-            WriteConn::Pooled(conn) => conn,
+            WriteConn::Writer { conn, .. } => (&mut **conn).fetch_many(query),
+            WriteConn::Pooled(conn) => (&mut **conn).fetch_many(query),
         }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, std::result::Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            WriteConn::Writer { conn, .. } => (&mut **conn).fetch_optional(query),
+            WriteConn::Pooled(conn) => (&mut **conn).fetch_optional(query),
+        }
+    }
+
+    fn prepare_with<'e>(self, sql: SqlStr, parameters: &'e [AnyTypeInfo]) -> BoxFuture<'e, std::result::Result<AnyStatement, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            WriteConn::Writer { conn, .. } => (&mut **conn).prepare_with(sql, parameters),
+            WriteConn::Pooled(conn) => (&mut **conn).prepare_with(sql, parameters),
+        }
+    }
+}
+
+impl std::fmt::Debug for WriteConn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WriteConn::Writer { .. } => "WriteConn::Writer",
+            WriteConn::Pooled(_) => "WriteConn::Pooled",
+        })
     }
 }
 
@@ -265,8 +310,8 @@ impl<'s> TxConn<'s> {
                 script.push("BEGIN IMMEDIATE", None, Part::Begin)?;
                 Some(script)
             }
-            WriteConn::Pooled(_) => {
-                if let Err(e) = Manager::begin(&mut conn, None).await {
+            WriteConn::Pooled(ref mut pooled) => {
+                if let Err(e) = Manager::begin(pooled, None).await {
                     conn.failed(&e);
                     return Err(e);
                 }
@@ -290,7 +335,7 @@ impl<'s> TxConn<'s> {
                 Ok(())
             }
             None => {
-                let done = query.execute(&mut *self.conn).await?;
+                let done = query.execute(&mut self.conn).await?;
                 match rows {
                     Some(n) if done.rows_affected() != n => {
                         Err(sqlx::Error::Protocol(format!("a write changed {} rows, not {n}", done.rows_affected())))
@@ -328,7 +373,7 @@ impl<'s> TxConn<'s> {
         let script = self.held.replace(Script::default()).unwrap_or_default();
         self.begun |= script.has(Part::Begin);
         let sent = std::time::Instant::now();
-        let ran = script.run(&mut self.conn).await;
+        let ran = self.conn.run(script);
         crate::metrics::METRICS.write_script_seconds.observe(sent.elapsed().as_secs_f64());
         match ran {
             Ok(answers) => Ok(answers),
@@ -370,7 +415,10 @@ impl<'s> TxConn<'s> {
     /// refusal), the connection closed.
     pub async fn commit(&mut self) -> std::result::Result<(), sqlx::Error> {
         let Some(held) = &mut self.held else {
-            let result = Manager::commit(&mut self.conn).await;
+            let result = match &mut self.conn {
+                WriteConn::Pooled(pooled) => Manager::commit(pooled).await,
+                WriteConn::Writer { .. } => Err(sqlx::Error::Protocol("a transaction on the writer without its script".into())),
+            };
             self.open = false;
             return result.map_err(|e| {
                 self.conn.discard();
@@ -402,7 +450,7 @@ impl Drop for TxConn<'_> {
                 }
             }
             // Queued; it runs before the connection is used again (as sqlx::Transaction does).
-            WriteConn::Pooled(_) => Manager::start_rollback(&mut self.conn),
+            WriteConn::Pooled(pooled) => Manager::start_rollback(pooled),
         }
     }
 }
@@ -416,7 +464,7 @@ impl<'c, 's> Executor<'c> for &'c mut TxConn<'s> {
         E: 'q + Execute<'q, Any>,
     {
         if self.held.is_none() {
-            return (&mut *self.conn).fetch_many(query);
+            return (&mut self.conn).fetch_many(query);
         }
         Box::pin(futures_util::stream::once(self.asked(query)).flat_map(|answer| {
             let items: Vec<std::result::Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>> = match answer {
@@ -435,7 +483,7 @@ impl<'c, 's> Executor<'c> for &'c mut TxConn<'s> {
         E: 'q + Execute<'q, Any>,
     {
         if self.held.is_none() {
-            return (&mut *self.conn).fetch_optional(query);
+            return (&mut self.conn).fetch_optional(query);
         }
         Box::pin(async move { Ok(self.asked(query).await?.rows.into_iter().next()) })
     }
@@ -444,6 +492,6 @@ impl<'c, 's> Executor<'c> for &'c mut TxConn<'s> {
     where
         'c: 'e,
     {
-        (&mut *self.conn).prepare_with(sql, parameters)
+        (&mut self.conn).prepare_with(sql, parameters)
     }
 }

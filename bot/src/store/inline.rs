@@ -1,0 +1,250 @@
+//! SQLite: the writer connection, its statements run on the thread of the task that holds the
+//! turn to write.
+//!
+//! Why: sqlx runs every SQLite statement on the connection's own worker thread, and each
+//! script is a wake-up there and one back. Measured at one message in flight, a batch of one
+//! save held the turn 92 µs and a one-row INSERT 114 µs, nearly all of it those two thread
+//! switches (SQLite's own work, the VDBE, was 3 % of the samples); under load the writer's
+//! holders mostly waited for its thread to wake. Here the same statements run in place: the
+//! turn to write is held by one task at a time, so at most one of the runtime's threads is in
+//! SQLite for the writer at once, for tens of microseconds (checkpoints, the slow part of WAL,
+//! run on the pool in their own task).
+//!
+//! Answers are sqlx's own types ([`AnyRow`], [`AnyQueryResult`], [`sqlx::Error`]), made as
+//! sqlx-sqlite makes them (a value's type is the one it has, not its column's), so the store's
+//! queries read the same whichever connection ran them; `&mut Inline` is an sqlx executor.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::{Any, Either, Execute, SqlStr};
+use sqlx_core::any::{AnyColumn, AnyTypeInfoKind, AnyValue, AnyValueKind};
+use sqlx_core::ext::ustr::UStr;
+
+use super::script::{Answer, Failed, Part, Script};
+
+/// Statements kept prepared: the store's own texts, and the batches' for each row count that
+/// comes up (up to a few hundred under load).
+const PREPARED: usize = 512;
+
+/// The writer's own SQLite connection (see the module docs).
+pub(super) struct Inline {
+    conn: rusqlite::Connection,
+}
+
+impl std::fmt::Debug for Inline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Inline")
+    }
+}
+
+impl Inline {
+    /// Opens the database of `url` (a `sqlite:` URL as the store's pool has it, after
+    /// migrations) with the settings every connection of the store has.
+    pub fn open(url: &str, settings: &[&str]) -> Result<Inline, sqlx::Error> {
+        use std::str::FromStr as _;
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+        let read_only = url.split_once('?').is_some_and(|(_, query)| query.split('&').any(|p| p == "mode=ro"));
+        let mut flags = rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        flags |= match read_only {
+            true => rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            false => rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_CREATE,
+        };
+        let conn = rusqlite::Connection::open_with_flags(Path::new(options.get_filename()), flags).map_err(error)?;
+        conn.set_prepared_statement_cache_capacity(PREPARED);
+        for statement in settings {
+            // A PRAGMA may answer with a row (journal_mode does): read and left.
+            let mut statement = conn.prepare(statement).map_err(error)?;
+            let mut rows = statement.raw_query();
+            while rows.next().map_err(error)?.is_some() {}
+        }
+        Ok(Inline { conn })
+    }
+
+    /// Runs a script's statements in order, each prepared once and kept; stops at the first
+    /// that fails (those before it ran, and their answers are given back with the failure).
+    pub fn run(&mut self, script: &Script) -> Result<Vec<Answer>, Failed> {
+        let mut answers = Vec::with_capacity(script.len());
+        for (part, sql, values) in script.statements() {
+            match self.one(sql, values) {
+                Ok(answer) => answers.push(answer),
+                Err(error) => return Err(Failed { part, error, answered: answers }),
+            }
+        }
+        Ok(answers)
+    }
+
+    /// Ends whatever transaction is open (after a script that failed inside one).
+    pub fn rollback(&mut self) -> Result<(), sqlx::Error> {
+        self.conn.execute_batch("ROLLBACK").map_err(error)
+    }
+
+    fn one(&self, sql: &str, values: &[AnyValueKind]) -> Result<Answer, sqlx::Error> {
+        let mut statement = self.conn.prepare_cached(sql).map_err(error)?;
+        if statement.parameter_count() != values.len() {
+            return Err(sqlx::Error::Protocol(format!("{} values for {} placeholders", values.len(), statement.parameter_count())));
+        }
+        for (i, value) in values.iter().enumerate() {
+            statement.raw_bind_parameter(i + 1, Bound(value)).map_err(error)?;
+        }
+        let names: Vec<UStr> = statement.column_names().into_iter().map(UStr::new).collect();
+        let columns: Vec<AnyColumn> = names
+            .iter()
+            .enumerate()
+            .map(|(ordinal, name)| AnyColumn { ordinal, name: name.clone(), type_info: AnyTypeInfo { kind: AnyTypeInfoKind::Null } })
+            .collect();
+        let column_names: Arc<sqlx_core::HashMap<UStr, usize>> = Arc::new(names.into_iter().enumerate().map(|(i, n)| (n, i)).collect());
+        let mut rows = Vec::new();
+        let mut stepped = statement.raw_query();
+        while let Some(row) = stepped.next().map_err(error)? {
+            let mut values = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                values.push(AnyValue { kind: kind_of(row.get_ref(i).map_err(error)?)? });
+            }
+            rows.push(AnyRow { column_names: column_names.clone(), columns: columns.clone(), values });
+        }
+        drop(stepped);
+        let result = AnyQueryResult { rows_affected: self.conn.changes(), last_insert_id: Some(self.conn.last_insert_rowid()) };
+        Ok(Answer { rows, result })
+    }
+
+    /// A query of one statement, sent as a script of one.
+    fn query<'q>(&mut self, query: impl Execute<'q, Any>) -> Result<Answer, sqlx::Error> {
+        let mut script = Script::default();
+        script.push_query(query, Part::Asked)?;
+        let mut answers = self.run(&script).map_err(|f| f.error)?;
+        answers.pop().ok_or_else(|| sqlx::Error::Protocol("a statement without its answer".into()))
+    }
+}
+
+/// A value as sqlx-sqlite reads it: by the type the value has.
+fn kind_of(value: ValueRef<'_>) -> Result<AnyValueKind, sqlx::Error> {
+    Ok(match value {
+        ValueRef::Null => AnyValueKind::Null(AnyTypeInfoKind::Null),
+        ValueRef::Integer(i) => AnyValueKind::BigInt(i),
+        ValueRef::Real(r) => AnyValueKind::Double(r),
+        ValueRef::Text(t) => AnyValueKind::Text(Arc::new(String::from_utf8(t.to_vec()).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)),
+        ValueRef::Blob(b) => AnyValueKind::Blob(Arc::new(b.to_vec())),
+    })
+}
+
+/// A value bound as sqlx-sqlite binds it.
+struct Bound<'a>(&'a AnyValueKind);
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            AnyValueKind::Null(_) => ValueRef::Null,
+            AnyValueKind::Bool(b) => ValueRef::Integer(i64::from(*b)),
+            AnyValueKind::SmallInt(i) => ValueRef::Integer(i64::from(*i)),
+            AnyValueKind::Integer(i) => ValueRef::Integer(i64::from(*i)),
+            AnyValueKind::BigInt(i) => ValueRef::Integer(*i),
+            AnyValueKind::Real(r) => ValueRef::Real(f64::from(*r)),
+            AnyValueKind::Double(d) => ValueRef::Real(*d),
+            AnyValueKind::Text(t) => ValueRef::Text(t.as_bytes()),
+            AnyValueKind::TextSlice(t) => ValueRef::Text(t.as_bytes()),
+            AnyValueKind::Blob(b) => ValueRef::Blob(b),
+            other => return Err(rusqlite::Error::ToSqlConversionFailure(format!("a value SQLite cannot hold: {other:?}").into())),
+        }))
+    }
+}
+
+/// SQLite's refusal of a statement, as sqlx-sqlite tells it: a database error (its code the
+/// extended result code), so the store tells a refusal (a constraint, a full disk) from a
+/// connection that failed exactly as before.
+#[derive(Debug)]
+struct Refusal {
+    code: i32,
+    message: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(code: {}) {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl sqlx::error::DatabaseError for Refusal {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        Some(self.code.to_string().into())
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        use rusqlite::ffi;
+        use sqlx::error::ErrorKind;
+        match self.code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => ErrorKind::UniqueViolation,
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
+            ffi::SQLITE_CONSTRAINT_NOTNULL => ErrorKind::NotNullViolation,
+            ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// SQLite's own failures are refusals ([`sqlx::Error::Database`]), as with sqlx-sqlite; the
+/// rest (a value that does not convert) are not.
+fn error(e: rusqlite::Error) -> sqlx::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(failure, message) => sqlx::Error::Database(Box::new(Refusal {
+            code: failure.extended_code,
+            message: message.unwrap_or_else(|| failure.to_string()),
+        })),
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+impl<'c> sqlx::Executor<'c> for &'c mut Inline {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        let items: Vec<Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>> = match self.query(query) {
+            Ok(Answer { rows, result }) => rows.into_iter().map(|r| Ok(Either::Right(r))).chain([Ok(Either::Left(result))]).collect(),
+            Err(e) => vec![Err(e)],
+        };
+        Box::pin(futures_util::stream::iter(items))
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        let row = self.query(query).map(|answer| answer.rows.into_iter().next());
+        Box::pin(std::future::ready(row))
+    }
+
+    fn prepare_with<'e>(self, _sql: SqlStr, _parameters: &'e [AnyTypeInfo]) -> BoxFuture<'e, Result<AnyStatement, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        // The store never prepares on the writer: its statements are kept prepared here.
+        Box::pin(std::future::ready(Err(sqlx::Error::Protocol("the writer connection does not hand out prepared statements".into()))))
+    }
+}
