@@ -172,11 +172,11 @@ async fn gather_loop<B: Batch>(store: Store, mut waiting: mpsc::UnboundedReceive
                 None => return,
             }
         }
-        // Tokio runs a woken task next, on the thread of the task that woke it: this one runs
-        // before the turn that queued the item has even awaited its answer, and before the
-        // turns ready beside it. One pass of the run queue (no timer) lets them queue their
-        // items first; without it, under load, batches of one ran while the writer (which
-        // runs in place, see `inline.rs`) kept this thread from the others.
+        // Tokio runs a woken task next on the thread of the task that woke it, as soon as that
+        // one awaits: this one, before the turns ready beside it. Yielding once (no timer: the
+        // task is back at the runtime's next turn) lets them queue their items first; without
+        // it, under load, batches of one ran while the writer (which runs in place, see
+        // `inline.rs`) kept this thread from the others.
         tokio::task::yield_now().await;
         while let Ok(next) = waiting.try_recv() {
             deferred.push_back(next);
@@ -343,7 +343,7 @@ async fn first_then_later(
     let mut script = Script::default();
     script.push_query(insert_statement(store, first), Part::Write).map_err(|e| (false, e.into()))?;
     script.push_query(update_statement(store, later), Part::Asked).map_err(|e| (false, e.into()))?;
-    let (answers, failed) = match conn.run(script) {
+    let (answers, failed) = match conn.run(script).await {
         Ok(answers) => (answers, None),
         Err(Failed { part, error, answered }) => (answered, Some((part != Part::Write, StoreError::from(error)))),
     };

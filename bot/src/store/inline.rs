@@ -7,8 +7,13 @@
 //! switches (SQLite's own work, the VDBE, was 3 % of the samples); under load the writer's
 //! holders mostly waited for its thread to wake. Here the same statements run in place: the
 //! turn to write is held by one task at a time, so at most one of the runtime's threads is in
-//! SQLite for the writer at once, for tens of microseconds (checkpoints, the slow part of WAL,
-//! run on the pool in their own task).
+//! SQLite for the writer at once, for tens of microseconds (a COMMIT's WAL append is the
+//! longest; checkpoints run on the pool in their own task, unless that task stopped and the WAL
+//! reached `wal_autocheckpoint`'s bound). SQLite's own busy wait would block that thread while
+//! another connection holds the write lock: here it is off, and a statement that finds the
+//! database busy is tried again after an asynchronous sleep, for as long as the store's
+//! `busy_timeout` (the statement did nothing; a COMMIT found busy is still open, and SQLite's
+//! answer to that is to try it again).
 //!
 //! Answers are sqlx's own types ([`AnyRow`], [`AnyQueryResult`], [`sqlx::Error`]), made as
 //! sqlx-sqlite makes them (a value's type is the one it has, not its column's), so the store's
@@ -16,7 +21,9 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -26,6 +33,10 @@ use sqlx_core::any::{AnyColumn, AnyTypeInfoKind, AnyValue, AnyValueKind};
 use sqlx_core::ext::ustr::UStr;
 
 use super::script::{Answer, Failed, Part, Script};
+
+/// How long a statement waits for a write lock another connection holds, in all (SQLite's
+/// `busy_timeout` on the store's other connections).
+const BUSY_WAIT: Duration = Duration::from_secs(10);
 
 /// Statements kept prepared: the store's own texts, and the batches' for each row count that
 /// comes up (up to a few hundred under load).
@@ -43,18 +54,35 @@ impl std::fmt::Debug for Inline {
 }
 
 impl Inline {
-    /// Opens the database of `url` (a `sqlite:` URL as the store's pool has it, after
-    /// migrations) with the settings every connection of the store has.
-    pub fn open(url: &str, settings: &[&str]) -> Result<Inline, sqlx::Error> {
+    /// The file of a `sqlite:` URL as the store's pool has it (see `sqlite_url`), and how it
+    /// is opened; an error for what the writer cannot open as the pool does (an in-memory
+    /// database, URL options other than `mode`), so that the store refuses it at connect.
+    pub fn file_of(url: &str) -> Result<(std::path::PathBuf, rusqlite::OpenFlags), sqlx::Error> {
+        use rusqlite::OpenFlags;
         use std::str::FromStr as _;
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
-        let read_only = url.split_once('?').is_some_and(|(_, query)| query.split('&').any(|p| p == "mode=ro"));
-        let mut flags = rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX | rusqlite::OpenFlags::SQLITE_OPEN_URI;
-        flags |= match read_only {
-            true => rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            false => rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_CREATE,
-        };
-        let conn = rusqlite::Connection::open_with_flags(Path::new(options.get_filename()), flags).map_err(error)?;
+        let unsupported = |what: &str| sqlx::Error::Configuration(format!("SQLite's writer cannot open {what}").into());
+        let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_READ_WRITE;
+        for option in url.split_once('?').map_or("", |(_, query)| query).split('&').filter(|o| !o.is_empty()) {
+            match option {
+                "mode=ro" => flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_READ_ONLY,
+                "mode=rw" => {}
+                "mode=rwc" => flags |= OpenFlags::SQLITE_OPEN_CREATE,
+                _ => return Err(unsupported("a database URL with options other than mode=ro|rw|rwc")),
+            }
+        }
+        let file = options.get_filename();
+        if url.contains(":memory:") || file.to_string_lossy().starts_with("file:") {
+            return Err(unsupported("an in-memory database"));
+        }
+        Ok((file.to_owned(), flags))
+    }
+
+    /// Opens the database of `url` (see [`Inline::file_of`]; after migrations) with the
+    /// settings every connection of the store has.
+    pub fn open(url: &str, settings: &[&str]) -> Result<Inline, sqlx::Error> {
+        let (file, flags) = Inline::file_of(url)?;
+        let conn = rusqlite::Connection::open_with_flags(Path::new(&file), flags).map_err(error)?;
         conn.set_prepared_statement_cache_capacity(PREPARED);
         for statement in settings {
             // A PRAGMA may answer with a row (journal_mode does): read and left.
@@ -62,17 +90,32 @@ impl Inline {
             let mut rows = statement.raw_query();
             while rows.next().map_err(error)?.is_some() {}
         }
+        // No busy wait on this thread (see the module docs): `run` waits asynchronously.
+        conn.busy_timeout(Duration::ZERO).map_err(error)?;
         Ok(Inline { conn })
     }
 
     /// Runs a script's statements in order, each prepared once and kept; stops at the first
-    /// that fails (those before it ran, and their answers are given back with the failure).
-    pub fn run(&mut self, script: &Script) -> Result<Vec<Answer>, Failed> {
+    /// that fails (those before it ran, and their answers are given back with the failure). A
+    /// statement that finds the database busy is tried again after a sleep, up to
+    /// [`BUSY_WAIT`].
+    pub async fn run(&mut self, script: &Script) -> Result<Vec<Answer>, Failed> {
         let mut answers = Vec::with_capacity(script.len());
+        let mut since: Option<Instant> = None;
+        let mut pause = Duration::from_millis(1);
         for (part, sql, values) in script.statements() {
-            match self.one(sql, values) {
-                Ok(answer) => answers.push(answer),
-                Err(error) => return Err(Failed { part, error, answered: answers }),
+            loop {
+                match self.one(sql, values) {
+                    Ok(answer) => {
+                        answers.push(answer);
+                        break;
+                    }
+                    Err(error) if busy(&error) && since.get_or_insert_with(Instant::now).elapsed() < BUSY_WAIT => {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_millis(50));
+                    }
+                    Err(error) => return Err(Failed { part, error, answered: answers }),
+                }
             }
         }
         Ok(answers)
@@ -112,11 +155,11 @@ impl Inline {
         Ok(Answer { rows, result })
     }
 
-    /// A query of one statement, sent as a script of one.
-    fn query<'q>(&mut self, query: impl Execute<'q, Any>) -> Result<Answer, sqlx::Error> {
+    /// A query of one statement, run as a script of one.
+    async fn query<'q>(&mut self, query: impl Execute<'q, Any>) -> Result<Answer, sqlx::Error> {
         let mut script = Script::default();
         script.push_query(query, Part::Asked)?;
-        let mut answers = self.run(&script).map_err(|f| f.error)?;
+        let mut answers = self.run(&script).await.map_err(|f| f.error)?;
         answers.pop().ok_or_else(|| sqlx::Error::Protocol("a statement without its answer".into()))
     }
 }
@@ -204,6 +247,12 @@ impl sqlx::error::DatabaseError for Refusal {
     }
 }
 
+/// SQLite found the database locked by another connection (`SQLITE_BUSY`, `SQLITE_LOCKED`).
+fn busy(e: &sqlx::Error) -> bool {
+    let code = e.as_database_error().and_then(|d| d.try_downcast_ref::<Refusal>()).map(|r| r.code & 0xff);
+    matches!(code, Some(rusqlite::ffi::SQLITE_BUSY | rusqlite::ffi::SQLITE_LOCKED))
+}
+
 /// SQLite's own failures are refusals ([`sqlx::Error::Database`]), as with sqlx-sqlite; the
 /// rest (a value that does not convert) are not.
 fn error(e: rusqlite::Error) -> sqlx::Error {
@@ -224,11 +273,13 @@ impl<'c> sqlx::Executor<'c> for &'c mut Inline {
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        let items: Vec<Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>> = match self.query(query) {
-            Ok(Answer { rows, result }) => rows.into_iter().map(|r| Ok(Either::Right(r))).chain([Ok(Either::Left(result))]).collect(),
-            Err(e) => vec![Err(e)],
-        };
-        Box::pin(futures_util::stream::iter(items))
+        Box::pin(futures_util::stream::once(self.query(query)).flat_map(|answer| {
+            let items: Vec<Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>> = match answer {
+                Ok(Answer { rows, result }) => rows.into_iter().map(|r| Ok(Either::Right(r))).chain([Ok(Either::Left(result))]).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures_util::stream::iter(items)
+        }))
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
@@ -236,8 +287,7 @@ impl<'c> sqlx::Executor<'c> for &'c mut Inline {
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        let row = self.query(query).map(|answer| answer.rows.into_iter().next());
-        Box::pin(std::future::ready(row))
+        Box::pin(async move { Ok(self.query(query).await?.rows.into_iter().next()) })
     }
 
     fn prepare_with<'e>(self, _sql: SqlStr, _parameters: &'e [AnyTypeInfo]) -> BoxFuture<'e, Result<AnyStatement, sqlx::Error>>

@@ -181,6 +181,9 @@ impl Store {
             Backend::Sqlite => sqlite_url(url),
             Backend::Postgres => url.to_owned(),
         };
+        if backend == Backend::Sqlite {
+            inline::Inline::file_of(&url)?;
+        }
         let options = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
@@ -265,7 +268,7 @@ impl Store {
         // an empty slot to fill from the pool.
         let mut writer = slot.conn.lock().await;
         let closing = self.pool.close();
-        // Closed when dropped (SQLite's close, a last checkpoint of what is left).
+        // Closed when dropped (SQLite's close, which ends anything it had open).
         drop(writer.take());
         drop(writer);
         closing.await;

@@ -93,8 +93,8 @@ impl Script {
     }
 
     /// Runs the script on the writer; every statement's answer.
-    pub fn run(self, conn: &mut Inline) -> Result<Vec<Answer>, Failed> {
-        conn.run(&self)
+    pub async fn run(self, conn: &mut Inline) -> Result<Vec<Answer>, Failed> {
+        conn.run(&self).await
     }
 }
 
@@ -233,8 +233,8 @@ mod tests {
 
     /// A real script on SQLite: each statement's answer apart, values bound across statements,
     /// and a failure named by the statement that failed (the ones before it ran).
-    #[test]
-    fn a_script_runs_in_order_and_names_what_failed() {
+    #[tokio::test]
+    async fn a_script_runs_in_order_and_names_what_failed() {
         let dir = std::env::temp_dir().join(format!("eimza-script-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("script.db").display());
@@ -247,7 +247,7 @@ mod tests {
         let mut args = AnyArguments::default();
         sqlx::Arguments::add(&mut args, 1_i64).unwrap();
         script.push("SELECT v FROM t WHERE id = $1", Some(args), Part::Asked).unwrap();
-        let answers = script.run(&mut conn).unwrap();
+        let answers = script.run(&mut conn).await.unwrap();
         assert_eq!(answers.len(), 2);
         assert_eq!(answers[0].result.rows_affected(), 1);
         assert_eq!(sqlx::Row::get::<String, _>(&answers[1].rows[0], "v"), "one");
@@ -256,13 +256,13 @@ mod tests {
         script.push("INSERT INTO t (id, v) VALUES (2, 'two')", None, Part::Write).unwrap();
         script.push("INSERT INTO t (id, v) VALUES (3, 'bad')", None, Part::Guard).unwrap();
         script.push("INSERT INTO t (id, v) VALUES (4, 'four')", None, Part::Write).unwrap();
-        let failed = script.run(&mut conn).err().unwrap();
+        let failed = script.run(&mut conn).await.err().unwrap();
         assert_eq!(failed.part, Part::Guard);
         assert_eq!(failed.answered.len(), 1, "the answer of the statement before it");
         assert!(matches!(failed.error, sqlx::Error::Database(ref e) if e.kind() == sqlx::error::ErrorKind::CheckViolation));
         let mut script = Script::default();
         script.push("SELECT COUNT(*) AS n, 1.5 AS r, NULL AS z, x'00ff' AS b FROM t", None, Part::Asked).unwrap();
-        let row = &script.run(&mut conn).unwrap()[0].rows[0];
+        let row = &script.run(&mut conn).await.unwrap()[0].rows[0];
         assert_eq!(sqlx::Row::get::<i64, _>(row, "n"), 2, "the statement before the failure ran, the one after did not");
         assert_eq!(sqlx::Row::get::<f64, _>(row, "r"), 1.5);
         assert_eq!(sqlx::Row::get::<Option<String>, _>(row, "z"), None);

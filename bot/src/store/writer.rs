@@ -184,8 +184,9 @@ impl WriteConn<'_> {
         }
     }
 
-    /// After a failed write: a failure that is not a statement's refusal (its thread gone, the
-    /// connection lost) means the connection is discarded.
+    /// After a failed write: a failure that is not a statement's refusal (a value that did not
+    /// convert, a script that did not answer for each statement; PostgreSQL: the connection
+    /// lost) means the connection is discarded.
     pub fn failed(&mut self, error: &sqlx::Error) {
         if !matches!(error, sqlx::Error::Database(_)) {
             self.discard();
@@ -210,9 +211,9 @@ impl Drop for WriteConn<'_> {
 
 impl WriteConn<'_> {
     /// SQLite: runs a script on the writer (there is no script on PostgreSQL).
-    pub fn run(&mut self, script: Script) -> std::result::Result<Vec<Answer>, Failed> {
+    pub async fn run(&mut self, script: Script) -> std::result::Result<Vec<Answer>, Failed> {
         match self {
-            WriteConn::Writer { conn, .. } => script.run(conn),
+            WriteConn::Writer { conn, .. } => script.run(conn).await,
             WriteConn::Pooled(_) => Err(Failed {
                 part: Part::Asked,
                 error: sqlx::Error::Protocol("a script is for SQLite's writer".into()),
@@ -373,7 +374,7 @@ impl<'s> TxConn<'s> {
         let script = self.held.replace(Script::default()).unwrap_or_default();
         self.begun |= script.has(Part::Begin);
         let sent = std::time::Instant::now();
-        let ran = self.conn.run(script);
+        let ran = self.conn.run(script).await;
         crate::metrics::METRICS.write_script_seconds.observe(sent.elapsed().as_secs_f64());
         match ran {
             Ok(answers) => Ok(answers),

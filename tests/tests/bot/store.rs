@@ -86,6 +86,72 @@ on_both!(ticket_numbers_are_sequential_and_one_open_ticket_per_tckn, |store| {
     assert!(store.chat_state(a).await.unwrap().open_ticket.is_none());
 });
 
+/// SQLite: while another connection holds the write lock, the writer waits for it without
+/// keeping its thread (its statements run in place, and SQLite's own busy wait would block the
+/// runtime): on a one-thread runtime a timer keeps ticking, and the write and a ticket's
+/// transaction go through once the lock is let go.
+#[tokio::test]
+async fn the_writer_waits_for_a_lock_held_elsewhere_without_blocking_its_thread() {
+    let (store, dir) = sqlite().await;
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let held = |ms: u64| {
+        let file = dir.path().join("t.db");
+        let (locked, is_locked) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let raw = rusqlite::Connection::open(file).unwrap();
+            raw.execute_batch("BEGIN IMMEDIATE").unwrap();
+            locked.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            raw.execute_batch("COMMIT").unwrap();
+        });
+        is_locked.recv().unwrap();
+        thread
+    };
+    let ticks = |n: &std::sync::Arc<std::sync::atomic::AtomicU32>| {
+        let n = n.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+    for write in ["a single write", "a transaction"] {
+        let lock = held(400);
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let ticker = ticks(&n);
+        let since = std::time::Instant::now();
+        match write {
+            "a single write" => {
+                store.person("web", "kilitli", NOW).await.unwrap();
+            }
+            _ => {
+                let person = store.person("web", "kilitli", NOW).await.unwrap();
+                assert_eq!(
+                    open(&store, person, "10000000146", "Ilgaz Işık").await,
+                    OpenOutcome::Opened("EIMZA-2026-000001".parse().unwrap())
+                );
+            }
+        }
+        let waited = since.elapsed();
+        ticker.abort();
+        lock.join().unwrap();
+        assert!(waited >= std::time::Duration::from_millis(300), "{write}: it waited for the lock ({waited:?})");
+        let ticked = n.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(ticked >= 15, "{write}: the thread kept running while the writer waited ({ticked} ticks in {waited:?})");
+    }
+}
+
+/// The writer opens the file the pool opens; what it cannot open alike is refused at connect.
+#[tokio::test]
+async fn sqlite_urls_the_writer_cannot_open_are_refused_at_connect() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["sqlite::memory:".to_owned(), format!("sqlite:{}?mode=rwc&cache=shared", dir.path().join("m.db").display())] {
+        let refused = Store::connect(&url, Vault::from_master_key(&[9; 32])).await;
+        assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("SQLite's writer cannot open")), "{url}: {:?}", refused.err());
+    }
+}
+
 /// SQLite: a new ticket's id is chosen with its number, so its row rides with the COMMIT (one
 /// round trip fewer while the turn to write is held). It is never an id used before, not even
 /// when the newest tickets' rows are gone, and the ticket's history and its applicant's open
