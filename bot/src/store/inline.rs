@@ -62,18 +62,20 @@ impl Inline {
         use std::str::FromStr as _;
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
         let unsupported = |what: &str| sqlx::Error::Configuration(format!("SQLite's writer cannot open {what}").into());
-        let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_READ_WRITE;
-        for option in url.split_once('?').map_or("", |(_, query)| query).split('&').filter(|o| !o.is_empty()) {
-            match option {
-                "mode=ro" => flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_READ_ONLY,
-                "mode=rw" => {}
-                "mode=rwc" => flags |= OpenFlags::SQLITE_OPEN_CREATE,
-                _ => return Err(unsupported("a database URL with options other than mode=ro|rw|rwc")),
-            }
-        }
+        let options_of_url: Vec<&str> = url.split_once('?').map_or("", |(_, query)| query).split('&').filter(|o| !o.is_empty()).collect();
+        let mode = match options_of_url.as_slice() {
+            [] => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            ["mode=ro"] => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            ["mode=rw"] => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            ["mode=rwc"] => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            _ => return Err(unsupported("a database URL with options other than one mode=ro|rw|rwc")),
+        };
+        let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | mode;
         let file = options.get_filename();
-        if url.contains(":memory:") || file.to_string_lossy().starts_with("file:") {
-            return Err(unsupported("an in-memory database"));
+        // An empty name is a private temporary database per connection, `file:` sqlx's name
+        // for an in-memory one: either is another database than the pool's.
+        if url.contains(":memory:") || file.as_os_str().is_empty() || file.to_string_lossy().starts_with("file:") {
+            return Err(unsupported("an in-memory or temporary database"));
         }
         Ok((file.to_owned(), flags))
     }
@@ -110,7 +112,14 @@ impl Inline {
                         answers.push(answer);
                         break;
                     }
-                    Err(error) if busy(&error) && since.get_or_insert_with(Instant::now).elapsed() < BUSY_WAIT => {
+                    // Only where waiting is SQLite's answer: outside a transaction (a busy
+                    // statement, a BEGIN, did nothing) or at its COMMIT (still open). Inside one
+                    // (never, with BEGIN IMMEDIATE) busy means roll back, and it fails now.
+                    Err(error)
+                        if busy(&error)
+                            && (self.conn.is_autocommit() || part == Part::Commit)
+                            && since.get_or_insert_with(Instant::now).elapsed() < BUSY_WAIT =>
+                    {
                         tokio::time::sleep(pause).await;
                         pause = (pause * 2).min(Duration::from_millis(50));
                     }
@@ -247,10 +256,12 @@ impl sqlx::error::DatabaseError for Refusal {
     }
 }
 
-/// SQLite found the database locked by another connection (`SQLITE_BUSY`, `SQLITE_LOCKED`).
+/// Another connection holds the write lock (`SQLITE_BUSY` and its extended codes). Not
+/// `SQLITE_LOCKED`: with no shared cache (refused at connect) it is a conflict within this
+/// connection, which waiting does not end.
 fn busy(e: &sqlx::Error) -> bool {
     let code = e.as_database_error().and_then(|d| d.try_downcast_ref::<Refusal>()).map(|r| r.code & 0xff);
-    matches!(code, Some(rusqlite::ffi::SQLITE_BUSY | rusqlite::ffi::SQLITE_LOCKED))
+    code == Some(rusqlite::ffi::SQLITE_BUSY)
 }
 
 /// SQLite's own failures are refusals ([`sqlx::Error::Database`]), as with sqlx-sqlite; the

@@ -102,7 +102,9 @@ async fn the_writer_waits_for_a_lock_held_elsewhere_without_blocking_its_thread(
             raw.execute_batch("BEGIN IMMEDIATE").unwrap();
             locked.send(()).unwrap();
             std::thread::sleep(std::time::Duration::from_millis(ms));
+            let letting_go = std::time::Instant::now();
             raw.execute_batch("COMMIT").unwrap();
+            letting_go
         });
         is_locked.recv().unwrap();
         thread
@@ -133,12 +135,13 @@ async fn the_writer_waits_for_a_lock_held_elsewhere_without_blocking_its_thread(
                 );
             }
         }
-        let waited = since.elapsed();
+        let (done, waited) = (std::time::Instant::now(), since.elapsed());
         ticker.abort();
-        lock.join().unwrap();
-        assert!(waited >= std::time::Duration::from_millis(300), "{write}: it waited for the lock ({waited:?})");
+        let letting_go = lock.join().unwrap();
+        assert!(done > letting_go, "{write}: it waited for the lock");
+        // About 40 ticks when the thread is free; none or one or two when a busy wait holds it.
         let ticked = n.load(std::sync::atomic::Ordering::SeqCst);
-        assert!(ticked >= 15, "{write}: the thread kept running while the writer waited ({ticked} ticks in {waited:?})");
+        assert!(ticked >= 5, "{write}: the thread kept running while the writer waited ({ticked} ticks in {waited:?})");
     }
 }
 
@@ -146,7 +149,11 @@ async fn the_writer_waits_for_a_lock_held_elsewhere_without_blocking_its_thread(
 #[tokio::test]
 async fn sqlite_urls_the_writer_cannot_open_are_refused_at_connect() {
     let dir = tempfile::tempdir().unwrap();
-    for url in ["sqlite::memory:".to_owned(), format!("sqlite:{}?mode=rwc&cache=shared", dir.path().join("m.db").display())] {
+    for url in [
+        "sqlite::memory:".to_owned(),
+        format!("sqlite:{}?mode=rwc&cache=shared", dir.path().join("m.db").display()),
+        format!("sqlite:{}?mode=ro&mode=rwc", dir.path().join("m.db").display()),
+    ] {
         let refused = Store::connect(&url, Vault::from_master_key(&[9; 32])).await;
         assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("SQLite's writer cannot open")), "{url}: {:?}", refused.err());
     }
