@@ -75,6 +75,8 @@ pub struct Metrics {
     pub turn_seconds: Histogram,
     /// Items per group-committed batch (conversation saves, chat-state reads).
     pub batch_items: Histogram,
+    /// Holders whose writes one COMMIT of SQLite's writer made durable (group commit).
+    pub commit_holders: Histogram,
     /// SQLite: how long each holder kept this process's one turn to write, by kind of holder
     /// (in [`TurnHolder::ALL`]'s order; see [`Metrics::write_turn_seconds`]).
     write_turn_seconds: [Histogram; 3],
@@ -105,6 +107,9 @@ impl Metrics {
         // 1 … 256.
         let batch_items = Histogram::new(exponential_buckets(1.0, 2.0, 9));
         registry.register("store_batch_items", "Turns served by one batched statement or commit", batch_items.clone());
+        // 0 … 128 (0: a transaction left open by holders that wrote nothing).
+        let commit_holders = Histogram::new([0.0].into_iter().chain(exponential_buckets(1.0, 2.0, 8)));
+        registry.register("store_commit_holders", "Holders whose writes one COMMIT of the writer made durable (SQLite)", commit_holders.clone());
         // 50 µs … 0.4 s.
         let holders = Family::<Holder, Histogram, _>::new_with_constructor(|| Histogram::new(exponential_buckets(0.00005, 2.0, 14)));
         registry.register("store_write_turn_seconds", "How long one holder kept the turn to write (SQLite)", holders.clone());
@@ -145,6 +150,7 @@ impl Metrics {
             turns,
             turn_seconds,
             batch_items,
+            commit_holders,
             write_turn_seconds,
             write_script_seconds,
             deliveries,

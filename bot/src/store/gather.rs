@@ -267,9 +267,17 @@ impl Batch for Saves {
             // The usual batch: the first saves, then the others, each one statement atomic on
             // its own, so no transaction around them (its BEGIN and COMMIT would be two more
             // statements for the writer); on SQLite both in one script.
+            // In a group (see `writer.rs`) the saves are durable at its COMMIT, which
+            // `durable` waits for; a conflict has it committed at once (the turn reads again).
             let mut conn = store.write_turn(TurnHolder::Batch).await?;
             let e = match first_then_later(store, &mut conn, &first, &later, &mut saved).await {
-                Ok(()) => return Ok(answers(&saved)),
+                Ok(()) => {
+                    if saved.len() < items.len() {
+                        conn.commit_when_done();
+                    }
+                    conn.durable().await?;
+                    return Ok(answers(&saved));
+                }
                 // Refused before anything was written: the batch runs again item by item.
                 Err((false, e)) => {
                     conn.failed_with(&e);
@@ -278,6 +286,10 @@ impl Batch for Saves {
                 Err((true, e)) => e,
             };
             conn.failed_with(&e);
+            // SQLite ended the group's transaction (a full disk): the first saves went with it.
+            if conn.lost() {
+                return Err(e);
+            }
             // The first saves are written, so this batch answers for the others itself: each
             // alone if a statement refused them (nothing of it was written), else all failed.
             let mut failed = HashMap::new();
@@ -290,6 +302,10 @@ impl Batch for Saves {
                     failed.insert(s.person_id, e);
                 }
             }
+            if saved.len() < items.len() {
+                conn.commit_when_done();
+            }
+            conn.durable().await?;
             return Ok(items
                 .iter()
                 .map(|s| match failed.remove(&s.person_id) {
@@ -318,6 +334,9 @@ impl Batch for Saves {
                 query = query.bind(*person_id).bind(*at).bind(*direction).bind(body.clone());
             }
             tx.tx.write_later(query, None).await?;
+        }
+        if saved.len() < items.len() {
+            tx.tx.commit_when_done();
         }
         // A failed COMMIT's outcome is unknown, and `commit` says so with an error that is not a
         // refusal, so no item is run again.

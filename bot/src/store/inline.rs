@@ -130,9 +130,15 @@ impl Inline {
         Ok(answers)
     }
 
-    /// Ends whatever transaction is open (after a script that failed inside one).
-    pub fn rollback(&mut self) -> Result<(), sqlx::Error> {
-        self.conn.execute_batch("ROLLBACK").map_err(error)
+    /// One statement of the writer's own, with no values and no answer (`BEGIN`, `COMMIT`,
+    /// a savepoint's), at once: no busy wait (see [`Inline::run`] for where one is due).
+    pub fn plain(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        self.conn.prepare_cached(sql).and_then(|mut s| s.raw_execute()).map(drop).map_err(error)
+    }
+
+    /// No transaction is open (each statement commits itself).
+    pub fn is_autocommit(&self) -> bool {
+        self.conn.is_autocommit()
     }
 
     fn one(&self, sql: &str, values: &[AnyValueKind]) -> Result<Answer, sqlx::Error> {

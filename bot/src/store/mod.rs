@@ -265,11 +265,11 @@ impl Store {
         let Some(slot) = &self.writer else { return self.pool.close().await };
         // With the turn to write held, the pool is marked closed (`close` does that when called)
         // and the writer closed: a write waiting for the turn then finds the store closed, not
-        // an empty slot to fill from the pool.
+        // an empty slot to fill from the pool. A group left open is committed first: its
+        // holders wait to hear that.
         let mut writer = slot.conn.lock().await;
         let closing = self.pool.close();
-        // Closed when dropped (SQLite's close, which ends anything it had open).
-        drop(writer.take());
+        Store::close_writer(slot, &mut writer);
         drop(writer);
         closing.await;
     }
@@ -575,13 +575,13 @@ mod tests {
         assert_eq!(super::row_placeholders(super::Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 
-    async fn sqlite_store() -> (super::Store, tempfile::TempDir) {
+    pub(super) async fn sqlite_store() -> (super::Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("t.db").display());
         (super::Store::connect(&url, crate::vault::Vault::from_master_key(&[5; 32])).await.unwrap(), dir)
     }
 
-    async fn persons(store: &super::Store) -> i64 {
+    pub(super) async fn persons(store: &super::Store) -> i64 {
         sqlx::Row::get(&sqlx::query("SELECT COUNT(*) AS n FROM persons").fetch_one(&store.pool).await.unwrap(), "n")
     }
 

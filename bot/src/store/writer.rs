@@ -5,14 +5,27 @@
 //! statements run on the thread of the task that holds the turn to write, not on a thread of
 //! sqlx's). A transaction on it runs its statements in as few [`Script`]s as it can: a write
 //! whose answer nobody waits for is held and run with the next statement that is waited for;
-//! `BEGIN` rides with the first script and `COMMIT` with the last.
+//! `BEGIN` rides with the first script and the end of the transaction with the last.
+//!
+//! Group commit: a holder's writes are not committed by the holder itself when another write
+//! waits for the turn. The transaction stays open, the next holder's writes join it (a
+//! transaction's inside a savepoint of its own, so that its failure rolls back only its own
+//! writes), and the last holder of the group — the one that finds nobody waiting, or the group
+//! full or old enough — commits for all of them. Each holder hears that its writes are written
+//! only after that COMMIT ([`WriteConn::durable`]), so what it tells anyone after that is
+//! durable exactly as before; a COMMIT that fails, or a transaction SQLite ended itself (a
+//! full disk, an I/O error), fails every holder of the group. Why: a COMMIT is SQLite's WAL
+//! append of every page the transaction dirtied, and under load most of the writer's time went
+//! to COMMITs of transactions that dirty the same pages (the tickets', the history's and the
+//! outbox's last pages, the conversations').
 //!
 //! PostgreSQL: a connection from the pool, sqlx's own transactions, each statement sent at once
 //! (rows are locked, so writers do not wait for one another here).
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
@@ -21,7 +34,7 @@ use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Either, Execute, Executor, SqlStr};
 use sqlx_core::transaction::TransactionManager as _;
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, oneshot};
 
 use super::inline::Inline;
 use super::script::{Answer, Failed, Part, Script};
@@ -43,17 +56,82 @@ const COUNT: &str = "INSERT INTO temp.turn_guard (outcome) SELECT 'miscounted' W
 /// Made on each SQLite connection when it opens (`SQLITE_SETTINGS`; only the writer uses it).
 pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard (outcome TEXT NOT NULL CHECK (outcome = 'unchanged'))";
 
+/// Holders one COMMIT makes durable at most.
+const MAX_GROUP: usize = 64;
+
+/// How long the first holder of a group waits at most for its COMMIT, counted until a holder
+/// gives up the turn (a holder in the middle of its transaction is not cut short).
+const MAX_GROUP_AGE: Duration = Duration::from_millis(2);
+
+/// The answer a holder waits for: its writes committed, or why not.
+type Told = oneshot::Sender<std::result::Result<(), String>>;
+
+/// SQLite: the process's writer connection, and the holders whose writes wait in its open
+/// transaction for the COMMIT that makes them durable (see the module docs).
+pub(super) struct Writer {
+    conn: Inline,
+    members: Vec<Told>,
+    /// When the first of them gave up the turn.
+    since: Option<Instant>,
+}
+
+impl Writer {
+    /// Commits the open transaction and tells its members. A COMMIT that fails fails them all
+    /// (its outcome is unknown) and costs the connection.
+    fn commit_group(&mut self, slot: &Arc<WriterSlot>) {
+        crate::metrics::METRICS.commit_holders.observe(self.members.len() as f64);
+        match self.conn.plain("COMMIT") {
+            Ok(()) => {
+                self.since = None;
+                for told in self.members.drain(..) {
+                    let _ = told.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, holders = self.members.len(), "the writer's COMMIT failed; its group is told so");
+                self.fail_group(&format!("commit: {e}"));
+                slot.broken.store(true, SeqCst);
+                slot.tidy_soon();
+            }
+        }
+    }
+
+    /// Tells the members that their writes are not (known to be) written.
+    fn fail_group(&mut self, why: &str) {
+        self.since = None;
+        for told in self.members.drain(..) {
+            let _ = told.send(Err(why.to_owned()));
+        }
+    }
+
+    /// Rolls back the writes of a transaction that ends without its RELEASE (its savepoint),
+    /// leaving the group's; if that fails, the connection is not trusted again.
+    fn abandon(&mut self, slot: &Arc<WriterSlot>) {
+        if self.conn.is_autocommit() {
+            return; // SQLite ended the whole transaction itself; the group hears it at release
+        }
+        if self.conn.plain("ROLLBACK TO tx").and_then(|()| self.conn.plain("RELEASE tx")).is_err() {
+            slot.broken.store(true, SeqCst);
+            slot.tidy_soon();
+        }
+    }
+}
+
 /// SQLite: the process's one writer connection, and what the next write must do first (the
-/// flags are set with the turn to write held, or by a transaction dropped open).
+/// flag is set with the turn to write held).
 pub(super) struct WriterSlot {
     /// `None` before the first write and after [`Store::close`].
-    pub conn: Mutex<Option<Inline>>,
+    pub conn: Mutex<Option<Writer>>,
     /// The database's `sqlite:` URL, as the pool has it.
     url: String,
     /// A commit failed on it, or it failed otherwise than by a statement's refusal: closed.
     broken: AtomicBool,
-    /// A transaction on it was dropped open: rolled back before anything else runs on it.
-    dropped_open: AtomicBool,
+    /// Writes waiting for the turn (in [`WriterSlot::lock_counted`]): the group is left open
+    /// for them.
+    waiting: AtomicUsize,
+    /// A transaction was left open for the next holder: whoever stops waiting last without
+    /// taking the turn (a write given up) has it committed ([`WriterSlot::commit_soon`]).
+    group_open: AtomicBool,
 }
 
 impl std::fmt::Debug for WriterSlot {
@@ -64,26 +142,24 @@ impl std::fmt::Debug for WriterSlot {
 
 impl WriterSlot {
     pub fn new(url: &str) -> WriterSlot {
-        WriterSlot { conn: Mutex::default(), url: url.to_owned(), broken: AtomicBool::new(false), dropped_open: AtomicBool::new(false) }
+        WriterSlot {
+            conn: Mutex::default(),
+            url: url.to_owned(),
+            broken: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
+            group_open: AtomicBool::new(false),
+        }
     }
 
     /// Puts the writer right before anything else runs on it: a broken one is closed (which
-    /// ends whatever it had open); a transaction dropped open is rolled back, and a ROLLBACK
-    /// that fails for whatever reason (SQLite may have ended the transaction itself, after a
-    /// full disk or an I/O error) costs the connection too. The next write opens another.
-    fn tidy(&self, writer: &mut Option<Inline>) {
+    /// ends whatever it had open, so the group left in it hears it failed). The next write
+    /// opens another.
+    fn tidy(&self, writer: &mut Option<Writer>) {
         if self.broken.swap(false, SeqCst) {
-            *writer = None;
-            self.dropped_open.store(false, SeqCst);
-            return;
-        }
-        if !self.dropped_open.swap(false, SeqCst) {
-            return;
-        }
-        if let Some(conn) = writer.as_mut()
-            && conn.rollback().is_err()
-        {
-            *writer = None;
+            if let Some(mut broken) = writer.take() {
+                broken.fail_group("the writer connection failed");
+            }
+            self.group_open.store(false, SeqCst);
         }
     }
 
@@ -99,49 +175,122 @@ impl WriterSlot {
             });
         }
     }
+
+    /// The turn to write, counted among [`WriterSlot::waiting`] while waiting for it.
+    async fn lock_counted(self: &Arc<Self>) -> MutexGuard<'_, Option<Writer>> {
+        /// Counts one waiting write out again; the last one to give up waiting has a group left
+        /// open for it committed (`SeqCst` both here and in [`give_up`]: one of the two sides
+        /// sees the other's write).
+        struct Counted<'a>(&'a Arc<WriterSlot>, bool);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                let last = self.0.waiting.fetch_sub(1, SeqCst) == 1;
+                if !self.1 && last && self.0.group_open.load(SeqCst) {
+                    self.0.commit_soon();
+                }
+            }
+        }
+        self.waiting.fetch_add(1, SeqCst);
+        let mut counted = Counted(self, false);
+        let writer = self.conn.lock().await;
+        counted.1 = true;
+        writer
+    }
+
+    /// A task of its own takes the turn and gives it up at once: the group left open is
+    /// committed then (unless another write waits and joins it).
+    fn commit_soon(self: &Arc<Self>) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let slot = self.clone();
+            runtime.spawn(async move {
+                let writer = slot.lock_counted().await;
+                if let Ok(writer) = MutexGuard::try_map(writer, Option::as_mut) {
+                    give_up(&slot, writer, false);
+                }
+            });
+        }
+    }
+}
+
+/// Gives up the turn to write. A transaction left open (the group's writes, waiting for their
+/// COMMIT) stays open for the next holder if a write waits for the turn and the group is
+/// neither full nor old, and is committed now otherwise (or when `commit` says so: a holder
+/// found a conversation changed, and its turn reads it again). A transaction SQLite ended
+/// itself fails the group.
+fn give_up(slot: &Arc<WriterSlot>, mut writer: MappedMutexGuard<'_, Writer>, commit: bool) {
+    let writer = &mut *writer;
+    if slot.broken.load(SeqCst) {
+        writer.fail_group("the writer connection failed");
+        slot.group_open.store(false, SeqCst);
+        return;
+    }
+    if writer.conn.is_autocommit() {
+        writer.fail_group("the transaction was rolled back");
+        slot.group_open.store(false, SeqCst);
+        return;
+    }
+    slot.group_open.store(true, SeqCst);
+    let young = writer.since.is_none_or(|since| since.elapsed() < MAX_GROUP_AGE);
+    if !commit && young && writer.members.len() < MAX_GROUP && slot.waiting.load(SeqCst) > 0 {
+        return;
+    }
+    writer.commit_group(slot);
+    slot.group_open.store(false, SeqCst);
 }
 
 impl Store {
     /// The connection for one write, with this process's turn to write.
     ///
     /// SQLite: waits for the turn, which holds the one writer connection (replaced when it was
-    /// found unsound, see [`WriterSlot`]). PostgreSQL: no wait (rows are locked), a connection
-    /// from the pool.
+    /// found unsound, see [`WriterSlot`]); a batch or a single write opens a group (a
+    /// transaction) when another write already waits to join it. PostgreSQL: no wait (rows are
+    /// locked), a connection from the pool.
     pub(super) async fn write_turn(&self, holder: TurnHolder) -> Result<WriteConn<'_>> {
         let Some(slot) = &self.writer else {
             return Ok(WriteConn::Pooled(self.pool.acquire().await?));
         };
-        let mut writer = slot.conn.lock().await;
-        let since = std::time::Instant::now();
+        let mut writer = slot.lock_counted().await;
+        let since = Instant::now();
         if self.pool.is_closed() {
             return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
         slot.tidy(&mut writer);
         if writer.is_none() {
-            *writer = Some(Inline::open(&slot.url, super::SQLITE_SETTINGS)?);
+            *writer = Some(Writer { conn: Inline::open(&slot.url, super::SQLITE_SETTINGS)?, members: Vec::new(), since: None });
         }
-        let conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
-        Ok(WriteConn::Writer { conn, slot, since, holder })
+        let mut conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
+        // A transaction opens its own, with its first script (`TxConn::begin`). Found busy
+        // (another process writes): the writes then run on their own, each waiting as it does.
+        if holder != TurnHolder::Transaction && conn.conn.is_autocommit() && slot.waiting.load(SeqCst) > 0 {
+            let _ = conn.conn.plain("BEGIN IMMEDIATE");
+        }
+        let joined = !conn.conn.is_autocommit();
+        Ok(WriteConn::Writer { conn: Some(conn), slot, since, holder, joined, commit: false })
     }
 
-    /// One write of one statement, with the turn to write; its rows (`RETURNING`).
+    /// One write of one statement, with the turn to write; its rows (`RETURNING`), once durable.
     pub(super) async fn write_rows(&self, query: AnyQuery<'_>) -> Result<Vec<AnyRow>> {
         let mut conn = self.write_turn(TurnHolder::Statement).await?;
         let rows = query.fetch_all(&mut conn).await;
         if let Err(e) = &rows {
             conn.failed(e);
         }
-        Ok(rows?)
+        let rows = rows?;
+        conn.durable().await?;
+        Ok(rows)
     }
 
-    /// One write of one statement, with the turn to write; how many rows it changed.
+    /// One write of one statement, with the turn to write; how many rows it changed, once
+    /// durable.
     pub(super) async fn write_count(&self, query: AnyQuery<'_>) -> Result<u64> {
         let mut conn = self.write_turn(TurnHolder::Statement).await?;
         let done = query.execute(&mut conn).await;
         if let Err(e) = &done {
             conn.failed(e);
         }
-        Ok(done?.rows_affected())
+        let done = done?;
+        conn.durable().await?;
+        Ok(done.rows_affected())
     }
 
     /// Starts the write transaction for one unit of work (on SQLite, nothing is sent yet).
@@ -154,18 +303,42 @@ impl Store {
         let tx = TxConn::begin(self.write_turn(holder).await?).await?;
         Ok(Tx { tx, store: self, queued: false })
     }
+
+    /// Closing: with the turn to write held, whatever the writer has open is committed for the
+    /// holders waiting for it, and the writer closed.
+    pub(super) fn close_writer(slot: &Arc<WriterSlot>, writer: &mut Option<Writer>) {
+        slot.tidy(writer);
+        if let Some(mut open) = writer.take()
+            && !open.conn.is_autocommit()
+        {
+            open.commit_group(slot);
+        }
+        slot.group_open.store(false, SeqCst);
+    }
+}
+
+/// What a write does once the turn to write was given up.
+fn given_up() -> sqlx::Error {
+    sqlx::Error::Protocol("the turn to write was given up".into())
 }
 
 /// The connection one write runs on (see [`Store::write_turn`]).
 pub(super) enum WriteConn<'s> {
     /// SQLite: the writer connection, held with the turn to write.
     Writer {
-        conn: MappedMutexGuard<'s, Inline>,
+        /// `None` once the turn is given up ([`WriteConn::durable`]).
+        conn: Option<MappedMutexGuard<'s, Writer>>,
         slot: &'s Arc<WriterSlot>,
         /// When the turn was taken (how long it is held is measured: it is SQLite's bottleneck).
-        since: std::time::Instant,
+        since: Instant,
         /// Who holds it (measured apart: a batch, a transaction, one write).
         holder: TurnHolder,
+        /// This holder's writes run inside a transaction it does not end alone (a group it
+        /// opened or joined): they are durable only at the group's COMMIT.
+        joined: bool,
+        /// The group is committed when this holder gives up the turn, whoever waits (it found
+        /// a conversation changed, and its turn reads it again, from the pool).
+        commit: bool,
     },
     /// PostgreSQL: one from the pool.
     Pooled(PoolConnection<Any>),
@@ -173,7 +346,7 @@ pub(super) enum WriteConn<'s> {
 
 impl WriteConn<'_> {
     /// Not to be trusted again: closed (SQLite: as soon as the turn to write is free, and
-    /// replaced at the next write).
+    /// replaced at the next write; the group left in it fails).
     pub fn discard(&mut self) {
         match self {
             WriteConn::Writer { slot, .. } => {
@@ -199,26 +372,87 @@ impl WriteConn<'_> {
             self.discard();
         }
     }
+
+    /// SQLite: the writer, while the turn is held.
+    fn inline(&mut self) -> std::result::Result<&mut Inline, sqlx::Error> {
+        match self {
+            WriteConn::Writer { conn: Some(writer), .. } => Ok(&mut writer.conn),
+            WriteConn::Writer { conn: None, .. } => Err(given_up()),
+            WriteConn::Pooled(_) => Err(sqlx::Error::Protocol("the writer is SQLite's".into())),
+        }
+    }
+
+    /// SQLite: this holder's writes are in a transaction it does not end alone (its own BEGIN
+    /// was sent).
+    fn mark_joined(&mut self) {
+        if let WriteConn::Writer { joined, .. } = self {
+            *joined = true;
+        }
+    }
+
+    /// SQLite: the group is committed when this holder gives up the turn, whoever waits.
+    pub fn commit_when_done(&mut self) {
+        if let WriteConn::Writer { commit, .. } = self {
+            *commit = true;
+        }
+    }
+
+    /// SQLite: the transaction this holder's writes went into has ended without a COMMIT
+    /// (SQLite rolled it back itself: a full disk, an I/O error): none of them is written.
+    pub fn lost(&self) -> bool {
+        match self {
+            WriteConn::Writer { conn: Some(writer), joined, .. } => *joined && writer.conn.is_autocommit(),
+            _ => false,
+        }
+    }
+
+    /// Gives up the turn to write (see [`give_up`]), once.
+    fn give_up_turn(&mut self) {
+        if let WriteConn::Writer { conn, slot, since, holder, commit, .. } = self
+            && let Some(writer) = conn.take()
+        {
+            crate::metrics::METRICS.write_turn_seconds(*holder).observe(since.elapsed().as_secs_f64());
+            give_up(slot, writer, *commit);
+        }
+    }
+
+    /// Waits until this holder's writes are durable, giving up the turn to write. SQLite: at
+    /// once when each committed itself; otherwise at the COMMIT of the group they joined (see
+    /// the module docs). An error: they are not known to be written (not a refusal).
+    pub async fn durable(&mut self) -> std::result::Result<(), sqlx::Error> {
+        let WriteConn::Writer { conn, joined, .. } = self else { return Ok(()) };
+        let Some(writer) = conn.as_mut() else { return Err(given_up()) };
+        if writer.conn.is_autocommit() {
+            let lost = *joined;
+            self.give_up_turn();
+            return match lost {
+                true => Err(sqlx::Error::Protocol("the transaction was rolled back".into())),
+                false => Ok(()),
+            };
+        }
+        let (told, hear) = oneshot::channel();
+        writer.members.push(told);
+        writer.since.get_or_insert_with(Instant::now);
+        self.give_up_turn();
+        match hear.await {
+            Ok(told) => told.map_err(sqlx::Error::Protocol),
+            Err(_) => Err(sqlx::Error::Protocol("the writer closed before its commit".into())),
+        }
+    }
 }
 
 impl Drop for WriteConn<'_> {
     fn drop(&mut self) {
-        if let WriteConn::Writer { since, holder, .. } = self {
-            crate::metrics::METRICS.write_turn_seconds(*holder).observe(since.elapsed().as_secs_f64());
-        }
+        self.give_up_turn();
     }
 }
 
 impl WriteConn<'_> {
     /// SQLite: runs a script on the writer (there is no script on PostgreSQL).
     pub async fn run(&mut self, script: Script) -> std::result::Result<Vec<Answer>, Failed> {
-        match self {
-            WriteConn::Writer { conn, .. } => script.run(conn).await,
-            WriteConn::Pooled(_) => Err(Failed {
-                part: Part::Asked,
-                error: sqlx::Error::Protocol("a script is for SQLite's writer".into()),
-                answered: Vec::new(),
-            }),
+        match self.inline() {
+            Ok(conn) => script.run(conn).await,
+            Err(error) => Err(Failed { part: Part::Asked, error, answered: Vec::new() }),
         }
     }
 }
@@ -232,7 +466,8 @@ impl<'c> Executor<'c> for &'c mut WriteConn<'_> {
         E: 'q + Execute<'q, Any>,
     {
         match self {
-            WriteConn::Writer { conn, .. } => (&mut **conn).fetch_many(query),
+            WriteConn::Writer { conn: Some(writer), .. } => (&mut writer.conn).fetch_many(query),
+            WriteConn::Writer { conn: None, .. } => Box::pin(futures_util::stream::once(std::future::ready(Err(given_up())))),
             WriteConn::Pooled(conn) => (&mut **conn).fetch_many(query),
         }
     }
@@ -243,7 +478,8 @@ impl<'c> Executor<'c> for &'c mut WriteConn<'_> {
         E: 'q + Execute<'q, Any>,
     {
         match self {
-            WriteConn::Writer { conn, .. } => (&mut **conn).fetch_optional(query),
+            WriteConn::Writer { conn: Some(writer), .. } => (&mut writer.conn).fetch_optional(query),
+            WriteConn::Writer { conn: None, .. } => Box::pin(std::future::ready(Err(given_up()))),
             WriteConn::Pooled(conn) => (&mut **conn).fetch_optional(query),
         }
     }
@@ -253,7 +489,8 @@ impl<'c> Executor<'c> for &'c mut WriteConn<'_> {
         'c: 'e,
     {
         match self {
-            WriteConn::Writer { conn, .. } => (&mut **conn).prepare_with(sql, parameters),
+            WriteConn::Writer { conn: Some(writer), .. } => (&mut writer.conn).prepare_with(sql, parameters),
+            WriteConn::Writer { conn: None, .. } => Box::pin(std::future::ready(Err(given_up()))),
             WriteConn::Pooled(conn) => (&mut **conn).prepare_with(sql, parameters),
         }
     }
@@ -271,16 +508,21 @@ impl std::fmt::Debug for WriteConn<'_> {
 /// A write connection inside a transaction. Every statement of a [`Tx`] runs through it (it is
 /// the executor the store's queries are given).
 ///
-/// SQLite: begun and ended by its own statements, sent in [`Script`]s (see the module docs);
-/// sqlx's transaction manager never counts a transaction on the writer, so no ROLLBACK that
-/// failed leaves it counting one that SQLite ended. PostgreSQL: sqlx's transaction manager, as
+/// SQLite: begun and ended by its own statements, sent in [`Script`]s (see the module docs):
+/// `BEGIN IMMEDIATE` unless a group is open, then `SAVEPOINT tx`; `RELEASE tx` puts its writes
+/// in the group, and [`WriteConn::durable`] waits for the group's COMMIT; a transaction that
+/// fails or is dropped open is rolled back to its savepoint, the group's writes kept. sqlx's
+/// transaction manager never counts a transaction on the writer, so no ROLLBACK that failed
+/// leaves it counting one that SQLite ended. PostgreSQL: sqlx's transaction manager, as
 /// `sqlx::Transaction` does, but keeping hold of the connection, so that one whose COMMIT
 /// failed is closed, not reused.
 pub(super) struct TxConn<'s> {
     conn: WriteConn<'s>,
-    /// SQLite: the statements not sent yet (the first is `BEGIN` until it is sent). `None` on
-    /// PostgreSQL.
+    /// SQLite: the statements not sent yet (the first are `BEGIN` and the savepoint until they
+    /// are sent). `None` on PostgreSQL.
     held: Option<Script>,
+    /// SQLite: how many statements the transaction's start is.
+    start: usize,
     /// SQLite: a script with the `BEGIN` was sent (a transaction may be open on the connection).
     begun: bool,
     /// Neither committed nor rolled back.
@@ -307,8 +549,12 @@ impl<'s> TxConn<'s> {
                 let mut script = Script::default();
                 // IMMEDIATE: SQLite's write lock from the first statement on, so what this
                 // transaction read (a conversation's version) holds until it commits, even
-                // against another process.
-                script.push("BEGIN IMMEDIATE", None, Part::Begin)?;
+                // against another process. A group left open holds it already.
+                if conn.inline()?.is_autocommit() {
+                    script.push("BEGIN IMMEDIATE", None, Part::Begin)?;
+                }
+                // Its own writes, rolled back alone if it fails.
+                script.push("SAVEPOINT tx", None, Part::Begin)?;
                 Some(script)
             }
             WriteConn::Pooled(ref mut pooled) => {
@@ -319,7 +565,8 @@ impl<'s> TxConn<'s> {
                 None
             }
         };
-        Ok(TxConn { conn, held, begun: false, open: true, guarded: None, changed: false, failed: false })
+        let start = held.as_ref().map_or(0, Script::len);
+        Ok(TxConn { conn, held, start, begun: false, open: true, guarded: None, changed: false, failed: false })
     }
 
     /// A write whose answer nobody waits for. SQLite: held and sent with the next statement
@@ -366,13 +613,22 @@ impl<'s> TxConn<'s> {
         self.changed
     }
 
+    /// SQLite: the group is committed when this transaction is done, whoever waits (see
+    /// [`WriteConn::commit_when_done`]).
+    pub fn commit_when_done(&mut self) {
+        self.conn.commit_when_done();
+    }
+
     /// SQLite: sends what is held, as one script.
     async fn send(&mut self) -> std::result::Result<Vec<Answer>, sqlx::Error> {
         if self.failed {
             return Err(sqlx::Error::Protocol("the transaction failed before".into()));
         }
         let script = self.held.replace(Script::default()).unwrap_or_default();
-        self.begun |= script.has(Part::Begin);
+        if script.has(Part::Begin) {
+            self.begun = true;
+            self.conn.mark_joined();
+        }
         let sent = std::time::Instant::now();
         let ran = self.conn.run(script).await;
         crate::metrics::METRICS.write_script_seconds.observe(sent.elapsed().as_secs_f64());
@@ -385,7 +641,12 @@ impl<'s> TxConn<'s> {
                     // Only its CHECK says the conversation changed; any other failure of it
                     // (a full disk, an I/O error) is told as it is.
                     Part::Guard => {
-                        self.changed = error.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::CheckViolation)
+                        self.changed = error.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::CheckViolation);
+                        if self.changed {
+                            // The turn reads the conversation again, from the pool: the group's
+                            // writes must be there by then.
+                            self.conn.commit_when_done();
+                        }
                     }
                     // Another transaction still open on it? Not sound: replaced.
                     Part::Begin => self.conn.discard(),
@@ -412,8 +673,9 @@ impl<'s> TxConn<'s> {
         self.send().await?.pop().ok_or_else(|| sqlx::Error::Protocol("a script without its answer".into()))
     }
 
-    /// Commits: a failed COMMIT's outcome is unknown, and it is reported as such (not as a
-    /// refusal), the connection closed.
+    /// Commits: SQLite, the writes go into the group (`RELEASE`) and this waits for its COMMIT
+    /// ([`WriteConn::durable`]). A failed COMMIT's outcome is unknown, and it is reported as such
+    /// (not as a refusal), the connection closed.
     pub async fn commit(&mut self) -> std::result::Result<(), sqlx::Error> {
         let Some(held) = &mut self.held else {
             let result = match &mut self.conn {
@@ -426,15 +688,15 @@ impl<'s> TxConn<'s> {
                 sqlx::Error::Protocol(format!("commit: {e}"))
             });
         };
-        // Nothing sent, and nothing held but the BEGIN.
-        if !self.begun && held.len() == 1 {
+        // Nothing sent, and nothing held but the start.
+        if !self.begun && held.len() == self.start {
             self.open = false; // nothing was written
             return Ok(());
         }
-        held.push("COMMIT", None, Part::Commit)?;
+        held.push("RELEASE tx", None, Part::Commit)?;
         self.send().await?;
         self.open = false;
-        Ok(())
+        self.conn.durable().await.map_err(|e| sqlx::Error::Protocol(format!("commit: {e}")))
     }
 }
 
@@ -444,12 +706,14 @@ impl Drop for TxConn<'_> {
             return;
         }
         match &mut self.conn {
-            WriteConn::Writer { slot, .. } => {
+            // Rolled back to its savepoint now (in place, with the turn still held), so the
+            // group's writes go on and SQLite's write lock is not held past the turn.
+            WriteConn::Writer { conn: Some(writer), slot, .. } => {
                 if self.begun {
-                    slot.dropped_open.store(true, SeqCst);
-                    slot.tidy_soon();
+                    writer.abandon(slot);
                 }
             }
+            WriteConn::Writer { conn: None, .. } => {}
             // Queued; it runs before the connection is used again (as sqlx::Transaction does).
             WriteConn::Pooled(pooled) => Manager::start_rollback(pooled),
         }
@@ -494,5 +758,194 @@ impl<'c, 's> Executor<'c> for &'c mut TxConn<'s> {
         'c: 'e,
     {
         (&mut self.conn).prepare_with(sql, parameters)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::Duration;
+
+    use tokio::sync::oneshot;
+
+    use super::super::tests::{persons, sqlite_store};
+    use super::super::{AnyQuery, Store, StoreError};
+    use crate::metrics::TurnHolder;
+
+    fn insert(user: &'static str) -> AnyQuery<'static> {
+        sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', $1, 1)").bind(user)
+    }
+
+    /// Waits until `n` writes wait for the turn to write.
+    async fn until_waiting(store: &Store, n: usize) {
+        let slot = store.writer.as_ref().unwrap();
+        for _ in 0..1000 {
+            if slot.waiting.load(SeqCst) == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        panic!("{n} writes never waited for the turn");
+    }
+
+    /// A transaction that has written `user` and holds the turn until told to commit; its
+    /// commit's outcome.
+    async fn holding(store: &Store, user: &'static str) -> (tokio::task::JoinHandle<super::super::Result<()>>, oneshot::Sender<()>) {
+        let (holds, held) = oneshot::channel();
+        let (go, goes) = oneshot::channel::<()>();
+        let task = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await?;
+                insert(user).execute(&mut tx.tx).await?;
+                let _ = holds.send(());
+                let _ = goes.await;
+                tx.commit().await
+            }
+        });
+        held.await.unwrap();
+        (task, go)
+    }
+
+    /// A transaction that takes the turn (writing nothing yet), says so, and on `go` writes
+    /// `user` and commits.
+    fn taking(store: &Store, user: &'static str) -> (tokio::task::JoinHandle<super::super::Result<()>>, oneshot::Receiver<()>, oneshot::Sender<()>) {
+        let (holds, held) = oneshot::channel();
+        let (go, goes) = oneshot::channel::<()>();
+        let task = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await?;
+                let _ = holds.send(());
+                let _ = goes.await;
+                insert(user).execute(&mut tx.tx).await?;
+                tx.commit().await
+            }
+        });
+        (task, held, go)
+    }
+
+    /// Writes waiting for the turn join the transaction of the one holding it, and each hears
+    /// "written" only at the group's one COMMIT: until then another connection sees none of
+    /// them, and none has returned.
+    #[tokio::test]
+    async fn writes_waiting_for_the_turn_share_one_commit_and_hear_of_it_only_then() {
+        let (store, _dir) = sqlite_store().await;
+        let (a, go_a) = holding(&store, "a").await;
+        // A single write and a transaction wait behind it.
+        let b = tokio::spawn({
+            let store = store.clone();
+            async move { store.person("web", "b", 1).await }
+        });
+        until_waiting(&store, 1).await;
+        let (c, c_held, go_c) = taking(&store, "c");
+        until_waiting(&store, 2).await;
+        go_a.send(()).unwrap();
+        c_held.await.unwrap();
+        // 'a' and 'b' are written and gave up the turn, but nothing is committed yet.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(!a.is_finished() && !b.is_finished(), "told before the COMMIT");
+        assert_eq!(persons(&store).await, 0, "nothing committed while the group is open");
+        go_c.send(()).unwrap();
+        a.await.unwrap().unwrap();
+        b.await.unwrap().unwrap();
+        c.await.unwrap().unwrap();
+        assert_eq!(persons(&store).await, 3, "one COMMIT for the three");
+    }
+
+    /// A transaction of the group that fails is rolled back alone (its savepoint): the group's
+    /// other writes are committed. One that finds a conversation changed has the group committed
+    /// at once (its turn reads the conversation again, from the pool), though another write waits.
+    #[tokio::test]
+    async fn a_failing_transaction_of_a_group_takes_only_its_own_writes_back() {
+        let (store, _dir) = sqlite_store().await;
+        let person = store.person("web", "p", 1).await.unwrap();
+        let (a, go_a) = holding(&store, "a").await;
+        // Refused: a duplicate after a good write.
+        let refused = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await?;
+                insert("r").execute(&mut tx.tx).await?;
+                insert("a").execute(&mut tx.tx).await?;
+                tx.commit().await
+            }
+        });
+        until_waiting(&store, 1).await;
+        // Changed: read at a version the conversation is not at.
+        let changed = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await?;
+                tx.expect_version(person, 5)?;
+                let refused = insert("x").execute(&mut tx.tx).await;
+                Ok::<_, StoreError>(refused.is_err() && tx.changed())
+            }
+        });
+        until_waiting(&store, 2).await;
+        let (c, c_held, go_c) = taking(&store, "c");
+        until_waiting(&store, 3).await;
+        go_a.send(()).unwrap();
+        c_held.await.unwrap();
+        assert!(refused.await.unwrap().as_ref().is_err_and(super::super::refused));
+        assert!(changed.await.unwrap().unwrap(), "told the conversation changed");
+        // The conflict committed the group while 'c' holds the turn.
+        tokio::time::timeout(Duration::from_secs(5), a).await.expect("committed at the conflict").unwrap().unwrap();
+        assert_eq!(persons(&store).await, 2, "'p' and 'a'; 'r' and 'x' rolled back");
+        go_c.send(()).unwrap();
+        c.await.unwrap().unwrap();
+        assert_eq!(persons(&store).await, 3);
+    }
+
+    /// SQLite ends the whole transaction itself (`OR ROLLBACK`, as a full disk or an I/O error
+    /// does): every write of the group is gone, and each of its holders is told so (not as a
+    /// refusal: nothing of it is run again as if it were). The writer goes on.
+    #[tokio::test]
+    async fn a_group_sqlite_rolled_back_fails_every_holder_in_it() {
+        let (store, _dir) = sqlite_store().await;
+        store.person("web", "p", 1).await.unwrap();
+        let (a, go_a) = holding(&store, "a").await;
+        let ended = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await?;
+                sqlx::query("INSERT OR ROLLBACK INTO persons (transport, user_id, created_at) VALUES ('web', 'p', 1)")
+                    .execute(&mut tx.tx)
+                    .await?;
+                tx.commit().await
+            }
+        });
+        until_waiting(&store, 1).await;
+        go_a.send(()).unwrap();
+        let a = a.await.unwrap();
+        assert!(a.as_ref().is_err_and(|e| !super::super::refused(e)), "{a:?}");
+        assert!(ended.await.unwrap().is_err());
+        assert_eq!(persons(&store).await, 1, "'a' went with the group");
+        store.person("web", "d", 1).await.unwrap();
+        assert_eq!(persons(&store).await, 2, "the writer goes on");
+    }
+
+    /// The write a group was left open for gives up waiting (its task cancelled) before it
+    /// takes the turn: the group is committed all the same, by a task of the writer's own.
+    #[tokio::test]
+    async fn a_group_left_for_a_write_that_gave_up_is_committed_anyway() {
+        let (store, _dir) = sqlite_store().await;
+        let (a, go_a) = holding(&store, "a").await;
+        let mut waiting = Box::pin(store.write_turn(TurnHolder::Statement));
+        assert!(futures_util::poll!(&mut waiting).is_pending());
+        assert_eq!(store.writer.as_ref().unwrap().waiting.load(SeqCst), 1);
+        go_a.send(()).unwrap();
+        let slot = store.writer.as_ref().unwrap();
+        for _ in 0..1000 {
+            if slot.group_open.load(SeqCst) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert!(slot.group_open.load(SeqCst), "'a' left the group open for the write waiting");
+        assert!(!a.is_finished());
+        drop(waiting);
+        tokio::time::timeout(Duration::from_secs(5), a).await.expect("committed without the write that gave up").unwrap().unwrap();
+        assert_eq!(persons(&store).await, 1);
     }
 }
