@@ -109,7 +109,11 @@ impl Metrics {
         registry.register("store_batch_items", "Turns served by one batched statement or commit", batch_items.clone());
         // 0 … 128 (0: a transaction left open by holders that wrote nothing).
         let commit_holders = Histogram::new([0.0].into_iter().chain(exponential_buckets(1.0, 2.0, 8)));
-        registry.register("store_commit_holders", "Holders whose writes one COMMIT of the writer made durable (SQLite)", commit_holders.clone());
+        registry.register(
+            "store_commit_holders",
+            "Holders whose writes one COMMIT of the writer made durable (SQLite)",
+            commit_holders.clone(),
+        );
         // 50 µs … 0.4 s.
         let holders = Family::<Holder, Histogram, _>::new_with_constructor(|| Histogram::new(exponential_buckets(0.00005, 2.0, 14)));
         registry.register("store_write_turn_seconds", "How long one holder kept the turn to write (SQLite)", holders.clone());

@@ -265,8 +265,9 @@ impl Batch for Saves {
         let answers = |saved: &HashSet<i64>| items.iter().map(|s| Ok(saved.contains(&s.person_id))).collect();
         if items.iter().all(|s| s.transcript.is_empty()) {
             // The usual batch: the first saves, then the others, each one statement atomic on
-            // its own, so no transaction around them (its BEGIN and COMMIT would be two more
-            // statements for the writer); on SQLite both in one script.
+            // its own, so no transaction of the batch's own around them (its BEGIN and COMMIT
+            // would be two more statements for the writer); on SQLite both in one script, in the
+            // writer's group when one is open (see `writer.rs`).
             // In a group (see `writer.rs`) the saves are durable at its COMMIT, which
             // `durable` waits for; a conflict has it committed at once (the turn reads again).
             let mut conn = store.write_turn(TurnHolder::Batch).await?;

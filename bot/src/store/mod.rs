@@ -10,7 +10,8 @@
 //! serialised by a process-wide lock (SQLite has one writer anyway, and this avoids
 //! `SQLITE_BUSY` on lock upgrades) that holds the process's one writer connection (its
 //! statements run in place, `inline.rs`), and a transaction's statements go to it in as few
-//! scripts as it can (`writer.rs`, `script.rs`);
+//! scripts as it can (`writer.rs`, `script.rs`), committed with the writes of the holders
+//! that waited for the turn meanwhile (group commit, `writer.rs`);
 //! with PostgreSQL, rows are locked `FOR UPDATE`.
 
 mod accounts;

@@ -809,7 +809,10 @@ mod tests {
 
     /// A transaction that takes the turn (writing nothing yet), says so, and on `go` writes
     /// `user` and commits.
-    fn taking(store: &Store, user: &'static str) -> (tokio::task::JoinHandle<super::super::Result<()>>, oneshot::Receiver<()>, oneshot::Sender<()>) {
+    fn taking(
+        store: &Store,
+        user: &'static str,
+    ) -> (tokio::task::JoinHandle<super::super::Result<()>>, oneshot::Receiver<()>, oneshot::Sender<()>) {
         let (holds, held) = oneshot::channel();
         let (go, goes) = oneshot::channel::<()>();
         let task = tokio::spawn({

@@ -160,6 +160,9 @@ struct WriteSide {
     holds: [f64; 3],
     script_seconds: f64,
     scripts: f64,
+    /// The writer's COMMITs, and the holders they made durable (group commit).
+    commits: f64,
+    committed_holders: f64,
 }
 
 impl WriteSide {
@@ -179,6 +182,8 @@ impl WriteSide {
             holds: TurnHolder::ALL.map(|h| holder("eimza_store_write_turn_seconds_count", h)),
             script_seconds: value("eimza_store_write_script_seconds_sum"),
             scripts: value("eimza_store_write_script_seconds_count"),
+            commits: value("eimza_store_commit_holders_count"),
+            committed_holders: value("eimza_store_commit_holders_sum"),
         }
     }
 
@@ -190,6 +195,8 @@ impl WriteSide {
             holds: std::array::from_fn(|i| now.holds[i] - before.holds[i]),
             script_seconds: now.script_seconds - before.script_seconds,
             scripts: now.scripts - before.scripts,
+            commits: now.commits - before.commits,
+            committed_holders: now.committed_holders - before.committed_holders,
         }
     }
 }
@@ -340,6 +347,13 @@ impl Stats {
                 })
                 .collect();
             println!("    by holder         {}", by.join(", "));
+        }
+        if w.commits > 0.0 {
+            println!(
+                "  group commit        {:.3} COMMITs per message, {:.1} holders made durable by each",
+                w.commits / n as f64,
+                w.committed_holders / w.commits
+            );
         }
         if w.scripts > 0.0 {
             println!(
