@@ -411,8 +411,9 @@ impl WriteConn<'_> {
         if let WriteConn::Writer { conn, slot, since, holder, commit, .. } = self
             && let Some(writer) = conn.take()
         {
-            crate::metrics::METRICS.write_turn_seconds(*holder).observe(since.elapsed().as_secs_f64());
+            // A group's COMMIT, when this holder makes it, counts in its hold.
             give_up(slot, writer, *commit);
+            crate::metrics::METRICS.write_turn_seconds(*holder).observe(since.elapsed().as_secs_f64());
         }
     }
 
