@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
+use super::inline::Inline;
 use super::script::{Failed, Part, Script};
 use super::writer::WriteConn;
 use super::{AnyQuery, Backend, Result, Store, StoreError, row_placeholders};
@@ -46,13 +47,66 @@ pub(super) trait Batch: Send + Sync + 'static {
 
 /// The connection a batch reads through.
 pub(super) enum Reader {
-    /// SQLite, a batch task's: one connection kept outside the pool between batches (a
-    /// connection given back to sqlx's pool is first tested with a statement, a hand-off to its
-    /// thread and back as dear as the batch's own); closed after a failure that was not a
-    /// statement's refusal, and taken anew.
-    Kept(Option<sqlx::AnyConnection>),
+    /// SQLite, a batch task's: a connection of its own ([`Inline`]), its statements run in
+    /// place on the task's thread, as the writer's are (through sqlx's pool each read was a
+    /// hand-off to the connection's worker thread and back, dearer than the read); closed after
+    /// a failure that was not a statement's refusal, and opened anew.
+    Kept(Option<Inline>),
     /// PostgreSQL, or a batch run without a task: one from the pool for each batch.
     Pooled(Option<sqlx::pool::PoolConnection<sqlx::Any>>),
+}
+
+/// A batch's connection for its reads (an sqlx executor).
+#[derive(Debug)]
+pub(super) enum ReadConn<'r> {
+    Inline(&'r mut Inline),
+    Pooled(&'r mut sqlx::AnyConnection),
+}
+
+impl<'c> sqlx::Executor<'c> for ReadConn<'c> {
+    type Database = sqlx::Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> futures_util::stream::BoxStream<'e, std::result::Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self {
+            ReadConn::Inline(conn) => conn.fetch_many(query),
+            ReadConn::Pooled(conn) => conn.fetch_many(query),
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> futures_util::future::BoxFuture<'e, std::result::Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self {
+            ReadConn::Inline(conn) => conn.fetch_optional(query),
+            ReadConn::Pooled(conn) => conn.fetch_optional(query),
+        }
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: sqlx::SqlStr,
+        parameters: &'e [sqlx::any::AnyTypeInfo],
+    ) -> futures_util::future::BoxFuture<'e, std::result::Result<sqlx::any::AnyStatement, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            ReadConn::Inline(conn) => conn.prepare_with(sql, parameters),
+            ReadConn::Pooled(conn) => conn.prepare_with(sql, parameters),
+        }
+    }
 }
 
 impl Reader {
@@ -69,25 +123,26 @@ impl Reader {
         Reader::Pooled(None)
     }
 
-    pub(super) async fn conn(&mut self, store: &Store) -> Result<&mut sqlx::AnyConnection> {
+    pub(super) async fn conn(&mut self, store: &Store) -> Result<ReadConn<'_>> {
         if store.pool.is_closed() {
             *self = Reader::once();
             return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
         Ok(match self {
             Reader::Kept(kept) => {
-                let conn = match kept.take() {
-                    Some(conn) => conn,
-                    None => store.pool.acquire().await?.detach(),
+                let conn = match (kept.take(), &store.writer) {
+                    (Some(conn), _) => conn,
+                    (None, Some(slot)) => Inline::open(slot.url(), super::SQLITE_SETTINGS)?,
+                    (None, None) => return Err(super::corrupt("a kept reader without SQLite")),
                 };
-                kept.insert(conn)
+                ReadConn::Inline(kept.insert(conn))
             }
             Reader::Pooled(pooled) => {
                 let conn = match pooled.take() {
                     Some(conn) => conn,
                     None => store.pool.acquire().await?,
                 };
-                pooled.insert(conn)
+                ReadConn::Pooled(&mut **pooled.insert(conn))
             }
         })
     }

@@ -1,5 +1,5 @@
 //! SQLite: the writer connection, its statements run on the thread of the task that holds the
-//! turn to write.
+//! turn to write (and the batch tasks' read connections, run on theirs: `gather.rs` `Reader`).
 //!
 //! Why: sqlx runs every SQLite statement on the connection's own worker thread, and each
 //! script is a wake-up there and one back. Measured at one message in flight, a batch of one

@@ -141,6 +141,11 @@ impl std::fmt::Debug for WriterSlot {
 }
 
 impl WriterSlot {
+    /// The database's `sqlite:` URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     pub fn new(url: &str) -> WriterSlot {
         WriterSlot {
             conn: Mutex::default(),
