@@ -142,7 +142,7 @@ impl Reader {
                     Some(conn) => conn,
                     None => store.pool.acquire().await?,
                 };
-                ReadConn::Pooled(&mut **pooled.insert(conn))
+                ReadConn::Pooled(pooled.insert(conn))
             }
         })
     }
