@@ -112,7 +112,15 @@ pub fn unique_email(local: &str) -> String {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    // The kernel may give a port that was free a moment ago again once its listener closed:
+    // never the same one twice in a run (a bot's port and its metrics port did collide).
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if GIVEN.lock().unwrap_or_else(|p| p.into_inner()).insert(port) {
+            return port;
+        }
+    }
 }
 
 /// The PostgreSQL cluster scripts/test started. Tests that need it fail loudly without it, so a

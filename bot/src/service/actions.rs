@@ -145,7 +145,7 @@ async fn issue_form_link(cx: &mut ActionCx<'_, '_>) -> Result<ActionResult, Stor
 /// A question for the desk goes to every staff chat, under the person's open ticket.
 async fn ask_staff(cx: &mut ActionCx<'_, '_>, text: String) -> Result<ActionResult, StoreError> {
     let staff_chats = cx.store.routing().staff_chats.clone();
-    let (Some(open), Some(ticket_id)) = (cx.open_ticket, cx.store.open_ticket_id(cx.person_id).await?) else {
+    let (Some(open), Some(ticket_id)) = (cx.open_ticket, cx.tx.open_ticket_id(cx.person_id).await?) else {
         return Ok(ActionResult::QuestionUnavailable);
     };
     if staff_chats.is_empty() {
@@ -184,7 +184,7 @@ async fn unlink_device(cx: &mut ActionCx<'_, '_>, agent_id: AgentId) -> Result<A
 /// "Check my card again": the card step goes to the person's most recent PC once more.
 async fn recheck_card(cx: &mut ActionCx<'_, '_>) -> Result<ActionResult, StoreError> {
     let Some(open) = cx.open_ticket else { return Ok(ActionResult::CardRecheckNotNeeded(None)) };
-    let Some(ticket_id) = cx.store.open_ticket_id(cx.person_id).await? else { return Ok(ActionResult::CardRecheckNotNeeded(None)) };
+    let Some(ticket_id) = cx.tx.open_ticket_id(cx.person_id).await? else { return Ok(ActionResult::CardRecheckNotNeeded(None)) };
     if open.state != TicketState::CardStep {
         return Ok(ActionResult::CardRecheckNotNeeded(Some(open.state)));
     }

@@ -316,89 +316,111 @@ impl Batch for Saves {
         // anyway is a refusal, and its batch runs again item by item.
         first.sort_unstable_by_key(|s| s.person_id);
         later.sort_unstable_by_key(|s| s.person_id);
-        let mut saved = HashSet::new();
-        let answers = |saved: &HashSet<i64>| items.iter().map(|s| Ok(saved.contains(&s.person_id))).collect();
         if items.iter().all(|s| s.transcript.is_empty()) {
-            // The usual batch: the first saves, then the others, each one statement atomic on
-            // its own, so no transaction of the batch's own around them (its BEGIN and COMMIT
-            // would be two more statements for the writer); on SQLite both in one script, in the
-            // writer's group when one is open (see `writer.rs`).
-            // In a group (see `writer.rs`) the saves are durable at its COMMIT, which
-            // `durable` waits for; a conflict has it committed at once (the turn reads again).
-            let mut conn = store.write_turn(TurnHolder::Batch).await?;
-            let e = match first_then_later(store, &mut conn, &first, &later, &mut saved).await {
-                Ok(()) => {
-                    if saved.len() < items.len() {
-                        conn.commit_when_done();
-                    }
-                    conn.durable().await?;
-                    return Ok(answers(&saved));
-                }
-                // Refused before anything was written: the batch runs again item by item.
-                Err((false, e)) => {
-                    conn.failed_with(&e);
-                    return Err(e);
-                }
-                Err((true, e)) => e,
-            };
-            conn.failed_with(&e);
-            // SQLite ended the group's transaction (a full disk): the first saves went with it.
-            if conn.lost() {
-                return Err(e);
-            }
-            // The first saves are written, so this batch answers for the others itself: each
-            // alone if a statement refused them (nothing of it was written), else all failed.
-            let mut failed = HashMap::new();
-            for s in &later {
-                let alone = match super::refused(&e) {
-                    true => updates(store, &mut conn, &[*s], &mut saved).await,
-                    false => Err(told_again(&e)),
-                };
-                if let Err(e) = alone {
-                    failed.insert(s.person_id, e);
-                }
-            }
+            return without_transcript(store, items, &first, &later).await;
+        }
+        with_transcript(store, items, &first, &later).await
+    }
+}
+
+/// Whether each item was saved, by the people `saved` holds.
+fn answers(items: &[SealedSave], saved: &HashSet<i64>) -> Vec<Result<bool>> {
+    items.iter().map(|s| Ok(saved.contains(&s.person_id))).collect()
+}
+
+/// The usual batch: the first saves, then the others, each one statement atomic on its own,
+/// so no transaction of the batch's own around them (its BEGIN and COMMIT would be two more
+/// statements for the writer); on SQLite both in one script, in the writer's group when one is
+/// open (see `writer.rs`): durable at its COMMIT, which `durable` waits for; a conflict has it
+/// committed at once (the turn reads again).
+async fn without_transcript(
+    store: &Store,
+    items: &[SealedSave],
+    first: &[&SealedSave],
+    later: &[&SealedSave],
+) -> Result<Vec<Result<bool>>> {
+    let mut saved = HashSet::new();
+    let mut conn = store.write_turn(TurnHolder::Batch).await?;
+    let e = match first_then_later(store, &mut conn, first, later, &mut saved).await {
+        Ok(()) => {
             if saved.len() < items.len() {
                 conn.commit_when_done();
             }
             conn.durable().await?;
-            return Ok(items
-                .iter()
-                .map(|s| match failed.remove(&s.person_id) {
-                    Some(e) => Err(e),
-                    None => Ok(saved.contains(&s.person_id)),
-                })
-                .collect());
+            return Ok(answers(items, &saved));
         }
-        // With their transcript lines: one transaction (a line is never stored without its
-        // save). On SQLite the lines ride with the COMMIT.
-        let mut tx = store.begin_for(TurnHolder::Batch).await?;
-        updates(store, &mut tx.tx, &later, &mut saved).await?;
-        inserts(store, &mut tx.tx, &first, &mut saved).await?;
-        let lines: Vec<(i64, &SealedLine)> = items
-            .iter()
-            .filter(|s| saved.contains(&s.person_id))
-            .flat_map(|s| s.transcript.iter().map(move |line| (s.person_id, line)))
-            .collect();
-        for chunk in lines.chunks(MAX_BATCH) {
-            let sql = format!(
-                "INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES {}",
-                row_placeholders(store.backend, chunk.len(), 4)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (person_id, (at, direction, body)) in chunk {
-                query = query.bind(*person_id).bind(*at).bind(*direction).bind(body.clone());
-            }
-            tx.tx.write_later(query, None).await?;
+        // Refused before anything was written: the batch runs again item by item.
+        Err((false, e)) => {
+            conn.failed_with(&e);
+            return Err(e);
         }
-        if saved.len() < items.len() {
-            tx.tx.commit_when_done();
-        }
-        // A failed COMMIT's outcome is unknown, and `commit` says so with an error that is not a
-        // refusal, so no item is run again.
-        tx.commit().await?;
-        Ok(answers(&saved))
+        Err((true, e)) => e,
+    };
+    conn.failed_with(&e);
+    // SQLite ended the group's transaction (a full disk): the first saves went with it.
+    if conn.lost() {
+        return Err(e);
     }
+    // The first saves are written, so this batch answers for the others itself: each alone if
+    // a statement refused them (nothing of it was written), else all failed.
+    let mut failed = HashMap::new();
+    for s in later {
+        let alone = match super::refused(&e) {
+            true => updates(store, &mut conn, &[*s], &mut saved).await,
+            false => Err(told_again(&e)),
+        };
+        // That one ended the group's transaction (a full disk): nothing of the batch is
+        // written, not even what ran alone before it; the next would commit on its own.
+        if conn.lost() {
+            return Err(alone.err().unwrap_or_else(|| told_again(&e)));
+        }
+        if let Err(e) = alone {
+            failed.insert(s.person_id, e);
+        }
+    }
+    if saved.len() < items.len() {
+        conn.commit_when_done();
+    }
+    conn.durable().await?;
+    Ok(items
+        .iter()
+        .map(|s| match failed.remove(&s.person_id) {
+            Some(e) => Err(e),
+            None => Ok(saved.contains(&s.person_id)),
+        })
+        .collect())
+}
+
+/// Saves with their web transcript lines: one transaction (a line is never stored without its
+/// save). On SQLite the lines ride with its end.
+async fn with_transcript(store: &Store, items: &[SealedSave], first: &[&SealedSave], later: &[&SealedSave]) -> Result<Vec<Result<bool>>> {
+    let mut saved = HashSet::new();
+    let mut tx = store.begin_for(TurnHolder::Batch).await?;
+    updates(store, &mut tx.tx, later, &mut saved).await?;
+    inserts(store, &mut tx.tx, first, &mut saved).await?;
+    let lines: Vec<(i64, &SealedLine)> = items
+        .iter()
+        .filter(|s| saved.contains(&s.person_id))
+        .flat_map(|s| s.transcript.iter().map(move |line| (s.person_id, line)))
+        .collect();
+    for chunk in lines.chunks(MAX_BATCH) {
+        let sql = format!(
+            "INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES {}",
+            row_placeholders(store.backend, chunk.len(), 4)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (person_id, (at, direction, body)) in chunk {
+            query = query.bind(*person_id).bind(*at).bind(*direction).bind(body.clone());
+        }
+        tx.tx.write_later(query, None).await?;
+    }
+    if saved.len() < items.len() {
+        tx.tx.commit_when_done();
+    }
+    // A failed COMMIT's outcome is unknown, and `commit` says so with an error that is not a
+    // refusal, so no item is run again.
+    tx.commit().await?;
+    Ok(answers(items, &saved))
 }
 
 /// The first saves, then the others, without a transaction; on SQLite in one script when

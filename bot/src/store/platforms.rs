@@ -15,6 +15,16 @@ pub enum FormLinkRefusal {
 const LINK_PURPOSE: &str = "form-link";
 
 impl Tx<'_> {
+    /// The id of a person's open ticket, if any, as this transaction sees it (on SQLite with the
+    /// writes of the group it joined, which a read from the pool would not see yet).
+    pub async fn open_ticket_id(&mut self, person_id: i64) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id FROM tickets WHERE person_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
+            .bind(person_id)
+            .fetch_optional(&mut self.tx)
+            .await?;
+        row.map(|r| r.try_get("id").map_err(Into::into)).transpose()
+    }
+
     /// Keeps the keyed hash of a new one-time form link for the person.
     pub async fn issue_form_link(&mut self, person_id: i64, token: &str, now: i64, ttl_ms: i64) -> Result<()> {
         sqlx::query("INSERT INTO form_links (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
@@ -104,14 +114,5 @@ impl Store {
     pub async fn ticket_person(&self, ticket_id: i64) -> Result<Option<i64>> {
         let row = sqlx::query("SELECT person_id FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(&self.pool).await?;
         row.map(|r| r.try_get("person_id").map_err(Into::into)).transpose()
-    }
-
-    /// The id of a person's open ticket, if any.
-    pub async fn open_ticket_id(&self, person_id: i64) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT id FROM tickets WHERE person_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
-            .bind(person_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| r.try_get("id").map_err(Into::into)).transpose()
     }
 }

@@ -277,12 +277,8 @@ impl Store {
     pub(super) async fn write_rows(&self, query: AnyQuery<'_>) -> Result<Vec<AnyRow>> {
         let mut conn = self.write_turn(TurnHolder::Statement).await?;
         let rows = query.fetch_all(&mut conn).await;
-        if let Err(e) = &rows {
-            conn.failed(e);
-        }
-        let rows = rows?;
-        conn.durable().await?;
-        Ok(rows)
+        conn.settled(&rows).await?;
+        Ok(rows?)
     }
 
     /// One write of one statement, with the turn to write; how many rows it changed, once
@@ -290,12 +286,8 @@ impl Store {
     pub(super) async fn write_count(&self, query: AnyQuery<'_>) -> Result<u64> {
         let mut conn = self.write_turn(TurnHolder::Statement).await?;
         let done = query.execute(&mut conn).await;
-        if let Err(e) = &done {
-            conn.failed(e);
-        }
-        let done = done?;
-        conn.durable().await?;
-        Ok(done.rows_affected())
+        conn.settled(&done).await?;
+        Ok(done?.rows_affected())
     }
 
     /// Starts the write transaction for one unit of work (on SQLite, nothing is sent yet).
@@ -420,6 +412,20 @@ impl WriteConn<'_> {
             give_up(slot, writer, *commit);
             crate::metrics::METRICS.write_turn_seconds(*holder).observe(since.elapsed().as_secs_f64());
         }
+    }
+
+    /// After a single write: a failure that is not a refusal costs the connection (see
+    /// [`WriteConn::failed`]); otherwise the answer waits for [`WriteConn::durable`], a refusal
+    /// too (SQLite: it may have been made by a row of the group, not committed yet; if the
+    /// group fails, the refusal is not told, the group's failure is).
+    pub async fn settled<T>(&mut self, done: &std::result::Result<T, sqlx::Error>) -> std::result::Result<(), sqlx::Error> {
+        if let Err(e) = done
+            && !matches!(e, sqlx::Error::Database(_))
+        {
+            self.failed(e);
+            return Ok(());
+        }
+        self.durable().await
     }
 
     /// Waits until this holder's writes are durable, giving up the turn to write. SQLite: at
@@ -908,12 +914,19 @@ mod tests {
 
     /// SQLite ends the whole transaction itself (`OR ROLLBACK`, as a full disk or an I/O error
     /// does): every write of the group is gone, and each of its holders is told so (not as a
-    /// refusal: nothing of it is run again as if it were). The writer goes on.
+    /// refusal: nothing of it is run again as if it were), a write refused by a row of the group
+    /// too. The writer goes on.
     #[tokio::test]
     async fn a_group_sqlite_rolled_back_fails_every_holder_in_it() {
         let (store, _dir) = sqlite_store().await;
         store.person("web", "p", 1).await.unwrap();
         let (a, go_a) = holding(&store, "a").await;
+        // Refused by 'a', which is not committed yet: not told until the group's outcome is.
+        let refused = tokio::spawn({
+            let store = store.clone();
+            async move { store.write_count(insert("a")).await }
+        });
+        until_waiting(&store, 1).await;
         let ended = tokio::spawn({
             let store = store.clone();
             async move {
@@ -924,10 +937,12 @@ mod tests {
                 tx.commit().await
             }
         });
-        until_waiting(&store, 1).await;
+        until_waiting(&store, 2).await;
         go_a.send(()).unwrap();
         let a = a.await.unwrap();
         assert!(a.as_ref().is_err_and(|e| !super::super::refused(e)), "{a:?}");
+        let refused = refused.await.unwrap();
+        assert!(refused.as_ref().is_err_and(|e| !super::super::refused(e)), "the group's failure, not the refusal: {refused:?}");
         assert!(ended.await.unwrap().is_err());
         assert_eq!(persons(&store).await, 1, "'a' went with the group");
         store.person("web", "d", 1).await.unwrap();

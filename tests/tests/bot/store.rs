@@ -722,7 +722,7 @@ on_both!(staff_posts_lead_back_to_their_ticket, |store| {
         panic!("not opened")
     };
     tx.commit().await.unwrap();
-    let ticket = store.open_ticket_id(p).await.unwrap().expect("open");
+    let ticket = store.begin().await.unwrap().open_ticket_id(p).await.unwrap().expect("open");
     assert_eq!(store.ticket_person(ticket).await.unwrap(), Some(p));
     store.record_staff_post("telegram", "-100", "41", ticket, NOW).await.unwrap();
     store.record_staff_post("telegram", "-100", "41", ticket, NOW).await.unwrap(); // a retried post

@@ -81,7 +81,7 @@ async fn e_onay_done_then_the_corporate_application_and_the_form_from_the_staff_
     let mut tx = store.begin().await.unwrap();
     let OpenOutcome::Opened(number) = tx.open_ticket(person, &draft, Lang::Tr, 2).await.unwrap() else { panic!("not opened") };
     tx.commit().await.unwrap();
-    let ticket = store.open_ticket_id(person).await.unwrap().unwrap();
+    let ticket = store.begin().await.unwrap().open_ticket_id(person).await.unwrap().unwrap();
     for (event, actor) in [
         (TicketEvent::AgentPaired, ActorKind::Applicant),
         (TicketEvent::CardStepRequested, ActorKind::System),
