@@ -33,7 +33,7 @@ const CHUNK: usize = 500;
 impl Store {
     /// Saves a whole roster file: every row or none. Re-importing a person updates them.
     pub async fn import_roster(&self, entries: &[RosterEntry], source: &str, now: i64) -> Result<ImportSummary> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_alone().await?;
         let mut summary = ImportSummary::default();
         for chunk in entries.chunks(CHUNK) {
             let hashes: Vec<String> = chunk.iter().map(|e| self.vault.lookup_hash(TCKN, e.tckn.as_str())).collect();

@@ -124,7 +124,7 @@ pub(super) struct WriterSlot {
     pub conn: Mutex<Option<Writer>>,
     /// The database's `sqlite:` URL, as the pool has it.
     url: String,
-    /// A commit failed on it, or it failed otherwise than by a statement's refusal: closed.
+    /// A `BEGIN`, `RELEASE`, `COMMIT` or a savepoint's rollback failed on it: closed.
     broken: AtomicBool,
     /// Writes waiting for the turn (in [`WriterSlot::lock_counted`]): the group is left open
     /// for them.
@@ -251,6 +251,13 @@ impl Store {
     /// transaction) when another write already waits to join it. PostgreSQL: no wait (rows are
     /// locked), a connection from the pool.
     pub(super) async fn write_turn(&self, holder: TurnHolder) -> Result<WriteConn<'_>> {
+        self.write_turn_after(holder, false).await
+    }
+
+    /// [`Store::write_turn`]; `alone`: a group left open is committed before this holder
+    /// starts (a long holder, whose hold the group's holders should not wait through). Any
+    /// group older than [`MAX_GROUP_AGE`] is too.
+    async fn write_turn_after(&self, holder: TurnHolder, alone: bool) -> Result<WriteConn<'_>> {
         let Some(slot) = &self.writer else {
             return Ok(WriteConn::Pooled(self.pool.acquire().await?));
         };
@@ -264,6 +271,13 @@ impl Store {
             *writer = Some(Writer { conn: Inline::open(&slot.url, super::SQLITE_SETTINGS)?, members: Vec::new(), since: None });
         }
         let mut conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
+        if !conn.conn.is_autocommit() && (alone || conn.since.is_some_and(|since| since.elapsed() >= MAX_GROUP_AGE)) {
+            conn.commit_group(slot);
+            slot.group_open.store(false, SeqCst);
+            if slot.broken.load(SeqCst) {
+                return Err(StoreError::Db(sqlx::Error::Protocol("the writer's COMMIT before this write failed".into())));
+            }
+        }
         // A transaction opens its own, with its first script (`TxConn::begin`). Found busy
         // (another process writes): the writes then run on their own, each waiting as it does.
         if holder != TurnHolder::Transaction && conn.conn.is_autocommit() && slot.waiting.load(SeqCst) > 0 {
@@ -298,6 +312,13 @@ impl Store {
     /// [`Store::begin`] for a holder of another kind (a batch in one transaction).
     pub(super) async fn begin_for(&self, holder: TurnHolder) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn(holder).await?).await?;
+        Ok(Tx { tx, store: self, queued: false })
+    }
+
+    /// [`Store::begin`] for a long transaction (a roster file): the writes of a group left open
+    /// are committed first, so their holders do not wait through it nor share its fate.
+    pub(super) async fn begin_alone(&self) -> Result<Tx<'_>> {
+        let tx = TxConn::begin(self.write_turn_after(TurnHolder::Transaction, true).await?).await?;
         Ok(Tx { tx, store: self, queued: false })
     }
 
@@ -354,19 +375,23 @@ impl WriteConn<'_> {
         }
     }
 
-    /// After a failed write: a failure that is not a statement's refusal (a value that did not
-    /// convert, a script that did not answer for each statement; PostgreSQL: the connection
-    /// lost) means the connection is discarded.
+    /// After a failed write: PostgreSQL, a failure that is not a statement's refusal (the
+    /// connection lost) means the connection is discarded. SQLite's writer stays: its other
+    /// failures (a value that did not convert, a column that did not decode) leave it sound, its
+    /// transaction as SQLite says (`give_up` reads it), so one holder's mistake does not fail the
+    /// group's writes with it; a `BEGIN`, `RELEASE` or `COMMIT` that fails still costs it.
     pub fn failed(&mut self, error: &sqlx::Error) {
-        if !matches!(error, sqlx::Error::Database(_)) {
-            self.discard();
+        if let WriteConn::Pooled(conn) = self
+            && !matches!(error, sqlx::Error::Database(_))
+        {
+            conn.close_on_drop();
         }
     }
 
     /// [`WriteConn::failed`] for the store's own errors.
     pub fn failed_with(&mut self, error: &StoreError) {
-        if !super::refused(error) {
-            self.discard();
+        if let (WriteConn::Pooled(conn), false) = (&mut *self, super::refused(error)) {
+            conn.close_on_drop();
         }
     }
 
@@ -947,6 +972,57 @@ mod tests {
         assert_eq!(persons(&store).await, 1, "'a' went with the group");
         store.person("web", "d", 1).await.unwrap();
         assert_eq!(persons(&store).await, 2, "the writer goes on");
+    }
+
+    /// A holder's own mistake (a statement given fewer values than it has placeholders) fails
+    /// that holder only: the writer stays sound, and the group's writes are committed.
+    #[tokio::test]
+    async fn a_holders_mistake_does_not_fail_the_group() {
+        let (store, _dir) = sqlite_store().await;
+        let (a, go_a) = holding(&store, "a").await;
+        let mistaken = tokio::spawn({
+            let store = store.clone();
+            async move { store.write_count(sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', $1, 1)")).await }
+        });
+        until_waiting(&store, 1).await;
+        let (c, c_held, go_c) = taking(&store, "c");
+        until_waiting(&store, 2).await;
+        go_a.send(()).unwrap();
+        c_held.await.unwrap();
+        let mistaken = mistaken.await.unwrap();
+        assert!(mistaken.as_ref().is_err_and(|e| !super::super::refused(e)), "{mistaken:?}");
+        go_c.send(()).unwrap();
+        a.await.unwrap().unwrap();
+        c.await.unwrap().unwrap();
+        assert_eq!(persons(&store).await, 2);
+    }
+
+    /// A long transaction (`begin_alone`, a roster file) that takes the turn from a group left
+    /// open commits the group first: its holders hear of it before the long one even starts.
+    #[tokio::test]
+    async fn a_long_transaction_commits_the_group_it_finds_before_it_starts() {
+        let (store, _dir) = sqlite_store().await;
+        let (a, go_a) = holding(&store, "a").await;
+        let (holds, held) = oneshot::channel();
+        let (go, goes) = oneshot::channel::<()>();
+        let long = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin_alone().await?;
+                let _ = holds.send(());
+                let _ = goes.await;
+                insert("long").execute(&mut tx.tx).await?;
+                tx.commit().await
+            }
+        });
+        until_waiting(&store, 1).await;
+        go_a.send(()).unwrap();
+        held.await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), a).await.expect("committed before the long one").unwrap().unwrap();
+        assert_eq!(persons(&store).await, 1);
+        go.send(()).unwrap();
+        long.await.unwrap().unwrap();
+        assert_eq!(persons(&store).await, 2);
     }
 
     /// The write a group was left open for gives up waiting (its task cancelled) before it
