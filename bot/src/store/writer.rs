@@ -850,12 +850,21 @@ mod tests {
         store: &Store,
         user: &'static str,
     ) -> (tokio::task::JoinHandle<super::super::Result<()>>, oneshot::Receiver<()>, oneshot::Sender<()>) {
+        taking_as(store, user, false)
+    }
+
+    /// [`taking`], a long transaction (`begin_alone`) when `alone`.
+    fn taking_as(
+        store: &Store,
+        user: &'static str,
+        alone: bool,
+    ) -> (tokio::task::JoinHandle<super::super::Result<()>>, oneshot::Receiver<()>, oneshot::Sender<()>) {
         let (holds, held) = oneshot::channel();
         let (go, goes) = oneshot::channel::<()>();
         let task = tokio::spawn({
             let store = store.clone();
             async move {
-                let mut tx = store.begin().await?;
+                let mut tx = if alone { store.begin_alone().await? } else { store.begin().await? };
                 let _ = holds.send(());
                 let _ = goes.await;
                 insert(user).execute(&mut tx.tx).await?;
@@ -1003,18 +1012,7 @@ mod tests {
     async fn a_long_transaction_commits_the_group_it_finds_before_it_starts() {
         let (store, _dir) = sqlite_store().await;
         let (a, go_a) = holding(&store, "a").await;
-        let (holds, held) = oneshot::channel();
-        let (go, goes) = oneshot::channel::<()>();
-        let long = tokio::spawn({
-            let store = store.clone();
-            async move {
-                let mut tx = store.begin_alone().await?;
-                let _ = holds.send(());
-                let _ = goes.await;
-                insert("long").execute(&mut tx.tx).await?;
-                tx.commit().await
-            }
-        });
+        let (long, held, go) = taking_as(&store, "long", true);
         until_waiting(&store, 1).await;
         go_a.send(()).unwrap();
         held.await.unwrap();
