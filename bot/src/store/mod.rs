@@ -270,7 +270,7 @@ impl Store {
         // holders wait to hear that.
         let mut writer = slot.conn.lock().await;
         let closing = self.pool.close();
-        Store::close_writer(slot, &mut writer);
+        slot.close(&mut writer);
         drop(writer);
         closing.await;
     }

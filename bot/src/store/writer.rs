@@ -77,7 +77,7 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Commits the open transaction and tells its members. A COMMIT that fails fails them all
-    /// (its outcome is unknown) and costs the connection.
+    /// (its outcome is unknown) and costs the connection. Either way no group is open after it.
     fn commit_group(&mut self, slot: &Arc<WriterSlot>) {
         crate::metrics::METRICS.commit_holders.observe(self.members.len() as f64);
         match self.conn.plain("COMMIT") {
@@ -94,6 +94,7 @@ impl Writer {
                 slot.tidy_soon();
             }
         }
+        slot.group_open.store(false, SeqCst);
     }
 
     /// Tells the members that their writes are not (known to be) written.
@@ -181,6 +182,18 @@ impl WriterSlot {
         }
     }
 
+    /// Closing, with the turn to write held: whatever the writer has open is committed for the
+    /// holders waiting for it, and the writer closed.
+    pub(super) fn close(self: &Arc<Self>, writer: &mut Option<Writer>) {
+        self.tidy(writer);
+        if let Some(mut open) = writer.take()
+            && !open.conn.is_autocommit()
+        {
+            open.commit_group(self);
+        }
+        self.group_open.store(false, SeqCst);
+    }
+
     /// The turn to write, counted among [`WriterSlot::waiting`] while waiting for it.
     async fn lock_counted(self: &Arc<Self>) -> MutexGuard<'_, Option<Writer>> {
         /// Counts one waiting write out again; the last one to give up waiting has a group left
@@ -240,7 +253,6 @@ fn give_up(slot: &Arc<WriterSlot>, mut writer: MappedMutexGuard<'_, Writer>, com
         return;
     }
     writer.commit_group(slot);
-    slot.group_open.store(false, SeqCst);
 }
 
 impl Store {
@@ -273,7 +285,6 @@ impl Store {
         let mut conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
         if !conn.conn.is_autocommit() && (alone || conn.since.is_some_and(|since| since.elapsed() >= MAX_GROUP_AGE)) {
             conn.commit_group(slot);
-            slot.group_open.store(false, SeqCst);
             if slot.broken.load(SeqCst) {
                 return Err(StoreError::Db(sqlx::Error::Protocol("the writer's COMMIT before this write failed".into())));
             }
@@ -320,18 +331,6 @@ impl Store {
     pub(super) async fn begin_alone(&self) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn_after(TurnHolder::Transaction, true).await?).await?;
         Ok(Tx { tx, store: self, queued: false })
-    }
-
-    /// Closing: with the turn to write held, whatever the writer has open is committed for the
-    /// holders waiting for it, and the writer closed.
-    pub(super) fn close_writer(slot: &Arc<WriterSlot>, writer: &mut Option<Writer>) {
-        slot.tidy(writer);
-        if let Some(mut open) = writer.take()
-            && !open.conn.is_autocommit()
-        {
-            open.commit_group(slot);
-        }
-        slot.group_open.store(false, SeqCst);
     }
 }
 
