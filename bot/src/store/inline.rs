@@ -8,8 +8,9 @@
 //! holders mostly waited for its thread to wake. Here the same statements run in place: the
 //! turn to write is held by one task at a time, so at most one of the runtime's threads is in
 //! SQLite for the writer at once, for tens of microseconds (a COMMIT's WAL append is the
-//! longest; checkpoints run on the pool in their own task, unless that task stopped and the WAL
-//! reached `wal_autocheckpoint`'s bound). SQLite's own busy wait would block that thread while
+//! longest; checkpoints run on the pool in their own task, which the writer's commit hook asks
+//! for as soon as the log is a few megabytes long, unless that task stopped and the log
+//! reached its bound, `WAL_BOUND`). SQLite's own busy wait would block that thread while
 //! another connection holds the write lock: here it is off, and a statement that finds the
 //! database busy is tried again after an asynchronous sleep, for as long as the store's
 //! `busy_timeout` (the statement did nothing; a COMMIT found busy is still open, and SQLite's
@@ -19,6 +20,7 @@
 //! sqlx-sqlite makes them (a value's type is the one it has, not its column's), so the store's
 //! queries read the same whichever connection ran them; `&mut Inline` is an sqlx executor.
 
+use std::ffi::c_int;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,6 +43,28 @@ const BUSY_WAIT: Duration = Duration::from_secs(10);
 /// Statements kept prepared: the store's own texts, and the batches' for each row count that
 /// comes up (up to a few hundred under load).
 const PREPARED: usize = 512;
+
+/// Frames in the write-ahead log (about 4 KiB each) past which the writer asks the checkpoint
+/// task for a checkpoint now rather than at its next second: under load the log grows by
+/// 20,000 frames a second.
+const CHECKPOINT_SOON: c_int = 1_000;
+
+/// The log's bound, as `PRAGMA wal_autocheckpoint` sets it on the store's other connections
+/// (`SQLITE_SETTINGS`): past it the writer checkpoints itself, as SQLite would have.
+const WAL_BOUND: c_int = 20_000;
+
+/// SQLite's hook after each commit of the writer (it replaces SQLite's own, which checkpoints
+/// inside the commit that crosses `wal_autocheckpoint`, holding every writer up for as long).
+/// Never an error: the commit is done whatever this returns, and an error would report it
+/// failed.
+fn after_commit(wal: &rusqlite::hooks::Wal, frames: c_int) -> rusqlite::Result<()> {
+    if frames >= WAL_BOUND {
+        let _ = wal.checkpoint();
+    } else if frames >= CHECKPOINT_SOON {
+        super::CHECKPOINT_DUE.notify_waiters();
+    }
+    Ok(())
+}
 
 /// The writer's own SQLite connection (see the module docs).
 pub(super) struct Inline {
@@ -94,6 +118,7 @@ impl Inline {
         }
         // No busy wait on this thread (see the module docs): `run` waits asynchronously.
         conn.busy_timeout(Duration::ZERO).map_err(error)?;
+        conn.wal_hook(Some(after_commit));
         Ok(Inline { conn })
     }
 
