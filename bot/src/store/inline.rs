@@ -9,7 +9,7 @@
 //! turn to write is held by one task at a time, so at most one of the runtime's threads is in
 //! SQLite for the writer at once, for tens of microseconds (a COMMIT's WAL append is the
 //! longest; checkpoints run on the pool in their own task, which the writer's commit hook asks
-//! for as soon as the log is a few megabytes long, unless that task stopped and the log
+//! for as soon as the log is 16 MiB long, unless that task stopped and the log
 //! reached its bound, `WAL_BOUND`). SQLite's own busy wait would block that thread while
 //! another connection holds the write lock: here it is off, and a statement that finds the
 //! database busy is tried again after an asynchronous sleep, for as long as the store's
@@ -44,10 +44,13 @@ const BUSY_WAIT: Duration = Duration::from_secs(10);
 /// comes up (up to a few hundred under load).
 const PREPARED: usize = 512;
 
-/// Frames in the write-ahead log (about 4 KiB each) past which the writer asks the checkpoint
-/// task for a checkpoint now rather than at its next second: under load the log grows by
-/// 20,000 frames a second.
-const CHECKPOINT_SOON: c_int = 1_000;
+/// Frames in the write-ahead log (about 4 KiB each: 16 MiB) past which the writer asks the
+/// checkpoint task for a checkpoint now rather than at its next second: under load the log
+/// grows by 20,000 frames a second. In `scripts/bench chat` (whose runs vary by ±10 %),
+/// 4,000 did best at 16 in flight in two rounds of each: 1,000 and 2,000 checkpoint several
+/// times a second, and their writes and fsyncs slowed the writer's; at 8,000 and more the log
+/// came near the bound again.
+const CHECKPOINT_SOON: c_int = 4_000;
 
 /// The log's bound, as `PRAGMA wal_autocheckpoint` sets it on the store's other connections
 /// (`SQLITE_SETTINGS`): past it the writer checkpoints itself, as SQLite would have.

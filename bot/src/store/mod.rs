@@ -317,7 +317,7 @@ impl Store {
 pub(super) static CHECKPOINT_DUE: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// Copies the SQLite write-ahead log into the database file every second, and as soon as the
-/// writer's log grew past a few megabytes ([`CHECKPOINT_DUE`]), off the request path: left to
+/// writer's log grew past 16 MiB ([`CHECKPOINT_DUE`]), off the request path: left to
 /// SQLite, a checkpoint (and its fsync) lands inside whichever commit crosses the threshold,
 /// and that message and every writer after it wait for it (under load, 190 ms each, twice a
 /// run: a fifth of the bench's time). PASSIVE never blocks writers. After an erasure it
@@ -722,7 +722,7 @@ mod tests {
         assert_eq!(persons(&store).await, 2);
     }
 
-    /// A commit that leaves the write-ahead log past a few megabytes asks the checkpoint task for
+    /// A commit that leaves the write-ahead log past 16 MiB asks the checkpoint task for
     /// a checkpoint at once (SQLite would otherwise checkpoint inside a later commit, holding
     /// every writer up): the writer's hook is SQLite's hook, not SQLite's own.
     #[tokio::test]
@@ -733,8 +733,8 @@ mod tests {
         tokio::pin!(asked);
         asked.as_mut().enable();
         let mut tx = store.begin().await.unwrap();
-        // A page each: 1,200 frames.
-        for n in 0..1_200 {
+        // A page each: 4,200 frames.
+        for n in 0..4_200 {
             sqlx::query("INSERT INTO webchat_messages (person_id, at, direction, body_enc) VALUES ($1, $2, 'in', $3)")
                 .bind(person)
                 .bind(n)
