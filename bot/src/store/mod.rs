@@ -325,10 +325,13 @@ pub(super) static CHECKPOINT_DUE: tokio::sync::Notify = tokio::sync::Notify::con
 async fn checkpoint_loop(pool: AnyPool, scrub: Arc<std::sync::atomic::AtomicBool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The last checkpoint failed (a full disk): the next is tried at the next second only, not
+    // at every commit's asking (nor logged as often).
+    let mut failed = false;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            () = CHECKPOINT_DUE.notified() => {
+            () = CHECKPOINT_DUE.notified(), if !failed => {
                 // At most one asked-for checkpoint per 10 ms: a log a reader keeps from
                 // starting over stays long, and every commit then asks again.
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -339,7 +342,9 @@ async fn checkpoint_loop(pool: AnyPool, scrub: Arc<std::sync::atomic::AtomicBool
         }
         let truncate = scrub.swap(false, std::sync::atomic::Ordering::SeqCst);
         let sql = if truncate { "PRAGMA wal_checkpoint(TRUNCATE)" } else { "PRAGMA wal_checkpoint(PASSIVE)" };
-        match sqlx::query(sql).fetch_optional(&pool).await {
+        let done = sqlx::query(sql).fetch_optional(&pool).await;
+        failed = done.is_err();
+        match done {
             // TRUNCATE reports (busy, log frames, checkpointed); busy = 1: readers kept it from
             // finishing, so it is tried again next time.
             Ok(Some(row)) if truncate && row.try_get::<i64, _>(0).unwrap_or(0) != 0 => {
