@@ -1,6 +1,7 @@
 //! Group commit: the conversation saves of the turns in flight are written together by one task
 //! (one statement for the first saves and one for the others, in one transaction only when web
-//! transcript lines go with them), and their chat-state reads answered by one statement.
+//! transcript lines go with them), and their chat-state reads answered by one statement; the
+//! outbox's claims ended meanwhile are written in one transaction ([`Releases`]).
 //!
 //! Why: most of a turn's cost was not the engine nor SQLite's own work but thread hand-offs
 //! (sqlx runs each SQLite statement on the connection's worker thread, and each statement is a
@@ -23,6 +24,7 @@ use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
 use super::inline::Inline;
+use super::outbox::Release;
 use super::script::{Failed, Part, Script};
 use super::writer::WriteConn;
 use super::{AnyQuery, Backend, Result, Store, StoreError, row_placeholders};
@@ -568,6 +570,29 @@ impl Batch for Reads {
             found.insert(key, StoredChat::from_row(&row)?);
         }
         Ok(items.iter().map(|(transport, user_id)| Ok(found.get(&(transport.clone(), user_id.clone())).cloned())).collect())
+    }
+}
+
+/// The outbox's claims ended side by side (`outbox.rs` `release`): one transaction, so one
+/// turn to write and one COMMIT for all instead of one each (over the web chat's HTTP API they
+/// were more than half the writer's holds). A statement refused fails the transaction, and each
+/// runs again alone.
+pub(super) struct Releases;
+
+impl Batch for Releases {
+    type Item = Release;
+    type Answer = ();
+
+    async fn run(store: &Store, _: &mut Reader, items: &[Release]) -> Result<Vec<Result<()>>> {
+        if let [alone] = items {
+            return Ok(vec![store.end_claim(alone).await]);
+        }
+        let mut tx = store.begin_for(TurnHolder::Batch).await?;
+        for release in items {
+            tx.tx.write_later(release.query(), None).await?;
+        }
+        tx.commit().await?;
+        Ok(items.iter().map(|_| Ok(())).collect())
     }
 }
 

@@ -97,6 +97,8 @@ pub struct Store {
     saves: Option<gather::Gather<gather::Saves>>,
     reads: Option<gather::Gather<gather::Reads>>,
     sessions: Option<gather::Gather<gather::Sessions>>,
+    /// The outbox's claims ended side by side (`outbox.rs` `release`), one transaction for all.
+    releases: Option<gather::Gather<gather::Releases>>,
 }
 
 /// Who hears of ticket changes besides the applicant, as configured; the store applies it in the
@@ -225,10 +227,12 @@ impl Store {
             saves: None,
             reads: None,
             sessions: None,
+            releases: None,
         };
         store.saves = Some(gather::Gather::start(store.clone()));
         store.reads = Some(gather::Gather::start(store.clone()));
         store.sessions = Some(gather::Gather::start(store.clone()));
+        store.releases = Some(gather::Gather::start(store.clone()));
         Ok(store)
     }
 

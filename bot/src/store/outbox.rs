@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, Result, Store, Tx, corrupt, opt, row_placeholders};
+use super::{AnyQuery, Backend, Result, Store, Tx, corrupt, opt, row_placeholders};
 use crate::core::outbound::{Channel, Lane, Outbound};
 
 pub(super) const PAYLOAD: &str = "outbox-payload";
@@ -46,6 +46,20 @@ pub struct FailedMessage {
     pub ticket_number: Option<String>,
     pub failed_at: i64,
     pub error: String,
+}
+
+/// The end of a message's claim: one of `release`'s fixed statements, its id, a time and a text.
+pub(super) struct Release {
+    pub sql: &'static str,
+    pub id: i64,
+    pub at: i64,
+    pub text: Option<String>,
+}
+
+impl Release {
+    pub(super) fn query(&self) -> AnyQuery<'static> {
+        sqlx::query(self.sql).bind(self.id).bind(self.at).bind(self.text.clone())
+    }
 }
 
 impl Store {
@@ -278,9 +292,20 @@ impl Store {
         .await
     }
 
-    /// Ends a claim: one of the three statements above, with the message's id, a time and a text.
+    /// Ends a claim: one of the three statements above, with the message's id, a time and a
+    /// text; with the other claims ended meanwhile (a worker's lanes settle side by side, and
+    /// every channel's worker at once), in one transaction (`gather.rs` `Releases`).
     async fn release(&self, sql: &'static str, id: i64, at: i64, text: Option<&str>) -> Result<()> {
-        self.write_count(sqlx::query(sql).bind(id).bind(at).bind(text.map(str::to_owned))).await?;
+        let release = Release { sql, id, at, text: text.map(str::to_owned) };
+        match &self.releases {
+            Some(releases) => releases.submit(release).await,
+            None => self.end_claim(&release).await,
+        }
+    }
+
+    /// One claim ended alone.
+    pub(super) async fn end_claim(&self, release: &Release) -> Result<()> {
+        self.write_count(release.query()).await?;
         Ok(())
     }
 
