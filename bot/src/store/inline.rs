@@ -9,8 +9,9 @@
 //! turn to write is held by one task at a time, so at most one of the runtime's threads is in
 //! SQLite for the writer at once, for tens of microseconds (a COMMIT's WAL append is the
 //! longest; checkpoints run on the pool in their own task, which the writer's commit hook asks
-//! for as soon as the log is 16 MiB long, unless that task stopped and the log
-//! reached its bound, `WAL_BOUND`). SQLite's own busy wait would block that thread while
+//! for once the log is 16 MiB long; only if that task stopped or fell behind, or readers kept
+//! the log from starting over, does a commit reach the bound, `WAL_BOUND`, and checkpoint
+//! itself). SQLite's own busy wait would block that thread while
 //! another connection holds the write lock: here it is off, and a statement that finds the
 //! database busy is tried again after an asynchronous sleep, for as long as the store's
 //! `busy_timeout` (the statement did nothing; a COMMIT found busy is still open, and SQLite's
@@ -54,12 +55,13 @@ const CHECKPOINT_SOON: c_int = 4_000;
 
 /// The log's bound, as `PRAGMA wal_autocheckpoint` sets it on the store's other connections
 /// (`SQLITE_SETTINGS`): past it the writer checkpoints itself, as SQLite would have.
-const WAL_BOUND: c_int = 20_000;
+pub(super) const WAL_BOUND: c_int = 20_000;
 
 /// SQLite's hook after each commit of the writer (it replaces SQLite's own, which checkpoints
-/// inside the commit that crosses `wal_autocheckpoint`, holding every writer up for as long).
-/// Never an error: the commit is done whatever this returns, and an error would report it
-/// failed.
+/// inside the commit that crosses `wal_autocheckpoint`, holding every writer up for as long;
+/// a `PRAGMA wal_autocheckpoint` run later on the connection would put SQLite's back). The
+/// batch tasks' read connections have it too, and never commit. Never an error: the commit is
+/// done whatever this returns, and an error would report it failed.
 fn after_commit(wal: &rusqlite::hooks::Wal, frames: c_int) -> rusqlite::Result<()> {
     if frames >= WAL_BOUND {
         let _ = wal.checkpoint();
