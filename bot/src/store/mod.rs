@@ -324,11 +324,11 @@ impl Store {
 pub(super) static CHECKPOINT_DUE: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// Copies the SQLite write-ahead log into the database file every second, and within 50 ms of
-/// a commit that left the writer's log past 16 MiB ([`CHECKPOINT_DUE`]), off the request path: left to
-/// SQLite, a checkpoint (and its fsync) lands inside whichever commit crosses the threshold,
-/// and that message and every writer after it wait for it (under load, 190 ms each, twice a
-/// run: a fifth of the bench's time). PASSIVE never blocks writers. After an erasure it
-/// truncates the log instead, so the old pages in it are gone too.
+/// a commit that left the writer's log past 16 MiB ([`CHECKPOINT_DUE`]), off the request
+/// path: left to SQLite, a checkpoint (and its fsync) lands inside whichever commit crosses
+/// the threshold, and that message and every writer after it wait for it (under load, 190 ms
+/// each, twice a run: a fifth of the bench's time). PASSIVE never blocks writers. After an
+/// erasure it truncates the log instead, so the old pages in it are gone too.
 async fn checkpoint_loop(pool: AnyPool, scrub: Arc<std::sync::atomic::AtomicBool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
