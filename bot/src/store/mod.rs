@@ -303,7 +303,8 @@ impl Store {
     /// Forgets processed-update ids older than `before` (they only guard against re-delivery,
     /// which platforms stop after a day).
     pub async fn forget_updates_before(&self, before: i64) -> Result<u64> {
-        let mut tx = self.begin().await?;
+        // Alone: it may delete many rows (see `begin_alone`).
+        let mut tx = self.begin_alone().await?;
         let done = sqlx::query("DELETE FROM processed_updates WHERE at < $1").bind(before).execute(&mut tx.tx).await?;
         // e-Onay nonces that expired before then are of no use to anyone.
         sqlx::query("DELETE FROM eonay_challenges WHERE expires_at < $1").bind(before).execute(&mut tx.tx).await?;

@@ -64,6 +64,10 @@ impl Script {
         self.ends.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
     pub fn has(&self, part: Part) -> bool {
         self.ends.iter().any(|(_, _, p)| *p == part)
     }

@@ -486,7 +486,8 @@ impl Store {
     /// of people without an open request and silent since, and conversations (with their
     /// unfinished drafts) untouched since. Returns how many rows went.
     pub async fn expire_idle(&self, idle_before: i64) -> Result<u64> {
-        let mut tx = self.begin().await?;
+        // Alone: it may delete many rows (see `begin_alone`).
+        let mut tx = self.begin_alone().await?;
         let open = "SELECT person_id FROM tickets WHERE closed_at IS NULL";
         let mut gone = 0;
         for sql in [

@@ -56,6 +56,17 @@ const COUNT: &str = "INSERT INTO temp.turn_guard (outcome) SELECT 'miscounted' W
 /// Made on each SQLite connection when it opens (`SQLITE_SETTINGS`; only the writer uses it).
 pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard (outcome TEXT NOT NULL CHECK (outcome = 'unchanged'))";
 
+/// The writer's own settings, before the store's (`SQLITE_SETTINGS`, whose temporary table a
+/// later change of `temp_store` would drop). Its transactions' journals are kept in memory: a
+/// savepoint's (a transaction that joins a group copies there each page it changes that the
+/// group changed before) and a statement's. SQLite keeps them in memory up to 64 KiB and moves
+/// them to a temporary file past that: a file made, written and deleted for about a third of
+/// the chat turns with actions in `scripts/bench chat` (1,240 in a run). What is journaled here
+/// is one transaction's pages, and the long ones (roster imports, retention) open their own
+/// transaction, which has no savepoint. The pool's connections (reads) keep SQLite's default:
+/// a large sort there still spills to a file.
+const WRITER_SETTINGS: &[&str] = &["PRAGMA temp_store = MEMORY"];
+
 /// Holders one COMMIT makes durable at most.
 const MAX_GROUP: usize = 64;
 
@@ -105,13 +116,18 @@ impl Writer {
         }
     }
 
-    /// Rolls back the writes of a transaction that ends without its RELEASE (its savepoint),
-    /// leaving the group's; if that fails, the connection is not trusted again.
-    fn abandon(&mut self, slot: &Arc<WriterSlot>) {
+    /// Rolls back the writes of a transaction that does not end: to its savepoint when it has
+    /// one, leaving the group's; otherwise (it opened the group, so they are all its own) the
+    /// whole transaction. If that fails, the connection is not trusted again.
+    fn abandon(&mut self, slot: &Arc<WriterSlot>, savepoint: bool) {
         if self.conn.is_autocommit() {
             return; // SQLite ended the whole transaction itself; the group hears it at release
         }
-        if self.conn.plain("ROLLBACK TO tx").and_then(|()| self.conn.plain("RELEASE tx")).is_err() {
+        let rolled_back = match savepoint {
+            true => self.conn.plain("ROLLBACK TO tx").and_then(|()| self.conn.plain("RELEASE tx")),
+            false => self.conn.plain("ROLLBACK"),
+        };
+        if rolled_back.is_err() {
             slot.broken.store(true, SeqCst);
             slot.tidy_soon();
         }
@@ -280,7 +296,8 @@ impl Store {
         }
         slot.tidy(&mut writer);
         if writer.is_none() {
-            *writer = Some(Writer { conn: Inline::open(&slot.url, super::SQLITE_SETTINGS)?, members: Vec::new(), since: None });
+            let settings: Vec<&str> = WRITER_SETTINGS.iter().chain(super::SQLITE_SETTINGS).copied().collect();
+            *writer = Some(Writer { conn: Inline::open(&slot.url, &settings)?, members: Vec::new(), since: None });
         }
         let mut conn = MutexGuard::try_map(writer, Option::as_mut).map_err(|_| corrupt("the writer connection is missing"))?;
         if !conn.conn.is_autocommit() && (alone || conn.since.is_some_and(|since| since.elapsed() >= MAX_GROUP_AGE)) {
@@ -326,8 +343,10 @@ impl Store {
         Ok(Tx { tx, store: self, queued: false })
     }
 
-    /// [`Store::begin`] for a long transaction (a roster file): the writes of a group left open
-    /// are committed first, so their holders do not wait through it nor share its fate.
+    /// [`Store::begin`] for a long transaction (a roster file, a retention pass): the writes of
+    /// a group left open are committed first, so their holders do not wait through it nor
+    /// share its fate; it then opens SQLite's transaction itself, without a savepoint, so its
+    /// pages are not journaled (see [`WRITER_SETTINGS`]).
     pub(super) async fn begin_alone(&self) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn_after(TurnHolder::Transaction, true).await?).await?;
         Ok(Tx { tx, store: self, queued: false })
@@ -559,6 +578,9 @@ pub(super) struct TxConn<'s> {
     held: Option<Script>,
     /// SQLite: how many statements the transaction's start is.
     start: usize,
+    /// SQLite: it joined a group, inside a savepoint of its own (`SAVEPOINT tx`); otherwise it
+    /// opened SQLite's transaction (`BEGIN IMMEDIATE`), and holds it alone until it ends.
+    savepoint: bool,
     /// SQLite: a script with the `BEGIN` was sent (a transaction may be open on the connection).
     begun: bool,
     /// Neither committed nor rolled back.
@@ -580,17 +602,23 @@ impl std::fmt::Debug for TxConn<'_> {
 
 impl<'s> TxConn<'s> {
     async fn begin(mut conn: WriteConn<'s>) -> std::result::Result<TxConn<'s>, sqlx::Error> {
+        let mut savepoint = false;
         let held = match conn {
             WriteConn::Writer { .. } => {
                 let mut script = Script::default();
                 // IMMEDIATE: SQLite's write lock from the first statement on, so what this
                 // transaction read (a conversation's version) holds until it commits, even
-                // against another process. A group left open holds it already.
+                // against another process. A group left open holds it already; then its own
+                // writes are in a savepoint, rolled back alone if it fails. A transaction that
+                // opens the group holds only its own writes until it ends, and is rolled back
+                // whole: no savepoint, whose journal would copy every page it changes (all of
+                // a roster import's).
                 if conn.inline()?.is_autocommit() {
                     script.push("BEGIN IMMEDIATE", None, Part::Begin)?;
+                } else {
+                    script.push("SAVEPOINT tx", None, Part::Begin)?;
+                    savepoint = true;
                 }
-                // Its own writes, rolled back alone if it fails.
-                script.push("SAVEPOINT tx", None, Part::Begin)?;
                 Some(script)
             }
             WriteConn::Pooled(ref mut pooled) => {
@@ -602,7 +630,7 @@ impl<'s> TxConn<'s> {
             }
         };
         let start = held.as_ref().map_or(0, Script::len);
-        Ok(TxConn { conn, held, start, begun: false, open: true, guarded: None, changed: false, failed: false })
+        Ok(TxConn { conn, held, start, savepoint, begun: false, open: true, guarded: None, changed: false, failed: false })
     }
 
     /// A write whose answer nobody waits for. SQLite: held and sent with the next statement
@@ -729,8 +757,18 @@ impl<'s> TxConn<'s> {
             self.open = false; // nothing was written
             return Ok(());
         }
-        held.push("RELEASE tx", None, Part::Commit)?;
-        self.send().await?;
+        // Its writes join the group: by its savepoint's RELEASE, or, when it opened the group,
+        // as they are (whatever is held is sent first, a failure of it rolled back whole). One
+        // whose statement failed is not committed, even with nothing left to send.
+        if self.failed {
+            return Err(sqlx::Error::Protocol("the transaction failed before".into()));
+        }
+        if self.savepoint {
+            held.push("RELEASE tx", None, Part::Commit)?;
+        }
+        if self.savepoint || !held.is_empty() {
+            self.send().await?;
+        }
         self.open = false;
         self.conn.durable().await.map_err(|e| sqlx::Error::Protocol(format!("commit: {e}")))
     }
@@ -742,11 +780,12 @@ impl Drop for TxConn<'_> {
             return;
         }
         match &mut self.conn {
-            // Rolled back to its savepoint now (in place, with the turn still held), so the
-            // group's writes go on and SQLite's write lock is not held past the turn.
+            // Rolled back now (in place, with the turn still held): to its savepoint, so the
+            // group's writes go on, or whole when it opened the group; and SQLite's write lock
+            // is not held past the turn.
             WriteConn::Writer { conn: Some(writer), slot, .. } => {
                 if self.begun {
-                    writer.abandon(slot);
+                    writer.abandon(slot, self.savepoint);
                 }
             }
             WriteConn::Writer { conn: None, .. } => {}
@@ -943,6 +982,57 @@ mod tests {
         go_c.send(()).unwrap();
         c.await.unwrap().unwrap();
         assert_eq!(persons(&store).await, 3);
+    }
+
+    /// A transaction that opens the group (no other write in it) has no savepoint: when it
+    /// fails it is rolled back whole, SQLite's write lock is let go, and the next write goes on.
+    /// A roster import's is such a transaction, and so its pages are not journaled.
+    #[tokio::test]
+    async fn a_failing_transaction_that_opened_the_group_is_rolled_back_whole() {
+        let (store, _dir) = sqlite_store().await;
+        for alone in [false, true] {
+            let mut tx = if alone { store.begin_alone().await.unwrap() } else { store.begin().await.unwrap() };
+            assert!(!tx.tx.savepoint, "nothing to keep but its own writes");
+            insert("r").execute(&mut tx.tx).await.unwrap();
+            assert!(insert("r").execute(&mut tx.tx).await.is_err(), "a duplicate");
+            assert!(tx.commit().await.is_err());
+            let mut writer = store.writer.as_ref().unwrap().conn.lock().await;
+            assert!(writer.as_mut().unwrap().conn.is_autocommit(), "no transaction left open");
+            drop(writer);
+            assert_eq!(persons(&store).await, 0, "its first write is gone too");
+        }
+        store.person("web", "n", 1).await.unwrap();
+        assert_eq!(persons(&store).await, 1);
+        // One that joins a group has one.
+        let (a, go_a) = holding(&store, "a").await;
+        let joins = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await?;
+                let savepoint = tx.tx.savepoint;
+                insert("j").execute(&mut tx.tx).await?;
+                tx.commit().await.map(|()| savepoint)
+            }
+        });
+        until_waiting(&store, 1).await;
+        go_a.send(()).unwrap();
+        a.await.unwrap().unwrap();
+        assert!(joins.await.unwrap().unwrap(), "in a savepoint of its own");
+        assert_eq!(persons(&store).await, 3);
+    }
+
+    /// The writer's journals (a savepoint's, a statement's) are kept in memory, not in a
+    /// temporary file made for each (`WRITER_SETTINGS`); its guard table is there.
+    #[tokio::test]
+    async fn the_writer_journals_in_memory() {
+        let (store, _dir) = sqlite_store().await;
+        store.person("web", "p", 1).await.unwrap();
+        let mut writer = store.writer.as_ref().unwrap().conn.lock().await;
+        let conn = &mut writer.as_mut().unwrap().conn;
+        let temp_store: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(temp_store, 2, "MEMORY");
+        let guard: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM temp.turn_guard").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(guard, 0);
     }
 
     /// SQLite ends the whole transaction itself (`OR ROLLBACK`, as a full disk or an I/O error
