@@ -93,8 +93,17 @@ pub(super) fn ticket_brief(number: &str, state: &str) -> Result<TicketBrief> {
 
 impl Store {
     /// The person's id on a transport, created on first contact; one statement either way
-    /// (the no-op update makes `RETURNING` answer for an existing row too).
+    /// (the no-op update makes `RETURNING` answer for an existing row too). On SQLite the
+    /// people asked for side by side are one statement (`gather.rs` `Persons`).
     pub async fn person(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
+        match &self.persons {
+            Some(persons) => persons.submit((transport.to_owned(), user_id.to_owned(), now)).await,
+            None => self.person_alone(transport, user_id, now).await,
+        }
+    }
+
+    /// [`Store::person`], one statement of its own.
+    pub(super) async fn person_alone(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
         let rows = self
             .write_rows(
                 sqlx::query(

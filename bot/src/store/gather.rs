@@ -1,7 +1,8 @@
 //! Group commit: the conversation saves of the turns in flight are written together by one task
 //! (one statement for the first saves and one for the others, in one transaction only when web
 //! transcript lines go with them), and their chat-state reads answered by one statement; the
-//! outbox's claims ended meanwhile are written in one transaction ([`Releases`]).
+//! outbox's claims ended meanwhile are written in one transaction ([`Releases`]), and the people
+//! first seen meanwhile added in one statement ([`Persons`]).
 //!
 //! Why: most of a turn's cost was not the engine nor SQLite's own work but thread hand-offs
 //! (sqlx runs each SQLite statement on the connection's worker thread, and each statement is a
@@ -593,6 +594,44 @@ impl Batch for Releases {
         }
         tx.commit().await?;
         Ok(items.iter().map(|_| Ok(())).collect())
+    }
+}
+
+/// People found or added by their id on a transport, in one statement (SQLite): `(transport,
+/// user id, now)` → the person's id. The first message of each person is one; side by side,
+/// each was a turn to write of its own, about a fifth of the writer's holds in
+/// `scripts/bench chat`.
+pub(super) struct Persons;
+
+impl Batch for Persons {
+    type Item = (String, String, i64);
+    type Answer = i64;
+
+    async fn run(store: &Store, _: &mut Reader, items: &[(String, String, i64)]) -> Result<Vec<Result<i64>>> {
+        if let [(transport, user_id, now)] = items {
+            return Ok(vec![store.person_alone(transport, user_id, *now).await]);
+        }
+        // One row each: a statement's rows must not conflict with each other.
+        let mut seen = HashSet::new();
+        let unique: Vec<&(String, String, i64)> = items.iter().filter(|(t, u, _)| seen.insert((t, u))).collect();
+        let sql = format!(
+            "INSERT INTO persons (transport, user_id, created_at) VALUES {}
+             ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id, transport, user_id",
+            row_placeholders(store.backend, unique.len(), 3)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (transport, user_id, now) in unique {
+            query = query.bind(transport.clone()).bind(user_id.clone()).bind(*now);
+        }
+        let mut ids = HashMap::new();
+        for row in store.write_rows(query).await? {
+            ids.insert((row.try_get::<String, _>("transport")?, row.try_get::<String, _>("user_id")?), row.try_get::<i64, _>("id")?);
+        }
+        Ok(items
+            .iter()
+            .map(|(t, u, _)| ids.get(&(t.clone(), u.clone())).copied().ok_or_else(|| super::corrupt("no person id returned")))
+            .collect())
     }
 }
 

@@ -100,6 +100,8 @@ pub struct Store {
     /// The outbox's claims ended side by side (`outbox.rs` `release`), one transaction for all
     /// (SQLite).
     releases: Option<gather::Gather<gather::Releases>>,
+    /// People first seen side by side, added in one statement (SQLite).
+    persons: Option<gather::Gather<gather::Persons>>,
 }
 
 /// Who hears of ticket changes besides the applicant, as configured; the store applies it in the
@@ -229,6 +231,7 @@ impl Store {
             reads: None,
             sessions: None,
             releases: None,
+            persons: None,
         };
         store.saves = Some(gather::Gather::start(store.clone()));
         store.reads = Some(gather::Gather::start(store.clone()));
@@ -236,6 +239,8 @@ impl Store {
         // SQLite only: there each end was a turn to write of its own. On PostgreSQL they run
         // side by side on the pool, each a one-row UPDATE that can only wait, never deadlock.
         store.releases = (backend == Backend::Sqlite).then(|| gather::Gather::start(store.clone()));
+        // SQLite only, for the same reason (rows locked in no set order could deadlock there).
+        store.persons = (backend == Backend::Sqlite).then(|| gather::Gather::start(store.clone()));
         Ok(store)
     }
 

@@ -535,6 +535,28 @@ on_both!(deliveries_settled_at_once_each_end_as_told, |store| {
     }
 });
 
+on_both!(people_first_seen_at_once_each_get_their_own_id, |store| {
+    let known = store.person("telegram", "eski", NOW).await.unwrap();
+    // Side by side, as first messages come in: new people, one of them twice, and one known.
+    let users: Vec<String> = (0..20).map(|n| format!("yeni-{}", n % 17)).chain(["eski".to_owned()]).collect();
+    let asks = users.iter().map(|user| {
+        let (store, user) = (store.clone(), user.clone());
+        tokio::spawn(async move { store.person("telegram", &user, NOW + 1).await })
+    });
+    let ids: Vec<i64> = futures_util::future::join_all(asks).await.into_iter().map(|id| id.unwrap().unwrap()).collect();
+    let mut by_user = std::collections::HashMap::new();
+    for (user, id) in users.iter().zip(&ids) {
+        assert_eq!(*by_user.entry(user.clone()).or_insert(*id), *id, "{user} has one id");
+    }
+    assert_eq!(by_user["eski"], known, "a known person keeps theirs");
+    let distinct: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    assert_eq!(distinct.len(), 18, "17 new people and the known one");
+    for (user, id) in &by_user {
+        assert_eq!(store.person("telegram", user, NOW + 2).await.unwrap(), *id, "{user} found again");
+    }
+    assert_ne!(store.person("discord", "eski", NOW).await.unwrap(), known, "another transport is another person");
+});
+
 // ---------------------------------------------------------------------------------------------
 // pairing and the agent queue
 
