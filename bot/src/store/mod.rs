@@ -239,7 +239,8 @@ impl Store {
         // SQLite only: there each end was a turn to write of its own. On PostgreSQL they run
         // side by side on the pool, each a one-row UPDATE that can only wait, never deadlock.
         store.releases = (backend == Backend::Sqlite).then(|| gather::Gather::start(store.clone()));
-        // SQLite only, for the same reason (rows locked in no set order could deadlock there).
+        // SQLite only, for the same reason; and on PostgreSQL one multi-row upsert would lock its
+        // rows in no set order, and two instances' could wait for each other in a circle.
         store.persons = (backend == Backend::Sqlite).then(|| gather::Gather::start(store.clone()));
         Ok(store)
     }

@@ -121,9 +121,9 @@ impl Store {
             due.push((hash, expires, offset, days_left, row.try_get::<String, _>("name")?, row.try_get::<String, _>("email")?));
         }
         // One transaction for the day's batch: all of it is queued, or none and the next run
-        // tries again.
+        // tries again. Alone: it may be long (see `begin_alone`).
         let mut queued = 0;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_alone().await?;
         for chunk in due.chunks(CHUNK) {
             queued += tx.record_reminders(chunk, now).await?;
         }

@@ -57,13 +57,15 @@ const COUNT: &str = "INSERT INTO temp.turn_guard (outcome) SELECT 'miscounted' W
 pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard (outcome TEXT NOT NULL CHECK (outcome = 'unchanged'))";
 
 /// The writer's own settings, before the store's (`SQLITE_SETTINGS`, whose temporary table a
-/// later change of `temp_store` would drop). Its transactions' journals are kept in memory: a
-/// savepoint's (a transaction that joins a group copies there each page it changes that the
-/// group changed before) and a statement's. SQLite keeps them in memory up to 64 KiB and moves
-/// them to a temporary file past that: a file made, written and deleted for about a third of
-/// the chat turns with actions in `scripts/bench chat` (1,240 in a run). What is journaled here
-/// is one transaction's pages, and the long ones (roster imports, retention) open their own
-/// transaction, which has no savepoint. The pool's connections (reads) keep SQLite's default:
+/// later change of `temp_store` would drop). Its journals are kept in memory, never in a file:
+/// a savepoint's (a transaction that joins a group copies there every page that existed before
+/// it and that it changes) and a statement's (one that may fail half-way inside a transaction).
+/// SQLite keeps them in memory up to 64 KiB and moves them to a temporary file past that: a
+/// file made, written and deleted for about a third of the chat turns with actions in
+/// `scripts/bench chat` (1,240 in a run). A savepoint's journal is one transaction's pages and a
+/// statement's one statement's, freed at its end; the long transactions (a roster file, the
+/// day's reminders, retention) begin alone, in autocommit, and so have no savepoint. The pool's
+/// connections (reads) keep SQLite's default:
 /// a large sort there still spills to a file.
 const WRITER_SETTINGS: &[&str] = &["PRAGMA temp_store = MEMORY"];
 
@@ -141,7 +143,7 @@ pub(super) struct WriterSlot {
     pub conn: Mutex<Option<Writer>>,
     /// The database's `sqlite:` URL, as the pool has it.
     url: String,
-    /// A `BEGIN`, `RELEASE`, `COMMIT` or a savepoint's rollback failed on it: closed.
+    /// A `BEGIN`, `RELEASE`, `COMMIT` or a rollback failed on it: closed.
     broken: AtomicBool,
     /// Writes waiting for the turn (in [`WriterSlot::lock_counted`]): the group is left open
     /// for them.
@@ -343,10 +345,12 @@ impl Store {
         Ok(Tx { tx, store: self, queued: false })
     }
 
-    /// [`Store::begin`] for a long transaction (a roster file, a retention pass): the writes of
-    /// a group left open are committed first, so their holders do not wait through it nor
-    /// share its fate; it then opens SQLite's transaction itself, without a savepoint, so its
-    /// pages are not journaled (see [`WRITER_SETTINGS`]).
+    /// [`Store::begin`] for a long transaction (a roster file, the day's reminders, a retention
+    /// pass): the writes of a group left open are committed first, so their holders do not wait
+    /// through it nor share its fate; it then begins in autocommit and opens SQLite's
+    /// transaction itself, without a savepoint, whose journal would hold every page it changes
+    /// (each statement's own journal is still kept, freed at its end: see
+    /// [`WRITER_SETTINGS`]).
     pub(super) async fn begin_alone(&self) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn_after(TurnHolder::Transaction, true).await?).await?;
         Ok(Tx { tx, store: self, queued: false })
@@ -564,22 +568,25 @@ impl std::fmt::Debug for WriteConn<'_> {
 /// the executor the store's queries are given).
 ///
 /// SQLite: begun and ended by its own statements, sent in [`Script`]s (see the module docs):
-/// `BEGIN IMMEDIATE` unless a group is open, then `SAVEPOINT tx`; `RELEASE tx` puts its writes
-/// in the group, and [`WriteConn::durable`] waits for the group's COMMIT; a transaction that
-/// fails or is dropped open is rolled back to its savepoint, the group's writes kept. sqlx's
+/// `BEGIN IMMEDIATE` when it begins in autocommit (the group is its own until it ends), or
+/// `SAVEPOINT tx` when a group is open; its last script (with `RELEASE tx` if a savepoint) puts
+/// its writes in the group, and [`WriteConn::durable`] waits for the group's COMMIT; a
+/// transaction that fails or is dropped open is rolled back to its savepoint, the group's
+/// writes kept, or whole when it has none. sqlx's
 /// transaction manager never counts a transaction on the writer, so no ROLLBACK that failed
 /// leaves it counting one that SQLite ended. PostgreSQL: sqlx's transaction manager, as
 /// `sqlx::Transaction` does, but keeping hold of the connection, so that one whose COMMIT
 /// failed is closed, not reused.
 pub(super) struct TxConn<'s> {
     conn: WriteConn<'s>,
-    /// SQLite: the statements not sent yet (the first are `BEGIN` and the savepoint until they
-    /// are sent). `None` on PostgreSQL.
+    /// SQLite: the statements not sent yet (the first is `BEGIN` or the savepoint until it is
+    /// sent). `None` on PostgreSQL.
     held: Option<Script>,
     /// SQLite: how many statements the transaction's start is.
     start: usize,
-    /// SQLite: it joined a group, inside a savepoint of its own (`SAVEPOINT tx`); otherwise it
-    /// opened SQLite's transaction (`BEGIN IMMEDIATE`), and holds it alone until it ends.
+    /// SQLite: it began inside a group, in a savepoint of its own (`SAVEPOINT tx`); otherwise
+    /// it began in autocommit, opened SQLite's transaction (`BEGIN IMMEDIATE`), and holds it
+    /// alone until it ends.
     savepoint: bool,
     /// SQLite: a script with the `BEGIN` was sent (a transaction may be open on the connection).
     begun: bool,
@@ -609,8 +616,8 @@ impl<'s> TxConn<'s> {
                 // IMMEDIATE: SQLite's write lock from the first statement on, so what this
                 // transaction read (a conversation's version) holds until it commits, even
                 // against another process. A group left open holds it already; then its own
-                // writes are in a savepoint, rolled back alone if it fails. A transaction that
-                // opens the group holds only its own writes until it ends, and is rolled back
+                // writes are in a savepoint, rolled back alone if it fails. One that begins in
+                // autocommit holds only its own writes until it ends, and is rolled back
                 // whole: no savepoint, whose journal would copy every page it changes (all of
                 // a roster import's).
                 if conn.inline()?.is_autocommit() {
@@ -737,7 +744,8 @@ impl<'s> TxConn<'s> {
         self.send().await?.pop().ok_or_else(|| sqlx::Error::Protocol("a script without its answer".into()))
     }
 
-    /// Commits: SQLite, the writes go into the group (`RELEASE`) and this waits for its COMMIT
+    /// Commits: SQLite, the writes go into the group (with `RELEASE tx` if in a savepoint) and
+    /// this waits for its COMMIT
     /// ([`WriteConn::durable`]). A failed COMMIT's outcome is unknown, and it is reported as such
     /// (not as a refusal), the connection closed.
     pub async fn commit(&mut self) -> std::result::Result<(), sqlx::Error> {
@@ -984,9 +992,10 @@ mod tests {
         assert_eq!(persons(&store).await, 3);
     }
 
-    /// A transaction that opens the group (no other write in it) has no savepoint: when it
+    /// A transaction that begins in autocommit (no group open) has no savepoint: when it
     /// fails it is rolled back whole, SQLite's write lock is let go, and the next write goes on.
-    /// A roster import's is such a transaction, and so its pages are not journaled.
+    /// A roster import's is such a transaction, and so its pages are not copied to a savepoint's
+    /// journal.
     #[tokio::test]
     async fn a_failing_transaction_that_opened_the_group_is_rolled_back_whole() {
         let (store, _dir) = sqlite_store().await;
