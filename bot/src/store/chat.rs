@@ -1,5 +1,7 @@
 //! People and their conversation state.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -96,27 +98,36 @@ impl Store {
     /// (the no-op update makes `RETURNING` answer for an existing row too). On SQLite the
     /// people asked for side by side are one statement (`gather.rs` `Persons`).
     pub async fn person(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
+        let asked = (transport.to_owned(), user_id.to_owned(), now);
         match &self.persons {
-            Some(persons) => persons.submit((transport.to_owned(), user_id.to_owned(), now)).await,
-            None => self.person_alone(transport, user_id, now).await,
+            Some(persons) => persons.submit(asked).await,
+            None => self.add_persons(&[asked]).await?.pop().unwrap_or_else(|| Err(corrupt("no person id returned"))),
         }
     }
 
-    /// [`Store::person`], one statement of its own.
-    pub(super) async fn person_alone(&self, transport: &str, user_id: &str, now: i64) -> Result<i64> {
-        let rows = self
-            .write_rows(
-                sqlx::query(
-                    "INSERT INTO persons (transport, user_id, created_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id",
-                )
-                .bind(transport.to_owned())
-                .bind(user_id.to_owned())
-                .bind(now),
-            )
-            .await?;
-        let row = rows.first().ok_or_else(|| corrupt("no person id returned"))?;
-        Ok(row.try_get("id")?)
+    /// [`Store::person`] for each `(transport, user id, now)`, in one statement (each person
+    /// once in it: a statement's rows must not conflict with each other); the ids in order.
+    pub(super) async fn add_persons(&self, people: &[(String, String, i64)]) -> Result<Vec<Result<i64>>> {
+        let mut seen = HashSet::new();
+        let unique: Vec<&(String, String, i64)> = people.iter().filter(|(t, u, _)| seen.insert((t, u))).collect();
+        let sql = format!(
+            "INSERT INTO persons (transport, user_id, created_at) VALUES {}
+             ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id, transport, user_id",
+            super::row_placeholders(self.backend, unique.len(), 3)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (transport, user_id, now) in unique {
+            query = query.bind(transport.clone()).bind(user_id.clone()).bind(*now);
+        }
+        let mut ids = HashMap::new();
+        for row in self.write_rows(query).await? {
+            ids.insert((row.try_get::<String, _>("transport")?, row.try_get::<String, _>("user_id")?), row.try_get::<i64, _>("id")?);
+        }
+        Ok(people
+            .iter()
+            .map(|(t, u, _)| ids.get(&(t.clone(), u.clone())).copied().ok_or_else(|| corrupt("no person id returned")))
+            .collect())
     }
 
     /// The conversation and the open ticket of a person, in one round trip.

@@ -608,30 +608,7 @@ impl Batch for Persons {
     type Answer = i64;
 
     async fn run(store: &Store, _: &mut Reader, items: &[(String, String, i64)]) -> Result<Vec<Result<i64>>> {
-        if let [(transport, user_id, now)] = items {
-            return Ok(vec![store.person_alone(transport, user_id, *now).await]);
-        }
-        // One row each: a statement's rows must not conflict with each other.
-        let mut seen = HashSet::new();
-        let unique: Vec<&(String, String, i64)> = items.iter().filter(|(t, u, _)| seen.insert((t, u))).collect();
-        let sql = format!(
-            "INSERT INTO persons (transport, user_id, created_at) VALUES {}
-             ON CONFLICT (transport, user_id) DO UPDATE SET transport = excluded.transport RETURNING id, transport, user_id",
-            row_placeholders(store.backend, unique.len(), 3)
-        );
-        // Only placeholders are generated; every value is bound.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (transport, user_id, now) in unique {
-            query = query.bind(transport.clone()).bind(user_id.clone()).bind(*now);
-        }
-        let mut ids = HashMap::new();
-        for row in store.write_rows(query).await? {
-            ids.insert((row.try_get::<String, _>("transport")?, row.try_get::<String, _>("user_id")?), row.try_get::<i64, _>("id")?);
-        }
-        Ok(items
-            .iter()
-            .map(|(t, u, _)| ids.get(&(t.clone(), u.clone())).copied().ok_or_else(|| super::corrupt("no person id returned")))
-            .collect())
+        store.add_persons(items).await
     }
 }
 

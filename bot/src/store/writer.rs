@@ -65,8 +65,7 @@ pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard
 /// `scripts/bench chat` (1,240 in a run). A savepoint's journal is one transaction's pages and a
 /// statement's one statement's, freed at its end; the long transactions (a roster file, the
 /// day's reminders, retention) begin alone, in autocommit, and so have no savepoint. The pool's
-/// connections (reads) keep SQLite's default:
-/// a large sort there still spills to a file.
+/// connections (reads) keep SQLite's default: a large sort there still spills to a file.
 const WRITER_SETTINGS: &[&str] = &["PRAGMA temp_store = MEMORY"];
 
 /// Holders one COMMIT makes durable at most.
@@ -119,7 +118,7 @@ impl Writer {
     }
 
     /// Rolls back the writes of a transaction that does not end: to its savepoint when it has
-    /// one, leaving the group's; otherwise (it opened the group, so they are all its own) the
+    /// one, leaving the group's; otherwise (it began in autocommit, so they are all its own) the
     /// whole transaction. If that fails, the connection is not trusted again.
     fn abandon(&mut self, slot: &Arc<WriterSlot>, savepoint: bool) {
         if self.conn.is_autocommit() {
@@ -765,8 +764,8 @@ impl<'s> TxConn<'s> {
             self.open = false; // nothing was written
             return Ok(());
         }
-        // Its writes join the group: by its savepoint's RELEASE, or, when it opened the group,
-        // as they are (whatever is held is sent first, a failure of it rolled back whole). One
+        // Its writes join the group: by its savepoint's RELEASE, or, when it began in
+        // autocommit, as they are (whatever is held is sent first, a failure of it rolled back whole). One
         // whose statement failed is not committed, even with nothing left to send.
         if self.failed {
             return Err(sqlx::Error::Protocol("the transaction failed before".into()));
@@ -789,7 +788,7 @@ impl Drop for TxConn<'_> {
         }
         match &mut self.conn {
             // Rolled back now (in place, with the turn still held): to its savepoint, so the
-            // group's writes go on, or whole when it opened the group; and SQLite's write lock
+            // group's writes go on, or whole when it began in autocommit; and SQLite's write lock
             // is not held past the turn.
             WriteConn::Writer { conn: Some(writer), slot, .. } => {
                 if self.begun {
