@@ -51,6 +51,28 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every channel, once.
+    pub const ALL: [Channel; 6] = [
+        Channel::Email,
+        Channel::Webhook,
+        Channel::PersonChat,
+        Channel::StaffChat(Transport::Telegram),
+        Channel::StaffChat(Transport::Discord),
+        Channel::StaffChat(Transport::Web),
+    ];
+
+    /// Its place in [`Channel::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Channel::Email => 0,
+            Channel::Webhook => 1,
+            Channel::PersonChat => 2,
+            Channel::StaffChat(Transport::Telegram) => 3,
+            Channel::StaffChat(Transport::Discord) => 4,
+            Channel::StaffChat(Transport::Web) => 5,
+        }
+    }
+
     /// The stable name in the `outbox.channel` column.
     pub fn code(self) -> &'static str {
         match self {
@@ -265,6 +287,15 @@ pub enum StaffMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_channel_has_its_own_place_and_name() {
+        for (i, channel) in Channel::ALL.iter().enumerate() {
+            assert_eq!(channel.index(), i, "{channel:?}");
+        }
+        let names: std::collections::HashSet<&str> = Channel::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(names.len(), Channel::ALL.len());
+    }
 
     #[test]
     fn messages_survive_the_outbox_format() {

@@ -165,10 +165,10 @@ pub async fn run<W: Worker>(store: Store, worker: W, policy: Policy) {
             Err(e) => tracing::warn!(error = %e, "could not release the claims of before the restart"),
         }
     }
-    let mut queued = store.outbox_changes();
+    let mut queued = store.outbox_changes(worker.channel());
     loop {
         // Seen before draining: whatever is queued meanwhile starts the next round at once.
-        queued.borrow_and_update();
+        queued.mark_seen();
         if let Err(e) = drain(&store, &worker, &policy).await {
             tracing::error!(channel = worker.channel().code(), error = %e, "delivery failed; will retry");
         }

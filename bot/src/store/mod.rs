@@ -43,7 +43,7 @@ pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, Pai
 pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
 pub use eonay::{ApprovalDue, ChallengeRow, Resent, StepTicket};
 pub use ops::{OutboxDepth, sqlite_backup};
-pub use outbox::{Claimed, FailedMessage};
+pub use outbox::{Claimed, FailedMessage, OutboxChanges};
 pub use platforms::FormLinkRefusal;
 pub use roster::{ImportSummary, day_from_number, day_number};
 pub use staff::{AssignedFilter, CorporateData, DeskPage, EventRow, NoteRow, SortKey, TicketFilter, TicketRow};
@@ -83,8 +83,9 @@ pub struct Store {
     vault: Vault,
     /// SQLite only: the writer connection; one write at a time in this process.
     writer: Option<Arc<WriterSlot>>,
-    /// Rung when a transaction that queued outbox messages commits, so delivery starts at once.
-    outbox_signal: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Rung when a transaction that queued outbox messages commits, so delivery starts at once:
+    /// a count per channel (`outbox.rs` `OutboxChanges`).
+    outbox_signal: Arc<tokio::sync::watch::Sender<outbox::Rung>>,
     /// Who hears of ticket changes besides the applicant.
     routing: Arc<Routing>,
     /// SQLite only: personal data was erased; the next checkpoint truncates the write-ahead log
@@ -224,7 +225,7 @@ impl Store {
             backend,
             vault,
             writer: (backend == Backend::Sqlite).then(|| Arc::new(WriterSlot::new(&url))),
-            outbox_signal: Arc::new(tokio::sync::watch::Sender::new(0)),
+            outbox_signal: Arc::new(tokio::sync::watch::Sender::new(outbox::Rung::default())),
             routing: Arc::new(Routing::default()),
             codes_per_hour: outbox::CODES_PER_HOUR_ALL,
             saves: None,
@@ -270,10 +271,11 @@ impl Store {
         &self.vault
     }
 
-    /// Changes each time a transaction that queued outbox messages commits: every delivery
-    /// worker holds one and starts at once (none misses a change made while it was busy).
-    pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.outbox_signal.subscribe()
+    /// Changes each time a transaction that queued messages on `channel` commits: the channel's
+    /// delivery worker holds one and starts at once (none misses a change made while it was
+    /// busy), and is not woken by the other channels' messages.
+    pub fn outbox_changes(&self, channel: crate::core::outbound::Channel) -> outbox::OutboxChanges {
+        outbox::OutboxChanges::new(self.outbox_signal.subscribe(), channel)
     }
 
     pub async fn close(&self) {
@@ -482,9 +484,9 @@ pub(crate) enum Limit {
 pub struct Tx<'s> {
     tx: TxConn<'s>,
     store: &'s Store,
-    /// Whether this transaction asked for outbox messages (a duplicate key among them too: the
-    /// delivery workers, woken at the commit, then find nothing new).
-    queued: bool,
+    /// The channels this transaction asked outbox messages of (a duplicate key among them too:
+    /// their delivery workers, woken at the commit, then find nothing new).
+    queued: outbox::Rung,
 }
 
 impl Tx<'_> {
@@ -494,8 +496,8 @@ impl Tx<'_> {
         if let Err(e) = self.tx.commit().await {
             return Err(if self.tx.changed() { StoreError::Changed } else { e.into() });
         }
-        if self.queued {
-            self.store.outbox_signal.send_modify(|n| *n = n.wrapping_add(1));
+        if self.queued != outbox::Rung::default() {
+            self.store.outbox_signal.send_modify(|rung| rung.add(&self.queued));
         }
         Ok(())
     }

@@ -147,7 +147,7 @@ impl Tx<'_> {
         .bind(self.store.lane_key(message));
         self.tx.write_later(query, None).await?;
         // Rung at the commit even if it was a duplicate: a delivery worker then finds nothing.
-        self.queued = true;
+        self.queued.ring(message.channel());
         Ok(())
     }
 
@@ -175,9 +175,67 @@ impl Tx<'_> {
                     .bind(self.store.lane_key(message));
             }
             self.tx.write_later(query, None).await?;
-            self.queued = true;
+            for (_, message) in chunk {
+                self.queued.ring(message.channel());
+            }
         }
         Ok(())
+    }
+}
+
+/// How many transactions queued messages on each channel (in [`Channel::ALL`]'s order); a
+/// transaction's own, or all so far (the store's signal).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Rung([u64; Channel::ALL.len()]);
+
+impl Rung {
+    /// A message of `channel` was queued (counted once per transaction).
+    fn ring(&mut self, channel: Channel) {
+        self.0[channel.index()] = 1;
+    }
+
+    /// `other`'s channels rung once more.
+    pub(super) fn add(&mut self, other: &Rung) {
+        for (count, rung) in self.0.iter_mut().zip(other.0) {
+            *count = count.wrapping_add(rung);
+        }
+    }
+}
+
+/// A delivery worker's view of the outbox signal: changes when a transaction that queued a
+/// message on its channel commits ([`Store::outbox_changes`]). With one signal for all,
+/// every worker looked at the outbox for each message queued on any channel, and found nothing
+/// for its own most times.
+pub struct OutboxChanges {
+    signal: tokio::sync::watch::Receiver<Rung>,
+    channel: usize,
+    seen: u64,
+}
+
+impl OutboxChanges {
+    pub(super) fn new(signal: tokio::sync::watch::Receiver<Rung>, channel: Channel) -> OutboxChanges {
+        let channel = channel.index();
+        let seen = signal.borrow().0[channel];
+        OutboxChanges { signal, channel, seen }
+    }
+
+    /// What was queued so far is about to be looked at: [`OutboxChanges::changed`] waits for
+    /// more.
+    pub fn mark_seen(&mut self) {
+        self.seen = self.signal.borrow_and_update().0[self.channel];
+    }
+
+    /// Returns once a message was queued on the channel after the last [`OutboxChanges::mark_seen`]
+    /// (at once if one was already). Never returns when the store is gone.
+    pub async fn changed(&mut self) {
+        loop {
+            if self.signal.borrow_and_update().0[self.channel] != self.seen {
+                return;
+            }
+            if self.signal.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
     }
 }
 
@@ -186,6 +244,9 @@ impl Store {
     /// channel go out in order: one waits while an earlier one is pending (retrying), so a reader
     /// never sees the second step before the first.
     pub async fn claim_due(&self, channel: Channel, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>> {
+        if !self.any_due(channel, now).await? {
+            return Ok(Vec::new());
+        }
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -207,6 +268,23 @@ impl Store {
         let mut claimed = rows.iter().map(|row| self.decode_message(row)).collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|c| c.id);
         Ok(claimed)
+    }
+
+    /// Whether a message of the channel may be due, read without the turn to write: every
+    /// channel's worker looks each time any transaction queues a message, and most of those
+    /// looks find nothing for their channel (over the web chat's HTTP API they were over half of
+    /// the writer's one-statement holds). What it misses was committed after the look, and its
+    /// commit wakes the worker again (`delivery::run`).
+    async fn any_due(&self, channel: Channel, now: i64) -> Result<bool> {
+        let found = sqlx::query(
+            "SELECT 1 FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND channel = $2
+               AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+        )
+        .bind(now)
+        .bind(channel.code())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
     }
 
     fn decode_message(&self, row: &sqlx::any::AnyRow) -> Result<Claimed> {

@@ -483,6 +483,38 @@ on_both!(a_lanes_messages_are_claimed_in_order_across_retries, |store| {
     assert_eq!(keys(store.claim_due(Channel::Webhook, NOW + 1003, 60_000, 10).await.unwrap()), ["second"]);
 });
 
+on_both!(a_channels_worker_is_woken_by_its_own_messages_only, |store| {
+    use eimza_bot::core::outbound::{Channel, Mail, Outbound};
+    let woken = |changes: &mut eimza_bot::store::OutboxChanges| futures_util::FutureExt::now_or_never(changes.changed()).is_some();
+    let (mut email, mut chat, mut webhook) =
+        (store.outbox_changes(Channel::Email), store.outbox_changes(Channel::PersonChat), store.outbox_changes(Channel::Webhook));
+    assert!(!woken(&mut email) && !woken(&mut chat), "nothing queued yet");
+    let code = |n: usize| Outbound::Email(Mail::EmailCode { to: format!("uyan{n}@kurum.gov.tr"), code: "E-7K4Q2".into(), lang: Lang::Tr });
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue("uyan-1", &code(1), NOW).await.unwrap();
+    assert!(!woken(&mut email), "not before the commit");
+    tx.commit().await.unwrap();
+    assert!(woken(&mut email), "the e-mail worker starts at once");
+    assert!(!woken(&mut chat) && !woken(&mut webhook), "the other channels' workers are not woken for an e-mail");
+    assert!(woken(&mut email), "until it looks at the outbox, it is still due to");
+    email.mark_seen();
+    assert!(!woken(&mut email), "seen");
+    // A transaction that queues nothing rings nobody; one that queues many (a day's reminders)
+    // rings their channels once.
+    store.begin().await.unwrap().commit().await.unwrap();
+    assert!(!woken(&mut email));
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue_many(&[("uyan-2".into(), code(2)), ("uyan-3".into(), code(3))], NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(woken(&mut email) && !woken(&mut chat));
+    // A rung missed while the worker was busy is heard once it waits again.
+    email.mark_seen();
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue("uyan-4", &code(4), NOW).await.unwrap();
+    tx.commit().await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), email.changed()).await.expect("woken");
+});
+
 on_both!(deliveries_settled_at_once_each_end_as_told, |store| {
     use eimza_bot::core::outbound::{Channel, Mail, Outbound};
     let mail = |n: usize| Outbound::Email(Mail::EmailCode { to: format!("kisi{n}@kurum.gov.tr"), code: "E-7K4Q2".into(), lang: Lang::Tr });
