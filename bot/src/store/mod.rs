@@ -493,13 +493,19 @@ impl Tx<'_> {
     /// Commits. [`StoreError::Changed`] when a guard ([`Tx::expect_version`]) found the
     /// conversation changed: nothing of the transaction was written.
     pub async fn commit(mut self) -> Result<()> {
-        if let Err(e) = self.tx.commit().await {
-            return Err(if self.tx.changed() { StoreError::Changed } else { e.into() });
-        }
-        if self.queued != outbox::Rung::default() {
+        let committed = self.tx.commit().await;
+        let changed = committed.is_err() && self.tx.changed();
+        // Rung after a commit, and after a failed one too unless nothing was written (a guard
+        // found the conversation changed): a COMMIT whose answer was lost may have written its
+        // messages, and a worker that looks for nothing only looks.
+        if self.queued != outbox::Rung::default() && !changed {
             self.store.outbox_signal.send_modify(|rung| rung.add(&self.queued));
         }
-        Ok(())
+        match committed {
+            Ok(()) => Ok(()),
+            Err(_) if changed => Err(StoreError::Changed),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// This transaction saves `person_id`'s conversation read at `version`. SQLite: checked

@@ -273,12 +273,17 @@ impl Store {
     /// Whether a message of the channel may be due, read without the turn to write: every
     /// channel's worker looks each time any transaction queues a message, and most of those
     /// looks find nothing for their channel (over the web chat's HTTP API they were over half of
-    /// the writer's one-statement holds). What it misses was committed after the look, and its
-    /// commit wakes the worker again (`delivery::run`).
+    /// the writer's one-statement holds). The conditions are `claim_due`'s, the lane's order
+    /// among them: a message waiting behind a retrying one of its lane is not due, and wakes no
+    /// claim. What it misses was committed after the look, and its commit wakes the worker
+    /// again (`delivery::run`).
     async fn any_due(&self, channel: Channel, now: i64) -> Result<bool> {
         let found = sqlx::query(
-            "SELECT 1 FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND channel = $2
-               AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+            "SELECT 1 FROM outbox o WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND channel = $2
+               AND (claimed_until IS NULL OR claimed_until < $1)
+               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.lane = o.lane AND e.channel = o.channel AND e.id < o.id
+                               AND e.sent_at IS NULL AND e.failed_at IS NULL)
+             LIMIT 1",
         )
         .bind(now)
         .bind(channel.code())

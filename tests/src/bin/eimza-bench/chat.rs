@@ -457,13 +457,19 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     let ledger = Arc::new(Ledger::default());
     let before = WriteSide::now();
     let start = Instant::now();
-    let cleared = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // Stopped between two writes, never in one: a write cut short at its COMMIT would have
+    // cleared rows that nobody counted.
+    let (stop_ledger, mut ledger_stopped) = tokio::sync::watch::channel(false);
     let writer = {
-        let (ledger, store, cleared) = (ledger.clone(), store.clone(), cleared.clone());
+        let (ledger, store) = (ledger.clone(), store.clone());
         tokio::spawn(async move {
+            let mut cleared = 0;
             loop {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                cleared.fetch_add(ledger.write(&store).await.unwrap(), std::sync::atomic::Ordering::Relaxed);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = ledger_stopped.changed() => return cleared,
+                }
+                cleared += ledger.write(&store).await.unwrap();
             }
         })
     };
@@ -523,8 +529,8 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
         owed.sealed += sealed.len();
         owed.sealed_bytes += sealed.iter().sum::<usize>();
     }
-    writer.abort();
-    owed.cleared = cleared.load(std::sync::atomic::Ordering::Relaxed) + ledger.write(&store).await.unwrap();
+    stop_ledger.send_replace(true);
+    owed.cleared = writer.await.unwrap() + ledger.write(&store).await.unwrap();
     let elapsed = start.elapsed();
     assert!(store.owed_replies(Transport::Telegram.code()).await.unwrap().is_empty(), "every turn's replies confirmed");
     let write_side = WriteSide::since(before);
