@@ -114,7 +114,7 @@ impl<'c> sqlx::Executor<'c> for ReadConn<'c> {
 
 impl Reader {
     /// A batch task's.
-    fn for_task(store: &Store) -> Reader {
+    pub(super) fn for_task(store: &Store) -> Reader {
         match store.backend {
             super::Backend::Sqlite => Reader::Kept(None),
             super::Backend::Postgres => Reader::Pooled(None),
