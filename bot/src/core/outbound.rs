@@ -61,8 +61,8 @@ impl Channel {
         Channel::StaffChat(Transport::Web),
     ];
 
-    /// Its place in [`Channel::ALL`].
-    pub fn index(self) -> usize {
+    /// Its place in [`Channel::ALL`] (checked when the crate is compiled, below).
+    pub const fn index(self) -> usize {
         match self {
             Channel::Email => 0,
             Channel::Webhook => 1,
@@ -85,6 +85,16 @@ impl Channel {
         }
     }
 }
+
+// Each channel of `Channel::ALL` is at its own index there, so a count per channel
+// (`store/outbox.rs` `Rung`) never lands on another channel's place.
+const _: () = {
+    let mut i = 0;
+    while i < Channel::ALL.len() {
+        assert!(Channel::ALL[i].index() == i, "Channel::ALL is in the order of Channel::index");
+        i += 1;
+    }
+};
 
 /// One outbox message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -191,7 +191,11 @@ pub(super) struct Rung([u64; Channel::ALL.len()]);
 impl Rung {
     /// A message of `channel` was queued (counted once per transaction).
     fn ring(&mut self, channel: Channel) {
-        self.0[channel.index()] = 1;
+        // A channel left out of `Channel::ALL` has no place: its worker finds its messages
+        // at its next poll instead, and the transaction that queued them is not failed.
+        if let Some(count) = self.0.get_mut(channel.index()) {
+            *count = 1;
+        }
     }
 
     /// `other`'s channels rung once more.
