@@ -150,7 +150,8 @@ fn migrator(backend: Backend) -> Migrator {
     )
 }
 
-/// What every SQLite connection of the store runs when it opens (the pool's and the writer's).
+/// What every SQLite connection of the store runs when it opens (the pool's, the writer's and
+/// the batch readers').
 const SQLITE_SETTINGS: &[&str] = &[
     // WAL: readers never wait for the writer. NORMAL: durable at checkpoints, which WAL makes
     // safe against corruption; fsync per commit would cap us at a few hundred messages a second.
@@ -165,6 +166,9 @@ const SQLITE_SETTINGS: &[&str] = &[
     // should that task ever stop or fall behind (on the writer, `inline.rs` `after_commit`
     // keeps the same bound, `WAL_BOUND`).
     "PRAGMA wal_autocheckpoint = 20000",
+    // No memory map, whatever SQLite's build would have: the pool's connections map the file
+    // (`POOL_SETTINGS`, after these), the others read without one.
+    "PRAGMA mmap_size = 0",
     // 64 MiB of page cache instead of SQLite's 2 MiB: the roster's key index alone is larger
     // than that with a million people.
     "PRAGMA cache_size = -65536",
