@@ -243,6 +243,19 @@ impl OutboxChanges {
     }
 }
 
+/// When an outbox row `o` is due on its channel: `$1` is now, `$2` the channel. Unsent, not
+/// failed, its time come, not leased, and no earlier message of its lane on that channel still
+/// pending (a lane's messages go out in order). One text for the claim and for the look before
+/// it, so that they never disagree.
+macro_rules! due {
+    () => {
+        "o.channel = $2 AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
+         AND (o.claimed_until IS NULL OR o.claimed_until < $1)
+         AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.lane = o.lane AND e.channel = o.channel AND e.id < o.id
+                         AND e.sent_at IS NULL AND e.failed_at IS NULL)"
+    };
+}
+
 impl Store {
     /// Takes up to `limit` due messages of a channel for `lease_ms`. A lane's messages on a
     /// channel go out in order: one waits while an earlier one is pending (retrying), so a reader
@@ -256,19 +269,14 @@ impl Store {
             Backend::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM outbox o
-                          WHERE channel = $2 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
-                            AND (claimed_until IS NULL OR claimed_until < $3)
-                            AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.lane = o.lane
-                                            AND e.channel = o.channel AND e.id < o.id
-                                            AND e.sent_at IS NULL AND e.failed_at IS NULL)
-                          ORDER BY id LIMIT $4 {lock})
-             RETURNING id, idem_key, kind, ticket_id, lane, payload_enc, attempts"
+            "UPDATE outbox SET claimed_until = $3, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM outbox o WHERE {} ORDER BY id LIMIT $4 {lock})
+             RETURNING id, idem_key, kind, ticket_id, lane, payload_enc, attempts",
+            due!()
         );
         // The statement is one of two fixed texts; every value is bound.
         let rows =
-            self.write_rows(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now + lease_ms).bind(channel.code()).bind(now).bind(limit)).await?;
+            self.write_rows(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(channel.code()).bind(now + lease_ms).bind(limit)).await?;
         let mut claimed = rows.iter().map(|row| self.decode_message(row)).collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|c| c.id);
         Ok(claimed)
@@ -277,22 +285,16 @@ impl Store {
     /// Whether a message of the channel may be due, read without the turn to write: every
     /// channel's worker looks each time any transaction queues a message, and most of those
     /// looks find nothing for their channel (over the web chat's HTTP API they were over half of
-    /// the writer's one-statement holds). The conditions are `claim_due`'s, the lane's order
-    /// among them: a message waiting behind a retrying one of its lane is not due, and wakes no
-    /// claim. What it misses was committed after the look, and its commit wakes the worker
-    /// again (`delivery::run`).
+    /// the writer's one-statement holds). The conditions are `claim_due`'s (`due!`), the
+    /// lane's order among them: a message waiting behind a retrying one of its lane is not
+    /// due, and wakes no claim. What it misses was committed after the look, and its commit
+    /// wakes the worker again (`delivery::run`).
     async fn any_due(&self, channel: Channel, now: i64) -> Result<bool> {
-        let found = sqlx::query(
-            "SELECT 1 FROM outbox o WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND channel = $2
-               AND (claimed_until IS NULL OR claimed_until < $1)
-               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.lane = o.lane AND e.channel = o.channel AND e.id < o.id
-                               AND e.sent_at IS NULL AND e.failed_at IS NULL)
-             LIMIT 1",
-        )
-        .bind(now)
-        .bind(channel.code())
-        .fetch_optional(&self.pool)
-        .await?;
+        let found = sqlx::query(concat!("SELECT 1 FROM outbox o WHERE ", due!(), " LIMIT 1"))
+            .bind(now)
+            .bind(channel.code())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(found.is_some())
     }
 
