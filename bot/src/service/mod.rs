@@ -143,9 +143,13 @@ impl ChatService {
             return Ok(refused);
         }
         let _turn = self.locks.lock(incoming.transport.code(), &incoming.user_id).await;
+        let read = self.store.read_mark();
         let (person_id, state) = match self.store.chat_state_of(incoming.transport.code(), &incoming.user_id).await? {
             Some(found) => found,
-            None => (self.store.person(incoming.transport.code(), &incoming.user_id, clock::now_ms()).await?, ChatState::default()),
+            None => {
+                let person_id = self.store.person(incoming.transport.code(), &incoming.user_id, clock::now_ms()).await?;
+                (person_id, ChatState { read, ..ChatState::default() })
+            }
         };
         self.handle_for(person_id, state, incoming, mode, false).await
     }

@@ -8,7 +8,7 @@ use super::actions::{self, ActionCx, AfterCommit};
 use super::{ChatService, Handled, Owed, ReplyMode, ServiceError};
 use crate::core::conversation::{self, ActionResult, Conversation, Ctx, Incoming, Input, Label, Reply};
 use crate::core::outbound::{ChatMessage, Outbound, Rendered};
-use crate::store::{ChatState, ConversationSave, StoreError, TranscriptButton, TranscriptEntry, Tx, Unsent};
+use crate::store::{ChatState, ConversationSave, SavedFrom, StoreError, TranscriptButton, TranscriptEntry, Tx, Unsent};
 
 /// One try at a turn: everything decided before the transaction.
 pub(super) struct Turn<'a> {
@@ -34,6 +34,7 @@ impl ChatService {
             conversation: &turn.outcome.conversation,
             unsent: unsent.as_ref(),
             now: turn.ctx.now_ms,
+            from: Some(SavedFrom { transport: turn.incoming.transport.code(), user_id: &turn.incoming.user_id, state: turn.state }),
         };
         let transcript = if turn.transcript { self.transcript_lines(&turn, &replies, false) } else { Vec::new() };
         if !self.store.save_turn(&save, &transcript).await? {
@@ -118,6 +119,7 @@ impl ChatService {
             conversation: &conversation,
             unsent: unsent.as_ref(),
             now: turn.ctx.now_ms,
+            from: None,
         };
         if !tx.save_conversation(&save).await? {
             return Ok(None);

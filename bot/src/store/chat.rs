@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::gather::{Reader, Saves, SealedSave, StoredChat, run_one};
+use super::recent::ReadMark;
 use super::webchat::{TRANSCRIPT, TranscriptEntry};
 use super::{Result, Store, Tx, corrupt};
+use crate::clock;
 use crate::core::conversation::{Conversation, TicketBrief};
 use crate::core::domain::TicketNo;
 use crate::core::ticket::TicketState;
@@ -80,11 +82,13 @@ pub struct ChatState {
     /// [`Store::open_unsent`] only when needed: usually they were delivered by the time the
     /// person writes again).
     pub unsent: Option<SealedUnsent>,
+    /// When the open ticket was read (`recent.rs`).
+    pub read: ReadMark,
 }
 
 /// [`Unsent`] as stored, encrypted.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SealedUnsent(Vec<u8>);
+pub struct SealedUnsent(pub(super) Vec<u8>);
 
 pub(super) fn ticket_brief(number: &str, state: &str) -> Result<TicketBrief> {
     Ok(TicketBrief {
@@ -132,20 +136,45 @@ impl Store {
 
     /// The conversation and the open ticket of a person, in one round trip.
     pub async fn chat_state(&self, person_id: i64) -> Result<ChatState> {
+        let read = self.read_mark();
         match self.find_chat_state(person_id, "", "").await? {
-            Some((_, state)) => Ok(state),
+            Some((_, state)) => Ok(ChatState { read, ..state }),
             None => Err(corrupt(format!("no person {person_id}"))),
         }
     }
 
     /// Like [`Store::chat_state`], found by the person's transport and id there; `None` for
     /// someone we have never seen. The hot path of every message: the reads of the turns in
-    /// flight are one statement ([`super::gather`]).
+    /// flight are one statement ([`super::gather`]), and on SQLite the state this process saved
+    /// last for the person is not read again (`recent.rs`).
     pub async fn chat_state_of(&self, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
-        let Some(reads) = &self.reads else { return self.find_chat_state(-1, transport, user_id).await };
-        match reads.submit((transport.to_owned(), user_id.to_owned())).await? {
-            Some(stored) => Ok(Some((stored.person_id, self.open_chat_state(stored)?))),
-            None => Ok(None),
+        if let Some(recent) = &self.recent
+            && let Some(found) = recent.recall(transport, user_id, clock::now_ms())
+        {
+            return Ok(Some(found));
+        }
+        let read = self.read_mark();
+        let found = match &self.reads {
+            Some(reads) => match reads.submit((transport.to_owned(), user_id.to_owned())).await? {
+                Some(stored) => Some((stored.person_id, self.open_chat_state(stored)?)),
+                None => None,
+            },
+            None => self.find_chat_state(-1, transport, user_id).await?,
+        };
+        Ok(found.map(|(person_id, state)| (person_id, ChatState { read, ..state })))
+    }
+
+    /// Taken before a chat state is read: [`ChatState::read`] of a person never seen.
+    pub fn read_mark(&self) -> ReadMark {
+        self.recent.as_ref().map(|recent| recent.mark(clock::now_ms())).unwrap_or_default()
+    }
+
+    /// Something a chat state holds besides the conversation changed for these people.
+    pub(super) fn forget_chats(&self, people: &[i64]) {
+        if let Some(recent) = &self.recent
+            && !people.is_empty()
+        {
+            recent.forget(people, clock::now_ms());
         }
     }
 
@@ -185,7 +214,13 @@ impl Store {
             (Some(number), Some(state)) => Some(ticket_brief(&number, &state)?),
             _ => None,
         };
-        Ok(ChatState { conversation, version: stored.version.unwrap_or(0), open_ticket, unsent: stored.unsent.map(SealedUnsent) })
+        Ok(ChatState {
+            conversation,
+            version: stored.version.unwrap_or(0),
+            open_ticket,
+            unsent: stored.unsent.map(SealedUnsent),
+            read: ReadMark::default(),
+        })
     }
 
     /// The replies a conversation still owes.
@@ -211,6 +246,9 @@ impl Store {
                 query = query.bind(*person_id).bind(*version);
             }
             cleared += self.write_count(query).await?;
+        }
+        if let Some(recent) = &self.recent {
+            recent.delivered(delivered);
         }
         Ok(cleared)
     }
@@ -255,11 +293,27 @@ impl Store {
                 Ok((entry.at, entry.direction_code(), self.vault.encrypt(TRANSCRIPT, &serde_json::to_vec(entry).map_err(corrupt)?)))
             })
             .collect::<Result<Vec<_>>>()?;
+        let kept = self.recent.as_ref().zip(save.from).map(|(recent, from)| (recent, from, unsent.clone()));
         let sealed = SealedSave { person_id: save.person_id, version: save.version, state, unsent, now: save.now, transcript };
-        match &self.saves {
+        let saved = match &self.saves {
             Some(saves) => saves.submit(sealed).await,
             None => run_one::<Saves>(self, &mut Reader::once(), &sealed).await,
+        };
+        match (&saved, kept) {
+            (Ok(true), Some((recent, from, unsent))) => {
+                let state = ChatState {
+                    conversation: save.conversation.clone(),
+                    version: save.version + 1,
+                    open_ticket: from.state.open_ticket,
+                    unsent: unsent.map(SealedUnsent),
+                    read: from.state.read,
+                };
+                recent.remember(from.transport, from.user_id, save.person_id, state, clock::now_ms());
+            }
+            // Saved without a state to keep, refused (changed meanwhile) or unanswered.
+            _ => self.forget_chats(&[save.person_id]),
         }
+        saved
     }
 }
 
@@ -272,6 +326,17 @@ pub struct ConversationSave<'a> {
     /// The replies still owed with it (saved as version `version + 1`).
     pub unsent: Option<&'a Unsent>,
     pub now: i64,
+    /// The state the turn started from, and whose it is: [`Store::save_turn`] keeps what it
+    /// saved for the person's next message (`recent.rs`).
+    pub from: Option<SavedFrom<'a>>,
+}
+
+/// Whose state a [`ConversationSave`] is, and the state it started from.
+#[derive(Clone, Copy, Debug)]
+pub struct SavedFrom<'a> {
+    pub transport: &'a str,
+    pub user_id: &'a str,
+    pub state: &'a ChatState,
 }
 
 /// The conversation and the replies it still owes, encrypted.
@@ -317,6 +382,7 @@ impl Tx<'_> {
     /// guards this version ([`Tx::expect_version`]), the save is held and sent with the COMMIT
     /// (a conflict then fails the transaction instead).
     pub async fn save_conversation(&mut self, save: &ConversationSave<'_>) -> Result<bool> {
+        self.touched(save.person_id);
         let statement = save_statement(self.store, save)?;
         if self.tx.guards_version(save.person_id, save.version) {
             self.tx.write_later(statement, Some(1)).await?;

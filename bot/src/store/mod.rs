@@ -24,6 +24,7 @@ pub mod keys;
 mod ops;
 mod outbox;
 mod platforms;
+mod recent;
 mod roster;
 mod script;
 mod staff;
@@ -40,11 +41,12 @@ use sqlx::{Any, AnyPool, Executor, Row};
 
 pub use accounts::{Account, AuditEntry, AuditLimit, FirstAdmin, LoginAttempt, SetupOutcome, StaffSession};
 pub use agents::{AgentRow, Claim, Decided, PairingClaim, PairingDecisionRow, PairingStatus, WorkTicket};
-pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SealedUnsent, Unsent};
+pub use chat::{ChatState, ConversationSave, OwedReplies, OwedTurn, SavedFrom, SealedUnsent, Unsent};
 pub use eonay::{ApprovalDue, ChallengeRow, Resent, StepTicket};
 pub use ops::{OutboxDepth, sqlite_backup};
 pub use outbox::{Claimed, FailedMessage, OutboxChanges};
 pub use platforms::FormLinkRefusal;
+pub use recent::ReadMark;
 pub use roster::{ImportSummary, day_from_number, day_number};
 pub use staff::{AssignedFilter, CorporateData, DeskPage, EventRow, NoteRow, SortKey, TicketFilter, TicketRow};
 pub use tickets::{Actor, OpenOutcome, TicketApplication, TicketChange, TicketNote};
@@ -103,6 +105,8 @@ pub struct Store {
     releases: Option<gather::Gather<gather::Releases>>,
     /// People first seen side by side, added in one statement (SQLite).
     persons: Option<gather::Gather<gather::Persons>>,
+    /// SQLite only: the chat states this process saved last (`recent.rs`).
+    recent: Option<Arc<recent::RecentChats>>,
 }
 
 /// Who hears of ticket changes besides the applicant, as configured; the store applies it in the
@@ -246,6 +250,7 @@ impl Store {
             sessions: None,
             releases: None,
             persons: None,
+            recent: (backend == Backend::Sqlite).then(Default::default),
         };
         store.saves = Some(gather::Gather::start(store.clone()));
         store.reads = Some(gather::Gather::start(store.clone()));
@@ -500,6 +505,10 @@ pub struct Tx<'s> {
     /// The channels this transaction asked outbox messages of (a duplicate key among them too:
     /// their delivery workers, woken at the commit, then find nothing new).
     queued: outbox::Rung,
+    /// The people whose chat state this transaction changes besides their conversation (a
+    /// ticket opened or moved) or whose conversation it saves: forgotten at the commit
+    /// (`recent.rs`).
+    touched: Vec<i64>,
 }
 
 impl Tx<'_> {
@@ -507,6 +516,8 @@ impl Tx<'_> {
     /// conversation changed: nothing of the transaction was written.
     pub async fn commit(mut self) -> Result<()> {
         let committed = self.tx.commit().await;
+        // After the COMMIT, whatever its answer: one whose answer was lost may have written.
+        self.store.forget_chats(&self.touched);
         let changed = committed.is_err() && self.tx.changed();
         // Rung after a commit, and after a failed one too unless nothing was written (a guard
         // found the conversation changed): a COMMIT whose answer was lost may have written its
@@ -526,7 +537,15 @@ impl Tx<'_> {
     /// COMMIT unanswered; if it changed, the transaction fails and [`Tx::changed`] says so.
     /// PostgreSQL: the save itself finds out ([`Tx::save_conversation`] answers false).
     pub fn expect_version(&mut self, person_id: i64, version: i64) -> Result<()> {
+        self.touched(person_id);
         Ok(self.tx.guard_version(person_id, version)?)
+    }
+
+    /// This transaction changes `person_id`'s chat state (see the field `touched`).
+    pub(super) fn touched(&mut self, person_id: i64) {
+        if !self.touched.contains(&person_id) {
+            self.touched.push(person_id);
+        }
     }
 
     /// Whether this transaction failed because the conversation changed (see
@@ -687,7 +706,8 @@ mod tests {
         let (store, _dir) = sqlite_store().await;
         let person = store.person("web", "a", 1).await.unwrap();
         let conversation = Conversation::default();
-        let save = |version| super::ConversationSave { person_id: person, version, conversation: &conversation, unsent: None, now: 1 };
+        let save =
+            |version| super::ConversationSave { person_id: person, version, conversation: &conversation, unsent: None, now: 1, from: None };
         let outbox = |key: &str| Outbound::PersonChat { person_id: person, message: ChatMessage::AgentOutdated { pc_name: key.into() } };
         let count = |sql: &'static str| {
             let pool = store.pool.clone();

@@ -119,6 +119,7 @@ impl Tx<'_> {
         ) else {
             return Err(corrupt("incomplete application"));
         };
+        self.touched(person_id);
         let vault = &self.store.vault;
         let tckn_hash = vault.lookup_hash(TCKN, tckn);
         let Some((number, next_id)) = self.next_ticket(person_id, &tckn_hash, istanbul_year(now)).await? else {
@@ -205,16 +206,17 @@ impl Tx<'_> {
     /// Applies one event to a ticket: the single path by which ticket state changes.
     pub async fn apply_event(&mut self, change: &TicketChange<'_>) -> Result<Result<Applied, Refusal>> {
         let select = match self.store.backend {
-            super::Backend::Postgres => "SELECT state FROM tickets WHERE id = $1 FOR UPDATE",
-            super::Backend::Sqlite => "SELECT state FROM tickets WHERE id = $1",
+            super::Backend::Postgres => "SELECT state, person_id FROM tickets WHERE id = $1 FOR UPDATE",
+            super::Backend::Sqlite => "SELECT state, person_id FROM tickets WHERE id = $1",
         };
-        let state: String = sqlx::query(select).bind(change.ticket_id).fetch_one(&mut self.tx).await?.try_get("state")?;
-        self.apply_to(&state, change).await
+        let row = sqlx::query(select).bind(change.ticket_id).fetch_one(&mut self.tx).await?;
+        let state: String = row.try_get("state")?;
+        self.apply_to(row.try_get("person_id")?, &state, change).await
     }
 
-    /// [`Tx::apply_event`] for a ticket whose state the caller read (and, on PostgreSQL,
-    /// locked `FOR UPDATE`) in this transaction.
-    async fn apply_to(&mut self, state: &str, change: &TicketChange<'_>) -> Result<Result<Applied, Refusal>> {
+    /// [`Tx::apply_event`] for `person_id`'s ticket whose state the caller read (and, on
+    /// PostgreSQL, locked `FOR UPDATE`) in this transaction.
+    async fn apply_to(&mut self, person_id: i64, state: &str, change: &TicketChange<'_>) -> Result<Result<Applied, Refusal>> {
         let from = TicketState::from_code(state).ok_or_else(|| corrupt(format!("unknown state {state}")))?;
         let applied = match ticket::transition(from, change.event, change.actor.kind) {
             Err(refusal) => return Ok(Err(refusal)),
@@ -223,6 +225,7 @@ impl Tx<'_> {
         let Applied::Moved { to, .. } = &applied else {
             return Ok(Ok(applied));
         };
+        self.touched(person_id);
         let (ticket_id, now) = (change.ticket_id, change.at);
         let closed = !to.is_open();
         let query = sqlx::query(
@@ -389,12 +392,13 @@ impl Tx<'_> {
         let actor = Actor::applicant(person_id);
         let state: String = row.try_get("state")?;
         let change = TicketChange::new(row.try_get("id")?, TicketEvent::Cancel, &actor, now);
-        self.apply_to(&state, &change).await
+        self.apply_to(person_id, &state, &change).await
     }
 
     /// `/sil`: cancels the person's open ticket, erases the personal data of all their tickets
     /// (history keeps only states, times and actors) and their web chat transcript.
     pub async fn delete_personal_data(&mut self, person_id: i64, now: i64) -> Result<()> {
+        self.touched(person_id);
         let actor = Actor::applicant(person_id);
         // Mail queued to the person's addresses (a verification code, a reminder) goes too.
         let emails: Vec<String> = sqlx::query("SELECT email FROM tickets WHERE person_id = $1 AND email IS NOT NULL")
@@ -504,7 +508,12 @@ impl Store {
             // Fixed texts; the value is bound.
             gone += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(idle_before).execute(&mut tx.tx).await?.rows_affected();
         }
-        tx.commit().await?;
+        let committed = tx.commit().await;
+        // Conversations may have gone (the chat states kept of them with them).
+        if let Some(recent) = &self.recent {
+            recent.forget_all();
+        }
+        committed?;
         if gone > 0 {
             self.scrub_soon();
         }

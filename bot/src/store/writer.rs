@@ -341,7 +341,7 @@ impl Store {
     /// [`Store::begin`] for a holder of another kind (a batch in one transaction).
     pub(super) async fn begin_for(&self, holder: TurnHolder) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn(holder).await?).await?;
-        Ok(Tx { tx, store: self, queued: Default::default() })
+        Ok(Tx { tx, store: self, queued: Default::default(), touched: Vec::new() })
     }
 
     /// [`Store::begin`] for a long transaction (a roster file, the day's reminders, a retention
@@ -352,7 +352,7 @@ impl Store {
     /// [`WRITER_SETTINGS`]).
     pub(super) async fn begin_alone(&self) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn_after(TurnHolder::Transaction, true).await?).await?;
-        Ok(Tx { tx, store: self, queued: Default::default() })
+        Ok(Tx { tx, store: self, queued: Default::default(), touched: Vec::new() })
     }
 }
 

@@ -4,7 +4,9 @@ use eimza_bot::core::conversation::{Conversation, Draft, Field, Step};
 use eimza_bot::core::domain::{AgentId, RequestId};
 use eimza_bot::core::ticket::{ActorKind, Applied, Refusal, TicketEvent, TicketState};
 use eimza_bot::i18n::{Rendered, RenderedButton};
-use eimza_bot::store::{ConversationSave, OpenOutcome, PairingClaim, PairingDecisionRow, Store, TicketFilter, Unsent};
+use eimza_bot::store::{
+    ChatState, ConversationSave, OpenOutcome, PairingClaim, PairingDecisionRow, SavedFrom, Store, TicketFilter, Unsent,
+};
 use eimza_bot::vault::Vault;
 use eimza_protocol::Lang;
 use eimza_protocol::pairing::PairingCode;
@@ -268,7 +270,7 @@ on_both!(conversations_save_with_optimistic_concurrency, |store| {
 });
 
 fn save<'a>(person_id: i64, version: i64, conversation: &'a Conversation, unsent: Option<&'a Unsent>, now: i64) -> ConversationSave<'a> {
-    ConversationSave { person_id, version, conversation, unsent, now }
+    ConversationSave { person_id, version, conversation, unsent, now, from: None }
 }
 
 fn reply(text: &str) -> Rendered {
@@ -334,6 +336,51 @@ on_both!(replies_owed_are_kept_with_the_conversation_until_delivered, |store| {
     }
     let turns = unsent.unwrap().turns;
     assert_eq!((turns.len(), turns[0].replies[0].text.as_str(), turns[19].version), (20, "30", 49));
+});
+
+// The state a turn saved is where the person's next message starts (SQLite keeps it, see
+// `recent.rs`): whatever changes beside the conversation — the replies delivered, a ticket
+// opened or moved, even while a turn was under way — is what the next message sees.
+on_both!(the_next_message_sees_what_changed_beside_the_conversation, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("telegram", "77", NOW).await.unwrap();
+    fn kept<'a>(p: i64, state: &'a ChatState, conversation: &'a Conversation, unsent: Option<&'a Unsent>) -> ConversationSave<'a> {
+        ConversationSave {
+            from: Some(SavedFrom { transport: "telegram", user_id: "77", state }),
+            ..save(p, state.version, conversation, unsent, NOW)
+        }
+    }
+    let state_now = async || store.chat_state_of("telegram", "77").await.unwrap().unwrap().1;
+    let conv = Conversation { lang: Some(Lang::En), ..Conversation::default() };
+    let owed = Unsent::then(None, None, 1, &[reply("Merhaba")]);
+    let first = state_now().await;
+    assert!(store.save_turn(&kept(p, &first, &conv, owed.as_ref()), &[]).await.unwrap());
+    let second = state_now().await;
+    assert_eq!((second.version, &second.conversation), (1, &conv));
+    assert_eq!(second.unsent.as_ref().map(|u| store.open_unsent(u).unwrap()), owed);
+    // Delivered: the next message owes nothing.
+    store.replies_delivered(&[(p, 1)]).await.unwrap();
+    assert_eq!(state_now().await.unsent, None);
+    // A ticket opened beside the conversation is the next message's open ticket.
+    assert!(store.save_turn(&kept(p, &state_now().await, &conv, None), &[]).await.unwrap());
+    open(&store, p, "10000000146", "Ilgaz Işık").await;
+    let opened = state_now().await;
+    assert_eq!(opened.open_ticket.map(|t| (t.number.to_string(), t.state)), Some(("EIMZA-2026-000001".into(), TicketState::Submitted)));
+    // A turn read the open ticket; the desk cancels it before the turn's save: the save goes
+    // through (the conversation did not change), and the next message still sees the cancel.
+    assert!(store.save_turn(&kept(p, &opened, &conv, None), &[]).await.unwrap());
+    let during = state_now().await;
+    let id = ticket_id(&store, "EIMZA-2026-000001").await;
+    assert!(eimza_tests::apply(&store, id, TicketEvent::Cancel, ActorKind::Staff, Some("ayse"), NOW + 1).await.is_ok());
+    assert!(store.save_turn(&kept(p, &during, &conv, None), &[]).await.unwrap());
+    let after = state_now().await;
+    assert_eq!((after.version, after.open_ticket), (4, None));
+    // A save refused (another saved meanwhile) leaves the stored state for the next message.
+    let stale = after.clone();
+    assert!(store.save_conversation(&save(p, 4, &Conversation::default(), None, NOW)).await.unwrap());
+    assert!(!store.save_turn(&kept(p, &stale, &conv, None), &[]).await.unwrap());
+    let last = state_now().await;
+    assert_eq!((last.version, last.conversation), (5, Conversation::default()));
 });
 
 on_both!(processed_updates_are_remembered, |store| {
