@@ -107,6 +107,8 @@ pub struct Store {
     persons: Option<gather::Gather<gather::Persons>>,
     /// SQLite only: the chat states this process saved last (`recent.rs`).
     recent: Option<Arc<recent::RecentChats>>,
+    /// SQLite only: the web sessions found (`webchat.rs`).
+    known_sessions: Option<Arc<webchat::KnownSessions>>,
 }
 
 /// Who hears of ticket changes besides the applicant, as configured; the store applies it in the
@@ -251,6 +253,7 @@ impl Store {
             releases: None,
             persons: None,
             recent: (backend == Backend::Sqlite).then(Default::default),
+            known_sessions: (backend == Backend::Sqlite).then(Default::default),
         };
         store.saves = Some(gather::Gather::start(store.clone()));
         store.reads = Some(gather::Gather::start(store.clone()));

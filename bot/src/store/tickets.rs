@@ -509,9 +509,12 @@ impl Store {
             gone += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(idle_before).execute(&mut tx.tx).await?.rows_affected();
         }
         let committed = tx.commit().await;
-        // Conversations may have gone (the chat states kept of them with them).
+        // Conversations and sessions may have gone (what is kept of them with them).
         if let Some(recent) = &self.recent {
             recent.forget_all();
+        }
+        if let Some(known) = &self.known_sessions {
+            known.forget_all();
         }
         committed?;
         if gone > 0 {

@@ -1,6 +1,8 @@
 //! Web chat sessions and their transcript. The transcript holds what the person typed (their
 //! TC Kimlik No among it), so every entry is encrypted.
 
+use std::collections::HashMap;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use rand::RngCore;
@@ -13,6 +15,63 @@ use super::{Result, Store, Tx, corrupt, row_placeholders};
 
 pub(super) const TRANSCRIPT: &str = "webchat-message";
 const SESSION_TOKEN: &str = "webchat-token";
+
+/// Web sessions this process found (SQLite): a session's row never changes and only a
+/// retention pass deletes it ([`Store::expire_idle`], which forgets them all), so the person's
+/// next message need not read it again. Over the web chat's HTTP API that read was one of the
+/// two of every message. Unknown ids are not kept: guessing fills nothing.
+#[derive(Default)]
+pub(super) struct KnownSessions {
+    inner: std::sync::Mutex<Known>,
+}
+
+/// How many times all were forgotten, and the sessions: `id` → `(token hash, person)`.
+type Known = (u64, HashMap<String, (String, i64)>);
+
+/// Sessions kept at most (each about 150 bytes).
+const KNOWN_SESSIONS: usize = 16_384;
+
+impl KnownSessions {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The session, or the count of forgettings to give [`KnownSessions::keep`] after a read.
+    fn get(&self, id: &str) -> std::result::Result<(String, i64), u64> {
+        let inner = self.inner();
+        inner.1.get(id).cloned().ok_or(inner.0)
+    }
+
+    /// Keeps a session read while `forgotten` was the count (not if all were forgotten since).
+    fn keep(&self, forgotten: u64, id: &str, found: (String, i64)) {
+        let mut inner = self.inner();
+        if inner.0 != forgotten {
+            return;
+        }
+        if inner.1.len() >= KNOWN_SESSIONS {
+            inner.1.clear();
+        }
+        inner.1.insert(id.to_owned(), found);
+    }
+
+    /// How many times all were forgotten (for a session about to be created).
+    fn forgotten(&self) -> u64 {
+        self.inner().0
+    }
+
+    pub(super) fn forget_all(&self) {
+        let mut inner = self.inner();
+        inner.0 += 1;
+        inner.1.clear();
+    }
+}
+
+/// How many, never which.
+impl std::fmt::Debug for KnownSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownSessions").field("sessions", &self.inner().1.len()).finish()
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct WebSession {
@@ -56,25 +115,37 @@ impl Store {
         let id = random_token(12);
         let token = random_token(32);
         let person_id = self.person("web", &id, now).await?;
+        let forgotten = self.known_sessions.as_ref().map(|known| known.forgotten());
+        let token_hash = self.vault.lookup_hash(SESSION_TOKEN, &token);
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO webchat_sessions (id, token_hash, person_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(id.clone())
-            .bind(self.vault.lookup_hash(SESSION_TOKEN, &token))
+            .bind(token_hash.clone())
             .bind(person_id)
             .bind(now)
             .execute(&mut tx.tx)
             .await?;
         tx.commit().await?;
+        if let (Some(known), Some(forgotten)) = (&self.known_sessions, forgotten) {
+            known.keep(forgotten, &id, (token_hash, person_id));
+        }
         Ok((WebSession { id, person_id }, token))
     }
 
     /// The session if it exists: `Ok(None)` for an unknown id, `Ok(Some(Err(())))` for a wrong
     /// token. The token is compared in constant time.
     pub async fn web_session(&self, id: &str, token: &str) -> Result<Option<Result<WebSession, ()>>> {
-        // Looked up with the other requests in flight (`gather.rs`).
-        let found = match &self.sessions {
-            Some(sessions) => sessions.submit(id.to_owned()).await?,
-            None => run_one::<Sessions>(self, &mut Reader::once(), &id.to_owned()).await?,
+        let known = self.known_sessions.as_ref().map(|known| known.get(id));
+        let found = match known {
+            Some(Ok(found)) => Some(found),
+            Some(Err(forgotten)) => {
+                let found = self.read_session(id).await?;
+                if let (Some(known), Some(found)) = (&self.known_sessions, &found) {
+                    known.keep(forgotten, id, found.clone());
+                }
+                found
+            }
+            None => self.read_session(id).await?,
         };
         let Some((stored, person_id)) = found else { return Ok(None) };
         let given = self.vault.lookup_hash(SESSION_TOKEN, token);
@@ -82,6 +153,15 @@ impl Store {
             return Ok(Some(Err(())));
         }
         Ok(Some(Ok(WebSession { id: id.to_owned(), person_id })))
+    }
+
+    /// `(token hash, person)` of a session, looked up with the other requests in flight
+    /// (`gather.rs`).
+    async fn read_session(&self, id: &str) -> Result<Option<(String, i64)>> {
+        match &self.sessions {
+            Some(sessions) => sessions.submit(id.to_owned()).await,
+            None => run_one::<Sessions>(self, &mut Reader::once(), &id.to_owned()).await,
+        }
     }
 
     pub async fn transcript(&self, person_id: i64) -> Result<Vec<TranscriptEntry>> {
@@ -134,5 +214,35 @@ impl Tx<'_> {
             query = query.bind(person_id).bind(entry.at).bind(entry.direction_code()).bind(self.store.vault.encrypt(TRANSCRIPT, &json));
         }
         Ok(self.tx.write_later(query, None).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_read_before_all_were_forgotten_is_not_kept() {
+        let known = KnownSessions::default();
+        let Err(before) = known.get("s1") else { panic!("nothing is known yet") };
+        known.keep(before, "s1", ("h1".into(), 1));
+        assert_eq!(known.get("s1"), Ok(("h1".into(), 1)));
+        let Err(read_at) = known.get("s2") else { panic!("s2 was never kept") };
+        known.forget_all();
+        assert!(known.get("s1").is_err(), "forgotten");
+        known.keep(read_at, "s2", ("h2".into(), 2));
+        assert!(known.get("s2").is_err(), "read before the forgetting: perhaps deleted since");
+        known.keep(known.forgotten(), "s2", ("h2".into(), 2));
+        assert_eq!(known.get("s2"), Ok(("h2".into(), 2)));
+    }
+
+    #[test]
+    fn when_full_room_is_made() {
+        let known = KnownSessions::default();
+        for n in 0..=KNOWN_SESSIONS as i64 {
+            known.keep(0, &format!("s{n}"), ("h".into(), n));
+        }
+        assert!(known.inner().1.len() <= KNOWN_SESSIONS);
+        assert_eq!(known.get(&format!("s{KNOWN_SESSIONS}")), Ok(("h".into(), KNOWN_SESSIONS as i64)));
     }
 }

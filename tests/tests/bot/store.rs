@@ -457,6 +457,16 @@ on_both!(web_sessions_check_their_token_and_keep_an_encrypted_transcript, |store
     tx.append_transcript(session.person_id, std::slice::from_ref(&entry)).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.transcript(session.person_id).await.unwrap(), vec![entry]);
+    // Found again and again (SQLite keeps it): still the same answers.
+    for _ in 0..2 {
+        assert!(matches!(store.web_session(&session.id, &token).await.unwrap(), Some(Ok(s)) if s.person_id == session.person_id));
+        assert!(matches!(store.web_session(&session.id, "wrong").await.unwrap(), Some(Err(()))));
+    }
+    // A session that idle expiry deleted is gone at once, kept or not.
+    let (idle, idle_token) = store.create_web_session(NOW).await.unwrap();
+    assert!(matches!(store.web_session(&idle.id, &idle_token).await.unwrap(), Some(Ok(_))));
+    assert!(store.expire_idle(NOW + 1).await.unwrap() >= 1);
+    assert!(store.web_session(&idle.id, &idle_token).await.unwrap().is_none());
 });
 
 #[tokio::test]
