@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::gather::{Reader, Saves, SealedSave, StoredChat, run_one};
-use super::recent::ReadMark;
+use super::recent::{ReadMark, monotonic_ms};
 use super::webchat::{TRANSCRIPT, TranscriptEntry};
+use super::writer::AfterCommit;
 use super::{Result, Store, Tx, corrupt};
-use crate::clock;
 use crate::core::conversation::{Conversation, TicketBrief};
 use crate::core::domain::TicketNo;
 use crate::core::ticket::TicketState;
@@ -149,7 +149,7 @@ impl Store {
     /// last for the person is not read again (`recent.rs`).
     pub async fn chat_state_of(&self, transport: &str, user_id: &str) -> Result<Option<(i64, ChatState)>> {
         if let Some(recent) = &self.recent
-            && let Some(found) = recent.recall(transport, user_id, clock::now_ms())
+            && let Some(found) = recent.recall(transport, user_id, monotonic_ms())
         {
             return Ok(Some(found));
         }
@@ -166,7 +166,14 @@ impl Store {
 
     /// Taken before a chat state is read: [`ChatState::read`] of a person never seen.
     pub fn read_mark(&self) -> ReadMark {
-        self.recent.as_ref().map(|recent| recent.mark(clock::now_ms())).unwrap_or_default()
+        self.recent.as_ref().map(|recent| recent.mark(monotonic_ms())).unwrap_or_default()
+    }
+
+    /// [`Store::forget_chats`], done later (at the COMMIT of the group a transaction joins).
+    pub(super) fn forgetting_chats(&self, people: &[i64]) -> Option<AfterCommit> {
+        let recent = self.recent.clone().filter(|_| !people.is_empty())?;
+        let people = people.to_vec();
+        Some(Box::new(move || recent.forget(&people, monotonic_ms())))
     }
 
     /// Something a chat state holds besides the conversation changed for these people.
@@ -174,7 +181,7 @@ impl Store {
         if let Some(recent) = &self.recent
             && !people.is_empty()
         {
-            recent.forget(people, clock::now_ms());
+            recent.forget(people, monotonic_ms());
         }
     }
 
@@ -308,7 +315,7 @@ impl Store {
                     unsent: unsent.map(SealedUnsent),
                     read: from.state.read,
                 };
-                recent.remember(from.transport, from.user_id, save.person_id, state, clock::now_ms());
+                recent.remember(from.transport, from.user_id, save.person_id, state, monotonic_ms());
             }
             // Saved without a state to keep, refused (changed meanwhile) or unanswered.
             _ => self.forget_chats(&[save.person_id]),

@@ -349,7 +349,7 @@ async fn without_transcript(
             if saved.len() < items.len() {
                 conn.commit_when_done();
             }
-            conn.durable().await?;
+            conn.durable(None).await?;
             return Ok(answers(items, &saved));
         }
         // Refused before anything was written: the batch runs again item by item.
@@ -384,7 +384,7 @@ async fn without_transcript(
     if saved.len() < items.len() {
         conn.commit_when_done();
     }
-    conn.durable().await?;
+    conn.durable(None).await?;
     Ok(items
         .iter()
         .map(|s| match failed.remove(&s.person_id) {

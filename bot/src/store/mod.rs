@@ -518,8 +518,9 @@ impl Tx<'_> {
     /// Commits. [`StoreError::Changed`] when a guard ([`Tx::expect_version`]) found the
     /// conversation changed: nothing of the transaction was written.
     pub async fn commit(mut self) -> Result<()> {
-        let committed = self.tx.commit().await;
-        // After the COMMIT, whatever its answer: one whose answer was lost may have written.
+        // After the COMMIT, whatever its answer: one whose answer was lost may have written. By
+        // the group's committer too, in case this wait is cancelled (`AfterCommit`).
+        let committed = self.tx.commit(self.store.forgetting_chats(&self.touched)).await;
         self.store.forget_chats(&self.touched);
         let changed = committed.is_err() && self.tx.changed();
         // Rung after a commit, and after a failed one too unless nothing was written (a guard

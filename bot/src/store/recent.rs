@@ -10,12 +10,15 @@
 //!   changes without a save; each such write forgets the person when it commits (`Tx::commit`
 //!   for the ticket's moves, `replies_delivered`, erasure, retention).
 //! - A state saved by a turn that read before such a write is refused ([`ReadMark::tick`]).
-//! - Whatever else, a state is trusted for [`MAX_AGE_MS`] after its open ticket was read.
+//! - Whatever else, a state is trusted for [`MAX_AGE_MS`] after its open ticket was read
+//!   (counted on this process's monotonic clock: a wall clock set back does not stretch it), and
+//!   one found older is dropped (it holds a draft with personal data).
 //!
 //! PostgreSQL has none: another instance's writes never reach this process.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use super::chat::ChatState;
 
@@ -24,11 +27,19 @@ pub const MAX_AGE_MS: i64 = 60_000;
 /// People remembered at most (each a conversation of a few hundred bytes).
 const CAPACITY: usize = 4_096;
 
-/// When the open ticket of a [`ChatState`] was read: the count of forgettings then, and the time.
+/// When the open ticket of a [`ChatState`] was read: the count of forgettings then, and the time
+/// ([`monotonic_ms`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReadMark {
     tick: u64,
     at_ms: i64,
+}
+
+/// Milliseconds since this process first asked, on the monotonic clock: the `now_ms` of
+/// [`RecentChats`]' methods.
+pub(super) fn monotonic_ms() -> i64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    i64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 /// `(transport code, id there)`.
@@ -105,12 +116,19 @@ impl RecentChats {
         ReadMark { tick: self.inner().tick, at_ms: now_ms }
     }
 
-    /// The state last saved for this person, if still trusted.
+    /// The state last saved for this person, if still trusted; one no longer trusted is dropped.
     pub fn recall(&self, transport: &str, user_id: &str, now_ms: i64) -> Option<(i64, ChatState)> {
-        let inner = self.inner();
-        let person_id = *inner.ids.get(&(transport.to_owned(), user_id.to_owned()))?;
-        let (_, state) = inner.slots.get(&person_id)?.kept.as_ref()?;
-        (now_ms - state.read.at_ms < MAX_AGE_MS).then(|| (person_id, state.clone()))
+        let mut inner = self.inner();
+        let key = (transport.to_owned(), user_id.to_owned());
+        let person_id = *inner.ids.get(&key)?;
+        let slot = inner.slots.get_mut(&person_id)?;
+        let (_, state) = slot.kept.as_ref()?;
+        if now_ms - state.read.at_ms < MAX_AGE_MS {
+            return Some((person_id, state.clone()));
+        }
+        slot.kept = None;
+        inner.ids.remove(&key);
+        None
     }
 
     /// A turn saved `state` (its read mark the one its open ticket was read with); kept unless
@@ -184,6 +202,9 @@ mod tests {
         assert_eq!((person, found.version, found.read), (1, 3, read));
         assert!(recent.recall("discord", "u1", NOW + 10).is_none(), "another transport's person");
         assert!(recent.recall("telegram", "u1", NOW + MAX_AGE_MS).is_none(), "its open ticket was read too long ago");
+        // And dropped: a draft is not kept past its use.
+        assert!(recent.recall("telegram", "u1", NOW + 10).is_none(), "dropped once found too old");
+        assert!(recent.inner().ids.is_empty() && recent.inner().slots[&1].kept.is_none());
         // A state carried on from an old read is not kept either.
         recent.remember("telegram", "u2", 2, state(1, read), NOW + MAX_AGE_MS);
         assert!(recent.recall("telegram", "u2", NOW + MAX_AGE_MS).is_none());

@@ -78,11 +78,33 @@ const MAX_GROUP_AGE: Duration = Duration::from_millis(2);
 /// The answer a holder waits for: its writes committed, or why not.
 type Told = oneshot::Sender<std::result::Result<(), String>>;
 
+/// What is done once the COMMIT of a holder's group has ended (committed or failed, so its
+/// writes may be written), before the holder is told. Done by the group's committer, not by
+/// the holder: a holder whose wait is cancelled (a request dropped) leaves its writes in the
+/// group all the same, and what must follow them (`Tx::commit` forgets the chat states they
+/// change) must not be lost with its wait.
+pub(super) type AfterCommit = Box<dyn FnOnce() + Send>;
+
+/// A holder whose writes wait in the group for its COMMIT.
+struct Member {
+    told: Told,
+    after: Option<AfterCommit>,
+}
+
+impl Member {
+    fn tell(self, outcome: std::result::Result<(), String>) {
+        if let Some(after) = self.after {
+            after();
+        }
+        let _ = self.told.send(outcome);
+    }
+}
+
 /// SQLite: the process's writer connection, and the holders whose writes wait in its open
 /// transaction for the COMMIT that makes them durable (see the module docs).
 pub(super) struct Writer {
     conn: Inline,
-    members: Vec<Told>,
+    members: Vec<Member>,
     /// When the first of them gave up the turn.
     since: Option<Instant>,
 }
@@ -95,8 +117,8 @@ impl Writer {
         match self.conn.plain("COMMIT") {
             Ok(()) => {
                 self.since = None;
-                for told in self.members.drain(..) {
-                    let _ = told.send(Ok(()));
+                for member in self.members.drain(..) {
+                    member.tell(Ok(()));
                 }
             }
             Err(e) => {
@@ -112,8 +134,8 @@ impl Writer {
     /// Tells the members that their writes are not (known to be) written.
     fn fail_group(&mut self, why: &str) {
         self.since = None;
-        for told in self.members.drain(..) {
-            let _ = told.send(Err(why.to_owned()));
+        for member in self.members.drain(..) {
+            member.tell(Err(why.to_owned()));
         }
     }
 
@@ -471,13 +493,15 @@ impl WriteConn<'_> {
             self.failed(e);
             return Ok(());
         }
-        self.durable().await
+        self.durable(None).await
     }
 
     /// Waits until this holder's writes are durable, giving up the turn to write. SQLite: at
     /// once when each committed itself; otherwise at the COMMIT of the group they joined (see
-    /// the module docs). An error: they are not known to be written (not a refusal).
-    pub async fn durable(&mut self) -> std::result::Result<(), sqlx::Error> {
+    /// the module docs). An error: they are not known to be written (not a refusal). `after`:
+    /// done at the group's COMMIT even if this wait is cancelled ([`AfterCommit`]); not done
+    /// when there is no group to wait for (the caller, not cancelled before it hears, does it).
+    pub async fn durable(&mut self, after: Option<AfterCommit>) -> std::result::Result<(), sqlx::Error> {
         let WriteConn::Writer { conn, joined, .. } = self else { return Ok(()) };
         let Some(writer) = conn.as_mut() else { return Err(given_up()) };
         if writer.conn.is_autocommit() {
@@ -489,7 +513,7 @@ impl WriteConn<'_> {
             };
         }
         let (told, hear) = oneshot::channel();
-        writer.members.push(told);
+        writer.members.push(Member { told, after });
         writer.since.get_or_insert_with(Instant::now);
         self.give_up_turn();
         match hear.await {
@@ -745,9 +769,9 @@ impl<'s> TxConn<'s> {
 
     /// Commits: SQLite, the writes go into the group (with `RELEASE tx` if in a savepoint) and
     /// this waits for its COMMIT
-    /// ([`WriteConn::durable`]). A failed COMMIT's outcome is unknown, and it is reported as such
-    /// (not as a refusal), the connection closed.
-    pub async fn commit(&mut self) -> std::result::Result<(), sqlx::Error> {
+    /// ([`WriteConn::durable`], with `after`). A failed COMMIT's outcome is unknown, and it is
+    /// reported as such (not as a refusal), the connection closed.
+    pub async fn commit(&mut self, after: Option<AfterCommit>) -> std::result::Result<(), sqlx::Error> {
         let Some(held) = &mut self.held else {
             let result = match &mut self.conn {
                 WriteConn::Pooled(pooled) => Manager::commit(pooled).await,
@@ -777,7 +801,7 @@ impl<'s> TxConn<'s> {
             self.send().await?;
         }
         self.open = false;
-        self.conn.durable().await.map_err(|e| sqlx::Error::Protocol(format!("commit: {e}")))
+        self.conn.durable(after).await.map_err(|e| sqlx::Error::Protocol(format!("commit: {e}")))
     }
 }
 
@@ -945,6 +969,44 @@ mod tests {
         b.await.unwrap().unwrap();
         c.await.unwrap().unwrap();
         assert_eq!(persons(&store).await, 3, "one COMMIT for the three");
+    }
+
+    /// A transaction whose wait for the group's COMMIT is cancelled (its request dropped) is
+    /// committed with the group all the same, and the chat state it changed is forgotten then,
+    /// by the committer: the person's next message does not start from what it replaced.
+    #[tokio::test]
+    async fn a_cancelled_wait_for_the_commit_still_forgets_the_chat_states_it_changed() {
+        let (store, _dir) = sqlite_store().await;
+        let person = store.person("web", "p", 1).await.unwrap();
+        let (_, state) = store.chat_state_of("web", "p").await.unwrap().unwrap();
+        let recent = store.recent.clone().unwrap();
+        recent.remember("web", "p", person, state, super::super::recent::monotonic_ms());
+        assert!(recent.recall("web", "p", super::super::recent::monotonic_ms()).is_some());
+        let (a, go_a) = holding(&store, "a").await;
+        // A transaction that changes the person's chat state waits behind 'a', 'c' behind it.
+        let b = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await?;
+                tx.touched(person);
+                insert("b").execute(&mut tx.tx).await?;
+                tx.commit().await
+            }
+        });
+        until_waiting(&store, 1).await;
+        let (c, c_held, go_c) = taking(&store, "c");
+        until_waiting(&store, 2).await;
+        go_a.send(()).unwrap();
+        // 'b' has written and waits for the group's COMMIT, which 'c' now holds open.
+        c_held.await.unwrap();
+        b.abort();
+        assert!(b.await.unwrap_err().is_cancelled());
+        assert!(recent.recall("web", "p", super::super::recent::monotonic_ms()).is_some(), "nothing committed yet");
+        go_c.send(()).unwrap();
+        a.await.unwrap().unwrap();
+        c.await.unwrap().unwrap();
+        assert_eq!(persons(&store).await, 4, "'p', 'a', 'b' and 'c'");
+        assert!(recent.recall("web", "p", super::super::recent::monotonic_ms()).is_none(), "forgotten at the COMMIT");
     }
 
     /// A transaction of the group that fails is rolled back alone (its savepoint): the group's
