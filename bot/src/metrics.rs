@@ -39,27 +39,29 @@ pub struct Job {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Holder {
-    /// `batch`, `transaction`, `statement` (see [`TurnHolder`]).
+    /// `batch`, `transaction`, `statement`, `commit` (see [`TurnHolder`]).
     pub holder: &'static str,
 }
 
-/// Who held SQLite's turn to write: a group-committed batch, a unit of work's transaction, or
-/// one write alone.
+/// Who held SQLite's turn to write: a group-committed batch, a unit of work's transaction, one
+/// write alone, or the task that commits a group its last holder left open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TurnHolder {
     Batch,
     Transaction,
     Statement,
+    Commit,
 }
 
 impl TurnHolder {
-    pub const ALL: [TurnHolder; 3] = [TurnHolder::Batch, TurnHolder::Transaction, TurnHolder::Statement];
+    pub const ALL: [TurnHolder; 4] = [TurnHolder::Batch, TurnHolder::Transaction, TurnHolder::Statement, TurnHolder::Commit];
 
     pub fn label(self) -> &'static str {
         match self {
             TurnHolder::Batch => "batch",
             TurnHolder::Transaction => "transaction",
             TurnHolder::Statement => "statement",
+            TurnHolder::Commit => "commit",
         }
     }
 }
@@ -79,7 +81,7 @@ pub struct Metrics {
     pub commit_holders: Histogram,
     /// SQLite: how long each holder kept this process's one turn to write, by kind of holder
     /// (in [`TurnHolder::ALL`]'s order; see [`Metrics::write_turn_seconds`]).
-    write_turn_seconds: [Histogram; 3],
+    write_turn_seconds: [Histogram; TurnHolder::ALL.len()],
     /// SQLite: one script of a write transaction, sent to SQLite's thread and answered.
     pub write_script_seconds: Histogram,
     pub deliveries: Family<Delivery, Counter>,

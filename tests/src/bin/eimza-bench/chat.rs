@@ -156,8 +156,8 @@ pub struct Stats {
 #[derive(Clone, Copy, Debug, Default)]
 struct WriteSide {
     /// By holder, in `TurnHolder::ALL`'s order.
-    held_seconds: [f64; 3],
-    holds: [f64; 3],
+    held_seconds: [f64; TurnHolder::ALL.len()],
+    holds: [f64; TurnHolder::ALL.len()],
     script_seconds: f64,
     scripts: f64,
     /// The writer's COMMITs, and the holders they made durable (group commit).
