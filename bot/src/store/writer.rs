@@ -274,13 +274,23 @@ impl WriterSlot {
             self.commit_pending.store(false, SeqCst);
             return false;
         };
-        let slot = self.clone();
+        /// Clears the flag when the task is dropped before it took the turn (its runtime shut
+        /// down): the next group's last holder then does not leave its group to a task that
+        /// never comes.
+        struct Pending(Arc<WriterSlot>);
+        impl Drop for Pending {
+            fn drop(&mut self) {
+                self.0.commit_pending.store(false, SeqCst);
+            }
+        }
+        let pending = Pending(self.clone());
         runtime.spawn(async move {
             tokio::task::yield_now().await;
+            let slot = pending.0.clone();
             let writer = slot.lock_counted().await;
             let since = Instant::now();
             // The holders after this COMMIT make a group of their own, with a task of its own.
-            slot.commit_pending.store(false, SeqCst);
+            drop(pending);
             if let Ok(writer) = MutexGuard::try_map(writer, Option::as_mut) {
                 give_up(&slot, writer, true);
                 crate::metrics::METRICS.write_turn_seconds(TurnHolder::Commit).observe(since.elapsed().as_secs_f64());
@@ -1036,6 +1046,27 @@ mod tests {
         b.await.unwrap().unwrap();
         assert_eq!(persons(&store).await, 2);
         assert!(!store.writer.as_ref().unwrap().commit_pending.load(SeqCst));
+    }
+
+    /// A commit task dropped before it ran (its runtime shut down) does not leave the next
+    /// group to a task that never comes.
+    #[test]
+    fn a_commit_task_dropped_before_it_ran_leaves_no_group_waiting() {
+        let runtime = || tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let first = runtime();
+        let (store, _dir) = first.block_on(sqlite_store());
+        let slot = store.writer.clone().unwrap();
+        let other = runtime();
+        assert!(other.block_on(async { slot.commit_after_the_ready() }), "a task is on its way");
+        assert!(slot.commit_pending.load(SeqCst));
+        drop(other);
+        assert!(!slot.commit_pending.load(SeqCst), "its flag went with it");
+        first.block_on(async {
+            let mut tx = store.begin().await.unwrap();
+            insert("a").execute(&mut tx.tx).await.unwrap();
+            tokio::time::timeout(Duration::from_secs(5), tx.commit()).await.expect("committed").unwrap();
+        });
+        assert_eq!(first.block_on(persons(&store)), 1);
     }
 
     /// A transaction whose wait for the group's COMMIT is cancelled (its request dropped) is
