@@ -124,7 +124,7 @@ pub struct Routing {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(i64, &str, &'static str); 8] = match backend {
+    let files: [(i64, &str, &'static str); 10] = match backend {
         Backend::Sqlite => [
             (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
             (2, "agents", include_str!("../../../migrations/sqlite/0002_agents.sql")),
@@ -134,6 +134,8 @@ fn migrator(backend: Backend) -> Migrator {
             (6, "e-onay", include_str!("../../../migrations/sqlite/0006_eonay.sql")),
             (7, "limits", include_str!("../../../migrations/sqlite/0007_limits.sql")),
             (8, "staff desk", include_str!("../../../migrations/sqlite/0008_staff_desk.sql")),
+            (9, "mail limit minutes", include_str!("../../../migrations/sqlite/0009_mail_limit_minutes.sql")),
+            (10, "outbox pending by channel", include_str!("../../../migrations/sqlite/0010_outbox_pending_by_channel.sql")),
         ],
         Backend::Postgres => [
             (1, "init", include_str!("../../../migrations/postgres/0001_init.sql")),
@@ -144,6 +146,8 @@ fn migrator(backend: Backend) -> Migrator {
             (6, "e-onay", include_str!("../../../migrations/postgres/0006_eonay.sql")),
             (7, "limits", include_str!("../../../migrations/postgres/0007_limits.sql")),
             (8, "staff desk", include_str!("../../../migrations/postgres/0008_staff_desk.sql")),
+            (9, "mail limit minutes", include_str!("../../../migrations/postgres/0009_mail_limit_minutes.sql")),
+            (10, "outbox pending by channel", include_str!("../../../migrations/postgres/0010_outbox_pending_by_channel.sql")),
         ],
     };
     Migrator::with_migrations(
@@ -343,6 +347,8 @@ impl Store {
 
     /// Forgets the verification e-mails counted before `before` (the limits look back a day).
     pub async fn forget_mail_limits_before(&self, before: i64) -> Result<u64> {
+        // The minutes that ended by then (the one `before` falls in keeps its count).
+        self.write_count(sqlx::query("DELETE FROM mail_limit_minutes WHERE minute < $1").bind(before.div_euclid(MINUTE_MS))).await?;
         self.write_count(sqlx::query("DELETE FROM mail_limits WHERE at <= $1").bind(before)).await
     }
 }
@@ -412,6 +418,9 @@ pub enum KeyCheck {
     /// A key was just created, but the database already holds data made with a lost one.
     NewKeyForOldData,
 }
+
+/// The limits' counting unit for all addresses together (`mail_limit_minutes`).
+const MINUTE_MS: i64 = 60_000;
 
 const KEY_CHECK: &str = "key-check";
 const KEY_CHECK_VALUE: &[u8] = b"eimza data key";

@@ -78,6 +78,17 @@ impl Store {
     }
 }
 
+/// Counts a verification e-mail to the address whose hash is `$1` at `$4` if under the three
+/// limits (see [`Tx::count_code_mail`]): `$2` an hour ago, `$3` a day ago, `$5`/`$6`/`$7` the
+/// limits per address an hour and a day and for all addresses an hour, `$8` the minute the hour
+/// starts in and `$9` when the minute after it starts.
+const COUNT_CODE_MAIL: &str = "INSERT INTO mail_limits (address_hash, at)
+     SELECT $1, $4
+     WHERE (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $2) < $5
+       AND (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $3) < $6
+       AND (SELECT COALESCE(SUM(sent), 0) FROM mail_limit_minutes WHERE minute > $8)
+           + (SELECT COUNT(*) FROM mail_limits WHERE at > $2 AND at < $9) < $7";
+
 impl Tx<'_> {
     /// Whether a verification e-mail may go to `address` now; if so it is counted. `Err`
     /// carries how many minutes to wait.
@@ -85,26 +96,32 @@ impl Tx<'_> {
         let hash = self.store.vault.lookup_hash(MAIL_LIMIT, &address.to_lowercase());
         self.count_alone(super::Limit::CodeMail, &[]).await?;
         let (hour, day) = (now - 3_600_000, now - 86_400_000);
-        // Counted if under the three limits: one statement (on PostgreSQL each is a round trip);
-        // every sub-select is a range of an index. Rows older than a day are forgotten
-        // by the retention job (`forget_mail_limits_before`).
-        let counted = sqlx::query(
-            "INSERT INTO mail_limits (address_hash, at)
-             SELECT $1, $4
-             WHERE (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $2) < $5
-               AND (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $3) < $6
-               AND (SELECT COUNT(*) FROM mail_limits WHERE at > $2) < $7",
-        )
-        .bind(hash.clone())
-        .bind(hour)
-        .bind(day)
-        .bind(now)
-        .bind(CODES_PER_ADDRESS_HOUR)
-        .bind(CODES_PER_ADDRESS_DAY)
-        .bind(self.store.codes_per_hour)
-        .execute(&mut self.tx)
-        .await?;
+        // Counted if under the three limits: one statement (on PostgreSQL each is a round trip).
+        // Per address, every sub-select is a range of an index (ten rows a day at most). For all
+        // addresses together, the minutes after the one the hour starts in are summed (at most
+        // sixty rows) and that minute's rows after the hour's start counted one by one, so the
+        // cost stays the same however many codes the limit lets through. Rows older than a day
+        // are forgotten by the retention job (`forget_mail_limits_before`).
+        let first_minute = hour.div_euclid(super::MINUTE_MS);
+        let counted = sqlx::query(COUNT_CODE_MAIL)
+            .bind(hash.clone())
+            .bind(hour)
+            .bind(day)
+            .bind(now)
+            .bind(CODES_PER_ADDRESS_HOUR)
+            .bind(CODES_PER_ADDRESS_DAY)
+            .bind(self.store.codes_per_hour)
+            .bind(first_minute)
+            .bind((first_minute + 1) * super::MINUTE_MS)
+            .execute(&mut self.tx)
+            .await?;
         if counted.rows_affected() == 1 {
+            let minute = sqlx::query(
+                "INSERT INTO mail_limit_minutes (minute, sent) VALUES ($1, 1)
+                 ON CONFLICT (minute) DO UPDATE SET sent = mail_limit_minutes.sent + 1",
+            )
+            .bind(now.div_euclid(super::MINUTE_MS));
+            self.tx.write_later(minute, Some(1)).await?;
             return Ok(Ok(()));
         }
         // Over a limit: which one, and until when (the same three ranges as above).
@@ -256,6 +273,19 @@ macro_rules! due {
     };
 }
 
+/// The claim of [`Store::claim_due`]; `lock`: PostgreSQL's row lock clause, or nothing.
+fn claim_sql(lock: &str) -> String {
+    format!(
+        "UPDATE outbox SET claimed_until = $3, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM outbox o WHERE {} ORDER BY id LIMIT $4 {lock})
+         RETURNING id, idem_key, kind, ticket_id, lane, payload_enc, attempts",
+        due!()
+    )
+}
+
+/// The look of [`Store::any_due`].
+const ANY_DUE: &str = concat!("SELECT 1 FROM outbox o WHERE ", due!(), " LIMIT 1");
+
 impl Store {
     /// Takes up to `limit` due messages of a channel for `lease_ms`. A lane's messages on a
     /// channel go out in order: one waits while an earlier one is pending (retrying), so a reader
@@ -268,12 +298,7 @@ impl Store {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let sql = format!(
-            "UPDATE outbox SET claimed_until = $3, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM outbox o WHERE {} ORDER BY id LIMIT $4 {lock})
-             RETURNING id, idem_key, kind, ticket_id, lane, payload_enc, attempts",
-            due!()
-        );
+        let sql = claim_sql(lock);
         // The statement is one of two fixed texts; every value is bound.
         let rows =
             self.write_rows(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(channel.code()).bind(now + lease_ms).bind(limit)).await?;
@@ -290,11 +315,7 @@ impl Store {
     /// due, and wakes no claim. What it misses was committed after the look, and its commit
     /// wakes the worker again (`delivery::run`).
     async fn any_due(&self, channel: Channel, now: i64) -> Result<bool> {
-        let found = sqlx::query(concat!("SELECT 1 FROM outbox o WHERE ", due!(), " LIMIT 1"))
-            .bind(now)
-            .bind(channel.code())
-            .fetch_optional(&self.pool)
-            .await?;
+        let found = sqlx::query(ANY_DUE).bind(now).bind(channel.code()).fetch_optional(&self.pool).await?;
         Ok(found.is_some())
     }
 
@@ -418,5 +439,28 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The statements that run while the turn to write is held, or on every queued message,
+    /// read ranges of indexes, never a whole table: their cost must not grow with the rows
+    /// sent or counted before (the claim once went through every message ever sent).
+    #[tokio::test]
+    async fn the_claim_and_the_limits_read_indexes_not_tables() {
+        let (_store, dir) = super::super::tests::sqlite_store().await;
+        let conn = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
+        for sql in [super::claim_sql(""), super::ANY_DUE.to_owned(), super::COUNT_CODE_MAIL.to_owned()] {
+            let mut plan = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            // Unbound placeholders are NULL: the plan does not depend on the values.
+            let mut rows = plan.raw_query();
+            let mut steps = Vec::new();
+            while let Some(row) = rows.next().unwrap() {
+                steps.push(row.get::<_, String>(3).unwrap());
+            }
+            assert!(steps.iter().any(|s| s.starts_with("SEARCH")), "{steps:?}");
+            assert!(!steps.iter().any(|s| s.starts_with("SCAN") && s != "SCAN CONSTANT ROW"), "a table is scanned: {steps:?}\n{sql}");
+        }
     }
 }

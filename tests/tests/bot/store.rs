@@ -1361,6 +1361,30 @@ on_both!(verification_emails_are_limited_per_address_and_in_all, |store| {
     assert_eq!(store.forget_mail_limits_before(NOW + 61 * MINUTE).await.unwrap(), 3, "mehmet's, zeynep's and ayse's fourth stayed");
 });
 
+on_both!(the_limit_for_all_addresses_counts_the_hour_to_the_millisecond, |store| {
+    // Counted by the minute, but the minute the hour starts in is counted row by row: a code
+    // sent in it before the hour's start is out of the hour, one sent after it still in.
+    const MINUTE: i64 = 60_000;
+    let store = store.with_codes_per_hour(2);
+    let minute = NOW - NOW % MINUTE;
+    assert_eq!(count_code(&store, "ayse@kurum.gov.tr", minute + 30_000).await, Ok(()));
+    assert_eq!(count_code(&store, "mehmet@kurum.gov.tr", minute + 59_000).await, Ok(()));
+    assert_eq!(
+        count_code(&store, "zeynep@kurum.gov.tr", minute + 40 * MINUTE).await,
+        Err(21),
+        "two in the hour: the first is out of it in 20.5 minutes"
+    );
+    // An hour and 45 s later: ayse's is out of the hour, mehmet's still in it.
+    let later = minute + 60 * MINUTE + 45_000;
+    assert_eq!(count_code(&store, "zeynep@kurum.gov.tr", later).await, Ok(()));
+    assert_eq!(count_code(&store, "ilgaz@kurum.gov.tr", later).await, Err(1), "mehmet's and zeynep's");
+    // Forgotten with their rows, minutes and all: a day later nothing of them counts.
+    store.forget_mail_limits_before(later + 24 * 60 * MINUTE).await.unwrap();
+    let day_later = later + 24 * 60 * MINUTE + 1;
+    assert_eq!(count_code(&store, "ilgaz@kurum.gov.tr", day_later).await, Ok(()));
+    assert_eq!(count_code(&store, "ayse@kurum.gov.tr", day_later).await, Ok(()));
+});
+
 on_both!(limits_hold_when_many_ask_at_once, |store| {
     use eimza_bot::store::{AuditLimit, Claim};
     // Eight verification e-mails to one address at once, each transaction counting, then
