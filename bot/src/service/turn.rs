@@ -119,7 +119,7 @@ impl ChatService {
             conversation: &conversation,
             unsent: unsent.as_ref(),
             now: turn.ctx.now_ms,
-            from: None,
+            from: Some(SavedFrom { transport: turn.incoming.transport.code(), user_id: &turn.incoming.user_id, state: turn.state }),
         };
         if !tx.save_conversation(&save).await? {
             return Ok(None);

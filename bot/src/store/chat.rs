@@ -8,7 +8,6 @@ use sqlx::Row;
 use super::gather::{Reader, Saves, SealedSave, StoredChat, run_one};
 use super::recent::{ReadMark, monotonic_ms};
 use super::webchat::{TRANSCRIPT, TranscriptEntry};
-use super::writer::AfterCommit;
 use super::{Result, Store, Tx, corrupt};
 use crate::core::conversation::{Conversation, TicketBrief};
 use crate::core::domain::TicketNo;
@@ -169,13 +168,6 @@ impl Store {
         self.recent.as_ref().map(|recent| recent.mark(monotonic_ms())).unwrap_or_default()
     }
 
-    /// [`Store::forget_chats`], done later (at the COMMIT of the group a transaction joins).
-    pub(super) fn forgetting_chats(&self, people: &[i64]) -> Option<AfterCommit> {
-        let recent = self.recent.clone().filter(|_| !people.is_empty())?;
-        let people = people.to_vec();
-        Some(Box::new(move || recent.forget(&people, monotonic_ms())))
-    }
-
     /// Something a chat state holds besides the conversation changed for these people.
     pub(super) fn forget_chats(&self, people: &[i64]) {
         if let Some(recent) = &self.recent
@@ -308,13 +300,7 @@ impl Store {
         };
         match (&saved, kept) {
             (Ok(true), Some((recent, from, unsent))) => {
-                let state = ChatState {
-                    conversation: save.conversation.clone(),
-                    version: save.version + 1,
-                    open_ticket: from.state.open_ticket,
-                    unsent: unsent.map(SealedUnsent),
-                    read: from.state.read,
-                };
+                let state = saved_state(save, from.state, unsent);
                 recent.remember(from.transport, from.user_id, save.person_id, state, monotonic_ms());
             }
             // Saved without a state to keep, refused (changed meanwhile) or unanswered.
@@ -333,8 +319,9 @@ pub struct ConversationSave<'a> {
     /// The replies still owed with it (saved as version `version + 1`).
     pub unsent: Option<&'a Unsent>,
     pub now: i64,
-    /// The state the turn started from, and whose it is: [`Store::save_turn`] keeps what it
-    /// saved for the person's next message (`recent.rs`).
+    /// The state the turn started from, and whose it is: [`Store::save_turn`] and
+    /// [`Tx::save_conversation`] keep what they saved for the person's next message
+    /// (`recent.rs`).
     pub from: Option<SavedFrom<'a>>,
 }
 
@@ -344,6 +331,19 @@ pub struct SavedFrom<'a> {
     pub transport: &'a str,
     pub user_id: &'a str,
     pub state: &'a ChatState,
+}
+
+/// The chat state a save leaves, for the person's next message: the conversation saved, as the
+/// version after the one it was read at, with the replies it owes (sealed); the rest as the turn
+/// read it.
+fn saved_state(save: &ConversationSave<'_>, read: &ChatState, unsent: Option<Vec<u8>>) -> ChatState {
+    ChatState {
+        conversation: save.conversation.clone(),
+        version: save.version + 1,
+        open_ticket: read.open_ticket,
+        unsent: unsent.map(SealedUnsent),
+        read: read.read,
+    }
 }
 
 /// The conversation and the replies it still owes, encrypted.
@@ -356,12 +356,11 @@ fn seal_save(store: &Store, save: &ConversationSave<'_>) -> Result<(Vec<u8>, Opt
     Ok((store.vault.encrypt(CONVERSATION, &json), unsent))
 }
 
-/// The one statement that saves a conversation (and the replies still owed for it) if its
-/// version is still `version`; the saved version is `version + 1`. It changes one row, or none
-/// on a conflict.
-fn save_statement(store: &Store, save: &ConversationSave<'_>) -> Result<super::AnyQuery<'static>> {
-    let (sealed, unsent) = seal_save(store, save)?;
-    Ok(if save.version == 0 {
+/// The one statement that saves a conversation (sealed, and the replies still owed for it) if
+/// its version is still `version`; the saved version is `version + 1`. It changes one row, or
+/// none on a conflict.
+fn save_statement(save: &ConversationSave<'_>, sealed: Vec<u8>, unsent: Option<Vec<u8>>) -> super::AnyQuery<'static> {
+    if save.version == 0 {
         sqlx::query(
             "INSERT INTO conversations (person_id, version, state_enc, updated_at, unsent_enc) VALUES ($1, 1, $2, $3, $4)
              ON CONFLICT (person_id) DO NOTHING",
@@ -380,7 +379,7 @@ fn save_statement(store: &Store, save: &ConversationSave<'_>) -> Result<super::A
         .bind(save.now)
         .bind(save.version)
         .bind(unsent)
-    })
+    }
 }
 
 impl Tx<'_> {
@@ -388,9 +387,15 @@ impl Tx<'_> {
     /// conflict (the caller reloads and handles the message again). When the transaction
     /// guards this version ([`Tx::expect_version`]), the save is held and sent with the COMMIT
     /// (a conflict then fails the transaction instead).
+    /// With [`ConversationSave::from`], the state saved is kept for the person's next message
+    /// once committed, if all this transaction changes of it is known ([`Tx::commit`]).
     pub async fn save_conversation(&mut self, save: &ConversationSave<'_>) -> Result<bool> {
-        self.touched(save.person_id);
-        let statement = save_statement(self.store, save)?;
+        let (sealed, unsent) = seal_save(self.store, save)?;
+        match save.from {
+            Some(from) => self.saves_state(save.person_id, from, saved_state(save, from.state, unsent.clone())),
+            None => self.touched(save.person_id),
+        }
+        let statement = save_statement(save, sealed, unsent);
         if self.tx.guards_version(save.person_id, save.version) {
             self.tx.write_later(statement, Some(1)).await?;
             return Ok(true);

@@ -517,20 +517,22 @@ pub struct Tx<'s> {
     /// The channels this transaction asked outbox messages of (a duplicate key among them too:
     /// their delivery workers, woken at the commit, then find nothing new).
     queued: outbox::Rung,
-    /// The people whose chat state this transaction changes besides their conversation (a
-    /// ticket opened or moved) or whose conversation it saves: forgotten at the commit
-    /// (`recent.rs`).
-    touched: Vec<i64>,
+    /// The chat states this transaction changes, settled at its commit (`recent.rs`).
+    chats: recent::Changes,
 }
 
 impl Tx<'_> {
     /// Commits. [`StoreError::Changed`] when a guard ([`Tx::expect_version`]) found the
     /// conversation changed: nothing of the transaction was written.
     pub async fn commit(mut self) -> Result<()> {
-        // After the COMMIT, whatever its answer: one whose answer was lost may have written. By
-        // the group's committer too, in case this wait is cancelled (`AfterCommit`).
-        let committed = self.tx.commit(self.store.forgetting_chats(&self.touched)).await;
-        self.store.forget_chats(&self.touched);
+        // After the COMMIT, whatever its answer (one whose answer was lost may have written): by
+        // the group's committer, in case this wait is cancelled (`AfterCommit`), else here.
+        let settle = std::mem::take(&mut self.chats).settle(self.store.recent.as_ref());
+        let after = settle.clone().map(|settle| Box::new(move |committed: bool| settle.run(committed)) as writer::AfterCommit);
+        let committed = self.tx.commit(after).await;
+        if let Some(settle) = settle {
+            settle.run(committed.is_ok());
+        }
         let changed = committed.is_err() && self.tx.changed();
         // Rung after a commit, and after a failed one too unless nothing was written (a guard
         // found the conversation changed): a COMMIT whose answer was lost may have written its
@@ -550,15 +552,20 @@ impl Tx<'_> {
     /// COMMIT unanswered; if it changed, the transaction fails and [`Tx::changed`] says so.
     /// PostgreSQL: the save itself finds out ([`Tx::save_conversation`] answers false).
     pub fn expect_version(&mut self, person_id: i64, version: i64) -> Result<()> {
-        self.touched(person_id);
+        // Changed by the save this guards ([`Tx::save_conversation`]).
+        self.chats.touched_known(person_id);
         Ok(self.tx.guard_version(person_id, version)?)
     }
 
-    /// This transaction changes `person_id`'s chat state (see the field `touched`).
+    /// This transaction changes `person_id`'s chat state in a way it does not carry to the
+    /// person's next message (a ticket moved, data erased): forgotten at the commit.
     pub(super) fn touched(&mut self, person_id: i64) {
-        if !self.touched.contains(&person_id) {
-            self.touched.push(person_id);
-        }
+        self.chats.touched(person_id);
+    }
+
+    /// This transaction's save leaves `state` for the person's next message.
+    pub(super) fn saves_state(&mut self, person_id: i64, from: chat::SavedFrom<'_>, state: ChatState) {
+        self.chats.saved(from.transport, from.user_id, person_id, state);
     }
 
     /// Whether this transaction failed because the conversation changed (see
@@ -707,6 +714,34 @@ mod tests {
         sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', 'f', 1)").execute(&mut tx.tx).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(persons(&store).await, 4);
+    }
+
+    /// A turn with actions leaves the state it saved for the person's next message, read from
+    /// no database (`recent.rs` `Changes`); not one whose guard found the conversation changed.
+    #[tokio::test]
+    async fn a_turn_with_actions_leaves_its_state_for_the_next_message() {
+        use crate::core::conversation::Conversation;
+        let (store, _dir) = sqlite_store().await;
+        let person = store.person("web", "a", 1).await.unwrap();
+        let (_, read) = store.chat_state_of("web", "a").await.unwrap().unwrap();
+        let conversation = Conversation { recent_updates: vec!["u1".into()], ..Conversation::default() };
+        let from = Some(super::SavedFrom { transport: "web", user_id: "a", state: &read });
+        let save = super::ConversationSave { person_id: person, version: 0, conversation: &conversation, unsent: None, now: 1, from };
+        let recent = store.recent.clone().unwrap();
+        let recalled = || recent.recall("web", "a", super::recent::monotonic_ms()).map(|(_, state)| (state.version, state.conversation));
+        let mut tx = store.begin().await.unwrap();
+        tx.expect_version(person, 0).unwrap();
+        assert!(tx.save_conversation(&save).await.unwrap());
+        assert_eq!(recalled(), None, "not before its COMMIT");
+        tx.commit().await.unwrap();
+        assert_eq!(recalled(), Some((1, conversation.clone())));
+        // The same save again: its guard finds version 1, nothing is written or kept.
+        let mut tx = store.begin().await.unwrap();
+        tx.expect_version(person, 0).unwrap();
+        assert!(tx.save_conversation(&save).await.unwrap());
+        assert!(matches!(tx.commit().await, Err(super::StoreError::Changed)));
+        assert_eq!(recalled(), None);
+        assert_eq!(store.chat_state(person).await.unwrap().version, 1);
     }
 
     /// A transaction guarding a conversation's version: the save and an outbox row ride with the

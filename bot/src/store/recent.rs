@@ -8,7 +8,9 @@
 //!   the save fail, the state is forgotten and the turn runs again from a read.
 //! - What a state holds besides the conversation — the open ticket, the replies still owed —
 //!   changes without a save; each such write forgets the person when it commits (`Tx::commit`
-//!   for the ticket's moves, `replies_delivered`, erasure, retention).
+//!   for the ticket's moves, `replies_delivered`, erasure, retention). A turn with actions
+//!   (one transaction) keeps the state it saved, with the ticket it opened, only when that is
+//!   all it changed of the person ([`Changes`]); whatever else it did forgets them.
 //! - A state saved by a turn that read before such a write is refused ([`ReadMark::tick`]).
 //! - Whatever else, a state is trusted for [`MAX_AGE_MS`] after its open ticket was read
 //!   (counted on this process's monotonic clock: a wall clock set back does not stretch it), and
@@ -17,10 +19,11 @@
 //! PostgreSQL has none: another instance's writes never reach this process.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use super::chat::ChatState;
+use crate::core::conversation::TicketBrief;
 
 /// How long a state is trusted after its open ticket was read from the database.
 pub const MAX_AGE_MS: i64 = 60_000;
@@ -177,6 +180,88 @@ impl RecentChats {
     }
 }
 
+/// The chat states a write transaction changes, as it goes: settled at its COMMIT ([`Settle`]).
+#[derive(Default)]
+pub(super) struct Changes {
+    /// Everyone whose chat state it changes.
+    touched: Vec<i64>,
+    /// Those of them whose change it does not know whole (a ticket moved, data erased).
+    unknown: Vec<i64>,
+    /// The state it saved for a person, to keep for their next message.
+    saved: Option<(Key, i64, ChatState)>,
+    /// The tickets it opened, by person: the open ticket of that person's next state.
+    opened: Vec<(i64, TicketBrief)>,
+}
+
+impl Changes {
+    /// `person_id`'s chat state changes in a way this transaction does not carry.
+    pub fn touched(&mut self, person_id: i64) {
+        self.touched_known(person_id);
+        if !self.unknown.contains(&person_id) {
+            self.unknown.push(person_id);
+        }
+    }
+
+    /// `person_id`'s chat state changes in a way carried by [`Changes::saved`] and
+    /// [`Changes::opened`] (a conversation saved under its version's guard).
+    pub fn touched_known(&mut self, person_id: i64) {
+        if !self.touched.contains(&person_id) {
+            self.touched.push(person_id);
+        }
+    }
+
+    /// The state its conversation save leaves for `person_id` (a second save: not carried).
+    pub fn saved(&mut self, transport: &str, user_id: &str, person_id: i64, state: ChatState) {
+        self.touched_known(person_id);
+        match &self.saved {
+            None => self.saved = Some(((transport.to_owned(), user_id.to_owned()), person_id, state)),
+            Some(_) => self.touched(person_id),
+        }
+    }
+
+    /// It opened `ticket`, now `person_id`'s open ticket.
+    pub fn opened(&mut self, person_id: i64, ticket: TicketBrief) {
+        self.touched_known(person_id);
+        self.opened.push((person_id, ticket));
+    }
+
+    /// Its COMMIT's work on `recent`, `None` when there is none.
+    pub fn settle(self, recent: Option<&Arc<RecentChats>>) -> Option<Arc<Settle>> {
+        let recent = recent.filter(|_| !self.touched.is_empty())?.clone();
+        Some(Arc::new(Settle { recent, changes: Mutex::new(Some(self)) }))
+    }
+}
+
+/// What a transaction's COMMIT does here, done once: by the committer of its group
+/// (`writer.rs` `AfterCommit`, even if the transaction's wait is cancelled), else by the
+/// transaction when it hears. Committed, the state it saved is kept (when it knows all that
+/// changed of that person) and everyone else it changed is forgotten; not known to be committed,
+/// all of them are forgotten.
+pub(super) struct Settle {
+    recent: Arc<RecentChats>,
+    changes: Mutex<Option<Changes>>,
+}
+
+impl Settle {
+    pub fn run(&self, committed: bool) {
+        let Some(mut changes) = self.changes.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
+        let now_ms = monotonic_ms();
+        let kept = changes.saved.take().filter(|(_, person_id, _)| committed && !changes.unknown.contains(person_id));
+        let Some((key, person_id, mut state)) = kept else {
+            self.recent.forget(&changes.touched, now_ms);
+            return;
+        };
+        if let Some((_, ticket)) = changes.opened.iter().rev().find(|(p, _)| *p == person_id) {
+            state.open_ticket = Some(*ticket);
+        }
+        changes.touched.retain(|p| *p != person_id);
+        if !changes.touched.is_empty() {
+            self.recent.forget(&changes.touched, now_ms);
+        }
+        self.recent.remember(&key.0, &key.1, person_id, state, now_ms);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,5 +355,65 @@ mod tests {
         assert!(recent.recall("telegram", "late", NOW + 1).is_some());
         assert!(recent.recall("telegram", &user(CAPACITY as i64 - 1), NOW + 1).is_some());
         assert!(recent.recall("telegram", &user(0), NOW + 1).is_none());
+    }
+
+    fn brief(state: crate::core::ticket::TicketState) -> TicketBrief {
+        TicketBrief { number: "EIMZA-2026-000007".parse().unwrap(), state }
+    }
+
+    /// A turn with actions: its state is kept with the ticket it opened; the others it changed
+    /// are forgotten; settled once.
+    #[test]
+    fn a_committed_transaction_keeps_the_state_it_saved_with_the_ticket_it_opened() {
+        use crate::core::ticket::TicketState;
+        let recent = Arc::new(RecentChats::default());
+        let read = recent.mark(monotonic_ms());
+        recent.remember("telegram", "u2", 2, state(1, read), monotonic_ms());
+        let mut changes = Changes::default();
+        changes.touched_known(1); // the guard of its save
+        changes.opened(1, brief(TicketState::Submitted));
+        changes.saved("telegram", "u1", 1, state(4, read));
+        changes.touched(2); // a ticket of someone else moved
+        let settle = changes.settle(Some(&recent)).unwrap();
+        settle.run(true);
+        let (person, kept) = recent.recall("telegram", "u1", monotonic_ms()).unwrap();
+        assert_eq!((person, kept.version, kept.open_ticket), (1, 4, Some(brief(TicketState::Submitted))));
+        assert!(recent.recall("telegram", "u2", monotonic_ms()).is_none(), "forgotten");
+        // Once: the transaction hearing a failure after its committer settled changes nothing.
+        settle.run(false);
+        assert!(recent.recall("telegram", "u1", monotonic_ms()).is_some());
+        // Nothing touched: nothing to settle.
+        assert!(Changes::default().settle(Some(&recent)).is_none());
+    }
+
+    /// What the transaction does not carry, or a COMMIT not known to have committed: forgotten.
+    #[test]
+    fn a_change_not_carried_or_not_committed_forgets_the_person() {
+        let recent = Arc::new(RecentChats::default());
+        let read = recent.mark(monotonic_ms());
+        let kept = |recent: &RecentChats| recent.recall("telegram", "u1", monotonic_ms()).map(|(_, s)| s.version);
+        for (moved, committed) in [(true, true), (false, false)] {
+            recent.remember("telegram", "u1", 1, state(1, recent.mark(monotonic_ms())), monotonic_ms());
+            let mut changes = Changes::default();
+            if moved {
+                changes.touched(1);
+            }
+            changes.saved("telegram", "u1", 1, state(2, read));
+            changes.settle(Some(&recent)).unwrap().run(committed);
+            assert_eq!(kept(&recent), None, "moved {moved}, committed {committed}");
+        }
+        // A second save of the same transaction is not carried either.
+        let mut changes = Changes::default();
+        changes.saved("telegram", "u1", 1, state(2, recent.mark(monotonic_ms())));
+        changes.saved("telegram", "u1", 1, state(3, recent.mark(monotonic_ms())));
+        changes.settle(Some(&recent)).unwrap().run(true);
+        assert_eq!(kept(&recent), None);
+        // Read before someone else forgot the person: refused, as a save alone's.
+        let before = recent.mark(monotonic_ms());
+        recent.forget(&[1], monotonic_ms());
+        let mut changes = Changes::default();
+        changes.saved("telegram", "u1", 1, state(4, before));
+        changes.settle(Some(&recent)).unwrap().run(true);
+        assert_eq!(kept(&recent), None);
     }
 }

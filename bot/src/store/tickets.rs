@@ -119,7 +119,9 @@ impl Tx<'_> {
         ) else {
             return Err(corrupt("incomplete application"));
         };
-        self.touched(person_id);
+        // Known if it opens: the open ticket of the person's next state. A failure part way
+        // forgets the person.
+        self.chats.touched_known(person_id);
         let vault = &self.store.vault;
         let tckn_hash = vault.lookup_hash(TCKN, tckn);
         let Some((number, next_id)) = self.next_ticket(person_id, &tckn_hash, istanbul_year(now)).await? else {
@@ -168,6 +170,7 @@ impl Tx<'_> {
             row(format!("INSERT INTO tickets ({columns}) VALUES ({values}) RETURNING id")).fetch_one(&mut self.tx).await?.try_get("id")?
         };
         self.record(&TicketChange::new(id, event, &actor, now), from, &applied).await?;
+        self.chats.opened(person_id, TicketBrief { number, state: *to });
         Ok(OpenOutcome::Opened(number))
     }
 

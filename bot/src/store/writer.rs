@@ -80,12 +80,12 @@ const MAX_GROUP_AGE: Duration = Duration::from_millis(2);
 /// The answer a holder waits for: its writes committed, or why not.
 type Told = oneshot::Sender<std::result::Result<(), String>>;
 
-/// What is done once the COMMIT of a holder's group has ended (committed or failed, so its
-/// writes may be written), before the holder is told. Done by the group's committer, not by
-/// the holder: a holder whose wait is cancelled (a request dropped) leaves its writes in the
-/// group all the same, and what must follow them (`Tx::commit` forgets the chat states they
-/// change) must not be lost with its wait.
-pub(super) type AfterCommit = Box<dyn FnOnce() + Send>;
+/// What is done once the COMMIT of a holder's group has ended, before the holder is told; it
+/// hears whether the holder's writes were committed (false: failed, so they may or may not be
+/// written). Done by the group's committer, not by the holder: a holder whose wait is cancelled
+/// (a request dropped) leaves its writes in the group all the same, and what must follow them
+/// (`Tx::commit` settles the chat states they change) must not be lost with its wait.
+pub(super) type AfterCommit = Box<dyn FnOnce(bool) + Send>;
 
 /// A holder whose writes wait in the group for its COMMIT.
 struct Member {
@@ -96,7 +96,7 @@ struct Member {
 impl Member {
     fn tell(self, outcome: std::result::Result<(), String>) {
         if let Some(after) = self.after {
-            after();
+            after(outcome.is_ok());
         }
         let _ = self.told.send(outcome);
     }
@@ -409,7 +409,7 @@ impl Store {
     /// [`Store::begin`] for a holder of another kind (a batch in one transaction).
     pub(super) async fn begin_for(&self, holder: TurnHolder) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn(holder).await?).await?;
-        Ok(Tx { tx, store: self, queued: Default::default(), touched: Vec::new() })
+        Ok(Tx { tx, store: self, queued: Default::default(), chats: Default::default() })
     }
 
     /// [`Store::begin`] for a long transaction (a roster file, the day's reminders, a retention
@@ -420,7 +420,7 @@ impl Store {
     /// [`WRITER_SETTINGS`]).
     pub(super) async fn begin_alone(&self) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn_after(TurnHolder::Transaction, true).await?).await?;
-        Ok(Tx { tx, store: self, queued: Default::default(), touched: Vec::new() })
+        Ok(Tx { tx, store: self, queued: Default::default(), chats: Default::default() })
     }
 }
 

@@ -5,7 +5,7 @@ use eimza_bot::core::domain::{AgentId, RequestId};
 use eimza_bot::core::ticket::{ActorKind, Applied, Refusal, TicketEvent, TicketState};
 use eimza_bot::i18n::{Rendered, RenderedButton};
 use eimza_bot::store::{
-    ChatState, ConversationSave, OpenOutcome, PairingClaim, PairingDecisionRow, SavedFrom, Store, TicketFilter, Unsent,
+    ChatState, ConversationSave, OpenOutcome, PairingClaim, PairingDecisionRow, SavedFrom, Store, StoreError, TicketFilter, Unsent,
 };
 use eimza_bot::vault::Vault;
 use eimza_protocol::Lang;
@@ -381,6 +381,65 @@ on_both!(the_next_message_sees_what_changed_beside_the_conversation, |store| {
     assert!(!store.save_turn(&kept(p, &stale, &conv, None), &[]).await.unwrap());
     let last = state_now().await;
     assert_eq!((last.version, last.conversation), (5, Conversation::default()));
+});
+
+// A turn with actions (one transaction) leaves the state it saved for the next message too (SQLite
+// keeps it, see `recent.rs` `Changes`): with the ticket it opened; but whatever it changed that it
+// does not carry (a ticket moved), and anything of a transaction not committed, is read again.
+on_both!(the_next_message_starts_where_a_turn_with_actions_left_it, |store| {
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let p = store.person("telegram", "78", NOW).await.unwrap();
+    let state_now = async || store.chat_state_of("telegram", "78").await.unwrap().unwrap().1;
+    let conv = |n: u32| Conversation { recent_updates: vec![n.to_string()], ..Conversation::default() };
+    // Saves `conversation` from `state` in a transaction that first runs `act`.
+    async fn turn(store: &Store, p: i64, state: &ChatState, conversation: &Conversation, act: Act) -> Result<(), StoreError> {
+        let mut tx = store.begin().await?;
+        tx.expect_version(p, state.version)?;
+        match act {
+            Act::Open => {
+                assert!(matches!(tx.open_ticket(p, &draft("10000000146", "Ilgaz Işık"), Lang::Tr, NOW).await?, OpenOutcome::Opened(_)))
+            }
+            Act::CancelOwn(number) => assert!(tx.cancel_own_ticket(p, number.parse().unwrap(), NOW + 1).await?.is_ok()),
+            Act::Nothing => {}
+        }
+        let owed = Unsent::then(None, None, state.version + 1, &[reply("Başvurunuz alındı")]);
+        let from = Some(SavedFrom { transport: "telegram", user_id: "78", state });
+        let save = ConversationSave { from, ..save(p, state.version, conversation, owed.as_ref(), NOW) };
+        // PostgreSQL: the save itself finds the conflict (SQLite: the guard, at the commit).
+        if !tx.save_conversation(&save).await? {
+            return Err(StoreError::Changed);
+        }
+        tx.commit().await
+    }
+    enum Act {
+        Open,
+        CancelOwn(&'static str),
+        Nothing,
+    }
+    turn(&store, p, &state_now().await, &conv(1), Act::Open).await.unwrap();
+    let opened = state_now().await;
+    assert_eq!((opened.version, &opened.conversation), (1, &conv(1)));
+    assert_eq!(opened.open_ticket.map(|t| (t.number.to_string(), t.state)), Some(("EIMZA-2026-000001".into(), TicketState::Submitted)));
+    assert_eq!(opened.unsent.as_ref().map(|u| store.open_unsent(u).unwrap().turns[0].version), Some(1));
+    // The same read through the database, to compare with.
+    let read = store.chat_state(p).await.unwrap();
+    assert_eq!((read.version, read.open_ticket, read.conversation), (opened.version, opened.open_ticket, opened.conversation.clone()));
+    // A transaction that moves the ticket beside its save: the next message sees the move.
+    turn(&store, p, &opened, &conv(2), Act::CancelOwn("EIMZA-2026-000001")).await.unwrap();
+    let cancelled = state_now().await;
+    assert_eq!((cancelled.version, cancelled.open_ticket, &cancelled.conversation), (2, None, &conv(2)));
+    // One refused by its guard (saved meanwhile): the stored state, not what it would have left.
+    assert!(store.save_conversation(&save(p, 2, &conv(3), None, NOW)).await.unwrap());
+    assert!(matches!(turn(&store, p, &cancelled, &conv(9), Act::Nothing).await, Err(StoreError::Changed)));
+    let last = state_now().await;
+    assert_eq!((last.version, &last.conversation), (3, &conv(3)));
+    // One dropped before its commit: nothing of it, the next message starts from the store.
+    let mut tx = store.begin().await.unwrap();
+    tx.expect_version(p, 3).unwrap();
+    let from = Some(SavedFrom { transport: "telegram", user_id: "78", state: &last });
+    assert!(tx.save_conversation(&ConversationSave { from, ..save(p, 3, &conv(8), None, NOW) }).await.unwrap());
+    drop(tx);
+    assert_eq!(state_now().await.conversation, conv(3));
 });
 
 on_both!(processed_updates_are_remembered, |store| {

@@ -145,6 +145,9 @@ fn script(n: u64) -> Vec<Input> {
 pub struct Stats {
     latencies: Vec<Duration>,
     elapsed: Duration,
+    /// CPU this process spent in the run, all threads (the bench's simulated people, or its
+    /// HTTP client, included): steadier than throughput between runs, for comparisons.
+    cpu: Duration,
     /// What the run wrote, for the raw-SQLite anchor.
     pub writes: Writes,
     /// What the run's turn to write did (the bot's own metrics, counted over the run).
@@ -362,6 +365,11 @@ impl Stats {
         println!("  latency p50         {:.2} ms", pct(0.50));
         println!("  latency p99         {:.2} ms", pct(0.99));
         println!("  latency max         {:.2} ms", self.latencies[n - 1].as_secs_f64() * 1000.0);
+        println!(
+            "  CPU                 {:.0} µs per message, all threads ({:.2} cores busy)",
+            1e6 * self.cpu.as_secs_f64() / n as f64,
+            self.cpu.as_secs_f64() / self.elapsed.as_secs_f64()
+        );
         if let Some(target) = target_rate {
             println!("  throughput / target {:.2}x (target ≥ {target:.0} messages/s)", rate / target);
         }
@@ -426,6 +434,17 @@ impl Stats {
     }
 }
 
+/// CPU time of this process so far (user and system, all threads; `/proc/self/stat`, counted
+/// in the kernel's USER_HZ of 100 a second).
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name (in parentheses, which may hold spaces): utime and stime are the
+    // 12th and 13th fields.
+    let ticks: u64 =
+        stat.rsplit_once(')').map_or(0, |(_, rest)| rest.split_whitespace().skip(11).take(2).filter_map(|t| t.parse::<u64>().ok()).sum());
+    Duration::from_millis(ticks * 10)
+}
+
 pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -456,7 +475,7 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     // Telegram's ledger of replies sent (its adapter writes it every second).
     let ledger = Arc::new(Ledger::default());
     let before = WriteSide::now();
-    let start = Instant::now();
+    let (start, cpu_before) = (Instant::now(), process_cpu());
     // Stopped between two writes, never in one: a write cut short at its COMMIT would have
     // cleared rows that nobody counted.
     let (stop_ledger, mut ledger_stopped) = tokio::sync::watch::channel(false);
@@ -531,11 +550,11 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     }
     stop_ledger.send_replace(true);
     owed.cleared = writer.await.unwrap() + ledger.write(&store).await.unwrap();
-    let elapsed = start.elapsed();
+    let (elapsed, cpu) = (start.elapsed(), process_cpu().saturating_sub(cpu_before));
     assert!(store.owed_replies(Transport::Telegram.code()).await.unwrap().is_empty(), "every turn's replies confirmed");
     let write_side = WriteSide::since(before);
     let writes = Writes::count(&dir.path().join("bench.db"), latencies.len()).with_owed(&owed, latencies.len());
-    Stats { latencies, elapsed, writes, write_side }
+    Stats { latencies, elapsed, cpu, writes, write_side }
 }
 
 pub async fn over_http(people: u64, concurrency: u64) -> Stats {
@@ -561,7 +580,7 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     }));
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build().unwrap();
     let before = WriteSide::now();
-    let start = Instant::now();
+    let (start, cpu_before) = (Instant::now(), process_cpu());
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let client = client.clone();
@@ -608,12 +627,12 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     for t in tasks {
         latencies.extend(t.await.unwrap());
     }
-    let elapsed = start.elapsed();
+    let (elapsed, cpu) = (start.elapsed(), process_cpu().saturating_sub(cpu_before));
     let write_side = WriteSide::since(before);
     let _ = stop_tx.send(());
     let _ = server.await;
     let writes = Writes::count(&data.join("eimza.db"), latencies.len());
-    Stats { latencies, elapsed, writes, write_side }
+    Stats { latencies, elapsed, cpu, writes, write_side }
 }
 
 /// The real release bot on its embedded defaults (SQLite, web chat, e-mail to files): from start
