@@ -391,15 +391,21 @@ impl Tx<'_> {
     /// once committed, if all this transaction changes of it is known ([`Tx::commit`]).
     pub async fn save_conversation(&mut self, save: &ConversationSave<'_>) -> Result<bool> {
         let (sealed, unsent) = seal_save(self.store, save)?;
-        match save.from {
-            Some(from) => self.saves_state(save.person_id, from, saved_state(save, from.state, unsent.clone())),
-            None => self.touched(save.person_id),
-        }
+        // Changed whatever comes of it: a statement whose answer was lost may have written.
+        self.chats.touched_known(save.person_id);
+        let kept = save.from.map(|from| (from, saved_state(save, from.state, unsent.clone())));
         let statement = save_statement(save, sealed, unsent);
-        if self.tx.guards_version(save.person_id, save.version) {
+        let saved = if self.tx.guards_version(save.person_id, save.version) {
             self.tx.write_later(statement, Some(1)).await?;
-            return Ok(true);
+            true // or the guard fails the transaction
+        } else {
+            statement.execute(&mut self.tx).await?.rows_affected() == 1
+        };
+        // Kept only once known saved: a caller that commits after a refusal keeps nothing.
+        match kept {
+            Some((from, state)) if saved => self.saves_state(save.person_id, from, state),
+            _ => self.touched(save.person_id),
         }
-        Ok(statement.execute(&mut self.tx).await?.rows_affected() == 1)
+        Ok(saved)
     }
 }

@@ -742,6 +742,13 @@ mod tests {
         assert!(matches!(tx.commit().await, Err(super::StoreError::Changed)));
         assert_eq!(recalled(), None);
         assert_eq!(store.chat_state(person).await.unwrap().version, 1);
+        // Unguarded, the save itself is refused: a transaction committed after it keeps nothing.
+        let (_, fresh) = store.chat_state_of("web", "a").await.unwrap().unwrap();
+        let from = Some(super::SavedFrom { transport: "web", user_id: "a", state: &fresh });
+        let mut tx = store.begin().await.unwrap();
+        assert!(!tx.save_conversation(&super::ConversationSave { version: 5, from, ..save }).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(recalled(), None);
     }
 
     /// A transaction guarding a conversation's version: the save and an outbox row ride with the

@@ -119,8 +119,7 @@ impl Tx<'_> {
         ) else {
             return Err(corrupt("incomplete application"));
         };
-        // Known if it opens: the open ticket of the person's next state. A failure part way
-        // forgets the person.
+        // Known if it opens: the open ticket of the person's next state ([`Tx::commit`]).
         self.chats.touched_known(person_id);
         let vault = &self.store.vault;
         let tckn_hash = vault.lookup_hash(TCKN, tckn);

@@ -93,12 +93,22 @@ struct Member {
     after: Option<AfterCommit>,
 }
 
-impl Member {
-    fn tell(self, outcome: std::result::Result<(), String>) {
-        if let Some(after) = self.after {
-            after(outcome.is_ok());
-        }
-        let _ = self.told.send(outcome);
+/// Tells the members of a group its outcome: every member's [`AfterCommit`] first, then the
+/// answers. Why that order: a holder told may let its person's next message run at once; a later
+/// member's forgetting of that person (a ticket it moved) must already be done by then, or that
+/// message would start from the state the forgetting was for.
+fn tell_all(members: Vec<Member>, outcome: std::result::Result<(), String>) {
+    let told: Vec<Told> = members
+        .into_iter()
+        .map(|member| {
+            if let Some(after) = member.after {
+                after(outcome.is_ok());
+            }
+            member.told
+        })
+        .collect();
+    for told in told {
+        let _ = told.send(outcome.clone());
     }
 }
 
@@ -119,9 +129,7 @@ impl Writer {
         match self.conn.plain("COMMIT") {
             Ok(()) => {
                 self.since = None;
-                for member in self.members.drain(..) {
-                    member.tell(Ok(()));
-                }
+                tell_all(std::mem::take(&mut self.members), Ok(()));
             }
             Err(e) => {
                 tracing::error!(error = %e, holders = self.members.len(), "the writer's COMMIT failed; its group is told so");
@@ -136,9 +144,7 @@ impl Writer {
     /// Tells the members that their writes are not (known to be) written.
     fn fail_group(&mut self, why: &str) {
         self.since = None;
-        for member in self.members.drain(..) {
-            member.tell(Err(why.to_owned()));
-        }
+        tell_all(std::mem::take(&mut self.members), Err(why.to_owned()));
     }
 
     /// Rolls back the writes of a transaction that does not end: to its savepoint when it has
@@ -923,6 +929,30 @@ mod tests {
     use super::super::tests::{persons, sqlite_store};
     use super::super::{AnyQuery, Store, StoreError};
     use crate::metrics::TurnHolder;
+
+    /// Every member's `after` runs before any member is told: a member told may let its
+    /// person's next message run, which must not find a state that a later member's `after`
+    /// was to forget.
+    #[test]
+    fn a_group_runs_every_after_before_it_tells_anyone() {
+        for outcome in [Ok(()), Err("commit: disk I/O error".to_owned())] {
+            let (first_told, first_hears) = oneshot::channel();
+            let first_hears = std::sync::Arc::new(std::sync::Mutex::new(first_hears));
+            let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let (second_told, _second_hears) = oneshot::channel();
+            let after = {
+                let (first_hears, seen) = (first_hears.clone(), seen.clone());
+                Box::new(move |committed: bool| {
+                    let told_before = first_hears.lock().unwrap().try_recv().is_ok();
+                    seen.lock().unwrap().push((committed, told_before));
+                }) as super::AfterCommit
+            };
+            let members = vec![super::Member { told: first_told, after: None }, super::Member { told: second_told, after: Some(after) }];
+            super::tell_all(members, outcome.clone());
+            assert_eq!(*seen.lock().unwrap(), [(outcome.is_ok(), false)], "the first was told before the second's after ran");
+            assert_eq!(first_hears.lock().unwrap().try_recv().unwrap(), outcome);
+        }
+    }
 
     fn insert(user: &'static str) -> AnyQuery<'static> {
         sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', $1, 1)").bind(user)
