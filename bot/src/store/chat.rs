@@ -393,7 +393,8 @@ impl Tx<'_> {
         let (sealed, unsent) = seal_save(self.store, save)?;
         // Changed whatever comes of it: a statement whose answer was lost may have written.
         self.chats.touched_known(save.person_id);
-        let kept = save.from.map(|from| (from, saved_state(save, from.state, unsent.clone())));
+        // Only where states are kept (SQLite): the state is a copy of the conversation.
+        let kept = save.from.filter(|_| self.store.recent.is_some()).map(|from| (from, saved_state(save, from.state, unsent.clone())));
         let statement = save_statement(save, sealed, unsent);
         let saved = if self.tx.guards_version(save.person_id, save.version) {
             self.tx.write_later(statement, Some(1)).await?;
