@@ -573,28 +573,27 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     .unwrap();
     let app = Application::build(config).await.unwrap();
     let mailbox = Arc::new(FileMailbox::new(data.join("outbox")));
-    let base = format!("http://{}", app.local_addr());
+    let addr = app.local_addr();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stop_rx.await;
     }));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency as usize).build().unwrap();
     let before = WriteSide::now();
     let (start, cpu_before) = (Instant::now(), process_cpu());
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
-        let client = client.clone();
-        let base = base.clone();
         let mailbox = mailbox.clone();
         tasks.push(tokio::spawn(async move {
+            let mut client = RawClient::connect(addr).await;
             let mut latencies = Vec::new();
             let mut n = worker;
             while n < people {
                 let t = Instant::now();
-                let created: serde_json::Value =
-                    client.post(format!("{base}/api/webchat/sessions")).send().await.unwrap().json().await.unwrap();
+                let (status, body) = client.post("/api/webchat/sessions", None, b"").await;
+                assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
                 latencies.push(t.elapsed());
-                let session = created["session"].as_str().unwrap().to_owned();
+                let created: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let path = format!("/api/webchat/sessions/{}/messages", created["session"].as_str().unwrap());
                 let token = created["token"].as_str().unwrap().to_owned();
                 for input in script(n).into_iter().skip(1) {
                     let input = match input {
@@ -607,15 +606,9 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
                         Input::Open | Input::Fields(_) | Input::UnknownButton => unreachable!("the script has none"),
                     };
                     let t = Instant::now();
-                    let r = client
-                        .post(format!("{base}/api/webchat/sessions/{session}/messages"))
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status(), 200);
-                    let _: serde_json::Value = r.json().await.unwrap();
+                    let (status, answer) = client.post(&path, Some(&token), body.to_string().as_bytes()).await;
+                    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+                    assert!(answer.starts_with(b"{"), "not the JSON answer: {}", String::from_utf8_lossy(&answer));
                     latencies.push(t.elapsed());
                 }
                 n += concurrency;
@@ -680,5 +673,64 @@ pub async fn cold_start() {
             1.0 / ready.as_secs_f64(),
             50.0 / rss
         );
+    }
+}
+
+/// The load generator's HTTP/1.1 client: one kept-alive connection per simulated person in
+/// flight, a request written in one piece and its answer read by its `Content-Length`. Why not
+/// reqwest: the bench runs its clients on the same two cores as the bot, and reqwest's pool,
+/// URL parsing and header maps cost about as much CPU a request as the bot's own HTTP layer;
+/// what is measured is the bot.
+struct RawClient {
+    stream: tokio::net::TcpStream,
+    host: String,
+    out: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl RawClient {
+    async fn connect(addr: std::net::SocketAddr) -> RawClient {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        RawClient { stream, host: addr.to_string(), out: Vec::with_capacity(512), buf: Vec::with_capacity(8192) }
+    }
+
+    /// POSTs `body` (JSON) to `path`; the answer's status and body.
+    async fn post(&mut self, path: &str, bearer: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
+        use std::io::Write as _;
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        self.out.clear();
+        write!(
+            self.out,
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+            self.host,
+            body.len()
+        )
+        .unwrap();
+        if let Some(token) = bearer {
+            write!(self.out, "authorization: Bearer {token}\r\n").unwrap();
+        }
+        self.out.extend_from_slice(b"\r\n");
+        self.out.extend_from_slice(body);
+        self.stream.write_all(&self.out).await.unwrap();
+        self.buf.clear();
+        let head_end = loop {
+            if let Some(at) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            assert!(self.stream.read_buf(&mut self.buf).await.unwrap() > 0, "the bot closed the connection");
+        };
+        let head = std::str::from_utf8(&self.buf[..head_end]).unwrap();
+        let status: u16 = head[9..12].parse().unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.trim().parse().unwrap())
+            })
+            .expect("an answer without its length");
+        while self.buf.len() < head_end + length {
+            assert!(self.stream.read_buf(&mut self.buf).await.unwrap() > 0, "the bot closed the connection");
+        }
+        (status, self.buf[head_end..head_end + length].to_vec())
     }
 }

@@ -50,7 +50,7 @@ async fn main() {
             );
         }
         if runs("http") {
-            let mut stats = chat::over_http(people / 2, concurrency).await;
+            let mut stats = chat::over_http(people, concurrency).await;
             stats.print(
                 &format!("web chat JSON API over HTTP (transcript kept, encrypted), {concurrency} at a time"),
                 Some(5_000.0),
