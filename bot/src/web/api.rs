@@ -24,6 +24,7 @@ use super::error::ApiError;
 use super::{AppState, client, request_lang};
 use crate::clock;
 use crate::core::conversation::{Incoming, Input, Transport};
+use crate::core::outbound::Rendered;
 use crate::store::WebSession;
 
 /// Longest text a person may send, in bytes.
@@ -43,6 +44,22 @@ pub fn routes() -> Router<AppState> {
 struct MessageBody {
     text: Option<String>,
     button: Option<String>,
+}
+
+/// The answer to a new session, written straight from the replies (a `json!` value copied
+/// each one into a tree first); fields in the order `json!` wrote them.
+#[derive(serde::Serialize)]
+struct SessionAnswer<'a> {
+    replies: &'a [Rendered],
+    session: &'a str,
+    token: &'a str,
+}
+
+/// The answer to a message, as [`SessionAnswer`].
+#[derive(serde::Serialize)]
+struct MessageAnswer<'a> {
+    deleted_message: bool,
+    replies: &'a [Rendered],
 }
 
 async fn create_session(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
@@ -69,7 +86,8 @@ async fn create_session(State(state): State<AppState>, ConnectInfo(peer): Connec
     .await;
     match result {
         Ok((session, token, handled)) => {
-            (StatusCode::CREATED, Json(json!({ "session": session.id, "token": token, "replies": handled.replies }))).into_response()
+            let answer = SessionAnswer { replies: &handled.replies, session: &session.id, token: &token };
+            (StatusCode::CREATED, Json(answer)).into_response()
         }
         Err(e) => e.render(texts, lang),
     }
@@ -148,7 +166,7 @@ async fn send_message(State(state): State<AppState>, Path(session): Path<String>
     }
     .await;
     match result {
-        Ok(handled) => Json(json!({ "replies": handled.replies, "deleted_message": handled.delete_incoming })).into_response(),
+        Ok(handled) => Json(MessageAnswer { deleted_message: handled.delete_incoming, replies: &handled.replies }).into_response(),
         Err(e) => e.render(state.service.texts(), lang),
     }
 }
