@@ -60,6 +60,10 @@ pub struct Mailer {
     helpdesk: Option<String>,
 }
 
+/// How long the mail worker waits, once woken, for more mail to claim with what woke it
+/// ([`Policy::linger`]).
+const LINGER: Duration = Duration::from_millis(10);
+
 impl Mailer {
     pub fn new(store: Store, texts: Arc<Texts>, all: &Config) -> anyhow::Result<Mailer> {
         let config = all.mail.clone();
@@ -111,6 +115,7 @@ impl Mailer {
             lease_ms: LEASE_MS,
             batch: BATCH,
             poll: Duration::from_millis(self.config.poll_interval_ms.max(50)),
+            linger: LINGER,
         }
     }
 

@@ -51,6 +51,9 @@ pub struct Policy {
     pub batch: i64,
     /// How often the worker looks for retries that became due (besides being woken).
     pub poll: Duration,
+    /// Once woken by a message queued, how long the worker waits before it claims: what is
+    /// queued meanwhile goes in the same claim (see [`run`]). Zero: at once.
+    pub linger: Duration,
 }
 
 /// `base · 2^(attempt−1)`, at most `cap`, plus up to 20 % jitter so retries (and reconnects) of
@@ -173,7 +176,16 @@ pub async fn run<W: Worker>(store: Store, worker: W, policy: Policy) {
             tracing::error!(channel = worker.channel().code(), error = %e, "delivery failed; will retry");
         }
         tokio::select! {
-            _ = queued.changed() => {}
+            _ = queued.changed() => {
+                // Each claim is a write with the turn to write (and, alone, its own COMMIT):
+                // woken by every turn that queues a verification code, the mail worker claimed
+                // them one at a time under load (over the web chat's HTTP API, a write for every
+                // 13 messages). A code then waits a few milliseconds longer, unnoticed next to
+                // SMTP's own round trips.
+                if !policy.linger.is_zero() {
+                    tokio::time::sleep(policy.linger).await;
+                }
+            }
             _ = tokio::time::sleep(policy.poll) => {}
         }
     }
@@ -191,5 +203,77 @@ mod tests {
             let d = backoff(base, attempt, cap).as_secs();
             assert!(d >= low && d <= low + low / 5, "attempt {attempt}: {d}");
         }
+    }
+
+    /// Takes the e-mails two at a time: each delivery waits (at most `alone`) for another of
+    /// the same claim; one that waited in vain is counted.
+    struct Pairs {
+        both: tokio::sync::Barrier,
+        alone: Duration,
+        waited_in_vain: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Worker for Pairs {
+        fn channel(&self) -> Channel {
+            Channel::Email
+        }
+
+        async fn deliver(&self, _item: &Claimed) -> Result<Result<Delivered, SendError>, StoreError> {
+            if tokio::time::timeout(self.alone, self.both.wait()).await.is_err() {
+                self.waited_in_vain.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            Ok(Ok(Delivered::Sent))
+        }
+    }
+
+    /// Two e-mails queued 100 ms apart: with a longer linger, the worker woken by the first
+    /// claims both at once; without, the first alone.
+    async fn claimed_together(linger: Duration) -> bool {
+        use crate::core::outbound::{Mail, Outbound};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url, crate::vault::Vault::from_master_key(&[9; 32])).await.unwrap();
+        let worker = std::sync::Arc::new(Pairs {
+            both: tokio::sync::Barrier::new(2),
+            alone: Duration::from_millis(300),
+            waited_in_vain: Default::default(),
+        });
+        let policy = Policy { retry_base_secs: 30, max_attempts: 3, lease_ms: 60_000, batch: 10, poll: Duration::from_secs(3600), linger };
+        struct Shared(std::sync::Arc<Pairs>);
+        impl Worker for Shared {
+            fn channel(&self) -> Channel {
+                self.0.channel()
+            }
+            fn deliver(&self, item: &Claimed) -> impl Future<Output = Result<Result<Delivered, SendError>, StoreError>> + Send {
+                self.0.deliver(item)
+            }
+        }
+        let running = tokio::spawn(run(store.clone(), Shared(worker.clone()), policy));
+        tokio::time::sleep(Duration::from_millis(50)).await; // its first look found nothing
+        for n in 0..2 {
+            let mut tx = store.begin().await.unwrap();
+            let mail = Mail::EmailCode { to: format!("kisi.{n}@kurum.gov.tr"), code: "E-12345".into(), lang: Default::default() };
+            tx.enqueue(format!("code:{n}"), &Outbound::Email(mail), clock::now_ms()).await.unwrap();
+            tx.commit().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let sent = async {
+            loop {
+                let pending = store.peek_outbox(Channel::Email, 0, 10).await.unwrap();
+                if pending.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), sent).await.expect("both e-mails were sent");
+        running.abort();
+        worker.waited_in_vain.load(std::sync::atomic::Ordering::SeqCst) == 0
+    }
+
+    #[tokio::test]
+    async fn mail_queued_while_the_worker_lingers_goes_in_the_same_claim() {
+        assert!(claimed_together(Duration::from_millis(400)).await, "claimed one at a time despite the linger");
+        assert!(!claimed_together(Duration::ZERO).await, "without a linger the first goes alone (the test sees the difference)");
     }
 }

@@ -38,6 +38,7 @@ impl PersonChat {
             lease_ms: 60_000,
             batch: 32,
             poll: Duration::from_secs(1),
+            linger: Duration::ZERO,
         }
     }
 

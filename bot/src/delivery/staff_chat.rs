@@ -52,6 +52,7 @@ impl StaffChats {
             lease_ms: 60_000,
             batch: 16,
             poll: Duration::from_secs(2),
+            linger: Duration::ZERO,
         }
     }
 

@@ -53,6 +53,7 @@ impl Webhook {
             lease_ms: LEASE_MS,
             batch: 32,
             poll: Duration::from_secs(2),
+            linger: Duration::ZERO,
         }
     }
 
