@@ -290,6 +290,18 @@ mod tests {
         assert!(Vault::from_master_key(&[8; 32]).decrypt_str("tckn", &sealed).is_err());
         assert!(v.decrypt_str("tckn", &sealed[..10]).is_err());
         assert_ne!(v.encrypt_str("tckn", "x"), v.encrypt_str("tckn", "x"), "nonces differ");
+        // Any byte changed (version, nonce, ciphertext, tag) is refused.
+        for at in 0..sealed.len() {
+            let mut tampered = sealed.clone();
+            tampered[at] ^= 0x01;
+            assert!(v.decrypt("tckn", &tampered).is_err(), "byte {at} changed");
+        }
+        // The shortest sealed value is an empty plaintext's (version, nonce, tag); one byte less
+        // is refused.
+        let empty = v.encrypt("tckn", b"");
+        assert_eq!(empty.len(), 1 + NONCE_LEN + TAG_LEN);
+        assert_eq!(v.decrypt("tckn", &empty).unwrap(), b"");
+        assert!(v.decrypt("tckn", &empty[..empty.len() - 1]).is_err());
     }
 
     /// The sealing is XChaCha20-Poly1305 to the byte: what the RustCrypto AEAD (which the vault
