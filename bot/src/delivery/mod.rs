@@ -213,7 +213,7 @@ mod tests {
         waited_in_vain: std::sync::atomic::AtomicUsize,
     }
 
-    impl Worker for Pairs {
+    impl Worker for std::sync::Arc<Pairs> {
         fn channel(&self) -> Channel {
             Channel::Email
         }
@@ -230,25 +230,14 @@ mod tests {
     /// claims both at once; without, the first alone.
     async fn claimed_together(linger: Duration) -> bool {
         use crate::core::outbound::{Mail, Outbound};
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("t.db").display());
-        let store = Store::connect(&url, crate::vault::Vault::from_master_key(&[9; 32])).await.unwrap();
+        let (store, _dir) = crate::store::tests::sqlite_store().await;
         let worker = std::sync::Arc::new(Pairs {
             both: tokio::sync::Barrier::new(2),
             alone: Duration::from_millis(300),
             waited_in_vain: Default::default(),
         });
         let policy = Policy { retry_base_secs: 30, max_attempts: 3, lease_ms: 60_000, batch: 10, poll: Duration::from_secs(3600), linger };
-        struct Shared(std::sync::Arc<Pairs>);
-        impl Worker for Shared {
-            fn channel(&self) -> Channel {
-                self.0.channel()
-            }
-            fn deliver(&self, item: &Claimed) -> impl Future<Output = Result<Result<Delivered, SendError>, StoreError>> + Send {
-                self.0.deliver(item)
-            }
-        }
-        let running = tokio::spawn(run(store.clone(), Shared(worker.clone()), policy));
+        let running = tokio::spawn(run(store.clone(), worker.clone(), policy));
         tokio::time::sleep(Duration::from_millis(50)).await; // its first look found nothing
         for n in 0..2 {
             let mut tx = store.begin().await.unwrap();

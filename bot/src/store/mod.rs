@@ -663,7 +663,7 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::sqlite_url;
 
     #[test]
@@ -672,7 +672,7 @@ mod tests {
         assert_eq!(super::row_placeholders(super::Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 
-    pub(super) async fn sqlite_store() -> (super::Store, tempfile::TempDir) {
+    pub(crate) async fn sqlite_store() -> (super::Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("t.db").display());
         (super::Store::connect(&url, crate::vault::Vault::from_master_key(&[5; 32])).await.unwrap(), dir)
