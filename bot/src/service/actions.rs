@@ -35,6 +35,9 @@ pub(super) struct ActionCx<'a, 's> {
     pub open_ticket: Option<TicketBrief>,
     /// Codes already mailed during this application (part of the idempotency key).
     pub codes_sent: u8,
+    /// A limit's count may be presumed not reached (`Tx::count_code_mail`): false when the
+    /// turn runs again because it was.
+    pub presume: bool,
     pub incoming: &'a Incoming,
     pub after: &'a mut AfterCommit,
 }
@@ -85,7 +88,7 @@ async fn delete_personal_data(cx: &mut ActionCx<'_, '_>) -> Result<ActionResult,
 }
 
 async fn send_email_code(cx: &mut ActionCx<'_, '_>, email: KurumEmail) -> Result<ActionResult, StoreError> {
-    if let Err(minutes) = cx.tx.count_code_mail(email.as_str(), cx.now).await? {
+    if let Err(minutes) = cx.tx.count_code_mail(email.as_str(), cx.now, cx.presume).await? {
         tracing::info!(person_id = cx.person_id, "a verification e-mail was not sent: the address's limit is reached");
         return Ok(ActionResult::EmailCodeLimited { minutes });
     }

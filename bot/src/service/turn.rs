@@ -47,13 +47,26 @@ impl ChatService {
     /// A turn with actions: they and the save in one transaction. `None` when the conversation
     /// changed since it was read (nothing written; the turn runs again).
     pub(super) async fn save_with_actions(&self, turn: Turn<'_>) -> Result<Option<Handled>, ServiceError> {
-        let mut tx = self.store.begin().await?;
+        match self.try_with_actions(&turn, true).await {
+            // A limit presumed not reached was (nothing was written): again, asking.
+            Err(ServiceError::Store(StoreError::Presumed)) => self.try_with_actions(&turn, false).await,
+            done => done,
+        }
+    }
+
+    /// [`ChatService::save_with_actions`], once; `presume`: see [`ActionCx::presume`].
+    async fn try_with_actions(&self, turn: &Turn<'_>, presume: bool) -> Result<Option<Handled>, ServiceError> {
+        // SQLite: the turn to write is taken with the first script; a turn whose writes all
+        // ride with the COMMIT renders, seals and builds its rows before it (see
+        // `Store::begin_deferred`).
+        let mut tx = self.store.begin_deferred().await?;
         // SQLite: checked with the transaction's first statements, so the save below can ride
         // with the COMMIT (see `Tx::expect_version`).
         tx.expect_version(turn.person_id, turn.state.version)?;
         let mut after = AfterCommit::default();
-        let done = match self.act_and_save(&turn, &mut tx, &mut after).await {
+        let done = match self.act_and_save(turn, &mut tx, &mut after, presume).await {
             Err(_) if tx.changed() => return Ok(None),
+            Err(_) if tx.presumed_wrong() => return Err(StoreError::Presumed.into()),
             done => done?,
         };
         let Some((conversation, rendered, mistake)) = done else {
@@ -69,7 +82,7 @@ impl ChatService {
         for agent in &after.wake_agents {
             self.links.wake(agent);
         }
-        let mut handled = self.handled(&turn, &conversation, rendered, mistake, after.delete_incoming);
+        let mut handled = self.handled(turn, &conversation, rendered, mistake, after.delete_incoming);
         if turn.mode == ReplyMode::Outbox {
             handled.replies.clear(); // they are on their way through the outbox
         }
@@ -84,6 +97,7 @@ impl ChatService {
         turn: &Turn<'_>,
         tx: &mut Tx<'_>,
         after: &mut AfterCommit,
+        presume: bool,
     ) -> Result<Option<(Conversation, Vec<Rendered>, bool)>, ServiceError> {
         let mut conversation = turn.outcome.conversation.clone();
         let (mut replies, mut late) = (Vec::new(), Vec::new());
@@ -97,6 +111,7 @@ impl ChatService {
             form_link_ms: self.form_link_ms,
             open_ticket: turn.state.open_ticket,
             codes_sent: conversation.draft.codes_sent,
+            presume,
             incoming: turn.incoming,
             after,
         };

@@ -68,6 +68,10 @@ pub enum StoreError {
     /// A transaction's conversation changed since it was read (see [`Tx::expect_version`]).
     #[error("the conversation changed since it was read")]
     Changed,
+    /// A transaction presumed a limit not reached, and it was (see `TxConn::write_presumed`):
+    /// nothing of it was written; its work runs again without presuming.
+    #[error("a limit presumed not reached was reached")]
+    Presumed,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -523,7 +527,8 @@ pub struct Tx<'s> {
 
 impl Tx<'_> {
     /// Commits. [`StoreError::Changed`] when a guard ([`Tx::expect_version`]) found the
-    /// conversation changed: nothing of the transaction was written.
+    /// conversation changed, [`StoreError::Presumed`] when a limit it presumed not reached was
+    /// (`presume` of [`Tx::count_code_mail`]): nothing of the transaction was written.
     pub async fn commit(mut self) -> Result<()> {
         // After the COMMIT, whatever its answer (one whose answer was lost may have written): by
         // the group's committer, in case this wait is cancelled (`AfterCommit`), else here.
@@ -534,15 +539,17 @@ impl Tx<'_> {
             settle.run(committed.is_ok());
         }
         let changed = committed.is_err() && self.tx.changed();
+        let presumed_wrong = committed.is_err() && self.tx.presumed_wrong();
         // Rung after a commit, and after a failed one too unless nothing was written (a guard
-        // found the conversation changed): a COMMIT whose answer was lost may have written its
-        // messages, and a worker that looks for nothing only looks.
-        if self.queued != outbox::Rung::default() && !changed {
+        // found the conversation changed, a presumption was wrong): a COMMIT whose answer was
+        // lost may have written its messages, and a worker that looks for nothing only looks.
+        if self.queued != outbox::Rung::default() && !changed && !presumed_wrong {
             self.store.outbox_signal.send_modify(|rung| rung.add(&self.queued));
         }
         match committed {
             Ok(()) => Ok(()),
             Err(_) if changed => Err(StoreError::Changed),
+            Err(_) if presumed_wrong => Err(StoreError::Presumed),
             Err(e) => Err(e.into()),
         }
     }
@@ -572,6 +579,12 @@ impl Tx<'_> {
     /// [`Tx::expect_version`]).
     pub fn changed(&self) -> bool {
         self.tx.changed()
+    }
+
+    /// Whether this transaction failed because a limit it presumed not reached was (see
+    /// [`StoreError::Presumed`]): nothing of it was written.
+    pub fn presumed_wrong(&self) -> bool {
+        self.tx.presumed_wrong()
     }
 
     /// Makes this transaction the only one counting `limit` until it ends (with `keys`, only

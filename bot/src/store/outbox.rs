@@ -92,7 +92,14 @@ const COUNT_CODE_MAIL: &str = "INSERT INTO mail_limits (address_hash, at)
 impl Tx<'_> {
     /// Whether a verification e-mail may go to `address` now; if so it is counted. `Err`
     /// carries how many minutes to wait.
-    pub async fn count_code_mail(&mut self, address: &str, now: i64) -> Result<std::result::Result<(), i64>> {
+    ///
+    /// `presume`: on SQLite, presumed under the limits, nobody waits for the count: it rides
+    /// with the transaction's next script or its COMMIT, and if it was not under them after
+    /// all, the transaction fails there with [`StoreError::Presumed`](super::StoreError::Presumed),
+    /// nothing of it written, and the caller runs its work again without presuming. Why: then
+    /// a chat turn that mails a code is one script, not two, and what it does between them
+    /// (rendering, sealing, building rows) does not hold the turn to write. PostgreSQL asks.
+    pub async fn count_code_mail(&mut self, address: &str, now: i64, presume: bool) -> Result<std::result::Result<(), i64>> {
         let hash = self.store.vault.lookup_hash(MAIL_LIMIT, &address.to_lowercase());
         self.count_alone(super::Limit::CodeMail, &[]).await?;
         let (hour, day) = (now - 3_600_000, now - 86_400_000);
@@ -103,19 +110,22 @@ impl Tx<'_> {
         // cost stays the same however many codes the limit lets through. Rows older than a day
         // are forgotten by the retention job (`forget_mail_limits_before`).
         let first_minute = hour.div_euclid(super::MINUTE_MS);
-        let counted = sqlx::query(COUNT_CODE_MAIL)
-            .bind(hash.clone())
-            .bind(hour)
-            .bind(day)
-            .bind(now)
-            .bind(CODES_PER_ADDRESS_HOUR)
-            .bind(CODES_PER_ADDRESS_DAY)
-            .bind(self.store.codes_per_hour)
-            .bind(first_minute)
-            .bind((first_minute + 1) * super::MINUTE_MS)
-            .execute(&mut self.tx)
-            .await?;
-        if counted.rows_affected() == 1 {
+        let codes_per_hour = self.store.codes_per_hour;
+        let count = || {
+            sqlx::query(COUNT_CODE_MAIL)
+                .bind(hash.clone())
+                .bind(hour)
+                .bind(day)
+                .bind(now)
+                .bind(CODES_PER_ADDRESS_HOUR)
+                .bind(CODES_PER_ADDRESS_DAY)
+                .bind(codes_per_hour)
+                .bind(first_minute)
+                .bind((first_minute + 1) * super::MINUTE_MS)
+        };
+        let counted = presume && self.tx.write_presumed(count(), 1)?;
+        let counted = counted || count().execute(&mut self.tx).await?.rows_affected() == 1;
+        if counted {
             let minute = sqlx::query(
                 "INSERT INTO mail_limit_minutes (minute, sent) VALUES ($1, 1)
                  ON CONFLICT (minute) DO UPDATE SET sent = mail_limit_minutes.sent + 1",

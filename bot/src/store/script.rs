@@ -23,6 +23,10 @@ pub(super) enum Part {
     Write,
     /// Fails (a `CHECK`) when the statement before it changed another number of rows.
     Count,
+    /// Fails (a `CHECK`) when the statement before it changed another number of rows than the
+    /// transaction presumed (a limit not reached): nothing of it is written, and its work runs
+    /// again, asking ([`super::StoreError::Presumed`]).
+    Presumed,
     /// The statement whose answer the caller waits for (the script's last but for a COMMIT).
     Asked,
     Commit,
@@ -94,6 +98,14 @@ impl Script {
         positional(sql, &values, &mut self.sql, &mut self.values)?;
         self.ends.push((self.sql.len(), self.values.len(), part));
         Ok(())
+    }
+
+    /// Appends `rest`'s statements after these.
+    pub fn append(&mut self, rest: Script) {
+        let (sql, values) = (self.sql.len(), self.values.len());
+        self.sql.push_str(&rest.sql);
+        self.values.extend(rest.values);
+        self.ends.extend(rest.ends.into_iter().map(|(s, v, part)| (s + sql, v + values, part)));
     }
 
     /// Runs the script on the writer; every statement's answer.

@@ -412,6 +412,22 @@ impl Store {
         self.begin_for(TurnHolder::Transaction).await
     }
 
+    /// [`Store::begin`], but on SQLite the turn to write is taken with the transaction's first
+    /// script rather than now: what the caller does before its first statement that is waited
+    /// for (a chat turn's rendering, sealing and row building when all its writes wait for the
+    /// COMMIT) does not hold the writer, whose turn is what every other write waits for.
+    /// Nothing else differs: `BEGIN IMMEDIATE` (or the group's savepoint) still rides with that
+    /// script, so what the transaction reads holds until it commits; one that sends nothing
+    /// never takes the turn.
+    pub async fn begin_deferred(&self) -> Result<Tx<'_>> {
+        let Some(slot) = &self.writer else { return self.begin().await };
+        if self.pool.is_closed() {
+            return Err(StoreError::Db(sqlx::Error::PoolClosed));
+        }
+        let tx = TxConn::deferred(self, slot, TurnHolder::Transaction);
+        Ok(Tx { tx, store: self, queued: Default::default(), chats: Default::default() })
+    }
+
     /// [`Store::begin`] for a holder of another kind (a batch in one transaction).
     pub(super) async fn begin_for(&self, holder: TurnHolder) -> Result<Tx<'_>> {
         let tx = TxConn::begin(self.write_turn(holder).await?).await?;
@@ -674,6 +690,12 @@ pub(super) struct TxConn<'s> {
     /// SQLite: a script failed; nothing more is sent (the transaction is rolled back when this
     /// is dropped).
     failed: bool,
+    /// SQLite: a statement presumed to change so many rows changed another number
+    /// ([`TxConn::write_presumed`]): nothing of the transaction is written.
+    presumed_wrong: bool,
+    /// SQLite: the turn to write is taken with the first script, not yet
+    /// ([`Store::begin_deferred`]); `conn` holds no writer until then.
+    deferred: Option<(&'s Store, TurnHolder)>,
 }
 
 impl std::fmt::Debug for TxConn<'_> {
@@ -684,35 +706,92 @@ impl std::fmt::Debug for TxConn<'_> {
 
 impl<'s> TxConn<'s> {
     async fn begin(mut conn: WriteConn<'s>) -> std::result::Result<TxConn<'s>, sqlx::Error> {
-        let mut savepoint = false;
-        let held = match conn {
+        let (held, savepoint) = match conn {
             WriteConn::Writer { .. } => {
-                let mut script = Script::default();
-                // IMMEDIATE: SQLite's write lock from the first statement on, so what this
-                // transaction read (a conversation's version) holds until it commits, even
-                // against another process. A group left open holds it already; then its own
-                // writes are in a savepoint, rolled back alone if it fails. One that begins in
-                // autocommit holds only its own writes until it ends, and is rolled back
-                // whole: no savepoint, whose journal would copy every page it changes (all of
-                // a roster import's).
-                if conn.inline()?.is_autocommit() {
-                    script.push("BEGIN IMMEDIATE", None, Part::Begin)?;
-                } else {
-                    script.push("SAVEPOINT tx", None, Part::Begin)?;
-                    savepoint = true;
-                }
-                Some(script)
+                let (script, savepoint) = TxConn::start_script(&mut conn)?;
+                (Some(script), savepoint)
             }
             WriteConn::Pooled(ref mut pooled) => {
                 if let Err(e) = Manager::begin(pooled, None).await {
                     conn.failed(&e);
                     return Err(e);
                 }
-                None
+                (None, false)
             }
         };
         let start = held.as_ref().map_or(0, Script::len);
-        Ok(TxConn { conn, held, start, savepoint, begun: false, open: true, guarded: None, changed: false, failed: false })
+        Ok(TxConn {
+            conn,
+            held,
+            start,
+            savepoint,
+            begun: false,
+            open: true,
+            guarded: None,
+            changed: false,
+            failed: false,
+            presumed_wrong: false,
+            deferred: None,
+        })
+    }
+
+    /// SQLite: a transaction whose turn to write is taken with its first script (see
+    /// [`Store::begin_deferred`]).
+    fn deferred(store: &'s Store, slot: &'s Arc<WriterSlot>, holder: TurnHolder) -> TxConn<'s> {
+        // Holds no writer (as one whose turn was given up) until the turn is taken.
+        let conn = WriteConn::Writer { conn: None, slot, since: Instant::now(), holder, joined: false, commit: false };
+        TxConn {
+            conn,
+            held: Some(Script::default()),
+            start: 0,
+            savepoint: false,
+            begun: false,
+            open: true,
+            guarded: None,
+            changed: false,
+            failed: false,
+            presumed_wrong: false,
+            deferred: Some((store, holder)),
+        }
+    }
+
+    /// SQLite: the statement that starts a transaction on the writer `conn` holds, and whether
+    /// it is a savepoint. IMMEDIATE: SQLite's write lock from the first statement on, so what
+    /// this transaction read (a conversation's version) holds until it commits, even against
+    /// another process. A group left open holds it already; then its own writes are in a
+    /// savepoint, rolled back alone if it fails. One that begins in autocommit holds only its
+    /// own writes until it ends, and is rolled back whole: no savepoint, whose journal would
+    /// copy every page it changes (all of a roster import's).
+    fn start_script(conn: &mut WriteConn<'s>) -> std::result::Result<(Script, bool), sqlx::Error> {
+        let mut script = Script::default();
+        let savepoint = !conn.inline()?.is_autocommit();
+        script.push(if savepoint { "SAVEPOINT tx" } else { "BEGIN IMMEDIATE" }, None, Part::Begin)?;
+        Ok((script, savepoint))
+    }
+
+    /// SQLite, deferred: takes the turn to write now, and puts the transaction's start before
+    /// what it holds.
+    async fn take_turn(&mut self) -> std::result::Result<(), sqlx::Error> {
+        let Some((store, holder)) = self.deferred.take() else { return Ok(()) };
+        let commit = matches!(self.conn, WriteConn::Writer { commit: true, .. });
+        let mut conn = match store.write_turn(holder).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                self.failed = true;
+                return Err(match e {
+                    StoreError::Db(e) => e,
+                    other => sqlx::Error::Protocol(other.to_string()),
+                });
+            }
+        };
+        if commit {
+            conn.commit_when_done();
+        }
+        let (mut script, savepoint) = TxConn::start_script(&mut conn)?;
+        self.start = script.len();
+        script.append(self.held.take().unwrap_or_default());
+        (self.held, self.savepoint, self.conn) = (Some(script), savepoint, conn);
+        Ok(())
     }
 
     /// A write whose answer nobody waits for. SQLite: held and sent with the next statement
@@ -738,6 +817,24 @@ impl<'s> TxConn<'s> {
                 }
             }
         }
+    }
+
+    /// SQLite: a write held as with [`TxConn::write_later`], presumed to change `rows` rows (a
+    /// limit's count that is not reached); if it changes another number, the transaction fails
+    /// at that statement, nothing of it written, and [`TxConn::presumed_wrong`] says so: its
+    /// work runs again, asking. False (nothing done) where nothing is held: PostgreSQL, which
+    /// sends each statement at once, asks.
+    pub fn write_presumed(&mut self, query: AnyQuery<'_>, rows: u64) -> std::result::Result<bool, sqlx::Error> {
+        let Some(held) = &mut self.held else { return Ok(false) };
+        held.push_query(query, Part::Write)?;
+        held.push_query(sqlx::query(COUNT).bind(i64::try_from(rows).unwrap_or(i64::MAX)), Part::Presumed)?;
+        Ok(true)
+    }
+
+    /// Whether the transaction failed because a write changed another number of rows than
+    /// presumed ([`TxConn::write_presumed`]).
+    pub fn presumed_wrong(&self) -> bool {
+        self.presumed_wrong
     }
 
     /// SQLite: this transaction saves `person_id`'s conversation read at `version`; it fails
@@ -770,6 +867,7 @@ impl<'s> TxConn<'s> {
         if self.failed {
             return Err(sqlx::Error::Protocol("the transaction failed before".into()));
         }
+        self.take_turn().await?;
         let script = self.held.replace(Script::default()).unwrap_or_default();
         if script.has(Part::Begin) {
             self.begun = true;
@@ -804,6 +902,9 @@ impl<'s> TxConn<'s> {
                         return Err(sqlx::Error::Protocol(format!("commit: {error}")));
                     }
                     Part::Count => tracing::error!("a write changed another number of rows than it must; the transaction is rolled back"),
+                    Part::Presumed => {
+                        self.presumed_wrong = error.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::CheckViolation);
+                    }
                     Part::Write | Part::Asked => {}
                 }
                 Err(error)
@@ -846,6 +947,9 @@ impl<'s> TxConn<'s> {
         if self.failed {
             return Err(sqlx::Error::Protocol("the transaction failed before".into()));
         }
+        // Deferred: the turn to write now (and with it, whether this ends in a savepoint).
+        self.take_turn().await?;
+        let Some(held) = &mut self.held else { return Err(sqlx::Error::Protocol("a transaction on the writer without its script".into())) };
         if self.savepoint {
             held.push("RELEASE tx", None, Part::Commit)?;
         }
@@ -987,6 +1091,29 @@ mod tests {
         });
         held.await.unwrap();
         (task, go)
+    }
+
+    /// A deferred transaction takes the turn to write only with its first script: begun, given
+    /// writes that ride with its COMMIT, or committed with nothing at all, it does not wait for a
+    /// holder; its commit then waits for the turn and joins the holder's group.
+    #[tokio::test]
+    async fn a_deferred_transaction_takes_the_turn_with_its_first_script() {
+        let (store, _dir) = sqlite_store().await;
+        let (a, go_a) = holding(&store, "a").await;
+        let nothing = store.begin_deferred().await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), nothing.commit()).await.expect("it waited for the turn").unwrap();
+        let mut tx = store.begin_deferred().await.unwrap();
+        tx.tx.write_later(insert("b"), Some(1)).await.unwrap();
+        assert_eq!(store.writer.as_ref().unwrap().waiting.load(SeqCst), 0, "nothing waits for the turn yet");
+        let release = async {
+            until_waiting(&store, 1).await;
+            assert_eq!(persons(&store).await, 0, "neither is written before the holder goes on");
+            go_a.send(()).unwrap();
+        };
+        let (committed, ()) = tokio::join!(tx.commit(), release);
+        committed.unwrap();
+        a.await.unwrap().unwrap();
+        assert_eq!(persons(&store).await, 2);
     }
 
     /// A transaction that takes the turn (writing nothing yet), says so, and on `go` writes
