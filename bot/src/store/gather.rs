@@ -574,6 +574,25 @@ impl Batch for Reads {
     }
 }
 
+/// `/durum`'s status views of the people asking side by side, in one statement
+/// (`tickets.rs` `status_query`).
+pub(super) struct Statuses;
+
+impl Batch for Statuses {
+    type Item = i64;
+    type Answer = Option<crate::core::conversation::StatusView>;
+
+    async fn run(store: &Store, reader: &mut Reader, items: &[i64]) -> Result<Vec<Result<Self::Answer>>> {
+        let rows = super::tickets::status_query(items).fetch_all(reader.conn(store).await?).await?;
+        // In person order: each person's rows side by side.
+        let mut of: HashMap<i64, std::ops::Range<usize>> = HashMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            of.entry(row.try_get("person_id")?).and_modify(|r| r.end = i + 1).or_insert(i..i + 1);
+        }
+        Ok(items.iter().map(|person| super::tickets::status_of(of.get(person).map_or(&[][..], |r| &rows[r.clone()]))).collect())
+    }
+}
+
 /// The outbox's claims ended side by side (`outbox.rs` `release`): one transaction, so one
 /// turn to write and one COMMIT for all instead of one each (over the web chat's HTTP API they
 /// were more than half the writer's holds). A statement refused fails the transaction, and each
@@ -634,5 +653,52 @@ impl Batch for Sessions {
             found.insert(row.try_get::<String, _>("id")?, (row.try_get("token_hash")?, row.try_get("person_id")?));
         }
         Ok(items.iter().map(|id| Ok(found.get(id).cloned())).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::domain::{BirthDate, EmailDomains, FullName, KurumEmail, Tckn, Title};
+    use eimza_protocol::Lang;
+
+    fn draft(tckn: &str) -> crate::core::conversation::Draft {
+        let domains = EmailDomains { domains: vec!["kurum.gov.tr".into()], allow_subdomains: false };
+        crate::core::conversation::Draft {
+            consent_at: Some(1),
+            tckn: Some(Tckn::parse(tckn).unwrap()),
+            name: Some(FullName::parse("Ayşe Yılmaz").unwrap()),
+            title: Some(Title::parse("Uzman", &[]).unwrap()),
+            email: Some(KurumEmail::parse("ayse@kurum.gov.tr", &domains).unwrap()),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1980, 3, 5).map(BirthDate::from_date),
+            ..Default::default()
+        }
+    }
+
+    /// One batch of status views: the rows of its one statement are told apart by person, each
+    /// gets their own ticket in the order asked (a person asked twice too), and someone without
+    /// a ticket gets none.
+    #[tokio::test]
+    async fn a_batch_of_status_views_tells_each_persons_rows_apart() {
+        let (store, _dir) = super::super::tests::sqlite_store().await;
+        store.save_institution("Örnek", "{}", 1).await.unwrap();
+        let mut people = Vec::new();
+        for (i, tckn) in ["10000000146", "12345678950", "23456789138"].into_iter().enumerate() {
+            let person = store.person("web", &format!("p{i}"), 1).await.unwrap();
+            let mut tx = store.begin().await.unwrap();
+            tx.open_ticket(person, &draft(tckn), Lang::Tr, 1_800_000_000_000).await.unwrap();
+            tx.commit().await.unwrap();
+            people.push(person);
+        }
+        let nobody = store.person("web", "nobody", 1).await.unwrap();
+        let asked = [people[2], nobody, people[0], people[1], people[2]];
+        let mut reader = Reader::for_task(&store);
+        let views = run_batch::<Statuses>(&store, &mut reader, &asked).await.unwrap();
+        let numbers: Vec<Option<String>> = views.into_iter().map(|v| v.unwrap().map(|v| v.number.to_string())).collect();
+        assert_eq!(
+            numbers,
+            [Some("EIMZA-2027-000003"), None, Some("EIMZA-2027-000001"), Some("EIMZA-2027-000002"), Some("EIMZA-2027-000003")]
+                .map(|n| n.map(str::to_owned))
+        );
     }
 }

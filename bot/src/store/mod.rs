@@ -104,6 +104,8 @@ pub struct Store {
     saves: Option<gather::Gather<gather::Saves>>,
     reads: Option<gather::Gather<gather::Reads>>,
     sessions: Option<gather::Gather<gather::Sessions>>,
+    /// `/durum`'s reads side by side (`tickets.rs` `status_view`).
+    statuses: Option<gather::Gather<gather::Statuses>>,
     /// The outbox's claims ended side by side (`outbox.rs` `release`), one transaction for all
     /// (SQLite).
     releases: Option<gather::Gather<gather::Releases>>,
@@ -258,6 +260,7 @@ impl Store {
             saves: None,
             reads: None,
             sessions: None,
+            statuses: None,
             releases: None,
             persons: None,
             recent: (backend == Backend::Sqlite).then(Default::default),
@@ -266,6 +269,7 @@ impl Store {
         store.saves = Some(gather::Gather::start(store.clone()));
         store.reads = Some(gather::Gather::start(store.clone()));
         store.sessions = Some(gather::Gather::start(store.clone()));
+        store.statuses = Some(gather::Gather::start(store.clone()));
         // SQLite only: there each end was a turn to write of its own. On PostgreSQL they run
         // side by side on the pool, each a one-row UPDATE that can only wait, never deadlock.
         store.releases = (backend == Backend::Sqlite).then(|| gather::Gather::start(store.clone()));

@@ -554,36 +554,55 @@ impl Store {
         }
     }
 
-    /// The person's most recent ticket with its history, for `/durum`, in one round trip.
+    /// What `/durum` shows of the person's last ticket: its number, state, when it opened and
+    /// its moves. The people asking side by side are read in one statement
+    /// ([`super::gather::Statuses`]); on SQLite through a connection of the batch task's own,
+    /// not the pool's (each read there was a hand-off to a worker thread and back, and, with the
+    /// log changed since, the unmapping of its memory map).
     pub async fn status_view(&self, person_id: i64) -> Result<Option<StatusView>> {
-        let rows = sqlx::query(
-            "SELECT t.number, t.state, t.created_at, e.at, e.actor_kind, e.to_state
-             FROM tickets t LEFT JOIN ticket_events e ON e.ticket_id = t.id AND e.from_state <> e.to_state
-             WHERE t.id = (SELECT MAX(id) FROM tickets WHERE person_id = $1)
-             ORDER BY e.id",
-        )
-        .bind(person_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let brief = ticket_brief(&first.try_get::<String, _>("number")?, &first.try_get::<String, _>("state")?)?;
-        let mut history = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let (Some(at), Some(actor), Some(to)) =
-                (super::opt::<i64>(row, "at")?, super::opt::<String>(row, "actor_kind")?, super::opt::<String>(row, "to_state")?)
-            else {
-                continue;
-            };
-            history.push(StatusEvent {
-                at,
-                actor: ActorKind::from_code(&actor).ok_or_else(|| corrupt("unknown actor"))?,
-                to: TicketState::from_code(&to).ok_or_else(|| corrupt("unknown state"))?,
-            });
+        match &self.statuses {
+            Some(statuses) => statuses.submit(person_id).await,
+            None => {
+                let rows = status_query(&[person_id]).fetch_all(&self.pool).await?;
+                status_of(&rows)
+            }
         }
-        Ok(Some(StatusView { number: brief.number, state: brief.state, opened_at: first.try_get("created_at")?, history }))
     }
+}
+
+/// The rows of the last ticket of each of `people` with its moves, in order (person, move).
+/// The numbers are bound, never spliced.
+pub(super) fn status_query(people: &[i64]) -> super::AnyQuery<'static> {
+    let list = (1..=people.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT t.person_id, t.number, t.state, t.created_at, e.at, e.actor_kind, e.to_state
+         FROM tickets t LEFT JOIN ticket_events e ON e.ticket_id = t.id AND e.from_state <> e.to_state
+         WHERE t.id IN (SELECT MAX(id) FROM tickets WHERE person_id IN ({list}) GROUP BY person_id)
+         ORDER BY t.person_id, e.id"
+    );
+    people.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |query, person| query.bind(*person))
+}
+
+/// One person's status from their rows of [`status_query`]; `None` without a ticket.
+pub(super) fn status_of(rows: &[sqlx::any::AnyRow]) -> Result<Option<StatusView>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let brief = ticket_brief(&first.try_get::<String, _>("number")?, &first.try_get::<String, _>("state")?)?;
+    let mut history = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (Some(at), Some(actor), Some(to)) =
+            (super::opt::<i64>(row, "at")?, super::opt::<String>(row, "actor_kind")?, super::opt::<String>(row, "to_state")?)
+        else {
+            continue;
+        };
+        history.push(StatusEvent {
+            at,
+            actor: ActorKind::from_code(&actor).ok_or_else(|| corrupt("unknown actor"))?,
+            to: TicketState::from_code(&to).ok_or_else(|| corrupt("unknown state"))?,
+        });
+    }
+    Ok(Some(StatusView { number: brief.number, state: brief.state, opened_at: first.try_get("created_at")?, history }))
 }
 
 /// The masked institutional address, for the notices that name it (the renewal form went there).

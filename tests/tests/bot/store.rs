@@ -240,6 +240,43 @@ on_both!(history_records_every_change_and_duplicates_are_no_ops, |store| {
     assert_eq!(status.history.len(), 2);
 });
 
+// `/durum` of several people at once (one statement for those asking side by side): each
+// hears of their own last ticket and its moves only, and someone without a ticket of none.
+on_both!(status_views_asked_side_by_side_are_each_their_own, |store| {
+    use eimza_tests::{apply, valid_tckn};
+    store.save_institution("Örnek", "{}", NOW).await.unwrap();
+    let mut people = Vec::new();
+    for i in 0..4 {
+        people.push(store.person("web", &format!("durum-{i}"), NOW).await.unwrap());
+    }
+    // 0: a ticket cancelled, then a new one (the new one is shown); 1: a ticket with no move
+    // since; 2: a ticket staff cancelled; 3: none.
+    open(&store, people[0], &valid_tckn(10), "Ayşe Yılmaz").await;
+    let first = ticket_id(&store, "EIMZA-2026-000001").await;
+    apply(&store, first, TicketEvent::Cancel, ActorKind::Applicant, None, NOW + 1).await.unwrap();
+    open(&store, people[1], &valid_tckn(11), "İlker Işık").await;
+    open(&store, people[2], &valid_tckn(12), "Zeynep Güneş").await;
+    let third = ticket_id(&store, "EIMZA-2026-000003").await;
+    apply(&store, third, TicketEvent::Cancel, ActorKind::Staff, Some("ayse"), NOW + 2).await.unwrap();
+    open(&store, people[0], &valid_tckn(10), "Ayşe Yılmaz").await;
+    for _ in 0..3 {
+        let views = futures_util::future::join_all(people.iter().map(|p| store.status_view(*p))).await;
+        let views: Vec<_> = views.into_iter().map(Result::unwrap).collect();
+        let shown: Vec<Option<(String, TicketState, usize)>> =
+            views.iter().map(|v| v.as_ref().map(|v| (v.number.to_string(), v.state, v.history.len()))).collect();
+        assert_eq!(
+            shown,
+            vec![
+                Some(("EIMZA-2026-000004".into(), TicketState::Submitted, 1)),
+                Some(("EIMZA-2026-000002".into(), TicketState::Submitted, 1)),
+                Some(("EIMZA-2026-000003".into(), TicketState::Cancelled, 2)),
+                None,
+            ]
+        );
+        assert_eq!(views[2].as_ref().unwrap().history[1].actor, ActorKind::Staff);
+    }
+});
+
 on_both!(conversations_save_with_optimistic_concurrency, |store| {
     let p = store.person("web", "p", NOW).await.unwrap();
     let fresh = store.chat_state(p).await.unwrap();
