@@ -593,6 +593,23 @@ impl Batch for Statuses {
     }
 }
 
+/// Tickets by id for the notices composed side by side, in one statement (`staff.rs`
+/// `tickets_query`): their rows, opened by the caller.
+pub(super) struct Tickets;
+
+impl Batch for Tickets {
+    type Item = i64;
+    type Answer = Option<sqlx::any::AnyRow>;
+
+    async fn run(store: &Store, reader: &mut Reader, items: &[i64]) -> Result<Vec<Result<Self::Answer>>> {
+        let mut found = HashMap::new();
+        for row in super::staff::tickets_query(items).fetch_all(reader.conn(store).await?).await? {
+            found.insert(row.try_get::<i64, _>("id")?, row);
+        }
+        Ok(items.iter().map(|id| Ok(found.get(id).cloned())).collect())
+    }
+}
+
 /// The outbox's claims ended side by side (`outbox.rs` `release`): one transaction, so one
 /// turn to write and one COMMIT for all instead of one each (over the web chat's HTTP API they
 /// were more than half the writer's holds). A statement refused fails the transaction, and each
@@ -678,9 +695,8 @@ mod tests {
     /// One batch of status views: the rows of its one statement are told apart by person, each
     /// gets their own ticket in the order asked (a person asked twice too), and someone without
     /// a ticket gets none.
-    #[tokio::test]
-    async fn a_batch_of_status_views_tells_each_persons_rows_apart() {
-        let (store, _dir) = super::super::tests::sqlite_store().await;
+    /// Three people with a ticket each, opened in their order (EIMZA-2027-000001 to 3).
+    async fn three_tickets(store: &Store) -> Vec<i64> {
         store.save_institution("Örnek", "{}", 1).await.unwrap();
         let mut people = Vec::new();
         for (i, tckn) in ["10000000146", "12345678950", "23456789138"].into_iter().enumerate() {
@@ -690,6 +706,13 @@ mod tests {
             tx.commit().await.unwrap();
             people.push(person);
         }
+        people
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_status_views_tells_each_persons_rows_apart() {
+        let (store, _dir) = super::super::tests::sqlite_store().await;
+        let people = three_tickets(&store).await;
         let nobody = store.person("web", "nobody", 1).await.unwrap();
         let asked = [people[2], nobody, people[0], people[1], people[2]];
         let mut reader = Reader::for_task(&store);
@@ -700,5 +723,23 @@ mod tests {
             [Some("EIMZA-2027-000003"), None, Some("EIMZA-2027-000001"), Some("EIMZA-2027-000002"), Some("EIMZA-2027-000003")]
                 .map(|n| n.map(str::to_owned))
         );
+    }
+
+    /// One batch of tickets by id: each id its own ticket, in the order asked (one asked twice
+    /// too), and an id of no ticket none.
+    #[tokio::test]
+    async fn a_batch_of_tickets_by_id_answers_each_id() {
+        let (store, _dir) = super::super::tests::sqlite_store().await;
+        three_tickets(&store).await;
+        let ids: Vec<i64> =
+            sqlx::query("SELECT id FROM tickets ORDER BY id").fetch_all(&store.pool).await.unwrap().iter().map(|r| r.get("id")).collect();
+        let asked = [ids[1], 9_999, ids[0], ids[1], ids[2]];
+        let mut reader = Reader::for_task(&store);
+        let rows = run_batch::<Tickets>(&store, &mut reader, &asked).await.unwrap();
+        let numbers: Vec<Option<String>> = rows.into_iter().map(|r| r.unwrap().map(|r| r.get::<String, _>("number"))).collect();
+        let expected = [Some("EIMZA-2027-000002"), None, Some("EIMZA-2027-000001"), Some("EIMZA-2027-000002"), Some("EIMZA-2027-000003")];
+        assert_eq!(numbers, expected.map(|n| n.map(str::to_owned)));
+        let ticket = store.ticket_by_id(ids[2]).await.unwrap().unwrap();
+        assert_eq!((ticket.number.as_str(), ticket.name.as_deref()), ("EIMZA-2027-000003", Some("Ayşe Yılmaz")));
     }
 }

@@ -106,6 +106,8 @@ pub struct Store {
     sessions: Option<gather::Gather<gather::Sessions>>,
     /// `/durum`'s reads side by side (`tickets.rs` `status_view`).
     statuses: Option<gather::Gather<gather::Statuses>>,
+    /// Tickets read by id side by side, for their notices (`staff.rs` `ticket_by_id`).
+    tickets: Option<gather::Gather<gather::Tickets>>,
     /// The outbox's claims ended side by side (`outbox.rs` `release`), one transaction for all
     /// (SQLite).
     releases: Option<gather::Gather<gather::Releases>>,
@@ -261,6 +263,7 @@ impl Store {
             reads: None,
             sessions: None,
             statuses: None,
+            tickets: None,
             releases: None,
             persons: None,
             recent: (backend == Backend::Sqlite).then(Default::default),
@@ -270,6 +273,7 @@ impl Store {
         store.reads = Some(gather::Gather::start(store.clone()));
         store.sessions = Some(gather::Gather::start(store.clone()));
         store.statuses = Some(gather::Gather::start(store.clone()));
+        store.tickets = Some(gather::Gather::start(store.clone()));
         // SQLite only: there each end was a turn to write of its own. On PostgreSQL they run
         // side by side on the pool, each a one-row UPDATE that can only wait, never deadlock.
         store.releases = (backend == Backend::Sqlite).then(|| gather::Gather::start(store.clone()));

@@ -109,6 +109,13 @@ pub(super) const NOTE: &str = "ticket-note";
 
 const TICKET_COLUMNS: &str = "id, number, state, name, tckn_enc, title, email, created_at, updated_at, lang, assigned_to";
 
+/// The rows of the tickets `ids` (the ids are bound, never spliced).
+pub(super) fn tickets_query(ids: &[i64]) -> super::AnyQuery<'static> {
+    let list = (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({list})");
+    ids.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |query, id| query.bind(*id))
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct TicketRow {
     pub id: i64,
@@ -284,12 +291,15 @@ impl Store {
             .collect()
     }
 
-    /// One ticket by its id (for composing its notices).
+    /// One ticket by its id (for composing its notices). The notices composed side by side
+    /// read theirs in one statement ([`super::gather::Tickets`]); on SQLite through a connection
+    /// of the batch task's own, not the pool's (each read there was a hand-off to a worker
+    /// thread and back, and the unmapping of its memory map when the log had changed since).
     pub async fn ticket_by_id(&self, id: i64) -> Result<Option<TicketRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = match &self.tickets {
+            Some(tickets) => tickets.submit(id).await?,
+            None => tickets_query(&[id]).fetch_optional(&self.pool).await?,
+        };
         row.map(|r| self.ticket_row(&r)).transpose()
     }
 
