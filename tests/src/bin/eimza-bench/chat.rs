@@ -158,6 +158,27 @@ pub struct Stats {
     pub writes: Writes,
     /// What the run's turn to write did (the bot's own metrics, counted over the run).
     write_side: WriteSide,
+    /// How long a person waited for their code e-mail, on average: a step of the script but not
+    /// a message (not in `latencies`), and their slot idles meanwhile.
+    code_wait: Duration,
+}
+
+/// The simulated people's waits for their code e-mails, in all (microseconds).
+#[derive(Clone, Default)]
+struct CodeWaits(Arc<std::sync::atomic::AtomicU64>);
+
+impl CodeWaits {
+    async fn timed<T>(&self, wait: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let done = wait.await;
+        let waited = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.0.fetch_add(waited, std::sync::atomic::Ordering::Relaxed);
+        done
+    }
+
+    fn per_person(&self, people: u64) -> Duration {
+        Duration::from_micros(self.0.load(std::sync::atomic::Ordering::Relaxed) / people.max(1))
+    }
 }
 
 /// The bot's write-side metrics (SQLite): the turn to write (its holders one at a time, so
@@ -382,6 +403,10 @@ impl Stats {
         if let Some(target) = target_p99_ms {
             println!("  target p99 / p99    {:.2}x (target < {target:.0} ms)", target / pct(0.99));
         }
+        println!(
+            "  waiting for codes   {:.1} ms per person for their code e-mail (not a message, not in the latencies; their slot idles meanwhile)",
+            self.code_wait.as_secs_f64() * 1000.0
+        );
         // The anchor: the same writes by raw SQLite, in this run, on this file system.
         let alone = raw_sqlite(n, self.writes, 1);
         let batched = raw_sqlite(n, self.writes, 32);
@@ -499,10 +524,12 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
         })
     };
     let mut tasks = Vec::new();
+    let waits = CodeWaits::default();
     for worker in 0..concurrency {
         let service = service.clone();
         let mailbox = mailbox.clone();
         let ledger = ledger.clone();
+        let waits = waits.clone();
         tasks.push(tokio::spawn(async move {
             let (mut latencies, mut sealed) = (Vec::new(), Vec::new());
             let vault = Vault::from_master_key(&[3; 32]);
@@ -510,7 +537,7 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
             while n < people {
                 for (i, mut input) in script(n).into_iter().enumerate() {
                     if input == Input::Text(CODE.into()) {
-                        input = Input::Text(mailbox.code_for(&email_of(n)).await);
+                        input = Input::Text(waits.timed(mailbox.code_for(&email_of(n))).await);
                     }
                     let incoming = Incoming {
                         transport,
@@ -560,7 +587,7 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     assert!(store.owed_replies(Transport::Telegram.code()).await.unwrap().is_empty(), "every turn's replies confirmed");
     let write_side = WriteSide::since(before);
     let writes = Writes::count(&dir.path().join("bench.db"), latencies.len()).with_owed(&owed, latencies.len());
-    Stats { latencies, elapsed, cpu, writes, write_side }
+    Stats { latencies, elapsed, cpu, writes, write_side, code_wait: waits.per_person(people) }
 }
 
 pub async fn over_http(people: u64, concurrency: u64) -> Stats {
@@ -587,8 +614,10 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     let before = WriteSide::now();
     let (start, cpu_before) = (Instant::now(), process_cpu());
     let mut tasks = Vec::new();
+    let waits = CodeWaits::default();
     for worker in 0..concurrency {
         let mailbox = mailbox.clone();
+        let waits = waits.clone();
         tasks.push(tokio::spawn(async move {
             let mut client = RawClient::connect(addr).await;
             let mut latencies = Vec::new();
@@ -603,7 +632,7 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
                 let token = created["token"].as_str().unwrap().to_owned();
                 for input in script(n).into_iter().skip(1) {
                     let input = match input {
-                        Input::Text(t) if t == CODE => Input::Text(mailbox.code_for(&email_of(n)).await),
+                        Input::Text(t) if t == CODE => Input::Text(waits.timed(mailbox.code_for(&email_of(n))).await),
                         other => other,
                     };
                     let body = match input {
@@ -631,7 +660,7 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     let _ = stop_tx.send(());
     let _ = server.await;
     let writes = Writes::count(&data.join("eimza.db"), latencies.len());
-    Stats { latencies, elapsed, cpu, writes, write_side }
+    Stats { latencies, elapsed, cpu, writes, write_side, code_wait: waits.per_person(people) }
 }
 
 /// The real release bot on its embedded defaults (SQLite, web chat, e-mail to files): from start
