@@ -110,21 +110,27 @@ fn random_token(bytes: usize) -> String {
 }
 
 impl Store {
-    /// A new web chat session: a public id for URLs and a secret bearer token, stored hashed.
+    /// A new web chat session: a public id for URLs and a secret bearer token, stored hashed:
+    /// the person (new: the id is fresh) and the session in one transaction, one turn to write
+    /// and one COMMIT to wait for (the person first, then the session, were two of each).
     pub async fn create_web_session(&self, now: i64) -> Result<(WebSession, String)> {
         let id = random_token(12);
         let token = random_token(32);
-        let person_id = self.person("web", &id, now).await?;
         let forgotten = self.known_sessions.as_ref().map(|known| known.forgotten());
         let token_hash = self.vault.lookup_hash(SESSION_TOKEN, &token);
-        let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO webchat_sessions (id, token_hash, person_id, created_at) VALUES ($1, $2, $3, $4)")
+        let mut tx = self.begin_deferred().await?;
+        let person_id: i64 = sqlx::query("INSERT INTO persons (transport, user_id, created_at) VALUES ('web', $1, $2) RETURNING id")
+            .bind(id.clone())
+            .bind(now)
+            .fetch_one(&mut tx.tx)
+            .await?
+            .try_get("id")?;
+        let session = sqlx::query("INSERT INTO webchat_sessions (id, token_hash, person_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(id.clone())
             .bind(token_hash.clone())
             .bind(person_id)
-            .bind(now)
-            .execute(&mut tx.tx)
-            .await?;
+            .bind(now);
+        tx.tx.write_later(session, Some(1)).await?;
         tx.commit().await?;
         if let (Some(known), Some(forgotten)) = (&self.known_sessions, forgotten) {
             known.keep(forgotten, &id, (token_hash, person_id));
