@@ -49,7 +49,13 @@ impl ChatService {
     pub(super) async fn save_with_actions(&self, turn: Turn<'_>) -> Result<Option<Handled>, ServiceError> {
         match self.try_with_actions(&turn, true).await {
             // A limit presumed not reached was (nothing was written): again, asking.
-            Err(ServiceError::Store(StoreError::Presumed)) => self.try_with_actions(&turn, false).await,
+            Err(ServiceError::Store(StoreError::Presumed)) => {
+                tracing::info!(
+                    person_id = turn.person_id,
+                    "nothing of the turn was written (a limit was reached after all); it runs again"
+                );
+                self.try_with_actions(&turn, false).await
+            }
             done => done,
         }
     }

@@ -692,9 +692,6 @@ mod tests {
         }
     }
 
-    /// One batch of status views: the rows of its one statement are told apart by person, each
-    /// gets their own ticket in the order asked (a person asked twice too), and someone without
-    /// a ticket gets none.
     /// Three people with a ticket each, opened in their order (EIMZA-2027-000001 to 3).
     async fn three_tickets(store: &Store) -> Vec<i64> {
         store.save_institution("Örnek", "{}", 1).await.unwrap();
@@ -709,6 +706,9 @@ mod tests {
         people
     }
 
+    /// One batch of status views: the rows of its one statement are told apart by person, each
+    /// gets their own ticket in the order asked (a person asked twice too), and someone without
+    /// a ticket gets none.
     #[tokio::test]
     async fn a_batch_of_status_views_tells_each_persons_rows_apart() {
         let (store, _dir) = super::super::tests::sqlite_store().await;

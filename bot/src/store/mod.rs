@@ -99,6 +99,9 @@ pub struct Store {
     scrub: Arc<std::sync::atomic::AtomicBool>,
     /// Verification e-mails to all addresses together per hour (`mail.codes_per_hour`).
     codes_per_hour: i64,
+    /// A code e-mail's count is not presumed under the limits before this time (ms): a count
+    /// was refused lately (`Tx::count_code_mail`).
+    presume_codes_from: Arc<std::sync::atomic::AtomicI64>,
     /// Group commit of conversation saves, and batched chat-state and web-session reads
     /// (`gather.rs`); `None` in the store their own tasks use.
     saves: Option<gather::Gather<gather::Saves>>,
@@ -259,6 +262,7 @@ impl Store {
             outbox_signal: Arc::new(tokio::sync::watch::Sender::new(outbox::Rung::default())),
             routing: Arc::new(Routing::default()),
             codes_per_hour: outbox::CODES_PER_HOUR_ALL,
+            presume_codes_from: Arc::default(),
             saves: None,
             reads: None,
             sessions: None,

@@ -78,6 +78,9 @@ impl Store {
     }
 }
 
+/// How long no code e-mail's count is presumed after one was refused ([`Tx::count_code_mail`]).
+const PRESUME_PAUSE_MS: i64 = 60_000;
+
 /// Counts a verification e-mail to the address whose hash is `$1` at `$4` if under the three
 /// limits (see [`Tx::count_code_mail`]): `$2` an hour ago, `$3` a day ago, `$5`/`$6`/`$7` the
 /// limits per address an hour and a day and for all addresses an hour, `$8` the minute the hour
@@ -99,7 +102,12 @@ impl Tx<'_> {
     /// nothing of it written, and the caller runs its work again without presuming. Why: then
     /// a chat turn that mails a code is one script, not two, and what it does between them
     /// (rendering, sealing, building rows) does not hold the turn to write. PostgreSQL asks.
+    /// Nothing is presumed for a minute after a count was refused: a presumption that fails
+    /// costs its turn twice, and requests at a reached limit (a flood of them, or someone
+    /// asking again and again for one address) would pay it every time.
     pub async fn count_code_mail(&mut self, address: &str, now: i64, presume: bool) -> Result<std::result::Result<(), i64>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let presume = presume && now >= self.store.presume_codes_from.load(Relaxed);
         let hash = self.store.vault.lookup_hash(MAIL_LIMIT, &address.to_lowercase());
         self.count_alone(super::Limit::CodeMail, &[]).await?;
         let (hour, day) = (now - 3_600_000, now - 86_400_000);
@@ -134,6 +142,7 @@ impl Tx<'_> {
             self.tx.write_later(minute, Some(1)).await?;
             return Ok(Ok(()));
         }
+        self.store.presume_codes_from.fetch_max(now + PRESUME_PAUSE_MS, Relaxed);
         // Over a limit: which one, and until when (the same three ranges as above).
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM mail_limits WHERE address_hash = $1 AND at > $2) AS hour_n,

@@ -772,8 +772,10 @@ impl<'s> TxConn<'s> {
     /// SQLite, deferred: takes the turn to write now, and puts the transaction's start before
     /// what it holds.
     async fn take_turn(&mut self) -> std::result::Result<(), sqlx::Error> {
-        let Some((store, holder)) = self.deferred.take() else { return Ok(()) };
+        let Some((store, holder)) = self.deferred else { return Ok(()) };
         let commit = matches!(self.conn, WriteConn::Writer { commit: true, .. });
+        // Still deferred until the turn is here: a wait cancelled meanwhile leaves it to the
+        // next try.
         let mut conn = match store.write_turn(holder).await {
             Ok(conn) => conn,
             Err(e) => {
@@ -784,10 +786,11 @@ impl<'s> TxConn<'s> {
                 });
             }
         };
+        self.deferred = None;
         if commit {
             conn.commit_when_done();
         }
-        let (mut script, savepoint) = TxConn::start_script(&mut conn)?;
+        let (mut script, savepoint) = TxConn::start_script(&mut conn).inspect_err(|_| self.failed = true)?;
         self.start = script.len();
         script.append(self.held.take().unwrap_or_default());
         (self.held, self.savepoint, self.conn) = (Some(script), savepoint, conn);
@@ -1100,9 +1103,10 @@ mod tests {
     async fn a_deferred_transaction_takes_the_turn_with_its_first_script() {
         let (store, _dir) = sqlite_store().await;
         let (a, go_a) = holding(&store, "a").await;
-        let nothing = store.begin_deferred().await.unwrap();
-        tokio::time::timeout(Duration::from_secs(5), nothing.commit()).await.expect("it waited for the turn").unwrap();
-        let mut tx = store.begin_deferred().await.unwrap();
+        let soon = Duration::from_secs(5);
+        let nothing = async { store.begin_deferred().await.unwrap().commit().await.unwrap() };
+        tokio::time::timeout(soon, nothing).await.expect("it waited for the turn");
+        let mut tx = tokio::time::timeout(soon, store.begin_deferred()).await.expect("it waited for the turn").unwrap();
         tx.tx.write_later(insert("b"), Some(1)).await.unwrap();
         assert_eq!(store.writer.as_ref().unwrap().waiting.load(SeqCst), 0, "nothing waits for the turn yet");
         let release = async {
@@ -1114,6 +1118,36 @@ mod tests {
         committed.unwrap();
         a.await.unwrap().unwrap();
         assert_eq!(persons(&store).await, 2);
+    }
+
+    /// A presumption that fails inside an open group takes back only its own transaction's
+    /// writes: it hears [`StoreError::Presumed`], the holder whose group it joined commits as
+    /// before.
+    #[tokio::test]
+    async fn a_presumption_that_fails_in_a_group_takes_back_only_its_own_writes() {
+        let (store, _dir) = sqlite_store().await;
+        let (a, go_a) = holding(&store, "a").await;
+        let mut tx = store.begin_deferred().await.unwrap();
+        tx.tx.write_later(insert("b"), Some(1)).await.unwrap();
+        // Presumed to count one row; it counts none.
+        let none = sqlx::query("UPDATE persons SET created_at = 2 WHERE user_id = 'nobody'");
+        assert!(tx.tx.write_presumed(none, 1).unwrap());
+        tx.tx.write_later(insert("c"), Some(1)).await.unwrap();
+        let release = async {
+            until_waiting(&store, 1).await;
+            go_a.send(()).unwrap();
+        };
+        let (committed, ()) = tokio::join!(tx.commit(), release);
+        assert!(matches!(committed, Err(StoreError::Presumed)), "{committed:?}");
+        a.await.unwrap().unwrap();
+        let users: Vec<String> = sqlx::query("SELECT user_id FROM persons ORDER BY user_id")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::get(r, "user_id"))
+            .collect();
+        assert_eq!(users, ["a"]);
     }
 
     /// A transaction that takes the turn (writing nothing yet), says so, and on `go` writes

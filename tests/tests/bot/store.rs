@@ -1437,6 +1437,28 @@ async fn count_code(store: &Store, address: &str, at: i64) -> Result<(), i64> {
     counted
 }
 
+/// SQLite: a presumed count refused at the COMMIT writes nothing, and for a minute after any
+/// refusal nothing is presumed (asking at once costs less than a presumption that fails).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_refused_code_count_nothing_is_presumed_for_a_minute() {
+    let (store, _dir) = sqlite().await;
+    let store = store.with_codes_per_hour(1);
+    let presumed = |address: &'static str, at: i64| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin_deferred().await.unwrap();
+            let counted = tx.count_code_mail(address, at, true).await.unwrap();
+            (counted, tx.commit().await)
+        }
+    };
+    assert!(matches!(presumed("ayse@kurum.gov.tr", NOW).await, (Ok(()), Ok(()))));
+    assert!(matches!(presumed("mehmet@kurum.gov.tr", NOW + 1).await, (Ok(()), Err(StoreError::Presumed))), "presumed, refused");
+    assert_eq!(count_code(&store, "mehmet@kurum.gov.tr", NOW + 2).await, Err(60), "asked: refused");
+    assert!(matches!(presumed("zeynep@kurum.gov.tr", NOW + 3).await, (Err(60), Ok(()))), "asked at once");
+    assert!(matches!(presumed("zeynep@kurum.gov.tr", NOW + 60_002).await, (Err(_), Ok(()))), "a minute: asked still");
+    assert!(matches!(presumed("zeynep@kurum.gov.tr", NOW + 61 * 60_000).await, (Ok(()), Ok(()))), "presumed again");
+}
+
 on_both!(verification_emails_are_limited_per_address_and_in_all, |store| {
     const MINUTE: i64 = 60_000;
     let store = store.with_codes_per_hour(5);
@@ -1511,26 +1533,31 @@ on_both!(limits_hold_when_many_ask_at_once, |store| {
     let counted = futures_util::future::join_all(asks).await.into_iter().filter(|c| matches!(c, Ok(Ok(())))).count();
     assert_eq!(counted, 3);
     // Eight more to another address at once, presumed under the limits (SQLite; PostgreSQL
-    // asks): three commit, the other five are refused whole (or, asked, told to wait).
+    // asks): three commit, the other five are refused whole at their COMMIT (or, asked, told
+    // to wait).
     let presumed = (0..8).map(|i| {
         let store = store.clone();
         tokio::spawn(async move {
             let mut tx = store.begin_deferred().await.unwrap();
-            let counted = tx.count_code_mail("mehmet@kurum.gov.tr", NOW + i, true).await.unwrap();
+            // Two minutes on: past the pause in presuming that ayse's refusals began.
+            let counted = tx.count_code_mail("mehmet@kurum.gov.tr", NOW + 120_000 + i, true).await.unwrap();
             if counted.is_ok() {
                 let mail = Mail::EmailCode { to: "mehmet@kurum.gov.tr".into(), code: format!("{i:06}"), lang: Lang::Tr };
                 tx.enqueue(format!("presumed-{i}"), &Outbound::Email(mail), NOW).await.unwrap();
             }
             tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+            // (counted and committed, refused at the COMMIT)
             match tx.commit().await {
-                Ok(()) => counted.is_ok(),
-                Err(StoreError::Presumed) => false,
+                Ok(()) => (counted.is_ok(), false),
+                Err(StoreError::Presumed) => (false, true),
                 Err(e) => panic!("{e}"),
             }
         })
     });
-    let counted = futures_util::future::join_all(presumed).await.into_iter().filter(|c| *c.as_ref().unwrap()).count();
-    assert_eq!(counted, 3);
+    let outcomes: Vec<(bool, bool)> = futures_util::future::join_all(presumed).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(outcomes.iter().filter(|(counted, _)| *counted).count(), 3);
+    let refused_at_commit = outcomes.iter().filter(|(_, refused)| *refused).count();
+    assert_eq!(refused_at_commit, if store.backend() == eimza_bot::store::Backend::Sqlite { 5 } else { 0 });
     let queued = store.peek_outbox(Channel::Email, 0, 100).await.unwrap();
     assert_eq!(queued.len(), 3, "the refused ones' e-mails were not written");
 
