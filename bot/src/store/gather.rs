@@ -583,7 +583,7 @@ impl Batch for Statuses {
     type Answer = Option<crate::core::conversation::StatusView>;
 
     async fn run(store: &Store, reader: &mut Reader, items: &[i64]) -> Result<Vec<Result<Self::Answer>>> {
-        let rows = super::tickets::status_query(items).fetch_all(reader.conn(store).await?).await?;
+        let rows = super::tickets::status_query(store.backend, items).fetch_all(reader.conn(store).await?).await?;
         // In person order: each person's rows side by side.
         let mut of: HashMap<i64, std::ops::Range<usize>> = HashMap::new();
         for (i, row) in rows.iter().enumerate() {
@@ -603,7 +603,7 @@ impl Batch for Tickets {
 
     async fn run(store: &Store, reader: &mut Reader, items: &[i64]) -> Result<Vec<Result<Self::Answer>>> {
         let mut found = HashMap::new();
-        for row in super::staff::tickets_query(items).fetch_all(reader.conn(store).await?).await? {
+        for row in super::staff::tickets_query(store.backend, items).fetch_all(reader.conn(store).await?).await? {
             found.insert(row.try_get::<i64, _>("id")?, row);
         }
         Ok(items.iter().map(|id| Ok(found.get(id).cloned())).collect())

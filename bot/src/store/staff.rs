@@ -110,8 +110,8 @@ pub(super) const NOTE: &str = "ticket-note";
 const TICKET_COLUMNS: &str = "id, number, state, name, tckn_enc, title, email, created_at, updated_at, lang, assigned_to";
 
 /// The rows of the tickets `ids` (the ids are bound, never spliced).
-pub(super) fn tickets_query(ids: &[i64]) -> super::AnyQuery<'static> {
-    let list = (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+pub(super) fn tickets_query(backend: super::Backend, ids: &[i64]) -> super::AnyQuery<'static> {
+    let list = super::row_placeholders(backend, ids.len(), 1);
     let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({list})");
     ids.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |query, id| query.bind(*id))
 }
@@ -298,7 +298,7 @@ impl Store {
     pub async fn ticket_by_id(&self, id: i64) -> Result<Option<TicketRow>> {
         let row = match &self.tickets {
             Some(tickets) => tickets.submit(id).await?,
-            None => tickets_query(&[id]).fetch_optional(&self.pool).await?,
+            None => tickets_query(self.backend, &[id]).fetch_optional(&self.pool).await?,
         };
         row.map(|r| self.ticket_row(&r)).transpose()
     }

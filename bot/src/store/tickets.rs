@@ -563,7 +563,7 @@ impl Store {
         match &self.statuses {
             Some(statuses) => statuses.submit(person_id).await,
             None => {
-                let rows = status_query(&[person_id]).fetch_all(&self.pool).await?;
+                let rows = status_query(self.backend, &[person_id]).fetch_all(&self.pool).await?;
                 status_of(&rows)
             }
         }
@@ -572,8 +572,8 @@ impl Store {
 
 /// The rows of the last ticket of each of `people` with its moves, in order (person, move).
 /// The numbers are bound, never spliced.
-pub(super) fn status_query(people: &[i64]) -> super::AnyQuery<'static> {
-    let list = (1..=people.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+pub(super) fn status_query(backend: super::Backend, people: &[i64]) -> super::AnyQuery<'static> {
+    let list = super::row_placeholders(backend, people.len(), 1);
     let sql = format!(
         "SELECT t.person_id, t.number, t.state, t.created_at, e.at, e.actor_kind, e.to_state
          FROM tickets t LEFT JOIN ticket_events e ON e.ticket_id = t.id AND e.from_state <> e.to_state

@@ -55,6 +55,12 @@ const GUARD: &str = "INSERT INTO temp.turn_guard (outcome)
 /// (`changes()` is the count of the last statement that completed).
 const COUNT: &str = "INSERT INTO temp.turn_guard (outcome) SELECT 'miscounted' WHERE changes() <> $1";
 
+/// The failure of a `CHECK` ([`GUARD`], [`COUNT`]): what it checks was not so, as opposed to
+/// a statement that could not run (a full disk, an I/O error).
+fn check_failed(error: &sqlx::Error) -> bool {
+    error.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::CheckViolation)
+}
+
 /// Made on each SQLite connection when it opens (`SQLITE_SETTINGS`; only the writer uses it).
 pub(super) const GUARD_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS turn_guard (outcome TEXT NOT NULL CHECK (outcome = 'unchanged'))";
 
@@ -719,8 +725,13 @@ impl<'s> TxConn<'s> {
                 (None, false)
             }
         };
+        Ok(TxConn::new(conn, held, savepoint, None))
+    }
+
+    /// A transaction not begun on SQLite's side yet, `held` its start (if any).
+    fn new(conn: WriteConn<'s>, held: Option<Script>, savepoint: bool, deferred: Option<(&'s Store, TurnHolder)>) -> TxConn<'s> {
         let start = held.as_ref().map_or(0, Script::len);
-        Ok(TxConn {
+        TxConn {
             conn,
             held,
             start,
@@ -731,8 +742,8 @@ impl<'s> TxConn<'s> {
             changed: false,
             failed: false,
             presumed_wrong: false,
-            deferred: None,
-        })
+            deferred,
+        }
     }
 
     /// SQLite: a transaction whose turn to write is taken with its first script (see
@@ -740,19 +751,7 @@ impl<'s> TxConn<'s> {
     fn deferred(store: &'s Store, slot: &'s Arc<WriterSlot>, holder: TurnHolder) -> TxConn<'s> {
         // Holds no writer (as one whose turn was given up) until the turn is taken.
         let conn = WriteConn::Writer { conn: None, slot, since: Instant::now(), holder, joined: false, commit: false };
-        TxConn {
-            conn,
-            held: Some(Script::default()),
-            start: 0,
-            savepoint: false,
-            begun: false,
-            open: true,
-            guarded: None,
-            changed: false,
-            failed: false,
-            presumed_wrong: false,
-            deferred: Some((store, holder)),
-        }
+        TxConn::new(conn, Some(Script::default()), false, Some((store, holder)))
     }
 
     /// SQLite: the statement that starts a transaction on the writer `conn` holds, and whether
@@ -888,7 +887,7 @@ impl<'s> TxConn<'s> {
                     // Only its CHECK says the conversation changed; any other failure of it
                     // (a full disk, an I/O error) is told as it is.
                     Part::Guard => {
-                        self.changed = error.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::CheckViolation);
+                        self.changed = check_failed(&error);
                         if self.changed {
                             // The turn reads the conversation again, from the pool: the group's
                             // writes must be there by then.
@@ -905,9 +904,7 @@ impl<'s> TxConn<'s> {
                         return Err(sqlx::Error::Protocol(format!("commit: {error}")));
                     }
                     Part::Count => tracing::error!("a write changed another number of rows than it must; the transaction is rolled back"),
-                    Part::Presumed => {
-                        self.presumed_wrong = error.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::CheckViolation);
-                    }
+                    Part::Presumed => self.presumed_wrong = check_failed(&error),
                     Part::Write | Part::Asked => {}
                 }
                 Err(error)
