@@ -243,6 +243,10 @@ pub struct MailConfig {
     pub codes_per_hour: u32,
     #[serde(default)]
     pub staff_to: Vec<String>,
+    /// Where `transport = "file"` writes its `.eml` files; `<data_dir>/outbox` when absent or
+    /// empty.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
     pub retry_base_secs: u64,
     pub max_attempts: u32,
     pub poll_interval_ms: u64,

@@ -5,7 +5,7 @@
 //! time-outs) are retried with exponential backoff; permanent ones (5xx) are marked failed and
 //! shown on /staff.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ impl Mailer {
         let from: Mailbox = config.from.parse().map_err(|e| anyhow::anyhow!("mail.from {:?}: {e}", config.from))?;
         let sender = match config.transport {
             MailTransport::File => {
-                let dir = data_dir.join("outbox");
+                let dir = file_dir(&config, data_dir);
                 crate::vault::private_dir(&dir)?;
                 Sender::File(AsyncFileTransport::new(dir))
             }
@@ -309,9 +309,24 @@ impl Worker for Mailer {
     }
 }
 
+/// The folder `transport = "file"` writes to: `mail.dir`, or `<data_dir>/outbox` when that is
+/// absent or empty.
+fn file_dir(config: &MailConfig, data_dir: &Path) -> PathBuf {
+    config.dir.clone().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| data_dir.join("outbox"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mail_files_go_to_mail_dir_or_the_data_folders_outbox() {
+        let data = Path::new("/srv/eimza");
+        let with = |dir: &str| Config::defaults_with(&[("mail.dir", &format!("{dir:?}"))]).unwrap().mail;
+        assert_eq!(file_dir(&Config::defaults_with(&[]).unwrap().mail, data), data.join("outbox"));
+        assert_eq!(file_dir(&with(""), data), data.join("outbox"), "an empty setting is no setting");
+        assert_eq!(file_dir(&with("/var/spool/eimza"), data), PathBuf::from("/var/spool/eimza"));
+    }
 
     #[test]
     fn html_is_escaped() {

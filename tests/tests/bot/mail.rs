@@ -132,20 +132,39 @@ async fn out_of_the_box_mail_is_written_to_files() {
     let chat = WebChat::open(&bot.url()).await;
     up_to_email(&chat, "10000000146").await;
     chat.say("dosya@kurum.gov.tr").await;
-    let dir = bot.data_dir.join("outbox");
+    let eml = first_eml(&bot.data_dir.join("outbox")).await;
+    assert!(eml.contains("To: dosya@kurum.gov.tr"), "{eml}");
+    assert!(eml.contains("Subject: =?utf-8?"));
+}
+
+/// `mail.dir` puts the files in a folder of the operator's choosing (a spool another program
+/// sends from); none go to the data folder's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_files_go_to_the_configured_folder() {
+    let spool = tempfile::tempdir().unwrap();
+    let folder = spool.path().join("giden posta");
+    let bot = TestBot::start_with(&[("EIMZA_MAIL__TRANSPORT", "file"), ("EIMZA_MAIL__DIR", folder.to_str().unwrap())]).await;
+    let chat = WebChat::open(&bot.url()).await;
+    up_to_email(&chat, "10000000146").await;
+    chat.say("klasor@kurum.gov.tr").await;
+    let eml = first_eml(&folder).await;
+    assert!(eml.contains("To: klasor@kurum.gov.tr"), "{eml}");
+    assert!(!bot.data_dir.join("outbox").exists(), "nothing is written to the default folder");
+}
+
+/// The text of the first `.eml` file to appear in `dir` (within 20 s).
+async fn first_eml(dir: &std::path::Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
-    let eml = loop {
-        let found: Vec<_> = std::fs::read_dir(&dir)
+    loop {
+        let found: Vec<_> = std::fs::read_dir(dir)
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
             .unwrap_or_default();
         if let Some(first) = found.first() {
-            break std::fs::read_to_string(first).unwrap();
+            return std::fs::read_to_string(first).unwrap();
         }
         assert!(Instant::now() < deadline, "no .eml file in {}", dir.display());
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(eml.contains("To: dosya@kurum.gov.tr"), "{eml}");
-    assert!(eml.contains("Subject: =?utf-8?"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

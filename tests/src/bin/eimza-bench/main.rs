@@ -52,7 +52,7 @@ async fn main() {
         if runs("http") {
             let mut stats = chat::over_http(people, concurrency).await;
             stats.print(
-                &format!("web chat JSON API over HTTP (transcript kept, encrypted), {concurrency} at a time"),
+                &format!("web chat JSON API over HTTP (transcript kept, encrypted; the e-mail files, SMTP's stand-in, in memory), {concurrency} at a time"),
                 Some(5_000.0),
                 Some(20.0),
             );
