@@ -244,7 +244,7 @@ pub struct MailConfig {
     #[serde(default)]
     pub staff_to: Vec<String>,
     /// Where `transport = "file"` writes its `.eml` files; `<data_dir>/outbox` when absent or
-    /// empty.
+    /// blank. The bot's own folder: made private if new, refused if open to others.
     #[serde(default)]
     pub dir: Option<PathBuf>,
     pub retry_base_secs: u64,
@@ -424,13 +424,14 @@ pub struct ConfigCheck {
 }
 
 /// Keys the defaults do not list but the bot reads (secrets and optional settings).
-const OPTIONAL_KEYS: [&str; 8] = [
+const OPTIONAL_KEYS: [&str; 9] = [
     "data_key",
     "telegram.token",
     "telegram.webhook_secret",
     "discord.token",
     "mail.smtp.password",
     "mail.smtp.ca_file",
+    "mail.dir",
     "helpdesk.webhook_secret",
     "metrics.token",
 ];
@@ -488,7 +489,7 @@ mod tests {
         let file = dir.path().join("eimza.toml");
         std::fs::write(
             &file,
-            "data_key = \"c2VjcmV0\"\n[mail.smtp]\npasword = \"x\"\npassword = \"gizli-parola\"\n[staff]\nidle_minutes = 45\n[telegram]\ntoken = \"123:abc\"\n",
+            "data_key = \"c2VjcmV0\"\n[mail]\ndir = \"/srv/eimza-posta\"\n[mail.smtp]\npasword = \"x\"\npassword = \"gizli-parola\"\n[staff]\nidle_minutes = 45\n[telegram]\ntoken = \"123:abc\"\n",
         )
         .unwrap();
         // The file alone: the test's own environment has EIMZA_TEST_… variables of its harness.

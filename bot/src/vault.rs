@@ -262,6 +262,31 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A folder of the operator's choosing for private files: created as [`private_dir`] if missing;
+/// one that exists must be a folder (not a link to one) of this user's, closed to everyone else,
+/// and is left as it is (never opened up, nor closed behind another program's back).
+pub fn own_private_dir(dir: &Path) -> std::io::Result<()> {
+    let found = match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return private_dir(dir),
+        found => found?,
+    };
+    let refuse = |why: &str| Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, why.to_owned()));
+    if !found.is_dir() {
+        return refuse("not a folder (a link to one is not taken)");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if found.uid() != rustix::process::geteuid().as_raw() {
+            return refuse("the folder belongs to another user");
+        }
+        if found.mode() & 0o077 != 0 {
+            return refuse("others may enter the folder: make it 0700");
+        }
+    }
+    Ok(())
+}
+
 /// Writes a file only its owner can read.
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
@@ -280,6 +305,29 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_operators_private_folder_is_made_or_must_be_closed_to_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let new = root.path().join("yeni klasör/posta");
+        own_private_dir(&new).unwrap();
+        assert_eq!(mode(&new), 0o700, "made private");
+        own_private_dir(&new).unwrap(); // as it was
+        let open = root.path().join("açık");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(own_private_dir(&open).is_err(), "a folder others may enter is refused");
+        assert_eq!(mode(&open), 0o755, "and left as it is");
+        let link = root.path().join("bağlantı");
+        std::os::unix::fs::symlink(&new, &link).unwrap();
+        assert!(own_private_dir(&link).is_err(), "a link is refused");
+        let file = root.path().join("dosya");
+        std::fs::write(&file, b"").unwrap();
+        assert!(own_private_dir(&file).is_err(), "a file is refused");
+    }
 
     #[test]
     fn round_trip_and_purpose_binding() {

@@ -5,7 +5,7 @@
 //! time-outs) are retried with exponential backoff; permanent ones (5xx) are marked failed and
 //! shown on /staff.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,11 +73,25 @@ impl Mailer {
         let from: Mailbox = config.from.parse().map_err(|e| anyhow::anyhow!("mail.from {:?}: {e}", config.from))?;
         let sender = match config.transport {
             MailTransport::File => {
-                let dir = file_dir(&config, data_dir);
-                crate::vault::private_dir(&dir)?;
+                let dir = match configured_dir(&config) {
+                    // The verification codes are in these files: a folder of the operator's
+                    // choosing, outside the private data folder, must itself be closed to others.
+                    Some(dir) => {
+                        crate::vault::own_private_dir(dir).with_context(|| format!("mail.dir {}", dir.display()))?;
+                        dir.to_owned()
+                    }
+                    None => {
+                        let dir = data_dir.join("outbox");
+                        crate::vault::private_dir(&dir)?;
+                        dir
+                    }
+                };
                 Sender::File(AsyncFileTransport::new(dir))
             }
             MailTransport::Smtp => {
+                if configured_dir(&config).is_some() {
+                    tracing::warn!("mail.dir is set but mail.transport is smtp: no e-mail is written to files");
+                }
                 let smtp = &config.smtp;
                 let tls = || -> anyhow::Result<TlsParameters> {
                     let mut builder = TlsParameters::builder(smtp.host.clone());
@@ -309,10 +323,9 @@ impl Worker for Mailer {
     }
 }
 
-/// The folder `transport = "file"` writes to: `mail.dir`, or `<data_dir>/outbox` when that is
-/// absent or empty.
-fn file_dir(config: &MailConfig, data_dir: &Path) -> PathBuf {
-    config.dir.clone().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| data_dir.join("outbox"))
+/// `mail.dir`, unless absent or blank.
+fn configured_dir(config: &MailConfig) -> Option<&Path> {
+    config.dir.as_deref().filter(|d| d.to_str().is_none_or(|s| !s.trim().is_empty()))
 }
 
 #[cfg(test)]
@@ -320,12 +333,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mail_files_go_to_mail_dir_or_the_data_folders_outbox() {
-        let data = Path::new("/srv/eimza");
+    fn mail_dir_blank_is_no_setting() {
         let with = |dir: &str| Config::defaults_with(&[("mail.dir", &format!("{dir:?}"))]).unwrap().mail;
-        assert_eq!(file_dir(&Config::defaults_with(&[]).unwrap().mail, data), data.join("outbox"));
-        assert_eq!(file_dir(&with(""), data), data.join("outbox"), "an empty setting is no setting");
-        assert_eq!(file_dir(&with("/var/spool/eimza"), data), PathBuf::from("/var/spool/eimza"));
+        assert_eq!(configured_dir(&Config::defaults_with(&[]).unwrap().mail), None);
+        assert_eq!(configured_dir(&with("")), None);
+        assert_eq!(configured_dir(&with("  ")), None, "a blank setting is no setting");
+        assert_eq!(configured_dir(&with("/var/spool/eimza")), Some(Path::new("/var/spool/eimza")));
     }
 
     #[test]

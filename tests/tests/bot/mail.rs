@@ -137,8 +137,8 @@ async fn out_of_the_box_mail_is_written_to_files() {
     assert!(eml.contains("Subject: =?utf-8?"));
 }
 
-/// `mail.dir` puts the files in a folder of the operator's choosing (a spool another program
-/// sends from); none go to the data folder's own.
+/// `mail.dir` puts the files in a folder of the operator's choosing, made as private as the data
+/// folder's own (the codes are in them); none go to that one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_files_go_to_the_configured_folder() {
     let spool = tempfile::tempdir().unwrap();
@@ -150,6 +150,12 @@ async fn mail_files_go_to_the_configured_folder() {
     let eml = first_eml(&folder).await;
     assert!(eml.contains("To: klasor@kurum.gov.tr"), "{eml}");
     assert!(!bot.data_dir.join("outbox").exists(), "nothing is written to the default folder");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700, "the folder is the bot's alone");
+    for file in std::fs::read_dir(&folder).unwrap() {
+        assert_eq!(mode(&file.unwrap().path()), 0o600, "each e-mail is the bot's alone");
+    }
 }
 
 /// The text of the first `.eml` file to appear in `dir` (within 20 s).

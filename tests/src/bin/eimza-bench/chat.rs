@@ -590,19 +590,20 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     Stats { latencies, elapsed, cpu, writes, write_side, code_wait: waits.per_person(people) }
 }
 
-/// Where the HTTP run's mail worker writes its e-mail files: a folder in memory (tmpfs) when the
-/// machine has one, else beside the database. Why: the e-mail files stand in for SMTP (what a
-/// deployment sends through), not for the database's writes, and on a disk like this host's
-/// (ext4 without a journal) creating a file costs what was deleted lately: the allocator steps
-/// over every inode freed in the last minutes, reading each one's deletion time. After the bench's
-/// own runs had deleted their files, a create cost 300–760 µs, and one slowed run spent 43 % of
-/// its CPU opening new `.eml` files.
-fn mail_folder() -> tempfile::TempDir {
+/// Where the HTTP run's mail worker writes its e-mail files: a folder in memory (tmpfs), or
+/// `None` (the data folder's `outbox`, beside the database) when there is none. Why: the e-mail
+/// files stand in for SMTP (what a deployment sends through), not for the database's writes, and
+/// on a disk like this host's (ext4 without a journal) creating a file costs what was deleted
+/// lately: the allocator steps over every inode freed in the last minute (six while its inode
+/// table block is unwritten), reading each one's deletion time. The simulated people delete each
+/// e-mail they read, so a create grew dearer during a run and after one: 300–760 µs a file, and
+/// one slowed run spent 43 % of its CPU opening new `.eml` files.
+fn mail_folder() -> Option<tempfile::TempDir> {
     match tempfile::Builder::new().prefix("eimza-bench-mail").tempdir_in("/dev/shm") {
-        Ok(in_memory) => in_memory,
-        Err(_) => {
-            println!("  (no /dev/shm: the e-mail files go beside the database)");
-            tempfile::tempdir().unwrap()
+        Ok(in_memory) => Some(in_memory),
+        Err(e) => {
+            println!("  (the e-mail files go beside the database: no folder in /dev/shm: {e})");
+            None
         }
     }
 }
@@ -611,20 +612,25 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mail = mail_folder();
-    let config = Config::defaults_with(&[
+    let mail_dir = mail.as_ref().map_or_else(|| data.join("outbox"), |m| m.path().to_owned());
+    let data_setting = format!("{:?}", data.display().to_string());
+    let mail_setting = format!("{:?}", mail_dir.display().to_string());
+    let mut settings = vec![
         ("http_addr", "\"127.0.0.1:0\""),
-        ("data_dir", &format!("\"{}\"", data.display())),
-        ("mail.dir", &format!("{:?}", mail.path().display().to_string())),
+        ("data_dir", data_setting.as_str()),
         ("locales_dir", "\"/nonexistent\""),
         // one client address opens every session here
         ("web.sessions_burst", "1000000"),
         ("web.sessions_per_minute", "1000000"),
         // every person asks for a code within seconds
         ("mail.codes_per_hour", "1000000"),
-    ])
-    .unwrap();
+    ];
+    if mail.is_some() {
+        settings.push(("mail.dir", mail_setting.as_str()));
+    }
+    let config = Config::defaults_with(&settings).unwrap();
     let app = Application::build(config).await.unwrap();
-    let mailbox = Arc::new(FileMailbox::new(mail.path().to_owned()));
+    let mailbox = Arc::new(FileMailbox::new(mail_dir));
     let addr = app.local_addr();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
