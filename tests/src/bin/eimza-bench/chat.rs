@@ -612,7 +612,8 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mail = mail_folder();
-    let mail_dir = mail.as_ref().map_or_else(|| data.join("outbox"), |m| m.path().to_owned());
+    // A folder of the bot's own making (private), in the one in memory.
+    let mail_dir = mail.as_ref().map_or_else(|| data.join("outbox"), |m| m.path().join("outbox"));
     let data_setting = format!("{:?}", data.display().to_string());
     let mail_setting = format!("{:?}", mail_dir.display().to_string());
     let mut settings = vec![
