@@ -911,6 +911,23 @@ pub(crate) mod tests {
         assert_eq!((writer, batch), (0, 0));
     }
 
+    /// The bundled SQLite keeps a statement's plan whatever is bound to it (`.cargo/config.toml`,
+    /// `SQLITE_ENABLE_QPSG`): a `LIMIT $n` is not planned with the number bound, so running the
+    /// statement again with another number does not parse and plan it again. Checked on the
+    /// pool's connections (sqlx) and on a connection of the writer's kind (rusqlite): one SQLite.
+    #[tokio::test]
+    async fn a_statement_keeps_its_plan_whatever_is_bound() {
+        let (store, dir) = sqlite_store().await;
+        let used: i64 = sqlx::query_scalar("SELECT sqlite_compileoption_used('ENABLE_QPSG')").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(used, 1, "SQLite built without SQLITE_ENABLE_QPSG");
+        let conn = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
+        let mut statement = conn.prepare("SELECT id FROM outbox WHERE channel = ?1 ORDER BY id LIMIT ?2").unwrap();
+        for limit in [1, 5, 50] {
+            statement.query_map(rusqlite::params!["email", limit], |row| row.get::<_, i64>(0)).unwrap().for_each(drop);
+        }
+        assert_eq!(statement.get_status(rusqlite::StatementStatus::RePrepare), 0, "prepared again for another LIMIT");
+    }
+
     /// A transaction dropped open is rolled back at once, not at the next write: SQLite's write
     /// lock is free for another connection (another process) without this one writing again.
     #[tokio::test]
