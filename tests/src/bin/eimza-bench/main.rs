@@ -34,7 +34,7 @@ async fn main() {
             .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).filter(|c| *c > 0).collect())
             .unwrap_or_else(|| vec![16, concurrency]);
         for c in in_flight.into_iter().filter(|_| runs("discord")) {
-            let mut stats = chat::in_process(people, c, Transport::Discord).await;
+            let mut stats = chat::median_round(|| chat::in_process(people, c, Transport::Discord)).await;
             stats.print(
                 &format!("engine + store, in-process (update ids, replies within the request), {c} conversations at a time"),
                 Some(15_000.0),
@@ -42,7 +42,7 @@ async fn main() {
             );
         }
         for c in [16, concurrency].into_iter().filter(|_| runs("telegram")) {
-            let mut stats = chat::in_process(people, c, Transport::Telegram).await;
+            let mut stats = chat::median_round(|| chat::in_process(people, c, Transport::Telegram)).await;
             stats.print(
                 &format!("the same on the Telegram path (each turn's replies saved until sent), {c} at a time"),
                 Some(10_000.0),
@@ -50,7 +50,7 @@ async fn main() {
             );
         }
         if runs("http") {
-            let mut stats = chat::over_http(people, concurrency).await;
+            let mut stats = chat::median_round(|| chat::over_http(people, concurrency)).await;
             stats.print(
                 &format!("web chat JSON API over HTTP (transcript kept, encrypted; the e-mail files, SMTP's stand-in, in memory), {concurrency} at a time"),
                 Some(5_000.0),
