@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
+use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::{Any, Either, Execute, SqlStr};
@@ -115,6 +116,10 @@ impl Inline {
         let (file, flags) = Inline::file_of(url)?;
         let conn = rusqlite::Connection::open_with_flags(Path::new(&file), flags).map_err(error)?;
         conn.set_prepared_statement_cache_capacity(PREPARED);
+        // What the build gives every connection (`.cargo/config.toml`), set here as well for a
+        // build without it: a statement keeps its plan whatever is bound, so the writer's
+        // `LIMIT $n` statements are not prepared again at each run.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(error)?;
         for statement in settings {
             // A PRAGMA may answer with a row (journal_mode does): read and left.
             let mut statement = conn.prepare(statement).map_err(error)?;

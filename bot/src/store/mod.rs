@@ -251,6 +251,7 @@ impl Store {
         migrator(backend).run(&pool).await?;
         let scrub = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if backend == Backend::Sqlite {
+            warn_without_stable_plans(&pool).await;
             tokio::spawn(checkpoint_loop(pool.clone(), scrub.clone()));
         }
         let mut store = Store {
@@ -374,6 +375,19 @@ impl Store {
 /// a plain function): a task of another store that hears it checkpoints its own log, which
 /// costs next to nothing when that log has nothing new.
 pub(super) static CHECKPOINT_DUE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Says so when the bundled SQLite was built without `SQLITE_ENABLE_QPSG` (`.cargo/config.toml`;
+/// a `LIBSQLITE3_FLAGS` already in the build's environment takes its place): the pool's
+/// connections then prepare a statement with a bound `LIMIT` again at each run. Slower, not
+/// wrong, so the bot starts all the same.
+async fn warn_without_stable_plans(pool: &AnyPool) {
+    let used = sqlx::query_scalar::<_, i64>("SELECT sqlite_compileoption_used('ENABLE_QPSG')").fetch_one(pool).await;
+    if !matches!(used, Ok(1)) {
+        tracing::warn!(
+            "SQLite was built without SQLITE_ENABLE_QPSG (see .cargo/config.toml): statements with a bound LIMIT are prepared again at each run"
+        );
+    }
+}
 
 /// Copies the SQLite write-ahead log into the database file every second, and within 50 ms of
 /// a commit that left the writer's log past 16 MiB ([`CHECKPOINT_DUE`]), off the request

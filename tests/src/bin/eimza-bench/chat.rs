@@ -44,21 +44,45 @@ fn email_of(n: u64) -> String {
 struct OutboxMailbox {
     store: Store,
     /// The last outbox id read, and the codes read but not yet taken, by address.
-    codes: tokio::sync::Mutex<(i64, std::collections::HashMap<String, String>)>,
+    codes: std::sync::Mutex<(i64, std::collections::HashMap<String, String>)>,
+    /// Held by the one looking.
+    looking: tokio::sync::Mutex<()>,
 }
 
 impl OutboxMailbox {
+    fn new(store: Store) -> OutboxMailbox {
+        OutboxMailbox { store, codes: Default::default(), looking: Default::default() }
+    }
+
+    /// The code sent to `email`. Its e-mail is queued with the reply that said so, so the first
+    /// look finds it; a look that finds nothing new pauses before the next (a code that never
+    /// comes fails the bench after 30 s rather than spinning).
     async fn code_for(&self, email: &str) -> String {
+        let give_up = Instant::now() + Duration::from_secs(30);
         loop {
-            let mut codes = self.codes.lock().await;
-            if let Some(code) = codes.1.remove(email) {
-                return code;
-            }
-            for m in self.store.peek_outbox(Channel::Email, codes.0, 512).await.unwrap() {
-                codes.0 = codes.0.max(m.id);
-                if let Ok(Outbound::Email(Mail::EmailCode { to, code, .. })) = m.message {
-                    codes.1.insert(to, code);
+            let looking = self.looking.lock().await;
+            let after = {
+                let mut codes = self.codes.lock().unwrap();
+                if let Some(code) = codes.1.remove(email) {
+                    return code;
                 }
+                codes.0
+            };
+            let queued = self.store.peek_outbox(Channel::Email, after, 512).await.unwrap();
+            let found = !queued.is_empty();
+            {
+                let mut codes = self.codes.lock().unwrap();
+                for m in queued {
+                    codes.0 = codes.0.max(m.id);
+                    if let Ok(Outbound::Email(Mail::EmailCode { to, code, .. })) = m.message {
+                        codes.1.insert(to, code);
+                    }
+                }
+            }
+            drop(looking);
+            if !found {
+                assert!(Instant::now() < give_up, "no code e-mail to {email} in 30 s");
+                tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }
     }
@@ -154,10 +178,10 @@ pub struct Stats {
     cpu: Duration,
     /// What the run wrote, for the raw-SQLite anchor.
     pub writes: Writes,
-    /// The anchor's figures once measured ([`Stats::anchor`]).
-    anchor: Option<(f64, f64)>,
-    /// Every round's share of raw SQLite when this is the median round ([`median_round`]).
-    round_shares: Vec<f64>,
+    /// Raw SQLite's messages a second with a commit per message, once measured.
+    alone: Option<f64>,
+    /// Every round's share of raw SQLite, and which is this one ([`median_round`]).
+    rounds: Option<(Vec<f64>, usize)>,
     /// What the run's turn to write did (the bot's own metrics, counted over the run).
     write_side: WriteSide,
     /// How long a person waited for their code e-mail, on average: a step of the script but not
@@ -381,17 +405,18 @@ pub fn raw_sqlite(messages: usize, writes: Writes, per_commit: usize) -> f64 {
     messages as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Rounds of each part of `chat` (`BENCH_ROUNDS`, 3 unless set): the round whose share of raw
-/// SQLite is the median is printed, and the others' shares beside it. Why: a part runs for about
-/// a second on a shared 2-core host, and one round's share moved by ±0.05 from run to run of the
-/// same binary; the median of paired rounds (each with its own anchor, right after it) is a
-/// steadier figure than any one of them, and no round is hidden.
+/// Rounds of the discord, telegram and http parts of `chat` (`BENCH_ROUNDS`, 3 unless set): the
+/// round whose share of raw SQLite is the median (the upper middle one for an even number) is
+/// printed in full, and every round's share beside it, in the order they ran. Why: a part runs
+/// for about a second on a shared 2-core host, and one round's share moved by ±0.05 from run to
+/// run of the same binary; the median of paired rounds (each with its own anchor, right after
+/// it) is a steadier figure than any one of them, and no round is hidden.
 pub fn rounds() -> usize {
     std::env::var("BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).filter(|r| *r > 0).unwrap_or(3)
 }
 
-/// Runs `run` [`rounds`] times, each round with its raw-SQLite anchor, and gives the median
-/// round (by its share of raw SQLite, a commit per message), after printing every round's share.
+/// Runs `run` [`rounds`] times, each round with its raw-SQLite anchor (a commit per message),
+/// and gives the median round (by that share), which knows every round's share.
 pub async fn median_round<F, Fut>(mut run: F) -> Stats
 where
     F: FnMut() -> Fut,
@@ -400,29 +425,40 @@ where
     let mut done = Vec::new();
     for _ in 0..rounds() {
         let mut stats = run().await;
-        stats.anchor();
+        stats.share(); // its anchor, now
         done.push(stats);
     }
-    done.sort_by(|a, b| a.share().total_cmp(&b.share()));
-    let shares: Vec<f64> = done.iter().map(Stats::share).collect();
-    let mut median = done.swap_remove(done.len() / 2);
-    median.round_shares = shares;
-    median
+    let shares: Vec<f64> = done.iter_mut().map(Stats::share).collect();
+    let mut order: Vec<usize> = (0..done.len()).collect();
+    order.sort_by(|a, b| shares[*a].total_cmp(&shares[*b]));
+    let median = order[order.len() / 2];
+    let mut chosen = done.swap_remove(median);
+    chosen.rounds = Some((shares, median));
+    chosen
 }
 
 impl Stats {
-    /// Raw SQLite doing this run's writes on the same file system, right after it: messages a
-    /// second with a commit per message, and with 32 per commit (run once, then kept).
-    fn anchor(&mut self) -> (f64, f64) {
+    /// The run's messages a second as a share of raw SQLite's with a commit per message
+    /// (measured once, right after the run).
+    fn share(&mut self) -> f64 {
+        let rate = self.latencies.len() as f64 / self.elapsed.as_secs_f64();
         let (n, writes) = (self.latencies.len(), self.writes);
-        *self.anchor.get_or_insert_with(|| (raw_sqlite(n, writes, 1), raw_sqlite(n, writes, 32)))
+        rate / *self.alone.get_or_insert_with(|| raw_sqlite(n, writes, 1))
     }
 
-    /// The run's messages a second as a share of raw SQLite's with a commit per message, once
-    /// the anchor is measured.
-    fn share(&self) -> f64 {
-        let rate = self.latencies.len() as f64 / self.elapsed.as_secs_f64();
-        self.anchor.map_or(f64::NAN, |(alone, _)| rate / alone)
+    /// Every round's share, the chosen one marked, when there were several.
+    fn print_rounds(&self) {
+        let Some((shares, chosen)) = &self.rounds else { return };
+        if shares.len() < 2 {
+            return;
+        }
+        let listed: Vec<String> =
+            shares.iter().enumerate().map(|(i, s)| if i == *chosen { format!("[{s:.2}]") } else { format!("{s:.2}") }).collect();
+        println!(
+            "  rounds              {} in the order run, at {} of raw SQLite (a commit per message); below, the one in brackets, the median by that share",
+            shares.len(),
+            listed.join(", ")
+        );
     }
 
     pub fn print(&mut self, label: &str, target_rate: Option<f64>, target_p99_ms: Option<f64>) {
@@ -431,14 +467,7 @@ impl Stats {
         let pct = |p: f64| self.latencies[((n as f64 * p) as usize).min(n - 1)].as_secs_f64() * 1000.0;
         let rate = n as f64 / self.elapsed.as_secs_f64();
         println!("{label}");
-        if self.round_shares.len() > 1 {
-            let shares: Vec<String> = self.round_shares.iter().map(|s| format!("{s:.2}")).collect();
-            println!(
-                "  rounds              {}, at {} of raw SQLite (a commit per message); the median one:",
-                shares.len(),
-                shares.join(", ")
-            );
-        }
+        self.print_rounds();
         println!("  messages            {n}");
         println!("  elapsed             {:.2} s", self.elapsed.as_secs_f64());
         println!("  throughput          {rate:.0} messages/s");
@@ -461,7 +490,8 @@ impl Stats {
             self.code_wait.as_secs_f64() * 1000.0
         );
         // The anchor: the same writes by raw SQLite, in this run, on this file system.
-        let (alone, batched) = self.anchor();
+        let alone = self.alone.unwrap_or_else(|| raw_sqlite(n, self.writes, 1));
+        let batched = raw_sqlite(n, self.writes, 32);
         println!(
             "  rows written        {:.2} per message (a {} B conversation, the rest other rows)",
             self.writes.per_message, self.writes.conversation_bytes
@@ -477,9 +507,13 @@ impl Stats {
             rate / alone
         );
         println!("  raw SQLite, same writes, 32 messages per commit {batched:.0} messages/s → engine at {:.2} of it", rate / batched);
-        // Where the rest goes: SQLite has one writer, so the time the turn to write is held
-        // (one holder at a time) bounds the rate; its scripts are the round trips to SQLite's
-        // thread made while holding it.
+        self.print_write_side(n);
+    }
+
+    /// Where the rest goes: SQLite has one writer, so the time the turn to write is held (one
+    /// holder at a time) bounds the rate; its scripts are the round trips to SQLite's thread
+    /// made while holding it.
+    fn print_write_side(&self, n: usize) {
         let w = self.write_side;
         let (held, holds): (f64, f64) = (w.held_seconds.iter().sum(), w.holds.iter().sum());
         if holds > 0.0 {
@@ -553,7 +587,7 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
         web_form: vec![],
         helpdesk_forwarding: false,
     };
-    let mailbox = Arc::new(OutboxMailbox { store: store.clone(), codes: Default::default() });
+    let mailbox = Arc::new(OutboxMailbox::new(store.clone()));
     let service = Arc::new(ChatService::new(store.clone(), Arc::new(Texts::embedded()), settings, Arc::new(Links::default())));
     // Telegram's ledger of replies sent (its adapter writes it every second).
     let ledger = Arc::new(Ledger::default());
@@ -639,7 +673,9 @@ pub async fn in_process(people: u64, concurrency: u64, transport: Transport) -> 
     assert!(store.owed_replies(Transport::Telegram.code()).await.unwrap().is_empty(), "every turn's replies confirmed");
     let write_side = WriteSide::since(before);
     let writes = Writes::count(&dir.path().join("bench.db"), latencies.len()).with_owed(&owed, latencies.len());
-    Stats { latencies, elapsed, cpu, writes, anchor: None, round_shares: Vec::new(), write_side, code_wait: waits.per_person(people) }
+    // Closed before the next round: its checkpoint task, pool and writer would go on beside it.
+    store.close().await;
+    Stats { latencies, elapsed, cpu, writes, alone: None, rounds: None, write_side, code_wait: waits.per_person(people) }
 }
 
 /// Where the HTTP run's mail worker writes its e-mail files: a folder in memory (tmpfs), or
@@ -738,7 +774,7 @@ pub async fn over_http(people: u64, concurrency: u64) -> Stats {
     let _ = stop_tx.send(());
     let _ = server.await;
     let writes = Writes::count(&data.join("eimza.db"), latencies.len());
-    Stats { latencies, elapsed, cpu, writes, anchor: None, round_shares: Vec::new(), write_side, code_wait: waits.per_person(people) }
+    Stats { latencies, elapsed, cpu, writes, alone: None, rounds: None, write_side, code_wait: waits.per_person(people) }
 }
 
 /// The real release bot on its embedded defaults (SQLite, web chat, e-mail to files): from start
