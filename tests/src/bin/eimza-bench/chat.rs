@@ -425,7 +425,7 @@ where
     let mut done = Vec::new();
     for _ in 0..rounds() {
         let mut stats = run().await;
-        stats.share(); // its anchor, now
+        stats.alone(); // its anchor, right after it
         done.push(stats);
     }
     let shares: Vec<f64> = done.iter_mut().map(Stats::share).collect();
@@ -438,12 +438,16 @@ where
 }
 
 impl Stats {
-    /// The run's messages a second as a share of raw SQLite's with a commit per message
-    /// (measured once, right after the run).
-    fn share(&mut self) -> f64 {
-        let rate = self.latencies.len() as f64 / self.elapsed.as_secs_f64();
+    /// Raw SQLite's messages a second doing this run's writes with a commit per message, on
+    /// the same file system: measured the first time it is asked for, then kept.
+    fn alone(&mut self) -> f64 {
         let (n, writes) = (self.latencies.len(), self.writes);
-        rate / *self.alone.get_or_insert_with(|| raw_sqlite(n, writes, 1))
+        *self.alone.get_or_insert_with(|| raw_sqlite(n, writes, 1))
+    }
+
+    /// The run's messages a second as a share of [`Stats::alone`].
+    fn share(&mut self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64() / self.alone()
     }
 
     /// Every round's share, the chosen one marked, when there were several.
@@ -490,7 +494,7 @@ impl Stats {
             self.code_wait.as_secs_f64() * 1000.0
         );
         // The anchor: the same writes by raw SQLite, in this run, on this file system.
-        let alone = self.alone.unwrap_or_else(|| raw_sqlite(n, self.writes, 1));
+        let alone = self.alone();
         let batched = raw_sqlite(n, self.writes, 32);
         println!(
             "  rows written        {:.2} per message (a {} B conversation, the rest other rows)",
