@@ -1,6 +1,8 @@
 //! Group commit: the conversation saves of the turns in flight are written together by one task
-//! (one statement for the first saves and one for the others, in one transaction only when web
-//! transcript lines go with them), and their chat-state reads answered by one statement; the
+//! (SQLite: one script in one transaction, a statement for the first saves and a one-row
+//! `UPDATE` for each other; PostgreSQL: a statement for the first saves and one for the others,
+//! in one transaction only when web transcript lines go with them), and their chat-state reads
+//! answered by one statement; the
 //! outbox's claims ended meanwhile are written in one transaction ([`Releases`]), and the people
 //! first seen meanwhile added in one statement ([`Persons`]).
 //!
@@ -16,8 +18,9 @@
 //! (the later waits for the next, so a person's order holds); a batch a statement refused (a
 //! constraint) is run again item by item, so one bad item fails only itself; any other failure
 //! (the connection, a commit whose outcome is unknown) fails the batch's turns at once. Answers
-//! are per item: when the first saves of a batch are written and its other saves then fail,
-//! only the others' turns hear of it.
+//! are per item: when some saves of a batch are written and a later statement then fails, only
+//! the turns whose saves it and the statements after it held hear of it (on SQLite, a refusal
+//! fails only its own save, and the others after it are written).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -26,8 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::inline::Inline;
 use super::outbox::Release;
-use super::script::{Failed, Part, Script};
-use super::writer::WriteConn;
+use super::script::{Answer, Failed, Part, Script};
 use super::{AnyQuery, Backend, Result, Store, StoreError, row_placeholders};
 use crate::metrics::TurnHolder;
 
@@ -319,88 +321,168 @@ impl Batch for Saves {
         // anyway is a refusal, and its batch runs again item by item.
         first.sort_unstable_by_key(|s| s.person_id);
         later.sort_unstable_by_key(|s| s.person_id);
-        if items.iter().all(|s| s.transcript.is_empty()) {
-            return without_transcript(store, items, &first, &later).await;
+        if items.iter().any(|s| !s.transcript.is_empty()) {
+            return with_transcript(store, items, &first, &later).await;
         }
-        with_transcript(store, items, &first, &later).await
+        match store.backend {
+            Backend::Sqlite => sqlite_saves(store, items, &first, &later).await,
+            Backend::Postgres => pooled_saves(store, items, &first, &later).await,
+        }
     }
 }
 
-/// Whether each item was saved, by the people `saved` holds.
-fn answers(items: &[SealedSave], saved: &HashSet<i64>) -> Vec<Result<bool>> {
-    items.iter().map(|s| Ok(saved.contains(&s.person_id))).collect()
+/// Whether each item was saved, by the people `saved` holds, or why it failed.
+fn answers(items: &[SealedSave], saved: &HashSet<i64>, mut failed: HashMap<i64, StoreError>) -> Vec<Result<bool>> {
+    items
+        .iter()
+        .map(|s| match failed.remove(&s.person_id) {
+            Some(e) => Err(e),
+            None => Ok(saved.contains(&s.person_id)),
+        })
+        .collect()
 }
 
-/// The usual batch: the first saves, then the others, each one statement atomic on its own,
-/// so no transaction of the batch's own around them (its BEGIN and COMMIT would be two more
-/// statements for the writer); on SQLite both in one script, in the writer's group when one is
-/// open (see `writer.rs`): durable at its COMMIT, which `durable` waits for; a conflict has it
-/// committed at once (the turn reads again).
-async fn without_transcript(
+/// SQLite: the save of one conversation stored before, if its version is still the one read.
+const UPDATE_ONE: &str = "UPDATE conversations SET version = version + 1, state_enc = $3, updated_at = $4, unsent_enc = $5
+     WHERE person_id = $1 AND version = $2";
+
+/// SQLite: a batch's saves as statements, each with the save it is for (`None`: the first
+/// saves, one statement, [`insert_statement`]); then each other save in a one-row `UPDATE` of
+/// its own ([`UPDATE_ONE`]), one text prepared once, rather than one
+/// `UPDATE … FROM (VALUES …) RETURNING` as on PostgreSQL: SQLite materialises that join and
+/// buffers the rows it returns in ephemeral tables, and its text (so its preparation) differs
+/// with each batch size.
+fn sqlite_statements<'a>(
     store: &Store,
-    items: &[SealedSave],
-    first: &[&SealedSave],
-    later: &[&SealedSave],
-) -> Result<Vec<Result<bool>>> {
-    let mut saved = HashSet::new();
-    let mut conn = store.write_turn(TurnHolder::Batch).await?;
-    let e = match first_then_later(store, &mut conn, first, later, &mut saved).await {
-        Ok(()) => {
-            if saved.len() < items.len() {
-                conn.commit_when_done();
+    first: &[&'a SealedSave],
+    later: &[&'a SealedSave],
+) -> Vec<(AnyQuery<'static>, Option<&'a SealedSave>)> {
+    let first = (!first.is_empty()).then(|| (insert_statement(store, first), None));
+    let later = later.iter().map(|s| {
+        let query = sqlx::query(UPDATE_ONE).bind(s.person_id).bind(s.version).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
+        (query, Some(*s))
+    });
+    first.into_iter().chain(later).collect()
+}
+
+/// `saved` learns whose saves one answer of [`sqlite_statements`] says went through.
+fn note_answer(save: Option<&SealedSave>, answer: &Answer, saved: &mut HashSet<i64>) -> Result<()> {
+    match save {
+        None => note_saved(&answer.rows, saved),
+        Some(s) => {
+            if answer.result.rows_affected() == 1 {
+                saved.insert(s.person_id);
             }
-            conn.durable(None).await?;
-            return Ok(answers(items, &saved));
+            Ok(())
         }
-        // Refused before anything was written: the batch runs again item by item.
-        Err((false, e)) => {
-            conn.failed_with(&e);
+    }
+}
+
+/// SQLite, the usual batch: its statements ([`sqlite_statements`]) in one script on the writer,
+/// in one transaction: the group's when one is open, else one of its own
+/// (`WriteConn::join_group`); durable at its COMMIT, which `durable` waits for; a conflict
+/// has it committed at once (the turn reads again). A statement that fails writes nothing of
+/// its own and stops the script: the saves before it are written; a refusal fails only its own
+/// save, and the rest run on in a script of their own; any other failure fails its save and
+/// the rest. The first statement failing (nothing of the batch written) fails the batch, which
+/// runs again item by item when it was a refusal.
+async fn sqlite_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave], later: &[&SealedSave]) -> Result<Vec<Result<bool>>> {
+    let mut statements = sqlite_statements(store, first, later);
+    let saves: Vec<Option<&SealedSave>> = statements.iter().map(|(_, save)| *save).collect();
+    let mut conn = store.write_turn(TurnHolder::Batch).await?;
+    if saves.len() > 1 {
+        conn.join_group();
+    }
+    let (mut saved, mut failed) = (HashSet::new(), HashMap::new());
+    let mut next = 0;
+    while next < saves.len() {
+        let mut script = Script::default();
+        for (query, _) in statements.drain(..) {
+            script.push_query(query, Part::Asked)?;
+        }
+        let (answered, failure) = match conn.run(script).await {
+            Ok(answers) => (answers, None),
+            Err(Failed { error, answered, .. }) => (answered, Some(StoreError::from(error))),
+        };
+        for (save, answer) in saves[next..].iter().zip(&answered) {
+            note_answer(*save, answer, &mut saved)?;
+        }
+        next += answered.len();
+        let Some(e) = failure else { break };
+        // SQLite ended the transaction (a full disk): nothing of the batch is written.
+        if conn.lost() || next == 0 {
             return Err(e);
         }
-        Err((true, e)) => e,
+        // Only the batch's first statement is the first saves'; this one is a later save's.
+        let Some(Some(save)) = saves.get(next) else { return Err(e) };
+        if !super::refused(&e) {
+            for s in saves[next..].iter().flatten() {
+                failed.insert(s.person_id, told_again(&e));
+            }
+            break;
+        }
+        failed.insert(save.person_id, e);
+        next += 1;
+        // Those after it did not run: built again (rarely: a refusal), from the next one.
+        statements = sqlite_statements(store, first, later).into_iter().skip(next).collect();
+    }
+    if saved.len() < items.len() {
+        conn.commit_when_done();
+    }
+    conn.durable(None).await?;
+    Ok(answers(items, &saved, failed))
+}
+
+/// PostgreSQL, the usual batch: the first saves, then the others, each one statement atomic on
+/// its own, with no transaction of the batch's own around them (its BEGIN and COMMIT would be
+/// two more round trips).
+async fn pooled_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave], later: &[&SealedSave]) -> Result<Vec<Result<bool>>> {
+    let mut saved = HashSet::new();
+    let mut conn = store.write_turn(TurnHolder::Batch).await?;
+    // Refused before anything was written: the batch runs again item by item.
+    if let Err(e) = inserts(store, &mut conn, first, &mut saved).await {
+        conn.failed_with(&e);
+        return Err(e);
+    }
+    let Err(e) = updates(store, &mut conn, later, &mut saved).await else {
+        return Ok(answers(items, &saved, HashMap::new()));
     };
     conn.failed_with(&e);
-    // SQLite ended the group's transaction (a full disk): the first saves went with it.
-    if conn.lost() {
+    if first.is_empty() {
         return Err(e);
     }
     // The first saves are written, so this batch answers for the others itself: each alone if
-    // a statement refused them (nothing of it was written), else all failed.
+    // the statement refused them (nothing of it was written), else all failed.
     let mut failed = HashMap::new();
     for s in later {
         let alone = match super::refused(&e) {
             true => updates(store, &mut conn, &[*s], &mut saved).await,
             false => Err(told_again(&e)),
         };
-        // That one ended the group's transaction (a full disk): nothing of the batch is
-        // written, not even what ran alone before it; the next would commit on its own.
-        if conn.lost() {
-            return Err(alone.err().unwrap_or_else(|| told_again(&e)));
-        }
         if let Err(e) = alone {
             failed.insert(s.person_id, e);
         }
     }
-    if saved.len() < items.len() {
-        conn.commit_when_done();
-    }
-    conn.durable(None).await?;
-    Ok(items
-        .iter()
-        .map(|s| match failed.remove(&s.person_id) {
-            Some(e) => Err(e),
-            None => Ok(saved.contains(&s.person_id)),
-        })
-        .collect())
+    Ok(answers(items, &saved, failed))
 }
 
 /// Saves with their web transcript lines: one transaction (a line is never stored without its
-/// save). On SQLite the lines ride with its end.
+/// save). On SQLite the saves are one script ([`sqlite_statements`]) and the lines ride with its end.
 async fn with_transcript(store: &Store, items: &[SealedSave], first: &[&SealedSave], later: &[&SealedSave]) -> Result<Vec<Result<bool>>> {
     let mut saved = HashSet::new();
     let mut tx = store.begin_for(TurnHolder::Batch).await?;
-    updates(store, &mut tx.tx, later, &mut saved).await?;
-    inserts(store, &mut tx.tx, first, &mut saved).await?;
+    match store.backend {
+        Backend::Sqlite => {
+            let (queries, saves): (Vec<_>, Vec<_>) = sqlite_statements(store, first, later).into_iter().unzip();
+            for (save, answer) in saves.into_iter().zip(tx.tx.ask_each(queries).await?.iter()) {
+                note_answer(save, answer, &mut saved)?;
+            }
+        }
+        Backend::Postgres => {
+            updates(store, &mut tx.tx, later, &mut saved).await?;
+            inserts(store, &mut tx.tx, first, &mut saved).await?;
+        }
+    }
     let lines: Vec<(i64, &SealedLine)> = items
         .iter()
         .filter(|s| saved.contains(&s.person_id))
@@ -423,34 +505,7 @@ async fn with_transcript(store: &Store, items: &[SealedSave], first: &[&SealedSa
     // A failed COMMIT's outcome is unknown, and `commit` says so with an error that is not a
     // refusal, so no item is run again.
     tx.commit().await?;
-    Ok(answers(items, &saved))
-}
-
-/// The first saves, then the others, without a transaction; on SQLite in one script when
-/// there are both. `Err((written, e))`: whether the first saves were written
-/// before `e` (the others were not).
-async fn first_then_later(
-    store: &Store,
-    conn: &mut WriteConn<'_>,
-    first: &[&SealedSave],
-    later: &[&SealedSave],
-    saved: &mut HashSet<i64>,
-) -> std::result::Result<(), (bool, StoreError)> {
-    if store.backend != Backend::Sqlite || first.is_empty() || later.is_empty() {
-        inserts(store, conn, first, saved).await.map_err(|e| (false, e))?;
-        return updates(store, conn, later, saved).await.map_err(|e| (!first.is_empty(), e));
-    }
-    let mut script = Script::default();
-    script.push_query(insert_statement(store, first), Part::Write).map_err(|e| (false, e.into()))?;
-    script.push_query(update_statement(store, later), Part::Asked).map_err(|e| (false, e.into()))?;
-    let (answers, failed) = match conn.run(script).await {
-        Ok(answers) => (answers, None),
-        Err(Failed { part, error, answered }) => (answered, Some((part != Part::Write, StoreError::from(error)))),
-    };
-    for answer in &answers {
-        note_saved(&answer.rows, saved).map_err(|e| (true, e))?;
-    }
-    failed.map_or(Ok(()), Err)
+    Ok(answers(items, &saved, HashMap::new()))
 }
 
 /// The first saves of conversations (none stored yet): one statement; `saved` learns whose
@@ -704,6 +759,67 @@ mod tests {
             people.push(person);
         }
         people
+    }
+
+    fn sealed(person_id: i64, version: i64, state: &str) -> SealedSave {
+        SealedSave { person_id, version, state: state.as_bytes().to_vec(), unsent: None, now: 1, transcript: Vec::new() }
+    }
+
+    /// Each person's stored conversation: its version and state.
+    async fn stored(store: &Store, people: &[i64]) -> Vec<Option<(i64, String)>> {
+        let mut found = Vec::new();
+        for &p in people {
+            let row = sqlx::query("SELECT version, state_enc FROM conversations WHERE person_id = $1")
+                .bind(p)
+                .fetch_optional(&store.pool)
+                .await
+                .unwrap();
+            found.push(row.map(|r| (r.get("version"), String::from_utf8(r.get("state_enc")).unwrap())));
+        }
+        found
+    }
+
+    /// A batch of saves on SQLite, a statement each after the first saves': each answered by
+    /// its own row (saved, or read stale), and a save the database refuses in the middle fails
+    /// alone: those before it stay written and those after it are written too. A refusal of
+    /// the batch's first statement fails the batch with nothing of it written (it then runs
+    /// again item by item).
+    #[tokio::test]
+    async fn a_save_refused_in_the_middle_of_a_batch_fails_only_itself() {
+        let (store, _dir) = super::super::tests::sqlite_store().await;
+        let mut people = Vec::new();
+        for i in 0..6 {
+            people.push(store.person("web", &format!("s{i}"), 1).await.unwrap());
+        }
+        let mut reader = Reader::for_task(&store);
+        let firsts: Vec<SealedSave> = people[..5].iter().map(|&p| sealed(p, 0, "bir")).collect();
+        let saved = run_batch::<Saves>(&store, &mut reader, &firsts).await.unwrap();
+        assert!(saved.iter().all(|s| matches!(s, Ok(true))));
+        // As a constraint would: the trigger's ABORT is SQLite's refusal of that one statement.
+        let refuse = format!(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON conversations WHEN NEW.person_id = {} BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            people[2]
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(refuse)).execute(&store.pool).await.unwrap();
+        let batch = [
+            sealed(people[5], 0, "iki"),
+            sealed(people[3], 1, "iki"),
+            sealed(people[2], 1, "iki"),
+            sealed(people[1], 7, "iki"),
+            sealed(people[0], 1, "iki"),
+            sealed(people[4], 0, "iki"),
+        ];
+        let answers = run_batch::<Saves>(&store, &mut reader, &batch).await.unwrap();
+        let answers: Vec<Option<bool>> = answers.into_iter().map(|a| a.ok()).collect();
+        assert_eq!(answers, [Some(true), Some(true), None, Some(false), Some(true), Some(false)]);
+        let two = |v: i64, s: &str| Some((v, s.to_owned()));
+        let expected = [two(2, "iki"), two(1, "bir"), two(1, "bir"), two(2, "iki"), two(1, "bir"), two(1, "iki")];
+        assert_eq!(stored(&store, &people).await, expected);
+
+        let batch = [sealed(people[2], 1, "üç"), sealed(people[3], 2, "üç")];
+        let failed = run_batch::<Saves>(&store, &mut reader, &batch).await;
+        assert!(failed.as_ref().is_err_and(super::super::refused), "the batch's first statement refused: {:?}", failed.map(|_| ()));
+        assert_eq!(stored(&store, &people[2..4]).await, [two(1, "bir"), two(2, "iki")], "nothing of that batch written");
     }
 
     /// One batch of status views: the rows of its one statement are told apart by person, each

@@ -529,6 +529,19 @@ impl WriteConn<'_> {
         }
     }
 
+    /// SQLite: this holder's statements go into one transaction, not a commit each, even when
+    /// nobody waits to join it: the group's when one is open, else one opened now
+    /// (`BEGIN IMMEDIATE`) and committed as a group is. Found busy (another process writes),
+    /// they run on their own, each waiting as it does, as in [`Store::write_turn`].
+    pub fn join_group(&mut self) {
+        if let WriteConn::Writer { conn: Some(writer), joined, .. } = self
+            && writer.conn.is_autocommit()
+            && writer.conn.plain("BEGIN IMMEDIATE").is_ok()
+        {
+            *joined = true;
+        }
+    }
+
     /// SQLite: the group is committed when this holder gives up the turn, whoever waits.
     pub fn commit_when_done(&mut self) {
         if let WriteConn::Writer { commit, .. } = self {
@@ -918,6 +931,19 @@ impl<'s> TxConn<'s> {
             held.push_query(query, Part::Asked)?;
         }
         self.send().await?.pop().ok_or_else(|| sqlx::Error::Protocol("a script without its answer".into()))
+    }
+
+    /// SQLite: the held statements and each of `queries`, sent together in one script; each
+    /// query's answer, in order (there is no script on PostgreSQL: an error).
+    pub async fn ask_each(&mut self, queries: Vec<AnyQuery<'_>>) -> std::result::Result<Vec<Answer>, sqlx::Error> {
+        let Some(held) = &mut self.held else { return Err(sqlx::Error::Protocol("a script is SQLite's".into())) };
+        let asked = queries.len();
+        for query in queries {
+            held.push_query(query, Part::Asked)?;
+        }
+        let mut answers = self.send().await?;
+        let before = answers.len().checked_sub(asked).ok_or_else(|| sqlx::Error::Protocol("a script without its answers".into()))?;
+        Ok(answers.split_off(before))
     }
 
     /// Commits: SQLite, the writes go into the group (with `RELEASE tx` if in a savepoint) and
