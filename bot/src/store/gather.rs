@@ -1,6 +1,7 @@
 //! Group commit: the conversation saves of the turns in flight are written together by one task
-//! (SQLite: one script in one transaction, a statement for the first saves and a one-row
-//! `UPDATE` for each other; PostgreSQL: a statement for the first saves and one for the others,
+//! (SQLite: a statement for the first saves and a one-row `UPDATE` for each other, in one
+//! script on the writer, in its group's transaction or one of the batch's own; PostgreSQL: a
+//! statement for the first saves and one for the others,
 //! in one transaction only when web transcript lines go with them), and their chat-state reads
 //! answered by one statement; the
 //! outbox's claims ended meanwhile are written in one transaction ([`Releases`]), and the people
@@ -19,8 +20,9 @@
 //! constraint) is run again item by item, so one bad item fails only itself; any other failure
 //! (the connection, a commit whose outcome is unknown) fails the batch's turns at once. Answers
 //! are per item: when some saves of a batch are written and a later statement then fails, only
-//! the turns whose saves it and the statements after it held hear of it (on SQLite, a refusal
-//! fails only its own save, and the others after it are written).
+//! the turns whose saves it and the statements after it held hear of it (on SQLite, when that
+//! was a constraint's refusal, only its own save fails and those after it are written; a batch
+//! with web transcript lines is one transaction, refused or written whole).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -45,8 +47,8 @@ pub(super) trait Batch: Send + Sync + 'static {
         None
     }
     /// One answer per item, in order; an item's error fails only that item. An error of the
-    /// whole fails the batch (if a statement refused it, its items then run alone). Reads go
-    /// through `reader`.
+    /// whole fails the batch; one that is a refusal must mean that nothing of the batch was
+    /// written (its items then run alone). Reads go through `reader`.
     fn run(store: &Store, reader: &mut Reader, items: &[Self::Item]) -> impl Future<Output = Result<Vec<Result<Self::Answer>>>> + Send;
 }
 
@@ -378,17 +380,28 @@ fn note_answer(save: Option<&SealedSave>, answer: &Answer, saved: &mut HashSet<i
     }
 }
 
+/// The statements of [`sqlite_statements`] from the `from`th on, as one script.
+fn sqlite_script(store: &Store, first: &[&SealedSave], later: &[&SealedSave], from: usize) -> Result<Script> {
+    let mut script = Script::default();
+    for (query, _) in sqlite_statements(store, first, later).into_iter().skip(from) {
+        script.push_query(query, Part::Asked)?;
+    }
+    Ok(script)
+}
+
 /// SQLite, the usual batch: its statements ([`sqlite_statements`]) in one script on the writer,
 /// in one transaction: the group's when one is open, else one of its own
-/// (`WriteConn::join_group`); durable at its COMMIT, which `durable` waits for; a conflict
-/// has it committed at once (the turn reads again). A statement that fails writes nothing of
-/// its own and stops the script: the saves before it are written; a refusal fails only its own
-/// save, and the rest run on in a script of their own; any other failure fails its save and
-/// the rest. The first statement failing (nothing of the batch written) fails the batch, which
-/// runs again item by item when it was a refusal.
+/// (`WriteConn::join_group`; found busy, each statement commits itself); durable at its
+/// COMMIT, which `durable` waits for; a conflict has it committed at once (the turn reads
+/// again). A statement that fails writes nothing of its own and stops the script: the saves
+/// before it are written; a constraint's refusal fails only its own save, and the rest run on
+/// in a script of their own; any other failure (a busy database, a full disk) fails its save
+/// and the rest, not as a refusal. The first statement failing (nothing of the batch written)
+/// fails the batch, which runs again item by item when it was a refusal.
 async fn sqlite_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave], later: &[&SealedSave]) -> Result<Vec<Result<bool>>> {
-    let mut statements = sqlite_statements(store, first, later);
-    let saves: Vec<Option<&SealedSave>> = statements.iter().map(|(_, save)| *save).collect();
+    let saves: Vec<Option<&SealedSave>> = sqlite_statements(store, first, later).into_iter().map(|(_, save)| save).collect();
+    // Built before the turn to write is taken, which every other write waits for.
+    let mut script = sqlite_script(store, first, later, 0)?;
     let mut conn = store.write_turn(TurnHolder::Batch).await?;
     if saves.len() > 1 {
         conn.join_group();
@@ -396,11 +409,7 @@ async fn sqlite_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave]
     let (mut saved, mut failed) = (HashSet::new(), HashMap::new());
     let mut next = 0;
     while next < saves.len() {
-        let mut script = Script::default();
-        for (query, _) in statements.drain(..) {
-            script.push_query(query, Part::Asked)?;
-        }
-        let (answered, failure) = match conn.run(script).await {
+        let (answered, failure) = match conn.run(std::mem::take(&mut script)).await {
             Ok(answers) => (answers, None),
             Err(Failed { error, answered, .. }) => (answered, Some(StoreError::from(error))),
         };
@@ -415,7 +424,10 @@ async fn sqlite_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave]
         }
         // Only the batch's first statement is the first saves'; this one is a later save's.
         let Some(Some(save)) = saves.get(next) else { return Err(e) };
-        if !super::refused(&e) {
+        let alone = matches!(&e, StoreError::Db(db) if super::inline::constraint(db));
+        if !alone {
+            // Not a refusal: nothing of them runs again as if refused.
+            let e = told_again(&e);
             for s in saves[next..].iter().flatten() {
                 failed.insert(s.person_id, told_again(&e));
             }
@@ -423,8 +435,16 @@ async fn sqlite_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave]
         }
         failed.insert(save.person_id, e);
         next += 1;
-        // Those after it did not run: built again (rarely: a refusal), from the next one.
-        statements = sqlite_statements(store, first, later).into_iter().skip(next).collect();
+        // Those after it did not run: built again (rarely: a constraint), from the next one.
+        script = match sqlite_script(store, first, later, next) {
+            Ok(script) => script,
+            Err(e) => {
+                for s in saves[next..].iter().flatten() {
+                    failed.insert(s.person_id, told_again(&e));
+                }
+                break;
+            }
+        };
     }
     if saved.len() < items.len() {
         conn.commit_when_done();
@@ -779,28 +799,28 @@ mod tests {
         found
     }
 
-    /// A batch of saves on SQLite, a statement each after the first saves': each answered by
-    /// its own row (saved, or read stale), and a save the database refuses in the middle fails
-    /// alone: those before it stay written and those after it are written too. A refusal of
-    /// the batch's first statement fails the batch with nothing of it written (it then runs
-    /// again item by item).
-    #[tokio::test]
-    async fn a_save_refused_in_the_middle_of_a_batch_fails_only_itself() {
-        let (store, _dir) = super::super::tests::sqlite_store().await;
+    /// One batch of saves, run as the gather task runs it (a hang is a failure).
+    async fn saves(store: &Store, batch: &[SealedSave]) -> Result<Vec<Result<bool>>> {
+        let mut reader = Reader::for_task(store);
+        let ran = tokio::time::timeout(std::time::Duration::from_secs(20), run_batch::<Saves>(store, &mut reader, batch)).await;
+        ran.expect("the batch ends")
+    }
+
+    /// Six people with a first save each (`"bir"`), in the order the batch runs their saves.
+    async fn six_saved(store: &Store) -> Vec<i64> {
         let mut people = Vec::new();
         for i in 0..6 {
             people.push(store.person("web", &format!("s{i}"), 1).await.unwrap());
         }
-        let mut reader = Reader::for_task(&store);
+        people.sort_unstable();
         let firsts: Vec<SealedSave> = people[..5].iter().map(|&p| sealed(p, 0, "bir")).collect();
-        let saved = run_batch::<Saves>(&store, &mut reader, &firsts).await.unwrap();
-        assert!(saved.iter().all(|s| matches!(s, Ok(true))));
-        // As a constraint would: the trigger's ABORT is SQLite's refusal of that one statement.
-        let refuse = format!(
-            "CREATE TRIGGER refuse BEFORE UPDATE ON conversations WHEN NEW.person_id = {} BEGIN SELECT RAISE(ABORT, 'refused'); END",
-            people[2]
-        );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(refuse)).execute(&store.pool).await.unwrap();
+        assert!(saves(store, &firsts).await.unwrap().iter().all(|s| matches!(s, Ok(true))));
+        people
+    }
+
+    /// A batch mixing a first save, saves read at the stored version, a stale version and a
+    /// stale first save; the answers expected, and what is stored after it.
+    fn mixed(people: &[i64]) -> ([SealedSave; 6], [Option<(i64, String)>; 6]) {
         let batch = [
             sealed(people[5], 0, "iki"),
             sealed(people[3], 1, "iki"),
@@ -809,17 +829,57 @@ mod tests {
             sealed(people[0], 1, "iki"),
             sealed(people[4], 0, "iki"),
         ];
-        let answers = run_batch::<Saves>(&store, &mut reader, &batch).await.unwrap();
-        let answers: Vec<Option<bool>> = answers.into_iter().map(|a| a.ok()).collect();
-        assert_eq!(answers, [Some(true), Some(true), None, Some(false), Some(true), Some(false)]);
         let two = |v: i64, s: &str| Some((v, s.to_owned()));
-        let expected = [two(2, "iki"), two(1, "bir"), two(1, "bir"), two(2, "iki"), two(1, "bir"), two(1, "iki")];
+        (batch, [two(2, "iki"), two(1, "bir"), two(2, "iki"), two(2, "iki"), two(1, "bir"), two(1, "iki")])
+    }
+
+    /// A batch of saves on SQLite, a statement each after the first saves': each answered by
+    /// its own row (saved, or read stale), and a save a constraint refuses in the middle fails
+    /// alone: those before it stay written and those after it are written too. A refusal of
+    /// the batch's first statement fails the batch with nothing of it written (it then runs
+    /// again item by item).
+    #[tokio::test]
+    async fn a_save_refused_in_the_middle_of_a_batch_fails_only_itself() {
+        let (store, _dir) = super::super::tests::sqlite_store().await;
+        let people = six_saved(&store).await;
+        // As a constraint would: the trigger's ABORT is SQLite's refusal of that one statement.
+        let refuse = format!(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON conversations WHEN NEW.person_id = {} BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            people[2]
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(refuse)).execute(&store.pool).await.unwrap();
+        let (batch, mut expected) = mixed(&people);
+        let answers: Vec<Option<bool>> = saves(&store, &batch).await.unwrap().into_iter().map(|a| a.ok()).collect();
+        assert_eq!(answers, [Some(true), Some(true), None, Some(false), Some(true), Some(false)]);
+        expected[2] = Some((1, "bir".to_owned()));
         assert_eq!(stored(&store, &people).await, expected);
 
         let batch = [sealed(people[2], 1, "üç"), sealed(people[3], 2, "üç")];
-        let failed = run_batch::<Saves>(&store, &mut reader, &batch).await;
+        let failed = saves(&store, &batch).await;
         assert!(failed.as_ref().is_err_and(super::super::refused), "the batch's first statement refused: {:?}", failed.map(|_| ()));
-        assert_eq!(stored(&store, &people[2..4]).await, [two(1, "bir"), two(2, "iki")], "nothing of that batch written");
+        assert_eq!(stored(&store, &people[2..4]).await, expected[2..4], "nothing of that batch written");
+    }
+
+    /// Another connection holds SQLite's write lock when a batch starts: it cannot open a
+    /// transaction of its own, so each save commits itself once the lock is free, each still
+    /// answered by its own row.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_that_finds_the_database_busy_waits_and_answers_each_save() {
+        let (store, _dir) = super::super::tests::sqlite_store().await;
+        let people = six_saved(&store).await;
+        let mut other = store.pool.acquire().await.unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *other).await.unwrap();
+        let (batch, expected) = mixed(&people);
+        let running = tokio::spawn({
+            let store = store.clone();
+            async move { saves(&store, &batch).await.unwrap().into_iter().map(|a| a.ok()).collect::<Vec<_>>() }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!running.is_finished(), "the batch waits for the lock");
+        sqlx::raw_sql("COMMIT").execute(&mut *other).await.unwrap();
+        drop(other);
+        assert_eq!(running.await.unwrap(), [Some(true), Some(true), Some(true), Some(false), Some(true), Some(false)]);
+        assert_eq!(stored(&store, &people).await, expected);
     }
 
     /// One batch of status views: the rows of its one statement are told apart by person, each

@@ -297,6 +297,14 @@ impl sqlx::error::DatabaseError for Refusal {
     }
 }
 
+/// A constraint of the schema refused the statement (`SQLITE_CONSTRAINT` and its extended
+/// codes: a key, a `CHECK`, a trigger's `RAISE`): about its own row, unlike a busy database, a
+/// full disk or an I/O error, which the next statement would meet as well.
+pub(super) fn constraint(e: &sqlx::Error) -> bool {
+    let code = e.as_database_error().and_then(|d| d.try_downcast_ref::<Refusal>()).map(|r| r.code & 0xff);
+    code == Some(rusqlite::ffi::SQLITE_CONSTRAINT)
+}
+
 /// Another connection holds the write lock (`SQLITE_BUSY` and its extended codes). Not
 /// `SQLITE_LOCKED`: with no shared cache (refused at connect) it is a conflict within this
 /// connection, which waiting does not end.

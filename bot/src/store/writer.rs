@@ -357,8 +357,9 @@ impl Store {
     ///
     /// SQLite: waits for the turn, which holds the one writer connection (replaced when it was
     /// found unsound, see [`WriterSlot`]); a batch or a single write opens a group (a
-    /// transaction) when another write already waits to join it. PostgreSQL: no wait (rows are
-    /// locked), a connection from the pool.
+    /// transaction) when another write already waits to join it (a batch of several
+    /// statements opens one whoever waits: [`WriteConn::join_group`]). PostgreSQL: no wait
+    /// (rows are locked), a connection from the pool.
     pub(super) async fn write_turn(&self, holder: TurnHolder) -> Result<WriteConn<'_>> {
         self.write_turn_after(holder, false).await
     }
