@@ -1,8 +1,7 @@
 //! Group commit: the conversation saves of the turns in flight are written together by one task
-//! (SQLite: a statement for the first saves and a one-row `UPDATE` for each other, in one
-//! script on the writer, in its group's transaction or one of the batch's own; PostgreSQL: a
-//! statement for the first saves and one for the others,
-//! in one transaction only when web transcript lines go with them), and their chat-state reads
+//! (a statement for the first saves; then, on SQLite, a one-row `UPDATE` for each other save,
+//! see [`sqlite_saves`], and on PostgreSQL one statement for them all; in one transaction
+//! whatever the database when web transcript lines go with them), and their chat-state reads
 //! answered by one statement; the
 //! outbox's claims ended meanwhile are written in one transaction ([`Releases`]), and the people
 //! first seen meanwhile added in one statement ([`Persons`]).
@@ -16,13 +15,13 @@
 //! Guarantees kept: a turn hears "saved" only after the commit that holds its save (its replies
 //! leave after that, as before); the optimistic version check is per row, so a conflict fails
 //! only that turn (it re-runs), never the batch; two saves of one person never share a batch
-//! (the later waits for the next, so a person's order holds); a batch a statement refused (a
-//! constraint) is run again item by item, so one bad item fails only itself; any other failure
-//! (the connection, a commit whose outcome is unknown) fails the batch's turns at once. Answers
-//! are per item: when some saves of a batch are written and a later statement then fails, only
-//! the turns whose saves it and the statements after it held hear of it (on SQLite, when that
-//! was a constraint's refusal, only its own save fails and those after it are written; a batch
-//! with web transcript lines is one transaction, refused or written whole).
+//! (the later waits for the next, so a person's order holds); a batch the database refused
+//! before anything of it was written is run again item by item, so one bad item fails only
+//! itself; any other failure (the connection, a commit whose outcome is unknown) fails the
+//! batch's turns. Answers are per item: when a statement fails after some saves of the batch
+//! were written, those saves still count as saved (see [`sqlite_saves`] and [`pooled_saves`]
+//! for what the others hear); a batch with web transcript lines is one transaction, refused or
+//! written whole.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -389,15 +388,26 @@ fn sqlite_script(store: &Store, first: &[&SealedSave], later: &[&SealedSave], fr
     Ok(script)
 }
 
-/// SQLite, the usual batch: its statements ([`sqlite_statements`]) in one script on the writer,
-/// in one transaction: the group's when one is open, else one of its own
-/// (`WriteConn::join_group`; found busy, each statement commits itself); durable at its
-/// COMMIT, which `durable` waits for; a conflict has it committed at once (the turn reads
-/// again). A statement that fails writes nothing of its own and stops the script: the saves
-/// before it are written; a constraint's refusal fails only its own save, and the rest run on
-/// in a script of their own; any other failure (a busy database, a full disk) fails its save
-/// and the rest, not as a refusal. The first statement failing (nothing of the batch written)
-/// fails the batch, which runs again item by item when it was a refusal.
+/// SQLite, the usual batch: its statements ([`sqlite_statements`]) in one script on the writer.
+///
+/// Transaction: the group's if one is open. Otherwise, with two statements or more, one of its
+/// own (`WriteConn::join_group`), which stays open as a group that later writes join, its
+/// COMMIT the group's. One statement, or a `BEGIN` that failed (the database busy), runs with
+/// no transaction: each statement commits itself, waiting up to 10 s for the lock.
+///
+/// What each turn hears when statement *k* fails (a failed statement writes nothing of its own
+/// and stops the script):
+/// - *k* is the first, or SQLite ended the transaction: the batch fails with SQLite's error, a
+///   refusal, so each save runs again alone. Nothing of the batch is written (in the second
+///   case the group's other holders fail too).
+/// - *k* is refused by a constraint: that turn gets the refusal; the saves after it run in a
+///   new script.
+/// - any other failure (a busy database, a full disk): *k* and every save after it get a copy
+///   of the error that is not a refusal, so none runs again.
+///
+/// Saves before *k* answer saved or not (a conflict). Every answer is sent after the COMMIT
+/// (`durable`); if it fails, every turn gets its error. A save not written has the group
+/// committed at once (the turn reads again, from the pool).
 async fn sqlite_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave], later: &[&SealedSave]) -> Result<Vec<Result<bool>>> {
     let saves: Vec<Option<&SealedSave>> = sqlite_statements(store, first, later).into_iter().map(|(_, save)| save).collect();
     // Built before the turn to write is taken, which every other write waits for.

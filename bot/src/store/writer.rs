@@ -357,9 +357,9 @@ impl Store {
     ///
     /// SQLite: waits for the turn, which holds the one writer connection (replaced when it was
     /// found unsound, see [`WriterSlot`]); a batch or a single write opens a group (a
-    /// transaction) when another write already waits to join it (a batch of several
-    /// statements opens one whoever waits: [`WriteConn::join_group`]). PostgreSQL: no wait
-    /// (rows are locked), a connection from the pool.
+    /// transaction) when another write already waits to join it (a save batch of two
+    /// statements or more opens one itself, whoever waits, with [`WriteConn::join_group`]).
+    /// PostgreSQL: no wait (rows are locked), a connection from the pool.
     pub(super) async fn write_turn(&self, holder: TurnHolder) -> Result<WriteConn<'_>> {
         self.write_turn_after(holder, false).await
     }
@@ -532,8 +532,9 @@ impl WriteConn<'_> {
 
     /// SQLite: this holder's statements go into one transaction, not a commit each, even when
     /// nobody waits to join it: the group's when one is open, else one opened now
-    /// (`BEGIN IMMEDIATE`) and committed as a group is. Found busy (another process writes),
-    /// they run on their own, each waiting as it does, as in [`Store::write_turn`].
+    /// (`BEGIN IMMEDIATE`) and committed as a group is. If that `BEGIN` fails (the database
+    /// busy: another process writes), they run on their own, each waiting as it does, as in
+    /// [`Store::write_turn`].
     pub fn join_group(&mut self) {
         if let WriteConn::Writer { conn: Some(writer), joined, .. } = self
             && writer.conn.is_autocommit()
