@@ -347,26 +347,25 @@ fn answers(items: &[SealedSave], saved: &HashSet<i64>, mut failed: HashMap<i64, 
 const UPDATE_ONE: &str = "UPDATE conversations SET version = version + 1, state_enc = $3, updated_at = $4, unsent_enc = $5
      WHERE person_id = $1 AND version = $2";
 
-/// SQLite: a batch's saves as statements, each with the save it is for (`None`: the first
-/// saves, one statement, [`insert_statement`]); then each other save in a one-row `UPDATE` of
-/// its own ([`UPDATE_ONE`]), one text prepared once, rather than one
-/// `UPDATE … FROM (VALUES …) RETURNING` as on PostgreSQL: SQLite materialises that join and
-/// buffers the rows it returns in ephemeral tables, and its text (so its preparation) differs
-/// with each batch size.
-fn sqlite_statements<'a>(
-    store: &Store,
-    first: &[&'a SealedSave],
-    later: &[&'a SealedSave],
-) -> Vec<(AnyQuery<'static>, Option<&'a SealedSave>)> {
-    let first = (!first.is_empty()).then(|| (insert_statement(store, first), None));
-    let later = later.iter().map(|s| {
-        let query = sqlx::query(UPDATE_ONE).bind(s.person_id).bind(s.version).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone());
-        (query, Some(*s))
-    });
-    first.into_iter().chain(later).collect()
+/// SQLite: which save each statement of a batch is for, in order: `None`, the first saves, one
+/// statement ([`insert_statement`]); then each other save in a one-row `UPDATE` of its own
+/// ([`UPDATE_ONE`]), one text prepared once, rather than one `UPDATE … FROM (VALUES …)
+/// RETURNING` as on PostgreSQL: SQLite materialises that join and buffers the rows it returns
+/// in ephemeral tables, and its text (so its preparation) differs with each batch size.
+fn statement_saves<'a>(first: &[&'a SealedSave], later: &[&'a SealedSave]) -> Vec<Option<&'a SealedSave>> {
+    let first = (!first.is_empty()).then_some(None);
+    first.into_iter().chain(later.iter().map(|s| Some(*s))).collect()
 }
 
-/// `saved` learns whose saves one answer of [`sqlite_statements`] says went through.
+/// The statement of one of [`statement_saves`].
+fn sqlite_statement(store: &Store, first: &[&SealedSave], save: Option<&SealedSave>) -> AnyQuery<'static> {
+    match save {
+        None => insert_statement(store, first),
+        Some(s) => sqlx::query(UPDATE_ONE).bind(s.person_id).bind(s.version).bind(s.state.clone()).bind(s.now).bind(s.unsent.clone()),
+    }
+}
+
+/// `saved` learns whose saves the answer of one of [`statement_saves`] says went through.
 fn note_answer(save: Option<&SealedSave>, answer: &Answer, saved: &mut HashSet<i64>) -> Result<()> {
     match save {
         None => note_saved(&answer.rows, saved),
@@ -379,16 +378,16 @@ fn note_answer(save: Option<&SealedSave>, answer: &Answer, saved: &mut HashSet<i
     }
 }
 
-/// The statements of [`sqlite_statements`] from the `from`th on, as one script.
-fn sqlite_script(store: &Store, first: &[&SealedSave], later: &[&SealedSave], from: usize) -> Result<Script> {
+/// The statements of `saves` (some of [`statement_saves`]), as one script.
+fn sqlite_script(store: &Store, first: &[&SealedSave], saves: &[Option<&SealedSave>]) -> Result<Script> {
     let mut script = Script::default();
-    for (query, _) in sqlite_statements(store, first, later).into_iter().skip(from) {
-        script.push_query(query, Part::Asked)?;
+    for save in saves {
+        script.push_query(sqlite_statement(store, first, *save), Part::Asked)?;
     }
     Ok(script)
 }
 
-/// SQLite, the usual batch: its statements ([`sqlite_statements`]) in one script on the writer.
+/// SQLite, the usual batch: its statements ([`statement_saves`]) in one script on the writer.
 ///
 /// Transaction: the group's if one is open. Otherwise, with two statements or more, one of its
 /// own (`WriteConn::join_group`), which stays open as a group that later writes join, its
@@ -409,9 +408,9 @@ fn sqlite_script(store: &Store, first: &[&SealedSave], later: &[&SealedSave], fr
 /// (`durable`); if it fails, every turn gets its error. A save not written has the group
 /// committed at once (the turn reads again, from the pool).
 async fn sqlite_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave], later: &[&SealedSave]) -> Result<Vec<Result<bool>>> {
-    let saves: Vec<Option<&SealedSave>> = sqlite_statements(store, first, later).into_iter().map(|(_, save)| save).collect();
+    let saves = statement_saves(first, later);
     // Built before the turn to write is taken, which every other write waits for.
-    let mut script = sqlite_script(store, first, later, 0)?;
+    let mut script = sqlite_script(store, first, &saves)?;
     let mut conn = store.write_turn(TurnHolder::Batch).await?;
     if saves.len() > 1 {
         conn.join_group();
@@ -434,27 +433,26 @@ async fn sqlite_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave]
         }
         // Only the batch's first statement is the first saves'; this one is a later save's.
         let Some(Some(save)) = saves.get(next) else { return Err(e) };
-        let alone = matches!(&e, StoreError::Db(db) if super::inline::constraint(db));
-        if !alone {
-            // Not a refusal: nothing of them runs again as if refused.
-            let e = told_again(&e);
-            for s in saves[next..].iter().flatten() {
-                failed.insert(s.person_id, told_again(&e));
+        // A constraint's: only its save fails, and those after it (which did not run) are built
+        // again, from the next one; anything else fails it and them.
+        let rest = match matches!(&e, StoreError::Db(db) if super::inline::constraint(db)) {
+            true => {
+                failed.insert(save.person_id, e);
+                next += 1;
+                sqlite_script(store, first, &saves[next..])
             }
-            break;
-        }
-        failed.insert(save.person_id, e);
-        next += 1;
-        // Those after it did not run: built again (rarely: a constraint), from the next one.
-        script = match sqlite_script(store, first, later, next) {
-            Ok(script) => script,
+            false => Err(e),
+        };
+        match rest {
+            Ok(rest) => script = rest,
             Err(e) => {
+                // Not as a refusal: none of them runs again as if refused.
                 for s in saves[next..].iter().flatten() {
                     failed.insert(s.person_id, told_again(&e));
                 }
                 break;
             }
-        };
+        }
     }
     if saved.len() < items.len() {
         conn.commit_when_done();
@@ -497,13 +495,14 @@ async fn pooled_saves(store: &Store, items: &[SealedSave], first: &[&SealedSave]
 }
 
 /// Saves with their web transcript lines: one transaction (a line is never stored without its
-/// save). On SQLite the saves are one script ([`sqlite_statements`]) and the lines ride with its end.
+/// save). On SQLite the saves are one script ([`statement_saves`]) and the lines ride with its end.
 async fn with_transcript(store: &Store, items: &[SealedSave], first: &[&SealedSave], later: &[&SealedSave]) -> Result<Vec<Result<bool>>> {
     let mut saved = HashSet::new();
     let mut tx = store.begin_for(TurnHolder::Batch).await?;
     match store.backend {
         Backend::Sqlite => {
-            let (queries, saves): (Vec<_>, Vec<_>) = sqlite_statements(store, first, later).into_iter().unzip();
+            let saves = statement_saves(first, later);
+            let queries = saves.iter().map(|save| sqlite_statement(store, first, *save)).collect();
             for (save, answer) in saves.into_iter().zip(tx.tx.ask_each(queries).await?.iter()) {
                 note_answer(save, answer, &mut saved)?;
             }

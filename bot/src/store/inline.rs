@@ -301,16 +301,19 @@ impl sqlx::error::DatabaseError for Refusal {
 /// codes: a key, a `CHECK`, a trigger's `RAISE`): about its own row, unlike a busy database, a
 /// full disk or an I/O error, which the next statement would meet as well.
 pub(super) fn constraint(e: &sqlx::Error) -> bool {
-    let code = e.as_database_error().and_then(|d| d.try_downcast_ref::<Refusal>()).map(|r| r.code & 0xff);
-    code == Some(rusqlite::ffi::SQLITE_CONSTRAINT)
+    primary_code(e) == Some(rusqlite::ffi::SQLITE_CONSTRAINT)
+}
+
+/// SQLite's primary result code of a refusal made here (its extended code without the detail).
+fn primary_code(e: &sqlx::Error) -> Option<c_int> {
+    e.as_database_error().and_then(|d| d.try_downcast_ref::<Refusal>()).map(|r| r.code & 0xff)
 }
 
 /// Another connection holds the write lock (`SQLITE_BUSY` and its extended codes). Not
 /// `SQLITE_LOCKED`: with no shared cache (refused at connect) it is a conflict within this
 /// connection, which waiting does not end.
 fn busy(e: &sqlx::Error) -> bool {
-    let code = e.as_database_error().and_then(|d| d.try_downcast_ref::<Refusal>()).map(|r| r.code & 0xff);
-    code == Some(rusqlite::ffi::SQLITE_BUSY)
+    primary_code(e) == Some(rusqlite::ffi::SQLITE_BUSY)
 }
 
 /// SQLite's own failures are refusals ([`sqlx::Error::Database`]), as with sqlx-sqlite; the
